@@ -1,0 +1,299 @@
+package api
+
+import (
+	"crypto/ed25519"
+	"encoding/hex"
+	"errors"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/veltrix/veltrix/coordinator/cluster"
+	"github.com/veltrix/veltrix/coordinator/fsm"
+	"github.com/veltrix/veltrix/geo"
+	"github.com/veltrix/veltrix/protocol/token"
+)
+
+// HuntRequest is the body of POST /v1/hunts. Area vertices are [lat, lng]
+// pairs in degrees; times are RFC 3339.
+type HuntRequest struct {
+	Name        string      `json:"name"`
+	Area        AreaRequest `json:"area"`
+	Resolution  int         `json:"resolution"`
+	Starts      *time.Time  `json:"starts,omitempty"`
+	Ends        *time.Time  `json:"ends,omitempty"`
+	Treasures   int         `json:"treasures"`
+	MinSpacing  int         `json:"min_spacing"`
+	ClaimRadius int         `json:"claim_radius"`
+	Points      uint16      `json:"points,omitempty"`
+	Respawn     string      `json:"respawn,omitempty"`
+}
+
+// AreaRequest is a polygon: an outer ring and optional holes.
+type AreaRequest struct {
+	Outer [][2]float64   `json:"outer"`
+	Holes [][][2]float64 `json:"holes,omitempty"`
+}
+
+func ring(pts [][2]float64) []geo.Point {
+	out := make([]geo.Point, len(pts))
+	for i, p := range pts {
+		out[i] = geo.Point{Lat: p[0], Lng: p[1]}
+	}
+	return out
+}
+
+// Spec converts the request into the state machine's spec.
+func (h *HuntRequest) Spec() fsm.HuntSpec {
+	s := fsm.HuntSpec{
+		Name: h.Name, Area: geo.Polygon{Outer: ring(h.Area.Outer)}, Resolution: h.Resolution,
+		Treasures: h.Treasures, MinSpacing: h.MinSpacing, ClaimRadius: h.ClaimRadius,
+		Points: h.Points, Respawn: h.Respawn,
+	}
+	for _, hole := range h.Area.Holes {
+		s.Area.Holes = append(s.Area.Holes, ring(hole))
+	}
+	if h.Starts != nil {
+		s.Starts = h.Starts.UnixMicro()
+	}
+	if h.Ends != nil {
+		s.Ends = h.Ends.UnixMicro()
+	}
+	return s
+}
+
+func (s *Server) createHunt(w http.ResponseWriter, r *http.Request) {
+	var req HuntRequest
+	if !s.readJSON(w, r, &req) {
+		return
+	}
+	spec := req.Spec()
+	seed := rand.Uint64()
+	if err := spec.CheckPlacement(seed); err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	entry, err := fsm.Encode(&fsm.CreateHunt{Spec: spec, Seed: seed, Time: s.now().UnixMicro()})
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	res, err := s.node.Apply(r.Context(), entry)
+	if err != nil {
+		writeClusterError(w, err)
+		return
+	}
+	cr := res.(*fsm.CreateResult)
+	if cr.Err != nil {
+		writeError(w, http.StatusBadRequest, "%v", cr.Err)
+		return
+	}
+	w.Header().Set("Location", "/v1/hunts/"+strconv.FormatUint(uint64(cr.Hunt), 10))
+	writeJSON(w, http.StatusCreated, map[string]uint32{"hunt": cr.Hunt})
+}
+
+// huntID parses the {id} path segment, writing the 4xx itself.
+func huntID(w http.ResponseWriter, r *http.Request) (uint32, bool) {
+	id, err := strconv.ParseUint(r.PathValue("id"), 10, 32)
+	if err != nil || id == 0 {
+		writeError(w, http.StatusBadRequest, "hunt id %q is not a positive integer", r.PathValue("id"))
+		return 0, false
+	}
+	return uint32(id), true
+}
+
+// HuntSummary is a hunt without its treasures.
+type HuntSummary struct {
+	ID        uint32       `json:"id"`
+	Spec      fsm.HuntSpec `json:"spec"`
+	State     string       `json:"state"`
+	Total     int          `json:"treasures_total"`
+	Remaining int          `json:"treasures_remaining"`
+}
+
+func summary(h *fsm.Hunt) HuntSummary {
+	return HuntSummary{ID: h.ID, Spec: h.Spec, State: h.State.String(), Total: len(h.Treasures), Remaining: h.Remaining}
+}
+
+func (s *Server) listHunts(w http.ResponseWriter, _ *http.Request) {
+	out := []HuntSummary{}
+	s.node.FSM().View(func(st *fsm.State) {
+		for _, h := range st.Hunts {
+			out = append(out, summary(h))
+		}
+	})
+	sortHunts(out)
+	writeJSON(w, http.StatusOK, out)
+}
+
+// HuntDetail is a hunt with its treasures.
+type HuntDetail struct {
+	HuntSummary
+	Treasures []fsm.Treasure `json:"treasures"`
+}
+
+func (s *Server) getHunt(w http.ResponseWriter, r *http.Request) {
+	id, ok := huntID(w, r)
+	if !ok {
+		return
+	}
+	var d *HuntDetail
+	s.node.FSM().View(func(st *fsm.State) {
+		if h := st.Hunts[id]; h != nil {
+			d = &HuntDetail{HuntSummary: summary(h), Treasures: sortedTreasures(h)}
+		}
+	})
+	if d == nil {
+		writeError(w, http.StatusNotFound, "no hunt %d", id)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+// transition serves start, stop and delete.
+func (s *Server) transition(w http.ResponseWriter, r *http.Request) {
+	id, ok := huntID(w, r)
+	if !ok {
+		return
+	}
+	kind := fsm.KindDeleteHunt
+	switch {
+	case r.Method != http.MethodPost:
+	case strings.HasSuffix(r.URL.Path, "/start"):
+		kind = fsm.KindStartHunt
+	default:
+		kind = fsm.KindEndHunt
+	}
+	entry, err := fsm.EncodeTransition(kind, fsm.HuntTransition{Hunt: id, Time: s.now().UnixMicro()})
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	res, err := s.node.Apply(r.Context(), entry)
+	if err != nil {
+		writeClusterError(w, err)
+		return
+	}
+	if err, _ := res.(error); err != nil {
+		status := http.StatusConflict
+		if errors.Is(err, fsm.ErrNoSuchHunt) {
+			status = http.StatusNotFound
+		}
+		writeError(w, status, "%v", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]uint32{"hunt": id})
+}
+
+func (s *Server) clusterStatus(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, s.node.Status())
+}
+
+// StateDigest identifies this replica's whole state at an applied index:
+// replicas at the same index must have the same digest.
+type StateDigest struct {
+	Node    string `json:"node"`
+	Applied uint64 `json:"applied_index"`
+	SHA256  string `json:"sha256"`
+}
+
+func (s *Server) stateDigest(w http.ResponseWriter, _ *http.Request) {
+	applied, sum := s.node.FSM().Digest()
+	writeJSON(w, http.StatusOK, StateDigest{Node: s.node.ID(), Applied: applied, SHA256: hex.EncodeToString(sum[:])})
+}
+
+// VoterRequest is the body of POST /v1/cluster/voters.
+type VoterRequest struct {
+	ID       string `json:"id"`
+	RaftAddr string `json:"raft_addr"`
+	APIAddr  string `json:"api_addr,omitempty"`
+}
+
+func (s *Server) addVoter(w http.ResponseWriter, r *http.Request) {
+	var req VoterRequest
+	if !s.readJSON(w, r, &req) {
+		return
+	}
+	if _, err := cluster.ParsePeers(req.ID + "=" + req.RaftAddr); err != nil || req.ID == "" {
+		writeError(w, http.StatusBadRequest, "voter needs an id and a raft_addr host:port")
+		return
+	}
+	if err := s.node.AddVoter(r.Context(), req.ID, req.RaftAddr, req.APIAddr); err != nil {
+		writeClusterError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.node.Status())
+}
+
+func (s *Server) removeServer(w http.ResponseWriter, r *http.Request) {
+	if err := s.node.RemoveServer(r.Context(), r.PathValue("id")); err != nil {
+		writeClusterError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.node.Status())
+}
+
+// TokenRequest is the body of POST /v1/tokens (development).
+type TokenRequest struct {
+	Player     uint32 `json:"player"`
+	Hunt       uint32 `json:"hunt"`
+	Name       string `json:"name,omitempty"`
+	TTLSeconds int    `json:"ttl_seconds,omitempty"` // default 3600
+}
+
+func (s *Server) mintToken(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.SigningKey == nil {
+		writeError(w, http.StatusNotFound, "this node has no token signing key")
+		return
+	}
+	var req TokenRequest
+	if !s.readJSON(w, r, &req) {
+		return
+	}
+	ttl := time.Duration(req.TTLSeconds) * time.Second
+	if req.TTLSeconds == 0 {
+		ttl = time.Hour
+	}
+	if req.Player == 0 || req.Hunt == 0 || ttl <= 0 || ttl > 7*24*time.Hour {
+		writeError(w, http.StatusBadRequest, "player and hunt must be positive and ttl_seconds within 1..604800")
+		return
+	}
+	tok, err := token.Mint(s.cfg.SigningKey, req.Player, req.Hunt, req.Name, s.now(), ttl)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"token": tok})
+}
+
+func (s *Server) publicKey(w http.ResponseWriter, _ *http.Request) {
+	if s.cfg.SigningKey == nil {
+		writeError(w, http.StatusNotFound, "this node has no token signing key")
+		return
+	}
+	pem, err := token.EncodePublicKey(s.cfg.SigningKey.Public().(ed25519.PublicKey))
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-pem-file")
+	_, _ = w.Write(pem)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz is ready when a leader is known and this node has heard from it
+// recently: it can then serve reads and forward writes.
+func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
+	id, api := s.node.Leader()
+	stale := s.node.Staleness()
+	if id == "" || api == "" || stale > 5*time.Second {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "leader": id, "staleness": stale.String()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ready": true, "leader": id, "staleness": stale.String()})
+}

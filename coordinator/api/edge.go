@@ -1,0 +1,224 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/veltrix/veltrix/coordinator/fsm"
+)
+
+// StreamMessage is one line of the event stream (newline-delimited JSON).
+// Type is "snapshot" (Index, Hunts, Edges set), "event" (Event set) or
+// "heartbeat" (Index set).
+type StreamMessage struct {
+	Type  string       `json:"type"`
+	Index uint64       `json:"index,omitempty"`
+	Hunts []HuntDetail `json:"hunts,omitempty"`
+	Edges []fsm.Edge   `json:"edges,omitempty"`
+	Event *fsm.Event   `json:"event,omitempty"`
+}
+
+// heartbeatEvery is how often an idle stream proves it is alive.
+const heartbeatEvery = 5 * time.Second
+
+// events streams the event log from ?from=INDEX (the last index the edge has
+// processed; 0 or absent for a fresh edge). An edge too far behind for the
+// retained log — or a fresh one — first gets a snapshot of the state, then
+// the events after it. Any node serves it from its own replica.
+func (s *Server) events(w http.ResponseWriter, r *http.Request) {
+	from, err := strconv.ParseUint(r.URL.Query().Get("from"), 10, 64)
+	if err != nil && r.URL.Query().Get("from") != "" {
+		writeError(w, http.StatusBadRequest, "from %q is not a log index", r.URL.Query().Get("from"))
+		return
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		writeError(w, http.StatusInternalServerError, "streaming unsupported")
+		return
+	}
+	s.metrics.followers.Inc()
+	defer s.metrics.followers.Dec()
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.WriteHeader(http.StatusOK)
+	enc := json.NewEncoder(w)
+	beat := time.NewTicker(heartbeatEvery)
+	defer beat.Stop()
+	for {
+		changed := s.node.FSM().Changed()
+		msgs := s.nextMessages(&from)
+		for i := range msgs {
+			if enc.Encode(&msgs[i]) != nil {
+				return
+			}
+		}
+		flusher.Flush()
+		select {
+		case <-r.Context().Done():
+			return
+		case <-changed:
+		case <-beat.C:
+			if enc.Encode(StreamMessage{Type: "heartbeat", Index: from}) != nil {
+				return
+			}
+			flusher.Flush()
+		}
+	}
+}
+
+// nextMessages returns what an edge that has processed *from needs next and
+// advances *from to the applied index they bring it to.
+func (s *Server) nextMessages(from *uint64) []StreamMessage {
+	var out []StreamMessage
+	s.node.FSM().View(func(st *fsm.State) {
+		evs, complete := st.Events.After(*from)
+		if *from == 0 || !complete {
+			out = append(out, snapshotMessage(st))
+		} else {
+			for i := range evs {
+				e := evs[i]
+				out = append(out, StreamMessage{Type: "event", Event: &e})
+			}
+		}
+		*from = st.Applied
+	})
+	return out
+}
+
+func snapshotMessage(st *fsm.State) StreamMessage {
+	m := StreamMessage{Type: "snapshot", Index: st.Applied, Hunts: []HuntDetail{}, Edges: []fsm.Edge{}}
+	for _, h := range st.Hunts {
+		m.Hunts = append(m.Hunts, HuntDetail{HuntSummary: summary(h), Treasures: sortedTreasures(h)})
+	}
+	slices.SortFunc(m.Hunts, func(a, b HuntDetail) int { return int(a.ID) - int(b.ID) })
+	for _, e := range st.Edges {
+		m.Edges = append(m.Edges, e)
+	}
+	slices.SortFunc(m.Edges, func(a, b fsm.Edge) int {
+		return bytes.Compare([]byte(a.ID), []byte(b.ID))
+	})
+	return m
+}
+
+// ClaimsRequest is the body of POST /v1/edge/claims.
+type ClaimsRequest struct {
+	Claims []fsm.Claim `json:"claims"`
+}
+
+// ClaimsResponse answers it, one outcome per claim in order.
+type ClaimsResponse struct {
+	Outcomes []fsm.Outcome `json:"outcomes"`
+}
+
+// MaxClaimsPerRequest bounds one claims request.
+const MaxClaimsPerRequest = 4096
+
+func (s *Server) claims(w http.ResponseWriter, r *http.Request) {
+	var req ClaimsRequest
+	if !s.readJSON(w, r, &req) {
+		return
+	}
+	if err := validateClaims(req.Claims); err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	start := time.Now()
+	outs, err := s.node.SubmitClaims(r.Context(), req.Claims)
+	if err != nil {
+		writeClusterError(w, err)
+		return
+	}
+	s.metrics.claimLatency.Observe(time.Since(start).Seconds())
+	for _, o := range outs {
+		s.metrics.claims.WithLabelValues(outcomeName(o.Code)).Inc()
+	}
+	writeJSON(w, http.StatusOK, ClaimsResponse{Outcomes: outs})
+}
+
+func validateClaims(cs []fsm.Claim) error {
+	if len(cs) == 0 || len(cs) > MaxClaimsPerRequest {
+		return fmt.Errorf("a request carries 1 to %d claims, not %d", MaxClaimsPerRequest, len(cs))
+	}
+	for i, c := range cs {
+		if c.Edge == "" || len(c.Edge) > 255 || c.Hunt == 0 || c.Treasure == 0 || c.Player == 0 {
+			return fmt.Errorf("claim %d: edge (1-255 bytes), hunt, treasure and player are required", i)
+		}
+	}
+	return nil
+}
+
+func (s *Server) registerEdge(w http.ResponseWriter, r *http.Request) {
+	var e fsm.Edge
+	if !s.readJSON(w, r, &e) {
+		return
+	}
+	if e.ID == "" || len(e.ID) > 255 || len(e.URLs) == 0 || len(e.URLs) > 16 {
+		writeError(w, http.StatusBadRequest, "an edge needs an id (1-255 bytes) and 1 to 16 urls")
+		return
+	}
+	e.Since = s.now().UnixMicro()
+	entry, err := fsm.Encode(&fsm.RegisterEdge{Edge: e})
+	if err == nil {
+		_, err = s.node.Apply(r.Context(), entry)
+	}
+	if err != nil {
+		writeClusterError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, e)
+}
+
+// LoadReport is the body of POST /v1/edge/load: players online per hunt.
+type LoadReport struct {
+	Edge  string         `json:"edge"`
+	Hunts map[uint32]int `json:"hunts"`
+}
+
+// reportLoad keeps an edge's load report as soft state (never in the log)
+// and passes it on to the other nodes so that any node's status counts it.
+func (s *Server) reportLoad(w http.ResponseWriter, r *http.Request) {
+	var rep LoadReport
+	if !s.readJSON(w, r, &rep) {
+		return
+	}
+	if rep.Edge == "" || len(rep.Hunts) > 1024 {
+		writeError(w, http.StatusBadRequest, "a load report needs an edge id and at most 1024 hunts")
+		return
+	}
+	s.mu.Lock()
+	s.load[rep.Edge] = edgeLoad{at: s.now(), hunts: rep.Hunts}
+	s.mu.Unlock()
+	if r.Header.Get(forwardedHeader) == "" {
+		s.fanOutLoad(r.Header.Get("Authorization"), rep)
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// fanOutLoad sends rep to every other node, best effort, in the background.
+func (s *Server) fanOutLoad(auth string, rep LoadReport) {
+	body, _ := json.Marshal(rep)
+	for _, peer := range s.node.Status().Servers {
+		if peer.ID == s.node.ID() || peer.API == "" {
+			continue
+		}
+		go func(api string) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.cfg.Scheme+"://"+api+"/v1/edge/load", bytes.NewReader(body))
+			if err != nil {
+				return
+			}
+			req.Header.Set("Authorization", auth)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set(forwardedHeader, s.node.ID())
+			if resp, err := s.cfg.Forward.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}(peer.API)
+	}
+}

@@ -1,0 +1,107 @@
+package api
+
+import (
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/veltrix/veltrix/coordinator/fsm"
+)
+
+// HuntStatus is the body of GET /v1/hunts/{id}/status.
+type HuntStatus struct {
+	Hunt          uint32       `json:"hunt"`
+	Name          string       `json:"name"`
+	State         string       `json:"state"`
+	Total         int          `json:"treasures_total"`
+	Remaining     int          `json:"treasures_remaining"`
+	Leaderboard   []fsm.Leader `json:"leaderboard"`
+	PlayersOnline int          `json:"players_online"`
+	Starts        int64        `json:"starts,omitempty"` // µs since the Unix epoch
+	Ends          int64        `json:"ends,omitempty"`
+	// How this answer was read: Consistent answers are linearizable (read on
+	// the leader after a barrier); others come from this node's replica, which
+	// may lag the leader by up to StalenessMS.
+	Node         string `json:"node"`
+	AppliedIndex uint64 `json:"applied_index"`
+	Consistent   bool   `json:"consistent"`
+	StalenessMS  int64  `json:"staleness_ms"`
+}
+
+// huntStatus serves the status from this node's replica, or, with
+// ?consistent=true, a linearizable read on the leader (forwarded if needed).
+func (s *Server) huntStatus(w http.ResponseWriter, r *http.Request) {
+	id, ok := huntID(w, r)
+	if !ok {
+		return
+	}
+	consistent := r.URL.Query().Get("consistent") == "true"
+	if consistent && !s.node.IsLeader() {
+		s.leaderOnly(s.huntStatus).ServeHTTP(w, r)
+		return
+	}
+	if consistent {
+		if err := s.node.ConsistentRead(r.Context()); err != nil {
+			writeClusterError(w, err)
+			return
+		}
+	}
+	st, found := s.readStatus(id)
+	if !found {
+		writeError(w, http.StatusNotFound, "no hunt %d", id)
+		return
+	}
+	st.Consistent = consistent
+	st.StalenessMS = s.node.Staleness().Milliseconds()
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (s *Server) readStatus(id uint32) (st HuntStatus, found bool) {
+	s.node.FSM().View(func(fs *fsm.State) {
+		h := fs.Hunts[id]
+		if h == nil {
+			return
+		}
+		found = true
+		st = HuntStatus{
+			Hunt: id, Name: h.Spec.Name, State: h.State.String(), Total: len(h.Treasures), Remaining: h.Remaining,
+			Leaderboard: slices.Clone(h.Leaders), Starts: h.Spec.Starts, Ends: h.Spec.Ends,
+			Node: s.node.ID(), AppliedIndex: fs.Applied,
+		}
+	})
+	st.PlayersOnline = s.playersOnline(id)
+	return st, found
+}
+
+// loadTTL is how long an edge's load report counts.
+const loadTTL = 30 * time.Second
+
+type edgeLoad struct {
+	at    time.Time
+	hunts map[uint32]int
+}
+
+func (s *Server) playersOnline(hunt uint32) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, now := 0, s.now()
+	for _, l := range s.load {
+		if now.Sub(l.at) < loadTTL {
+			n += l.hunts[hunt]
+		}
+	}
+	return n
+}
+
+func sortHunts(hs []HuntSummary) {
+	slices.SortFunc(hs, func(a, b HuntSummary) int { return int(a.ID) - int(b.ID) })
+}
+
+func sortedTreasures(h *fsm.Hunt) []fsm.Treasure {
+	out := make([]fsm.Treasure, 0, len(h.Treasures))
+	for _, t := range h.Treasures {
+		out = append(out, t)
+	}
+	slices.SortFunc(out, func(a, b fsm.Treasure) int { return int(a.ID) - int(b.ID) })
+	return out
+}

@@ -1,0 +1,117 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+)
+
+// Peer is a voter named when bootstrapping a new cluster.
+type Peer struct {
+	ID   string
+	Addr string // raft address, host:port
+}
+
+// ParsePeers parses "id=host:port,id=host:port".
+func ParsePeers(s string) ([]Peer, error) {
+	var out []Peer
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		id, addr, ok := strings.Cut(p, "=")
+		if !ok || id == "" || addr == "" {
+			return nil, fmt.Errorf("peer %q is not id=host:port", p)
+		}
+		out = append(out, Peer{ID: id, Addr: addr})
+	}
+	return out, nil
+}
+
+// Config configures a Node. The zero value of every optional field means its
+// default.
+type Config struct {
+	ID       string // raft server id; required
+	RaftAddr string // raft TCP bind and advertised address; required
+	APIAddr  string // this node's HTTP API address as others reach it
+	DataDir  string // log, stable and snapshot stores; required
+
+	// Bootstrap starts a new cluster whose voters are Peers (or this node
+	// alone when Peers is empty). It is ignored when DataDir already holds
+	// raft state, so a restarted node never bootstraps twice.
+	Bootstrap bool
+	Peers     []Peer
+
+	LogStore           string        // "bolt" (default) or "wal"
+	HeartbeatTimeout   time.Duration // default 300ms
+	ElectionTimeout    time.Duration // default 300ms
+	LeaderLeaseTimeout time.Duration // default 250ms
+	ApplyTimeout       time.Duration // how long a write may wait for commit; default 2s
+	SnapshotThreshold  uint64        // entries between snapshots; default 8192
+	MaxClaimBatch      int           // claims per log entry; default 1024
+	ScheduleEvery      time.Duration // how often the leader checks hunt schedules; default 200ms
+
+	Logger  *slog.Logger // default: discard
+	RaftLog io.Writer    // raft's own log output; default: discard
+	Now     func() time.Time
+}
+
+// Validate says what is wrong with c, in words.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.ID == "" {
+		errs = append(errs, errors.New("node id is required"))
+	}
+	if _, _, err := net.SplitHostPort(c.RaftAddr); err != nil {
+		errs = append(errs, fmt.Errorf("raft address %q: %v", c.RaftAddr, err))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data directory is required"))
+	}
+	if c.LogStore != "" && c.LogStore != "wal" && c.LogStore != "bolt" {
+		errs = append(errs, fmt.Errorf("log store %q is not wal or bolt", c.LogStore))
+	}
+	for _, p := range c.Peers {
+		if _, _, err := net.SplitHostPort(p.Addr); err != nil {
+			errs = append(errs, fmt.Errorf("peer %s address %q: %v", p.ID, p.Addr, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) withDefaults() Config {
+	d := *c
+	def := func(v *time.Duration, x time.Duration) {
+		if *v == 0 {
+			*v = x
+		}
+	}
+	def(&d.HeartbeatTimeout, 300*time.Millisecond)
+	def(&d.ElectionTimeout, 300*time.Millisecond)
+	def(&d.LeaderLeaseTimeout, 250*time.Millisecond)
+	def(&d.ApplyTimeout, 2*time.Second)
+	def(&d.ScheduleEvery, 200*time.Millisecond)
+	if d.LogStore == "" {
+		d.LogStore = "bolt"
+	}
+	if d.SnapshotThreshold == 0 {
+		d.SnapshotThreshold = 8192
+	}
+	if d.MaxClaimBatch == 0 {
+		d.MaxClaimBatch = 1024
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.RaftLog == nil {
+		d.RaftLog = io.Discard
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	return d
+}

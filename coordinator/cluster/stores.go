@@ -1,0 +1,39 @@
+package cluster
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	raftwal "github.com/hashicorp/raft-wal"
+)
+
+// logStore is a raft log and stable store that owns files to close.
+type logStore interface {
+	raft.LogStore
+	raft.StableStore
+	io.Closer
+}
+
+// openLogStore opens the durable log store kind under dir. raft-wal is the
+// default: BenchmarkLogStore in this package measures it against
+// raft-boltdb (see bench/RESULTS.md).
+func openLogStore(kind, dir string) (logStore, error) {
+	switch kind {
+	case "wal":
+		d := filepath.Join(dir, "wal")
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, err
+		}
+		return raftwal.Open(d)
+	case "bolt":
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, err
+		}
+		return raftboltdb.NewBoltStore(filepath.Join(dir, "raft.db"))
+	}
+	return nil, fmt.Errorf("unknown log store %q", kind)
+}

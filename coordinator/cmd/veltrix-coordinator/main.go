@@ -1,0 +1,279 @@
+// Command veltrix-coordinator runs one coordinator node: a raft voter with
+// its HTTP API. Every flag can also be set by an environment variable
+// VELTRIX_<FLAG> (upper case, dashes as underscores); flags win.
+//
+// A new 3-node cluster:
+//
+//	veltrix-coordinator -id c1 -raft-addr 10.0.0.1:7000 -api-addr 10.0.0.1:8080 \
+//	    -bootstrap -peers c1=10.0.0.1:7000,c2=10.0.0.2:7000,c3=10.0.0.3:7000
+//
+// (the same -bootstrap -peers on all three). A node joining a running
+// cluster names any member's API with -join.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/veltrix/veltrix/coordinator"
+	"github.com/veltrix/veltrix/coordinator/api"
+	"github.com/veltrix/veltrix/coordinator/cluster"
+	"github.com/veltrix/veltrix/protocol/token"
+)
+
+type options struct {
+	id, raftAddr, apiAddr, advertiseAPI, dataDir string
+	bootstrap                                    bool
+	peers, join                                  string
+	adminToken, edgeToken, signingKey            string
+	tlsCert, tlsKey, tlsClientCA                 string
+	logStore, logLevel                           string
+	heartbeat, election, lease                   time.Duration
+	snapshotThreshold                            uint64
+}
+
+func parseFlags(args []string) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("veltrix-coordinator", flag.ContinueOnError)
+	fs.StringVar(&o.id, "id", "c1", "raft server id of this node")
+	fs.StringVar(&o.raftAddr, "raft-addr", "127.0.0.1:7000", "raft TCP address (bind and advertise)")
+	fs.StringVar(&o.apiAddr, "api-addr", "127.0.0.1:8080", "HTTP API listen address")
+	fs.StringVar(&o.advertiseAPI, "advertise-api", "", "API address other nodes reach this one at (default: -api-addr)")
+	fs.StringVar(&o.dataDir, "data-dir", "", "data directory (default: ./data/<id>)")
+	fs.BoolVar(&o.bootstrap, "bootstrap", false, "bootstrap a new cluster (ignored once the data directory holds raft state)")
+	fs.StringVar(&o.peers, "peers", "", "voters of a new cluster: id=host:port,… (default: this node alone)")
+	fs.StringVar(&o.join, "join", "", "API base URL of a member of an existing cluster to join")
+	fs.StringVar(&o.adminToken, "admin-token", "", "admin API bearer token (default: generated into <data-dir>/admin-token)")
+	fs.StringVar(&o.edgeToken, "edge-token", "", "edge API bearer token (default: the admin token)")
+	fs.StringVar(&o.signingKey, "signing-key", "", "Ed25519 PEM key that signs player tokens (default: generated into <data-dir>/token.key)")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this certificate")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "private key of -tls-cert")
+	fs.StringVar(&o.tlsClientCA, "tls-client-ca", "", "require client certificates signed by this CA (mutual TLS)")
+	fs.StringVar(&o.logStore, "log-store", "bolt", "raft log store: bolt (raft-boltdb) or wal (raft-wal; see bench/RESULTS.md before choosing it)")
+	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.DurationVar(&o.heartbeat, "heartbeat-timeout", 300*time.Millisecond, "raft heartbeat timeout")
+	fs.DurationVar(&o.election, "election-timeout", 300*time.Millisecond, "raft election timeout")
+	fs.DurationVar(&o.lease, "leader-lease-timeout", 250*time.Millisecond, "raft leader lease timeout")
+	fs.Uint64Var(&o.snapshotThreshold, "snapshot-threshold", 8192, "log entries between raft snapshots")
+	if err := envDefaults(fs); err != nil {
+		return nil, err
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if o.dataDir == "" {
+		o.dataDir = filepath.Join("data", o.id)
+	}
+	return o, nil
+}
+
+// envDefaults sets each flag from VELTRIX_<NAME> when that is set.
+func envDefaults(fs *flag.FlagSet) error {
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "VELTRIX_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(name); ok {
+			if err := f.Value.Set(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: %v", name, v, err))
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+func main() {
+	o, err := parseFlags(os.Args[1:])
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "veltrix-coordinator:", err)
+		os.Exit(2)
+	}
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "veltrix-coordinator:", err)
+		os.Exit(1)
+	}
+}
+
+func run(o *options) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return fmt.Errorf("-log-level: %w", err)
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	cfg, err := o.config(log)
+	if err != nil {
+		return err
+	}
+	c, err := coordinator.Start(*cfg)
+	if err != nil {
+		return err
+	}
+	log.Info("coordinator started", "id", o.id, "api", c.URL(), "raft", c.Node.RaftAddr(), "data", o.dataDir)
+	if o.join != "" {
+		if err := joinCluster(o, cfg); err != nil {
+			c.Close()
+			return err
+		}
+		log.Info("joined cluster", "via", o.join)
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	s := <-sig
+	log.Info("shutting down", "signal", s.String())
+	return c.Close()
+}
+
+func (o *options) config(log *slog.Logger) (*coordinator.Config, error) {
+	peers, err := cluster.ParsePeers(o.peers)
+	if err != nil {
+		return nil, fmt.Errorf("-peers: %w", err)
+	}
+	if err := os.MkdirAll(o.dataDir, 0o700); err != nil {
+		return nil, err
+	}
+	admin, err := secretFile(o.adminToken, filepath.Join(o.dataDir, "admin-token"))
+	if err != nil {
+		return nil, err
+	}
+	key, err := signingKey(o.signingKey, o.dataDir)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &coordinator.Config{
+		Listen: o.apiAddr,
+		Cluster: cluster.Config{
+			ID: o.id, RaftAddr: o.raftAddr, APIAddr: o.advertiseAPI, DataDir: o.dataDir,
+			Bootstrap: o.bootstrap, Peers: peers, LogStore: o.logStore,
+			HeartbeatTimeout: o.heartbeat, ElectionTimeout: o.election, LeaderLeaseTimeout: o.lease,
+			SnapshotThreshold: o.snapshotThreshold, Logger: log,
+		},
+		API: api.Config{AdminToken: admin, EdgeToken: o.edgeToken, SigningKey: key, Logger: log},
+	}
+	if cfg.TLS, cfg.API.Forward, err = o.tls(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// secretFile returns v, or the token in path, creating a random one there.
+func secretFile(v, path string) (string, error) {
+	if v != "" {
+		return v, nil
+	}
+	if b, err := os.ReadFile(path); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	buf := make([]byte, 24)
+	if _, err := rand.Read(buf); err != nil {
+		return "", err
+	}
+	tok := hex.EncodeToString(buf)
+	return tok, os.WriteFile(path, []byte(tok+"\n"), 0o600)
+}
+
+// signingKey loads the key at path, or the one in dataDir, creating it there
+// (with its public half in token.pub for edges).
+func signingKey(path, dataDir string) (ed25519.PrivateKey, error) {
+	if path != "" {
+		return token.LoadPrivateKey(path)
+	}
+	path = filepath.Join(dataDir, "token.key")
+	if k, err := token.LoadPrivateKey(path); err == nil {
+		return k, nil
+	}
+	pub, priv, err := token.GenerateKey()
+	if err != nil {
+		return nil, err
+	}
+	kb, err := token.EncodePrivateKey(priv)
+	if err != nil {
+		return nil, err
+	}
+	pb, err := token.EncodePublicKey(pub)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, kb, 0o600); err != nil {
+		return nil, err
+	}
+	return priv, os.WriteFile(filepath.Join(dataDir, "token.pub"), pb, 0o644)
+}
+
+// tls builds the server TLS config and the client that forwards to peers
+// (presenting the same certificate, so mutual TLS between nodes works).
+func (o *options) tls() (*tls.Config, *http.Client, error) {
+	if o.tlsCert == "" {
+		return nil, nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot load TLS certificate: %w", err)
+	}
+	srv := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13}
+	cli := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13}
+	if o.tlsClientCA != "" {
+		pem, err := os.ReadFile(o.tlsClientCA)
+		if err != nil {
+			return nil, nil, err
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, nil, fmt.Errorf("no certificates in %s", o.tlsClientCA)
+		}
+		srv.ClientCAs, srv.ClientAuth = pool, tls.RequireAndVerifyClientCert
+		cli.RootCAs = pool
+	}
+	return srv, &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: cli}}, nil
+}
+
+// joinCluster asks a member (forwarded to the leader) to add this node.
+func joinCluster(o *options, cfg *coordinator.Config) error {
+	advertise := o.advertiseAPI
+	if advertise == "" {
+		advertise = o.apiAddr
+	}
+	body, _ := json.Marshal(api.VoterRequest{ID: o.id, RaftAddr: o.raftAddr, APIAddr: advertise})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	client := cfg.API.Forward
+	if client == nil {
+		client = http.DefaultClient
+	}
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(o.join, "/")+"/v1/cluster/voters", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+cfg.API.AdminToken)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = fmt.Errorf("join via %s: %s", o.join, resp.Status)
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,120 @@
+package fsm
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strconv"
+
+	"github.com/veltrix/veltrix/geo"
+	"github.com/veltrix/veltrix/protocol"
+)
+
+// Outcome is the result of one claim. Code is a protocol CLAIM_RESULT
+// outcome (protocol.OutcomeWon, …).
+type Outcome struct {
+	Code     uint8  `json:"code"`
+	Treasure uint32 `json:"treasure"`
+	Points   uint32 `json:"points,omitempty"`
+	Score    uint32 `json:"score,omitempty"`
+	Index    uint64 `json:"index"` // log entry that decided it
+}
+
+// ClaimKey is the idempotency key of a claim.
+func ClaimKey(edge string, request uint64) string {
+	return edge + "/" + strconv.FormatUint(request, 10)
+}
+
+func (f *FSM) claimsLocked(index uint64, c *Claims) []Outcome {
+	out := make([]Outcome, len(c.Claims))
+	for i := range c.Claims {
+		// Each claim's respawn draws from its own stream of the batch seed.
+		rng := rand.New(rand.NewPCG(c.Seed, uint64(i)))
+		out[i] = f.claimLocked(index, c.Time, &c.Claims[i], rng)
+	}
+	return out
+}
+
+// claimLocked decides one claim: the first valid claim of a treasure wins; a
+// claim whose key was seen before gets the original outcome back unchanged.
+func (f *FSM) claimLocked(index uint64, now int64, cl *Claim, rng *rand.Rand) Outcome {
+	h := f.s.Hunts[cl.Hunt]
+	if h == nil {
+		return Outcome{Code: protocol.OutcomeUnknown, Treasure: cl.Treasure, Index: index}
+	}
+	key := ClaimKey(cl.Edge, cl.Request)
+	if prev, ok := h.Claims[key]; ok {
+		return prev
+	}
+	o := f.decideLocked(index, now, h, cl, rng)
+	h.Claims[key] = o
+	return o
+}
+
+func (f *FSM) decideLocked(index uint64, now int64, h *Hunt, cl *Claim, rng *rand.Rand) Outcome {
+	o := Outcome{Treasure: cl.Treasure, Index: index, Score: h.Scores[cl.Player]}
+	t, ok := h.Treasures[cl.Treasure]
+	switch {
+	case h.State != Active:
+		o.Code = protocol.OutcomeHuntNotActive
+	case !ok:
+		o.Code = protocol.OutcomeUnknown
+	case t.Claimed():
+		o.Code = protocol.OutcomeAlreadyClaimed
+	case !withinRadius(cl.Cell, t.Cell, h.Spec.ClaimRadius):
+		o.Code = protocol.OutcomeTooFar
+	default:
+		o.Code, o.Points = protocol.OutcomeWon, uint32(t.Points)
+		o.Score = f.awardLocked(index, now, h, &t, cl.Player)
+		if h.Spec.Respawn == RespawnAfter {
+			f.respawnLocked(index, now, h, rng)
+		} else if h.Remaining == 0 {
+			f.endHuntLocked(index, h, now)
+		}
+	}
+	return o
+}
+
+func withinRadius(player, treasure uint64, radius int) bool {
+	d, err := geo.GridDistance(geo.Cell(player), geo.Cell(treasure))
+	return err == nil && d <= radius
+}
+
+// awardLocked marks t won by player and returns the player's new score.
+func (f *FSM) awardLocked(index uint64, now int64, h *Hunt, t *Treasure, player uint32) uint32 {
+	t.ClaimedBy, t.ClaimedAt = player, now
+	h.Treasures[t.ID] = *t
+	h.Remaining--
+	if ix := f.derived[h.ID]; ix != nil {
+		delete(ix.occupied, t.Cell)
+	}
+	score := h.Scores[player] + uint32(t.Points)
+	h.Scores[player] = score
+	h.bumpLeader(player, score)
+	f.emit(Event{Index: index, Kind: EventTreasureClaimed, Hunt: h.ID, Treasure: t.ID, Player: player,
+		Lat: t.Lat, Lng: t.Lng, Points: uint32(t.Points), Time: now})
+	f.emit(Event{Index: index, Kind: EventScoreChanged, Hunt: h.ID, Player: player, Points: score, Time: now})
+	return score
+}
+
+// bumpLeader keeps Leaders the top MaxLeaders scores, best first, ties by
+// player id. Scores only grow, so a player below the board enters only by
+// passing its last row.
+func (h *Hunt) bumpLeader(player, score uint32) {
+	i := slices.IndexFunc(h.Leaders, func(l Leader) bool { return l.Player == player })
+	switch {
+	case i >= 0:
+		h.Leaders[i].Score = score
+	case len(h.Leaders) < MaxLeaders:
+		h.Leaders = append(h.Leaders, Leader{player, score})
+	case score > h.Leaders[len(h.Leaders)-1].Score:
+		h.Leaders[len(h.Leaders)-1] = Leader{player, score}
+	default:
+		return
+	}
+	slices.SortFunc(h.Leaders, func(a, b Leader) int {
+		if a.Score != b.Score {
+			return int(b.Score) - int(a.Score)
+		}
+		return int(a.Player) - int(b.Player)
+	})
+}

@@ -1,0 +1,105 @@
+package fsm
+
+import "encoding/json"
+
+// EventKind says what an Event records. Kinds 1–4 match the wire protocol's
+// EVENT kinds.
+type EventKind uint8
+
+// Event kinds.
+const (
+	EventTreasureClaimed EventKind = 1
+	EventTreasurePlaced  EventKind = 2
+	EventHuntStarted     EventKind = 3
+	EventHuntEnded       EventKind = 4
+	EventScoreChanged    EventKind = 5
+	EventHuntCreated     EventKind = 6
+	EventHuntDeleted     EventKind = 7
+)
+
+// Event is one entry of the ordered event log edges follow. Events are
+// ordered by (Index, Seq): the Raft index of the entry that caused them and
+// their position within it.
+type Event struct {
+	Index    uint64    `json:"index"`
+	Seq      uint32    `json:"seq"`
+	Kind     EventKind `json:"kind"`
+	Hunt     uint32    `json:"hunt"`
+	Treasure uint32    `json:"treasure,omitempty"`
+	Player   uint32    `json:"player,omitempty"`
+	Lat      int32     `json:"lat,omitempty"`
+	Lng      int32     `json:"lng,omitempty"`
+	Points   uint32    `json:"points,omitempty"` // treasure value, or the score for EventScoreChanged
+	Time     int64     `json:"time"`
+}
+
+// DefaultEventCap is how many recent events the log keeps. An edge that asks
+// for events older than that gets a state snapshot first.
+const DefaultEventCap = 1 << 16
+
+// EventLog keeps the most recent Cap events. Its JSON form is the logical
+// window only, so replicas with the same events encode identically.
+type EventLog struct {
+	Cap     int
+	items   []Event // the window is items[off:]
+	off     int
+	dropped uint64 // highest Index of a dropped event
+}
+
+// Append adds e, dropping the oldest event past Cap.
+func (l *EventLog) Append(e Event) {
+	l.items = append(l.items, e)
+	if len(l.items)-l.off > l.Cap {
+		l.dropped = l.items[l.off].Index
+		l.off++
+	}
+	if l.off > l.Cap { // compact: amortised O(1) per event
+		l.items = append(l.items[:0], l.items[l.off:]...)
+		l.off = 0
+	}
+}
+
+// Window returns the retained events, oldest first. The slice is shared:
+// callers copy what they keep beyond the FSM's read lock.
+func (l *EventLog) Window() []Event { return l.items[l.off:] }
+
+// After returns the retained events with Index > index, and whether the log
+// still holds everything after index (false: events were dropped and the
+// caller needs a snapshot first).
+func (l *EventLog) After(index uint64) ([]Event, bool) {
+	w := l.Window()
+	lo, hi := 0, len(w)
+	for lo < hi { // first event with Index > index
+		mid := (lo + hi) / 2
+		if w[mid].Index <= index {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return w[lo:], l.dropped <= index
+}
+
+type eventLogJSON struct {
+	Cap     int     `json:"cap"`
+	Dropped uint64  `json:"dropped"`
+	Events  []Event `json:"events"`
+}
+
+// MarshalJSON encodes the window.
+func (l EventLog) MarshalJSON() ([]byte, error) {
+	return json.Marshal(eventLogJSON{Cap: l.Cap, Dropped: l.dropped, Events: l.Window()})
+}
+
+// UnmarshalJSON restores a window.
+func (l *EventLog) UnmarshalJSON(b []byte) error {
+	var v eventLogJSON
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*l = EventLog{Cap: v.Cap, items: v.Events, dropped: v.Dropped}
+	if l.Cap <= 0 {
+		l.Cap = DefaultEventCap
+	}
+	return nil
+}

@@ -9,9 +9,9 @@ STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(TOOLS)/staticcheck
 FUZZTIME ?= 10s
 # Binaries: every main package under <component>/cmd/.
-CMDS := $(wildcard edge/cmd/* coordinator/cmd/* bench/cmd/* geo/cmd/*)
+CMDS := $(wildcard edge/cmd/* coordinator/cmd/* bench/cmd/*)
 
-.PHONY: all build run test test-go test-js bench lint fuzz deps clean
+.PHONY: all build run cluster cluster-stop test test-go test-js bench lint fuzz deps clean
 
 all: build
 
@@ -23,9 +23,31 @@ build:
 	$(GO) build ./...
 	$(if $(CMDS),$(GO) build -o $(BIN)/ $(addprefix ./,$(CMDS)))
 
-# Runs the most complete real system this tree has (see README.md).
+DEV_TOKEN ?= dev-admin-token
+
+# Runs the most complete real system this tree has (see README.md): today a
+# single-node coordinator with its data in ./data/dev.
 run: build
-	$(BIN)/veltrix-place
+	@echo "coordinator API on http://127.0.0.1:8080 — admin token: $(DEV_TOKEN)"
+	@echo "try: curl -H 'Authorization: Bearer $(DEV_TOKEN)' http://127.0.0.1:8080/v1/cluster"
+	$(BIN)/veltrix-coordinator -id dev -bootstrap -data-dir data/dev \
+	  -raft-addr 127.0.0.1:7000 -api-addr 127.0.0.1:8080 -admin-token $(DEV_TOKEN)
+
+# A local 3-node coordinator cluster on loopback, in the background.
+CLUSTER_DIR := data/cluster
+cluster: build
+	@mkdir -p $(CLUSTER_DIR)
+	@peers=c1=127.0.0.1:7101,c2=127.0.0.1:7102,c3=127.0.0.1:7103; \
+	for i in 1 2 3; do \
+	  $(BIN)/veltrix-coordinator -id c$$i -bootstrap -peers $$peers -data-dir $(CLUSTER_DIR)/c$$i \
+	    -raft-addr 127.0.0.1:710$$i -api-addr 127.0.0.1:810$$i -admin-token $(DEV_TOKEN) \
+	    >$(CLUSTER_DIR)/c$$i.log 2>&1 & echo $$! >$(CLUSTER_DIR)/c$$i.pid; \
+	  echo "c$$i: raft 127.0.0.1:710$$i  api http://127.0.0.1:810$$i  log $(CLUSTER_DIR)/c$$i.log"; \
+	done; \
+	echo "admin token: $(DEV_TOKEN); stop with: make cluster-stop"
+
+cluster-stop:
+	@for f in $(CLUSTER_DIR)/*.pid; do [ -f $$f ] && kill $$(cat $$f) 2>/dev/null; rm -f $$f; done; true
 
 test: deps test-go test-js
 
@@ -57,6 +79,6 @@ fuzz:
 	  done; \
 	done
 
-clean:
-	rm -rf $(BIN)
+clean: cluster-stop
+	rm -rf $(BIN) data
 	$(GO) clean -testcache -fuzzcache

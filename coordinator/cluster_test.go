@@ -35,7 +35,7 @@ func (c *testCluster) createHunt(i, treasures int, respawn string) api.HuntDetai
 		c.t.Fatal(err)
 	}
 	var d api.HuntDetail
-	if _, err := c.call(ctx, i, "GET", fmt.Sprintf("/v1/hunts/%d", created.Hunt), nil, &d); err != nil {
+	if _, err := c.call(ctx, i, "GET", fmt.Sprintf("/v1/hunts/%d?consistent=true", created.Hunt), nil, &d); err != nil {
 		c.t.Fatal(err)
 	}
 	return d
@@ -116,11 +116,12 @@ func (cl *claimer) record(call, ret time.Time, client int, in claimInput, code u
 	}
 }
 
-// checkAcknowledged verifies that every acknowledged win is in node i's state.
-func (cl *claimer) checkAcknowledged(i int) {
+// checkAcknowledged verifies that every acknowledged win is in node i's
+// state; query is "" for a local read or "?consistent=true".
+func (cl *claimer) checkAcknowledged(i int, query string) {
 	cl.c.t.Helper()
 	var d api.HuntDetail
-	if _, err := cl.c.call(context.Background(), i, "GET", fmt.Sprintf("/v1/hunts/%d", cl.hunt), nil, &d); err != nil {
+	if _, err := cl.c.call(context.Background(), i, "GET", fmt.Sprintf("/v1/hunts/%d%s", cl.hunt, query), nil, &d); err != nil {
 		cl.c.t.Fatal(err)
 	}
 	byID := map[uint32]fsm.Treasure{}
@@ -189,7 +190,7 @@ func TestClaimsLinearizableAcrossLeaderKill(t *testing.T) {
 		t.Fatalf("claim history of %d operations is not linearizable: %v", len(cl.ops), res)
 	}
 	lead := c.leader(10 * time.Second)
-	cl.checkAcknowledged(lead)
+	cl.checkAcknowledged(lead, "?consistent=true")
 	c.sameState(20 * time.Second)
 
 	// Every node down hard, then up again: nothing acknowledged is lost.
@@ -207,10 +208,10 @@ func TestClaimsLinearizableAcrossLeaderKill(t *testing.T) {
 			return err == nil
 		})
 	}
-	cl.checkAcknowledged(lead)
+	cl.checkAcknowledged(lead, "?consistent=true")
 	c.sameState(20 * time.Second)
 	for _, i := range c.running() {
-		cl.checkAcknowledged(i)
+		cl.checkAcknowledged(i, "")
 	}
 }
 

@@ -139,6 +139,9 @@ func (s *Server) getHunt(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if _, ok := s.readBarrier(w, r, s.getHunt); !ok {
+		return
+	}
 	var d *HuntDetail
 	s.node.FSM().View(func(st *fsm.State) {
 		if h := st.Hunts[id]; h != nil {

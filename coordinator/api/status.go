@@ -35,16 +35,9 @@ func (s *Server) huntStatus(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	consistent := r.URL.Query().Get("consistent") == "true"
-	if consistent && !s.node.IsLeader() {
-		s.leaderOnly(s.huntStatus).ServeHTTP(w, r)
+	consistent, ok := s.readBarrier(w, r, s.huntStatus)
+	if !ok {
 		return
-	}
-	if consistent {
-		if err := s.node.ConsistentRead(r.Context()); err != nil {
-			writeClusterError(w, err)
-			return
-		}
 	}
 	st, found := s.readStatus(id)
 	if !found {
@@ -54,6 +47,25 @@ func (s *Server) huntStatus(w http.ResponseWriter, r *http.Request) {
 	st.Consistent = consistent
 	st.StalenessMS = s.node.Staleness().Milliseconds()
 	writeJSON(w, http.StatusOK, st)
+}
+
+// readBarrier serves ?consistent=true: on a follower it forwards the request
+// (h) to the leader, on the leader it waits for a barrier so that the read
+// that follows is linearizable. It returns whether the read is consistent and
+// false when it has answered the request itself.
+func (s *Server) readBarrier(w http.ResponseWriter, r *http.Request, h http.HandlerFunc) (consistent, ok bool) {
+	if r.URL.Query().Get("consistent") != "true" {
+		return false, true
+	}
+	if !s.node.IsLeader() {
+		s.leaderOnly(h).ServeHTTP(w, r)
+		return true, false
+	}
+	if err := s.node.ConsistentRead(r.Context()); err != nil {
+		writeClusterError(w, err)
+		return true, false
+	}
+	return true, true
 }
 
 func (s *Server) readStatus(id uint32) (st HuntStatus, found bool) {

@@ -44,11 +44,7 @@ func CellOf(p Point, res int) (Cell, error) {
 	if err := checkResolution(res); err != nil {
 		return 0, err
 	}
-	c, err := h3.LatLngToCell(h3.LatLng{Lat: p.Lat, Lng: p.Lng}, res)
-	if err != nil {
-		return 0, fmt.Errorf("%w: %v", ErrInvalidPoint, err)
-	}
-	return Cell(c), nil
+	return latLngToCell(p.Lat, p.Lng, res)
 }
 
 // GridDisk returns the cells within grid distance k of c, c included, in no

@@ -3,7 +3,10 @@ package geo
 import (
 	"errors"
 	"math"
+	"math/rand/v2"
 	"testing"
+
+	"github.com/uber/h3-go/v4"
 )
 
 var dam = Point{Lat: 52.3730796, Lng: 4.8924534}
@@ -146,5 +149,24 @@ func TestPolygonCellsWithHole(t *testing.T) {
 		if full[i] <= full[i-1] {
 			t.Fatal("cells not sorted and distinct")
 		}
+	}
+}
+
+// TestCellOfMatchesH3GoWithoutAllocating checks the direct C call against
+// h3-go's own LatLngToCell and that it does not allocate (the edge calls it
+// for every POSITION).
+func TestCellOfMatchesH3GoWithoutAllocating(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for range 5000 {
+		p := Point{Lat: rng.Float64()*180 - 90, Lng: rng.Float64()*360 - 180}
+		res := rng.IntN(MaxResolution + 1)
+		got, err := CellOf(p, res)
+		want, werr := h3.LatLngToCell(h3.LatLng{Lat: p.Lat, Lng: p.Lng}, res)
+		if err != nil || werr != nil || uint64(got) != uint64(want) {
+			t.Fatalf("CellOf(%v, %d) = %s, %v; h3-go says %s, %v", p, res, got, err, want, werr)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _, _ = CellOf(dam, 9) }); n != 0 {
+		t.Errorf("CellOf allocates %v times per call", n)
 	}
 }

@@ -19,7 +19,8 @@ func (n *Node) leaderLoop() {
 		select {
 		case <-n.stop:
 			return
-		case <-n.raft.LeaderCh():
+		case leads := <-n.raft.LeaderCh():
+			n.cfg.Logger.Info("leadership changed", "node", n.cfg.ID, "leader", leads)
 		case <-tick.C:
 		}
 		if !n.IsLeader() {

@@ -39,7 +39,7 @@ func openLogStore(kind, dir string) (logStore, error) {
 		// writing it on every commit (less written per fsync).
 		return raftboltdb.New(raftboltdb.Options{
 			Path:        filepath.Join(dir, "raft.db"),
-			BoltOptions: &bbolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bbolt.FreelistMapType},
+			BoltOptions: &bbolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bbolt.FreelistMapType, InitialMmapSize: 1 << 30},
 		})
 	}
 	return nil, fmt.Errorf("unknown log store %q", kind)

@@ -74,7 +74,7 @@ func (l *lockedBuffer) String() string {
 }
 
 type testCluster struct {
-	t     *testing.T
+	t     testing.TB
 	mu    sync.Mutex // guards procs[i].cmd: claim goroutines read it while the test kills
 	procs []*proc
 	key   string // signing key file
@@ -82,7 +82,7 @@ type testCluster struct {
 }
 
 // freeAddrs reserves n loopback ports.
-func freeAddrs(t *testing.T, n int) []string {
+func freeAddrs(t testing.TB, n int) []string {
 	var out []string
 	var ls []net.Listener
 	for range n {
@@ -100,7 +100,7 @@ func freeAddrs(t *testing.T, n int) []string {
 }
 
 // newCluster starts n voters bootstrapped together.
-func newCluster(t *testing.T, n int, extra ...string) *testCluster {
+func newCluster(t testing.TB, n int, extra ...string) *testCluster {
 	c := &testCluster{t: t, http: &http.Client{Timeout: 5 * time.Second}}
 	_, priv, _ := token.GenerateKey()
 	pem, _ := token.EncodePrivateKey(priv)
@@ -212,7 +212,7 @@ func (c *testCluster) call(ctx context.Context, i int, method, path string, in, 
 // eventually polls cond every 20 ms until it holds or timeout passes. It
 // waits on an observable condition of other processes, which offer no
 // event to wait on; it never stands in for ordering inside this process.
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	tick := time.NewTicker(20 * time.Millisecond)

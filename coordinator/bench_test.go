@@ -1,0 +1,135 @@
+package coordinator_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/veltrix/veltrix/coordinator/api"
+	"github.com/veltrix/veltrix/coordinator/fsm"
+)
+
+// benchEdge submits claims for one simulated edge the way an edge does:
+// whatever claims are waiting go out in one request; while it is in flight,
+// new claims wait for the next one (drain, send, block).
+type benchEdge struct {
+	id     string
+	url    string
+	client *http.Client
+	queue  chan dueClaim
+	hist   *hdrhistogram.Histogram // latency from when each claim was due, µs
+	errs   []error
+}
+
+type dueClaim struct {
+	claim fsm.Claim
+	due   time.Time
+}
+
+func (e *benchEdge) run(wg *sync.WaitGroup) {
+	defer wg.Done()
+	for first := range e.queue {
+		batch := []dueClaim{first}
+	drain:
+		for len(batch) < api.MaxClaimsPerRequest {
+			select {
+			case c, ok := <-e.queue:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, c)
+			default:
+				break drain
+			}
+		}
+		req := api.ClaimsRequest{Claims: make([]fsm.Claim, len(batch))}
+		for i, c := range batch {
+			req.Claims[i] = c.claim
+		}
+		err := e.post(req)
+		now := time.Now()
+		for _, c := range batch {
+			e.hist.RecordValue(now.Sub(c.due).Microseconds())
+		}
+		if err != nil {
+			e.errs = append(e.errs, err)
+		}
+	}
+}
+
+func (e *benchEdge) post(body api.ClaimsRequest) error {
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest("POST", e.url, bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := e.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var out api.ClaimsResponse
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK || len(out.Outcomes) != len(body.Claims) {
+		return fmt.Errorf("claims request: %s, %v", resp.Status, err)
+	}
+	return nil
+}
+
+// BenchmarkProcessClusterClaimsPaced runs three coordinator processes on
+// loopback (the real binary) and offers 5,000 claims/s, spread over 20
+// simulated edges that submit over HTTP to the leader. Each b.N round is one
+// second of offered load; latency is measured from when each claim was due
+// (open loop: a slow system cannot slow the offered load down).
+func BenchmarkProcessClusterClaimsPaced(b *testing.B) {
+	const rate, edges = 5000, 20
+	c := newCluster(b, 3)
+	lead := c.leader(15 * time.Second)
+	hunt := c.createHunt(lead, 50, fsm.RespawnAfter) // respawning: claims keep winning
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: edges}, Timeout: 10 * time.Second}
+	var wg sync.WaitGroup
+	es := make([]*benchEdge, edges)
+	for i := range es {
+		es[i] = &benchEdge{id: fmt.Sprintf("edge-%d", i), url: c.url(lead) + "/v1/edge/claims", client: client,
+			queue: make(chan dueClaim, rate), hist: hdrhistogram.New(1, 10_000_000, 3)}
+		wg.Add(1)
+		go es[i].run(&wg)
+	}
+	pace := time.NewTimer(0)
+	var r uint64
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		for i := range rate {
+			due := start.Add(time.Duration(i) * time.Second / rate)
+			if d := time.Until(due); d > 0 { // pace the offered load
+				pace.Reset(d)
+				<-pace.C
+			}
+			r++
+			e := es[r%edges]
+			tr := hunt.Treasures[int(r)%len(hunt.Treasures)]
+			e.queue <- dueClaim{claim: fsm.Claim{Edge: e.id, Request: r, Hunt: hunt.ID, Treasure: tr.ID, Player: uint32(r%500 + 1), Cell: tr.Cell}, due: due}
+		}
+	}
+	for _, e := range es {
+		close(e.queue)
+	}
+	wg.Wait()
+	b.StopTimer()
+	hist := hdrhistogram.New(1, 10_000_000, 3)
+	for _, e := range es {
+		hist.Merge(e.hist)
+		for _, err := range e.errs {
+			b.Error(err)
+		}
+	}
+	b.ReportMetric(rate, "offered-claims/s")
+	b.ReportMetric(float64(hist.ValueAtQuantile(50))/1000, "p50-ms")
+	b.ReportMetric(float64(hist.ValueAtQuantile(99))/1000, "p99-ms")
+	b.ReportMetric(float64(hist.ValueAtQuantile(99.9))/1000, "p999-ms")
+}

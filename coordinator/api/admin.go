@@ -76,13 +76,8 @@ func (s *Server) createHunt(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	entry, err := fsm.Encode(&fsm.CreateHunt{Spec: spec, Seed: seed, Time: s.now().UnixMicro()})
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, "%v", err)
-		return
-	}
-	res, err := s.node.Apply(r.Context(), entry)
-	if err != nil {
-		writeClusterError(w, err)
+	res, ok := s.applyEntry(w, r, entry, err)
+	if !ok {
 		return
 	}
 	cr := res.(*fsm.CreateResult)
@@ -92,6 +87,22 @@ func (s *Server) createHunt(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", "/v1/hunts/"+strconv.FormatUint(uint64(cr.Hunt), 10))
 	writeJSON(w, http.StatusCreated, map[string]uint32{"hunt": cr.Hunt})
+}
+
+// applyEntry commits an encoded command (encErr is the encoder's error) and
+// returns the state machine's response; on failure it writes the error
+// response itself and returns false.
+func (s *Server) applyEntry(w http.ResponseWriter, r *http.Request, entry []byte, encErr error) (any, bool) {
+	if encErr != nil {
+		writeError(w, http.StatusInternalServerError, "%v", encErr)
+		return nil, false
+	}
+	res, err := s.node.Apply(r.Context(), entry)
+	if err != nil {
+		writeClusterError(w, err)
+		return nil, false
+	}
+	return res, true
 }
 
 // huntID parses the {id} path segment, writing the 4xx itself.
@@ -170,13 +181,8 @@ func (s *Server) transition(w http.ResponseWriter, r *http.Request) {
 		kind = fsm.KindEndHunt
 	}
 	entry, err := fsm.EncodeTransition(kind, fsm.HuntTransition{Hunt: id, Time: s.now().UnixMicro()})
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, "%v", err)
-		return
-	}
-	res, err := s.node.Apply(r.Context(), entry)
-	if err != nil {
-		writeClusterError(w, err)
+	res, ok := s.applyEntry(w, r, entry, err)
+	if !ok {
 		return
 	}
 	if err, _ := res.(error); err != nil {

@@ -163,14 +163,9 @@ func (s *Server) registerEdge(w http.ResponseWriter, r *http.Request) {
 	}
 	e.Since = s.now().UnixMicro()
 	entry, err := fsm.Encode(&fsm.RegisterEdge{Edge: e})
-	if err == nil {
-		_, err = s.node.Apply(r.Context(), entry)
+	if _, ok := s.applyEntry(w, r, entry, err); ok {
+		writeJSON(w, http.StatusOK, e)
 	}
-	if err != nil {
-		writeClusterError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, e)
 }
 
 // LoadReport is the body of POST /v1/edge/load: players online per hunt.

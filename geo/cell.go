@@ -130,3 +130,12 @@ func Parent(c Cell, res int) (Cell, error) {
 	}
 	return Cell(p), nil
 }
+
+// EdgeLength is the average edge length of a hexagon at res, in metres
+// (about the distance from a cell's centre to its vertices).
+func EdgeLength(res int) (float64, error) {
+	if err := checkResolution(res); err != nil {
+		return 0, err
+	}
+	return h3.HexagonEdgeLengthAvgM(res)
+}

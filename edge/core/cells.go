@@ -1,0 +1,126 @@
+package core
+
+import (
+	"slices"
+
+	"github.com/veltrix/veltrix/geo"
+)
+
+// change is one player's entry in a cell's CELL_UPDATE for the current tick.
+// It carries the data so that a player who left (and whose slot may be
+// reused) is still reported.
+type change struct {
+	op       uint8
+	player   uint32
+	lat, lng int32
+	stamp    uint32
+}
+
+// cellState is one H3 cell of one hunt on this edge.
+type cellState struct {
+	players  []uint32 // slot indexes of the players in the cell
+	watchers []watcher // sessions whose interest area holds the cell
+	changes  []change // this tick's entries
+	dirty    bool     // listed in Core.dirty
+	snapshot bool     // send the full set this tick
+}
+
+// watcher is a session watching a cell, and how far the cell is from the
+// session's own (fixed until the session changes cell).
+type watcher struct {
+	idx  uint32
+	dist uint8
+}
+
+// cellKey distinguishes the same H3 cell in different hunts.
+type cellKey struct {
+	hunt uint32
+	cell geo.Cell
+}
+
+func (c *Core) cellLocked(k cellKey) *cellState {
+	cs := c.cells[k]
+	if cs == nil {
+		cs = &cellState{}
+		c.cells[k] = cs
+	}
+	return cs
+}
+
+func (c *Core) markDirtyLocked(k cellKey, cs *cellState) {
+	if !cs.dirty {
+		cs.dirty = true
+		c.dirty = append(c.dirty, k)
+	}
+}
+
+// recordLocked adds session s's entry with op to cell k for the tick being
+// gathered, or updates the entry it already has there: a later position
+// overwrites an earlier one, and "entered" or "left" win over "moved".
+func (c *Core) recordLocked(k cellKey, s *slot, op uint8) {
+	cs := c.cellLocked(k)
+	if s.changeTick == c.tick+1 && s.changeCell == k.cell && int(s.changeIdx) < len(cs.changes) {
+		e := &cs.changes[s.changeIdx]
+		e.lat, e.lng, e.stamp = s.lat, s.lng, s.stamp
+		if op != opMoved {
+			e.op = op
+		}
+	} else {
+		s.changeTick, s.changeCell, s.changeIdx = c.tick+1, k.cell, uint32(len(cs.changes))
+		cs.changes = append(cs.changes, change{op: op, player: s.player, lat: s.lat, lng: s.lng, stamp: s.stamp})
+	}
+	c.markDirtyLocked(k, cs)
+}
+
+// watchLocked adds (add=true) or removes slot idx as a watcher of the cells
+// within radius of cell. A new watcher asks for a snapshot of the cell.
+func (c *Core) watchLocked(hunt uint32, cell geo.Cell, idx uint32, add bool) {
+	var err error
+	c.disk, err = geo.AppendGridDisk(c.disk[:0], cell, c.cfg.Radius)
+	if err != nil {
+		return
+	}
+	for _, d := range c.disk {
+		k := cellKey{hunt, d}
+		if add {
+			cs := c.cellLocked(k)
+			cs.watchers = append(cs.watchers, watcher{idx: idx, dist: distance(cell, d)})
+			if len(cs.players) > 0 {
+				cs.snapshot = true
+				c.markDirtyLocked(k, cs)
+			}
+			continue
+		}
+		if cs := c.cells[k]; cs != nil {
+			if i := slices.IndexFunc(cs.watchers, func(w watcher) bool { return w.idx == idx }); i >= 0 {
+				cs.watchers[i] = cs.watchers[len(cs.watchers)-1]
+				cs.watchers = cs.watchers[:len(cs.watchers)-1]
+			}
+			c.dropIfEmptyLocked(k, cs)
+		}
+	}
+}
+
+func removeIdx(s []uint32, idx uint32) []uint32 {
+	if i := slices.Index(s, idx); i >= 0 {
+		s[i] = s[len(s)-1]
+		return s[:len(s)-1]
+	}
+	return s
+}
+
+// dropIfEmptyLocked forgets a cell nobody is in, watches or waits on.
+func (c *Core) dropIfEmptyLocked(k cellKey, cs *cellState) {
+	if len(cs.players) == 0 && len(cs.watchers) == 0 && !cs.dirty {
+		delete(c.cells, k)
+	}
+}
+
+// distance is the grid distance between two cells, capped for frameRef.
+func distance(a, b geo.Cell) uint8 {
+	d, err := geo.GridDistance(a, b)
+	if err != nil || d > 255 {
+		return 255
+	}
+	return uint8(d)
+}

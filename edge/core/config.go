@@ -1,0 +1,95 @@
+package core
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"time"
+
+	"github.com/veltrix/veltrix/protocol"
+)
+
+// HuntInfo is what the core needs to know of a hunt.
+type HuntInfo struct {
+	ID         uint32
+	Resolution int  // H3 resolution players are bucketed at
+	Active     bool // claims are accepted only while active
+}
+
+// Hunts looks hunts up; the edge's replica of coordinator state implements it.
+type Hunts interface {
+	Hunt(id uint32) (HuntInfo, bool)
+}
+
+// Claims receives the claims players make. Submit must not block: the result
+// comes back later through Core.ClaimResult.
+type Claims interface {
+	Submit(id SessionID, player, hunt uint32, request, treasure uint32, cell uint64)
+}
+
+// Notifier is the transport side of the core. The core calls it with its
+// lock held: implementations must not block or call back into the core.
+type Notifier interface {
+	// Ready says session id has output waiting; the transport calls Pull.
+	Ready(id SessionID)
+	// Close asks the transport to close session id with code after
+	// flushing what Pull still returns.
+	Close(id SessionID, code protocol.Code)
+}
+
+// Config configures a Core. Zero values mean defaults.
+type Config struct {
+	PublicKey ed25519.PublicKey // verifies HELLO tokens; required
+	Hunts     Hunts             // required
+	Claims    Claims            // nil: claims are answered "unavailable"
+	Notifier  Notifier          // required
+
+	TickHz        int     // fan-out ticks per second; default 10
+	Radius        int     // interest radius k (grid disk); default 1
+	MaxSpeed      float64 // m/s above which a POSITION is a teleport; default 60
+	PositionRate  float64 // POSITIONs per second per player; default 5
+	PositionBurst float64 // token bucket depth; default 10
+	SlowTicks     int     // consecutive ticks with drops before closing too_slow; default 30
+	SnapshotEvery int     // ticks between full snapshots of a watched cell; default 50
+	MaxControl    int     // bytes of undelivered control messages before too_slow; default 256 KiB
+	Hysteresis    float64 // leave a cell only this far (× edge length) from its centre; default 1.1
+	Now           func() time.Time
+}
+
+func (c *Config) validate() error {
+	switch {
+	case len(c.PublicKey) != ed25519.PublicKeySize:
+		return errors.New("core: an Ed25519 public key is required to verify tokens")
+	case c.Hunts == nil:
+		return errors.New("core: a hunt source is required")
+	case c.Notifier == nil:
+		return errors.New("core: a notifier is required")
+	}
+	return nil
+}
+
+func (c *Config) withDefaults() Config {
+	d := *c
+	setInt := func(v *int, x int) {
+		if *v <= 0 {
+			*v = x
+		}
+	}
+	setF := func(v *float64, x float64) {
+		if *v <= 0 {
+			*v = x
+		}
+	}
+	setInt(&d.TickHz, 10)
+	setInt(&d.Radius, 1)
+	setInt(&d.SlowTicks, 30)
+	setInt(&d.SnapshotEvery, 50)
+	setInt(&d.MaxControl, 256<<10)
+	setF(&d.MaxSpeed, 60)
+	setF(&d.PositionRate, 5)
+	setF(&d.PositionBurst, 10)
+	setF(&d.Hysteresis, 1.1)
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	return d
+}

@@ -1,0 +1,112 @@
+package core
+
+import (
+	"sync"
+
+	"github.com/veltrix/veltrix/geo"
+	"github.com/veltrix/veltrix/protocol"
+)
+
+const (
+	opEntered = protocol.OpEntered
+	opMoved   = protocol.OpMoved
+	opLeft    = protocol.OpLeft
+)
+
+// arenaRing is how many ticks of encoded frames stay addressable. A frame
+// still queued for a session after that is stale and dropped (positions are
+// latest-wins).
+const arenaRing = 8
+
+// Core is one edge's sessions and cells. All methods are safe for concurrent
+// use; they serialise on one lock (held briefly: one frame or one tick).
+type Core struct {
+	cfg Config
+
+	mu     sync.Mutex // guards all fields below
+	tab    table
+	cells  map[cellKey]*cellState
+	dirty  []cellKey
+	tick   uint32            // ticks completed
+	arenas [arenaRing]arena  // encoded frames of recent ticks, by tick % arenaRing
+	ctrl   map[uint32][]byte // slot → control messages waiting (never dropped)
+	disk   []geo.Cell        // scratch
+	stats  Stats
+}
+
+// Stats counts what the core did. Drops and closes are by reason.
+type Stats struct {
+	Sessions        int
+	MessagesIn      [256]uint64 // by message type
+	FramesEncoded   uint64      // CELL_UPDATE frames encoded (once per cell and tick)
+	FramesQueued    uint64      // frame references queued to sessions
+	BytesFannedOut  uint64
+	DroppedQueue    uint64 // a frame pushed out of a full queue
+	DroppedStale    uint64 // a queued frame older than the arena ring
+	RejectedRate    uint64
+	RejectedSpeed   uint64
+	RejectedInvalid uint64
+	Closes          map[protocol.Code]uint64
+	LastTickCells   int // cells encoded by the last tick
+}
+
+// New returns a core.
+func New(cfg Config) (*Core, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return &Core{cfg: cfg.withDefaults(), cells: map[cellKey]*cellState{}, ctrl: map[uint32][]byte{},
+		stats: Stats{Closes: map[protocol.Code]uint64{}}}, nil
+}
+
+// Open registers a new connection and returns its session id.
+func (c *Core) Open() SessionID {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stats.Sessions++
+	return c.tab.alloc()
+}
+
+// Closed tells the core that session id's connection is gone. The player
+// leaves its cell (neighbours see it at the next tick).
+func (c *Core) Closed(id SessionID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.tab.get(id)
+	if s == nil {
+		return
+	}
+	if s.placed {
+		k := cellKey{s.hunt, s.cell}
+		c.recordLocked(k, s, opLeft)
+		cs := c.cells[k]
+		cs.players = removeIdx(cs.players, id.index())
+		c.watchLocked(s.hunt, s.cell, id.index(), false)
+	}
+	delete(c.ctrl, id.index())
+	c.tab.release(id)
+	c.stats.Sessions--
+}
+
+// closeLocked asks the transport to close id with code: input stops, what is
+// queued may still be pulled.
+func (c *Core) closeLocked(id SessionID, s *slot, code protocol.Code) {
+	if s.state == stateClosed {
+		return
+	}
+	s.state = stateClosed
+	c.stats.Closes[code]++
+	c.cfg.Notifier.Close(id, code)
+}
+
+// Snapshot returns a copy of the counters.
+func (c *Core) Snapshot() Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.stats
+	st.Closes = make(map[protocol.Code]uint64, len(c.stats.Closes))
+	for k, v := range c.stats.Closes {
+		st.Closes[k] = v
+	}
+	return st
+}

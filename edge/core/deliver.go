@@ -1,0 +1,245 @@
+package core
+
+import (
+	"errors"
+	"time"
+
+	"github.com/veltrix/veltrix/geo"
+	"github.com/veltrix/veltrix/protocol"
+	"github.com/veltrix/veltrix/protocol/token"
+)
+
+// Errors the core closes sessions with. They carry their close code.
+var (
+	ErrUnknownSession  = errors.New("core: unknown session")
+	errHelloRequired   = &protocol.Error{Code: protocol.CodeHelloRequired, Kind: "session", Msg: "HELLO must be the first message"}
+	errHelloTwice      = &protocol.Error{Code: protocol.CodeBadMessage, Kind: "session", Msg: "HELLO sent twice"}
+	errVersion         = &protocol.Error{Code: protocol.CodeUnsupportedVersion, Kind: "session", Msg: "unsupported protocol version"}
+	errNoHunt          = &protocol.Error{Code: protocol.CodeWrongHunt, Kind: "session", Msg: "no such hunt on this edge"}
+	errWrongDirection  = &protocol.Error{Code: protocol.CodeBadMessage, Kind: "session", Msg: "edge-to-client message sent by a client"}
+	errInvalidPosition = &protocol.Error{Code: protocol.CodeInvalidPosition, Kind: "position", Msg: "position out of range or out of order"}
+	errTooFast         = &protocol.Error{Code: protocol.CodeImpossibleSpeed, Kind: "position", Msg: "position implies an impossible speed"}
+	errRateLimited     = &protocol.Error{Code: protocol.CodeRateLimited, Kind: "position", Msg: "too many positions; excess dropped"}
+)
+
+// Deliver hands the core one frame (one or more whole messages) that
+// session id received. A non-nil error means the session is being closed:
+// the transport should flush what Pull returns, then close with
+// protocol.CodeOf(err).
+func (c *Core) Deliver(id SessionID, frame []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.tab.get(id)
+	if s == nil {
+		return ErrUnknownSession
+	}
+	for len(frame) > 0 && s.state != stateClosed {
+		t, body, rest, err := protocol.Split(frame)
+		if err != nil {
+			return c.failLocked(id, s, err)
+		}
+		frame = rest
+		c.stats.MessagesIn[t]++
+		if err := c.handleLocked(id, s, t, body); err != nil {
+			var pe *protocol.Error
+			if errors.As(err, &pe) && !pe.Code.Fatal() {
+				c.rejectLocked(id, s, pe)
+				continue
+			}
+			return c.failLocked(id, s, err)
+		}
+	}
+	return nil
+}
+
+func (c *Core) handleLocked(id SessionID, s *slot, t protocol.Type, body []byte) error {
+	if s.state == stateHello && t != protocol.TypeHello {
+		return errHelloRequired
+	}
+	switch t {
+	case protocol.TypeHello:
+		return c.helloLocked(id, s, body)
+	case protocol.TypePosition:
+		return c.positionLocked(id, s, body)
+	case protocol.TypeClaim:
+		return c.claimLocked(id, s, body)
+	case protocol.TypePing:
+		var m protocol.Ping
+		if err := m.Decode(body); err != nil {
+			return err
+		}
+		c.controlLocked(id, s, protocol.AppendPong(c.ctrlBuf(id), &protocol.Pong{Echo: m.Time, Time: c.nowMicro()}))
+	case protocol.TypeBye:
+		c.closeLocked(id, s, protocol.CodeNormal)
+	default:
+		if t.FromEdge() {
+			return errWrongDirection
+		}
+		// Unknown client types are skipped (SPEC.md §5).
+	}
+	return nil
+}
+
+func (c *Core) nowMicro() uint64 { return uint64(c.cfg.Now().UnixMicro()) }
+
+func (c *Core) helloLocked(id SessionID, s *slot, body []byte) error {
+	if s.state != stateHello {
+		return errHelloTwice
+	}
+	var m protocol.Hello
+	if err := m.Decode(body); err != nil {
+		return err
+	}
+	if m.Version != protocol.Version {
+		return errVersion
+	}
+	h, ok := c.cfg.Hunts.Hunt(m.Hunt)
+	if !ok {
+		return errNoHunt
+	}
+	claims, err := token.Verify(c.cfg.PublicKey, string(m.Token), m.Hunt, c.cfg.Now())
+	if err != nil {
+		return err
+	}
+	s.state, s.kind, s.hunt, s.player, s.res = stateActive, m.Kind, m.Hunt, claims.Player, uint8(h.Resolution)
+	s.tokens, s.tokensAt = c.cfg.PositionBurst, c.cfg.Now().UnixMicro()
+	c.controlLocked(id, s, protocol.AppendWelcome(c.ctrlBuf(id), &protocol.Welcome{
+		Player: s.player, Hunt: s.hunt, Resolution: s.res, TickHz: uint8(c.cfg.TickHz),
+		Radius: uint8(c.cfg.Radius), Time: c.nowMicro(),
+	}))
+	return nil
+}
+
+// positionLocked is the hot path: it allocates nothing unless the player
+// changes cell.
+func (c *Core) positionLocked(id SessionID, s *slot, body []byte) error {
+	var m protocol.Position
+	if err := m.Decode(body); err != nil {
+		return err
+	}
+	now := c.cfg.Now().UnixMicro()
+	if !c.takeTokenLocked(s, now) {
+		c.stats.RejectedRate++
+		return errRateLimited
+	}
+	if m.Lat < -900000000 || m.Lat > 900000000 || m.Lng < -1800000000 || m.Lng > 1800000000 || (s.placed && m.Seq <= s.seq) {
+		c.stats.RejectedInvalid++
+		return errInvalidPosition
+	}
+	p := geo.PointE7(m.Lat, m.Lng)
+	if s.placed && c.tooFast(s, p, now, m.Accuracy) {
+		c.stats.RejectedSpeed++
+		return errTooFast
+	}
+	cell, err := geo.CellOf(p, int(s.res))
+	if err != nil {
+		return errInvalidPosition
+	}
+	s.lat, s.lng, s.seq, s.stamp, s.posAt = m.Lat, m.Lng, m.Seq, uint32(m.Time), now
+	switch {
+	case !s.placed:
+		c.enterLocked(id, s, cell)
+	case cell != s.cell && c.leftCell(s, p):
+		c.moveLocked(id, s, cell)
+	default:
+		c.recordLocked(cellKey{s.hunt, s.cell}, s, opMoved)
+	}
+	return nil
+}
+
+// takeTokenLocked refills s's token bucket and takes one token.
+func (c *Core) takeTokenLocked(s *slot, now int64) bool {
+	s.tokens = min(c.cfg.PositionBurst, s.tokens+float64(now-s.tokensAt)/1e6*c.cfg.PositionRate)
+	s.tokensAt = now
+	if s.tokens < 1 {
+		return false
+	}
+	s.tokens--
+	return true
+}
+
+// tooFast reports whether reaching p from the last position by now needs a
+// speed above MaxSpeed, allowing for the fix's accuracy and 25 m of jitter.
+func (c *Core) tooFast(s *slot, p geo.Point, now int64, accuracyDm uint16) bool {
+	dt := float64(now-s.posAt) / 1e6
+	allowed := c.cfg.MaxSpeed*max(dt, 0.5) + float64(accuracyDm)/10 + 25
+	return geo.Distance(geo.PointE7(s.lat, s.lng), p) > allowed
+}
+
+// leftCell applies hysteresis: a player leaves its cell only once it is
+// clearly out of it, so jitter on a border does not flap.
+func (c *Core) leftCell(s *slot, p geo.Point) bool {
+	edge, err := geo.EdgeLength(int(s.res))
+	if err != nil {
+		return true
+	}
+	return geo.Distance(geo.PointE7(s.centLat, s.centLng), p) > c.cfg.Hysteresis*edge
+}
+
+func (c *Core) enterLocked(id SessionID, s *slot, cell geo.Cell) {
+	s.placed, s.cell = true, cell
+	if ctr, err := geo.CellCenter(cell); err == nil {
+		s.centLat, s.centLng = ctr.E7()
+	}
+	k := cellKey{s.hunt, cell}
+	cs := c.cellLocked(k)
+	cs.players = append(cs.players, id.index())
+	c.recordLocked(k, s, opEntered)
+	c.watchLocked(s.hunt, cell, id.index(), true)
+}
+
+func (c *Core) moveLocked(id SessionID, s *slot, cell geo.Cell) {
+	old := cellKey{s.hunt, s.cell}
+	c.recordLocked(old, s, opLeft)
+	cs := c.cells[old]
+	cs.players = removeIdx(cs.players, id.index())
+	c.watchLocked(s.hunt, s.cell, id.index(), false)
+	c.enterLocked(id, s, cell)
+}
+
+func (c *Core) claimLocked(id SessionID, s *slot, body []byte) error {
+	var m protocol.Claim
+	if err := m.Decode(body); err != nil {
+		return err
+	}
+	res := protocol.ClaimResult{Request: m.Request, Treasure: m.Treasure}
+	switch {
+	case c.cfg.Claims == nil:
+		res.Outcome = protocol.OutcomeUnavailable
+	case !s.placed:
+		res.Outcome = protocol.OutcomeTooFar
+	default:
+		c.cfg.Claims.Submit(id, s.player, s.hunt, m.Request, m.Treasure, uint64(s.cell))
+		return nil
+	}
+	c.controlLocked(id, s, protocol.AppendClaimResult(c.ctrlBuf(id), &res))
+	return nil
+}
+
+// ClaimResult delivers the outcome of a claim submitted through Claims.
+func (c *Core) ClaimResult(id SessionID, r protocol.ClaimResult) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s := c.tab.get(id); s != nil && s.state == stateActive {
+		c.controlLocked(id, s, protocol.AppendClaimResult(c.ctrlBuf(id), &r))
+	}
+}
+
+// rejectLocked answers a non-fatal error with an ERROR message, at most one
+// per second per session so that a flood of bad input costs little.
+func (c *Core) rejectLocked(id SessionID, s *slot, pe *protocol.Error) {
+	now := c.cfg.Now().UnixMicro()
+	if now-s.errAt < int64(time.Second/time.Microsecond) {
+		return
+	}
+	s.errAt = now
+	c.controlLocked(id, s, protocol.AppendError(c.ctrlBuf(id), &protocol.ErrorMessage{Code: pe.Code, Text: protocol.Text(pe.Msg)}))
+}
+
+// failLocked sends a fatal ERROR and closes the session.
+func (c *Core) failLocked(id SessionID, s *slot, err error) error {
+	code := protocol.CodeOf(err)
+	c.controlLocked(id, s, protocol.AppendError(c.ctrlBuf(id), &protocol.ErrorMessage{Code: code, Text: protocol.Text(err.Error())}))
+	c.closeLocked(id, s, code)
+	return err
+}

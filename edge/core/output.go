@@ -1,0 +1,120 @@
+package core
+
+import "github.com/veltrix/veltrix/protocol"
+
+// Output has two parts. Control messages (WELCOME, PONG, CLAIM_RESULT,
+// ERROR, …) are appended to a per-session buffer that exists only while
+// something waits in it and are never dropped. Fan-out frames are shared:
+// a session's queue holds pointer-free references into the tick arenas.
+
+// arena holds the frames one tick encoded. refs counts Pull leases not yet
+// released: a leased arena is never overwritten (a new buffer is made).
+type arena struct {
+	tick uint32
+	buf  []byte
+	refs int32
+}
+
+// Lease is what a transport holds while it writes the frames Pull returned;
+// it hands it back with Release once the write completed.
+type Lease struct {
+	base uint32 // newest tick referenced
+	mask uint8  // bit i: tick base-i is referenced
+}
+
+func (c *Core) ctrlBuf(id SessionID) []byte { return c.ctrl[id.index()] }
+
+// controlLocked stores b as session id's control buffer and readies it. A
+// client that lets MaxControl bytes of control messages pile up is closed.
+func (c *Core) controlLocked(id SessionID, s *slot, b []byte) {
+	c.ctrl[id.index()] = b
+	if len(b) > c.cfg.MaxControl {
+		c.closeLocked(id, s, protocol.CodeTooSlow)
+	}
+	c.readyLocked(id, s)
+}
+
+func (c *Core) readyLocked(id SessionID, s *slot) {
+	if !s.pending {
+		s.pending = true
+		c.cfg.Notifier.Ready(id)
+	}
+}
+
+// enqueueLocked queues frame ref for slot idx. A full queue drops the
+// farthest (then oldest) frame: positions are latest-wins and near cells
+// matter most.
+func (c *Core) enqueueLocked(idx uint32, ref frameRef) {
+	s := &c.tab.slots[idx]
+	if s.state != stateActive {
+		return
+	}
+	if int(s.qCount) == queueLen {
+		worst := 0
+		for i := 1; i < queueLen; i++ {
+			if s.queue[i].dist > s.queue[worst].dist {
+				worst = i
+			}
+		}
+		copy(s.queue[worst:], s.queue[worst+1:])
+		s.qCount--
+		s.droppedNow = true
+		c.stats.DroppedQueue++
+	}
+	s.queue[s.qCount] = ref
+	s.qCount++
+	c.stats.FramesQueued++
+	c.stats.BytesFannedOut += uint64(ref.n)
+	c.readyLocked(makeID(idx, s.gen), s)
+}
+
+// Pull appends session id's waiting output to dst — control messages first,
+// then fan-out frames, oldest first — and returns it with the lease the
+// transport must Release after writing. The slices stay valid until then.
+func (c *Core) Pull(id SessionID, dst [][]byte) ([][]byte, Lease) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.tab.get(id)
+	if s == nil {
+		return dst, Lease{}
+	}
+	s.pending = false
+	if b := c.ctrl[id.index()]; len(b) > 0 {
+		dst = append(dst, b)
+		delete(c.ctrl, id.index()) // the transport owns b now
+	}
+	lease := Lease{base: c.tick}
+	for _, ref := range s.queue[:s.qCount] {
+		age := c.tick - ref.tick
+		a := &c.arenas[ref.tick%arenaRing]
+		if age >= arenaRing || a.tick != ref.tick {
+			c.stats.DroppedStale++
+			continue
+		}
+		if lease.mask&(1<<age) == 0 {
+			lease.mask |= 1 << age
+			a.refs++
+		}
+		dst = append(dst, a.buf[ref.off:ref.off+ref.n:ref.off+ref.n])
+	}
+	s.qCount = 0
+	return dst, lease
+}
+
+// Release returns a lease: the arenas it pinned may be reused.
+func (c *Core) Release(l Lease) {
+	if l.mask == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for age := uint32(0); age < arenaRing; age++ {
+		if l.mask&(1<<age) == 0 {
+			continue
+		}
+		t := l.base - age
+		if a := &c.arenas[t%arenaRing]; a.tick == t && a.refs > 0 {
+			a.refs--
+		}
+	}
+}

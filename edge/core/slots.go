@@ -1,0 +1,101 @@
+package core
+
+import "github.com/veltrix/veltrix/geo"
+
+// SessionID names a session: slot index and the slot's generation, so an id
+// kept after its session ended never reaches the slot's next occupant.
+type SessionID uint64
+
+func makeID(idx, gen uint32) SessionID { return SessionID(uint64(gen)<<32 | uint64(idx)) }
+func (id SessionID) index() uint32     { return uint32(id) }
+func (id SessionID) gen() uint32       { return uint32(id >> 32) }
+
+// Session states.
+const (
+	stateFree   uint8 = iota
+	stateHello        // connected, waiting for HELLO
+	stateActive       // welcomed
+	stateClosed       // closing: no more input, output still pulled
+)
+
+// queueLen is the number of fan-out frames a session can have waiting, in
+// order (a plain array: removing the farthest is a short copy).
+const queueLen = 32
+
+// frameRef names a frame in a tick's arena: pointer-free, resolved at Pull.
+type frameRef struct {
+	tick uint32
+	off  uint32
+	n    uint32
+	dist uint8 // grid distance of the frame's cell from the session's cell
+}
+
+// slot is one session. It holds no pointers: the GC never scans the table.
+type slot struct {
+	gen    uint32
+	state  uint8
+	kind   uint8
+	res    uint8  // the hunt's H3 resolution
+	hunt   uint32 // 0 before HELLO
+	player uint32
+
+	placed     bool     // has a position, hence a cell
+	cell       geo.Cell // current cell at res
+	centLat    int32    // centre of cell, for hysteresis
+	centLng    int32
+	lat, lng   int32 // last accepted position
+	seq        uint32
+	stamp      uint32 // low 32 bits of the last POSITION time
+	posAt      int64  // server µs of the last accepted position
+	tokens     float64
+	tokensAt   int64
+	changeTick uint32   // tick whose change list holds this session's entry
+	changeCell geo.Cell // the cell of that list
+	changeIdx  uint32   // index of the entry
+	errAt      int64    // server µs of the last non-fatal ERROR sent
+	dropTicks  uint16   // consecutive ticks that dropped frames
+	droppedNow bool
+	pending    bool // Ready was called and Pull has not run since
+	qCount     uint8
+	queue      [queueLen]frameRef
+}
+
+// table is the slot map. Freed slots are reused, their generation bumped.
+type table struct {
+	slots []slot
+	free  []uint32
+}
+
+func (t *table) alloc() SessionID {
+	var idx uint32
+	if n := len(t.free); n > 0 {
+		idx = t.free[n-1]
+		t.free = t.free[:n-1]
+	} else {
+		t.slots = append(t.slots, slot{})
+		idx = uint32(len(t.slots) - 1)
+	}
+	s := &t.slots[idx]
+	gen := s.gen + 1
+	*s = slot{gen: gen, state: stateHello}
+	return makeID(idx, gen)
+}
+
+// get returns the live slot of id, or nil.
+func (t *table) get(id SessionID) *slot {
+	i := id.index()
+	if int(i) >= len(t.slots) {
+		return nil
+	}
+	s := &t.slots[i]
+	if s.gen != id.gen() || s.state == stateFree {
+		return nil
+	}
+	return s
+}
+
+func (t *table) release(id SessionID) {
+	s := &t.slots[id.index()]
+	s.state = stateFree
+	t.free = append(t.free, id.index())
+}

@@ -1,0 +1,209 @@
+package wsnet
+
+import (
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"github.com/veltrix/veltrix/edge/core"
+	"github.com/veltrix/veltrix/protocol"
+)
+
+// conn is one WebSocket connection. The reader goroutine feeds core; the
+// writer goroutine pulls core's output and is the only one that ends the
+// connection (so a final ERROR is flushed before the close). wmu orders the
+// writer's batches and the reader's control frames (pong, close echo).
+type conn struct {
+	srv  *Server
+	id   core.SessionID
+	nc   net.Conn
+	in   io.Reader
+	wake chan struct{} // cap 1: output waiting
+	stop chan struct{} // closed once: flush and close with code
+
+	closeOnce sync.Once
+	code      protocol.Code // set before stop is closed
+	wmu       sync.Mutex
+	bufs      net.Buffers
+	out       [][]byte
+}
+
+func (c *conn) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// end asks the writer to finish with code (the first caller wins).
+func (c *conn) end(code protocol.Code) { c.srv.Close(c.id, code) }
+
+// readLoop reads client frames until the connection fails or ends.
+func (c *conn) readLoop() {
+	defer c.srv.wg.Done()
+	var buf, msg []byte // frame payload (reused); reassembled fragments
+	inFrag := false     // a fragmented message is being gathered
+	timeout := c.srv.cfg.HelloTimeout
+	for {
+		_ = c.nc.SetReadDeadline(time.Now().Add(timeout))
+		h, err := ws.ReadHeader(c.in)
+		if err != nil {
+			c.end(readErrorCode(err, timeout == c.srv.cfg.HelloTimeout))
+			return
+		}
+		code, ok := c.checkHeader(h, inFrag, len(msg))
+		if !ok {
+			c.end(code)
+			return
+		}
+		if int64(cap(buf)) < h.Length {
+			buf = make([]byte, h.Length)
+		}
+		payload := buf[:h.Length]
+		if _, err := io.ReadFull(c.in, payload); err != nil {
+			c.end(protocol.CodeNormal)
+			return
+		}
+		ws.Cipher(payload, h.Mask, 0)
+		if h.OpCode.IsControl() {
+			if !c.control(h.OpCode, payload) {
+				return
+			}
+			continue
+		}
+		timeout = c.srv.cfg.IdleTimeout
+		if !h.Fin || inFrag { // a fragment: gather the message
+			msg, inFrag = append(msg, payload...), !h.Fin
+			if inFrag {
+				continue
+			}
+			payload, msg = msg, msg[:0]
+		}
+		if err := c.srv.core.Deliver(c.id, payload); err != nil {
+			return // core has queued the ERROR and asked to close
+		}
+	}
+}
+
+// readErrorCode is the close code for a failed read: a client silent until
+// the HELLO deadline gets hello_required; anything else ends normally.
+func readErrorCode(err error, beforeHello bool) protocol.Code {
+	var ne net.Error
+	if beforeHello && errors.As(err, &ne) && ne.Timeout() {
+		return protocol.CodeHelloRequired
+	}
+	return protocol.CodeNormal
+}
+
+// checkHeader enforces the protocol's framing rules; it returns the close
+// code for a violation.
+func (c *conn) checkHeader(h ws.Header, inFrag bool, pending int) (protocol.Code, bool) {
+	switch {
+	case !h.Masked || h.Rsv != 0:
+		return protocol.CodeBadMessage, false
+	case h.OpCode == ws.OpText:
+		return protocol.CodeBadMessage, false // SPEC.md §3: binary frames only
+	case h.OpCode.IsControl() && (h.Length > 125 || !h.Fin):
+		return protocol.CodeBadMessage, false
+	case h.OpCode == ws.OpContinuation && !inFrag, h.OpCode == ws.OpBinary && inFrag:
+		return protocol.CodeBadMessage, false
+	case h.Length+int64(pending) > protocol.MaxWebSocketFrame:
+		return protocol.CodeMessageTooLarge, false
+	case h.OpCode.IsReserved():
+		return protocol.CodeBadMessage, false
+	}
+	return 0, true
+}
+
+// control answers a ping or a close; it reports whether to keep reading.
+func (c *conn) control(op ws.OpCode, payload []byte) bool {
+	switch op {
+	case ws.OpPing:
+		c.writeFrame(ws.OpPong, payload)
+	case ws.OpClose:
+		c.end(protocol.CodeNormal)
+		return false
+	}
+	return true
+}
+
+// writeLoop writes core's output until the connection ends, then closes it
+// and tells core.
+func (c *conn) writeLoop() {
+	defer c.srv.wg.Done()
+	defer c.finish()
+	for final := false; !final; {
+		select {
+		case <-c.wake:
+		case <-c.stop:
+			final = true
+		}
+		var lease core.Lease
+		c.out, lease = c.srv.core.Pull(c.id, c.out[:0])
+		err := c.writeBatch(c.out)
+		c.srv.core.Release(lease)
+		if err != nil {
+			return
+		}
+	}
+	c.writeFrame(ws.OpClose, ws.NewCloseFrameBody(ws.StatusCode(c.code.WebSocketCloseCode()), c.code.String()))
+}
+
+func (c *conn) finish() {
+	c.nc.Close()
+	c.srv.core.Closed(c.id)
+	c.srv.mu.Lock()
+	delete(c.srv.conns, c.id)
+	c.srv.mu.Unlock()
+}
+
+// writeBatch sends frames as binary WebSocket messages — as few as the
+// frame limit allows — with one writev each: the shared frame bytes are
+// written as they are, never copied per connection.
+func (c *conn) writeBatch(frames [][]byte) error {
+	for len(frames) > 0 {
+		n, size := 0, 0
+		for n < len(frames) && (n == 0 || size+len(frames[n]) <= protocol.MaxWebSocketFrame) {
+			size += len(frames[n])
+			n++
+		}
+		var hdr [10]byte
+		c.bufs = append(c.bufs[:0], appendHeader(hdr[:0], ws.OpBinary, size))
+		c.bufs = append(c.bufs, frames[:n]...)
+		c.wmu.Lock()
+		_ = c.nc.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
+		_, err := c.bufs.WriteTo(c.nc)
+		c.wmu.Unlock()
+		if err != nil {
+			return err
+		}
+		frames = frames[n:]
+	}
+	return nil
+}
+
+func (c *conn) writeFrame(op ws.OpCode, payload []byte) {
+	var hdr [10]byte
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_ = c.nc.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
+	b := net.Buffers{appendHeader(hdr[:0], op, len(payload)), payload}
+	_, _ = b.WriteTo(c.nc)
+}
+
+// appendHeader appends an unmasked, final server frame header (RFC 6455 §5.2).
+func appendHeader(dst []byte, op ws.OpCode, n int) []byte {
+	dst = append(dst, 0x80|byte(op))
+	switch {
+	case n < 126:
+		return append(dst, byte(n))
+	case n <= 0xffff:
+		return binary.BigEndian.AppendUint16(append(dst, 126), uint16(n))
+	}
+	return binary.BigEndian.AppendUint64(append(dst, 127), uint64(n))
+}

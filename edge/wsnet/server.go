@@ -1,0 +1,155 @@
+// Package wsnet is the edge's portable WebSocket transport on Go's own
+// netpoller: gobwas/ws framing, one reader and one writer goroutine per
+// connection. It is the baseline the io_uring rings are measured against and
+// the fallback where io_uring is unavailable. It only moves bytes: every
+// message goes to package core, and core's output comes back through Pull.
+package wsnet
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"github.com/veltrix/veltrix/edge/core"
+	"github.com/veltrix/veltrix/protocol"
+)
+
+// Config configures a Server. Zero values mean defaults.
+type Config struct {
+	// CheckOrigin decides whether a browser page of that Origin may connect;
+	// nil allows requests without an Origin (non-browser clients) and those
+	// whose Origin host equals the request's Host.
+	CheckOrigin  func(r *http.Request) bool
+	HelloTimeout time.Duration // time to the first frame (HELLO); default 10s
+	IdleTimeout  time.Duration // time without any frame from the client; default 60s
+	WriteTimeout time.Duration // time to write one batch; default 10s
+	Logger       *slog.Logger
+}
+
+// Server accepts WebSocket connections and attaches them to a core. It is
+// the core's Notifier: create it first, then the core with it, then Attach.
+type Server struct {
+	cfg  Config
+	core *core.Core
+
+	mu    sync.RWMutex // guards conns
+	conns map[core.SessionID]*conn
+	wg    sync.WaitGroup
+}
+
+// New returns a server; Attach the core before serving.
+func New(cfg Config) *Server {
+	if cfg.HelloTimeout == 0 {
+		cfg.HelloTimeout = 10 * time.Second
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = 60 * time.Second
+	}
+	if cfg.WriteTimeout == 0 {
+		cfg.WriteTimeout = 10 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.CheckOrigin == nil {
+		cfg.CheckOrigin = sameOrigin
+	}
+	return &Server{cfg: cfg, conns: map[core.SessionID]*conn{}}
+}
+
+// Attach sets the core the server feeds.
+func (s *Server) Attach(c *core.Core) { s.core = c }
+
+func sameOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	u, err := http.NewRequest(http.MethodGet, o, nil)
+	return err == nil && u.URL.Host == r.Host
+}
+
+// ServeHTTP upgrades the request to a WebSocket connection.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.cfg.CheckOrigin(r) {
+		http.Error(w, "origin not allowed", http.StatusForbidden)
+		return
+	}
+	nc, rw, _, err := ws.UpgradeHTTP(r, w)
+	if err != nil {
+		return // gobwas has answered the request with the error
+	}
+	var br *bufio.Reader
+	if rw != nil {
+		br = rw.Reader
+	}
+	c := &conn{srv: s, nc: nc, in: readerOf(nc, br), wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	c.id = s.core.Open()
+	s.mu.Lock()
+	s.conns[c.id] = c
+	s.mu.Unlock()
+	s.wg.Add(2)
+	go c.readLoop()
+	go c.writeLoop()
+}
+
+func readerOf(nc net.Conn, br *bufio.Reader) io.Reader {
+	if br != nil && br.Buffered() > 0 {
+		return io.MultiReader(io.LimitReader(br, int64(br.Buffered())), nc)
+	}
+	return nc
+}
+
+// Ready implements core.Notifier.
+func (s *Server) Ready(id core.SessionID) {
+	if c := s.lookup(id); c != nil {
+		c.signal()
+	}
+}
+
+// Close implements core.Notifier: the writer flushes, then closes with code.
+func (s *Server) Close(id core.SessionID, code protocol.Code) {
+	if c := s.lookup(id); c != nil {
+		c.closeOnce.Do(func() {
+			c.code = code
+			close(c.stop)
+		})
+	}
+}
+
+func (s *Server) lookup(id core.SessionID) *conn {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.conns[id]
+}
+
+// Shutdown closes every connection with shutting_down and waits for their
+// goroutines.
+func (s *Server) Shutdown() {
+	s.mu.RLock()
+	ids := make([]core.SessionID, 0, len(s.conns))
+	for id := range s.conns {
+		ids = append(ids, id)
+	}
+	s.mu.RUnlock()
+	for _, id := range ids {
+		s.Close(id, protocol.CodeShuttingDown)
+	}
+	s.wg.Wait()
+}
+
+// Conns is the number of open connections.
+func (s *Server) Conns() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.conns)
+}
+
+var errClosed = errors.New("wsnet: connection closed")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -117,15 +118,17 @@ func huntID(w http.ResponseWriter, r *http.Request) (uint32, bool) {
 
 // HuntSummary is a hunt without its treasures.
 type HuntSummary struct {
-	ID        uint32       `json:"id"`
-	Spec      fsm.HuntSpec `json:"spec"`
-	State     string       `json:"state"`
-	Total     int          `json:"treasures_total"`
-	Remaining int          `json:"treasures_remaining"`
+	ID          uint32       `json:"id"`
+	Spec        fsm.HuntSpec `json:"spec"`
+	State       string       `json:"state"`
+	Total       int          `json:"treasures_total"`
+	Remaining   int          `json:"treasures_remaining"`
+	Leaderboard []fsm.Leader `json:"leaderboard"`
 }
 
 func summary(h *fsm.Hunt) HuntSummary {
-	return HuntSummary{ID: h.ID, Spec: h.Spec, State: h.State.String(), Total: len(h.Treasures), Remaining: h.Remaining}
+	return HuntSummary{ID: h.ID, Spec: h.Spec, State: h.State.String(), Total: len(h.Treasures), Remaining: h.Remaining,
+		Leaderboard: slices.Clone(h.Leaders)}
 }
 
 func (s *Server) listHunts(w http.ResponseWriter, _ *http.Request) {

@@ -82,7 +82,13 @@ func (s *Server) nextMessages(from *uint64) []StreamMessage {
 		} else {
 			for i := range evs {
 				e := evs[i]
-				out = append(out, StreamMessage{Type: "event", Event: &e})
+				m := StreamMessage{Type: "event", Event: &e}
+				if h := st.Hunts[e.Hunt]; e.Kind == fsm.EventHuntCreated && h != nil {
+					// The hunt as it is now: later events of it may repeat
+					// what it already shows; replicas apply them idempotently.
+					m.Hunts = []HuntDetail{{HuntSummary: summary(h), Treasures: sortedTreasures(h)}}
+				}
+				out = append(out, m)
 			}
 		}
 		*from = st.Applied

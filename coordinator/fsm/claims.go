@@ -100,21 +100,29 @@ func (f *FSM) awardLocked(index uint64, now int64, h *Hunt, t *Treasure, player 
 // player id. Scores only grow, so a player below the board enters only by
 // passing its last row.
 func (h *Hunt) bumpLeader(player, score uint32) {
-	i := slices.IndexFunc(h.Leaders, func(l Leader) bool { return l.Player == player })
+	h.Leaders = UpdateLeaders(h.Leaders, player, score)
+}
+
+// UpdateLeaders records that player now has score (scores only grow) in a
+// leaderboard of at most MaxLeaders rows, best first, ties by player id.
+// Replicas of the state (the edges') keep their boards with it too.
+func UpdateLeaders(leaders []Leader, player, score uint32) []Leader {
+	i := slices.IndexFunc(leaders, func(l Leader) bool { return l.Player == player })
 	switch {
 	case i >= 0:
-		h.Leaders[i].Score = score
-	case len(h.Leaders) < MaxLeaders:
-		h.Leaders = append(h.Leaders, Leader{player, score})
-	case score > h.Leaders[len(h.Leaders)-1].Score:
-		h.Leaders[len(h.Leaders)-1] = Leader{player, score}
+		leaders[i].Score = score
+	case len(leaders) < MaxLeaders:
+		leaders = append(leaders, Leader{player, score})
+	case score > leaders[len(leaders)-1].Score:
+		leaders[len(leaders)-1] = Leader{player, score}
 	default:
-		return
+		return leaders
 	}
-	slices.SortFunc(h.Leaders, func(a, b Leader) int {
+	slices.SortFunc(leaders, func(a, b Leader) int {
 		if a.Score != b.Score {
 			return int(b.Score) - int(a.Score)
 		}
 		return int(a.Player) - int(b.Player)
 	})
+	return leaders
 }

@@ -110,3 +110,30 @@ func (c *Core) Snapshot() Stats {
 	}
 	return st
 }
+
+// Broadcast queues an EVENT for every welcomed session of hunt. Control
+// messages are never dropped.
+func (c *Core) Broadcast(hunt uint32, e protocol.Event) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range c.tab.slots {
+		s := &c.tab.slots[i]
+		if s.state == stateActive && s.hunt == hunt {
+			id := makeID(uint32(i), s.gen)
+			c.controlLocked(id, s, protocol.AppendEvent(c.ctrlBuf(id), &e))
+		}
+	}
+}
+
+// PlayersByHunt counts welcomed sessions per hunt (for load reports).
+func (c *Core) PlayersByHunt() map[uint32]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[uint32]int{}
+	for i := range c.tab.slots {
+		if s := &c.tab.slots[i]; s.state == stateActive {
+			out[s.hunt]++
+		}
+	}
+	return out
+}

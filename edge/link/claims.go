@@ -1,0 +1,109 @@
+package link
+
+import (
+	"context"
+	"time"
+
+	"github.com/veltrix/veltrix/coordinator/api"
+	"github.com/veltrix/veltrix/coordinator/fsm"
+	"github.com/veltrix/veltrix/edge/core"
+	"github.com/veltrix/veltrix/protocol"
+)
+
+type pendingClaim struct {
+	session core.SessionID
+	claim   fsm.Claim
+	request uint32 // the player's CLAIM request id
+}
+
+// maxPending bounds the claims waiting for the coordinator; beyond it a
+// claim is answered "unavailable" at once.
+const maxPending = 16384
+
+// Submit implements core.Claims. It is called with the core locked, so it
+// only queues; claimLoop answers. The idempotency key is this edge's id and
+// (player, request): a player retrying a CLAIM with the same request id can
+// never win twice.
+func (l *Link) Submit(id core.SessionID, player, hunt, request, treasure uint32, cell uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.pending = append(l.pending, pendingClaim{session: id, request: request, claim: fsm.Claim{
+		Edge: l.cfg.EdgeID, Request: uint64(player)<<32 | uint64(request), Hunt: hunt, Treasure: treasure,
+		Player: player, Cell: cell,
+	}})
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+// claimLoop sends what is pending as one request (drain, send, block) and
+// returns each outcome to its session.
+func (l *Link) claimLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-l.wake:
+		}
+		l.mu.Lock()
+		batch, c := l.pending, l.core
+		l.pending = nil
+		l.mu.Unlock()
+		for len(batch) > 0 && c != nil {
+			n := min(len(batch), api.MaxClaimsPerRequest)
+			l.submitBatch(ctx, c, batch[:n], len(batch) > maxPending)
+			batch = batch[n:]
+		}
+	}
+}
+
+func (l *Link) submitBatch(ctx context.Context, c *core.Core, batch []pendingClaim, shed bool) {
+	req := api.ClaimsRequest{Claims: make([]fsm.Claim, len(batch))}
+	for i, p := range batch {
+		req.Claims[i] = p.claim
+	}
+	var resp api.ClaimsResponse
+	err := context.DeadlineExceeded
+	if !shed {
+		err = l.retry(ctx, func(ctx context.Context) error { return l.post(ctx, "/v1/edge/claims", req, &resp) })
+	}
+	for i, p := range batch {
+		r := protocol.ClaimResult{Request: p.request, Treasure: p.claim.Treasure, Outcome: protocol.OutcomeUnavailable}
+		if err == nil && i < len(resp.Outcomes) {
+			o := resp.Outcomes[i]
+			r.Outcome, r.Points, r.Score = o.Code, o.Points, o.Score
+		}
+		c.ClaimResult(p.session, r)
+	}
+}
+
+// retry calls f until it succeeds or ClaimTimeout passes (a leader change
+// takes well under that); retries reuse the same idempotency keys.
+func (l *Link) retry(ctx context.Context, f func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, l.cfg.ClaimTimeout)
+	defer cancel()
+	for backoff := 50 * time.Millisecond; ; backoff = min(2*backoff, time.Second) {
+		err := f(ctx)
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(backoff):
+		}
+	}
+}
+
+// Register records this edge with the coordinators.
+func (l *Link) Register(ctx context.Context) error {
+	return l.retry(ctx, func(ctx context.Context) error {
+		return l.post(ctx, "/v1/edge/register", fsm.Edge{ID: l.cfg.EdgeID, Region: l.cfg.Region, URLs: l.cfg.URLs}, nil)
+	})
+}
+
+// ReportLoad sends the players online per hunt.
+func (l *Link) ReportLoad(ctx context.Context, hunts map[uint32]int) error {
+	return l.post(ctx, "/v1/edge/load", api.LoadReport{Edge: l.cfg.EdgeID, Hunts: hunts}, nil)
+}

@@ -1,0 +1,180 @@
+// Package link is the edge's connection to the coordinator cluster: it
+// follows the coordinator's event stream into a local replica of hunt state
+// (resuming from its last index after any failure), submits players' claims
+// in batches, registers the edge and reports its load.
+//
+// Positions never go through here; while the coordinator is unreachable they
+// keep flowing, and claims are answered "unavailable, retry".
+package link
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/veltrix/veltrix/coordinator/api"
+	"github.com/veltrix/veltrix/edge/core"
+)
+
+// Config configures a Link.
+type Config struct {
+	Coordinators []string // API base URLs of any coordinator nodes; required
+	Token        string   // the coordinators' edge bearer token; required
+	EdgeID       string   // required
+	Region       string
+	URLs         []string     // where players reach this edge
+	Client       *http.Client // default: 10 s timeout, no timeout for the stream
+	ClaimTimeout time.Duration
+	Logger       *slog.Logger
+}
+
+// Link is a running coordinator link. Its replica serves core.Hunts; its
+// claim batcher serves core.Claims.
+type Link struct {
+	cfg    Config
+	stream *http.Client
+	rep    *Replica
+
+	mu      sync.Mutex // guards pending, core
+	pending []pendingClaim
+	core    *core.Core
+	wake    chan struct{}
+}
+
+// New returns a link; call Attach, then Run.
+func New(cfg Config) (*Link, error) {
+	if len(cfg.Coordinators) == 0 || cfg.Token == "" || cfg.EdgeID == "" {
+		return nil, errors.New("link: coordinator URLs, an edge token and an edge id are required")
+	}
+	if cfg.Client == nil {
+		cfg.Client = &http.Client{Timeout: 10 * time.Second}
+	}
+	if cfg.ClaimTimeout == 0 {
+		cfg.ClaimTimeout = 3 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	stream := *cfg.Client
+	stream.Timeout = 0 // the stream lives as long as the link; heartbeats prove it alive
+	return &Link{cfg: cfg, stream: &stream, rep: newReplica(), wake: make(chan struct{}, 1)}, nil
+}
+
+// Replica is the link's local copy of hunt state.
+func (l *Link) Replica() *Replica { return l.rep }
+
+// Attach sets the core that receives claim results and hunt events.
+func (l *Link) Attach(c *core.Core) {
+	l.mu.Lock()
+	l.core = c
+	l.mu.Unlock()
+	l.rep.attach(c)
+}
+
+// Run follows the event stream and submits claims until ctx ends.
+func (l *Link) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); l.follow(ctx) }()
+	go func() { defer wg.Done(); l.claimLoop(ctx) }()
+	wg.Wait()
+}
+
+// follow reads the event stream from the replica's applied index, moving to
+// the next coordinator with backoff whenever the stream fails.
+func (l *Link) follow(ctx context.Context) {
+	backoff := 100 * time.Millisecond
+	for i := 0; ctx.Err() == nil; i++ {
+		base := l.cfg.Coordinators[i%len(l.cfg.Coordinators)]
+		err := l.followOnce(ctx, base)
+		if ctx.Err() != nil {
+			return
+		}
+		l.cfg.Logger.Warn("coordinator event stream ended; reconnecting", "coordinator", base, "err", err, "in", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+		if err == nil {
+			backoff = 100 * time.Millisecond
+		}
+	}
+}
+
+func (l *Link) followOnce(ctx context.Context, base string) error {
+	url := fmt.Sprintf("%s/v1/edge/events?from=%d", strings.TrimRight(base, "/"), l.rep.Applied())
+	resp, err := l.do(ctx, l.stream, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 0, 64<<10), 256<<20) // a snapshot line can be large
+	for sc.Scan() {
+		var m api.StreamMessage
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			return fmt.Errorf("bad stream line: %w", err)
+		}
+		l.rep.apply(&m)
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	return errors.New("stream closed by the coordinator")
+}
+
+// do sends an authenticated request and fails on a non-2xx answer.
+func (l *Link) do(ctx context.Context, c *http.Client, method, url string, body []byte) (*http.Response, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+l.cfg.Token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode/100 != 2 {
+		resp.Body.Close()
+		return nil, fmt.Errorf("%s %s: %s", method, url, resp.Status)
+	}
+	return resp, nil
+}
+
+// post sends body to path on the first coordinator that answers.
+func (l *Link) post(ctx context.Context, path string, body, out any) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	var last error
+	for _, base := range l.cfg.Coordinators {
+		resp, err := l.do(ctx, l.cfg.Client, http.MethodPost, strings.TrimRight(base, "/")+path, b)
+		if err != nil {
+			last = err
+			continue
+		}
+		defer resp.Body.Close()
+		if out == nil {
+			return nil
+		}
+		return json.NewDecoder(resp.Body).Decode(out)
+	}
+	return last
+}

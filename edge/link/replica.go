@@ -1,0 +1,167 @@
+package link
+
+import (
+	"sync"
+	"time"
+
+	"github.com/veltrix/veltrix/coordinator/api"
+	"github.com/veltrix/veltrix/coordinator/fsm"
+	"github.com/veltrix/veltrix/edge/core"
+	"github.com/veltrix/veltrix/protocol"
+)
+
+// Replica is the edge's copy of the coordinator's hunts, fed by the event
+// stream. Applying an event is idempotent: a hunt attached to its creation
+// event may already show what later events repeat.
+//
+// Lock order: the core's lock before mu (the core looks hunts up while
+// locked), so the replica never calls the core while holding mu.
+type Replica struct {
+	mu      sync.RWMutex // guards everything below
+	hunts   map[uint32]*huntReplica
+	applied uint64
+	contact time.Time // last line from the coordinator
+	core    *core.Core
+	outbox  []protocol.Event // events for players, sent once mu is released
+}
+
+type huntReplica struct {
+	api.HuntSummary
+	treasures map[uint32]fsm.Treasure
+}
+
+func newReplica() *Replica { return &Replica{hunts: map[uint32]*huntReplica{}} }
+
+func (r *Replica) attach(c *core.Core) {
+	r.mu.Lock()
+	r.core = c
+	r.mu.Unlock()
+}
+
+// Applied is the coordinator log index the replica reflects.
+func (r *Replica) Applied() uint64 {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.applied
+}
+
+// Staleness is the time since the coordinator was last heard (streams carry
+// a heartbeat every few seconds), or -1 if it never was.
+func (r *Replica) Staleness() time.Duration {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if r.contact.IsZero() {
+		return -1
+	}
+	return time.Since(r.contact)
+}
+
+// Hunt implements core.Hunts.
+func (r *Replica) Hunt(id uint32) (core.HuntInfo, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	h := r.hunts[id]
+	if h == nil {
+		return core.HuntInfo{}, false
+	}
+	return core.HuntInfo{ID: id, Resolution: h.Spec.Resolution, Active: h.State == fsm.Active.String()}, true
+}
+
+// Status is the hunt status from the replica, stating its staleness.
+func (r *Replica) Status(id uint32, playersOnline int) (api.HuntStatus, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	h := r.hunts[id]
+	if h == nil {
+		return api.HuntStatus{}, false
+	}
+	return api.HuntStatus{
+		Hunt: id, Name: h.Spec.Name, State: h.State, Total: h.Total, Remaining: h.Remaining,
+		Leaderboard: append([]fsm.Leader{}, h.Leaderboard...), PlayersOnline: playersOnline,
+		Starts: h.Spec.Starts, Ends: h.Spec.Ends, Node: "edge", AppliedIndex: r.applied,
+		StalenessMS: time.Since(r.contact).Milliseconds(),
+	}, true
+}
+
+// HuntIDs lists the hunts the replica holds.
+func (r *Replica) HuntIDs() []uint32 {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	ids := make([]uint32, 0, len(r.hunts))
+	for id := range r.hunts {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+func (r *Replica) apply(m *api.StreamMessage) {
+	r.mu.Lock()
+	r.applyLocked(m)
+	out, c := r.outbox, r.core
+	r.outbox = nil
+	r.mu.Unlock()
+	for _, e := range out {
+		if c != nil {
+			c.Broadcast(e.Hunt, e)
+		}
+	}
+}
+
+func (r *Replica) applyLocked(m *api.StreamMessage) {
+	r.contact = time.Now()
+	switch m.Type {
+	case "snapshot":
+		r.hunts = map[uint32]*huntReplica{}
+		r.putHuntsLocked(m.Hunts)
+		r.applied = m.Index
+	case "event":
+		r.putHuntsLocked(m.Hunts)
+		r.eventLocked(m.Event)
+		r.applied = max(r.applied, m.Event.Index)
+	case "heartbeat":
+		r.applied = max(r.applied, m.Index)
+	}
+}
+
+func (r *Replica) putHuntsLocked(hs []api.HuntDetail) {
+	for _, d := range hs {
+		h := &huntReplica{HuntSummary: d.HuntSummary, treasures: make(map[uint32]fsm.Treasure, len(d.Treasures))}
+		for _, t := range d.Treasures {
+			h.treasures[t.ID] = t
+		}
+		r.hunts[d.ID] = h
+	}
+}
+
+func (r *Replica) eventLocked(e *fsm.Event) {
+	h := r.hunts[e.Hunt]
+	if h == nil {
+		return
+	}
+	switch e.Kind {
+	case fsm.EventTreasureClaimed:
+		if t, ok := h.treasures[e.Treasure]; ok && !t.Claimed() {
+			t.ClaimedBy, t.ClaimedAt = e.Player, e.Time
+			h.treasures[e.Treasure] = t
+			h.Remaining--
+		}
+	case fsm.EventTreasurePlaced:
+		if _, ok := h.treasures[e.Treasure]; !ok {
+			h.treasures[e.Treasure] = fsm.Treasure{ID: e.Treasure, Lat: e.Lat, Lng: e.Lng, Points: uint16(e.Points)}
+			h.Remaining++
+			h.Total++
+		}
+	case fsm.EventHuntStarted:
+		h.State = fsm.Active.String()
+	case fsm.EventHuntEnded:
+		h.State = fsm.Ended.String()
+	case fsm.EventScoreChanged:
+		h.Leaderboard = fsm.UpdateLeaders(h.Leaderboard, e.Player, e.Points)
+	case fsm.EventHuntDeleted:
+		delete(r.hunts, e.Hunt)
+	}
+	if e.Kind >= fsm.EventTreasureClaimed && e.Kind <= fsm.EventHuntEnded { // the kinds players see
+		r.outbox = append(r.outbox, protocol.Event{Kind: uint8(e.Kind), Hunt: e.Hunt, Treasure: e.Treasure,
+			Player: e.Player, Lat: e.Lat, Lng: e.Lng, Time: uint64(e.Time)})
+	}
+}

@@ -23,6 +23,7 @@ type Replica struct {
 	contact time.Time // last line from the coordinator
 	core    *core.Core
 	outbox  []protocol.Event // events for players, sent once mu is released
+	changed chan struct{}    // closed and replaced after every applied message
 }
 
 type huntReplica struct {
@@ -30,7 +31,16 @@ type huntReplica struct {
 	treasures map[uint32]fsm.Treasure
 }
 
-func newReplica() *Replica { return &Replica{hunts: map[uint32]*huntReplica{}} }
+func newReplica() *Replica {
+	return &Replica{hunts: map[uint32]*huntReplica{}, changed: make(chan struct{})}
+}
+
+// Changed returns a channel closed after the next applied stream message.
+func (r *Replica) Changed() <-chan struct{} {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.changed
+}
 
 func (r *Replica) attach(c *core.Core) {
 	r.mu.Lock()
@@ -99,6 +109,8 @@ func (r *Replica) apply(m *api.StreamMessage) {
 	r.applyLocked(m)
 	out, c := r.outbox, r.core
 	r.outbox = nil
+	close(r.changed)
+	r.changed = make(chan struct{})
 	r.mu.Unlock()
 	for _, e := range out {
 		if c != nil {

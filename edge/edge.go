@@ -1,0 +1,210 @@
+// Package edge assembles a regional edge: the core (sessions, cells,
+// fan-out), the WebSocket transport, the coordinator link, the tick loop and
+// the HTTP endpoints (/ws, /v1/hunts/{id}/status from the local replica,
+// /healthz, /readyz, /metrics). The binary (cmd/veltrix-edge) and the tests
+// start it through Start.
+package edge
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/veltrix/veltrix/edge/core"
+	"github.com/veltrix/veltrix/edge/link"
+	"github.com/veltrix/veltrix/edge/wsnet"
+	"github.com/veltrix/veltrix/protocol/token"
+)
+
+// Config configures an edge. Zero values mean defaults.
+type Config struct {
+	Listen       string   // HTTP listen address; default 127.0.0.1:8090
+	Coordinators []string // coordinator API base URLs; required
+	EdgeToken    string   // the coordinators' edge bearer token; required
+	ID           string   // edge id; default "edge-" + listen port
+	Region       string
+	PublicURL    string             // ws:// or wss:// URL players use; default from Listen
+	PublicKey    ed25519.PublicKey  // verifies player tokens; nil: fetched from a coordinator
+	TickHz       int                // default 10
+	Radius       int                // interest radius k; default 1
+	CheckOrigin  func(*http.Request) bool
+	Logger       *slog.Logger
+	LoadEvery    time.Duration // load report period; default 10s
+	Extra        func(mux *http.ServeMux) // more routes (dev mode adds its own)
+}
+
+// Edge is a running edge.
+type Edge struct {
+	cfg    Config
+	Core   *core.Core
+	WS     *wsnet.Server
+	Link   *link.Link
+	ln     net.Listener
+	srv    *http.Server
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// Start starts an edge: it fetches the token key if needed, connects the
+// coordinator link, and serves.
+func Start(cfg Config) (*Edge, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("edge: cannot listen on %s: %w", cfg.Listen, err)
+	}
+	e := &Edge{cfg: cfg, ln: ln}
+	if err := e.build(); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e.cancel = cancel
+	e.srv = &http.Server{Handler: e.routes(), ReadHeaderTimeout: 10 * time.Second}
+	e.run(ctx, func() { e.Link.Run(ctx) })
+	e.run(ctx, func() { e.tickLoop(ctx) })
+	e.run(ctx, func() { e.loadLoop(ctx) })
+	e.run(ctx, func() { _ = e.srv.Serve(ln) })
+	return e, nil
+}
+
+func (c *Config) defaults() error {
+	if len(c.Coordinators) == 0 || c.EdgeToken == "" {
+		return errors.New("edge: coordinator URLs and an edge token are required")
+	}
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:8090"
+	}
+	if c.ID == "" {
+		c.ID = "edge-" + c.Listen[strings.LastIndexByte(c.Listen, ':')+1:]
+	}
+	if c.TickHz == 0 {
+		c.TickHz = 10
+	}
+	if c.LoadEvery == 0 {
+		c.LoadEvery = 10 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+func (e *Edge) build() error {
+	cfg := &e.cfg
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = "ws://" + e.ln.Addr().String() + "/ws"
+	}
+	var err error
+	if cfg.PublicKey == nil {
+		if cfg.PublicKey, err = fetchKey(cfg.Coordinators); err != nil {
+			return err
+		}
+	}
+	if e.Link, err = link.New(link.Config{Coordinators: cfg.Coordinators, Token: cfg.EdgeToken, EdgeID: cfg.ID,
+		Region: cfg.Region, URLs: []string{cfg.PublicURL}, Logger: cfg.Logger}); err != nil {
+		return err
+	}
+	e.WS = wsnet.New(wsnet.Config{CheckOrigin: cfg.CheckOrigin, Logger: cfg.Logger})
+	if e.Core, err = core.New(core.Config{PublicKey: cfg.PublicKey, Hunts: e.Link.Replica(), Claims: e.Link,
+		Notifier: e.WS, TickHz: cfg.TickHz, Radius: cfg.Radius}); err != nil {
+		return err
+	}
+	e.WS.Attach(e.Core)
+	e.Link.Attach(e.Core)
+	return nil
+}
+
+// fetchKey reads the player-token public key from the first coordinator
+// that serves it.
+func fetchKey(coords []string) (ed25519.PublicKey, error) {
+	var last error
+	client := &http.Client{Timeout: 5 * time.Second}
+	for _, c := range coords {
+		resp, err := client.Get(strings.TrimRight(c, "/") + "/v1/keys/token")
+		if err != nil {
+			last = err
+			continue
+		}
+		pem, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		if err == nil && resp.StatusCode == http.StatusOK {
+			return token.ParsePublicKey(pem)
+		}
+		last = fmt.Errorf("%s: %s", c, resp.Status)
+	}
+	return nil, fmt.Errorf("edge: cannot fetch the token key from any coordinator: %w", last)
+}
+
+func (e *Edge) run(ctx context.Context, f func()) {
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		f()
+	}()
+}
+
+func (e *Edge) tickLoop(ctx context.Context) {
+	t := time.NewTicker(time.Second / time.Duration(e.cfg.TickHz))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			e.Core.Tick()
+		}
+	}
+}
+
+func (e *Edge) loadLoop(ctx context.Context) {
+	if err := e.Link.Register(ctx); err != nil && ctx.Err() == nil {
+		e.cfg.Logger.Warn("cannot register with the coordinators", "err", err)
+	}
+	t := time.NewTicker(e.cfg.LoadEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := e.Link.ReportLoad(ctx, e.Core.PlayersByHunt()); err != nil && ctx.Err() == nil {
+				e.cfg.Logger.Warn("cannot report load", "err", err)
+			}
+		}
+	}
+}
+
+// URL is the edge's HTTP base URL.
+func (e *Edge) URL() string { return "http://" + e.ln.Addr().String() }
+
+// WSURL is the WebSocket URL players connect to.
+func (e *Edge) WSURL() string { return e.cfg.PublicURL }
+
+// Close tells players to reconnect elsewhere (shutting_down), stops serving
+// and waits for the edge's goroutines.
+func (e *Edge) Close() error {
+	e.WS.Shutdown()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := e.srv.Shutdown(ctx)
+	e.cancel()
+	e.wg.Wait()
+	return err
+}
+
+func huntParam(r *http.Request) (uint32, bool) {
+	id, err := strconv.ParseUint(r.PathValue("id"), 10, 32)
+	return uint32(id), err == nil && id > 0
+}

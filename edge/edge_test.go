@@ -1,0 +1,208 @@
+package edge_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/veltrix/veltrix/coordinator"
+	"github.com/veltrix/veltrix/coordinator/api"
+	"github.com/veltrix/veltrix/edge"
+	"github.com/veltrix/veltrix/protocol"
+	"github.com/veltrix/veltrix/protocol/client"
+)
+
+const admin = "edge-test-admin"
+
+type world struct {
+	t     *testing.T
+	coord *coordinator.Coordinator
+	edge  *edge.Edge
+	hunt  api.HuntDetail
+}
+
+func (w *world) call(method, path string, in, out any) {
+	w.t.Helper()
+	b, _ := json.Marshal(in)
+	req, _ := http.NewRequest(method, w.coord.URL()+path, bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer "+admin)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode >= 300 {
+		w.t.Fatalf("%s %s: %v %v", method, path, resp, err)
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+}
+
+// newWorld starts a single-node coordinator with an active hunt and an edge
+// that follows it, and waits until the edge's replica holds the hunt.
+func newWorld(t *testing.T) *world {
+	c, err := coordinator.Embedded(t.TempDir(), admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.WaitLeader(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w := &world{t: t, coord: c}
+	var created struct{ Hunt uint32 }
+	w.call("POST", "/v1/hunts", api.HuntRequest{Name: "race", Area: api.AreaRequest{Outer: [][2]float64{{52.36, 4.88}, {52.36, 4.912}, {52.38, 4.912}, {52.38, 4.88}}},
+		Resolution: 10, Treasures: 5, MinSpacing: 2, ClaimRadius: 1}, &created)
+	w.call("POST", fmt.Sprintf("/v1/hunts/%d/start", created.Hunt), nil, nil)
+	w.call("GET", fmt.Sprintf("/v1/hunts/%d?consistent=true", created.Hunt), nil, &w.hunt)
+	e, err := edge.Start(edge.Config{Listen: "127.0.0.1:0", Coordinators: []string{c.URL()}, EdgeToken: admin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	w.edge = e
+	rep := e.Link.Replica()
+	for {
+		ch := rep.Changed()
+		if info, ok := rep.Hunt(created.Hunt); ok && info.Active {
+			return w
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			t.Fatal("the edge never saw the active hunt")
+		}
+	}
+}
+
+// inbox holds a client's messages; await takes the first that matches and
+// keeps the rest for later awaits.
+type inbox struct {
+	ch   chan protocol.Message
+	kept []protocol.Message
+}
+
+// player connects a client whose messages arrive in an inbox.
+func (w *world) player(id uint32) (*client.Client, *inbox) {
+	w.t.Helper()
+	var tok struct{ Token string }
+	w.call("POST", "/v1/tokens", api.TokenRequest{Player: id, Hunt: w.hunt.ID}, &tok)
+	msgs := &inbox{ch: make(chan protocol.Message, 1024)}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := client.Dial(ctx, client.Options{URL: w.edge.WSURL(), Token: tok.Token, Hunt: w.hunt.ID, Kind: protocol.KindBot,
+		Handler: func(m protocol.Message) { msgs.ch <- m }})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.t.Cleanup(func() { c.Close() })
+	return c, msgs
+}
+
+// await returns the first message of type T that passes ok.
+func await[T protocol.Message](t *testing.T, in *inbox, ok func(T) bool) T {
+	t.Helper()
+	for i, m := range in.kept {
+		if x, is := m.(T); is && ok(x) {
+			in.kept = append(in.kept[:i], in.kept[i+1:]...)
+			return x
+		}
+	}
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case m := <-in.ch:
+			if x, is := m.(T); is && ok(x) {
+				return x
+			}
+			in.kept = append(in.kept, m)
+		case <-timeout:
+			var zero T
+			t.Fatalf("no %T arrived", zero)
+			return zero
+		}
+	}
+}
+
+func TestRacingClaimsOneWinnerAndEveryoneHears(t *testing.T) {
+	w := newWorld(t)
+	tr := w.hunt.Treasures[0]
+	lat, lng := float64(tr.Lat)/1e7, float64(tr.Lng)/1e7
+	a, am := w.player(101)
+	b, bm := w.player(102)
+	for _, c := range []*client.Client{a, b} {
+		if err := c.Position(lat, lng, 3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	results := make([]*protocol.ClaimResult, 2)
+	for i, c := range []*client.Client{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := c.Claim(1, tr.ID); err != nil {
+				t.Error(err)
+			}
+		}()
+		_ = i
+	}
+	wg.Wait()
+	results[0] = await(t, am, func(r *protocol.ClaimResult) bool { return r.Request == 1 })
+	results[1] = await(t, bm, func(r *protocol.ClaimResult) bool { return r.Request == 1 })
+	won := 0
+	for _, r := range results {
+		switch r.Outcome {
+		case protocol.OutcomeWon:
+			won++
+		case protocol.OutcomeAlreadyClaimed:
+		default:
+			t.Errorf("outcome %d", r.Outcome)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d winners of one treasure", won)
+	}
+	// Both players hear the claim as an EVENT; the edge's status shows it
+	// without asking the coordinator.
+	for _, m := range []*inbox{am, bm} {
+		await(t, m, func(e *protocol.Event) bool { return e.Kind == protocol.EventTreasureClaimed && e.Treasure == tr.ID })
+	}
+	resp, err := http.Get(fmt.Sprintf("%s/v1/hunts/%d/status", w.edge.URL(), w.hunt.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var st api.HuntStatus
+	json.NewDecoder(resp.Body).Decode(&st)
+	if st.Remaining != len(w.hunt.Treasures)-1 || len(st.Leaderboard) != 1 || st.PlayersOnline != 2 {
+		t.Errorf("edge status %+v", st)
+	}
+}
+
+func TestNeighboursSeeEachOther(t *testing.T) {
+	w := newWorld(t)
+	a, am := w.player(1)
+	b, _ := w.player(2)
+	a.Position(52.3730796, 4.8924534, 5)
+	b.Position(52.3731000, 4.8924800, 5)
+	cu := await(t, am, func(c *protocol.CellUpdate) bool {
+		for _, e := range c.Entries {
+			if e.Player == 2 {
+				return true
+			}
+		}
+		return false
+	})
+	if cu.Cell == 0 {
+		t.Fatal("cell update without a cell")
+	}
+}

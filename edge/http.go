@@ -1,0 +1,54 @@
+package edge
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+)
+
+func (e *Edge) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("GET /ws", e.WS)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", e.readyz)
+	mux.HandleFunc("GET /v1/hunts/{id}/status", e.huntStatus)
+	mux.Handle("GET /metrics", e.metrics())
+	if e.cfg.Extra != nil {
+		e.cfg.Extra(mux)
+	}
+	return mux
+}
+
+// readyz: ready once the coordinator stream has been heard recently.
+func (e *Edge) readyz(w http.ResponseWriter, _ *http.Request) {
+	st := e.Link.Replica().Staleness()
+	ready := st >= 0 && st < 15*time.Second
+	code := http.StatusOK
+	if !ready {
+		code = http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, map[string]any{"ready": ready, "coordinator_staleness": st.String(), "connections": e.WS.Conns()})
+}
+
+// huntStatus answers from the local replica: no coordinator round trip.
+func (e *Edge) huntStatus(w http.ResponseWriter, r *http.Request) {
+	id, ok := huntParam(r)
+	if !ok {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "hunt id must be a positive integer"})
+		return
+	}
+	st, ok := e.Link.Replica().Status(id, e.Core.PlayersByHunt()[id])
+	if !ok {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such hunt on this edge"})
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,81 @@
+package edge
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/veltrix/veltrix/edge/core"
+	"github.com/veltrix/veltrix/protocol"
+)
+
+// statsCollector exports the core's counters at scrape time.
+type statsCollector struct {
+	e    *Edge
+	desc map[string]*prometheus.Desc
+}
+
+func newStatsCollector(e *Edge) *statsCollector {
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc("veltrix_edge_"+name, help, labels, nil)
+	}
+	return &statsCollector{e: e, desc: map[string]*prometheus.Desc{
+		"conns":    d("connections", "Open player connections.", "transport"),
+		"in":       d("messages_in_total", "Client messages received, by type.", "type"),
+		"frames":   d("frames_encoded_total", "CELL_UPDATE frames encoded (once per changed cell and tick)."),
+		"queued":   d("frames_queued_total", "Frame references queued to sessions."),
+		"bytes":    d("bytes_fanned_out_total", "Bytes of frames queued to sessions."),
+		"drops":    d("drops_total", "Frames or messages dropped, by reason.", "reason"),
+		"closes":   d("closes_total", "Sessions closed by the edge, by code.", "code"),
+		"cells":    d("tick_cells", "Cells encoded by the last tick."),
+		"sessions": d("sessions", "Sessions in the core."),
+	}}
+}
+
+func (c *statsCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range c.desc {
+		ch <- d
+	}
+}
+
+func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.e.Core.Snapshot()
+	gauge := func(name string, v float64, l ...string) {
+		ch <- prometheus.MustNewConstMetric(c.desc[name], prometheus.GaugeValue, v, l...)
+	}
+	count := func(name string, v uint64, l ...string) {
+		ch <- prometheus.MustNewConstMetric(c.desc[name], prometheus.CounterValue, float64(v), l...)
+	}
+	gauge("conns", float64(c.e.WS.Conns()), "websocket")
+	gauge("sessions", float64(st.Sessions))
+	gauge("cells", float64(st.LastTickCells))
+	for t, n := range st.MessagesIn {
+		if n > 0 {
+			count("in", n, protocol.Type(t).String())
+		}
+	}
+	count("frames", st.FramesEncoded)
+	count("queued", st.FramesQueued)
+	count("bytes", st.BytesFannedOut)
+	for reason, n := range dropReasons(&st) {
+		count("drops", n, reason)
+	}
+	for code, n := range st.Closes {
+		count("closes", n, code.String())
+	}
+}
+
+func dropReasons(st *core.Stats) map[string]uint64 {
+	return map[string]uint64{
+		"queue_full": st.DroppedQueue, "stale": st.DroppedStale, "rate_limited": st.RejectedRate,
+		"impossible_speed": st.RejectedSpeed, "invalid_position": st.RejectedInvalid,
+	}
+}
+
+func (e *Edge) metrics() http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(newStatsCollector(e), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+}

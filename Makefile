@@ -25,13 +25,11 @@ build:
 
 DEV_TOKEN ?= dev-admin-token
 
-# Runs the most complete real system this tree has (see README.md): today a
-# single-node coordinator with its data in ./data/dev.
+# The whole local system (see README.md): an in-process single-node
+# coordinator (data in ./data/dev), a demo hunt, an edge on 127.0.0.1:8090
+# and a crowd of simulated players.
 run: build
-	@echo "coordinator API on http://127.0.0.1:8080 — admin token: $(DEV_TOKEN)"
-	@echo "try: curl -H 'Authorization: Bearer $(DEV_TOKEN)' http://127.0.0.1:8080/v1/cluster"
-	$(BIN)/veltrix-coordinator -id dev -bootstrap -data-dir data/dev \
-	  -raft-addr 127.0.0.1:7000 -api-addr 127.0.0.1:8080 -admin-token $(DEV_TOKEN)
+	$(BIN)/veltrix-edge -dev -dev-dir data/dev -listen 127.0.0.1:8090
 
 # A local 3-node coordinator cluster on loopback, in the background.
 CLUSTER_DIR := data/cluster

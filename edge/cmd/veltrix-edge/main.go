@@ -1,0 +1,116 @@
+// Command veltrix-edge runs a regional edge. Every flag can also be set by
+// an environment variable VELTRIX_EDGE_<FLAG> (upper case, dashes as
+// underscores); flags win.
+//
+//	veltrix-edge -listen :8090 -coordinators http://c1:8080,http://c2:8080 -edge-token … -id eu-west-1
+//
+// With -dev it runs a whole local system instead: a single-node coordinator
+// in-process, a demo hunt, this edge and a crowd of simulated players.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/veltrix/veltrix/edge"
+	"github.com/veltrix/veltrix/edge/dev"
+)
+
+type options struct {
+	listen, coordinators, edgeToken, id, region, publicURL string
+	tickHz, radius, crowd                                  int
+	devMode                                                bool
+	devDir, logLevel                                       string
+}
+
+func parseFlags(args []string) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("veltrix-edge", flag.ContinueOnError)
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:8090", "HTTP and WebSocket listen address")
+	fs.StringVar(&o.coordinators, "coordinators", "", "coordinator API base URLs, comma-separated")
+	fs.StringVar(&o.edgeToken, "edge-token", "", "the coordinators' edge bearer token")
+	fs.StringVar(&o.id, "id", "", "edge id (default: edge-<port>)")
+	fs.StringVar(&o.region, "region", "", "region this edge serves")
+	fs.StringVar(&o.publicURL, "public-url", "", "WebSocket URL players use (default: ws://<listen>/ws)")
+	fs.IntVar(&o.tickHz, "tick-hz", 10, "fan-out ticks per second")
+	fs.IntVar(&o.radius, "radius", 1, "interest radius in cells (grid disk k)")
+	fs.BoolVar(&o.devMode, "dev", false, "run a whole local system: in-process coordinator, demo hunt, simulated crowd")
+	fs.StringVar(&o.devDir, "dev-dir", "data/dev", "dev mode: coordinator data directory")
+	fs.IntVar(&o.crowd, "crowd", 20, "dev mode: simulated players")
+	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "VELTRIX_EDGE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(name); ok {
+			if err := f.Value.Set(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: %v", name, v, err))
+			}
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return o, fs.Parse(args)
+}
+
+func main() {
+	o, err := parseFlags(os.Args[1:])
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "veltrix-edge:", err)
+		os.Exit(2)
+	}
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "veltrix-edge:", err)
+		os.Exit(1)
+	}
+}
+
+func run(o *options) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return fmt.Errorf("-log-level: %w", err)
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	stop := func() error { return nil }
+	if o.devMode {
+		d, err := dev.Start(dev.Options{DataDir: o.devDir, Listen: o.listen, AdminToken: "dev-admin-token", Crowd: o.crowd, Logger: log})
+		if err != nil {
+			return err
+		}
+		fmt.Printf("Veltrix dev mode\n  edge:        %s (WebSocket %s)\n  hunt status: %s/v1/hunts/%d/status\n  a player:    %s/dev/session\n  coordinator: %s (admin token dev-admin-token)\n  crowd:       %d simulated players\n",
+			d.Edge.URL(), d.Edge.WSURL(), d.Edge.URL(), d.Hunt, d.Edge.URL(), d.Coordinator.URL(), o.crowd)
+		stop = func() error { d.Close(); return nil }
+	} else {
+		e, err := edge.Start(edge.Config{Listen: o.listen, Coordinators: splitList(o.coordinators), EdgeToken: o.edgeToken,
+			ID: o.id, Region: o.region, PublicURL: o.publicURL, TickHz: o.tickHz, Radius: o.radius, Logger: log})
+		if err != nil {
+			return err
+		}
+		log.Info("edge started", "url", e.URL(), "ws", e.WSURL())
+		stop = e.Close
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	s := <-sig
+	log.Info("shutting down: players are told to reconnect", "signal", s.String())
+	return stop()
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -32,13 +32,13 @@ type Config struct {
 	EdgeToken    string   // the coordinators' edge bearer token; required
 	ID           string   // edge id; default "edge-" + listen port
 	Region       string
-	PublicURL    string             // ws:// or wss:// URL players use; default from Listen
-	PublicKey    ed25519.PublicKey  // verifies player tokens; nil: fetched from a coordinator
-	TickHz       int                // default 10
-	Radius       int                // interest radius k; default 1
+	PublicURL    string            // ws:// or wss:// URL players use; default from Listen
+	PublicKey    ed25519.PublicKey // verifies player tokens; nil: fetched from a coordinator
+	TickHz       int               // default 10
+	Radius       int               // interest radius k; default 1
 	CheckOrigin  func(*http.Request) bool
 	Logger       *slog.Logger
-	LoadEvery    time.Duration // load report period; default 10s
+	LoadEvery    time.Duration            // load report period; default 10s
 	Extra        func(mux *http.ServeMux) // more routes (dev mode adds its own)
 }
 

@@ -18,11 +18,11 @@ type change struct {
 
 // cellState is one H3 cell of one hunt on this edge.
 type cellState struct {
-	players  []uint32 // slot indexes of the players in the cell
+	players  []uint32  // slot indexes of the players in the cell
 	watchers []watcher // sessions whose interest area holds the cell
-	changes  []change // this tick's entries
-	dirty    bool     // listed in Core.dirty
-	snapshot bool     // send the full set this tick
+	changes  []change  // this tick's entries
+	dirty    bool      // listed in Core.dirty
+	snapshot bool      // send the full set this tick
 }
 
 // watcher is a session watching a cell, and how far the cell is from the

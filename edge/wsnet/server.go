@@ -7,7 +7,6 @@ package wsnet
 
 import (
 	"bufio"
-	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -151,5 +150,3 @@ func (s *Server) Conns() int {
 	defer s.mu.RUnlock()
 	return len(s.conns)
 }
-
-var errClosed = errors.New("wsnet: connection closed")

@@ -3,6 +3,7 @@ package wsnet
 import (
 	"context"
 	"crypto/ed25519"
+	"io"
 	"net"
 	"net/http/httptest"
 	"strings"
@@ -71,36 +72,38 @@ func send(t *testing.T, nc net.Conn, frame []byte) {
 // next reads the next protocol message from the server.
 func next(t *testing.T, nc net.Conn) protocol.Message {
 	t.Helper()
-	for {
-		data, op, err := wsutil.ReadServerData(nc)
-		if err != nil {
-			t.Fatalf("read: %v", err)
-		}
-		if op != ws.OpBinary {
-			t.Fatalf("opcode %v", op)
-		}
-		typ, body, _, err := protocol.Split(data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := protocol.DecodeMessage(typ, body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m
+	data, op, err := wsutil.ReadServerData(nc)
+	if err != nil {
+		t.Fatalf("read: %v", err)
 	}
+	if op != ws.OpBinary {
+		t.Fatalf("opcode %v", op)
+	}
+	typ, body, _, err := protocol.Split(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := protocol.DecodeMessage(typ, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 // closeCode reads until the server closes and returns the close code.
 func closeCode(t *testing.T, nc net.Conn) ws.StatusCode {
 	t.Helper()
 	for {
-		f, err := ws.ReadFrame(nc)
-		if err != nil {
+		h, err := ws.ReadHeader(nc)
+		if err != nil || h.Length > 1<<16 {
 			t.Fatalf("connection ended without a close frame: %v", err)
 		}
-		if f.Header.OpCode == ws.OpClose {
-			code, _ := ws.ParseCloseFrameData(f.Payload)
+		payload := make([]byte, h.Length)
+		if _, err := io.ReadFull(nc, payload); err != nil {
+			t.Fatal(err)
+		}
+		if h.OpCode == ws.OpClose {
+			code, _ := ws.ParseCloseFrameData(payload)
 			return code
 		}
 	}

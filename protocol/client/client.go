@@ -127,7 +127,9 @@ type ClosedError struct {
 	Reason string
 }
 
-func (e *ClosedError) Error() string { return fmt.Sprintf("edge closed the connection: %s (%s)", e.Code, e.Reason) }
+func (e *ClosedError) Error() string {
+	return fmt.Sprintf("edge closed the connection: %s (%s)", e.Code, e.Reason)
+}
 
 // read reads one WebSocket message and decodes the protocol messages in it.
 func (c *Client) read() ([]protocol.Message, error) {

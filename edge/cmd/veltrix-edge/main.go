@@ -80,7 +80,7 @@ func run(o *options) error {
 		return fmt.Errorf("-log-level: %w", err)
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	stop := func() error { return nil }
+	var stop func() error
 	if o.devMode {
 		d, err := dev.Start(dev.Options{DataDir: o.devDir, Listen: o.listen, AdminToken: "dev-admin-token", Crowd: o.crowd, Logger: log})
 		if err != nil {

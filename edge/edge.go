@@ -117,7 +117,7 @@ func (e *Edge) build() error {
 		return err
 	}
 	e.WS = wsnet.New(wsnet.Config{CheckOrigin: cfg.CheckOrigin, Logger: cfg.Logger})
-	if e.Core, err = core.New(core.Config{PublicKey: cfg.PublicKey, Hunts: e.Link.Replica(), Claims: e.Link,
+	if e.Core, err = core.New(core.Config{PublicKey: cfg.PublicKey, Hunts: e.Link.Replica(), Claims: e.Link, Treasures: e.Link.Replica(),
 		Notifier: e.WS, TickHz: cfg.TickHz, Radius: cfg.Radius}); err != nil {
 		return err
 	}

@@ -143,6 +143,13 @@ func TestRacingClaimsOneWinnerAndEveryoneHears(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Standing on it, each sees the treasure in its area and a burning hint.
+	for _, in := range []*inbox{am, bm} {
+		await(t, in, func(m *protocol.Treasures) bool {
+			return m.Flags&protocol.FlagSnapshot != 0 && len(m.Treasures) > 0 && m.Treasures[0].Treasure == tr.ID
+		})
+		await(t, in, func(h *protocol.Hint) bool { return h.Band == protocol.HintBurning })
+	}
 	var wg sync.WaitGroup
 	results := make([]*protocol.ClaimResult, 2)
 	for i, c := range []*client.Client{a, b} {
@@ -175,6 +182,9 @@ func TestRacingClaimsOneWinnerAndEveryoneHears(t *testing.T) {
 	// without asking the coordinator.
 	for _, m := range []*inbox{am, bm} {
 		await(t, m, func(e *protocol.Event) bool { return e.Kind == protocol.EventTreasureClaimed && e.Treasure == tr.ID })
+		await(t, m, func(u *protocol.Treasures) bool {
+			return len(u.Treasures) == 1 && u.Treasures[0].Treasure == tr.ID && u.Treasures[0].State == protocol.TreasureClaimed
+		})
 	}
 	resp, err := http.Get(fmt.Sprintf("%s/v1/hunts/%d/status", w.edge.URL(), w.hunt.ID))
 	if err != nil {

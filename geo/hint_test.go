@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/veltrix/veltrix/protocol"
 )
 
 func bruteNearest(ts map[uint32]Point, p Point) (uint32, float64) {
@@ -81,5 +83,17 @@ func TestHintBands(t *testing.T) {
 	}
 	if BandFreezing.String() != "freezing" || Band(9).String() != "band(9)" {
 		t.Error("band names")
+	}
+}
+
+// The wire carries geo.Band as protocol's HINT band: same numbers.
+func TestBandsMatchTheWire(t *testing.T) {
+	pairs := [][2]uint8{{uint8(BandUnknown), protocol.HintUnknown}, {uint8(BandBurning), protocol.HintBurning},
+		{uint8(BandHot), protocol.HintHot}, {uint8(BandWarm), protocol.HintWarm}, {uint8(BandCool), protocol.HintCool},
+		{uint8(BandCold), protocol.HintCold}, {uint8(BandFreezing), protocol.HintFreezing}}
+	for _, p := range pairs {
+		if p[0] != p[1] {
+			t.Errorf("geo band %d is protocol band %d", p[0], p[1])
+		}
 	}
 }

@@ -127,3 +127,14 @@ const (
 	HuntActive    uint8 = 2
 	HuntEnded     uint8 = 3
 )
+
+// HINT distance bands (the same numbers as geo.Band).
+const (
+	HintUnknown  uint8 = 0
+	HintBurning  uint8 = 1 // < 25 m
+	HintHot      uint8 = 2 // < 100 m
+	HintWarm     uint8 = 3 // < 300 m
+	HintCool     uint8 = 4 // < 1 km
+	HintCold     uint8 = 5 // < 3 km
+	HintFreezing uint8 = 6
+)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/veltrix/veltrix/geo"
 	"github.com/veltrix/veltrix/protocol"
 )
 
@@ -26,6 +27,15 @@ type Claims interface {
 	Submit(id SessionID, player, hunt uint32, request, treasure uint32, cell uint64)
 }
 
+// Treasures answers what players should see of a hunt's treasures; the
+// edge's replica implements it. The core calls it with its lock held.
+type Treasures interface {
+	// TreasuresIn appends the unclaimed treasures lying in cells to dst.
+	TreasuresIn(hunt uint32, cells []geo.Cell, dst []protocol.TreasureEntry) []protocol.TreasureEntry
+	// Hint is the hot/cold hint from a position to the nearest unclaimed treasure.
+	Hint(hunt uint32, lat, lng int32) (protocol.Hint, bool)
+}
+
 // Notifier is the transport side of the core. The core calls it with its
 // lock held: implementations must not block or call back into the core.
 type Notifier interface {
@@ -41,6 +51,7 @@ type Config struct {
 	PublicKey ed25519.PublicKey // verifies HELLO tokens; required
 	Hunts     Hunts             // required
 	Claims    Claims            // nil: claims are answered "unavailable"
+	Treasures Treasures         // nil: no TREASURES or HINTs are sent
 	Notifier  Notifier          // required
 
 	TickHz        int     // fan-out ticks per second; default 10

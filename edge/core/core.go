@@ -27,10 +27,11 @@ type Core struct {
 	tab    table
 	cells  map[cellKey]*cellState
 	dirty  []cellKey
-	tick   uint32            // ticks completed
-	arenas [arenaRing]arena  // encoded frames of recent ticks, by tick % arenaRing
-	ctrl   map[uint32][]byte // slot → control messages waiting (never dropped)
-	disk   []geo.Cell        // scratch
+	tick   uint32                   // ticks completed
+	arenas [arenaRing]arena         // encoded frames of recent ticks, by tick % arenaRing
+	ctrl   map[uint32][]byte        // slot → control messages waiting (never dropped)
+	disk   []geo.Cell               // scratch: the interest area being (un)watched
+	tbuf   []protocol.TreasureEntry // scratch        // scratch
 	stats  Stats
 }
 

@@ -144,6 +144,7 @@ func (c *Core) positionLocked(id SessionID, s *slot, body []byte) error {
 	default:
 		c.recordLocked(cellKey{s.hunt, s.cell}, s, opMoved)
 	}
+	c.hintLocked(id, s, now)
 	return nil
 }
 
@@ -186,6 +187,7 @@ func (c *Core) enterLocked(id SessionID, s *slot, cell geo.Cell) {
 	cs.players = append(cs.players, id.index())
 	c.recordLocked(k, s, opEntered)
 	c.watchLocked(s.hunt, cell, id.index(), true)
+	c.sendTreasuresLocked(id, s)
 }
 
 func (c *Core) moveLocked(id SessionID, s *slot, cell geo.Cell) {

@@ -53,6 +53,8 @@ type slot struct {
 	changeCell geo.Cell // the cell of that list
 	changeIdx  uint32   // index of the entry
 	errAt      int64    // server µs of the last non-fatal ERROR sent
+	hintAt     int64    // server µs of the last hint computed
+	hintKey    uint16   // band and bearing/10° of the last HINT sent
 	dropTicks  uint16   // consecutive ticks that dropped frames
 	droppedNow bool
 	pending    bool // Ready was called and Pull has not run since

@@ -7,6 +7,7 @@ import (
 	"github.com/veltrix/veltrix/coordinator/api"
 	"github.com/veltrix/veltrix/coordinator/fsm"
 	"github.com/veltrix/veltrix/edge/core"
+	"github.com/veltrix/veltrix/geo"
 	"github.com/veltrix/veltrix/protocol"
 )
 
@@ -23,12 +24,22 @@ type Replica struct {
 	contact time.Time // last line from the coordinator
 	core    *core.Core
 	outbox  []protocol.Event // events for players, sent once mu is released
+	news    []treasureNews   // treasure changes for players, likewise
 	changed chan struct{}    // closed and replaced after every applied message
 }
 
 type huntReplica struct {
 	api.HuntSummary
 	treasures map[uint32]fsm.Treasure
+	byCell    map[geo.Cell][]uint32 // unclaimed treasures by cell at the hunt's resolution
+	index     *geo.Index            // unclaimed treasures, for hints
+}
+
+// treasureNews is a treasure change for the players watching its cell.
+type treasureNews struct {
+	hunt  uint32
+	cell  geo.Cell
+	entry protocol.TreasureEntry
 }
 
 func newReplica() *Replica {
@@ -107,15 +118,19 @@ func (r *Replica) HuntIDs() []uint32 {
 func (r *Replica) apply(m *api.StreamMessage) {
 	r.mu.Lock()
 	r.applyLocked(m)
-	out, c := r.outbox, r.core
-	r.outbox = nil
+	out, news, c := r.outbox, r.news, r.core
+	r.outbox, r.news = nil, nil
 	close(r.changed)
 	r.changed = make(chan struct{})
 	r.mu.Unlock()
+	if c == nil {
+		return
+	}
 	for _, e := range out {
-		if c != nil {
-			c.Broadcast(e.Hunt, e)
-		}
+		c.Broadcast(e.Hunt, e)
+	}
+	for _, n := range news {
+		c.TreasureChanged(n.hunt, n.cell, n.entry)
 	}
 }
 
@@ -137,12 +152,75 @@ func (r *Replica) applyLocked(m *api.StreamMessage) {
 
 func (r *Replica) putHuntsLocked(hs []api.HuntDetail) {
 	for _, d := range hs {
-		h := &huntReplica{HuntSummary: d.HuntSummary, treasures: make(map[uint32]fsm.Treasure, len(d.Treasures))}
+		h := &huntReplica{HuntSummary: d.HuntSummary, treasures: make(map[uint32]fsm.Treasure, len(d.Treasures)),
+			byCell: map[geo.Cell][]uint32{}}
+		h.index, _ = geo.NewIndex(geo.DefaultIndexResolution)
 		for _, t := range d.Treasures {
 			h.treasures[t.ID] = t
+			if !t.Claimed() {
+				h.addOpen(t)
+			}
 		}
 		r.hunts[d.ID] = h
 	}
+}
+
+func (h *huntReplica) addOpen(t fsm.Treasure) {
+	h.byCell[geo.Cell(t.Cell)] = append(h.byCell[geo.Cell(t.Cell)], t.ID)
+	_ = h.index.Add(t.ID, geo.PointE7(t.Lat, t.Lng))
+}
+
+func (h *huntReplica) removeOpen(t fsm.Treasure) {
+	c := geo.Cell(t.Cell)
+	ids := h.byCell[c]
+	for i, id := range ids {
+		if id == t.ID {
+			ids[i] = ids[len(ids)-1]
+			ids = ids[:len(ids)-1]
+			break
+		}
+	}
+	if len(ids) == 0 {
+		delete(h.byCell, c)
+	} else {
+		h.byCell[c] = ids
+	}
+	h.index.Remove(t.ID)
+}
+
+func entryOf(t fsm.Treasure, state uint8) protocol.TreasureEntry {
+	return protocol.TreasureEntry{Treasure: t.ID, Lat: t.Lat, Lng: t.Lng, Points: t.Points, State: state}
+}
+
+// TreasuresIn implements core.Treasures.
+func (r *Replica) TreasuresIn(hunt uint32, cells []geo.Cell, dst []protocol.TreasureEntry) []protocol.TreasureEntry {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	h := r.hunts[hunt]
+	if h == nil {
+		return dst
+	}
+	for _, c := range cells {
+		for _, id := range h.byCell[c] {
+			dst = append(dst, entryOf(h.treasures[id], protocol.TreasureAvailable))
+		}
+	}
+	return dst
+}
+
+// Hint implements core.Treasures.
+func (r *Replica) Hint(hunt uint32, lat, lng int32) (protocol.Hint, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	h := r.hunts[hunt]
+	if h == nil {
+		return protocol.Hint{}, false
+	}
+	band, bearing, ok := h.index.Hint(geo.PointE7(lat, lng))
+	if !ok {
+		return protocol.Hint{}, false
+	}
+	return protocol.Hint{Band: uint8(band), Bearing: uint16(bearing*100) % 36000}, true
 }
 
 func (r *Replica) eventLocked(e *fsm.Event) {
@@ -156,12 +234,18 @@ func (r *Replica) eventLocked(e *fsm.Event) {
 			t.ClaimedBy, t.ClaimedAt = e.Player, e.Time
 			h.treasures[e.Treasure] = t
 			h.Remaining--
+			h.removeOpen(t)
+			r.news = append(r.news, treasureNews{e.Hunt, geo.Cell(t.Cell), entryOf(t, protocol.TreasureClaimed)})
 		}
 	case fsm.EventTreasurePlaced:
 		if _, ok := h.treasures[e.Treasure]; !ok {
-			h.treasures[e.Treasure] = fsm.Treasure{ID: e.Treasure, Lat: e.Lat, Lng: e.Lng, Points: uint16(e.Points)}
+			cell, _ := geo.CellOf(geo.PointE7(e.Lat, e.Lng), h.Spec.Resolution)
+			t := fsm.Treasure{ID: e.Treasure, Cell: uint64(cell), Lat: e.Lat, Lng: e.Lng, Points: uint16(e.Points)}
+			h.treasures[e.Treasure] = t
 			h.Remaining++
 			h.Total++
+			h.addOpen(t)
+			r.news = append(r.news, treasureNews{e.Hunt, cell, entryOf(t, protocol.TreasureAvailable)})
 		}
 	case fsm.EventHuntStarted:
 		h.State = fsm.Active.String()

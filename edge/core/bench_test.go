@@ -29,7 +29,7 @@ func BenchmarkPositionFanOut(b *testing.B) {
 		r.c.Tick()
 		for _, s := range ids {
 			var l Lease
-			out, l = r.c.Pull(s, out[:0])
+			_, out, l = r.c.Pull(s, out[:0])
 			r.c.Release(l)
 		}
 	}

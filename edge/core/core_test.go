@@ -75,9 +75,12 @@ func (r *rig) move(id SessionID, p geo.Point) error {
 // pull takes id's output and decodes it.
 func (r *rig) pull(id SessionID) []protocol.Message {
 	r.t.Helper()
-	frames, lease := r.c.Pull(id, nil)
+	ctrl, frames, lease := r.c.Pull(id, nil)
 	defer r.c.Release(lease)
 	var out []protocol.Message
+	if ctrl != nil {
+		frames = append([][]byte{ctrl}, frames...)
+	}
 	for _, f := range frames {
 		for len(f) > 0 {
 			t, body, rest, err := protocol.Split(f)
@@ -183,8 +186,8 @@ func TestSubscribersShareTheSameBytes(t *testing.T) {
 	r.move(a, dam)
 	r.move(b, near)
 	r.c.Tick()
-	fa, la := r.c.Pull(a, nil)
-	fb, lb := r.c.Pull(b, nil)
+	_, fa, la := r.c.Pull(a, nil)
+	_, fb, lb := r.c.Pull(b, nil)
 	defer r.c.Release(la)
 	defer r.c.Release(lb)
 	if len(fa) == 0 || len(fb) == 0 || &fa[len(fa)-1][0] != &fb[len(fb)-1][0] {
@@ -340,7 +343,7 @@ func TestHotPathDoesNotAllocate(t *testing.T) {
 		r.c.Tick()
 		for _, id := range []SessionID{a, b} {
 			var l Lease
-			out, l = r.c.Pull(id, out[:0])
+			_, out, l = r.c.Pull(id, out[:0])
 			r.c.Release(l)
 		}
 	}

@@ -68,22 +68,23 @@ func (c *Core) enqueueLocked(idx uint32, ref frameRef) {
 	c.readyLocked(makeID(idx, s.gen), s)
 }
 
-// Pull appends session id's waiting output to dst — control messages first,
-// then fan-out frames, oldest first — and returns it with the lease the
-// transport must Release after writing. The slices stay valid until then.
-func (c *Core) Pull(id SessionID, dst [][]byte) ([][]byte, Lease) {
+// Pull takes session id's waiting output: its control messages (one buffer
+// the transport now owns; send it first, reliably) and its fan-out frames
+// appended to dst, oldest first (shared bytes, valid until the transport
+// Releases the lease).
+func (c *Core) Pull(id SessionID, dst [][]byte) (control []byte, frames [][]byte, lease Lease) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := c.tab.get(id)
 	if s == nil {
-		return dst, Lease{}
+		return nil, dst, Lease{}
 	}
 	s.pending = false
 	if b := c.ctrl[id.index()]; len(b) > 0 {
-		dst = append(dst, b)
-		delete(c.ctrl, id.index()) // the transport owns b now
+		control = b
+		delete(c.ctrl, id.index())
 	}
-	lease := Lease{base: c.tick}
+	lease = Lease{base: c.tick}
 	for _, ref := range s.queue[:s.qCount] {
 		age := c.tick - ref.tick
 		a := &c.arenas[ref.tick%arenaRing]
@@ -98,7 +99,7 @@ func (c *Core) Pull(id SessionID, dst [][]byte) ([][]byte, Lease) {
 		dst = append(dst, a.buf[ref.off:ref.off+ref.n:ref.off+ref.n])
 	}
 	s.qCount = 0
-	return dst, lease
+	return control, dst, lease
 }
 
 // Release returns a lease: the arenas it pinned may be reused.

@@ -143,9 +143,12 @@ func (c *conn) writeLoop() {
 		case <-c.stop:
 			final = true
 		}
-		var lease core.Lease
-		c.out, lease = c.srv.core.Pull(c.id, c.out[:0])
-		err := c.writeBatch(c.out)
+		ctrl, frames, lease := c.srv.core.Pull(c.id, c.out[:0])
+		if ctrl != nil {
+			frames = append(append(c.out[:0:0], ctrl), frames...) // rare: control output
+		}
+		c.out = frames[:0]
+		err := c.writeBatch(frames)
 		c.srv.core.Release(lease)
 		if err != nil {
 			return

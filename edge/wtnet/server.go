@@ -1,0 +1,135 @@
+// Package wtnet is the edge's WebTransport transport (quic-go and
+// webtransport-go). POSITIONs arrive and CELL_UPDATEs leave as datagrams —
+// latest wins, several messages per datagram, never one split across two —
+// and everything else travels on one bidirectional stream the client opens,
+// as a sequence of length-prefixed protocol messages. Like wsnet it only
+// moves bytes between the network and package core.
+package wtnet
+
+import (
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/quic-go/quic-go"
+	"github.com/quic-go/quic-go/http3"
+	"github.com/quic-go/webtransport-go"
+
+	"github.com/veltrix/veltrix/edge/core"
+	"github.com/veltrix/veltrix/protocol"
+)
+
+// Config configures a Server.
+type Config struct {
+	TLS         *tls.Config // certificates (e.g. DevCerts.GetCertificate); required
+	CheckOrigin func(*http.Request) bool
+	Path        string // default /wt
+	Logger      *slog.Logger
+}
+
+// Server serves WebTransport sessions over one UDP socket. It is the core's
+// Notifier for its sessions.
+type Server struct {
+	cfg  Config
+	core *core.Core
+	wt   *webtransport.Server
+
+	mu       sync.RWMutex // guards sessions
+	sessions map[core.SessionID]*session
+	wg       sync.WaitGroup
+}
+
+// New returns a server; Attach the core, then Serve.
+func New(cfg Config) *Server {
+	if cfg.Path == "" {
+		cfg.Path = "/wt"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, sessions: map[core.SessionID]*session{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc(cfg.Path, s.handle)
+	h3 := &http3.Server{
+		TLSConfig:  http3.ConfigureTLSConfig(cfg.TLS),
+		QUICConfig: &quic.Config{EnableDatagrams: true, MaxIdleTimeout: time.Minute, KeepAlivePeriod: 15 * time.Second},
+		Handler:    mux,
+	}
+	webtransport.ConfigureHTTP3Server(h3)
+	s.wt = &webtransport.Server{H3: h3, CheckOrigin: cfg.CheckOrigin}
+	return s
+}
+
+// Attach sets the core the server feeds.
+func (s *Server) Attach(c *core.Core) { s.core = c }
+
+// Serve serves sessions on conn until Close.
+func (s *Server) Serve(conn net.PacketConn) error {
+	err := s.wt.Serve(conn)
+	if errors.Is(err, http.ErrServerClosed) || errors.Is(err, quic.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown ends every session (shutting_down) and stops serving.
+func (s *Server) Shutdown() error {
+	s.mu.RLock()
+	for _, ss := range s.sessions {
+		ss.end(protocol.CodeShuttingDown)
+	}
+	s.mu.RUnlock()
+	s.wg.Wait()
+	return s.wt.Close()
+}
+
+// Ready implements core.Notifier.
+func (s *Server) Ready(id core.SessionID) {
+	if ss := s.lookup(id); ss != nil {
+		select {
+		case ss.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Close implements core.Notifier: the session flushes, then closes with code.
+func (s *Server) Close(id core.SessionID, code protocol.Code) {
+	if ss := s.lookup(id); ss != nil {
+		ss.end(code)
+	}
+}
+
+func (s *Server) lookup(id core.SessionID) *session {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.sessions[id]
+}
+
+// Sessions is the number of open sessions.
+func (s *Server) Sessions() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.sessions)
+}
+
+func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
+	sess, err := s.wt.Upgrade(w, r)
+	if err != nil {
+		s.cfg.Logger.Debug("webtransport upgrade failed", "err", err)
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	ss := &session{srv: s, sess: sess, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	ss.id = s.core.Open()
+	s.mu.Lock()
+	s.sessions[ss.id] = ss
+	s.mu.Unlock()
+	s.wg.Add(1)
+	defer s.wg.Done()
+	ss.run(r.Context())
+}

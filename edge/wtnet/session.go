@@ -1,0 +1,194 @@
+package wtnet
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/quic-go/webtransport-go"
+
+	"github.com/veltrix/veltrix/edge/core"
+	"github.com/veltrix/veltrix/protocol"
+)
+
+// session is one WebTransport session: a stream reader, a datagram reader
+// and a writer, which alone ends the session (so a final ERROR is flushed).
+type session struct {
+	srv  *Server
+	id   core.SessionID
+	sess *webtransport.Session
+	wake chan struct{}
+	stop chan struct{}
+
+	once   sync.Once
+	code   protocol.Code
+	stream *webtransport.Stream // set by the stream reader; guarded by smu
+	smu    sync.Mutex
+	out    [][]byte
+	dgram  []byte
+}
+
+func (ss *session) end(code protocol.Code) {
+	ss.once.Do(func() {
+		ss.code = code
+		close(ss.stop)
+	})
+}
+
+// run serves the session until it ends.
+func (ss *session) run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); ss.readStream() }()
+	go func() { defer wg.Done(); ss.readDatagrams() }()
+	ss.writeLoop()
+	ss.linger()
+	_ = ss.sess.CloseWithError(webtransport.SessionErrorCode(ss.code), ss.code.String())
+	wg.Wait()
+	ss.srv.core.Closed(ss.id)
+	ss.srv.mu.Lock()
+	delete(ss.srv.sessions, ss.id)
+	ss.srv.mu.Unlock()
+}
+
+// lingerFor bounds how long a closing session waits for the client to read
+// what was flushed (a final ERROR) before the session is torn down.
+const lingerFor = time.Second
+
+// linger finishes the stream (FIN after the last bytes) and waits until the
+// client ends the session or lingerFor passes: closing the session at once
+// would reset the stream and lose the final ERROR.
+func (ss *session) linger() {
+	ss.smu.Lock()
+	str := ss.stream
+	ss.smu.Unlock()
+	if str == nil || ss.code == protocol.CodeNormal {
+		return
+	}
+	_ = str.Close()
+	t := time.NewTimer(lingerFor)
+	defer t.Stop()
+	select {
+	case <-ss.sess.Context().Done():
+	case <-t.C:
+	}
+}
+
+// readStream accepts the client's stream and feeds its messages to the core
+// one by one: each is length-prefixed by its own header.
+func (ss *session) readStream() {
+	str, err := ss.sess.AcceptStream(ss.sess.Context())
+	if err != nil {
+		ss.end(protocol.CodeNormal)
+		return
+	}
+	ss.smu.Lock()
+	ss.stream = str
+	ss.smu.Unlock()
+	ss.signal() // output may have waited for the stream
+	buf := make([]byte, protocol.MaxMessage)
+	for {
+		if _, err := io.ReadFull(str, buf[:protocol.HeaderSize]); err != nil {
+			ss.end(protocol.CodeNormal)
+			return
+		}
+		n := int(buf[1]) | int(buf[2])<<8
+		if n > protocol.MaxBody {
+			ss.deliver(buf[:protocol.HeaderSize]) // the core answers message_too_large
+			return
+		}
+		if _, err := io.ReadFull(str, buf[protocol.HeaderSize:protocol.HeaderSize+n]); err != nil {
+			ss.end(protocol.CodeNormal)
+			return
+		}
+		if !ss.deliver(buf[:protocol.HeaderSize+n]) {
+			return
+		}
+	}
+}
+
+// readDatagrams feeds datagrams (POSITIONs) to the core.
+func (ss *session) readDatagrams() {
+	for {
+		d, err := ss.sess.ReceiveDatagram(ss.sess.Context())
+		if err != nil {
+			ss.end(protocol.CodeNormal)
+			return
+		}
+		if len(d) > protocol.MaxDatagram || !ss.deliver(d) {
+			ss.end(protocol.CodeMessageTooLarge)
+			return
+		}
+	}
+}
+
+func (ss *session) deliver(frame []byte) bool {
+	return ss.srv.core.Deliver(ss.id, frame) == nil
+}
+
+func (ss *session) signal() {
+	select {
+	case ss.wake <- struct{}{}:
+	default:
+	}
+}
+
+// writeLoop sends control messages on the stream and fan-out frames as
+// datagrams, packing whole frames up to the datagram limit.
+func (ss *session) writeLoop() {
+	for final := false; !final; {
+		select {
+		case <-ss.wake:
+		case <-ss.stop:
+			final = true
+		}
+		ss.smu.Lock()
+		str := ss.stream
+		ss.smu.Unlock()
+		if str == nil && !final {
+			continue // no stream yet: keep the output queued in the core
+		}
+		ctrl, frames, lease := ss.srv.core.Pull(ss.id, ss.out[:0])
+		err := ss.write(str, ctrl, frames)
+		ss.srv.core.Release(lease)
+		ss.out = frames[:0]
+		if err != nil {
+			return
+		}
+	}
+}
+
+var errNoStream = errors.New("wtnet: no stream to write to")
+
+func (ss *session) write(str *webtransport.Stream, ctrl []byte, frames [][]byte) error {
+	if len(ctrl) > 0 {
+		if str == nil {
+			return errNoStream
+		}
+		if _, err := str.Write(ctrl); err != nil {
+			return err
+		}
+	}
+	for len(frames) > 0 {
+		ss.dgram = ss.dgram[:0]
+		n := 0
+		for n < len(frames) && len(ss.dgram)+len(frames[n]) <= protocol.MaxDatagram {
+			ss.dgram = append(ss.dgram, frames[n]...)
+			n++
+		}
+		if n == 0 { // cannot happen: the core sizes frames for datagrams
+			n = 1
+			ss.dgram = append(ss.dgram, frames[0]...)
+		}
+		if err := ss.sess.SendDatagram(ss.dgram); err != nil && str != nil {
+			// Too large for this path's datagrams: the stream carries it.
+			if _, err := str.Write(ss.dgram); err != nil {
+				return err
+			}
+		}
+		frames = frames[n:]
+	}
+	return nil
+}

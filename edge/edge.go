@@ -8,6 +8,7 @@ package edge
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +23,8 @@ import (
 	"github.com/veltrix/veltrix/edge/core"
 	"github.com/veltrix/veltrix/edge/link"
 	"github.com/veltrix/veltrix/edge/wsnet"
+	"github.com/veltrix/veltrix/edge/wtnet"
+	"github.com/veltrix/veltrix/protocol"
 	"github.com/veltrix/veltrix/protocol/token"
 )
 
@@ -37,9 +40,15 @@ type Config struct {
 	TickHz       int               // default 10
 	Radius       int               // interest radius k; default 1
 	CheckOrigin  func(*http.Request) bool
-	Logger       *slog.Logger
-	LoadEvery    time.Duration            // load report period; default 10s
-	Extra        func(mux *http.ServeMux) // more routes (dev mode adds its own)
+	// WebTransport: UDP on the HTTP listener's address unless WTListen is
+	// set; TLSCert/TLSKey files, or rotating self-signed dev certificates
+	// (browsers pin them by the hash GET /v1/wt serves).
+	WTListen        string
+	TLSCert, TLSKey string
+	DisableWT       bool
+	Logger          *slog.Logger
+	LoadEvery       time.Duration            // load report period; default 10s
+	Extra           func(mux *http.ServeMux) // more routes (dev mode adds its own)
 }
 
 // Edge is a running edge.
@@ -47,8 +56,11 @@ type Edge struct {
 	cfg    Config
 	Core   *core.Core
 	WS     *wsnet.Server
+	WT     *wtnet.Server
 	Link   *link.Link
 	ln     net.Listener
+	udp    net.PacketConn
+	certs  *wtnet.DevCerts // nil with certificate files
 	srv    *http.Server
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -76,6 +88,9 @@ func Start(cfg Config) (*Edge, error) {
 	e.run(ctx, func() { e.tickLoop(ctx) })
 	e.run(ctx, func() { e.loadLoop(ctx) })
 	e.run(ctx, func() { _ = e.srv.Serve(ln) })
+	if e.WT != nil {
+		e.run(ctx, func() { _ = e.WT.Serve(e.udp) })
+	}
 	return e, nil
 }
 
@@ -117,13 +132,76 @@ func (e *Edge) build() error {
 		return err
 	}
 	e.WS = wsnet.New(wsnet.Config{CheckOrigin: cfg.CheckOrigin, Logger: cfg.Logger})
+	route := notifiers{e.WS}
+	if !cfg.DisableWT {
+		if err := e.buildWT(); err != nil {
+			return err
+		}
+		route = append(route, e.WT)
+	}
 	if e.Core, err = core.New(core.Config{PublicKey: cfg.PublicKey, Hunts: e.Link.Replica(), Claims: e.Link, Treasures: e.Link.Replica(),
-		Notifier: e.WS, TickHz: cfg.TickHz, Radius: cfg.Radius}); err != nil {
+		Notifier: route, TickHz: cfg.TickHz, Radius: cfg.Radius}); err != nil {
 		return err
 	}
 	e.WS.Attach(e.Core)
+	if e.WT != nil {
+		e.WT.Attach(e.Core)
+	}
 	e.Link.Attach(e.Core)
 	return nil
+}
+
+// buildWT binds the WebTransport UDP socket and its certificates.
+func (e *Edge) buildWT() error {
+	cfg := &e.cfg
+	addr := cfg.WTListen
+	if addr == "" {
+		addr = e.ln.Addr().String()
+	}
+	udp, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		return fmt.Errorf("edge: cannot listen for WebTransport on %s: %w", addr, err)
+	}
+	e.udp = udp
+	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS13}
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			udp.Close()
+			return fmt.Errorf("edge: cannot load TLS certificate: %w", err)
+		}
+		tlsCfg.Certificates = []tls.Certificate{cert}
+	} else {
+		host, _, _ := net.SplitHostPort(udp.LocalAddr().String())
+		e.certs = wtnet.NewDevCerts(host, "localhost")
+		tlsCfg.GetCertificate = e.certs.GetCertificate
+	}
+	e.WT = wtnet.New(wtnet.Config{TLS: tlsCfg, CheckOrigin: cfg.CheckOrigin, Logger: cfg.Logger})
+	return nil
+}
+
+// WTURL is the WebTransport URL players connect to ("" when disabled).
+func (e *Edge) WTURL() string {
+	if e.udp == nil {
+		return ""
+	}
+	return "https://" + e.udp.LocalAddr().String() + "/wt"
+}
+
+// notifiers routes the core's notifications to every transport; each
+// ignores sessions it does not own.
+type notifiers []core.Notifier
+
+func (n notifiers) Ready(id core.SessionID) {
+	for _, t := range n {
+		t.Ready(id)
+	}
+}
+
+func (n notifiers) Close(id core.SessionID, code protocol.Code) {
+	for _, t := range n {
+		t.Close(id, code)
+	}
 }
 
 // fetchKey reads the player-token public key from the first coordinator
@@ -196,11 +274,17 @@ func (e *Edge) WSURL() string { return e.cfg.PublicURL }
 // and waits for the edge's goroutines.
 func (e *Edge) Close() error {
 	e.WS.Shutdown()
+	if e.WT != nil {
+		e.WT.Shutdown()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err := e.srv.Shutdown(ctx)
 	e.cancel()
 	e.wg.Wait()
+	if e.udp != nil {
+		e.udp.Close()
+	}
 	return err
 }
 

@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -14,6 +15,7 @@ func (e *Edge) routes() *http.ServeMux {
 	})
 	mux.HandleFunc("GET /readyz", e.readyz)
 	mux.HandleFunc("GET /v1/hunts/{id}/status", e.huntStatus)
+	mux.HandleFunc("GET /v1/wt", e.wtInfo)
 	mux.Handle("GET /metrics", e.metrics())
 	if e.cfg.Extra != nil {
 		e.cfg.Extra(mux)
@@ -45,6 +47,26 @@ func (e *Edge) huntStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, st)
+}
+
+// wtInfo tells a page where WebTransport is and, with dev certificates, the
+// hash to pass as serverCertificateHashes.
+func (e *Edge) wtInfo(w http.ResponseWriter, _ *http.Request) {
+	if e.WT == nil {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "WebTransport is disabled on this edge"})
+		return
+	}
+	info := map[string]string{"url": e.WTURL()}
+	if e.certs != nil {
+		h, err := e.certs.Hash()
+		if err != nil {
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+			return
+		}
+		info["cert_sha256"] = base64.StdEncoding.EncodeToString(h[:])
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, info)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

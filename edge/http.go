@@ -4,7 +4,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"time"
+
+	"github.com/veltrix/veltrix/edge/web"
+	"github.com/veltrix/veltrix/geo"
 )
 
 func (e *Edge) routes() *http.ServeMux {
@@ -16,6 +20,8 @@ func (e *Edge) routes() *http.ServeMux {
 	mux.HandleFunc("GET /readyz", e.readyz)
 	mux.HandleFunc("GET /v1/hunts/{id}/status", e.huntStatus)
 	mux.HandleFunc("GET /v1/wt", e.wtInfo)
+	mux.HandleFunc("GET /v1/geo/area", e.geoArea)
+	web.Register(mux)
 	mux.Handle("GET /metrics", e.metrics())
 	if e.cfg.Extra != nil {
 		e.cfg.Extra(mux)
@@ -67,6 +73,47 @@ func (e *Edge) wtInfo(w http.ResponseWriter, _ *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, info)
+}
+
+// areaCell is one cell of an interest area, for drawing.
+type areaCell struct {
+	Cell     string       `json:"cell"`
+	Boundary [][2]float64 `json:"boundary"` // [lat, lng] vertices
+}
+
+// geoArea returns the cells of the interest area around ?lat=&lng= at the
+// hunt's resolution: what the demo page draws.
+func (e *Edge) geoArea(w http.ResponseWriter, r *http.Request) {
+	lat, err1 := strconv.ParseFloat(r.URL.Query().Get("lat"), 64)
+	lng, err2 := strconv.ParseFloat(r.URL.Query().Get("lng"), 64)
+	hunt, _ := strconv.ParseUint(r.URL.Query().Get("hunt"), 10, 32)
+	res := 9
+	if h, ok := e.Link.Replica().Hunt(uint32(hunt)); ok {
+		res = h.Resolution
+	}
+	c, err := geo.CellOf(geo.Point{Lat: lat, Lng: lng}, res)
+	if err1 != nil || err2 != nil || err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "lat and lng must be a valid position"})
+		return
+	}
+	disk, err := geo.GridDisk(c, max(e.cfg.Radius, 1))
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		return
+	}
+	out := make([]areaCell, 0, len(disk))
+	for _, d := range disk {
+		b, err := geo.CellBoundary(d)
+		if err != nil {
+			continue
+		}
+		ac := areaCell{Cell: d.String()}
+		for _, p := range b {
+			ac.Boundary = append(ac.Boundary, [2]float64{p.Lat, p.Lng})
+		}
+		out = append(out, ac)
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

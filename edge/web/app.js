@@ -203,7 +203,9 @@ function draw() {
 async function main() {
   const s = await session();
   st.hunt = s.hunt;
-  st.me = { lat: s.center[0] + (Math.random() - 0.5) * 0.002, lng: s.center[1] + (Math.random() - 0.5) * 0.002 };
+  // Start where the URL says (?lat=&lng=), else somewhere near the centre.
+  const jitter = q.get('lat') ? 0 : 0.002;
+  st.me = { lat: s.center[0] + (Math.random() - 0.5) * jitter, lng: s.center[1] + (Math.random() - 0.5) * jitter };
   st.link = await connect(handle);
   $('transport').textContent = st.link.name;
   st.link.send(P.encode({ type: 'HELLO', version: P.VERSION, kind: P.Kind.browser, hunt: s.hunt, token: s.token }));

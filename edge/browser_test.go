@@ -1,0 +1,109 @@
+package edge_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/veltrix/veltrix/coordinator/api"
+	"github.com/veltrix/veltrix/protocol"
+)
+
+// browser starts headless Chromium (Debian's, installed by .ci/deps).
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	const chromium = "/usr/bin/chromium"
+	if _, err := os.Stat(chromium); err != nil {
+		t.Fatalf("Chromium is required for the demo page tests (make test installs it): %v", err)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelC := chromedp.NewContext(actx)
+	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
+	return ctx
+}
+
+// TestDemoPagePlays loads the demo page in Chromium, over WebSocket and over
+// WebTransport (pinned dev certificate), and plays: the page and a Go player
+// see each other, the page walks, and the page wins a claim.
+func TestDemoPagePlays(t *testing.T) {
+	for _, transport := range []string{"websocket", "webtransport"} {
+		t.Run(transport, func(t *testing.T) {
+			w := newWorld(t)
+			ctx := browser(t)
+			tr := w.hunt.Treasures[0]
+			lat, lng := float64(tr.Lat)/1e7, float64(tr.Lng)/1e7
+			var tok struct{ Token string }
+			w.call("POST", "/v1/tokens", api.TokenRequest{Player: 500, Hunt: w.hunt.ID}, &tok)
+			page := fmt.Sprintf("%s/?token=%s&hunt=%d&lat=%f&lng=%f&transport=%s", w.edge.URL(), url.QueryEscape(tok.Token),
+				w.hunt.ID, lat, lng, map[string]string{"websocket": "ws", "webtransport": "wt"}[transport])
+			goPlayer, in := w.player(501)
+			if err := goPlayer.Position(lat, lng, 3); err != nil {
+				t.Fatal(err)
+			}
+			must(t, chromedp.Do(ctx, chromedp.Navigate(page)))
+			poll(t, ctx, `document.querySelector('#state').textContent === 'connected'`)
+			got, err := chromedp.Run(ctx, chromedp.Text("#transport"))
+			if err != nil || got != transport {
+				t.Fatalf("page connected over %q (%v), want %s", got, err, transport)
+			}
+			// They see each other.
+			poll(t, ctx, `+document.querySelector('#players').textContent >= 1`)
+			first := await(t, in, func(c *protocol.CellUpdate) bool { return hasPlayer(c, 500) })
+			// The page walks north: the Go player sees it move.
+			before := entryOf(first, 500).Lat
+			must(t, chromedp.Do(ctx, chromedp.KeyEvent(kb.ArrowUp)))
+			await(t, in, func(c *protocol.CellUpdate) bool { return hasPlayer(c, 500) && entryOf(c, 500).Lat > before })
+			// Back onto the treasure and claim it from the page.
+			must(t, chromedp.Do(ctx, chromedp.KeyEvent(kb.ArrowDown)))
+			poll(t, ctx, `+document.querySelector('#treasures').textContent >= 1`)
+			must(t, chromedp.Do(ctx, chromedp.KeyEvent("c")))
+			poll(t, ctx, `document.querySelector('#result').textContent.includes('won')`)
+		})
+	}
+}
+
+func poll(t *testing.T, ctx context.Context, expr string) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		var state, errText string
+		state, _ = chromedp.Run(ctx, chromedp.Text("#state"))
+		errText, _ = chromedp.Run(ctx, chromedp.Text("#error"))
+		t.Fatalf("page never satisfied %s: %v (state %q, error %q)", expr, err, state, errText)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func hasPlayer(c *protocol.CellUpdate, p uint32) bool {
+	for _, e := range c.Entries {
+		if e.Player == p && e.Op != protocol.OpLeft {
+			return true
+		}
+	}
+	return false
+}
+
+func entryOf(c *protocol.CellUpdate, p uint32) protocol.CellEntry {
+	for _, e := range c.Entries {
+		if e.Player == p {
+			return e
+		}
+	}
+	return protocol.CellEntry{}
+}

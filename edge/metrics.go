@@ -31,6 +31,7 @@ func newStatsCollector(e *Edge) *statsCollector {
 		"closes":   d("closes_total", "Sessions closed by the edge, by code.", "code"),
 		"cells":    d("tick_cells", "Cells encoded by the last tick."),
 		"sessions": d("sessions", "Sessions in the core."),
+		"tick":     d("tick_seconds", "Duration of the last fan-out tick."),
 	}}
 }
 
@@ -49,6 +50,10 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.desc[name], prometheus.CounterValue, float64(v), l...)
 	}
 	gauge("conns", float64(c.e.WS.Conns()), "websocket")
+	if c.e.WT != nil {
+		gauge("conns", float64(c.e.WT.Sessions()), "webtransport")
+	}
+	gauge("tick", st.LastTickDuration.Seconds())
 	gauge("sessions", float64(st.Sessions))
 	gauge("cells", float64(st.LastTickCells))
 	for t, n := range st.MessagesIn {

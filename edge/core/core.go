@@ -2,6 +2,7 @@ package core
 
 import (
 	"sync"
+	"time"
 
 	"github.com/veltrix/veltrix/geo"
 	"github.com/veltrix/veltrix/protocol"
@@ -37,18 +38,19 @@ type Core struct {
 
 // Stats counts what the core did. Drops and closes are by reason.
 type Stats struct {
-	Sessions        int
-	MessagesIn      [256]uint64 // by message type
-	FramesEncoded   uint64      // CELL_UPDATE frames encoded (once per cell and tick)
-	FramesQueued    uint64      // frame references queued to sessions
-	BytesFannedOut  uint64
-	DroppedQueue    uint64 // a frame pushed out of a full queue
-	DroppedStale    uint64 // a queued frame older than the arena ring
-	RejectedRate    uint64
-	RejectedSpeed   uint64
-	RejectedInvalid uint64
-	Closes          map[protocol.Code]uint64
-	LastTickCells   int // cells encoded by the last tick
+	Sessions         int
+	MessagesIn       [256]uint64 // by message type
+	FramesEncoded    uint64      // CELL_UPDATE frames encoded (once per cell and tick)
+	FramesQueued     uint64      // frame references queued to sessions
+	BytesFannedOut   uint64
+	DroppedQueue     uint64 // a frame pushed out of a full queue
+	DroppedStale     uint64 // a queued frame older than the arena ring
+	RejectedRate     uint64
+	RejectedSpeed    uint64
+	RejectedInvalid  uint64
+	Closes           map[protocol.Code]uint64
+	LastTickCells    int           // cells encoded by the last tick
+	LastTickDuration time.Duration // how long the last tick held the core
 }
 
 // New returns a core.

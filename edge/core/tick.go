@@ -1,6 +1,10 @@
 package core
 
-import "github.com/veltrix/veltrix/protocol"
+import (
+	"time"
+
+	"github.com/veltrix/veltrix/protocol"
+)
 
 // Tick runs one fan-out round: every cell that changed since the last tick
 // is encoded once — split into CELL_UPDATEs of at most
@@ -10,6 +14,8 @@ import "github.com/veltrix/veltrix/protocol"
 func (c *Core) Tick() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	start := time.Now()
+	defer func() { c.stats.LastTickDuration = time.Since(start) }()
 	c.tick++
 	a := c.arenaLocked(c.tick)
 	c.stats.LastTickCells = 0

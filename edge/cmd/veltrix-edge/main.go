@@ -13,6 +13,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
+	_ "net/http/pprof" // registers on http.DefaultServeMux, served only with -pprof
 	"os"
 	"os/signal"
 	"strings"
@@ -26,7 +28,7 @@ type options struct {
 	listen, coordinators, edgeToken, id, region, publicURL string
 	tickHz, radius, crowd                                  int
 	devMode                                                bool
-	devDir, logLevel                                       string
+	devDir, logLevel, pprofAddr                            string
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -44,6 +46,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.devDir, "dev-dir", "data/dev", "dev mode: coordinator data directory")
 	fs.IntVar(&o.crowd, "crowd", 20, "dev mode: simulated players")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&o.pprofAddr, "pprof", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060); off by default")
 	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
 		name := "VELTRIX_EDGE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
@@ -80,6 +83,9 @@ func run(o *options) error {
 		return fmt.Errorf("-log-level: %w", err)
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if o.pprofAddr != "" {
+		go func() { log.Error("pprof server ended", "err", http.ListenAndServe(o.pprofAddr, nil)) }() // DefaultServeMux holds pprof
+	}
 	var stop func() error
 	if o.devMode {
 		d, err := dev.Start(dev.Options{DataDir: o.devDir, Listen: o.listen, AdminToken: "dev-admin-token", Crowd: o.crowd, Logger: log})

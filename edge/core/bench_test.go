@@ -1,6 +1,7 @@
 package core
 
 import (
+	"math/rand/v2"
 	"testing"
 
 	"github.com/veltrix/veltrix/protocol"
@@ -33,4 +34,51 @@ func BenchmarkPositionFanOut(b *testing.B) {
 			r.c.Release(l)
 		}
 	}
+}
+
+// BenchmarkCity10k: 10,000 players spread over a ~11 × 7 km city area at
+// H3 resolution 9, each sending one position a second (1,000 per tick at
+// 10 Hz), every session pulling its output each tick. One op is one tick of
+// that load. It reports the bytes fanned out per second of CPU (per core) and
+// the cores that 1 position/s for 10,000 players needs.
+func BenchmarkCity10k(b *testing.B) {
+	const players, tickHz = 10_000, 10
+	r := newRig(b, func(c *Config) { c.PositionRate, c.PositionBurst, c.MaxSpeed = 1e9, 1e9, 1e6 })
+	rng := rand.New(rand.NewPCG(1, 2))
+	ids := make([]SessionID, players)
+	pos := make([][2]int32, players)
+	for i := range ids {
+		ids[i] = r.join(uint32(i + 1))
+		pos[i] = [2]int32{523730796 + int32(rng.IntN(1_000_000)) - 500_000, 48924534 + int32(rng.IntN(1_600_000)) - 800_000}
+		lat, lng := pos[i][0], pos[i][1]
+		if err := r.c.Deliver(ids[i], protocol.AppendPosition(nil, &protocol.Position{Seq: 1, Lat: lat, Lng: lng})); err != nil {
+			b.Fatal(err)
+		}
+	}
+	r.c.Tick()
+	frame := make([]byte, 0, 64)
+	var out [][]byte
+	seq := uint32(1)
+	before := r.c.Snapshot().BytesFannedOut
+	b.ReportAllocs()
+	b.ResetTimer()
+	for t := 0; b.Loop(); t++ {
+		seq++
+		for i := t % tickHz; i < players; i += tickHz { // a tenth of the players move this tick
+			pos[i][0] += int32(rng.IntN(30)) - 15 // ~1.5 m
+			frame = protocol.AppendPosition(frame[:0], &protocol.Position{Seq: seq, Lat: pos[i][0], Lng: pos[i][1], Time: uint64(t)})
+			_ = r.c.Deliver(ids[i], frame)
+		}
+		r.c.Tick()
+		for _, id := range ids {
+			var l Lease
+			_, out, l = r.c.Pull(id, out[:0])
+			r.c.Release(l)
+		}
+	}
+	bytes := float64(r.c.Snapshot().BytesFannedOut - before)
+	simSeconds := float64(b.N) / tickHz
+	b.ReportMetric(bytes/b.Elapsed().Seconds(), "fanout-B/cpu-s")
+	b.ReportMetric(b.Elapsed().Seconds()/simSeconds, "cores")
+	b.ReportMetric(bytes/simSeconds, "fanout-B/s")
 }

@@ -35,6 +35,7 @@ type Coordinator struct {
 	srv    *http.Server
 	served chan error
 	scheme string
+	stop   context.CancelFunc // ends long-lived requests (event streams) on Close
 }
 
 // Start opens the node and serves its API until Close.
@@ -60,7 +61,10 @@ func Start(cfg Config) (*Coordinator, error) {
 		ln.Close()
 		return nil, err
 	}
-	c.srv = &http.Server{Handler: c.API, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	base, stop := context.WithCancel(context.Background())
+	c.stop = stop
+	c.srv = &http.Server{Handler: c.API, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		BaseContext: func(net.Listener) context.Context { return base }}
 	go func() { c.served <- c.srv.Serve(c.ln) }()
 	return c, nil
 }
@@ -86,6 +90,7 @@ func (c *Coordinator) WaitLeader(ctx context.Context) error {
 
 // Close stops serving and shuts the node down.
 func (c *Coordinator) Close() error {
+	c.stop() // event streams end now; their edges reconnect elsewhere
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err := c.srv.Shutdown(ctx)

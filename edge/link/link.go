@@ -89,6 +89,10 @@ func (l *Link) Run(ctx context.Context) {
 	wg.Wait()
 }
 
+// streamSilence is how long the event stream may stay silent (three
+// coordinator heartbeats) before the link gives up on it.
+const streamSilence = 15 * time.Second
+
 // follow reads the event stream from the replica's applied index, moving to
 // the next coordinator with backoff whenever the stream fails.
 func (l *Link) follow(ctx context.Context) {
@@ -119,9 +123,14 @@ func (l *Link) followOnce(ctx context.Context, base string) error {
 		return err
 	}
 	defer resp.Body.Close()
+	// A coordinator heartbeats every few seconds: silence means the stream
+	// is dead even if its connection is not, so close it and reconnect.
+	watchdog := time.AfterFunc(streamSilence, func() { resp.Body.Close() })
+	defer watchdog.Stop()
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 0, 64<<10), 256<<20) // a snapshot line can be large
 	for sc.Scan() {
+		watchdog.Reset(streamSilence)
 		var m api.StreamMessage
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
 			return fmt.Errorf("bad stream line: %w", err)

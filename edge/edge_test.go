@@ -90,16 +90,22 @@ type inbox struct {
 	kept []protocol.Message
 }
 
-// player connects a client whose messages arrive in an inbox.
+// player connects a client over WebSocket whose messages arrive in an inbox.
 func (w *world) player(id uint32) (*client.Client, *inbox) {
+	return w.playerWith(id, client.Options{URL: w.edge.WSURL()})
+}
+
+// playerWith connects a client with o (URL, transport options), filling in
+// the token, hunt and handler.
+func (w *world) playerWith(id uint32, o client.Options) (*client.Client, *inbox) {
 	w.t.Helper()
 	var tok struct{ Token string }
 	w.call("POST", "/v1/tokens", api.TokenRequest{Player: id, Hunt: w.hunt.ID}, &tok)
 	msgs := &inbox{ch: make(chan protocol.Message, 1024)}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, err := client.Dial(ctx, client.Options{URL: w.edge.WSURL(), Token: tok.Token, Hunt: w.hunt.ID, Kind: protocol.KindBot,
-		Handler: func(m protocol.Message) { msgs.ch <- m }})
+	o.Token, o.Hunt, o.Kind, o.Handler = tok.Token, w.hunt.ID, protocol.KindBot, func(m protocol.Message) { msgs.ch <- m }
+	c, err := client.Dial(ctx, o)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -214,5 +220,38 @@ func TestNeighboursSeeEachOther(t *testing.T) {
 	})
 	if cu.Cell == 0 {
 		t.Fatal("cell update without a cell")
+	}
+}
+
+// TestWebTransportPlayerAndReconnect: a WebTransport player (certificate
+// pinned by the hash the edge serves) and a WebSocket player see each other;
+// when the edge drops the WebSocket connections, that player's client
+// reconnects by itself and is seen again.
+func TestWebTransportPlayerAndReconnect(t *testing.T) {
+	w := newWorld(t)
+	var info struct {
+		URL  string `json:"url"`
+		Hash []byte `json:"cert_sha256"`
+	}
+	resp, err := http.Get(w.edge.URL() + "/v1/wt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.NewDecoder(resp.Body).Decode(&info)
+	resp.Body.Close()
+	a, am := w.playerWith(1, client.Options{URL: info.URL, CertHash: info.Hash})
+	b, bm := w.playerWith(2, client.Options{URL: w.edge.WSURL(), Reconnect: true})
+	const lat, lng = 52.3730796, 4.8924534
+	a.Position(lat, lng, 3)
+	b.Position(lat+0.00005, lng, 3)
+	await(t, am, func(c *protocol.CellUpdate) bool { return hasPlayer(c, 2) })
+	await(t, bm, func(c *protocol.CellUpdate) bool { return hasPlayer(c, 1) })
+
+	w.edge.WS.CloseAll(protocol.CodeShuttingDown) // every WebSocket connection is told to go
+	await(t, bm, func(*protocol.Welcome) bool { return true })
+	b.Position(lat+0.00006, lng, 3)
+	await(t, am, func(c *protocol.CellUpdate) bool { return hasPlayer(c, 2) && entryOf(c, 2).Lat == 523731396 })
+	if b.Err() != nil {
+		t.Fatalf("the reconnecting client stopped: %v", b.Err())
 	}
 }

@@ -38,9 +38,10 @@ type Server struct {
 	cfg  Config
 	core *core.Core
 
-	mu    sync.RWMutex // guards conns
-	conns map[core.SessionID]*conn
-	wg    sync.WaitGroup
+	mu      sync.RWMutex // guards conns and closing
+	conns   map[core.SessionID]*conn
+	closing bool // Shutdown began: no new connections
+	wg      sync.WaitGroup
 }
 
 // New returns a server; Attach the core before serving.
@@ -81,6 +82,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "origin not allowed", http.StatusForbidden)
 		return
 	}
+	s.mu.RLock()
+	closing := s.closing
+	s.mu.RUnlock()
+	if closing {
+		http.Error(w, "edge shutting down", http.StatusServiceUnavailable)
+		return
+	}
 	nc, rw, _, err := ws.UpgradeHTTP(r, w)
 	if err != nil {
 		return // gobwas has answered the request with the error
@@ -90,11 +98,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		br = rw.Reader
 	}
 	c := &conn{srv: s, nc: nc, in: readerOf(nc, br), wake: make(chan struct{}, 1), stop: make(chan struct{})}
-	c.id = s.core.Open()
 	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		nc.Close()
+		return
+	}
+	c.id = s.core.Open()
 	s.conns[c.id] = c
-	s.mu.Unlock()
 	s.wg.Add(2)
+	s.mu.Unlock()
 	go c.readLoop()
 	go c.writeLoop()
 }
@@ -129,9 +142,8 @@ func (s *Server) lookup(id core.SessionID) *conn {
 	return s.conns[id]
 }
 
-// Shutdown closes every connection with shutting_down and waits for their
-// goroutines.
-func (s *Server) Shutdown() {
+// CloseAll closes every open connection with code (they flush first).
+func (s *Server) CloseAll(code protocol.Code) {
 	s.mu.RLock()
 	ids := make([]core.SessionID, 0, len(s.conns))
 	for id := range s.conns {
@@ -139,8 +151,17 @@ func (s *Server) Shutdown() {
 	}
 	s.mu.RUnlock()
 	for _, id := range ids {
-		s.Close(id, protocol.CodeShuttingDown)
+		s.Close(id, code)
 	}
+}
+
+// Shutdown refuses new connections, closes every open one with
+// shutting_down (players reconnect elsewhere) and waits for them to end.
+func (s *Server) Shutdown() {
+	s.mu.Lock()
+	s.closing = true
+	s.mu.Unlock()
+	s.CloseAll(protocol.CodeShuttingDown)
 	s.wg.Wait()
 }
 

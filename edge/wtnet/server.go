@@ -38,8 +38,9 @@ type Server struct {
 	core *core.Core
 	wt   *webtransport.Server
 
-	mu       sync.RWMutex // guards sessions
+	mu       sync.RWMutex // guards sessions and closing
 	sessions map[core.SessionID]*session
+	closing  bool // Shutdown began: no new sessions
 	wg       sync.WaitGroup
 }
 
@@ -78,11 +79,12 @@ func (s *Server) Serve(conn net.PacketConn) error {
 
 // Shutdown ends every session (shutting_down) and stops serving.
 func (s *Server) Shutdown() error {
-	s.mu.RLock()
+	s.mu.Lock()
+	s.closing = true
 	for _, ss := range s.sessions {
 		ss.end(protocol.CodeShuttingDown)
 	}
-	s.mu.RUnlock()
+	s.mu.Unlock()
 	s.wg.Wait()
 	return s.wt.Close()
 }
@@ -125,11 +127,16 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ss := &session{srv: s, sess: sess, wake: make(chan struct{}, 1), stop: make(chan struct{})}
-	ss.id = s.core.Open()
 	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		_ = sess.CloseWithError(webtransport.SessionErrorCode(protocol.CodeShuttingDown), "shutting down")
+		return
+	}
+	ss.id = s.core.Open()
 	s.sessions[ss.id] = ss
-	s.mu.Unlock()
 	s.wg.Add(1)
+	s.mu.Unlock()
 	defer s.wg.Done()
 	ss.run(r.Context())
 }

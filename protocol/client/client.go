@@ -1,11 +1,9 @@
-// Package client is the Go client of the Veltrix wire protocol: it connects
-// to an edge over WebSocket, says HELLO, and turns the edge's messages into
-// calls of a Handler. The tests, the load generator and the dev-mode crowd
-// use it.
-//
-// This version speaks WebSocket only and does not reconnect by itself;
-// WebTransport, reconnection with backoff and a gomobile-friendly facade are
-// the edge issue's remaining work.
+// Package client is the Go client of the Veltrix wire protocol. It connects
+// to an edge over WebSocket (ws://, wss://) or WebTransport (https://), says
+// HELLO, turns the edge's messages into Handler calls, and — with Reconnect —
+// comes back after a lost connection with exponential backoff. The tests,
+// the load generator and the dev-mode crowd use it; Mobile wraps it in a
+// surface gomobile can bind.
 package client
 
 import (
@@ -13,113 +11,110 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net"
+	"strings"
 	"sync"
 	"time"
-
-	"github.com/gobwas/ws"
-	"github.com/gobwas/ws/wsutil"
 
 	"github.com/veltrix/veltrix/protocol"
 )
 
 // Handler receives every message the edge sends, on the client's reader
-// goroutine, in order.
+// goroutine, in order (per connection).
 type Handler func(protocol.Message)
 
 // Options configure Dial.
 type Options struct {
-	URL     string // ws:// or wss:// URL of the edge
-	Token   string // player token (JWT)
-	Hunt    uint32
-	Kind    uint8   // protocol.KindBot etc.
-	Handler Handler // may be nil
+	URL   string // ws://, wss:// (WebSocket) or https:// (WebTransport) URL of the edge
+	Token string // player token (JWT)
+	Hunt  uint32
+	Kind  uint8 // protocol.KindBot etc.
+	// CertHash pins a WebTransport server certificate by its SHA-256 (as a
+	// browser's serverCertificateHashes); nil verifies against system roots.
+	CertHash []byte
+	Handler  Handler // may be nil
+	// Reconnect redials after a lost connection (not after the edge refused
+	// the player, nor after Close), with backoff from 100 ms to MaxBackoff.
+	Reconnect  bool
+	MaxBackoff time.Duration // default 10s
 }
 
-// Client is one connection to an edge.
-type Client struct {
-	nc      net.Conn
-	welcome protocol.Welcome
-	handler Handler
+// conn is one transport connection.
+type conn interface {
+	sendReliable(b []byte) error
+	sendLossy(b []byte) error // POSITION: a datagram on WebTransport
+	read() ([]byte, error)    // the next frame (one or more whole messages)
+	close() error
+}
 
-	mu  sync.Mutex // guards seq, buf and writes
-	seq uint32
-	buf []byte
+// Client is a connection to an edge that may be re-established.
+type Client struct {
+	opts Options
+
+	mu      sync.Mutex // guards c, seq, buf, welcome, closed
+	c       conn
+	seq     uint32
+	buf     []byte
+	welcome protocol.Welcome
+	closed  bool
 
 	done chan struct{}
-	err  error // why the reader stopped; set before done is closed
+	err  error // why the client stopped; set before done is closed
 }
 
 // Dial connects, says HELLO and waits for WELCOME (or the edge's ERROR).
 func Dial(ctx context.Context, o Options) (*Client, error) {
-	nc, _, _, err := ws.Dial(ctx, o.URL)
-	if err != nil {
-		return nil, fmt.Errorf("cannot connect to %s: %w", o.URL, err)
+	if o.MaxBackoff == 0 {
+		o.MaxBackoff = 10 * time.Second
 	}
-	c := &Client{nc: nc, handler: o.Handler, done: make(chan struct{})}
-	if err := c.send(protocol.AppendHello(nil, &protocol.Hello{Version: protocol.Version, Kind: o.Kind, Hunt: o.Hunt, Token: protocol.Text(o.Token)})); err != nil {
-		nc.Close()
+	cl := &Client{opts: o, done: make(chan struct{})}
+	c, w, first, err := cl.connect(ctx)
+	if err != nil {
 		return nil, err
 	}
-	if d, ok := ctx.Deadline(); ok {
-		_ = nc.SetReadDeadline(d)
+	cl.c, cl.welcome = c, w
+	go cl.run(c, first)
+	return cl, nil
+}
+
+func (cl *Client) connect(ctx context.Context) (conn, protocol.Welcome, []protocol.Message, error) {
+	var c conn
+	var err error
+	if strings.HasPrefix(cl.opts.URL, "https://") {
+		c, err = dialWT(ctx, cl.opts.URL, cl.opts.CertHash)
+	} else {
+		c, err = dialWS(ctx, cl.opts.URL)
 	}
-	msgs, err := c.read()
-	_ = nc.SetReadDeadline(time.Time{})
 	if err != nil {
-		nc.Close()
-		return nil, err
+		return nil, protocol.Welcome{}, nil, fmt.Errorf("cannot connect to %s: %w", cl.opts.URL, err)
 	}
-	w, ok := msgs[0].(*protocol.Welcome)
-	if !ok {
-		nc.Close()
-		if e, isErr := msgs[0].(*protocol.ErrorMessage); isErr {
-			return nil, fmt.Errorf("edge refused: %s (%s)", e.Code, e.Text)
-		}
-		return nil, fmt.Errorf("edge answered HELLO with %v", msgs[0].Type())
+	hello := protocol.AppendHello(nil, &protocol.Hello{Version: protocol.Version, Kind: cl.opts.Kind, Hunt: cl.opts.Hunt, Token: protocol.Text(cl.opts.Token)})
+	if err := c.sendReliable(hello); err != nil {
+		c.close()
+		return nil, protocol.Welcome{}, nil, err
 	}
-	c.welcome = *w
-	go c.readLoop(msgs[1:])
-	return c, nil
+	msgs, err := readMessages(c)
+	if err != nil {
+		c.close()
+		return nil, protocol.Welcome{}, nil, err
+	}
+	switch m := msgs[0].(type) {
+	case *protocol.Welcome:
+		return c, *m, msgs[1:], nil
+	case *protocol.ErrorMessage:
+		c.close()
+		return nil, protocol.Welcome{}, nil, &RefusedError{Code: m.Code, Text: string(m.Text)}
+	}
+	c.close()
+	return nil, protocol.Welcome{}, nil, fmt.Errorf("edge answered HELLO with %v", msgs[0].Type())
 }
 
-// Welcome is what the edge said on connecting.
-func (c *Client) Welcome() protocol.Welcome { return c.welcome }
-
-// Done is closed when the connection has ended; Err says why.
-func (c *Client) Done() <-chan struct{} { return c.done }
-
-// Err is why the connection ended (nil while it is open).
-func (c *Client) Err() error {
-	select {
-	case <-c.done:
-		return c.err
-	default:
-		return nil
-	}
+// RefusedError is the edge refusing the player (bad token, wrong hunt, …).
+type RefusedError struct {
+	Code protocol.Code
+	Text string
 }
 
-func (c *Client) readLoop(first []protocol.Message) {
-	defer close(c.done)
-	c.dispatch(first)
-	for {
-		msgs, err := c.read()
-		if err != nil {
-			c.err = err
-			return
-		}
-		c.dispatch(msgs)
-	}
-}
-
-func (c *Client) dispatch(msgs []protocol.Message) {
-	if c.handler == nil {
-		return
-	}
-	for _, m := range msgs {
-		c.handler(m)
-	}
-}
+func (e *RefusedError) Error() string { return fmt.Sprintf("edge refused: %s (%s)", e.Code, e.Text) }
 
 // ClosedError reports the edge closing the connection, with its code.
 type ClosedError struct {
@@ -131,75 +126,159 @@ func (e *ClosedError) Error() string {
 	return fmt.Sprintf("edge closed the connection: %s (%s)", e.Code, e.Reason)
 }
 
-// read reads one WebSocket message and decodes the protocol messages in it.
-func (c *Client) read() ([]protocol.Message, error) {
-	data, op, err := wsutil.ReadServerData(c.nc)
-	if err != nil {
-		var ce wsutil.ClosedError
-		if errors.As(err, &ce) {
-			return nil, &ClosedError{Code: protocol.Code(int(ce.Code) - 4000), Reason: ce.Reason}
-		}
-		return nil, err
-	}
-	if op != ws.OpBinary {
-		return nil, fmt.Errorf("edge sent a %v frame", op)
-	}
-	var out []protocol.Message
-	for len(data) > 0 {
-		t, body, rest, err := protocol.Split(data)
+// readMessages reads frames until one holds a known message.
+func readMessages(c conn) ([]protocol.Message, error) {
+	for {
+		frame, err := c.read()
 		if err != nil {
 			return nil, err
 		}
-		data = rest
-		if m, err := protocol.DecodeMessage(t, body); err == nil {
+		var out []protocol.Message
+		for len(frame) > 0 {
+			t, body, rest, err := protocol.Split(frame)
+			if err != nil {
+				return nil, err
+			}
+			frame = rest
+			m, err := protocol.DecodeMessage(t, body)
+			if errors.Is(err, protocol.ErrUnknownType) {
+				continue // newer message types are skipped (SPEC.md §5)
+			}
+			if err != nil {
+				return nil, err
+			}
 			out = append(out, m)
-		} else if !errors.Is(err, protocol.ErrUnknownType) {
-			return nil, err
+		}
+		if len(out) > 0 {
+			return out, nil
 		}
 	}
-	if len(out) == 0 {
-		return c.read()
+}
+
+// run dispatches c's messages; with Reconnect it replaces a lost connection.
+func (cl *Client) run(c conn, first []protocol.Message) {
+	defer close(cl.done)
+	backoff := 100 * time.Millisecond
+	for {
+		cl.dispatch(first)
+		err := cl.readLoop(c)
+		c.close()
+		if !cl.opts.Reconnect || cl.isClosed() {
+			cl.err = err
+			return
+		}
+		for {
+			time.Sleep(backoff) // reconnection backoff, not synchronisation
+			backoff = min(2*backoff, cl.opts.MaxBackoff)
+			if cl.isClosed() {
+				cl.err = err
+				return
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			nc, w, msgs, derr := cl.connect(ctx)
+			cancel()
+			var refused *RefusedError
+			if errors.As(derr, &refused) {
+				cl.err = derr
+				return
+			}
+			if derr == nil {
+				cl.mu.Lock()
+				cl.c, cl.welcome = nc, w
+				cl.mu.Unlock()
+				c, first, backoff = nc, append([]protocol.Message{&w}, msgs...), 100*time.Millisecond
+				break
+			}
+		}
 	}
-	return out, nil
 }
 
-func (c *Client) send(frame []byte) error {
-	return wsutil.WriteClientBinary(c.nc, frame)
+func (cl *Client) readLoop(c conn) error {
+	for {
+		msgs, err := readMessages(c)
+		if err != nil {
+			return err
+		}
+		cl.dispatch(msgs)
+	}
 }
 
-// Position sends the player's position (degrees; accuracy in metres).
-func (c *Client) Position(lat, lng, accuracy float64) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.seq++
-	c.buf = protocol.AppendPosition(c.buf[:0], &protocol.Position{
-		Seq: c.seq, Lat: int32(math.Round(lat * 1e7)), Lng: int32(math.Round(lng * 1e7)),
+func (cl *Client) dispatch(msgs []protocol.Message) {
+	if cl.opts.Handler == nil {
+		return
+	}
+	for _, m := range msgs {
+		cl.opts.Handler(m)
+	}
+}
+
+func (cl *Client) isClosed() bool {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return cl.closed
+}
+
+// Welcome is what the edge said on the current connection.
+func (cl *Client) Welcome() protocol.Welcome {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return cl.welcome
+}
+
+// Done is closed when the client has stopped for good; Err says why.
+func (cl *Client) Done() <-chan struct{} { return cl.done }
+
+// Err is why the client stopped (nil while it runs).
+func (cl *Client) Err() error {
+	select {
+	case <-cl.done:
+		return cl.err
+	default:
+		return nil
+	}
+}
+
+// Position sends the player's position (degrees; accuracy in metres): a
+// datagram on WebTransport.
+func (cl *Client) Position(lat, lng, accuracy float64) error {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	cl.seq++
+	cl.buf = protocol.AppendPosition(cl.buf[:0], &protocol.Position{
+		Seq: cl.seq, Lat: int32(math.Round(lat * 1e7)), Lng: int32(math.Round(lng * 1e7)),
 		Accuracy: uint16(min(accuracy*10, 65535)), Time: uint64(time.Now().UnixMicro()),
 	})
-	return c.send(c.buf)
+	return cl.c.sendLossy(cl.buf)
 }
 
 // Claim asks to claim treasure; the answer arrives as a CLAIM_RESULT with
-// the same request id.
-func (c *Client) Claim(request, treasure uint32) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.buf = protocol.AppendClaim(c.buf[:0], &protocol.Claim{Request: request, Treasure: treasure})
-	return c.send(c.buf)
+// the same request id. Retrying with the same id never wins twice.
+func (cl *Client) Claim(request, treasure uint32) error {
+	return cl.sendReliable(func(b []byte) []byte {
+		return protocol.AppendClaim(b, &protocol.Claim{Request: request, Treasure: treasure})
+	})
 }
 
 // Ping sends a PING carrying the local clock.
-func (c *Client) Ping() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.buf = protocol.AppendPing(c.buf[:0], &protocol.Ping{Time: uint64(time.Now().UnixMicro())})
-	return c.send(c.buf)
+func (cl *Client) Ping() error {
+	return cl.sendReliable(func(b []byte) []byte {
+		return protocol.AppendPing(b, &protocol.Ping{Time: uint64(time.Now().UnixMicro())})
+	})
 }
 
-// Close says BYE and closes the connection.
-func (c *Client) Close() error {
-	c.mu.Lock()
-	_ = c.send(protocol.AppendBye(nil, &protocol.Bye{Code: protocol.CodeNormal}))
-	c.mu.Unlock()
-	return c.nc.Close()
+func (cl *Client) sendReliable(enc func([]byte) []byte) error {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	cl.buf = enc(cl.buf[:0])
+	return cl.c.sendReliable(cl.buf)
+}
+
+// Close says BYE and closes the connection for good.
+func (cl *Client) Close() error {
+	cl.mu.Lock()
+	cl.closed = true
+	c := cl.c
+	_ = c.sendReliable(protocol.AppendBye(nil, &protocol.Bye{Code: protocol.CodeNormal}))
+	cl.mu.Unlock()
+	return c.close()
 }

@@ -1,0 +1,107 @@
+package client
+
+import (
+	"context"
+	"encoding/base64"
+	"time"
+
+	"github.com/veltrix/veltrix/protocol"
+)
+
+// MobileHandler receives the edge's messages with only the types gomobile
+// can bind (int64, float64, string, bool); an app implements it in Kotlin or
+// Swift. Calls arrive on the client's reader goroutine.
+type MobileHandler interface {
+	OnWelcome(player int64, hunt int64)
+	OnPlayer(player int64, lat, lng float64, left bool)
+	OnTreasure(treasure int64, lat, lng float64, points int64, available bool)
+	OnHint(band int64, bearingDegrees float64)
+	OnClaimResult(request, treasure, outcome, points, score int64)
+	OnEvent(kind, treasure, player int64)
+	OnHuntStatus(state, remaining, total int64)
+	OnError(code int64, text string)
+	OnClosed(reason string)
+}
+
+// Mobile is the gomobile-friendly face of Client: a constructor, methods
+// with bindable types and a handler interface. It reconnects by itself.
+type Mobile struct {
+	url, token, certHash string
+	hunt                 int64
+	h                    MobileHandler
+	c                    *Client
+}
+
+// NewMobile prepares a client for url (ws://, wss:// or https:// for
+// WebTransport; certHashBase64 pins a development certificate, "" for none).
+func NewMobile(url, token string, hunt int64, certHashBase64 string, h MobileHandler) *Mobile {
+	return &Mobile{url: url, token: token, hunt: hunt, certHash: certHashBase64, h: h}
+}
+
+// Connect dials the edge and waits up to timeoutMillis for WELCOME.
+func (m *Mobile) Connect(timeoutMillis int64) error {
+	var hash []byte
+	if m.certHash != "" {
+		var err error
+		if hash, err = base64.StdEncoding.DecodeString(m.certHash); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(timeoutMillis)*time.Millisecond)
+	defer cancel()
+	c, err := Dial(ctx, Options{URL: m.url, Token: m.token, Hunt: uint32(m.hunt), Kind: protocol.KindMobile,
+		CertHash: hash, Reconnect: true, Handler: m.dispatch})
+	if err != nil {
+		return err
+	}
+	m.c = c
+	w := c.Welcome()
+	m.h.OnWelcome(int64(w.Player), int64(w.Hunt))
+	go func() {
+		<-c.Done()
+		reason := "closed"
+		if err := c.Err(); err != nil {
+			reason = err.Error()
+		}
+		m.h.OnClosed(reason)
+	}()
+	return nil
+}
+
+// SendPosition sends the player's position in degrees, accuracy in metres.
+func (m *Mobile) SendPosition(lat, lng, accuracyMetres float64) error {
+	return m.c.Position(lat, lng, accuracyMetres)
+}
+
+// Claim claims treasure; the outcome arrives through OnClaimResult.
+func (m *Mobile) Claim(request, treasure int64) error {
+	return m.c.Claim(uint32(request), uint32(treasure))
+}
+
+// Close leaves the hunt.
+func (m *Mobile) Close() error { return m.c.Close() }
+
+func (m *Mobile) dispatch(msg protocol.Message) {
+	switch x := msg.(type) {
+	case *protocol.Welcome:
+		m.h.OnWelcome(int64(x.Player), int64(x.Hunt)) // after a reconnection
+	case *protocol.CellUpdate:
+		for _, e := range x.Entries {
+			m.h.OnPlayer(int64(e.Player), float64(e.Lat)/1e7, float64(e.Lng)/1e7, e.Op == protocol.OpLeft)
+		}
+	case *protocol.Treasures:
+		for _, t := range x.Treasures {
+			m.h.OnTreasure(int64(t.Treasure), float64(t.Lat)/1e7, float64(t.Lng)/1e7, int64(t.Points), t.State == protocol.TreasureAvailable)
+		}
+	case *protocol.Hint:
+		m.h.OnHint(int64(x.Band), float64(x.Bearing)/100)
+	case *protocol.ClaimResult:
+		m.h.OnClaimResult(int64(x.Request), int64(x.Treasure), int64(x.Outcome), int64(x.Points), int64(x.Score))
+	case *protocol.Event:
+		m.h.OnEvent(int64(x.Kind), int64(x.Treasure), int64(x.Player))
+	case *protocol.HuntStatus:
+		m.h.OnHuntStatus(int64(x.State), int64(x.Remaining), int64(x.Total))
+	case *protocol.ErrorMessage:
+		m.h.OnError(int64(x.Code), string(x.Text))
+	}
+}

@@ -117,13 +117,22 @@ func (c *Core) Snapshot() Stats {
 // Broadcast queues an EVENT for every welcomed session of hunt. Control
 // messages are never dropped.
 func (c *Core) Broadcast(hunt uint32, e protocol.Event) {
+	c.broadcast(hunt, func(b []byte) []byte { return protocol.AppendEvent(b, &e) })
+}
+
+// BroadcastStatus queues a HUNT_STATUS for every welcomed session of hunt.
+func (c *Core) BroadcastStatus(st protocol.HuntStatus) {
+	c.broadcast(st.Hunt, func(b []byte) []byte { return protocol.AppendHuntStatus(b, &st) })
+}
+
+func (c *Core) broadcast(hunt uint32, enc func([]byte) []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i := range c.tab.slots {
 		s := &c.tab.slots[i]
 		if s.state == stateActive && s.hunt == hunt {
 			id := makeID(uint32(i), s.gen)
-			c.controlLocked(id, s, protocol.AppendEvent(c.ctrlBuf(id), &e))
+			c.controlLocked(id, s, enc(c.ctrlBuf(id)))
 		}
 	}
 }

@@ -25,6 +25,7 @@ type Replica struct {
 	core    *core.Core
 	outbox  []protocol.Event // events for players, sent once mu is released
 	news    []treasureNews   // treasure changes for players, likewise
+	stale   map[uint32]bool  // hunts whose status changed, pushed likewise
 	changed chan struct{}    // closed and replaced after every applied message
 }
 
@@ -119,7 +120,13 @@ func (r *Replica) apply(m *api.StreamMessage) {
 	r.mu.Lock()
 	r.applyLocked(m)
 	out, news, c := r.outbox, r.news, r.core
-	r.outbox, r.news = nil, nil
+	var statuses []protocol.HuntStatus
+	for id := range r.stale {
+		if h := r.hunts[id]; h != nil {
+			statuses = append(statuses, h.wireStatus())
+		}
+	}
+	r.outbox, r.news, r.stale = nil, nil, nil
 	close(r.changed)
 	r.changed = make(chan struct{})
 	r.mu.Unlock()
@@ -132,6 +139,27 @@ func (r *Replica) apply(m *api.StreamMessage) {
 	for _, n := range news {
 		c.TreasureChanged(n.hunt, n.cell, n.entry)
 	}
+	for _, st := range statuses {
+		c.BroadcastStatus(st)
+	}
+}
+
+// wireStatus is the HUNT_STATUS players are pushed.
+func (h *huntReplica) wireStatus() protocol.HuntStatus {
+	st := protocol.HuntStatus{Hunt: h.ID, Total: uint32(h.Total), Remaining: uint32(h.Remaining),
+		Starts: uint64(h.Spec.Starts), Ends: uint64(h.Spec.Ends)}
+	switch h.State {
+	case fsm.Scheduled.String():
+		st.State = protocol.HuntScheduled
+	case fsm.Active.String():
+		st.State = protocol.HuntActive
+	case fsm.Ended.String():
+		st.State = protocol.HuntEnded
+	}
+	for _, l := range h.Leaderboard {
+		st.Leaders = append(st.Leaders, protocol.Leader{Player: l.Player, Score: l.Score})
+	}
+	return st
 }
 
 func (r *Replica) applyLocked(m *api.StreamMessage) {
@@ -256,6 +284,10 @@ func (r *Replica) eventLocked(e *fsm.Event) {
 	case fsm.EventHuntDeleted:
 		delete(r.hunts, e.Hunt)
 	}
+	if r.stale == nil {
+		r.stale = map[uint32]bool{}
+	}
+	r.stale[e.Hunt] = true // every kind but deletion changes what HUNT_STATUS shows
 	if e.Kind >= fsm.EventTreasureClaimed && e.Kind <= fsm.EventHuntEnded { // the kinds players see
 		r.outbox = append(r.outbox, protocol.Event{Kind: uint8(e.Kind), Hunt: e.Hunt, Treasure: e.Treasure,
 			Player: e.Player, Lat: e.Lat, Lng: e.Lng, Time: uint64(e.Time)})

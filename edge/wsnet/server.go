@@ -91,7 +91,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	nc, rw, _, err := ws.UpgradeHTTP(r, w)
 	if err != nil {
-		return // gobwas has answered the request with the error
+		// gobwas hijacks before validating: it has written the rejection
+		// to the hijacked connection, which is ours to close (found by
+		// FuzzHandshake: it leaked).
+		if nc != nil {
+			nc.Close()
+		}
+		return
 	}
 	var br *bufio.Reader
 	if rw != nil {

@@ -1,0 +1,61 @@
+package wsnet
+
+import (
+	"io"
+	"net"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/veltrix/veltrix/edge/core"
+	"github.com/veltrix/veltrix/protocol/token"
+)
+
+// FuzzHandshake sends arbitrary bytes as the start of a connection — HTTP
+// upgrade requests, half-open handshakes, frames — to a live server. It must
+// answer or close each connection, and keep accepting new ones.
+func FuzzHandshake(f *testing.F) {
+	pub, _, _ := token.GenerateKey()
+	srv := New(Config{HelloTimeout: 100 * time.Millisecond, IdleTimeout: 100 * time.Millisecond})
+	c, err := core.New(core.Config{PublicKey: pub, Hunts: oneHunt{}, Notifier: srv})
+	if err != nil {
+		f.Fatal(err)
+	}
+	srv.Attach(c)
+	hs := httptest.NewServer(srv)
+	f.Cleanup(func() { srv.Shutdown(); hs.Close() })
+	addr := strings.TrimPrefix(hs.URL, "http://")
+	upgrade := "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+	f.Add([]byte(upgrade))
+	f.Add([]byte(upgrade + "\x82\xfe\xff\xff\x00\x00\x00\x00"))   // a frame header announcing 64 KiB
+	f.Add([]byte(upgrade + "\x81\x80\x01\x02\x03\x04"))           // an empty masked text frame
+	f.Add([]byte("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket")) // cut short
+	f.Add([]byte("\x00\x01\x02"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		nc, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatalf("the server stopped accepting: %v", err)
+		}
+		defer nc.Close()
+		_ = nc.SetDeadline(time.Now().Add(5 * time.Second))
+		_, _ = nc.Write(data)
+		if tc, ok := nc.(*net.TCPConn); ok {
+			_ = tc.CloseWrite()
+		}
+		if _, err := io.Copy(io.Discard, nc); err != nil {
+			var ne net.Error
+			if errorsAs(err, &ne) && ne.Timeout() {
+				t.Fatal("the server neither answered nor closed a connection within 5 s")
+			}
+		}
+	})
+}
+
+func errorsAs(err error, target *net.Error) bool {
+	ne, ok := err.(net.Error)
+	if ok {
+		*target = ne
+	}
+	return ok
+}

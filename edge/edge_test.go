@@ -193,7 +193,9 @@ func TestRacingClaimsOneWinnerAndEveryoneHears(t *testing.T) {
 		})
 	}
 	// …and HUNT_STATUS is pushed with the new count.
-	await(t, am, func(s *protocol.HuntStatus) bool { return int(s.Remaining) == len(w.hunt.Treasures)-1 && len(s.Leaders) == 1 })
+	await(t, am, func(s *protocol.HuntStatus) bool {
+		return int(s.Remaining) == len(w.hunt.Treasures)-1 && len(s.Leaders) == 1
+	})
 	resp, err := http.Get(fmt.Sprintf("%s/v1/hunts/%d/status", w.edge.URL(), w.hunt.ID))
 	if err != nil {
 		t.Fatal(err)

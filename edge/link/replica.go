@@ -287,7 +287,7 @@ func (r *Replica) eventLocked(e *fsm.Event) {
 	if r.stale == nil {
 		r.stale = map[uint32]bool{}
 	}
-	r.stale[e.Hunt] = true // every kind but deletion changes what HUNT_STATUS shows
+	r.stale[e.Hunt] = true                                                  // every kind but deletion changes what HUNT_STATUS shows
 	if e.Kind >= fsm.EventTreasureClaimed && e.Kind <= fsm.EventHuntEnded { // the kinds players see
 		r.outbox = append(r.outbox, protocol.Event{Kind: uint8(e.Kind), Hunt: e.Hunt, Treasure: e.Treasure,
 			Player: e.Player, Lat: e.Lat, Lng: e.Lng, Time: uint64(e.Time)})

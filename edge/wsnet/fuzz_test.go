@@ -28,8 +28,8 @@ func FuzzHandshake(f *testing.F) {
 	addr := strings.TrimPrefix(hs.URL, "http://")
 	upgrade := "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
 	f.Add([]byte(upgrade))
-	f.Add([]byte(upgrade + "\x82\xfe\xff\xff\x00\x00\x00\x00"))   // a frame header announcing 64 KiB
-	f.Add([]byte(upgrade + "\x81\x80\x01\x02\x03\x04"))           // an empty masked text frame
+	f.Add([]byte(upgrade + "\x82\xfe\xff\xff\x00\x00\x00\x00"))      // a frame header announcing 64 KiB
+	f.Add([]byte(upgrade + "\x81\x80\x01\x02\x03\x04"))              // an empty masked text frame
 	f.Add([]byte("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket")) // cut short
 	f.Add([]byte("\x00\x01\x02"))
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -45,6 +45,7 @@ type Stats struct {
 	BytesFannedOut   uint64
 	DroppedQueue     uint64 // a frame pushed out of a full queue
 	DroppedStale     uint64 // a queued frame older than the arena ring
+	DroppedEarly     uint64 // a datagram that overtook its session\'s HELLO
 	RejectedRate     uint64
 	RejectedSpeed    uint64
 	RejectedInvalid  uint64

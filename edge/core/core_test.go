@@ -354,3 +354,16 @@ func TestHotPathDoesNotAllocate(t *testing.T) {
 		t.Errorf("position → tick → pull allocates %v times", n)
 	}
 }
+
+// A datagram that overtakes the HELLO on the stream is dropped, not fatal.
+func TestEarlyDatagramIsDropped(t *testing.T) {
+	r := newRig(t)
+	id := r.c.Open()
+	lat, lng := dam.E7()
+	if err := r.c.DeliverUnordered(id, protocol.AppendPosition(nil, &protocol.Position{Seq: 1, Lat: lat, Lng: lng})); err != nil {
+		t.Fatal(err)
+	}
+	if r.net.closed[id] != 0 || r.c.Snapshot().DroppedEarly != 1 {
+		t.Fatalf("early datagram: closed %v, dropped %d", r.net.closed[id], r.c.Snapshot().DroppedEarly)
+	}
+}

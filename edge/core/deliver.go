@@ -52,6 +52,23 @@ func (c *Core) Deliver(id SessionID, frame []byte) error {
 	return nil
 }
 
+// DeliverUnordered is Deliver for an unordered channel (WebTransport
+// datagrams): a message that overtook the session's HELLO on the stream is
+// dropped and counted instead of failing the session.
+func (c *Core) DeliverUnordered(id SessionID, frame []byte) error {
+	c.mu.Lock()
+	s := c.tab.get(id)
+	early := s != nil && s.state == stateHello
+	if early {
+		c.stats.DroppedEarly++
+	}
+	c.mu.Unlock()
+	if early {
+		return nil
+	}
+	return c.Deliver(id, frame)
+}
+
 func (c *Core) handleLocked(id SessionID, s *slot, t protocol.Type, body []byte) error {
 	if s.state == stateHello && t != protocol.TypeHello {
 		return errHelloRequired

@@ -88,7 +88,7 @@ async function connect(onMessages) {
 function handle(msgs) {
   for (const m of msgs) {
     switch (m.type) {
-      case 'WELCOME': st.player = m.player; $('state').textContent = 'connected'; break;
+      case 'WELCOME': st.player = m.player; $('state').textContent = 'connected'; sendPosition(); break;
       case 'CELL_UPDATE':
         if (m.flags & P.Flags.SNAPSHOT) for (const [id, p] of st.players) if (p.cell === m.cell) st.players.delete(id);
         for (const e of m.entries) {
@@ -115,7 +115,7 @@ function handle(msgs) {
 }
 
 function sendPosition() {
-  if (!st.link || !st.me) return;
+  if (!st.link || !st.me || !st.player) return; // after WELCOME: a datagram must not overtake HELLO
   st.link.sendLossy(P.encode({ type: 'POSITION', seq: ++st.seq, lat: Math.round(st.me.lat * 1e7), lng: Math.round(st.me.lng * 1e7),
     accuracy: 30, time: Math.floor((performance.timeOrigin + performance.now()) * 1000) }));
   $('me').textContent = `#${st.player} ${st.me.lat.toFixed(6)}, ${st.me.lng.toFixed(6)}`;

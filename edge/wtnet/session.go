@@ -117,7 +117,7 @@ func (ss *session) readDatagrams() {
 			ss.end(protocol.CodeNormal)
 			return
 		}
-		if len(d) > protocol.MaxDatagram || !ss.deliver(d) {
+		if len(d) > protocol.MaxDatagram || ss.srv.core.DeliverUnordered(ss.id, d) != nil {
 			ss.end(protocol.CodeMessageTooLarge)
 			return
 		}

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -87,7 +88,13 @@ func Start(cfg Config) (*Edge, error) {
 	e.run(ctx, func() { e.Link.Run(ctx) })
 	e.run(ctx, func() { e.tickLoop(ctx) })
 	e.run(ctx, func() { e.loadLoop(ctx) })
-	e.run(ctx, func() { _ = e.srv.Serve(ln) })
+	e.run(ctx, func() {
+		if cfg.TLSCert != "" { // wss:// and https:// with the operator's certificate
+			_ = e.srv.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
+			return
+		}
+		_ = e.srv.Serve(ln)
+	})
 	if e.WT != nil {
 		e.run(ctx, func() { _ = e.WT.Serve(e.udp) })
 	}
@@ -119,7 +126,11 @@ func (c *Config) defaults() error {
 func (e *Edge) build() error {
 	cfg := &e.cfg
 	if cfg.PublicURL == "" {
-		cfg.PublicURL = "ws://" + e.ln.Addr().String() + "/ws"
+		scheme := "ws://"
+		if cfg.TLSCert != "" {
+			scheme = "wss://"
+		}
+		cfg.PublicURL = scheme + e.ln.Addr().String() + "/ws"
 	}
 	var err error
 	if cfg.PublicKey == nil {
@@ -201,6 +212,24 @@ func (n notifiers) Ready(id core.SessionID) {
 func (n notifiers) Close(id core.SessionID, code protocol.Code) {
 	for _, t := range n {
 		t.Close(id, code)
+	}
+}
+
+// AllowOrigins is an origin policy: requests without an Origin (apps, bots)
+// and those from the listed origins (scheme://host[:port]) or from the
+// edge's own host are allowed; other browser pages are refused.
+func AllowOrigins(origins []string) func(*http.Request) bool {
+	allowed := map[string]bool{}
+	for _, o := range origins {
+		allowed[strings.TrimRight(o, "/")] = true
+	}
+	return func(r *http.Request) bool {
+		o := r.Header.Get("Origin")
+		if o == "" || allowed[o] {
+			return true
+		}
+		u, err := url.Parse(o)
+		return err == nil && u.Host == r.Host
 	}
 }
 

@@ -259,3 +259,18 @@ func TestWebTransportPlayerAndReconnect(t *testing.T) {
 		t.Fatalf("the reconnecting client stopped: %v", b.Err())
 	}
 }
+
+func TestOriginPolicy(t *testing.T) {
+	allow := edge.AllowOrigins([]string{"https://play.example"})
+	cases := map[string]bool{"": true, "https://play.example": true, "http://edge.test:8090": true, "https://evil.example": false}
+	for origin, want := range cases {
+		r, _ := http.NewRequest("GET", "http://edge.test:8090/ws", nil)
+		r.Host = "edge.test:8090"
+		if origin != "" {
+			r.Header.Set("Origin", origin)
+		}
+		if got := allow(r); got != want {
+			t.Errorf("origin %q: allowed %v, want %v", origin, got, want)
+		}
+	}
+}

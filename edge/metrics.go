@@ -24,6 +24,7 @@ func newStatsCollector(e *Edge) *statsCollector {
 	return &statsCollector{e: e, desc: map[string]*prometheus.Desc{
 		"conns":    d("connections", "Open player connections.", "transport"),
 		"in":       d("messages_in_total", "Client messages received, by type.", "type"),
+		"out":      d("messages_out_total", "Messages handed to transports, by type.", "type"),
 		"frames":   d("frames_encoded_total", "CELL_UPDATE frames encoded (once per changed cell and tick)."),
 		"queued":   d("frames_queued_total", "Frame references queued to sessions."),
 		"bytes":    d("bytes_fanned_out_total", "Bytes of frames queued to sessions."),
@@ -59,6 +60,11 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 	for t, n := range st.MessagesIn {
 		if n > 0 {
 			count("in", n, protocol.Type(t).String())
+		}
+	}
+	for t, n := range st.MessagesOut {
+		if n > 0 {
+			count("out", n, protocol.Type(t).String())
 		}
 	}
 	count("frames", st.FramesEncoded)

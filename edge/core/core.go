@@ -40,6 +40,7 @@ type Core struct {
 type Stats struct {
 	Sessions         int
 	MessagesIn       [256]uint64 // by message type
+	MessagesOut      [256]uint64 // by message type, counted when pulled
 	FramesEncoded    uint64      // CELL_UPDATE frames encoded (once per cell and tick)
 	FramesQueued     uint64      // frame references queued to sessions
 	BytesFannedOut   uint64

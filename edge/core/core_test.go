@@ -367,3 +367,57 @@ func TestEarlyDatagramIsDropped(t *testing.T) {
 		t.Fatalf("early datagram: closed %v, dropped %d", r.net.closed[id], r.c.Snapshot().DroppedEarly)
 	}
 }
+
+// TestHysteresis: jitter just across a cell border does not move a player
+// between cells; walking clearly out of the cell does.
+func TestHysteresis(t *testing.T) {
+	r := newRig(t, func(c *Config) { c.PositionRate, c.PositionBurst = 1e6, 1e6 })
+	home, _ := geo.CellOf(dam, 9)
+	centre, _ := geo.CellCenter(home)
+	edge, _ := geo.EdgeLength(9)
+	// Walk east from the centre until the point is in the next cell.
+	across := centre
+	for c := home; c == home; c, _ = geo.CellOf(across, 9) {
+		across.Lng += 0.00001
+	}
+	if d := geo.Distance(centre, across); d > edge {
+		t.Fatalf("border %v m from the centre, edge %v m: geometry assumption broken", d, edge)
+	}
+	watcher, walker := r.join(1), r.join(2)
+	r.move(watcher, centre)
+	r.move(walker, centre)
+	r.c.Tick()
+	r.pull(watcher)
+	for i := range 6 { // jitter back and forth over the border (slowly enough to be plausible)
+		r.now = r.now.Add(5 * time.Second)
+		p := centre
+		if i%2 == 0 {
+			p = across
+		}
+		r.move(walker, p)
+		r.c.Tick()
+		if e := updates(r.pull(watcher))[2]; e.Op != protocol.OpMoved {
+			t.Fatalf("jitter step %d: op %d, want moved (no cell change)", i, e.Op)
+		}
+	}
+	r.now = r.now.Add(30 * time.Second)
+	far := centre
+	far.Lng += 4 * (across.Lng - centre.Lng) // well out of the cell
+	r.move(walker, far)
+	r.c.Tick()
+	// The watcher learns the walker left home: a "left" entry, or a snapshot
+	// of home without it (SPEC.md: a snapshot is the complete set).
+	changed := false
+	for _, m := range r.pull(watcher) {
+		cu, ok := m.(*protocol.CellUpdate)
+		if !ok {
+			continue
+		}
+		e, has := updates([]protocol.Message{cu})[2]
+		changed = changed || (has && e.Op != protocol.OpMoved) ||
+			(cu.Cell == protocol.Cell(home) && cu.Flags&protocol.FlagSnapshot != 0 && !has)
+	}
+	if !changed {
+		t.Fatal("walking clearly out of the cell did not move the player")
+	}
+}

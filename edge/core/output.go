@@ -83,6 +83,14 @@ func (c *Core) Pull(id SessionID, dst [][]byte) (control []byte, frames [][]byte
 	if b := c.ctrl[id.index()]; len(b) > 0 {
 		control = b
 		delete(c.ctrl, id.index())
+		for len(b) > 0 {
+			t, _, rest, err := protocol.Split(b)
+			if err != nil {
+				break
+			}
+			c.stats.MessagesOut[t]++
+			b = rest
+		}
 	}
 	lease = Lease{base: c.tick}
 	for _, ref := range s.queue[:s.qCount] {
@@ -97,6 +105,7 @@ func (c *Core) Pull(id SessionID, dst [][]byte) (control []byte, frames [][]byte
 			a.refs++
 		}
 		dst = append(dst, a.buf[ref.off:ref.off+ref.n:ref.off+ref.n])
+		c.stats.MessagesOut[protocol.TypeCellUpdate]++
 	}
 	s.qCount = 0
 	return control, dst, lease

@@ -29,6 +29,7 @@ type options struct {
 	tickHz, radius, crowd                                  int
 	devMode                                                bool
 	devDir, logLevel, pprofAddr                            string
+	tlsCert, tlsKey, origins                               string
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -46,6 +47,9 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.devDir, "dev-dir", "data/dev", "dev mode: coordinator data directory")
 	fs.IntVar(&o.crowd, "crowd", 20, "dev mode: simulated players")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "certificate for wss://, https:// and WebTransport (default: HTTP, and rotating self-signed certificates for WebTransport)")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "private key of -tls-cert")
+	fs.StringVar(&o.origins, "allowed-origins", "", "browser origins allowed besides the edge's own, comma-separated (scheme://host[:port])")
 	fs.StringVar(&o.pprofAddr, "pprof", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060); off by default")
 	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
@@ -97,7 +101,8 @@ func run(o *options) error {
 		stop = func() error { d.Close(); return nil }
 	} else {
 		e, err := edge.Start(edge.Config{Listen: o.listen, Coordinators: splitList(o.coordinators), EdgeToken: o.edgeToken,
-			ID: o.id, Region: o.region, PublicURL: o.publicURL, TickHz: o.tickHz, Radius: o.radius, Logger: log})
+			ID: o.id, Region: o.region, PublicURL: o.publicURL, TickHz: o.tickHz, Radius: o.radius, Logger: log,
+			TLSCert: o.tlsCert, TLSKey: o.tlsKey, CheckOrigin: edge.AllowOrigins(splitList(o.origins))})
 		if err != nil {
 			return err
 		}

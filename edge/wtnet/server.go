@@ -27,7 +27,8 @@ import (
 type Config struct {
 	TLS         *tls.Config // certificates (e.g. DevCerts.GetCertificate); required
 	CheckOrigin func(*http.Request) bool
-	Path        string // default /wt
+	Path         string        // default /wt
+	HelloTimeout time.Duration // from session to HELLO on its stream; default 10s
 	Logger      *slog.Logger
 }
 
@@ -48,6 +49,9 @@ type Server struct {
 func New(cfg Config) *Server {
 	if cfg.Path == "" {
 		cfg.Path = "/wt"
+	}
+	if cfg.HelloTimeout == 0 {
+		cfg.HelloTimeout = 10 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -79,11 +79,17 @@ func (ss *session) linger() {
 // readStream accepts the client's stream and feeds its messages to the core
 // one by one: each is length-prefixed by its own header.
 func (ss *session) readStream() {
-	str, err := ss.sess.AcceptStream(ss.sess.Context())
+	// A half-open session (no stream, or no HELLO on it) is closed after
+	// HelloTimeout.
+	deadline := time.Now().Add(ss.srv.cfg.HelloTimeout)
+	ctx, cancel := context.WithDeadline(ss.sess.Context(), deadline)
+	str, err := ss.sess.AcceptStream(ctx)
+	cancel()
 	if err != nil {
-		ss.end(protocol.CodeNormal)
+		ss.end(helloCode(ctx))
 		return
 	}
+	_ = str.SetReadDeadline(deadline)
 	ss.smu.Lock()
 	ss.stream = str
 	ss.smu.Unlock()
@@ -91,7 +97,7 @@ func (ss *session) readStream() {
 	buf := make([]byte, protocol.MaxMessage)
 	for {
 		if _, err := io.ReadFull(str, buf[:protocol.HeaderSize]); err != nil {
-			ss.end(protocol.CodeNormal)
+			ss.end(streamEndCode(err))
 			return
 		}
 		n := int(buf[1]) | int(buf[2])<<8
@@ -106,7 +112,25 @@ func (ss *session) readStream() {
 		if !ss.deliver(buf[:protocol.HeaderSize+n]) {
 			return
 		}
+		_ = str.SetReadDeadline(time.Time{}) // HELLO has come; QUIC's idle timeout covers the rest
 	}
+}
+
+// streamEndCode: a read deadline means HELLO never came.
+func streamEndCode(err error) protocol.Code {
+	var ne interface{ Timeout() bool }
+	if errors.As(err, &ne) && ne.Timeout() {
+		return protocol.CodeHelloRequired
+	}
+	return protocol.CodeNormal
+}
+
+// helloCode is the close code when the stream or HELLO did not come.
+func helloCode(ctx context.Context) protocol.Code {
+	if ctx.Err() == context.DeadlineExceeded {
+		return protocol.CodeHelloRequired
+	}
+	return protocol.CodeNormal
 }
 
 // readDatagrams feeds datagrams (POSITIONs) to the core.

@@ -39,7 +39,7 @@ type rig struct {
 
 func newRig(t *testing.T) *rig {
 	certs := NewDevCerts("127.0.0.1")
-	srv := New(Config{TLS: &tls.Config{GetCertificate: certs.GetCertificate}})
+	srv := New(Config{TLS: &tls.Config{GetCertificate: certs.GetCertificate}, HelloTimeout: 300 * time.Millisecond})
 	pub, priv, _ := token.GenerateKey()
 	c, err := core.New(core.Config{PublicKey: pub, Hunts: oneHunt{}, Notifier: srv})
 	if err != nil {
@@ -70,6 +70,18 @@ type player struct {
 
 func (r *rig) dial(id uint32) *player {
 	r.t.Helper()
+	p := r.open()
+	tok, _ := token.Mint(r.priv, id, 7, "", time.Now(), time.Hour)
+	p.write(r.t, protocol.AppendHello(nil, &protocol.Hello{Version: 1, Kind: protocol.KindMobile, Hunt: 7, Token: protocol.Text(tok)}))
+	if w, ok := p.next(r.t).(*protocol.Welcome); !ok || w.Player != id {
+		r.t.Fatalf("no WELCOME: %v", w)
+	}
+	return p
+}
+
+// open establishes a session and its stream without saying HELLO.
+func (r *rig) open() *player {
+	r.t.Helper()
 	tr := &webtransport.Transport{
 		TLSClientConfig: &tls.Config{InsecureSkipVerify: true, VerifyConnection: func(cs tls.ConnectionState) error {
 			if len(cs.PeerCertificates) == 0 || sha256.Sum256(cs.PeerCertificates[0].Raw) != r.hash {
@@ -90,13 +102,20 @@ func (r *rig) dial(id uint32) *player {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	p := &player{sess: sess, str: str}
-	tok, _ := token.Mint(r.priv, id, 7, "", time.Now(), time.Hour)
-	p.write(r.t, protocol.AppendHello(nil, &protocol.Hello{Version: 1, Kind: protocol.KindMobile, Hunt: 7, Token: protocol.Text(tok)}))
-	if w, ok := p.next(r.t).(*protocol.Welcome); !ok || w.Player != id {
-		r.t.Fatalf("no WELCOME: %v", w)
+	return &player{sess: sess, str: str}
+}
+
+// closedWith waits for the session to end and returns its error code.
+func (p *player) closedWith(t *testing.T) protocol.Code {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := p.sess.AcceptStream(ctx) // fails with the session's close once it ends
+	var se *webtransport.SessionError
+	if !errors.As(err, &se) {
+		t.Fatalf("session ended without an error code: %v", err)
 	}
-	return p
+	return protocol.Code(se.ErrorCode)
 }
 
 func (p *player) write(t *testing.T, b []byte) {
@@ -197,5 +216,30 @@ func TestDevCertsArePinnableAndRotate(t *testing.T) {
 	now = now.Add(DevCertValidity - 23*time.Hour) // within a day of expiry
 	if h2, _ := d.Hash(); h2 == h1 {
 		t.Fatal("certificate not rotated before expiry")
+	}
+}
+
+func TestBadInputOverWebTransport(t *testing.T) {
+	r := newRig(t)
+	good := r.dial(1)
+	silent := r.open() // half-open: a stream, never a HELLO
+	if code := silent.closedWith(t); code != protocol.CodeHelloRequired {
+		t.Errorf("silent session closed with %v, want hello_required", code)
+	}
+	badToken := r.open()
+	badToken.write(t, protocol.AppendHello(nil, &protocol.Hello{Version: 1, Hunt: 7, Token: protocol.Text("x.y.z")}))
+	if e, ok := badToken.next(t).(*protocol.ErrorMessage); !ok || e.Code != protocol.CodeUnauthorized {
+		t.Errorf("bad token: %v", e)
+	}
+	big := r.dial(3)
+	if err := big.sess.SendDatagram(make([]byte, 1100)); err != nil { // garbage within the size limit
+		t.Fatal(err)
+	}
+	if e, ok := big.next(t).(*protocol.ErrorMessage); !ok || e.Code != protocol.CodeBadMessage {
+		t.Errorf("garbage datagram: %v", e)
+	}
+	good.write(t, protocol.AppendPing(nil, &protocol.Ping{Time: 8}))
+	if p, ok := good.next(t).(*protocol.Pong); !ok || p.Echo != 8 {
+		t.Fatal("a good session was disturbed")
 	}
 }

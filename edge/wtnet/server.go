@@ -25,11 +25,11 @@ import (
 
 // Config configures a Server.
 type Config struct {
-	TLS         *tls.Config // certificates (e.g. DevCerts.GetCertificate); required
-	CheckOrigin func(*http.Request) bool
+	TLS          *tls.Config // certificates (e.g. DevCerts.GetCertificate); required
+	CheckOrigin  func(*http.Request) bool
 	Path         string        // default /wt
 	HelloTimeout time.Duration // from session to HELLO on its stream; default 10s
-	Logger      *slog.Logger
+	Logger       *slog.Logger
 }
 
 // Server serves WebTransport sessions over one UDP socket. It is the core's

@@ -130,8 +130,13 @@ var dam = geo.Point{Lat: 52.3730796, Lng: 4.8924534}
 func roundTrip(t *testing.T, nc net.Conn, n uint64) {
 	t.Helper()
 	send(t, nc, protocol.AppendPing(nil, &protocol.Ping{Time: n}))
-	if p, ok := next(t, nc).(*protocol.Pong); !ok || p.Echo != n {
-		t.Fatalf("want PONG %d, got %v", n, p)
+	for { // fan-out frames may come first
+		if p, ok := next(t, nc).(*protocol.Pong); ok {
+			if p.Echo != n {
+				t.Fatalf("want PONG %d, got %d", n, p.Echo)
+			}
+			return
+		}
 	}
 }
 

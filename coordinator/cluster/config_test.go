@@ -35,3 +35,18 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("defaults %+v", d)
 	}
 }
+
+// A second node on a data directory in use fails with a clear error (and
+// does not crash).
+func TestDataDirInUse(t *testing.T) {
+	dir := t.TempDir()
+	n, err := Open(Config{ID: "a", RaftAddr: "127.0.0.1:0", DataDir: dir, Bootstrap: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	_, err = Open(Config{ID: "a", RaftAddr: "127.0.0.1:0", DataDir: dir, Bootstrap: true})
+	if err == nil || !strings.Contains(err.Error(), "another coordinator") {
+		t.Fatalf("second node on the same directory: %v", err)
+	}
+}

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -30,17 +31,28 @@ func openLogStore(kind, dir string) (logStore, error) {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, err
 		}
-		return raftwal.Open(d)
+		w, err := raftwal.Open(d)
+		if err != nil {
+			return nil, err // not a typed nil inside the interface
+		}
+		return w, nil
 	case "bolt":
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, err
 		}
 		// NoFreelistSync: bbolt rebuilds its freelist on open instead of
 		// writing it on every commit (less written per fsync).
-		return raftboltdb.New(raftboltdb.Options{
+		b, err := raftboltdb.New(raftboltdb.Options{
 			Path:        filepath.Join(dir, "raft.db"),
 			BoltOptions: &bbolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bbolt.FreelistMapType, InitialMmapSize: 1 << 30},
 		})
+		if errors.Is(err, bbolt.ErrTimeout) {
+			return nil, fmt.Errorf("%s is locked: is another coordinator using this data directory?", dir)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return b, nil
 	}
 	return nil, fmt.Errorf("unknown log store %q", kind)
 }

@@ -94,7 +94,8 @@ function handle(msgs) {
         for (const e of m.entries) {
           if (e.player === st.player) continue;
           if (e.op === P.CellOp.left) st.players.delete(e.player);
-          else st.players.set(e.player, { lat: e.lat / 1e7, lng: e.lng / 1e7, cell: m.cell, seen: performance.now() });
+          else if (e.op === P.CellOp.entered || e.op === P.CellOp.moved) // other ops are skipped (SPEC.md §2.2)
+            st.players.set(e.player, { lat: e.lat / 1e7, lng: e.lng / 1e7, cell: m.cell, seen: performance.now() });
         }
         break;
       case 'TREASURES':

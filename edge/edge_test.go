@@ -212,6 +212,8 @@ func TestNeighboursSeeEachOther(t *testing.T) {
 	w := newWorld(t)
 	a, am := w.player(1)
 	b, _ := w.player(2)
+	far, fm := w.player(3)
+	far.Position(52.3731000, 4.9300000, 5) // ~2.6 km east: outside the interest area
 	a.Position(52.3730796, 4.8924534, 5)
 	b.Position(52.3731000, 4.8924800, 5)
 	cu := await(t, am, func(c *protocol.CellUpdate) bool {
@@ -224,6 +226,27 @@ func TestNeighboursSeeEachOther(t *testing.T) {
 	})
 	if cu.Cell == 0 {
 		t.Fatal("cell update without a cell")
+	}
+	// The tick that told a about b has run. Anything it queued for the far
+	// player is pulled no later than the PONG of a first PING, hence arrives
+	// before the PONG of a second one: collect up to there.
+	far.Ping()
+	far.Ping()
+	pongs := 0
+	for pongs < 2 {
+		select {
+		case m := <-fm.ch:
+			switch x := m.(type) {
+			case *protocol.Pong:
+				pongs++
+			case *protocol.CellUpdate:
+				if hasPlayer(x, 1) || hasPlayer(x, 2) {
+					t.Fatalf("a far player was sent %+v", x.Entries)
+				}
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("no PONG")
+		}
 	}
 }
 

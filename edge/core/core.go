@@ -24,16 +24,24 @@ const arenaRing = 8
 type Core struct {
 	cfg Config
 
-	mu     sync.Mutex // guards all fields below
-	tab    table
-	cells  map[cellKey]*cellState
-	dirty  []cellKey
-	tick   uint32                   // ticks completed
-	arenas [arenaRing]arena         // encoded frames of recent ticks, by tick % arenaRing
-	ctrl   map[uint32][]byte        // slot → control messages waiting (never dropped)
-	disk   []geo.Cell               // scratch: the interest area being (un)watched
-	tbuf   []protocol.TreasureEntry // scratch        // scratch
-	stats  Stats
+	mu      sync.Mutex // guards all fields below
+	tab     table
+	cells   map[cellKey]*cellState
+	dirty   []cellKey
+	tick    uint32                   // ticks completed
+	arenas  [arenaRing]arena         // encoded frames of recent ticks, by tick % arenaRing
+	ctrl    map[uint32][]byte        // slot → control messages waiting (never dropped)
+	buckets map[uint32]bucket        // player → position token bucket, shared by its sessions
+	disk    []geo.Cell               // scratch: the interest area being (un)watched
+	tbuf    []protocol.TreasureEntry // scratch        // scratch
+	stats   Stats
+}
+
+// bucket is a player's position token bucket (pointer-free).
+type bucket struct {
+	tokens   float64
+	at       int64 // µs of the last refill
+	sessions int   // the player's welcomed sessions
 }
 
 // Stats counts what the core did. Drops and closes are by reason.
@@ -60,7 +68,7 @@ func New(cfg Config) (*Core, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Core{cfg: cfg.withDefaults(), cells: map[cellKey]*cellState{}, ctrl: map[uint32][]byte{},
+	return &Core{cfg: cfg.withDefaults(), cells: map[cellKey]*cellState{}, ctrl: map[uint32][]byte{}, buckets: map[uint32]bucket{},
 		stats: Stats{Closes: map[protocol.Code]uint64{}}}, nil
 }
 
@@ -89,6 +97,14 @@ func (c *Core) Closed(id SessionID) {
 		c.watchLocked(s.hunt, s.cell, id.index(), false)
 	}
 	delete(c.ctrl, id.index())
+	if s.state != stateHello { // welcomed: the player holds a share of a bucket
+		if b := c.buckets[s.player]; b.sessions <= 1 {
+			delete(c.buckets, s.player)
+		} else {
+			b.sessions--
+			c.buckets[s.player] = b
+		}
+	}
 	c.tab.release(id)
 	c.stats.Sessions--
 }

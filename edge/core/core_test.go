@@ -421,3 +421,21 @@ func TestHysteresis(t *testing.T) {
 		t.Fatal("walking clearly out of the cell did not move the player")
 	}
 }
+
+// Two connections of one player share its position budget.
+func TestRateLimitIsPerPlayer(t *testing.T) {
+	r := newRig(t) // burst 10, 5/s
+	a, b := r.join(7), r.join(7)
+	for range 8 {
+		r.move(a, dam)
+		r.move(b, dam)
+	}
+	if got := r.c.Snapshot().RejectedRate; got != 6 {
+		t.Fatalf("16 positions from one player's two sessions: %d rate-limited, want 6", got)
+	}
+	r.c.Closed(a)
+	r.c.Closed(b)
+	if n := len(r.c.buckets); n != 0 {
+		t.Errorf("%d buckets left after the player's sessions closed", n)
+	}
+}

@@ -119,7 +119,12 @@ func (c *Core) helloLocked(id SessionID, s *slot, body []byte) error {
 		return err
 	}
 	s.state, s.kind, s.hunt, s.player, s.res = stateActive, m.Kind, m.Hunt, claims.Player, uint8(h.Resolution)
-	s.tokens, s.tokensAt = c.cfg.PositionBurst, c.cfg.Now().UnixMicro()
+	b, ok := c.buckets[s.player]
+	if !ok {
+		b = bucket{tokens: c.cfg.PositionBurst, at: c.cfg.Now().UnixMicro()}
+	}
+	b.sessions++
+	c.buckets[s.player] = b
 	c.controlLocked(id, s, protocol.AppendWelcome(c.ctrlBuf(id), &protocol.Welcome{
 		Player: s.player, Hunt: s.hunt, Resolution: s.res, TickHz: uint8(c.cfg.TickHz),
 		Radius: uint8(c.cfg.Radius), Time: c.nowMicro(),
@@ -165,15 +170,19 @@ func (c *Core) positionLocked(id SessionID, s *slot, body []byte) error {
 	return nil
 }
 
-// takeTokenLocked refills s's token bucket and takes one token.
+// takeTokenLocked refills the token bucket of s's player — shared by all
+// the player's sessions, so more connections buy no more positions — and
+// takes one token.
 func (c *Core) takeTokenLocked(s *slot, now int64) bool {
-	s.tokens = min(c.cfg.PositionBurst, s.tokens+float64(now-s.tokensAt)/1e6*c.cfg.PositionRate)
-	s.tokensAt = now
-	if s.tokens < 1 {
-		return false
+	b := c.buckets[s.player]
+	b.tokens = min(c.cfg.PositionBurst, b.tokens+float64(now-b.at)/1e6*c.cfg.PositionRate)
+	b.at = now
+	ok := b.tokens >= 1
+	if ok {
+		b.tokens--
 	}
-	s.tokens--
-	return true
+	c.buckets[s.player] = b
+	return ok
 }
 
 // tooFast reports whether reaching p from the last position by now needs a

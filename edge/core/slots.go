@@ -45,10 +45,8 @@ type slot struct {
 	centLng    int32
 	lat, lng   int32 // last accepted position
 	seq        uint32
-	stamp      uint32 // low 32 bits of the last POSITION time
-	posAt      int64  // server µs of the last accepted position
-	tokens     float64
-	tokensAt   int64
+	stamp      uint32   // low 32 bits of the last POSITION time
+	posAt      int64    // server µs of the last accepted position
 	changeTick uint32   // tick whose change list holds this session's entry
 	changeCell geo.Cell // the cell of that list
 	changeIdx  uint32   // index of the entry

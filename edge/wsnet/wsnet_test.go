@@ -33,10 +33,14 @@ type edge struct {
 	priv ed25519.PrivateKey
 }
 
-func newEdge(t *testing.T, cfg Config) *edge {
+func newEdge(t *testing.T, cfg Config, tweak ...func(*core.Config)) *edge {
 	pub, priv, _ := token.GenerateKey()
 	srv := New(cfg)
-	c, err := core.New(core.Config{PublicKey: pub, Hunts: oneHunt{}, Notifier: srv})
+	cc := core.Config{PublicKey: pub, Hunts: oneHunt{}, Notifier: srv}
+	for _, f := range tweak {
+		f(&cc)
+	}
+	c, err := core.New(cc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,4 +201,68 @@ func TestBadInputClosesWithCodeAndSparesOthers(t *testing.T) {
 		}
 	}
 	roundTrip(t, good, 9) // a good client is not disturbed by bad ones
+}
+
+// TestSlowReaderIsClosed: a client that stops reading cannot hold the edge.
+// Its cell is full of players and re-sent as a snapshot every tick; once the
+// socket's buffers are full the writer blocks, the core's queue for it
+// overflows, and the connection is closed — while another player keeps
+// playing.
+func TestSlowReaderIsClosed(t *testing.T) {
+	e := newEdge(t, Config{WriteTimeout: 200 * time.Millisecond}, func(c *core.Config) { c.SnapshotEvery = 1; c.SlowTicks = 5 })
+	for p := uint32(100); p < 160; p++ { // a crowd in the cell, held by the core alone
+		id := e.core.Open()
+		tok, _ := token.Mint(e.priv, p, 7, "", time.Now(), time.Hour)
+		frame := protocol.AppendHello(nil, &protocol.Hello{Version: 1, Hunt: 7, Token: protocol.Text(tok)})
+		frame = append(frame, position(1, geo.Point{Lat: dam.Lat + float64(p)*1e-7, Lng: dam.Lng})...)
+		if err := e.core.Deliver(id, frame); err != nil {
+			t.Fatal(err)
+		}
+	}
+	slow, good := e.dial(), e.dial()
+	e.hello(slow, 1)
+	e.hello(good, 2)
+	send(t, slow, position(1, dam))
+	roundTrip(t, slow, 1)
+	send(t, good, position(1, geo.Point{Lat: dam.Lat, Lng: dam.Lng + 0.05})) // elsewhere in town
+	roundTrip(t, good, 1)
+	pongs := make(chan uint64, 16)
+	go func() { // the good client reads everything, passing PONGs on
+		defer close(pongs)
+		for {
+			data, _, err := wsutil.ReadServerData(good)
+			if err != nil {
+				return
+			}
+			for len(data) > 0 {
+				typ, body, rest, err := protocol.Split(data)
+				if err != nil {
+					return
+				}
+				if typ == protocol.TypePong {
+					var p protocol.Pong
+					_ = p.Decode(body)
+					pongs <- p.Echo
+				}
+				data = rest
+			}
+		}
+	}()
+	// Ticks at 500 Hz: a reading client keeps up, the slow one's buffers
+	// fill at ~0.5 MB/s.
+	pace := time.NewTicker(2 * time.Millisecond)
+	defer pace.Stop()
+	for tick := 0; e.srv.Conns() == 2; tick++ {
+		if tick == 15_000 {
+			t.Fatal("the slow reader was never closed")
+		}
+		e.core.Tick()
+		<-pace.C
+	}
+	send(t, good, protocol.AppendPing(nil, &protocol.Ping{Time: 77}))
+	if echo, ok := <-pongs; !ok || echo != 77 {
+		t.Fatal("the reading neighbour was closed, not the slow reader")
+	}
+	st := e.core.Snapshot()
+	t.Logf("dropped %d frames, too_slow closes %d", st.DroppedQueue, st.Closes[protocol.CodeTooSlow])
 }

@@ -50,7 +50,7 @@ cluster-stop:
 test: deps test-go test-js
 
 test-go:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout=8m ./...
 
 test-js:
 	node --test protocol/js/test/

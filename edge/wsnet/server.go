@@ -104,13 +104,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		br = rw.Reader
 	}
 	c := &conn{srv: s, nc: nc, in: readerOf(nc, br), wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	// Lock order: the core calls Ready/Close (which take s.mu) while it
+	// holds its own lock, so s.mu is never held across a call into the core.
+	c.id = s.core.Open()
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
+		s.core.Closed(c.id)
 		nc.Close()
 		return
 	}
-	c.id = s.core.Open()
 	s.conns[c.id] = c
 	s.wg.Add(2)
 	s.mu.Unlock()

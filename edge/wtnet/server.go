@@ -131,13 +131,16 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ss := &session{srv: s, sess: sess, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	// Lock order: the core calls Ready/Close (which take s.mu) while it
+	// holds its own lock, so s.mu is never held across a call into the core.
+	ss.id = s.core.Open()
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
+		s.core.Closed(ss.id)
 		_ = sess.CloseWithError(webtransport.SessionErrorCode(protocol.CodeShuttingDown), "shutting down")
 		return
 	}
-	ss.id = s.core.Open()
 	s.sessions[ss.id] = ss
 	s.wg.Add(1)
 	s.mu.Unlock()

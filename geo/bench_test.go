@@ -1,6 +1,7 @@
 package geo
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -16,23 +17,47 @@ func BenchmarkCellOf(b *testing.B) {
 	}
 }
 
-func benchDisk(b *testing.B, k int) {
-	c, _ := CellOf(dam, 9)
-	buf := make([]Cell, 0, 64)
+func BenchmarkCellCenter(b *testing.B) {
+	c := mustCell(b, dam, 9)
 	b.ReportAllocs()
 	for b.Loop() {
-		var err error
-		if buf, err = AppendGridDisk(buf[:0], c, k); err != nil {
+		if _, err := CellCenter(c); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
-func BenchmarkGridDiskK1(b *testing.B) { benchDisk(b, 1) }
-func BenchmarkGridDiskK2(b *testing.B) { benchDisk(b, 2) }
+// BenchmarkGridDisk reuses its buffer, as the edge does on a cell change.
+func BenchmarkGridDisk(b *testing.B) {
+	c := mustCell(b, dam, 9)
+	for _, k := range []int{1, 2} {
+		b.Run(fmt.Sprintf("k=%d", k), func(b *testing.B) {
+			buf := make([]Cell, 0, 64)
+			b.ReportAllocs()
+			for b.Loop() {
+				var err error
+				if buf, err = AppendGridDisk(buf[:0], c, k); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkPolygonValidateMax validates a polygon of MaxVertices vertices:
+// the quadratic worst case.
+func BenchmarkPolygonValidateMax(b *testing.B) {
+	p := Polygon{Outer: circle(dam, 0.05, MaxVertices)}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := p.Validate(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
 
 // BenchmarkPlace10kCity places 10,000 treasures, two cells apart, over a
-// ~22 × 15 km area (Amsterdam) at resolution 11.
+// ~22 × 15 km area (Amsterdam) at resolution 11 (~150,000 cells).
 func BenchmarkPlace10kCity(b *testing.B) {
 	spec := PlacementSpec{Area: Polygon{Outer: square(dam, 0.1)}, Resolution: 11, Count: 10_000, MinSpacing: 2, Seed: 1}
 	b.ReportAllocs()
@@ -43,6 +68,8 @@ func BenchmarkPlace10kCity(b *testing.B) {
 	}
 }
 
+// index100k indexes 100,000 treasures over ~110 × 70 km and draws 1,024
+// query points over the same area.
 func index100k(b *testing.B) (*Index, map[uint32]Point, []Point) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	ix, _ := NewIndex(DefaultIndexResolution)
@@ -74,5 +101,25 @@ func BenchmarkNearestBruteForce100k(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		bruteNearest(ts, qs[i%len(qs)])
+	}
+}
+
+// BenchmarkHintCity is the edge's case: a hint among 1,000 treasures left in
+// a city.
+func BenchmarkHintCity(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	ix, _ := NewIndex(DefaultIndexResolution)
+	for i := uint32(1); i <= 1000; i++ {
+		if err := ix.Add(i, randomAround(rng, dam, 0.1)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	qs := make([]Point, 1024)
+	for i := range qs {
+		qs[i] = randomAround(rng, dam, 0.1)
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		ix.Hint(qs[i%len(qs)])
 	}
 }

@@ -2,18 +2,24 @@ package geo
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/uber/h3-go/v4"
 )
 
-// Cell is an H3 cell index.
+// Cell is an H3 cell index. It is a plain integer so that the edge can keep
+// cells in pointer-free state.
 type Cell uint64
 
 // MaxResolution is the finest H3 resolution.
 const MaxResolution = 15
 
-// String returns the canonical hexadecimal form of c.
+// MaxDiskRadius bounds the radius of a grid disk (a disk of radius k holds
+// 3k(k+1)+1 cells: about 3 million at the maximum).
+const MaxDiskRadius = 1000
+
+// String returns the canonical H3 form of c: lower-case hexadecimal.
 func (c Cell) String() string { return strconv.FormatUint(uint64(c), 16) }
 
 // IsValid reports whether c is a valid H3 cell.
@@ -31,12 +37,20 @@ func checkResolution(res int) error {
 
 func checkCell(c Cell) error {
 	if !c.IsValid() {
-		return fmt.Errorf("%w: %s", ErrInvalidCell, c)
+		return fmt.Errorf("%w: %s is not an H3 cell index", ErrInvalidCell, c)
 	}
 	return nil
 }
 
-// CellOf returns the cell containing p at resolution res.
+func checkRadius(k int) error {
+	if k < 0 || k > MaxDiskRadius {
+		return fmt.Errorf("%w: %d is outside 0..%d", ErrInvalidRadius, k, MaxDiskRadius)
+	}
+	return nil
+}
+
+// CellOf returns the cell containing p at resolution res. It does not
+// allocate.
 func CellOf(p Point, res int) (Cell, error) {
 	if err := p.Validate(); err != nil {
 		return 0, err
@@ -47,30 +61,39 @@ func CellOf(p Point, res int) (Cell, error) {
 	return latLngToCell(p.Lat, p.Lng, res)
 }
 
-// GridDisk returns the cells within grid distance k of c, c included, in no
-// particular order.
+// GridDisk returns the cells within grid distance k of c, c included, in
+// H3's order (deterministic, otherwise unspecified).
 func GridDisk(c Cell, k int) ([]Cell, error) { return AppendGridDisk(nil, c, k) }
 
-// AppendGridDisk appends the cells within grid distance k of c to dst. h3-go
-// allocates its result; this copies it so callers can reuse dst.
+// AppendGridDisk appends the cells within grid distance k of c to dst, in
+// the order of GridDisk, and returns the extended slice. H3 writes straight
+// into dst's spare capacity, so a caller that reuses dst (dst[:0]) with room
+// for 3k(k+1)+1 more cells does not allocate. On error dst is returned
+// unchanged.
 func AppendGridDisk(dst []Cell, c Cell, k int) ([]Cell, error) {
 	if err := checkCell(c); err != nil {
 		return dst, err
 	}
-	if k < 0 {
-		return dst, fmt.Errorf("grid disk radius %d is negative", k)
+	if err := checkRadius(k); err != nil {
+		return dst, err
 	}
-	cells, err := h3.GridDisk(h3.Cell(c), k)
-	if err != nil {
-		return dst, fmt.Errorf("grid disk of %s: %w", c, err)
+	n := len(dst)
+	out := slices.Grow(dst, diskSize(k))[:n+diskSize(k)]
+	if err := gridDiskInto(c, k, out[n:]); err != nil {
+		return dst, err
 	}
-	for _, x := range cells {
-		dst = append(dst, Cell(x))
-	}
-	return dst, nil
+	return append(out[:n], compactCells(out[n:])...), nil
 }
 
-// GridDistance is the number of grid steps between a and b (same resolution).
+// compactCells drops the empty (0) slots H3 leaves around pentagons,
+// keeping the order, in place.
+func compactCells(cells []Cell) []Cell {
+	return slices.DeleteFunc(cells, func(x Cell) bool { return x == 0 })
+}
+
+// GridDistance is the number of grid steps between a and b, which must have
+// the same resolution. H3 cannot measure very distant cells (or some across
+// a pentagon) and then returns an error.
 func GridDistance(a, b Cell) (int, error) {
 	if err := checkCell(a); err != nil {
 		return 0, err
@@ -78,23 +101,23 @@ func GridDistance(a, b Cell) (int, error) {
 	if err := checkCell(b); err != nil {
 		return 0, err
 	}
+	if a.Resolution() != b.Resolution() {
+		return 0, fmt.Errorf("%w: cannot measure from %s (resolution %d) to %s (resolution %d)",
+			ErrInvalidResolution, a, a.Resolution(), b, b.Resolution())
+	}
 	d, err := h3.GridDistance(h3.Cell(a), h3.Cell(b))
 	if err != nil {
-		return 0, fmt.Errorf("grid distance %s–%s: %w", a, b, err)
+		return 0, fmt.Errorf("cannot measure the grid distance from %s to %s: %w", a, b, err)
 	}
 	return d, nil
 }
 
-// CellCenter returns the centre of c.
+// CellCenter returns the centre of c. It does not allocate.
 func CellCenter(c Cell) (Point, error) {
 	if err := checkCell(c); err != nil {
 		return Point{}, err
 	}
-	ll, err := h3.CellToLatLng(h3.Cell(c))
-	if err != nil {
-		return Point{}, fmt.Errorf("%w: %v", ErrInvalidCell, err)
-	}
-	return Point{Lat: ll.Lat, Lng: ll.Lng}, nil
+	return cellToLatLng(c)
 }
 
 // CellBoundary returns the vertices of c, counter-clockwise.
@@ -102,18 +125,15 @@ func CellBoundary(c Cell) ([]Point, error) {
 	if err := checkCell(c); err != nil {
 		return nil, err
 	}
-	b, err := h3.CellToBoundary(h3.Cell(c))
+	b, err := cellToBoundary(c)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidCell, err)
+		return nil, err
 	}
-	out := make([]Point, len(b))
-	for i, ll := range b {
-		out[i] = Point{Lat: ll.Lat, Lng: ll.Lng}
-	}
-	return out, nil
+	return slices.Clone(b.points()), nil
 }
 
-// Parent returns the ancestor of c at the coarser resolution res.
+// Parent returns the ancestor of c at the resolution res, which must not be
+// finer than c's.
 func Parent(c Cell, res int) (Cell, error) {
 	if err := checkCell(c); err != nil {
 		return 0, err
@@ -126,7 +146,7 @@ func Parent(c Cell, res int) (Cell, error) {
 	}
 	p, err := h3.Cell(c).Parent(res)
 	if err != nil {
-		return 0, fmt.Errorf("parent of %s: %w", c, err)
+		return 0, fmt.Errorf("cannot find the parent of %s at resolution %d: %w", c, res, err)
 	}
 	return Cell(p), nil
 }

@@ -2,6 +2,7 @@ package geo
 
 import (
 	"fmt"
+	"math"
 	"math/bits"
 	"math/rand/v2"
 )
@@ -18,10 +19,13 @@ type PlacementSpec struct {
 // MaxPlacement bounds Count.
 const MaxPlacement = 1_000_000
 
-// Validate says what is wrong with s.
-func (s *PlacementSpec) Validate() error {
+// MaxSpacing bounds MinSpacing.
+const MaxSpacing = 100
+
+// Validate says what is wrong with s, in words.
+func (s PlacementSpec) Validate() error {
 	if err := s.Area.Validate(); err != nil {
-		return err
+		return fmt.Errorf("area: %w", err)
 	}
 	if err := checkResolution(s.Resolution); err != nil {
 		return err
@@ -29,8 +33,8 @@ func (s *PlacementSpec) Validate() error {
 	if s.Count < 1 || s.Count > MaxPlacement {
 		return fmt.Errorf("%w: count %d is outside 1..%d", ErrInvalidPlacement, s.Count, MaxPlacement)
 	}
-	if s.MinSpacing < 0 || s.MinSpacing > 100 {
-		return fmt.Errorf("%w: spacing %d is outside 0..100", ErrInvalidPlacement, s.MinSpacing)
+	if s.MinSpacing < 0 || s.MinSpacing > MaxSpacing {
+		return fmt.Errorf("%w: spacing %d is outside 0..%d", ErrInvalidPlacement, s.MinSpacing, MaxSpacing)
 	}
 	return nil
 }
@@ -41,14 +45,26 @@ type Treasure struct {
 	Point Point
 }
 
-// Place places s.Count treasures in s.Area, deterministically.
+// Place places s.Count treasures in s.Area, deterministically: the same
+// spec gives the same treasures, in the same order, on every machine and Go
+// release (the coordinator's replicas each place a hunt's treasures
+// themselves). The algorithm is fixed; the golden test pins it:
 //
-// The area's cells are sorted, shuffled by a Fisher–Yates pass driven by PCG
-// (a fixed algorithm: math/rand/v2's PCG seeded with (Seed, placementStream))
-// through our own bounded draw, and accepted greedily while no accepted
-// treasure lies within MinSpacing-1 grid steps — random sequential
-// adsorption, which spreads treasures uniformly over the area. Each
-// treasure's position is a seeded point inside its cell.
+//  1. The candidates are the area's cells at s.Resolution (PolygonCells),
+//     sorted ascending.
+//  2. A Fisher–Yates pass (i from the last index down to 1, j drawn from
+//     [0, i]) shuffles them, driven by math/rand/v2's PCG seeded with
+//     (s.Seed, placementStream) through uniform, our own bounded draw.
+//  3. Cells are taken in shuffled order, each kept unless a kept one lies
+//     within MinSpacing-1 grid steps of it (random sequential adsorption:
+//     uniform over the area, spaced), until Count are kept.
+//  4. Each treasure's position is drawn by pointIn from the same PCG, in
+//     the order the cells were kept.
+//
+// If the area has fewer than Count cells, or the greedy pass keeps fewer
+// than Count, the error wraps ErrAreaTooSmall and says how many fit. A
+// tighter packing might fit a few more: RSA fills about half to two thirds
+// of the densest packing.
 func Place(s PlacementSpec) ([]Treasure, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
@@ -104,7 +120,7 @@ func unit(r *rand.PCG) float64 { return float64(r.Uint64()>>11) / (1 << 53) }
 // steps from every kept one, until it has count.
 func spaced(cells []Cell, count, spacing int) ([]Cell, error) {
 	out := make([]Cell, 0, count)
-	blocked := make(map[Cell]struct{}, count*3*spacing*spacing+count)
+	blocked := make(map[Cell]struct{}, min(count*(3*spacing*spacing+1), len(cells)))
 	var disk []Cell
 	for _, c := range cells {
 		if _, ok := blocked[c]; ok {
@@ -122,21 +138,24 @@ func spaced(cells []Cell, count, spacing int) ([]Cell, error) {
 			blocked[d] = struct{}{}
 		}
 	}
-	return nil, fmt.Errorf("%w: %d treasures asked, only %d fit %d cells apart", ErrAreaTooSmall, count, len(out), spacing)
+	return nil, fmt.Errorf("%w: %d treasures asked, only %d fit %d cells apart (of %d cells)", ErrAreaTooSmall, count, len(out), spacing, len(cells))
 }
 
 // pointIn draws a point inside c: a random point of a random triangle
 // (centre, vertex i, vertex i+1) of the cell, pulled 10% towards the centre
-// so that it stays strictly inside.
+// so that it stays strictly inside, then rounded to the wire's E7 grid. If
+// rounding or a distorted cell (one crossing an icosahedron edge) would put
+// it outside c, the point is c's centre.
 func pointIn(c Cell, r *rand.PCG) (Point, error) {
-	ctr, err := CellCenter(c)
+	ctr, err := cellToLatLng(c)
 	if err != nil {
 		return Point{}, err
 	}
-	b, err := CellBoundary(c)
+	bnd, err := cellToBoundary(c)
 	if err != nil {
 		return Point{}, err
 	}
+	b := bnd.points()
 	i := uniform(r, uint64(len(b)))
 	v1, v2 := b[i], b[(int(i)+1)%len(b)]
 	u, v := unit(r), unit(r)
@@ -148,9 +167,12 @@ func pointIn(c Cell, r *rand.PCG) (Point, error) {
 		Lat: ctr.Lat + u*(v1.Lat-ctr.Lat) + v*(v2.Lat-ctr.Lat),
 		Lng: ctr.Lng + u*(v1.Lng-ctr.Lng) + v*(v2.Lng-ctr.Lng),
 	}
+	if math.Abs(p.Lng) >= 214 {
+		return ctr, nil // a cell straddling the antimeridian: E7 would overflow
+	}
 	p = PointE7(p.E7()) // exactly what the wire carries
 	if got, err := CellOf(p, c.Resolution()); err != nil || got != c {
-		return ctr, nil // a sliver at a distorted edge: the centre is always inside
+		return ctr, nil
 	}
 	return p, nil
 }

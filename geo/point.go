@@ -17,8 +17,9 @@ const E7 = 1e7
 // PointE7 converts wire coordinates to a Point.
 func PointE7(lat, lng int32) Point { return Point{Lat: float64(lat) / E7, Lng: float64(lng) / E7} }
 
-// E7 converts p to wire coordinates, rounding to the nearest unit. p must be
-// valid (see Validate).
+// E7 converts p to wire coordinates, rounding to the nearest unit (halves
+// away from zero). p must be valid (see Validate): 180° is 1.8e9, within
+// int32.
 func (p Point) E7() (lat, lng int32) {
 	return int32(math.Round(p.Lat * E7)), int32(math.Round(p.Lng * E7))
 }

@@ -3,82 +3,125 @@ package geo
 import (
 	"fmt"
 	"math"
-	"slices"
-
-	"github.com/uber/h3-go/v4"
 )
 
-// Polygon is an area: an outer ring and optional holes. Rings need not
-// repeat their first vertex at the end.
+// Polygon is an area: an outer ring and optional holes, each a list of
+// vertices in either orientation. A ring need not repeat its first vertex
+// at the end; repeated consecutive vertices are ignored.
+//
+// Edges are straight lines in latitude/longitude, as H3 treats them when it
+// fills a polygon. A ring may not cross the antimeridian (no edge may span
+// 180° of longitude or more) and so cannot enclose a pole.
 type Polygon struct {
 	Outer []Point   `json:"outer"`
 	Holes [][]Point `json:"holes,omitempty"`
 }
 
-// MaxVertices bounds the vertices of a polygon, holes included; validation
-// is quadratic in them.
+// MaxVertices bounds the vertices of a polygon, holes included: validation
+// compares every pair of edges, so its cost is quadratic in them (about 2
+// million segment tests, a few milliseconds, at the maximum).
 const MaxVertices = 2048
 
-// Validate reports whether p is a usable area: every ring has at least three
-// distinct valid vertices, encloses a non-zero area, does not cross itself
-// and has no edge spanning 180° of longitude or more.
+// Validate reports whether p is a usable area: at most MaxVertices
+// vertices; every ring has at least three distinct valid vertices, encloses
+// a non-zero area and crosses or touches neither itself nor another ring;
+// every hole lies inside the outer ring and outside the other holes.
 func (p Polygon) Validate() error {
+	_, err := p.rings()
+	return err
+}
+
+// rings validates p and returns its rings, outer first, without repeated
+// vertices.
+func (p Polygon) rings() ([][]Point, error) {
 	n := len(p.Outer)
 	for _, h := range p.Holes {
 		n += len(h)
 	}
 	if n > MaxVertices {
-		return fmt.Errorf("%w: %d vertices, at most %d", ErrTooManyVertices, n, MaxVertices)
+		return nil, fmt.Errorf("%w: %d vertices, at most %d", ErrTooManyVertices, n, MaxVertices)
 	}
-	if err := validateRing(p.Outer); err != nil {
-		return fmt.Errorf("outer ring: %w", err)
+	rings := make([][]Point, 0, 1+len(p.Holes))
+	for i, raw := range append([][]Point{p.Outer}, p.Holes...) {
+		r, err := validRing(raw)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", ringName(i), err)
+		}
+		rings = append(rings, r)
 	}
-	for i, h := range p.Holes {
-		if err := validateRing(h); err != nil {
-			return fmt.Errorf("hole %d: %w", i, err)
+	if err := checkCrossings(rings); err != nil {
+		return nil, err
+	}
+	return rings, checkHoles(rings)
+}
+
+// ringName names ring i of rings(): the outer ring, then the holes.
+func ringName(i int) string {
+	if i == 0 {
+		return "outer ring"
+	}
+	return fmt.Sprintf("hole %d", i-1)
+}
+
+// validRing checks one ring on its own and returns it without repeated
+// vertices. Edge indices in errors count edges of that reduced ring.
+func validRing(raw []Point) ([]Point, error) {
+	for i, v := range raw {
+		if err := v.Validate(); err != nil {
+			return nil, fmt.Errorf("vertex %d: %w", i, err)
 		}
 	}
-	return nil
-}
-
-// openRing drops a closing vertex equal to the first.
-func openRing(r []Point) []Point {
-	if len(r) > 1 && r[0] == r[len(r)-1] {
-		return r[:len(r)-1]
-	}
-	return r
-}
-
-func validateRing(r []Point) error {
-	r = openRing(r)
+	r := dedupRing(raw)
 	if len(r) < 3 {
-		return fmt.Errorf("%w: %d vertices, need at least 3", ErrEmptyPolygon, len(r))
+		return nil, fmt.Errorf("%w: %d distinct vertices, need at least 3", ErrEmptyPolygon, len(r))
 	}
 	for i, v := range r {
-		if err := v.Validate(); err != nil {
-			return fmt.Errorf("vertex %d: %w", i, err)
-		}
 		if next := r[(i+1)%len(r)]; math.Abs(next.Lng-v.Lng) >= 180 {
-			return fmt.Errorf("%w: edge %d spans 180° of longitude or more", ErrInvalidPoint, i)
+			return nil, fmt.Errorf("%w: edge %d, from longitude %v to %v, spans 180° or more (rings may not cross the antimeridian)",
+				ErrInvalidPoint, i, v.Lng, next.Lng)
 		}
 	}
-	for i := range r {
-		for j := i + 1; j < len(r); j++ {
-			if adjacent(i, j, len(r)) {
-				continue
-			}
-			if segmentsIntersect(r[i], r[(i+1)%len(r)], r[j], r[(j+1)%len(r)]) {
-				return fmt.Errorf("%w: edge %d crosses edge %d", ErrSelfIntersecting, i, j)
-			}
-		}
+	if collinear(r) {
+		return nil, fmt.Errorf("%w: all %d vertices lie on one line", ErrEmptyPolygon, len(r))
 	}
-	if math.Abs(shoelace(r)) < 1e-14 {
-		return fmt.Errorf("%w: the ring encloses no area", ErrEmptyPolygon)
+	if err := checkSelfCrossing(r); err != nil {
+		return nil, err
 	}
-	return nil
+	if a := math.Abs(shoelace(r)) / 2; a < minRingArea {
+		return nil, fmt.Errorf("%w: the ring encloses %.3g square degrees", ErrEmptyPolygon, a)
+	}
+	return r, nil
 }
 
-func adjacent(i, j, n int) bool { return j == i+1 || (i == 0 && j == n-1) }
+// minRingArea is the smallest area a ring may enclose, in square degrees
+// (under a square centimetre: only rounding noise is rejected).
+const minRingArea = 5e-15
+
+// dedupRing returns r without vertices equal to their predecessor,
+// including a closing vertex equal to the first.
+func dedupRing(r []Point) []Point {
+	out := make([]Point, 0, len(r))
+	for _, v := range r {
+		if len(out) == 0 || out[len(out)-1] != v {
+			out = append(out, v)
+		}
+	}
+	for len(out) > 1 && out[len(out)-1] == out[0] {
+		out = out[:len(out)-1]
+	}
+	return out
+}
+
+// collinear reports whether every vertex of r lies on the line through the
+// first two (which are distinct).
+func collinear(r []Point) bool {
+	for _, v := range r[2:] {
+		if orient(r[0], r[1], v) != 0 {
+			return false
+		}
+	}
+	return true
+}
 
 // shoelace is twice the signed planar area of r in square degrees.
 func shoelace(r []Point) float64 {
@@ -90,56 +133,5 @@ func shoelace(r []Point) float64 {
 	return a
 }
 
-// orient is the sign of the turn a→b→c: >0 left, <0 right, 0 collinear.
-func orient(a, b, c Point) float64 {
-	return (b.Lng-a.Lng)*(c.Lat-a.Lat) - (b.Lat-a.Lat)*(c.Lng-a.Lng)
-}
-
-func onSegment(a, b, p Point) bool {
-	return min(a.Lng, b.Lng) <= p.Lng && p.Lng <= max(a.Lng, b.Lng) &&
-		min(a.Lat, b.Lat) <= p.Lat && p.Lat <= max(a.Lat, b.Lat)
-}
-
-// segmentsIntersect reports whether segments ab and cd share a point.
-func segmentsIntersect(a, b, c, d Point) bool {
-	o1, o2, o3, o4 := orient(a, b, c), orient(a, b, d), orient(c, d, a), orient(c, d, b)
-	if (o1 > 0) != (o2 > 0) && (o3 > 0) != (o4 > 0) && o1 != 0 && o2 != 0 && o3 != 0 && o4 != 0 {
-		return true
-	}
-	return (o1 == 0 && onSegment(a, b, c)) || (o2 == 0 && onSegment(a, b, d)) ||
-		(o3 == 0 && onSegment(c, d, a)) || (o4 == 0 && onSegment(c, d, b))
-}
-
-func loop(r []Point) h3.GeoLoop {
-	r = openRing(r)
-	out := make(h3.GeoLoop, len(r))
-	for i, p := range r {
-		out[i] = h3.LatLng{Lat: p.Lat, Lng: p.Lng}
-	}
-	return out
-}
-
-// PolygonCells returns the cells at resolution res whose centres lie inside
-// p, sorted ascending (a deterministic order for placement).
-func PolygonCells(p Polygon, res int) ([]Cell, error) {
-	if err := p.Validate(); err != nil {
-		return nil, err
-	}
-	if err := checkResolution(res); err != nil {
-		return nil, err
-	}
-	gp := h3.GeoPolygon{GeoLoop: loop(p.Outer)}
-	for _, h := range p.Holes {
-		gp.Holes = append(gp.Holes, loop(h))
-	}
-	cells, err := h3.PolygonToCells(gp, res)
-	if err != nil {
-		return nil, fmt.Errorf("cannot fill polygon at resolution %d: %w", res, err)
-	}
-	out := make([]Cell, len(cells))
-	for i, c := range cells {
-		out[i] = Cell(c)
-	}
-	slices.Sort(out)
-	return slices.Compact(out), nil
-}
+// edge returns edge i of ring r: from vertex i to the next, wrapping.
+func edge(r []Point, i int) (Point, Point) { return r[i], r[(i+1)%len(r)] }

@@ -36,6 +36,17 @@ type Options struct {
 	// the player, nor after Close), with backoff from 100 ms to MaxBackoff.
 	Reconnect  bool
 	MaxBackoff time.Duration // default 10s
+
+	// Frames, when set, receives every frame the edge sends after WELCOME
+	// (one or more whole messages, undecoded) instead of Handler. The bytes
+	// are valid only during the call: the reader reuses its buffer, so a
+	// load generator reads thousands of connections without allocating
+	// per message.
+	Frames func(frame []byte)
+	// LocalAddr is the local IP a WebSocket connection is made from (e.g.
+	// 127.0.0.2, so that many connections do not share one address's
+	// ephemeral ports); empty lets the system choose.
+	LocalAddr string
 }
 
 // conn is one transport connection.
@@ -82,7 +93,7 @@ func (cl *Client) connect(ctx context.Context) (conn, protocol.Welcome, []protoc
 	if strings.HasPrefix(cl.opts.URL, "https://") {
 		c, err = dialWT(ctx, cl.opts.URL, cl.opts.CertHash)
 	} else {
-		c, err = dialWS(ctx, cl.opts.URL)
+		c, err = dialWS(ctx, cl.opts.URL, cl.opts.LocalAddr, cl.opts.Frames != nil)
 	}
 	if err != nil {
 		return nil, protocol.Welcome{}, nil, fmt.Errorf("cannot connect to %s: %w", cl.opts.URL, err)
@@ -194,6 +205,15 @@ func (cl *Client) run(c conn, first []protocol.Message) {
 }
 
 func (cl *Client) readLoop(c conn) error {
+	if cl.opts.Frames != nil {
+		for {
+			frame, err := c.read()
+			if err != nil {
+				return err
+			}
+			cl.opts.Frames(frame)
+		}
+	}
 	for {
 		msgs, err := readMessages(c)
 		if err != nil {
@@ -204,6 +224,17 @@ func (cl *Client) readLoop(c conn) error {
 }
 
 func (cl *Client) dispatch(msgs []protocol.Message) {
+	if cl.opts.Frames != nil {
+		if len(msgs) == 0 {
+			return
+		}
+		var frame []byte
+		for _, m := range msgs {
+			frame = m.AppendTo(frame)
+		}
+		cl.opts.Frames(frame)
+		return
+	}
 	if cl.opts.Handler == nil {
 		return
 	}

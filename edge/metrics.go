@@ -2,6 +2,7 @@ package edge
 
 import (
 	"net/http"
+	"regexp"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -87,6 +88,11 @@ func dropReasons(st *core.Stats) map[string]uint64 {
 
 func (e *Edge) metrics() http.Handler {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(newStatsCollector(e), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Besides the defaults, the runtime's GC pause and CPU-class histograms
+	// (go_sched_pauses_total_gc_seconds, go_cpu_classes_*): the load
+	// generator reports GC pause percentiles and GC CPU share from them.
+	runtime := collectors.WithGoCollectorRuntimeMetrics(collectors.GoRuntimeMetricsRule{
+		Matcher: regexp.MustCompile(`^/(sched/pauses/total/gc|cpu/classes/(gc/total|total)|gc/heap/allocs:objects|sched/latencies)`)})
+	reg.MustRegister(newStatsCollector(e), collectors.NewGoCollector(runtime), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }

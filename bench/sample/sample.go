@@ -1,0 +1,224 @@
+// Package sample reads what the edge says about itself while it is under
+// load: its Prometheus /metrics (connections, messages, allocations, GC
+// pauses and CPU, goroutines, RSS), and — when the edge runs here and perf
+// is installed — the number of system calls it makes.
+package sample
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"os"
+	"os/exec"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// Edge is one scrape of an edge's /metrics, reduced to what the load
+// generator reports.
+type Edge struct {
+	At             time.Time `json:"at"`
+	Connections    float64   `json:"connections"`
+	CPUSeconds     float64   `json:"cpu_seconds"` // process user+system
+	RSS            float64   `json:"rss_bytes"`
+	HeapInuse      float64   `json:"heap_inuse_bytes"`
+	StackInuse     float64   `json:"stack_inuse_bytes"`
+	Goroutines     float64   `json:"goroutines"`
+	Mallocs        float64   `json:"mallocs"`
+	GCCycles       float64   `json:"gc_cycles"`
+	GCCPUSeconds   float64   `json:"gc_cpu_seconds"`
+	MessagesIn     float64   `json:"messages_in"`
+	MessagesOut    float64   `json:"messages_out"`
+	FramesQueued   float64   `json:"frames_queued"`
+	GCPauseMax     float64   `json:"gc_pause_max_seconds"` // go_gc_duration_seconds max (recent cycles)
+	GCPauseBuckets []Bucket  `json:"gc_pause_buckets"`     // cumulative, from go_sched_pauses_total_gc_seconds
+}
+
+// Bucket is one cumulative histogram bucket.
+type Bucket struct {
+	Le    float64 `json:"le"`
+	Count float64 `json:"count"`
+}
+
+// Scrape fetches and reduces url (an edge's /metrics).
+func Scrape(ctx context.Context, c *http.Client, url string) (Edge, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if err != nil {
+		return Edge{}, err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return Edge{}, fmt.Errorf("cannot scrape %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return Edge{}, fmt.Errorf("cannot scrape %s: %s", url, resp.Status)
+	}
+	return Parse(resp.Body)
+}
+
+// Parse reduces a Prometheus text exposition.
+func Parse(r io.Reader) (Edge, error) {
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(r)
+	if err != nil {
+		return Edge{}, fmt.Errorf("cannot parse metrics: %w", err)
+	}
+	e := Edge{At: time.Now()}
+	sum := func(name string) float64 {
+		f := fams[name]
+		if f == nil {
+			return 0
+		}
+		t := 0.0
+		for _, m := range f.Metric {
+			t += value(m)
+		}
+		return t
+	}
+	e.Connections = sum("veltrix_edge_connections")
+	e.CPUSeconds = sum("process_cpu_seconds_total")
+	e.RSS = sum("process_resident_memory_bytes")
+	e.HeapInuse = sum("go_memstats_heap_inuse_bytes")
+	e.StackInuse = sum("go_memstats_stack_inuse_bytes")
+	e.Goroutines = sum("go_goroutines")
+	e.Mallocs = sum("go_memstats_mallocs_total")
+	e.GCCPUSeconds = sum("go_cpu_classes_gc_total_cpu_seconds_total")
+	e.MessagesIn = sum("veltrix_edge_messages_in_total")
+	e.MessagesOut = sum("veltrix_edge_messages_out_total")
+	e.FramesQueued = sum("veltrix_edge_frames_queued_total")
+	if f := fams["go_gc_duration_seconds"]; f != nil && len(f.Metric) > 0 && f.Metric[0].Summary != nil {
+		e.GCCycles = float64(f.Metric[0].Summary.GetSampleCount())
+		for _, q := range f.Metric[0].Summary.Quantile {
+			if q.GetQuantile() == 1 {
+				e.GCPauseMax = q.GetValue()
+			}
+		}
+	}
+	if f := fams["go_sched_pauses_total_gc_seconds"]; f != nil && len(f.Metric) > 0 && f.Metric[0].Histogram != nil {
+		for _, b := range f.Metric[0].Histogram.Bucket {
+			e.GCPauseBuckets = append(e.GCPauseBuckets, Bucket{Le: b.GetUpperBound(), Count: float64(b.GetCumulativeCount())})
+		}
+	}
+	return e, nil
+}
+
+func value(m *dto.Metric) float64 {
+	switch {
+	case m.Counter != nil:
+		return m.Counter.GetValue()
+	case m.Gauge != nil:
+		return m.Gauge.GetValue()
+	case m.Untyped != nil:
+		return m.Untyped.GetValue()
+	}
+	return 0
+}
+
+// Delta is what happened between two scrapes.
+type Delta struct {
+	Seconds     float64 `json:"seconds"`
+	CPUSeconds  float64 `json:"cpu_seconds"`
+	Mallocs     float64 `json:"mallocs"`
+	GCCycles    float64 `json:"gc_cycles"`
+	GCCPUShare  float64 `json:"gc_cpu_share"` // GC CPU / process CPU (the runtime updates it at each GC)
+	MessagesIn  float64 `json:"messages_in"`
+	MessagesOut float64 `json:"messages_out"`
+	// GCPauseP99 is the smallest histogram bound that at least 99% of
+	// the pauses in the interval were under (an upper bound: the runtime
+	// histogram's buckets are exponential). NaN with no pause.
+	GCPauseP99 float64 `json:"gc_pause_p99_le_seconds"`
+	Pauses     float64 `json:"gc_pauses"`
+}
+
+// Between returns b − a.
+func Between(a, b Edge) Delta {
+	d := Delta{Seconds: b.At.Sub(a.At).Seconds(), CPUSeconds: b.CPUSeconds - a.CPUSeconds, Mallocs: b.Mallocs - a.Mallocs,
+		GCCycles: b.GCCycles - a.GCCycles, MessagesIn: b.MessagesIn - a.MessagesIn, MessagesOut: b.MessagesOut - a.MessagesOut,
+		GCPauseP99: math.NaN()}
+	if d.CPUSeconds > 0 {
+		d.GCCPUShare = (b.GCCPUSeconds - a.GCCPUSeconds) / d.CPUSeconds
+	}
+	d.Pauses, d.GCPauseP99 = pauseQuantile(a.GCPauseBuckets, b.GCPauseBuckets, 0.99)
+	return d
+}
+
+// pauseQuantile is the q-quantile bound of the pauses counted between two
+// cumulative histograms with the same buckets.
+func pauseQuantile(a, b []Bucket, q float64) (n, le float64) {
+	if len(b) == 0 {
+		return 0, math.NaN()
+	}
+	diff := make([]Bucket, len(b))
+	for i := range b {
+		diff[i] = b[i]
+		if i < len(a) && a[i].Le == b[i].Le {
+			diff[i].Count -= a[i].Count
+		}
+	}
+	sort.Slice(diff, func(i, j int) bool { return diff[i].Le < diff[j].Le })
+	n = diff[len(diff)-1].Count
+	if n <= 0 {
+		return 0, math.NaN()
+	}
+	for _, bk := range diff {
+		if bk.Count >= q*n {
+			return n, bk.Le
+		}
+	}
+	return n, math.Inf(1)
+}
+
+// Syscalls counts the system calls process pid makes until ctx ends, with
+// perf (raw_syscalls:sys_enter). ErrNoPerf when perf is missing or may not
+// trace.
+func Syscalls(ctx context.Context, pid int) (uint64, error) {
+	path, err := exec.LookPath("perf")
+	if err != nil {
+		return 0, ErrNoPerf
+	}
+	cmd := exec.Command(path, "stat", "-x", ",", "-e", "raw_syscalls:sys_enter", "-p", strconv.Itoa(pid))
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return 0, err
+	}
+	if err := cmd.Start(); err != nil {
+		return 0, fmt.Errorf("%w: %v", ErrNoPerf, err)
+	}
+	go func() {
+		<-ctx.Done()
+		_ = cmd.Process.Signal(os.Interrupt) // perf prints its counts on SIGINT
+	}()
+	var count uint64
+	var seen bool
+	var lines []string
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		line := sc.Text()
+		lines = append(lines, line)
+		f := strings.Split(line, ",")
+		if len(f) >= 3 && strings.Contains(line, "raw_syscalls:sys_enter") {
+			if v, err := strconv.ParseUint(f[0], 10, 64); err == nil {
+				count, seen = v, true
+			}
+		}
+	}
+	_ = cmd.Wait()
+	if !seen {
+		return 0, fmt.Errorf("%w: %s", ErrNoPerf, strings.Join(lines, "; "))
+	}
+	return count, nil
+}
+
+// ErrNoPerf reports that system calls cannot be counted here.
+var ErrNoPerf = errors.New("perf cannot count system calls here")

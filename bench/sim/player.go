@@ -1,0 +1,215 @@
+package sim
+
+import (
+	"encoding/binary"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/veltrix/veltrix/geo"
+	"github.com/veltrix/veltrix/protocol"
+	"github.com/veltrix/veltrix/protocol/client"
+)
+
+// player is one simulated player: its connection, its walk, and what it
+// has seen. Its frame handler runs on the client's reader goroutine; step
+// runs on a sender goroutine; mu guards what both touch.
+type player struct {
+	w       *worker
+	idx     int // within the worker
+	id      uint32
+	observe bool // decodes everything and measures delivery latency
+	cl      *client.Client
+	walk    *walker
+
+	mu       sync.Mutex
+	lat, lng float64
+	visible  []protocol.TreasureEntry // unclaimed treasures in the interest area
+	claimed  map[uint32]bool          // treasures this player asked for
+	pending  map[uint32]time.Time     // claim request → when sent
+	nextReq  uint32
+	lastTry  time.Time
+
+	cu protocol.CellUpdate // decoded into, reused
+	tr protocol.Treasures
+}
+
+// nowStamp is the low 32 bits of the clock in microseconds, as POSITION
+// time and CELL_UPDATE stamps carry it.
+func nowStamp() uint32 { return uint32(time.Now().UnixMicro()) }
+
+// onFrame handles one frame from the edge (bytes valid during the call).
+func (p *player) onFrame(frame []byte) {
+	w := p.w
+	for len(frame) > 0 {
+		t, body, rest, err := protocol.Split(frame)
+		if err != nil {
+			w.count(&w.c.badFrames, 1)
+			return
+		}
+		frame = rest
+		w.count(&w.c.messages, 1)
+		switch t {
+		case protocol.TypeCellUpdate:
+			p.cellUpdate(body)
+		case protocol.TypeTreasures:
+			p.treasures(body)
+		case protocol.TypeClaimResult:
+			p.claimResult(body)
+		case protocol.TypeError:
+			var m protocol.ErrorMessage
+			if m.Decode(body) == nil {
+				w.countError(m.Code)
+			}
+		case protocol.TypeEvent:
+			w.count(&w.c.events, 1)
+		case protocol.TypeHint:
+			w.count(&w.c.hints, 1)
+		}
+	}
+}
+
+// cellUpdate counts the positions delivered; observers also measure their
+// latency (from the sender's POSITION time) and check that every entry
+// lies in the cell the update is for.
+func (p *player) cellUpdate(body []byte) {
+	w := p.w
+	if len(body) >= 15 {
+		w.count(&w.c.entries, int64(binary.LittleEndian.Uint16(body[13:15])))
+	}
+	if !p.observe || !w.measuring.Load() {
+		return
+	}
+	if err := p.cu.Decode(body); err != nil {
+		w.count(&w.c.badFrames, 1)
+		return
+	}
+	now := nowStamp()
+	snapshot := p.cu.Flags&protocol.FlagSnapshot != 0
+	for i := range p.cu.Entries {
+		e := &p.cu.Entries[i]
+		if e.Op == protocol.OpLeft {
+			continue
+		}
+		if i%16 == 0 { // a sample: CellOf costs ~0.3 µs
+			if c, err := geo.CellOf(geo.PointE7(e.Lat, e.Lng), w.res); err != nil || uint64(c) != uint64(p.cu.Cell) {
+				w.count(&w.c.wrongCell, 1)
+			}
+		}
+		if snapshot || e.Stamp == 0 || e.Player == p.id {
+			continue // a snapshot repeats old positions: not a delivery
+		}
+		w.delivery.Record(p.idx, time.Duration(now-e.Stamp)*time.Microsecond)
+	}
+}
+
+func (p *player) treasures(body []byte) {
+	if !p.w.job.Config.Claims {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.tr.Decode(body); err != nil {
+		p.w.count(&p.w.c.badFrames, 1)
+		return
+	}
+	p.visible = p.visible[:0]
+	for _, t := range p.tr.Treasures {
+		if t.State == protocol.TreasureAvailable {
+			p.visible = append(p.visible, t)
+		}
+	}
+}
+
+func (p *player) claimResult(body []byte) {
+	var m protocol.ClaimResult
+	if err := m.Decode(body); err != nil {
+		p.w.count(&p.w.c.badFrames, 1)
+		return
+	}
+	p.mu.Lock()
+	sent, ok := p.pending[m.Request]
+	delete(p.pending, m.Request)
+	p.mu.Unlock()
+	if !ok {
+		p.w.count(&p.w.c.claimUnmatched, 1)
+		return
+	}
+	if p.w.measuring.Load() {
+		p.w.claimRTT.Record(p.idx, time.Since(sent))
+	}
+	p.w.claimOutcome(p.id, m)
+}
+
+// claimRange is how near (m) a player must be to claim a treasure in the
+// claim-storm: the hunt's claim radius is one cell at resolution 9.
+const claimRange = 120
+
+// maybeClaim claims a treasure: the storm claims every treasure within
+// reach at once; otherwise a player tries the nearest visible treasure at
+// most every few seconds (in range or not: the coordinator judges).
+func (p *player) maybeClaim(now time.Time, storm bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.visible) == 0 {
+		return
+	}
+	here := geo.Point{Lat: p.lat, Lng: p.lng}
+	if storm {
+		for _, t := range p.visible {
+			if !p.claimed[t.Treasure] && geo.Distance(here, geo.PointE7(t.Lat, t.Lng)) < claimRange {
+				p.sendClaimLocked(now, t.Treasure)
+			}
+		}
+		return
+	}
+	if now.Sub(p.lastTry) < 3*time.Second {
+		return
+	}
+	best, bestD := -1, 0.0
+	for i, t := range p.visible {
+		if d := geo.Distance(here, geo.PointE7(t.Lat, t.Lng)); !p.claimed[t.Treasure] && (best < 0 || d < bestD) {
+			best, bestD = i, d
+		}
+	}
+	if best >= 0 {
+		p.lastTry = now
+		p.sendClaimLocked(now, p.visible[best].Treasure)
+	}
+}
+
+func (p *player) sendClaimLocked(now time.Time, treasure uint32) {
+	if p.claimed == nil {
+		p.claimed, p.pending = map[uint32]bool{}, map[uint32]time.Time{}
+	}
+	p.claimed[treasure] = true
+	p.nextReq++
+	p.pending[p.nextReq] = now
+	if err := p.cl.Claim(p.nextReq, treasure); err != nil {
+		delete(p.pending, p.nextReq)
+		p.w.count(&p.w.c.sendErrors, 1)
+		return
+	}
+	p.w.count(&p.w.c.claimsSent, 1)
+}
+
+// step moves the player dt seconds on and sends its position.
+func (p *player) step(dt float64) {
+	lat, lng, acc := p.walk.step(dt)
+	p.mu.Lock()
+	p.lat, p.lng = lat, lng
+	p.mu.Unlock()
+	if err := p.cl.Position(lat, lng, acc); err != nil {
+		p.w.count(&p.w.c.sendErrors, 1)
+		return
+	}
+	p.w.count(&p.w.c.positions, 1)
+}
+
+// counters are a worker's event counts (atomics: many players add).
+type counters struct {
+	messages, entries, positions, events, hints         atomic.Int64
+	badFrames, wrongCell, sendErrors, disconnects       atomic.Int64
+	claimsSent, claimUnmatched, dialErrors, edgeErrors  atomic.Int64
+	won, alreadyClaimed, tooFar, notActive, otherResult atomic.Int64
+}

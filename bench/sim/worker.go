@@ -1,0 +1,430 @@
+// Package sim is the simulated crowd: players that connect to an edge with
+// the public Go client, walk (roaming the city or milling around
+// hotspots), send positions at a set rate, claim treasures they reach, and
+// check what they receive. A worker runs a slice of the crowd — one per
+// process, so that connections spread over several processes' open-file
+// limits — and reports counters, histograms and a per-second series that
+// the parent merges.
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/veltrix/veltrix/bench/hist"
+	"github.com/veltrix/veltrix/bench/scenario"
+	"github.com/veltrix/veltrix/protocol"
+	"github.com/veltrix/veltrix/protocol/client"
+)
+
+// Job is one worker's share of a run.
+type Job struct {
+	Config   scenario.Config `json:"config"`
+	Worker   int             `json:"worker"`
+	First    int             `json:"first"` // player ids are First+1 … First+len(Tokens)
+	Tokens   []string        `json:"tokens"`
+	URL      string          `json:"url"` // ws:// or https:// (WebTransport)
+	CertHash []byte          `json:"cert_hash,omitempty"`
+	Hunt     uint32          `json:"hunt"`
+	Res      int             `json:"res"` // the hunt's H3 resolution
+	City     [2]float64      `json:"city"`
+	Hotspots [][2]float64    `json:"hotspots,omitempty"`
+	Spread   float64         `json:"spread"`  // hotspot crowd spread, m
+	Observe  int             `json:"observe"` // every Observe-th player measures delivery
+	Seed     uint64          `json:"seed"`
+}
+
+// Progress is what a worker reports while it ramps up.
+type Progress struct {
+	Worker     int   `json:"worker"`
+	Connected  int64 `json:"connected"`
+	DialErrors int64 `json:"dial_errors"`
+	Messages   int64 `json:"messages"`
+}
+
+// Interval is one second of the measured phase.
+type Interval struct {
+	T         float64 `json:"t"` // seconds since the phase began
+	Messages  int64   `json:"messages"`
+	Entries   int64   `json:"entries"`
+	Positions int64   `json:"positions"`
+	Claims    int64   `json:"claims"`
+	Delivery  *hist.H `json:"delivery"`
+	Claim     *hist.H `json:"claim"`
+}
+
+// Result is a worker's report (or several merged).
+type Result struct {
+	Players    int                 `json:"players"`
+	Connected  int64               `json:"connected"`
+	DialErrors int64               `json:"dial_errors"`
+	DialError  string              `json:"dial_error,omitempty"` // the first one
+	Elapsed    time.Duration       `json:"elapsed_ns"`           // measured phase
+	Handshake  *hist.H             `json:"handshake"`
+	Delivery   *hist.H             `json:"delivery"`
+	Claim      *hist.H             `json:"claim"`
+	Counters   map[string]int64    `json:"counters"`
+	Errors     map[string]int64    `json:"errors"` // ERROR messages by code
+	Winners    map[uint32][]uint32 `json:"winners"`
+	Series     []Interval          `json:"series"`
+}
+
+type worker struct {
+	job       Job
+	res       int
+	c         counters
+	measuring atomic.Bool
+	delivery  *hist.Recorder
+	claimRTT  *hist.Recorder
+	handshake *hist.Recorder
+
+	mu       sync.Mutex
+	errs     map[string]int64
+	winners  map[uint32][]uint32
+	dialErr  string
+	players  []*player
+	finished []bool
+}
+
+func (w *worker) count(c *atomic.Int64, n int64) { c.Add(n) }
+
+func (w *worker) countError(code protocol.Code) {
+	w.c.edgeErrors.Add(1)
+	w.mu.Lock()
+	w.errs[code.String()]++
+	w.mu.Unlock()
+}
+
+func (w *worker) claimOutcome(player uint32, m protocol.ClaimResult) {
+	switch m.Outcome {
+	case protocol.OutcomeWon:
+		w.c.won.Add(1)
+		w.mu.Lock()
+		w.winners[m.Treasure] = append(w.winners[m.Treasure], player)
+		w.mu.Unlock()
+	case protocol.OutcomeAlreadyClaimed:
+		w.c.alreadyClaimed.Add(1)
+	case protocol.OutcomeTooFar:
+		w.c.tooFar.Add(1)
+	case protocol.OutcomeHuntNotActive:
+		w.c.notActive.Add(1)
+	default:
+		w.c.otherResult.Add(1)
+	}
+}
+
+// Run plays job: it connects the players at the ramp rate (reporting
+// progress), then waits for start, then measures for the configured
+// duration, reporting each second to interval. It returns when the phase
+// is over or ctx ends.
+func Run(ctx context.Context, job Job, start <-chan struct{}, progress func(Progress), interval func(Interval)) (Result, error) {
+	cfg := job.Config
+	if job.Observe <= 0 {
+		job.Observe = 1
+	}
+	w := &worker{job: job, res: job.Res, delivery: hist.NewRecorder(), claimRTT: hist.NewRecorder(),
+		handshake: hist.NewRecorder(), errs: map[string]int64{}, winners: map[uint32][]uint32{}}
+	w.players = make([]*player, len(job.Tokens))
+	w.finished = make([]bool, len(job.Tokens))
+	rng := rand.New(rand.NewPCG(job.Seed, uint64(job.Worker)))
+	for i := range w.players {
+		p := &player{w: w, idx: i, id: uint32(job.First + i + 1), observe: (job.First+i)%job.Observe == 0}
+		var hs *[2]float64
+		if len(job.Hotspots) > 0 && rng.Float64() < cfg.HotspotShare {
+			hs = &job.Hotspots[rng.IntN(len(job.Hotspots))]
+		}
+		p.walk = newWalker(rand.New(rand.NewPCG(job.Seed, uint64(p.id))), job.City, cfg.CitySize, hs, job.Spread)
+		w.players[i] = p
+	}
+	defer w.closeAll()
+	if err := w.ramp(ctx, progress); err != nil {
+		return Result{}, err
+	}
+	select {
+	case <-start:
+	case <-ctx.Done():
+		return Result{}, ctx.Err()
+	}
+	return w.measure(ctx, interval), nil
+}
+
+// ramp dials every player at the ramp rate (this worker's share of it),
+// at most 64 handshakes at once.
+func (w *worker) ramp(ctx context.Context, progress func(Progress)) error {
+	cfg := w.job.Config
+	workers := max(cfg.Workers, 1)
+	gap := time.Duration(float64(time.Second) * float64(workers) / cfg.Ramp)
+	sem := make(chan struct{}, 64)
+	var wg sync.WaitGroup
+	report := time.NewTicker(time.Second)
+	defer report.Stop()
+	next := time.Now()
+	for i, p := range w.players {
+		if d := time.Until(next); d > 0 {
+			select {
+			case <-time.After(d): // pacing the ramp, not synchronisation
+			case <-ctx.Done():
+				wg.Wait()
+				return ctx.Err()
+			}
+		}
+		next = next.Add(gap)
+		select {
+		case <-report.C:
+			progress(w.progress())
+		default:
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			w.dial(ctx, p, i)
+		}()
+	}
+	wg.Wait()
+	progress(w.progress())
+	return nil
+}
+
+func (w *worker) progress() Progress {
+	return Progress{Worker: w.job.Worker, Connected: w.connected(), DialErrors: w.c.dialErrors.Load(), Messages: w.c.messages.Load()}
+}
+
+func (w *worker) connected() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := int64(0)
+	for _, p := range w.players {
+		if p.cl != nil {
+			n++
+		}
+	}
+	return n
+}
+
+func (w *worker) dial(ctx context.Context, p *player, i int) {
+	cfg := w.job.Config
+	opts := client.Options{URL: w.job.URL, Token: w.job.Tokens[i], Hunt: w.job.Hunt, Kind: protocol.KindBot,
+		CertHash: w.job.CertHash, Frames: p.onFrame}
+	if cfg.Transport == "ws" && cfg.Sources > 1 {
+		opts.LocalAddr = fmt.Sprintf("127.0.0.%d", 2+(w.job.First+i)%cfg.Sources)
+	}
+	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	t0 := time.Now()
+	cl, err := client.Dial(dctx, opts)
+	if err != nil {
+		w.c.dialErrors.Add(1)
+		w.mu.Lock()
+		if w.dialErr == "" {
+			w.dialErr = err.Error()
+		}
+		w.mu.Unlock()
+		return
+	}
+	w.handshake.Record(i, time.Since(t0))
+	w.mu.Lock()
+	p.cl = cl
+	w.mu.Unlock()
+	p.step(0) // place the player at once
+}
+
+// measure runs the measured phase.
+func (w *worker) measure(ctx context.Context, interval func(Interval)) Result {
+	cfg := w.job.Config
+	for _, c := range []*atomic.Int64{&w.c.messages, &w.c.entries, &w.c.positions, &w.c.events, &w.c.hints, &w.c.badFrames,
+		&w.c.wrongCell, &w.c.sendErrors, &w.c.claimsSent, &w.c.claimUnmatched, &w.c.edgeErrors, &w.c.won,
+		&w.c.alreadyClaimed, &w.c.tooFar, &w.c.notActive, &w.c.otherResult} {
+		c.Store(0)
+	}
+	w.delivery.TakeInterval()
+	w.claimRTT.TakeInterval()
+	w.measuring.Store(true)
+	began := time.Now()
+	pctx, cancel := context.WithTimeout(ctx, cfg.Duration)
+	defer cancel()
+	const shards = 4
+	var wg sync.WaitGroup
+	for s := range shards {
+		wg.Add(1)
+		go func() { defer wg.Done(); w.play(pctx, s, shards) }()
+	}
+	var series []Interval
+	tick := time.NewTicker(time.Second)
+	var last [4]int64
+	for done := false; !done; {
+		select {
+		case <-pctx.Done():
+			done = true
+		case <-tick.C:
+		}
+		cur := [4]int64{w.c.messages.Load(), w.c.entries.Load(), w.c.positions.Load(), w.c.claimsSent.Load()}
+		iv := Interval{T: time.Since(began).Seconds(), Messages: cur[0] - last[0], Entries: cur[1] - last[1],
+			Positions: cur[2] - last[2], Claims: cur[3] - last[3], Delivery: w.delivery.TakeInterval(), Claim: w.claimRTT.TakeInterval()}
+		last = cur
+		series = append(series, iv)
+		interval(iv)
+	}
+	tick.Stop()
+	wg.Wait()
+	w.measuring.Store(false)
+	elapsed := time.Since(began)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return Result{Players: len(w.players), Connected: int64(countTrue(w.players)), DialErrors: w.c.dialErrors.Load(),
+		DialError: w.dialErr, Elapsed: elapsed, Handshake: w.handshake.Total(), Delivery: w.delivery.Total(),
+		Claim: w.claimRTT.Total(), Counters: w.counters(), Errors: w.errs, Winners: w.winners, Series: series}
+}
+
+func countTrue(ps []*player) int {
+	n := 0
+	for _, p := range ps {
+		if p.cl != nil {
+			n++
+		}
+	}
+	return n
+}
+
+func (w *worker) counters() map[string]int64 {
+	c := &w.c
+	return map[string]int64{"messages": c.messages.Load(), "entries": c.entries.Load(), "positions": c.positions.Load(),
+		"events": c.events.Load(), "hints": c.hints.Load(), "bad_frames": c.badFrames.Load(), "wrong_cell": c.wrongCell.Load(),
+		"send_errors": c.sendErrors.Load(), "disconnects": c.disconnects.Load(), "claims_sent": c.claimsSent.Load(),
+		"claim_unmatched": c.claimUnmatched.Load(), "edge_errors": c.edgeErrors.Load(), "claims_won": c.won.Load(),
+		"claims_already_claimed": c.alreadyClaimed.Load(), "claims_too_far": c.tooFar.Load(),
+		"claims_hunt_not_active": c.notActive.Load(), "claims_other": c.otherResult.Load()}
+}
+
+// play drives shard s of the players: each sends at the configured rate
+// (phases spread so that sends do not come in bursts) and claims.
+func (w *worker) play(ctx context.Context, s, shards int) {
+	cfg := w.job.Config
+	storm := cfg.Scenario == "claim-storm"
+	var period time.Duration
+	if cfg.Rate > 0 {
+		period = time.Duration(float64(time.Second) / cfg.Rate)
+	}
+	next := make([]time.Time, len(w.players))
+	now := time.Now()
+	for i := s; i < len(w.players); i += shards {
+		if period > 0 {
+			next[i] = now.Add(time.Duration(uint64(i) * uint64(period) / uint64(len(w.players))))
+		}
+	}
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now = <-t.C:
+		}
+		for i := s; i < len(w.players); i += shards {
+			p := w.players[i]
+			if p.cl == nil || w.finished[i] {
+				continue
+			}
+			if p.cl.Err() != nil {
+				w.finished[i] = true // this shard alone writes finished[i]
+				w.c.disconnects.Add(1)
+				continue
+			}
+			if period > 0 && !now.Before(next[i]) {
+				dt := period.Seconds()
+				p.step(dt)
+				next[i] = next[i].Add(period)
+				if now.Sub(next[i]) > period { // fell behind: do not burst
+					next[i] = now.Add(period)
+				}
+			}
+			if cfg.Claims {
+				p.maybeClaim(now, storm)
+			}
+		}
+	}
+}
+
+func (w *worker) closeAll() {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 256)
+	for _, p := range w.players {
+		if p.cl == nil {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			_ = p.cl.Close()
+		}()
+	}
+	wg.Wait()
+}
+
+// Merge combines the results of several workers.
+func Merge(rs []Result) (Result, error) {
+	if len(rs) == 0 {
+		return Result{}, errors.New("no results to merge")
+	}
+	out := Result{Handshake: hist.New(), Delivery: hist.New(), Claim: hist.New(), Counters: map[string]int64{},
+		Errors: map[string]int64{}, Winners: map[uint32][]uint32{}}
+	for _, r := range rs {
+		out.Players += r.Players
+		out.Connected += r.Connected
+		out.DialErrors += r.DialErrors
+		if out.DialError == "" {
+			out.DialError = r.DialError
+		}
+		out.Elapsed = max(out.Elapsed, r.Elapsed)
+		for _, h := range [][2]*hist.H{{out.Handshake, r.Handshake}, {out.Delivery, r.Delivery}, {out.Claim, r.Claim}} {
+			if h[1] != nil {
+				h[0].Merge(h[1])
+			}
+		}
+		for k, v := range r.Counters {
+			out.Counters[k] += v
+		}
+		for k, v := range r.Errors {
+			out.Errors[k] += v
+		}
+		for t, ps := range r.Winners {
+			out.Winners[t] = append(out.Winners[t], ps...)
+		}
+		for i, iv := range r.Series {
+			if i == len(out.Series) {
+				out.Series = append(out.Series, Interval{T: iv.T, Delivery: hist.New(), Claim: hist.New()})
+			}
+			o := &out.Series[i]
+			o.Messages += iv.Messages
+			o.Entries += iv.Entries
+			o.Positions += iv.Positions
+			o.Claims += iv.Claims
+			if iv.Delivery != nil {
+				o.Delivery.Merge(iv.Delivery)
+			}
+			if iv.Claim != nil {
+				o.Claim.Merge(iv.Claim)
+			}
+		}
+	}
+	return out, nil
+}
+
+// DoubleWins lists the treasures more than one player was told it won.
+func (r *Result) DoubleWins() map[uint32][]uint32 {
+	out := map[uint32][]uint32{}
+	for t, ps := range r.Winners {
+		if len(ps) > 1 {
+			out[t] = ps
+		}
+	}
+	return out
+}

@@ -1,0 +1,437 @@
+// Package system is the load generator's view of the system under test: it
+// starts a local one (coordinators and an edge as child processes of the
+// real binaries) or talks to a running one, creates and starts the hunt
+// the players play, mints their tokens, and kills the coordinator leader
+// for the failover scenario.
+package system
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/veltrix/veltrix/coordinator/api"
+	"github.com/veltrix/veltrix/coordinator/fsm"
+	"github.com/veltrix/veltrix/protocol/token"
+)
+
+// System is the system under test.
+type System struct {
+	Edge        string // edge base URL
+	EdgePID     int    // 0 when the edge is not ours
+	Coordinator string // a coordinator API base URL
+	AdminToken  string
+	Key         ed25519.PrivateKey // token signing key when the system is ours
+
+	dir   string
+	procs []*proc
+	http  *http.Client
+}
+
+type proc struct {
+	name string
+	api  string
+	cmd  *exec.Cmd
+	done chan struct{}
+	err  error
+}
+
+// Attach uses a running system.
+func Attach(edge, coordinator, adminToken string) *System {
+	return &System{Edge: strings.TrimRight(edge, "/"), Coordinator: strings.TrimRight(coordinator, "/"),
+		AdminToken: adminToken, http: &http.Client{Timeout: 30 * time.Second}}
+}
+
+// LocalOptions configure Start.
+type LocalOptions struct {
+	BinDir      string
+	Voters      int      // coordinators: 1 or 3
+	EdgeArgs    []string // extra edge flags
+	EdgeListen  string   // default 127.0.0.1:<free port>
+	Stderr      io.Writer
+	ReadyWithin time.Duration // default 30s
+}
+
+// Start starts a local system in a temporary directory: Voters
+// coordinators sharing one signing key, and one edge.
+func Start(o LocalOptions) (*System, error) {
+	edgeBin, coordBin := filepath.Join(o.BinDir, "veltrix-edge"), filepath.Join(o.BinDir, "veltrix-coordinator")
+	for _, b := range []string{edgeBin, coordBin} {
+		if _, err := os.Stat(b); err != nil {
+			return nil, fmt.Errorf("cannot find %s (run make build, or pass -bin-dir): %w", b, err)
+		}
+	}
+	if o.Voters == 0 {
+		o.Voters = 1
+	}
+	if o.ReadyWithin == 0 {
+		o.ReadyWithin = 30 * time.Second
+	}
+	if o.Stderr == nil {
+		o.Stderr = io.Discard
+	}
+	dir, err := os.MkdirTemp("", "veltrix-bench-")
+	if err != nil {
+		return nil, err
+	}
+	s := &System{dir: dir, AdminToken: "bench-admin-token", http: &http.Client{Timeout: 30 * time.Second}}
+	_, key, err := token.GenerateKey()
+	if err != nil {
+		return nil, err
+	}
+	s.Key = key
+	pem, err := token.EncodePrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	keyPath := filepath.Join(dir, "token.key")
+	if err := os.WriteFile(keyPath, pem, 0o600); err != nil {
+		return nil, err
+	}
+	ports, err := freePorts(2*o.Voters + 1)
+	if err != nil {
+		return nil, err
+	}
+	var peers, urls []string
+	for i := range o.Voters {
+		peers = append(peers, fmt.Sprintf("c%d=127.0.0.1:%d", i+1, ports[2*i]))
+		urls = append(urls, fmt.Sprintf("http://127.0.0.1:%d", ports[2*i+1]))
+	}
+	for i := range o.Voters {
+		args := []string{"-id", fmt.Sprintf("c%d", i+1), "-bootstrap", "-peers", strings.Join(peers, ","),
+			"-raft-addr", fmt.Sprintf("127.0.0.1:%d", ports[2*i]), "-api-addr", strings.TrimPrefix(urls[i], "http://"),
+			"-data-dir", filepath.Join(dir, fmt.Sprintf("c%d", i+1)), "-admin-token", s.AdminToken,
+			"-signing-key", keyPath, "-log-level", "warn"}
+		s.start(fmt.Sprintf("c%d", i+1), urls[i], coordBin, args, o.Stderr)
+	}
+	s.Coordinator = urls[0]
+	ctx, cancel := context.WithTimeout(context.Background(), o.ReadyWithin)
+	defer cancel()
+	if err := s.waitLeader(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	listen := o.EdgeListen
+	if listen == "" {
+		listen = fmt.Sprintf("127.0.0.1:%d", ports[len(ports)-1])
+	}
+	s.Edge = "http://" + listen
+	args := append([]string{"-listen", listen, "-coordinators", strings.Join(urls, ","), "-edge-token", s.AdminToken,
+		"-id", "bench-edge", "-log-level", "warn"}, o.EdgeArgs...)
+	p := s.start("edge", s.Edge, edgeBin, args, o.Stderr)
+	if err := s.waitReady(ctx, p); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.EdgePID = p.cmd.Process.Pid
+	return s, nil
+}
+
+func (s *System) start(name, apiURL, bin string, args []string, stderr io.Writer) *proc {
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = stderr, stderr
+	p := &proc{name: name, api: apiURL, cmd: cmd, done: make(chan struct{})}
+	if err := cmd.Start(); err != nil {
+		p.err = err
+		close(p.done)
+	} else {
+		go func() { p.err = cmd.Wait(); close(p.done) }()
+	}
+	s.procs = append(s.procs, p)
+	return p
+}
+
+// freePorts finds n free loopback TCP ports (also free for UDP is likely,
+// and the edge reports it when not).
+func freePorts(n int) ([]int, error) {
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	var out []int
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		ls = append(ls, l)
+		out = append(out, l.Addr().(*net.TCPAddr).Port)
+	}
+	return out, nil
+}
+
+// poll calls f every 50 ms until it succeeds, p exits, or ctx ends.
+func poll(ctx context.Context, p *proc, what string, f func() error) error {
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		err := f()
+		if err == nil {
+			return nil
+		}
+		var exited <-chan struct{}
+		if p != nil {
+			exited = p.done
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: %w (last: %v)", what, ctx.Err(), err)
+		case <-exited:
+			return fmt.Errorf("%s: %s exited: %v", what, p.name, p.err)
+		case <-t.C:
+		}
+	}
+}
+
+func (s *System) waitReady(ctx context.Context, p *proc) error {
+	return poll(ctx, p, "waiting for "+p.name+" /readyz", func() error {
+		resp, err := s.http.Get(p.api + "/readyz")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return errors.New(resp.Status)
+		}
+		return nil
+	})
+}
+
+func (s *System) waitLeader(ctx context.Context) error {
+	return poll(ctx, nil, "waiting for a coordinator leader", func() error {
+		_, err := s.Leader()
+		return err
+	})
+}
+
+// Leader returns the API URL of the coordinator leader, asking each node.
+func (s *System) Leader() (string, error) {
+	var last error = errors.New("no coordinator")
+	for _, p := range s.coordinators() {
+		var st struct {
+			State     string `json:"state"`
+			LeaderAPI string `json:"leader_api"`
+		}
+		if err := s.call(p.api, "GET", "/v1/cluster", nil, &st); err != nil {
+			last = err
+			continue
+		}
+		if st.State == "Leader" {
+			return p.api, nil
+		}
+		last = fmt.Errorf("%s is %s", p.name, st.State)
+	}
+	if len(s.procs) == 0 { // not ours: ask the one we know
+		var st struct {
+			LeaderAPI string `json:"leader_api"`
+		}
+		if err := s.call(s.Coordinator, "GET", "/v1/cluster", nil, &st); err != nil {
+			return "", err
+		}
+		if st.LeaderAPI == "" {
+			return "", errors.New("no leader")
+		}
+		return "http://" + strings.TrimPrefix(st.LeaderAPI, "http://"), nil
+	}
+	return "", last
+}
+
+func (s *System) coordinators() []*proc {
+	var out []*proc
+	for _, p := range s.procs {
+		if p.name != "edge" && p.cmd.ProcessState == nil {
+			select {
+			case <-p.done:
+			default:
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// KillLeader SIGKILLs the coordinator leader and returns its name.
+func (s *System) KillLeader() (string, error) {
+	leader, err := s.Leader()
+	if err != nil {
+		return "", err
+	}
+	for _, p := range s.coordinators() {
+		if p.api == leader {
+			if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				return "", err
+			}
+			<-p.done
+			s.Coordinator = ""
+			for _, q := range s.coordinators() {
+				s.Coordinator = q.api
+				break
+			}
+			return p.name, nil
+		}
+	}
+	return "", fmt.Errorf("the leader %s is not a process of ours", leader)
+}
+
+// Close stops what Start started (edge first) and removes its directory.
+func (s *System) Close() {
+	for i := len(s.procs) - 1; i >= 0; i-- {
+		p := s.procs[i]
+		select {
+		case <-p.done:
+			continue
+		default:
+		}
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(10 * time.Second):
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+	}
+	if s.dir != "" {
+		os.RemoveAll(s.dir)
+	}
+}
+
+// HuntOptions describe the hunt to create.
+type HuntOptions struct {
+	Center     [2]float64 // lat, lng
+	SizeKm     float64
+	Resolution int
+	Treasures  int
+	Respawn    bool
+}
+
+// CreateHunt creates and starts a hunt over a square city.
+func (s *System) CreateHunt(o HuntOptions) (uint32, error) {
+	dLat := o.SizeKm / 2 / 111.32
+	dLng := dLat / cosDeg(o.Center[0])
+	c := o.Center
+	area := api.AreaRequest{Outer: [][2]float64{{c[0] - dLat, c[1] - dLng}, {c[0] - dLat, c[1] + dLng},
+		{c[0] + dLat, c[1] + dLng}, {c[0] + dLat, c[1] - dLng}}}
+	respawn := fsm.RespawnNone
+	if o.Respawn {
+		respawn = fsm.RespawnAfter
+	}
+	leader, err := s.Leader()
+	if err != nil {
+		return 0, err
+	}
+	var created struct{ Hunt uint32 }
+	if err := s.call(leader, "POST", "/v1/hunts", api.HuntRequest{Name: "bench", Area: area, Resolution: o.Resolution,
+		Treasures: o.Treasures, MinSpacing: 2, ClaimRadius: 1, Respawn: respawn}, &created); err != nil {
+		return 0, err
+	}
+	return created.Hunt, s.call(leader, "POST", fmt.Sprintf("/v1/hunts/%d/start", created.Hunt), nil, nil)
+}
+
+// Hunt returns a hunt with its treasures (a linearizable read).
+func (s *System) Hunt(id uint32) (*api.HuntDetail, error) {
+	leader, err := s.Leader()
+	if err != nil {
+		return nil, err
+	}
+	var d api.HuntDetail
+	return &d, s.call(leader, "GET", fmt.Sprintf("/v1/hunts/%d?consistent=true", id), nil, &d)
+}
+
+// Tokens mints player tokens for players first … first+n-1: locally when
+// the system is ours, else through the admin API (8 at a time).
+func (s *System) Tokens(hunt uint32, first, n int) ([]string, error) {
+	out := make([]string, n)
+	if s.Key != nil {
+		now := time.Now()
+		for i := range out {
+			t, err := token.Mint(s.Key, uint32(first+i), hunt, "bench", now, 6*time.Hour)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = t
+		}
+		return out, nil
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += 8 {
+				var tok struct{ Token string }
+				if err := s.call(s.Coordinator, "POST", "/v1/tokens", api.TokenRequest{Player: uint32(first + i), Hunt: hunt,
+					Name: "bench", TTLSeconds: 6 * 3600}, &tok); err != nil {
+					errs[w] = err
+					return
+				}
+				out[i] = tok.Token
+			}
+		}()
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
+
+func (s *System) call(base, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, base+path, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+s.AdminToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := s.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(msg))
+	}
+	if out != nil {
+		return json.NewDecoder(resp.Body).Decode(out)
+	}
+	return nil
+}
+
+// WSURL is the edge's WebSocket URL.
+func (s *System) WSURL() string { return "ws://" + strings.TrimPrefix(s.Edge, "http://") + "/ws" }
+
+// WTInfo is where and how to reach the edge over WebTransport.
+func (s *System) WTInfo() (url string, certHash []byte, err error) {
+	var info struct {
+		URL  string `json:"url"`
+		Hash []byte `json:"cert_sha256"` // base64, as encoding/json decodes []byte
+	}
+	if err := s.call(s.Edge, "GET", "/v1/wt", nil, &info); err != nil {
+		return "", nil, err
+	}
+	return info.URL, info.Hash, nil
+}
+
+func cosDeg(d float64) float64 { return math.Cos(d * math.Pi / 180) }

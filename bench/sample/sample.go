@@ -46,7 +46,7 @@ type Edge struct {
 
 // Bucket is one cumulative histogram bucket.
 type Bucket struct {
-	Le    float64 `json:"le"`
+	Le    F       `json:"le"` // +Inf (null) for the last bucket
 	Count float64 `json:"count"`
 }
 
@@ -107,7 +107,7 @@ func Parse(r io.Reader) (Edge, error) {
 	}
 	if f := fams["go_sched_pauses_total_gc_seconds"]; f != nil && len(f.Metric) > 0 && f.Metric[0].Histogram != nil {
 		for _, b := range f.Metric[0].Histogram.Bucket {
-			e.GCPauseBuckets = append(e.GCPauseBuckets, Bucket{Le: b.GetUpperBound(), Count: float64(b.GetCumulativeCount())})
+			e.GCPauseBuckets = append(e.GCPauseBuckets, Bucket{Le: F(b.GetUpperBound()), Count: float64(b.GetCumulativeCount())})
 		}
 	}
 	return e, nil
@@ -137,7 +137,7 @@ type Delta struct {
 	// GCPauseP99 is the smallest histogram bound that at least 99% of
 	// the pauses in the interval were under (an upper bound: the runtime
 	// histogram's buckets are exponential). NaN with no pause.
-	GCPauseP99 float64 `json:"gc_pause_p99_le_seconds"`
+	GCPauseP99 F       `json:"gc_pause_p99_le_seconds"`
 	Pauses     float64 `json:"gc_pauses"`
 }
 
@@ -145,11 +145,13 @@ type Delta struct {
 func Between(a, b Edge) Delta {
 	d := Delta{Seconds: b.At.Sub(a.At).Seconds(), CPUSeconds: b.CPUSeconds - a.CPUSeconds, Mallocs: b.Mallocs - a.Mallocs,
 		GCCycles: b.GCCycles - a.GCCycles, MessagesIn: b.MessagesIn - a.MessagesIn, MessagesOut: b.MessagesOut - a.MessagesOut,
-		GCPauseP99: math.NaN()}
+		GCPauseP99: F(math.NaN())}
 	if d.CPUSeconds > 0 {
 		d.GCCPUShare = (b.GCCPUSeconds - a.GCCPUSeconds) / d.CPUSeconds
 	}
-	d.Pauses, d.GCPauseP99 = pauseQuantile(a.GCPauseBuckets, b.GCPauseBuckets, 0.99)
+	var p99 float64
+	d.Pauses, p99 = pauseQuantile(a.GCPauseBuckets, b.GCPauseBuckets, 0.99)
+	d.GCPauseP99 = F(p99)
 	return d
 }
 
@@ -173,7 +175,7 @@ func pauseQuantile(a, b []Bucket, q float64) (n, le float64) {
 	}
 	for _, bk := range diff {
 		if bk.Count >= q*n {
-			return n, bk.Le
+			return n, float64(bk.Le)
 		}
 	}
 	return n, math.Inf(1)
@@ -222,3 +224,26 @@ func Syscalls(ctx context.Context, pid int) (uint64, error) {
 
 // ErrNoPerf reports that system calls cannot be counted here.
 var ErrNoPerf = errors.New("perf cannot count system calls here")
+
+// F is a float64 whose JSON form is null when it is NaN or infinite (which
+// JSON cannot carry): "not measured" or "beyond the last bucket".
+type F float64
+
+// MarshalJSON implements json.Marshaler.
+func (f F) MarshalJSON() ([]byte, error) {
+	if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
+		return []byte("null"), nil
+	}
+	return strconv.AppendFloat(nil, float64(f), 'g', -1, 64), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (f *F) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*f = F(math.NaN())
+		return nil
+	}
+	v, err := strconv.ParseFloat(string(b), 64)
+	*f = F(v)
+	return err
+}

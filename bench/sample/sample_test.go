@@ -82,7 +82,7 @@ func TestBetween(t *testing.T) {
 	if d.Pauses != 100 || d.GCPauseP99 != 0.000917504 {
 		t.Fatalf("pauses %v, p99 ≤ %v; want 100 and 917.5 µs", d.Pauses, d.GCPauseP99)
 	}
-	if d := Between(a, a); d.Pauses != 0 || !math.IsNaN(d.GCPauseP99) {
+	if d := Between(a, a); d.Pauses != 0 || !math.IsNaN(float64(d.GCPauseP99)) {
 		t.Fatalf("no pauses: %+v", d)
 	}
 }

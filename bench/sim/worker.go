@@ -45,6 +45,7 @@ type Progress struct {
 	Connected  int64 `json:"connected"`
 	DialErrors int64 `json:"dial_errors"`
 	Messages   int64 `json:"messages"`
+	Done       bool  `json:"done"` // the ramp is over: waiting for start
 }
 
 // Interval is one second of the measured phase.
@@ -120,9 +121,10 @@ func (w *worker) claimOutcome(player uint32, m protocol.ClaimResult) {
 
 // Run plays job: it connects the players at the ramp rate (reporting
 // progress), then waits for start, then measures for the configured
-// duration, reporting each second to interval. It returns when the phase
-// is over or ctx ends.
-func Run(ctx context.Context, job Job, start <-chan struct{}, progress func(Progress), interval func(Interval)) (Result, error) {
+// duration, reporting each second to interval, and hands the result to
+// done while the players are still connected (so that the edge can be
+// sampled as it was). It disconnects them and returns once ctx ends.
+func Run(ctx context.Context, job Job, start <-chan struct{}, progress func(Progress), interval func(Interval), done func(Result)) error {
 	cfg := job.Config
 	if job.Observe <= 0 {
 		job.Observe = 1
@@ -143,14 +145,16 @@ func Run(ctx context.Context, job Job, start <-chan struct{}, progress func(Prog
 	}
 	defer w.closeAll()
 	if err := w.ramp(ctx, progress); err != nil {
-		return Result{}, err
+		return err
 	}
 	select {
 	case <-start:
 	case <-ctx.Done():
-		return Result{}, ctx.Err()
+		return ctx.Err()
 	}
-	return w.measure(ctx, interval), nil
+	done(w.measure(ctx, interval))
+	<-ctx.Done()
+	return nil
 }
 
 // ramp dials every player at the ramp rate (this worker's share of it),
@@ -188,7 +192,9 @@ func (w *worker) ramp(ctx context.Context, progress func(Progress)) error {
 		}()
 	}
 	wg.Wait()
-	progress(w.progress())
+	pr := w.progress()
+	pr.Done = true
+	progress(pr)
 	return nil
 }
 

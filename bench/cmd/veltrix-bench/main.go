@@ -1,0 +1,317 @@
+// Command veltrix-bench loads a Veltrix edge and coordinator the way a
+// crowd of players would, and reports what they carried.
+//
+//	veltrix-bench steady -players 2000 -rate 1 -duration 30s
+//	veltrix-bench compare -scenario steady -a "-transport=netpoll" -b "-transport=uring" -players 15000
+//	veltrix-bench suite      # the short standard suite (make bench)
+//
+// Without -edge it starts its own system from the binaries in -bin-dir
+// (make build). Results go to -out: result.json, report.html, summary.txt.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/veltrix/veltrix/bench/report"
+	"github.com/veltrix/veltrix/bench/run"
+	"github.com/veltrix/veltrix/bench/scenario"
+	"github.com/veltrix/veltrix/bench/sim"
+)
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, `usage: veltrix-bench <scenario> [flags]
+       veltrix-bench compare -scenario S -a "edge flags" -b "edge flags" [flags]
+       veltrix-bench suite [-out DIR]
+
+scenarios: %s
+"veltrix-bench <scenario> -h" lists the flags.
+`, strings.Join(scenario.Names, ", "))
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		usage(os.Stderr)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch cmd := os.Args[1]; cmd {
+	case "worker":
+		err = worker(ctx, os.Stdin, os.Stdout)
+	case "compare":
+		err = compare(ctx, os.Args[2:])
+	case "suite":
+		err = suite(ctx, os.Args[2:])
+	case "-h", "-help", "--help", "help":
+		usage(os.Stdout)
+		return
+	default:
+		err = single(ctx, cmd, os.Args[2:])
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "veltrix-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func options() (run.Options, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return run.Options{}, err
+	}
+	return run.Options{Self: self, Progress: os.Stderr}, nil
+}
+
+func outDir(dir, name string) (string, error) {
+	if dir == "" {
+		dir = filepath.Join("bench", "out", time.Now().UTC().Format("20060102-150405")+"-"+name)
+	}
+	return dir, os.MkdirAll(dir, 0o755)
+}
+
+// splitOut takes -out from args (it is the tool's, not the scenario's).
+func splitOut(args []string) (out string, rest []string, err error) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "-out" || a == "--out":
+			if i+1 == len(args) {
+				return "", nil, errors.New("-out needs a directory")
+			}
+			out = args[i+1]
+			i++
+		case strings.HasPrefix(a, "-out=") || strings.HasPrefix(a, "--out="):
+			out = a[strings.IndexByte(a, '=')+1:]
+		default:
+			rest = append(rest, a)
+		}
+	}
+	return out, rest, nil
+}
+
+func single(ctx context.Context, name string, args []string) error {
+	out, args, err := splitOut(args)
+	if err != nil {
+		return err
+	}
+	cfg, err := scenario.Parse(name, args)
+	if err != nil {
+		return err
+	}
+	o, err := options()
+	if err != nil {
+		return err
+	}
+	r, err := run.Execute(ctx, cfg, o)
+	if err != nil {
+		return err
+	}
+	return write(out, name, []*report.Run{r})
+}
+
+// write saves the runs' result, report and summary and prints the summary.
+func write(dir, name string, runs []*report.Run) error {
+	dir, err := outDir(dir, name)
+	if err != nil {
+		return err
+	}
+	var sum bytes.Buffer
+	if len(runs) == 2 {
+		report.Compare(&sum, runs[0], runs[1])
+		sum.WriteString("\n")
+	}
+	for i, r := range runs {
+		r.Summary(&sum)
+		file := "result.json"
+		if len(runs) > 1 {
+			file = fmt.Sprintf("result-%c.json", 'a'+i)
+		}
+		if err := r.WriteJSON(filepath.Join(dir, file)); err != nil {
+			return err
+		}
+	}
+	if err := report.WriteHTML(filepath.Join(dir, "report.html"), runs); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "summary.txt"), sum.Bytes(), 0o644); err != nil {
+		return err
+	}
+	os.Stdout.Write(sum.Bytes())
+	fmt.Printf("report: %s\n", filepath.Join(dir, "report.html"))
+	for _, r := range runs {
+		if !r.OK() {
+			return fmt.Errorf("%s: a correctness check failed", r.Label)
+		}
+	}
+	return nil
+}
+
+func compare(ctx context.Context, args []string) error {
+	out, args, err := splitOut(args)
+	if err != nil {
+		return err
+	}
+	name, a, b, aLabel, bLabel := "steady", "", "", "a", "b"
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		take := func() (string, error) {
+			if i+1 == len(args) {
+				return "", fmt.Errorf("%s needs a value", args[i])
+			}
+			i++
+			return args[i], nil
+		}
+		var err error
+		switch args[i] {
+		case "-scenario":
+			name, err = take()
+		case "-a":
+			a, err = take()
+		case "-b":
+			b, err = take()
+		case "-a-label":
+			aLabel, err = take()
+		case "-b-label":
+			bLabel, err = take()
+		default:
+			rest = append(rest, args[i])
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if a == "" && b == "" {
+		return errors.New("compare needs -a and/or -b: the edge flags of the two targets (e.g. -a \"-transport=netpoll\" -b \"-transport=uring\")")
+	}
+	if a == b {
+		return errors.New("-a and -b are the same: nothing to compare")
+	}
+	o, err := options()
+	if err != nil {
+		return err
+	}
+	var runs []*report.Run
+	for _, t := range []struct{ label, args string }{{aLabel, a}, {bLabel, b}} {
+		cfg, err := scenario.Parse(name, rest)
+		if err != nil {
+			return err
+		}
+		if cfg.Edge != "" {
+			return errors.New("compare starts both targets itself: drop -edge")
+		}
+		cfg.EdgeArgs, cfg.Label = strings.Fields(t.args), t.label
+		if t.label == "a" || t.label == "b" {
+			cfg.Label = t.label + ": " + t.args
+		}
+		r, err := run.Execute(ctx, cfg, o)
+		if err != nil {
+			return fmt.Errorf("%s: %w", cfg.Label, err)
+		}
+		runs = append(runs, r)
+	}
+	return write(out, "compare-"+name, runs)
+}
+
+// suite is make bench's short standard suite: every scenario small enough
+// for a 2-core machine, a few minutes in all, one report per scenario.
+func suite(ctx context.Context, args []string) error {
+	out, args, err := splitOut(args)
+	if err != nil {
+		return err
+	}
+	if len(args) > 0 {
+		return fmt.Errorf("suite takes only -out, not %q", args[0])
+	}
+	if out == "" {
+		out = filepath.Join("bench", "out", "suite-"+time.Now().UTC().Format("20060102-150405"))
+	}
+	o, err := options()
+	if err != nil {
+		return err
+	}
+	var failed []string
+	for _, s := range []struct {
+		name string
+		args []string
+	}{
+		{"connect-storm", []string{"-players", "3000"}},
+		{"steady", []string{"-players", "2000", "-duration", "20s"}},
+		{"hotspot", []string{"-players", "1500", "-duration", "15s"}},
+		{"claim-storm", []string{"-players", "500", "-duration", "10s"}},
+		{"hunt-status", []string{"-status-rate", "1000", "-duration", "15s"}},
+		{"failover", []string{"-players", "300", "-duration", "20s", "-kill-after", "8s"}},
+	} {
+		cfg, err := scenario.Parse(s.name, s.args)
+		if err != nil {
+			return err
+		}
+		r, err := run.Execute(ctx, cfg, o)
+		if err == nil {
+			err = write(filepath.Join(out, s.name), s.name, []*report.Run{r})
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "veltrix-bench: %s: %v\n", s.name, err)
+			failed = append(failed, s.name)
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%s failed", strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+// worker runs one worker process: a Job on the first line of in, "go" on
+// the next, JSON lines out.
+func worker(ctx context.Context, in io.Reader, out io.Writer) error {
+	enc := json.NewEncoder(out)
+	dec := json.NewDecoder(in)
+	var job sim.Job
+	if err := dec.Decode(&job); err != nil {
+		return fmt.Errorf("worker: cannot read the job: %w", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	start := make(chan struct{})
+	go func() { // "go" starts the measured phase; the parent closing stdin ends the worker
+		defer cancel()
+		br := bufio.NewReader(io.MultiReader(dec.Buffered(), in))
+		started := false
+		for {
+			l, err := br.ReadString('\n')
+			if strings.TrimSpace(l) == "go" && !started {
+				started = true
+				close(start)
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	emit := func(v any) { _ = enc.Encode(v) }
+	err := sim.Run(ctx, job, start,
+		func(p sim.Progress) { emit(map[string]any{"progress": p}) },
+		func(iv sim.Interval) { emit(map[string]any{"interval": iv}) },
+		func(r sim.Result) { emit(map[string]any{"result": r}) })
+	if err != nil && ctx.Err() == nil {
+		emit(map[string]string{"error": err.Error()})
+		return err
+	}
+	return nil
+}

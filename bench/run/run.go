@@ -1,0 +1,517 @@
+// Package run orchestrates one load-generator run: it brings up (or
+// attaches to) the system under test, creates the hunt, spreads the crowd
+// over worker processes sized by the open-files limit, ramps them up,
+// samples the edge while they play, drives hunt-status load and the
+// coordinator failover, then merges what the workers measured into a
+// report.Run with its correctness checks.
+package run
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/veltrix/veltrix/bench/report"
+	"github.com/veltrix/veltrix/bench/sample"
+	"github.com/veltrix/veltrix/bench/scenario"
+	"github.com/veltrix/veltrix/bench/sim"
+	"github.com/veltrix/veltrix/bench/system"
+)
+
+// City is where the simulated hunt takes place (Amsterdam).
+var City = [2]float64{52.3676, 4.9041}
+
+// Resolution of the bench hunt's cells (res 9: ~174 m edges).
+const Resolution = 9
+
+// Options configure Execute.
+type Options struct {
+	Self     string    // this executable, started as "Self worker"
+	Progress io.Writer // progress bars; nil: none
+	Logs     io.Writer // the local system's logs; nil: discarded
+}
+
+// Execute runs cfg and returns what it measured.
+func Execute(ctx context.Context, cfg scenario.Config, o Options) (*report.Run, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if o.Progress == nil {
+		o.Progress = io.Discard
+	}
+	nofile, err := OpenFilesLimit()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Workers == 0 {
+		if cfg.Workers, err = scenario.WorkersFor(cfg.Players, nofile, 512); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Label == "" {
+		cfg.Label = cfg.Scenario
+		if len(cfg.EdgeArgs) > 0 {
+			cfg.Label = strings.Join(cfg.EdgeArgs, " ")
+		}
+	}
+	var sys *system.System
+	if cfg.Edge == "" {
+		voters := 1
+		if cfg.Scenario == "failover" {
+			voters = 3
+		}
+		fmt.Fprintf(o.Progress, "[%s] starting %d coordinator(s) and an edge from %s\n", cfg.Label, voters, cfg.BinDir)
+		if sys, err = system.Start(system.LocalOptions{BinDir: cfg.BinDir, Voters: voters, EdgeArgs: cfg.EdgeArgs, Stderr: o.Logs}); err != nil {
+			return nil, err
+		}
+		defer sys.Close()
+	} else {
+		sys = system.Attach(cfg.Edge, cfg.Coordinator, cfg.AdminToken)
+	}
+	r := &report.Run{Label: cfg.Label, Scenario: cfg.Scenario, Config: cfg, Machine: report.ThisMachine(nofile),
+		Date: time.Now().UTC(), Workers: cfg.Workers}
+	hc := &http.Client{Timeout: 10 * time.Second}
+	metricsURL := sys.Edge + "/metrics"
+	if base, err := sample.Scrape(ctx, hc, metricsURL); err == nil {
+		r.Edge.BaseRSS, r.Edge.BaseHeap, r.Edge.Sampled = base.RSS, base.HeapInuse+base.StackInuse, true
+	} else {
+		fmt.Fprintf(o.Progress, "[%s] the edge's /metrics cannot be read (%v): edge figures are left out\n", cfg.Label, err)
+	}
+	job, err := prepare(cfg, sys)
+	if err != nil {
+		return nil, err
+	}
+	return r, play(ctx, cfg, o, sys, r, job, hc, metricsURL)
+}
+
+// prepare creates the hunt and picks the hotspots.
+func prepare(cfg scenario.Config, sys *system.System) (sim.Job, error) {
+	treasures := 200
+	if cfg.Scenario == "claim-storm" {
+		treasures = max(cfg.Hotspots, 1) * 4
+	}
+	hunt := cfg.Hunt
+	if hunt == 0 {
+		var err error
+		hunt, err = sys.CreateHunt(system.HuntOptions{Center: City, SizeKm: cfg.CitySize, Resolution: Resolution,
+			Treasures: treasures, Respawn: cfg.Scenario == "failover"})
+		if err != nil {
+			return sim.Job{}, fmt.Errorf("cannot create the hunt: %w", err)
+		}
+	}
+	job := sim.Job{Hunt: hunt, Res: Resolution, City: City, Spread: 150, Observe: 4, Seed: 1}
+	rng := rand.New(rand.NewPCG(7, 7))
+	switch cfg.Scenario {
+	case "claim-storm": // the crowd stands on the treasures
+		d, err := sys.Hunt(hunt)
+		if err != nil {
+			return job, err
+		}
+		for i := 0; i < cfg.Hotspots && i < len(d.Treasures); i++ {
+			t := d.Treasures[i]
+			job.Hotspots = append(job.Hotspots, [2]float64{float64(t.Lat) / 1e7, float64(t.Lng) / 1e7})
+		}
+		job.Spread = 15
+	case "hotspot": // one cell and its ring
+		job.Spread = 60
+		fallthrough
+	default:
+		half := cfg.CitySize / 2 * 0.8
+		for range cfg.Hotspots {
+			dy, dx := (rng.Float64()*2-1)*half, (rng.Float64()*2-1)*half
+			job.Hotspots = append(job.Hotspots, [2]float64{City[0] + dy/111.32, City[1] + dx/(111.32*0.6101)})
+		}
+	}
+	if cfg.Players > 4000 {
+		job.Observe = cfg.Players / 1000 // about a thousand observers decode everything
+	}
+	if cfg.Transport == "wt" {
+		url, hash, err := sys.WTInfo()
+		if err != nil {
+			return job, fmt.Errorf("the edge has no WebTransport: %w", err)
+		}
+		job.URL, job.CertHash = url, hash
+	} else {
+		job.URL = sys.WSURL()
+	}
+	return job, nil
+}
+
+// workerProc is one worker process and what it reported.
+type workerProc struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	mu     sync.Mutex
+	prog   sim.Progress
+	result *sim.Result
+	err    error
+	ready  chan struct{}
+	done   chan struct{}
+}
+
+// line is one line a worker writes.
+type line struct {
+	Progress *sim.Progress `json:"progress,omitempty"`
+	Interval *sim.Interval `json:"interval,omitempty"`
+	Result   *sim.Result   `json:"result,omitempty"`
+	Error    string        `json:"error,omitempty"`
+}
+
+func startWorkers(cfg scenario.Config, o Options, sys *system.System, job sim.Job) ([]*workerProc, error) {
+	first, count := scenario.Split(cfg.Players, cfg.Workers)
+	var ws []*workerProc
+	for i := range cfg.Workers {
+		j := job
+		j.Config, j.Worker, j.First = cfg, i, first[i]
+		toks, err := sys.Tokens(job.Hunt, first[i]+1, count[i])
+		if err != nil {
+			stopWorkers(ws)
+			return nil, fmt.Errorf("cannot mint player tokens: %w", err)
+		}
+		j.Tokens = toks
+		cmd := exec.Command(o.Self, "worker")
+		cmd.Stderr = os.Stderr
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			return nil, err
+		}
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			return nil, err
+		}
+		if err := cmd.Start(); err != nil {
+			stopWorkers(ws)
+			return nil, fmt.Errorf("cannot start worker %d: %w", i, err)
+		}
+		w := &workerProc{cmd: cmd, stdin: stdin, ready: make(chan struct{}), done: make(chan struct{})}
+		ws = append(ws, w)
+		if err := json.NewEncoder(stdin).Encode(j); err != nil {
+			stopWorkers(ws)
+			return nil, err
+		}
+		go w.read(stdout)
+	}
+	return ws, nil
+}
+
+func (w *workerProc) read(stdout io.Reader) {
+	defer close(w.done)
+	sc := bufio.NewScanner(stdout)
+	sc.Buffer(make([]byte, 1<<20), 256<<20)
+	readyOnce := sync.OnceFunc(func() { close(w.ready) })
+	defer readyOnce()
+	for sc.Scan() {
+		var l line
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			w.fail(fmt.Errorf("worker wrote %q: %w", truncate(sc.Text()), err))
+			continue
+		}
+		switch {
+		case l.Progress != nil:
+			w.mu.Lock()
+			w.prog = *l.Progress
+			w.mu.Unlock()
+			if l.Progress.Done {
+				readyOnce()
+			}
+		case l.Interval != nil:
+			w.mu.Lock()
+			w.prog.Messages += l.Interval.Messages
+			w.mu.Unlock()
+		case l.Result != nil:
+			w.mu.Lock()
+			w.result = l.Result
+			w.mu.Unlock()
+		case l.Error != "":
+			w.fail(errors.New(l.Error))
+		}
+	}
+	if err := w.cmd.Wait(); err != nil {
+		w.fail(fmt.Errorf("worker: %w", err))
+	}
+}
+
+func (w *workerProc) fail(err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err == nil {
+		w.err = err
+	}
+}
+
+func truncate(s string) string {
+	if len(s) > 200 {
+		return s[:200] + "…"
+	}
+	return s
+}
+
+func stopWorkers(ws []*workerProc) {
+	for _, w := range ws {
+		_ = w.cmd.Process.Kill()
+	}
+}
+
+func progressOf(ws []*workerProc) (conn, failed, msgs int64, err error) {
+	for _, w := range ws {
+		w.mu.Lock()
+		conn += w.prog.Connected
+		failed += w.prog.DialErrors
+		msgs += w.prog.Messages
+		if err == nil {
+			err = w.err
+		}
+		w.mu.Unlock()
+	}
+	return conn, failed, msgs, err
+}
+
+func bar(done, total int64) string {
+	const width = 30
+	n := int(float64(width) * float64(done) / float64(max(total, 1)))
+	n = min(max(n, 0), width)
+	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
+}
+
+// play runs the workers through ramp and measured phase.
+func play(ctx context.Context, cfg scenario.Config, o Options, sys *system.System, r *report.Run, job sim.Job, hc *http.Client, metricsURL string) error {
+	ws, err := startWorkers(cfg, o, sys, job)
+	if err != nil {
+		return err
+	}
+	defer stopWorkers(ws)
+	rampStart := time.Now()
+	allReady := make(chan struct{})
+	go func() {
+		for _, w := range ws {
+			<-w.ready
+		}
+		close(allReady)
+	}()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for ramping := true; ramping; {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-allReady:
+			ramping = false
+		case <-tick.C:
+		}
+		conn, failed, _, werr := progressOf(ws)
+		if werr != nil {
+			return werr
+		}
+		if r.Edge.Sampled {
+			if e, err := sample.Scrape(ctx, hc, metricsURL); err == nil {
+				r.RampMemory = append(r.RampMemory, report.EdgePoint{T: time.Since(rampStart).Seconds(), Connections: e.Connections,
+					RSS: e.RSS, Heap: e.HeapInuse + e.StackInuse, CPU: e.CPUSeconds, Goroutines: e.Goroutines})
+			}
+		}
+		fmt.Fprintf(o.Progress, "\r[%s] ramp %s %d/%d connected, %d failed   ", cfg.Label, bar(conn, int64(cfg.Players)), conn, cfg.Players, failed)
+	}
+	r.RampTime = time.Since(rampStart).Seconds()
+	fmt.Fprintln(o.Progress)
+
+	phase, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// A scrape allocates in the edge too: two back to back measure what one
+	// costs, and the scrapes made during the phase are taken off its
+	// allocation count.
+	var before sample.Edge
+	scrapes, scrapeCost := 0, 0.0
+	if r.Edge.Sampled {
+		first, err := sample.Scrape(ctx, hc, metricsURL)
+		if err != nil {
+			return err
+		}
+		if before, err = sample.Scrape(ctx, hc, metricsURL); err != nil {
+			return err
+		}
+		scrapeCost = before.Mallocs - first.Mallocs
+	}
+	var sysc chan syscallCount
+	if sys.EdgePID != 0 && r.Edge.Sampled {
+		sysc = make(chan syscallCount, 1)
+		go func() {
+			n, err := sample.Syscalls(phase, sys.EdgePID)
+			sysc <- syscallCount{n, err}
+		}()
+	}
+	var st *statusLoad
+	if cfg.StatusRate > 0 {
+		st = startStatus(phase, fmt.Sprintf("%s/v1/hunts/%d/status", sys.Edge, job.Hunt), cfg.StatusRate)
+	}
+	began := time.Now()
+	var fo chan *report.Failover
+	if cfg.Scenario == "failover" {
+		fo = make(chan *report.Failover, 1)
+		go func() { fo <- failover(phase, sys, began, cfg.KillAfter) }()
+	}
+	for _, w := range ws {
+		if _, err := io.WriteString(w.stdin, "go\n"); err != nil {
+			return fmt.Errorf("cannot start a worker: %w", err)
+		}
+	}
+	for running := true; running; {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+		running = false
+		for _, w := range ws {
+			w.mu.Lock()
+			has := w.result != nil
+			w.mu.Unlock()
+			select {
+			case <-w.done:
+			default:
+				running = running || !has
+			}
+		}
+		_, _, msgs, werr := progressOf(ws)
+		if werr != nil {
+			return werr
+		}
+		el := time.Since(began)
+		if r.Edge.Sampled && int(el/time.Second)%timelineEvery == 0 {
+			scrapes++
+			if e, err := sample.Scrape(ctx, hc, metricsURL); err == nil {
+				r.Timeline = append(r.Timeline, report.EdgePoint{T: el.Seconds(), Connections: e.Connections,
+					RSS: e.RSS, Heap: e.HeapInuse + e.StackInuse, CPU: e.CPUSeconds, Goroutines: e.Goroutines})
+			}
+		}
+		fmt.Fprintf(o.Progress, "\r[%s] run  %s %.0f/%.0fs, %d messages received   ", cfg.Label,
+			bar(int64(el/time.Second), int64(cfg.Duration/time.Second)), el.Seconds(), cfg.Duration.Seconds(), msgs)
+	}
+	fmt.Fprintln(o.Progress)
+	if r.Edge.Sampled {
+		after, err := sample.Scrape(ctx, hc, metricsURL)
+		if err != nil {
+			return err
+		}
+		r.Edge.Before, r.Edge.After, r.Edge.Delta = before, after, sample.Between(before, after)
+		r.Edge.ScrapeMallocs = scrapeCost * float64(scrapes+1)
+	}
+	for _, w := range ws { // the players disconnect
+		w.stdin.Close()
+	}
+	cancel()
+	if sysc != nil {
+		sc := <-sysc
+		if sc.err != nil {
+			r.Edge.SyscallsErr = sc.err.Error()
+		} else {
+			r.Edge.Syscalls = sc.n
+		}
+	}
+	if st != nil {
+		st.wait()
+		r.Status, r.StatusSent, r.StatusErrs, r.StatusTS = st.rec.Total(), st.sent.Load(), st.errs.Load(), st.series
+	}
+	if fo != nil {
+		r.Failover = <-fo
+	}
+	var results []sim.Result
+	for _, w := range ws {
+		if w.err != nil {
+			return w.err
+		}
+		if w.result == nil {
+			return errors.New("a worker ended without a result")
+		}
+		results = append(results, *w.result)
+	}
+	if r.Crowd, err = sim.Merge(results); err != nil {
+		return err
+	}
+	var claimedBy map[uint32]uint32
+	if cfg.Claims {
+		if d, err := sys.Hunt(job.Hunt); err == nil {
+			claimedBy = map[uint32]uint32{}
+			for _, t := range d.Treasures {
+				claimedBy[t.ID] = t.ClaimedBy
+			}
+		}
+	}
+	r.Check(claimedBy)
+	r.Derive()
+	return nil
+}
+
+// timelineEvery is how often (s) the edge is sampled during the phase.
+const timelineEvery = 5
+
+type syscallCount struct {
+	n   uint64
+	err error
+}
+
+// failover kills the coordinator leader at killAfter and times the next
+// leader's election.
+func failover(ctx context.Context, sys *system.System, began time.Time, killAfter time.Duration) *report.Failover {
+	f := &report.Failover{}
+	select {
+	case <-ctx.Done():
+		return f
+	case <-time.After(time.Until(began.Add(killAfter))):
+	}
+	killed, err := sys.KillLeader()
+	if err != nil {
+		f.Killed = "none: " + err.Error()
+		return f
+	}
+	f.Killed, f.KilledAt = killed, time.Since(began).Seconds()
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if l, err := sys.Leader(); err == nil {
+			f.NewLeader, f.NewLeaderAt = l, time.Since(began).Seconds()
+			return f
+		}
+		select {
+		case <-ctx.Done():
+			return f
+		case <-t.C:
+		}
+	}
+}
+
+// OpenFilesLimit reads this process's RLIMIT_NOFILE (the soft limit, which
+// Go raises to the hard limit at start) from /proc/self/limits.
+func OpenFilesLimit() (int, error) {
+	b, err := os.ReadFile("/proc/self/limits")
+	if err != nil {
+		return 0, fmt.Errorf("cannot read the open-files limit: %w", err)
+	}
+	return parseLimits(string(b))
+}
+
+func parseLimits(s string) (int, error) {
+	for _, l := range strings.Split(s, "\n") {
+		if !strings.HasPrefix(l, "Max open files") {
+			continue
+		}
+		f := strings.Fields(strings.TrimPrefix(l, "Max open files"))
+		if len(f) < 1 {
+			break
+		}
+		if f[0] == "unlimited" {
+			return 1 << 20, nil
+		}
+		return strconv.Atoi(f[0])
+	}
+	return 0, errors.New("no \"Max open files\" line in /proc/self/limits")
+}

@@ -11,15 +11,17 @@ locals {
   join_target = [for v in var.voters : v if !v.join][0]
   peers       = join(",", [for v in var.voters : "${v.id}=${v.address}:${var.raft_port}" if !v.join])
 
-  paths = {
-    env_file         = "${var.config_dir}/coordinator.env"
+  # One voter per host in production; the per-id names also let several
+  # voters share one machine (examples/local).
+  paths = { for v in var.voters : v.id => {
+    env_file         = "${var.config_dir}/coordinator-${v.id}.env"
     secrets_env_file = "${var.config_dir}/coordinator-secrets.env"
     unit             = "/etc/systemd/system/veltrix-coordinator.service"
-  }
+    data_dir         = "${var.data_root}/${v.id}"
+  } }
 
   common_env = merge(
     {
-      VELTRIX_DATA_DIR    = var.data_dir
       VELTRIX_SIGNING_KEY = var.signing_key_path
       VELTRIX_LOG_STORE   = var.log_store
       VELTRIX_LOG_LEVEL   = var.log_level
@@ -36,6 +38,7 @@ locals {
   env = { for v in var.voters : v.id => merge(local.common_env,
     {
       VELTRIX_ID            = v.id
+      VELTRIX_DATA_DIR      = local.paths[v.id].data_dir
       VELTRIX_RAFT_ADDR     = "${v.address}:${var.raft_port}"
       VELTRIX_API_ADDR      = "${var.api_bind_all ? "0.0.0.0" : v.address}:${var.api_port}"
       VELTRIX_ADVERTISE_API = "${v.address}:${var.api_port}"
@@ -57,24 +60,24 @@ locals {
     id               = v.id
     user             = var.service_user
     binary           = var.binary_path
-    env_file         = local.paths.env_file
-    secrets_env_file = local.paths.secrets_env_file
-    data_dir         = var.data_dir
+    env_file         = local.paths[v.id].env_file
+    secrets_env_file = local.paths[v.id].secrets_env_file
+    data_dir         = local.paths[v.id].data_dir
     stop_timeout     = var.stop_timeout_seconds
   }) }
 
   files = { for v in var.voters : v.id => {
-    (local.paths.env_file) = { content = local.env_file[v.id], permissions = "0644" }
-    (local.paths.unit)     = { content = local.systemd_unit[v.id], permissions = "0644" }
+    (local.paths[v.id].env_file) = { content = local.env_file[v.id], permissions = "0644" }
+    (local.paths[v.id].unit)     = { content = local.systemd_unit[v.id], permissions = "0644" }
   } }
   secret_files = merge(
-    { (local.paths.secrets_env_file) = { content = local.secrets_env_file, permissions = "0600" } },
+    { "${var.config_dir}/coordinator-secrets.env" = { content = local.secrets_env_file, permissions = "0600" } },
     var.signing_key_pem == null ? {} : { (var.signing_key_path) = { content = var.signing_key_pem, permissions = "0640" } },
   )
 
   mount_script = { for v in var.voters : v.id => var.data_volume == null ? [] : [["sh", "-c", templatefile("${path.module}/templates/mount-data.sh.tftpl", {
     device      = coalesce(v.data_device, var.data_volume.device)
-    mount_point = var.data_volume.mount_point
+    mount_point = var.data_root
     fs_type     = var.data_volume.fs_type
   })]] }
 
@@ -94,7 +97,7 @@ locals {
     }]
     runcmd = concat(
       local.mount_script[v.id],
-      [["install", "-d", "-o", var.service_user, "-g", var.service_user, "-m", "0700", var.data_dir]],
+      [["install", "-d", "-o", var.service_user, "-g", var.service_user, "-m", "0700", local.paths[v.id].data_dir]],
       var.signing_key_pem == null ? [] : [["chgrp", var.service_user, var.signing_key_path]],
       local.install_binary,
       [["systemctl", "daemon-reload"], ["systemctl", "enable", "--now", "veltrix-coordinator.service"]],

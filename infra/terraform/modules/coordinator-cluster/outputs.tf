@@ -13,15 +13,12 @@ output "nodes" {
     flags        = local.flags[v.id]
     systemd_unit = local.systemd_unit[v.id]
     files        = local.files[v.id]
+    paths        = local.paths[v.id]
   } }
 
   precondition {
     condition     = alltrue([for e in values(local.env) : alltrue([for x in values(e) : can(regex("^[^\\s\"'\\\\$`]+$", x))])])
     error_message = "A coordinator setting holds whitespace, a quote, a backslash, $ or a backtick, which an environment file cannot carry unquoted."
-  }
-  precondition {
-    condition     = var.data_volume == null || startswith("${var.data_dir}/", "${trimsuffix(try(var.data_volume.mount_point, ""), "/")}/")
-    error_message = "data_dir must be data_volume.mount_point or a directory below it, or the raft data would miss the volume."
   }
 }
 
@@ -43,9 +40,9 @@ output "secret_files" {
   sensitive   = true
 }
 
-output "paths" {
-  description = "Where each rendered file goes on a host."
-  value       = merge(local.paths, { signing_key = var.signing_key_path, data_dir = var.data_dir })
+output "signing_key_path" {
+  description = "Where every voter reads the token signing key."
+  value       = var.signing_key_path
 }
 
 output "api_urls" {

@@ -141,23 +141,22 @@ variable "tls" {
   }
 }
 
-variable "data_dir" {
-  description = "Raft data directory (-data-dir): log, stable store, snapshots."
+variable "data_root" {
+  description = "Parent of the raft data: each voter keeps its log, stable store and snapshots in <data_root>/<id> (-data-dir), like the binary's own ./data/<id>."
   type        = string
-  default     = "/var/lib/veltrix/coordinator"
+  default     = "/var/lib/veltrix"
 
   validation {
-    condition     = can(regex("^/[A-Za-z0-9._/-]+$", var.data_dir))
-    error_message = "data_dir must be an absolute path without spaces."
+    condition     = can(regex("^/[A-Za-z0-9._/-]*[A-Za-z0-9._-]$", var.data_root))
+    error_message = "data_root must be an absolute path without spaces or a trailing slash."
   }
 }
 
 variable "data_volume" {
-  description = "A dedicated (encrypted) volume for the raft data: cloud-init waits for the device, formats it if blank, mounts it by UUID at mount_point (which must contain data_dir). Null: data on the root disk."
+  description = "A dedicated (encrypted) volume for the raft data: cloud-init waits for the device, formats it if blank and mounts it by UUID at data_root. Null: data on the root disk."
   type = object({
-    device      = string
-    mount_point = optional(string, "/var/lib/veltrix")
-    fs_type     = optional(string, "ext4")
+    device  = string
+    fs_type = optional(string, "ext4")
   })
   default = null
 
@@ -168,10 +167,6 @@ variable "data_volume" {
   validation {
     condition     = var.data_volume == null || contains(["ext4", "xfs"], try(var.data_volume.fs_type, ""))
     error_message = "data_volume.fs_type must be ext4 or xfs."
-  }
-  validation {
-    condition     = var.data_volume == null || can(regex("^/[A-Za-z0-9._/-]+$", try(var.data_volume.mount_point, "")))
-    error_message = "data_volume.mount_point must be an absolute path without spaces."
   }
 }
 

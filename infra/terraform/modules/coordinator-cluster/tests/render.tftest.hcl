@@ -27,7 +27,7 @@ run "three_voters_bootstrap" {
       VELTRIX_RAFT_ADDR     = "10.0.2.10:7000"
       VELTRIX_API_ADDR      = "0.0.0.0:8080"
       VELTRIX_ADVERTISE_API = "10.0.2.10:8080"
-      VELTRIX_DATA_DIR      = "/var/lib/veltrix/coordinator"
+      VELTRIX_DATA_DIR      = "/var/lib/veltrix/c2"
       VELTRIX_SIGNING_KEY   = "/etc/veltrix/token.key"
       VELTRIX_LOG_STORE     = "bolt"
       VELTRIX_LOG_LEVEL     = "info"
@@ -47,7 +47,7 @@ run "three_voters_bootstrap" {
   assert {
     condition = alltrue([for line in [
       "NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes", "Restart=on-failure", "CapabilityBoundingSet=",
-      "ReadWritePaths=/var/lib/veltrix/coordinator", "RequiresMountsFor=/var/lib/veltrix/coordinator",
+      "ReadWritePaths=/var/lib/veltrix/c3", "RequiresMountsFor=/var/lib/veltrix/c3", "EnvironmentFile=/etc/veltrix/coordinator-c3.env",
       "ExecStart=/usr/local/bin/veltrix-coordinator", "EnvironmentFile=/etc/veltrix/coordinator-secrets.env",
     ] : strcontains(output.nodes.c3.systemd_unit, "\n${line}\n")])
     error_message = "The coordinator unit must be hardened and write only its data directory."
@@ -58,14 +58,14 @@ run "three_voters_bootstrap" {
   }
   assert {
     condition = (
-      [for f in yamldecode(output.user_data.c1).write_files : f.path] == ["/etc/systemd/system/veltrix-coordinator.service", "/etc/veltrix/coordinator-secrets.env", "/etc/veltrix/coordinator.env"] &&
+      [for f in yamldecode(output.user_data.c1).write_files : f.path] == ["/etc/systemd/system/veltrix-coordinator.service", "/etc/veltrix/coordinator-c1.env", "/etc/veltrix/coordinator-secrets.env"] &&
       alltrue([for f in yamldecode(output.user_data.c1).write_files : base64decode(f.content) == merge(output.nodes.c1.files, output.secret_files)[f.path].content])
     )
     error_message = "cloud-init must write the unit and both environment files, exactly as rendered."
   }
   assert {
     condition = yamldecode(output.user_data.c1).runcmd == [
-      ["install", "-d", "-o", "veltrix", "-g", "veltrix", "-m", "0700", "/var/lib/veltrix/coordinator"],
+      ["install", "-d", "-o", "veltrix", "-g", "veltrix", "-m", "0700", "/var/lib/veltrix/c1"],
       ["systemctl", "daemon-reload"],
       ["systemctl", "enable", "--now", "veltrix-coordinator.service"],
     ]
@@ -117,6 +117,10 @@ run "five_voters_tls_volume_key_and_a_joiner" {
   assert {
     condition     = strcontains(jsonencode(yamldecode(output.user_data.c1).runcmd[0]), "dev='/dev/nvme1n1'") && strcontains(jsonencode(yamldecode(output.user_data.c6).runcmd[0]), "dev='/dev/disk/by-id/nvme-vol6'")
     error_message = "cloud-init must mount the data volume first, per-voter devices overriding the default."
+  }
+  assert {
+    condition     = strcontains(jsonencode(yamldecode(output.user_data.c1).runcmd[0]), "mnt='/var/lib/veltrix'") && output.nodes.c1.paths.data_dir == "/var/lib/veltrix/c1"
+    error_message = "The volume is mounted at data_root and holds each voter's data directory."
   }
   assert {
     condition = (

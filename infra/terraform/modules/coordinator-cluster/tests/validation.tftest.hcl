@@ -103,10 +103,14 @@ run "tls_without_key" {
   expect_failures = [var.tls]
 }
 
-run "data_dir_outside_the_volume" {
+run "data_root_relative" {
   command = plan
-  variables {
-    data_volume = { device = "/dev/nvme1n1", mount_point = "/srv/raft" }
-  }
-  expect_failures = [output.nodes]
+  variables { data_root = "data" }
+  expect_failures = [var.data_root]
+}
+
+run "data_volume_not_a_device" {
+  command = plan
+  variables { data_volume = { device = "nvme1n1" } }
+  expect_failures = [var.data_volume]
 }

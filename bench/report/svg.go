@@ -73,6 +73,12 @@ func chart(title, xLabel, yLabel string, ss []series, logX bool) string {
 			pts = append(pts, fmt.Sprintf("%.1f,%.1f", px(s.X[j]), py(s.Y[j])))
 		}
 		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="1.5" points="%s"/>`, col, strings.Join(pts, " "))
+		if len(pts) <= 60 { // few points: mark them (one point draws no line)
+			for _, p := range pts {
+				x, y, _ := strings.Cut(p, ",")
+				fmt.Fprintf(&b, `<circle cx="%s" cy="%s" r="2.5" fill="%s"/>`, x, y, col)
+			}
+		}
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text x="%d" y="%d">%s</text>`,
 			w-right+10, top+i*16, col, w-right+24, top+i*16+9, html.EscapeString(s.Name))
 	}

@@ -299,7 +299,7 @@ func play(ctx context.Context, cfg scenario.Config, o Options, sys *system.Syste
 		}
 		close(allReady)
 	}()
-	tick := time.NewTicker(time.Second)
+	tick := time.NewTicker(250 * time.Millisecond) // ramp: memory against connections
 	defer tick.Stop()
 	for ramping := true; ramping; {
 		select {
@@ -323,6 +323,7 @@ func play(ctx context.Context, cfg scenario.Config, o Options, sys *system.Syste
 	}
 	r.RampTime = time.Since(rampStart).Seconds()
 	fmt.Fprintln(o.Progress)
+	tick.Reset(time.Second)
 
 	phase, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -436,6 +437,15 @@ func play(ctx context.Context, cfg scenario.Config, o Options, sys *system.Syste
 	}
 	if r.Crowd, err = sim.Merge(results); err != nil {
 		return err
+	}
+	if f := r.Failover; f != nil && f.NewLeaderAt > 0 {
+		// The window: from the kill until a second after the new leader.
+		for _, iv := range r.Crowd.Series {
+			if iv.T >= f.KilledAt && iv.T <= f.NewLeaderAt+2 && iv.Claim != nil {
+				f.ClaimsWindow += iv.Claim.Count()
+				f.ClaimMaxWindow = max(f.ClaimMaxWindow, ms(iv.Claim.Max()))
+			}
+		}
 	}
 	var claimedBy map[uint32]uint32
 	if cfg.Claims {

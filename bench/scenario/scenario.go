@@ -64,7 +64,7 @@ func Defaults(name string) Config {
 	case "hotspot":
 		c.Players, c.Hotspots, c.HotspotShare = 2000, 1, 1
 	case "claim-storm":
-		c.Players, c.Claims, c.Hotspots, c.HotspotShare = 500, true, 1, 1
+		c.Players, c.Claims, c.Hotspots, c.HotspotShare = 500, true, 10, 1
 	case "hunt-status":
 		c.Players, c.StatusRate = 200, 1000
 	case "failover":

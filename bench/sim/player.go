@@ -31,7 +31,11 @@ type player struct {
 	lastTry  time.Time
 
 	cu protocol.CellUpdate // decoded into, reused
-	tr protocol.Treasures
+	// the last CELL_UPDATE seen, to type its continuations
+	lastCell     protocol.Cell
+	lastTick     uint32
+	lastSnapshot bool
+	tr           protocol.Treasures
 }
 
 // nowStamp is the low 32 bits of the clock in microseconds, as POSITION
@@ -85,7 +89,17 @@ func (p *player) cellUpdate(body []byte) {
 		return
 	}
 	now := nowStamp()
+	// A long update comes in parts; only the first carries SNAPSHOT, the
+	// rest say CONTINUED (same cell and tick) and are of the same kind. A
+	// part whose first part was not seen is skipped: its kind is unknown.
 	snapshot := p.cu.Flags&protocol.FlagSnapshot != 0
+	if p.cu.Flags&protocol.FlagContinued != 0 {
+		if p.cu.Cell != p.lastCell || p.cu.Tick != p.lastTick {
+			return
+		}
+		snapshot = p.lastSnapshot
+	}
+	p.lastCell, p.lastTick, p.lastSnapshot = p.cu.Cell, p.cu.Tick, snapshot
 	for i := range p.cu.Entries {
 		e := &p.cu.Entries[i]
 		if e.Op == protocol.OpLeft {

@@ -11,7 +11,7 @@ FUZZTIME ?= 10s
 # Binaries: every main package under <component>/cmd/.
 CMDS := $(wildcard edge/cmd/* coordinator/cmd/* bench/cmd/*)
 
-.PHONY: all build run cluster cluster-stop test test-go test-js bench lint fuzz deps clean
+.PHONY: all build run cluster cluster-stop test test-go test-js bench bench-go lint fuzz deps clean
 .PHONY: infra-tools test-infra
 
 all: build
@@ -91,7 +91,13 @@ infra-tools:
 test-infra: infra-tools build
 	TERRAFORM=$(TERRAFORM) TFLINT=$(TFLINT) TF_PLUGINS=$(TF_PLUGINS) VELTRIX_BIN=$(BIN) ./infra/check
 
-bench:
+# The load generator's short standard suite against a local system (a few
+# minutes; reports under bench/out/), then the Go micro-benchmarks.
+bench: build
+	$(BIN)/veltrix-bench suite
+	$(MAKE) bench-go
+
+bench-go:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 
 $(STATICCHECK):

@@ -167,7 +167,7 @@ resource "terraform_data" "coordinators_ready" {
   triggers_replace = [for c in terraform_data.coordinator : c.id]
 
   provisioner "local-exec" {
-    command = "'${local.scripts}/wait-ready.sh' ${var.ready_timeout_seconds} ${join(" ", module.coordinators.api_urls)}"
+    command = "'${local.scripts}/wait-ready.sh' ${var.ready_timeout_seconds} '${local.run_dir}/pids' ${join(" ", module.coordinators.api_urls)}"
   }
 }
 
@@ -200,6 +200,6 @@ resource "terraform_data" "ready" {
   triggers_replace = [for e in terraform_data.edge : e.id]
 
   provisioner "local-exec" {
-    command = "'${local.scripts}/wait-ready.sh' ${var.ready_timeout_seconds} ${join(" ", concat(module.coordinators.api_urls, [for r, a in var.edges : "http://${a}:${var.ports.edge}"]))}"
+    command = "'${local.scripts}/wait-ready.sh' ${var.ready_timeout_seconds} '${local.run_dir}/pids' ${join(" ", concat(module.coordinators.api_urls, [for r, a in var.edges : "http://${a}:${var.ports.edge}"]))}"
   }
 }

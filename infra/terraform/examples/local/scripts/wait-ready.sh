@@ -1,24 +1,33 @@
 #!/usr/bin/env bash
-# wait-ready.sh TIMEOUT_SECONDS BASE_URL...
+# wait-ready.sh TIMEOUT_SECONDS PID_DIR BASE_URL...
 #
-# Polls GET <url>/readyz of every http:// base URL until each answers 200, or
-# fails after TIMEOUT_SECONDS naming those that did not. Plain bash (/dev/tcp):
-# no curl needed.
+# Polls GET <url>/readyz of every http:// base URL until each answers 200.
+# Fails after TIMEOUT_SECONDS naming those that did not, or at once when a
+# process recorded in PID_DIR (*.pid) has exited. Plain bash (/dev/tcp): no
+# curl needed.
 set -euo pipefail
-timeout_s=$1
-shift
+timeout_s=$1 pid_dir=$2
+shift 2
 
 # status URL: the HTTP status code of GET <url>/readyz, or 000.
 status() {
 	local hostport=${1#http://}
 	hostport=${hostport%%/*}
-	local host=${hostport%:*} port=${hostport##*:}
 	timeout 2 bash -c '
 		exec 3<>"/dev/tcp/$1/$2" || exit 1
 		printf "GET /readyz HTTP/1.0\r\nHost: %s:%s\r\n\r\n" "$1" "$2" >&3
 		IFS=" " read -r _ code _ <&3
 		echo "$code"
-	' _ "$host" "$port" 2>/dev/null || echo 000
+	' _ "${hostport%:*}" "${hostport##*:}" 2>/dev/null || echo 000
+}
+
+# exited: names of recorded processes that are no longer running.
+exited() {
+	local f
+	for f in "$pid_dir"/*.pid; do
+		[[ -s $f ]] || continue
+		kill -0 "$(<"$f")" 2>/dev/null || printf '%s ' "$(basename "$f" .pid)"
+	done
 }
 
 deadline=$((SECONDS + timeout_s))
@@ -30,6 +39,11 @@ while ((${#pending[@]})); do
 	done
 	pending=("${left[@]+"${left[@]}"}")
 	((${#pending[@]})) || break
+	dead=$(exited)
+	if [[ -n $dead ]]; then
+		echo "exited (see their logs): $dead; not ready: ${pending[*]}" >&2
+		exit 1
+	fi
 	if ((SECONDS >= deadline)); then
 		echo "not ready after ${timeout_s}s: ${pending[*]}" >&2
 		exit 1

@@ -85,7 +85,6 @@ resource "aws_lb_target_group" "edge" {
   protocol               = "TCP_UDP"
   vpc_id                 = var.vpc_id
   target_type            = "instance"
-  preserve_client_ip     = "true"
   deregistration_delay   = var.deregistration_delay_seconds
   connection_termination = true
 

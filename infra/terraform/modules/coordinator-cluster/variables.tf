@@ -121,7 +121,7 @@ variable "signing_key_pem" {
 }
 
 variable "tls" {
-  description = "HTTPS for the API: certificate and key files (-tls-cert, -tls-key); client_ca_path requires client certificates signed by that CA (-tls-client-ca, mutual TLS: edges must then present one too); ca_path is a CA file to trust for peers (SSL_CERT_FILE) when not mutual. Null: plain HTTP (private networks only)."
+  description = "HTTPS for the API: certificate and key files (-tls-cert, -tls-key); client_ca_path requires client certificates signed by that CA (-tls-client-ca, mutual TLS; the edge cannot present one yet, so this locks edges out); ca_path is a CA file to trust for peers (SSL_CERT_FILE) when not mutual. Null: plain HTTP (private networks only)."
   type = object({
     cert_path      = string
     key_path       = string

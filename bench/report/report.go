@@ -245,7 +245,7 @@ func (r *Run) Summary(w io.Writer) {
 			secs(float64(e.Delta.GCPauseP99)), secs(e.After.GCPauseMax))
 		if e.SyscallsErr != "" {
 			fmt.Fprintf(w, "  syscalls     not counted: %s\n", e.SyscallsErr)
-		} else if e.Syscalls > 0 {
+		} else if e.Syscalls > 0 && !math.IsNaN(float64(d.SyscallsPerMessage)) {
 			fmt.Fprintf(w, "  syscalls     %d, %.3f per delivered message\n", e.Syscalls, d.SyscallsPerMessage)
 		}
 	}

@@ -41,7 +41,7 @@ type Edge struct {
 	MessagesOut    float64   `json:"messages_out"`
 	FramesQueued   float64   `json:"frames_queued"`
 	GCPauseMax     float64   `json:"gc_pause_max_seconds"` // go_gc_duration_seconds max (recent cycles)
-	GCPauseBuckets []Bucket  `json:"gc_pause_buckets"`     // cumulative, from go_sched_pauses_total_gc_seconds
+	GCPauseBuckets []Bucket  `json:"gc_pause_buckets"`     // cumulative, from veltrix_edge_gc_pause_seconds
 }
 
 // Bucket is one cumulative histogram bucket.
@@ -105,7 +105,13 @@ func Parse(r io.Reader) (Edge, error) {
 			}
 		}
 	}
-	if f := fams["go_sched_pauses_total_gc_seconds"]; f != nil && len(f.Metric) > 0 && f.Metric[0].Histogram != nil {
+	// The edge's own fine-bucketed pause histogram; else the Go
+	// collector's (exact counts, but ~10× wide buckets).
+	f := fams["veltrix_edge_gc_pause_seconds"]
+	if f == nil {
+		f = fams["go_sched_pauses_total_gc_seconds"]
+	}
+	if f != nil && len(f.Metric) > 0 && f.Metric[0].Histogram != nil {
 		for _, b := range f.Metric[0].Histogram.Bucket {
 			e.GCPauseBuckets = append(e.GCPauseBuckets, Bucket{Le: F(b.GetUpperBound()), Count: float64(b.GetCumulativeCount())})
 		}

@@ -58,7 +58,9 @@ func Defaults(name string) Config {
 		Hotspots: 4, HotspotShare: 0.5, CitySize: 10, Sources: 8, BinDir: "bin"}
 	switch name {
 	case "connect-storm":
-		c.Players, c.Rate, c.Duration, c.Ramp = 5000, 0, 0, 1000
+		// Players connect, place themselves once and stay idle for the
+		// measured phase: the edge's memory per idle connection.
+		c.Players, c.Rate, c.Duration, c.Ramp = 5000, 0, 5*time.Second, 1000
 	case "steady":
 		c.Players = 2000
 	case "hotspot":

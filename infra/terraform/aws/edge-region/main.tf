@@ -86,7 +86,6 @@ resource "aws_lb_target_group" "edge" {
   vpc_id                 = var.vpc_id
   target_type            = "instance"
   deregistration_delay   = var.deregistration_delay_seconds
-  connection_termination = true
 
   health_check {
     enabled             = true

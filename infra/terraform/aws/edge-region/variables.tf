@@ -97,7 +97,7 @@ variable "ingress_cidrs" {
 }
 
 variable "deregistration_delay_seconds" {
-  description = "Draining: how long a deregistered edge keeps its connections before the load balancer closes them (then systemd stops it with SIGTERM)."
+  description = "Draining: how long a deregistered edge gets no new players before its instance is terminated (systemd then sends SIGTERM and the edge tells its players shutting_down, so they reconnect to another edge)."
   type        = number
   default     = 60
 

@@ -30,6 +30,10 @@ type player struct {
 	nextReq  uint32
 	lastTry  time.Time
 
+	// what the player received: its own counters, so that thousands of
+	// readers do not contend on one (the worker sums them)
+	msgs, entries atomic.Int64
+
 	cu protocol.CellUpdate // decoded into, reused
 	// the last CELL_UPDATE seen, to type its continuations
 	lastCell     protocol.Cell
@@ -45,6 +49,11 @@ func nowStamp() uint32 { return uint32(time.Now().UnixMicro()) }
 // onFrame handles one frame from the edge (bytes valid during the call).
 func (p *player) onFrame(frame []byte) {
 	w := p.w
+	var msgs, entries int64 // added once per frame to the player's own counters
+	defer func() {
+		p.msgs.Add(msgs)
+		p.entries.Add(entries)
+	}()
 	for len(frame) > 0 {
 		t, body, rest, err := protocol.Split(frame)
 		if err != nil {
@@ -52,10 +61,10 @@ func (p *player) onFrame(frame []byte) {
 			return
 		}
 		frame = rest
-		w.count(&w.c.messages, 1)
+		msgs++
 		switch t {
 		case protocol.TypeCellUpdate:
-			p.cellUpdate(body)
+			entries += p.cellUpdate(body)
 		case protocol.TypeTreasures:
 			p.treasures(body)
 		case protocol.TypeClaimResult:
@@ -76,17 +85,17 @@ func (p *player) onFrame(frame []byte) {
 // cellUpdate counts the positions delivered; observers also measure their
 // latency (from the sender's POSITION time) and check that every entry
 // lies in the cell the update is for.
-func (p *player) cellUpdate(body []byte) {
+func (p *player) cellUpdate(body []byte) (entries int64) {
 	w := p.w
 	if len(body) >= 15 {
-		w.count(&w.c.entries, int64(binary.LittleEndian.Uint16(body[13:15])))
+		entries = int64(binary.LittleEndian.Uint16(body[13:15]))
 	}
 	if !p.observe || !w.measuring.Load() {
-		return
+		return entries
 	}
 	if err := p.cu.Decode(body); err != nil {
 		w.count(&w.c.badFrames, 1)
-		return
+		return entries
 	}
 	now := nowStamp()
 	// A long update comes in parts; only the first carries SNAPSHOT, the
@@ -95,7 +104,7 @@ func (p *player) cellUpdate(body []byte) {
 	snapshot := p.cu.Flags&protocol.FlagSnapshot != 0
 	if p.cu.Flags&protocol.FlagContinued != 0 {
 		if p.cu.Cell != p.lastCell || p.cu.Tick != p.lastTick {
-			return
+			return entries
 		}
 		snapshot = p.lastSnapshot
 	}
@@ -113,6 +122,7 @@ func (p *player) cellUpdate(body []byte) {
 		}
 		w.delivery.Record(p.idx, time.Duration(now-e.Stamp)*time.Microsecond)
 	}
+	return entries
 }
 
 // inCell reports whether entry e can belong to cell: it lies in the cell
@@ -235,7 +245,7 @@ func (p *player) step(dt float64) {
 
 // counters are a worker's event counts (atomics: many players add).
 type counters struct {
-	messages, entries, positions, events, hints         atomic.Int64
+	positions, events, hints                            atomic.Int64
 	badFrames, wrongCell, sendErrors, disconnects       atomic.Int64
 	claimsSent, claimUnmatched, dialErrors, edgeErrors  atomic.Int64
 	won, alreadyClaimed, tooFar, notActive, otherResult atomic.Int64

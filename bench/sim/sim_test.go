@@ -99,7 +99,7 @@ func TestPlayerMeasuresChangesOnly(t *testing.T) {
 	if n := w.delivery.Total().Count(); n != 2 {
 		t.Fatalf("orphan continuation measured")
 	}
-	if got := w.c.entries.Load(); got != 6 {
+	if got := p.entries.Load(); got != 6 {
 		t.Fatalf("counted %d entries, want 6", got)
 	}
 	// An entry 5 km away is not in this cell's update.

@@ -84,6 +84,8 @@ type worker struct {
 	claimRTT  *hist.Recorder
 	handshake *hist.Recorder
 
+	msgBase, entBase int64 // received() when the measured phase began
+
 	mu       sync.Mutex
 	errs     map[string]int64
 	winners  map[uint32][]uint32
@@ -93,6 +95,15 @@ type worker struct {
 }
 
 func (w *worker) count(c *atomic.Int64, n int64) { c.Add(n) }
+
+// received sums the players' counts of messages and CELL_UPDATE entries.
+func (w *worker) received() (msgs, entries int64) {
+	for _, p := range w.players {
+		msgs += p.msgs.Load()
+		entries += p.entries.Load()
+	}
+	return msgs, entries
+}
 
 func (w *worker) countError(code protocol.Code) {
 	w.c.edgeErrors.Add(1)
@@ -199,7 +210,8 @@ func (w *worker) ramp(ctx context.Context, progress func(Progress)) error {
 }
 
 func (w *worker) progress() Progress {
-	return Progress{Worker: w.job.Worker, Connected: w.connected(), DialErrors: w.c.dialErrors.Load(), Messages: w.c.messages.Load()}
+	msgs, _ := w.received()
+	return Progress{Worker: w.job.Worker, Connected: w.connected(), DialErrors: w.c.dialErrors.Load(), Messages: msgs}
 }
 
 func (w *worker) connected() int64 {
@@ -244,7 +256,8 @@ func (w *worker) dial(ctx context.Context, p *player, i int) {
 // measure runs the measured phase.
 func (w *worker) measure(ctx context.Context, interval func(Interval)) Result {
 	cfg := w.job.Config
-	for _, c := range []*atomic.Int64{&w.c.messages, &w.c.entries, &w.c.positions, &w.c.events, &w.c.hints, &w.c.badFrames,
+	w.msgBase, w.entBase = w.received()
+	for _, c := range []*atomic.Int64{&w.c.positions, &w.c.events, &w.c.hints, &w.c.badFrames,
 		&w.c.wrongCell, &w.c.sendErrors, &w.c.claimsSent, &w.c.claimUnmatched, &w.c.edgeErrors, &w.c.won,
 		&w.c.alreadyClaimed, &w.c.tooFar, &w.c.notActive, &w.c.otherResult} {
 		c.Store(0)
@@ -270,7 +283,8 @@ func (w *worker) measure(ctx context.Context, interval func(Interval)) Result {
 			done = true
 		case <-tick.C:
 		}
-		cur := [4]int64{w.c.messages.Load(), w.c.entries.Load(), w.c.positions.Load(), w.c.claimsSent.Load()}
+		msgs, ents := w.received()
+		cur := [4]int64{msgs - w.msgBase, ents - w.entBase, w.c.positions.Load(), w.c.claimsSent.Load()}
 		iv := Interval{T: time.Since(began).Seconds(), Messages: cur[0] - last[0], Entries: cur[1] - last[1],
 			Positions: cur[2] - last[2], Claims: cur[3] - last[3], Delivery: w.delivery.TakeInterval(), Claim: w.claimRTT.TakeInterval()}
 		last = cur
@@ -300,7 +314,8 @@ func countTrue(ps []*player) int {
 
 func (w *worker) counters() map[string]int64 {
 	c := &w.c
-	return map[string]int64{"messages": c.messages.Load(), "entries": c.entries.Load(), "positions": c.positions.Load(),
+	msgs, ents := w.received()
+	return map[string]int64{"messages": msgs - w.msgBase, "entries": ents - w.entBase, "positions": c.positions.Load(),
 		"events": c.events.Load(), "hints": c.hints.Load(), "bad_frames": c.badFrames.Load(), "wrong_cell": c.wrongCell.Load(),
 		"send_errors": c.sendErrors.Load(), "disconnects": c.disconnects.Load(), "claims_sent": c.claimsSent.Load(),
 		"claim_unmatched": c.claimUnmatched.Load(), "edge_errors": c.edgeErrors.Load(), "claims_won": c.won.Load(),

@@ -37,9 +37,13 @@ func browser(t *testing.T) context.Context {
 // WebTransport (pinned dev certificate), and plays: the page and a Go player
 // see each other, the page walks, and the page wins a claim.
 func TestDemoPagePlays(t *testing.T) {
+	eachTransport(t, func(t *testing.T, ws string) { testDemoPagePlays(t, ws) })
+}
+
+func testDemoPagePlays(t *testing.T, wsTransport string) {
 	for _, transport := range []string{"websocket", "webtransport"} {
 		t.Run(transport, func(t *testing.T) {
-			w := newWorld(t)
+			w := newWorld(t, wsTransport)
 			ctx := browser(t)
 			tr := w.hunt.Treasures[0]
 			lat, lng := float64(tr.Lat)/1e7, float64(tr.Lng)/1e7

@@ -22,7 +22,9 @@ import (
 	"time"
 
 	"github.com/veltrix/veltrix/edge/core"
+	"github.com/veltrix/veltrix/edge/internal/uring"
 	"github.com/veltrix/veltrix/edge/link"
+	"github.com/veltrix/veltrix/edge/ringnet"
 	"github.com/veltrix/veltrix/edge/wsnet"
 	"github.com/veltrix/veltrix/edge/wtnet"
 	"github.com/veltrix/veltrix/protocol"
@@ -50,13 +52,30 @@ type Config struct {
 	Logger          *slog.Logger
 	LoadEvery       time.Duration            // load report period; default 10s
 	Extra           func(mux *http.ServeMux) // more routes (dev mode adds its own)
+	// Transport for WebSocket (and the HTTP port): "auto" (default: io_uring
+	// rings where the kernel allows, else Go's netpoller, with a log line
+	// saying why), "uring" (fail if unavailable) or "netpoll".
+	Transport string
+	Rings     int // io_uring rings; default one per CPU
+}
+
+// Transport is what the edge needs of a WebSocket transport: the core's
+// Notifier, the /ws handler, and closing and counting connections.
+type Transport interface {
+	core.Notifier
+	http.Handler
+	Attach(c *core.Core)
+	CloseAll(code protocol.Code)
+	Shutdown()
+	Conns() int
 }
 
 // Edge is a running edge.
 type Edge struct {
 	cfg    Config
 	Core   *core.Core
-	WS     *wsnet.Server
+	WS     Transport
+	rings  *ringnet.Server // nil on the netpoll transport
 	WT     *wtnet.Server
 	Link   *link.Link
 	ln     net.Listener
@@ -73,13 +92,16 @@ func Start(cfg Config) (*Edge, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return nil, fmt.Errorf("edge: cannot listen on %s: %w", cfg.Listen, err)
+	e := &Edge{cfg: cfg}
+	if err := e.listen(); err != nil {
+		return nil, err
 	}
-	e := &Edge{cfg: cfg, ln: ln}
+	ln := e.ln
 	if err := e.build(); err != nil {
 		ln.Close()
+		if e.rings != nil {
+			e.rings.Shutdown()
+		}
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -120,7 +142,55 @@ func (c *Config) defaults() error {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	switch c.Transport {
+	case "":
+		c.Transport = "auto"
+	case "auto", "uring", "netpoll":
+	default:
+		return fmt.Errorf("edge: transport %q: want auto, uring or netpoll", c.Transport)
+	}
 	return nil
+}
+
+// listen opens the HTTP port: on io_uring rings (one SO_REUSEPORT listener
+// per ring; plain HTTP requests are handed to net/http) or a net.Listener.
+func (e *Edge) listen() error {
+	cfg := &e.cfg
+	if cfg.Transport != "netpoll" {
+		var err error
+		switch {
+		case cfg.TLSCert != "":
+			err = errors.New("TLS (wss://) is terminated by net/http only")
+		default:
+			e.rings, err = ringnet.New(ringnet.Config{Listen: cfg.Listen, Rings: cfg.Rings, CheckOrigin: cfg.CheckOrigin, Logger: cfg.Logger})
+		}
+		if err == nil {
+			st := e.rings.Stats()
+			f, _ := uring.Probe()
+			cfg.Logger.Info("WebSocket transport: io_uring", "rings", st.Rings, "kernel", f.Kernel, "msg_ring_wakeups", f.MsgRingWake())
+			e.WS, e.ln = e.rings, e.rings.Listener()
+			return nil
+		}
+		if cfg.Transport == "uring" {
+			return fmt.Errorf("edge: io_uring transport unavailable: %w", err)
+		}
+		cfg.Logger.Warn("WebSocket transport: netpoll (io_uring unavailable)", "reason", err.Error())
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("edge: cannot listen on %s: %w", cfg.Listen, err)
+	}
+	e.ln = ln
+	e.WS = wsnet.New(wsnet.Config{CheckOrigin: cfg.CheckOrigin, Logger: cfg.Logger})
+	return nil
+}
+
+// TransportName is the WebSocket transport running: "uring" or "netpoll".
+func (e *Edge) TransportName() string {
+	if e.rings != nil {
+		return "uring"
+	}
+	return "netpoll"
 }
 
 func (e *Edge) build() error {
@@ -142,7 +212,6 @@ func (e *Edge) build() error {
 		Region: cfg.Region, URLs: []string{cfg.PublicURL}, Logger: cfg.Logger}); err != nil {
 		return err
 	}
-	e.WS = wsnet.New(wsnet.Config{CheckOrigin: cfg.CheckOrigin, Logger: cfg.Logger})
 	route := notifiers{e.WS}
 	if !cfg.DisableWT {
 		if err := e.buildWT(); err != nil {

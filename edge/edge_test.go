@@ -44,9 +44,20 @@ func (w *world) call(method, path string, in, out any) {
 	}
 }
 
+// transports are the WebSocket transports the end-to-end tests run against.
+var transports = []string{"netpoll", "uring"}
+
+// eachTransport runs test as a subtest per WebSocket transport.
+func eachTransport(t *testing.T, test func(t *testing.T, transport string)) {
+	for _, tr := range transports {
+		t.Run(tr, func(t *testing.T) { test(t, tr) })
+	}
+}
+
 // newWorld starts a single-node coordinator with an active hunt and an edge
-// that follows it, and waits until the edge's replica holds the hunt.
-func newWorld(t *testing.T) *world {
+// on transport that follows it, and waits until the edge's replica holds
+// the hunt.
+func newWorld(t *testing.T, transport string) *world {
 	c, err := coordinator.Embedded(t.TempDir(), admin)
 	if err != nil {
 		t.Fatal(err)
@@ -63,9 +74,12 @@ func newWorld(t *testing.T) *world {
 		Resolution: 10, Treasures: 5, MinSpacing: 2, ClaimRadius: 1}, &created)
 	w.call("POST", fmt.Sprintf("/v1/hunts/%d/start", created.Hunt), nil, nil)
 	w.call("GET", fmt.Sprintf("/v1/hunts/%d?consistent=true", created.Hunt), nil, &w.hunt)
-	e, err := edge.Start(edge.Config{Listen: "127.0.0.1:0", Coordinators: []string{c.URL()}, EdgeToken: admin})
+	e, err := edge.Start(edge.Config{Listen: "127.0.0.1:0", Coordinators: []string{c.URL()}, EdgeToken: admin, Transport: transport})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if e.TransportName() != transport {
+		t.Fatalf("edge runs %s, want %s", e.TransportName(), transport)
 	}
 	t.Cleanup(func() { e.Close() })
 	w.edge = e
@@ -139,115 +153,119 @@ func await[T protocol.Message](t *testing.T, in *inbox, ok func(T) bool) T {
 }
 
 func TestRacingClaimsOneWinnerAndEveryoneHears(t *testing.T) {
-	w := newWorld(t)
-	tr := w.hunt.Treasures[0]
-	lat, lng := float64(tr.Lat)/1e7, float64(tr.Lng)/1e7
-	a, am := w.player(101)
-	b, bm := w.player(102)
-	for _, c := range []*client.Client{a, b} {
-		if err := c.Position(lat, lng, 3); err != nil {
+	eachTransport(t, func(t *testing.T, transport string) {
+		w := newWorld(t, transport)
+		tr := w.hunt.Treasures[0]
+		lat, lng := float64(tr.Lat)/1e7, float64(tr.Lng)/1e7
+		a, am := w.player(101)
+		b, bm := w.player(102)
+		for _, c := range []*client.Client{a, b} {
+			if err := c.Position(lat, lng, 3); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Standing on it, each sees the treasure in its area and a burning hint.
+		for _, in := range []*inbox{am, bm} {
+			await(t, in, func(m *protocol.Treasures) bool {
+				return m.Flags&protocol.FlagSnapshot != 0 && len(m.Treasures) > 0 && m.Treasures[0].Treasure == tr.ID
+			})
+			await(t, in, func(h *protocol.Hint) bool { return h.Band == protocol.HintBurning })
+		}
+		var wg sync.WaitGroup
+		results := make([]*protocol.ClaimResult, 2)
+		for i, c := range []*client.Client{a, b} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := c.Claim(1, tr.ID); err != nil {
+					t.Error(err)
+				}
+			}()
+			_ = i
+		}
+		wg.Wait()
+		results[0] = await(t, am, func(r *protocol.ClaimResult) bool { return r.Request == 1 })
+		results[1] = await(t, bm, func(r *protocol.ClaimResult) bool { return r.Request == 1 })
+		won := 0
+		for _, r := range results {
+			switch r.Outcome {
+			case protocol.OutcomeWon:
+				won++
+			case protocol.OutcomeAlreadyClaimed:
+			default:
+				t.Errorf("outcome %d", r.Outcome)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("%d winners of one treasure", won)
+		}
+		// Both players hear the claim as an EVENT; the edge's status shows it
+		// without asking the coordinator.
+		for _, m := range []*inbox{am, bm} {
+			await(t, m, func(e *protocol.Event) bool { return e.Kind == protocol.EventTreasureClaimed && e.Treasure == tr.ID })
+			await(t, m, func(u *protocol.Treasures) bool {
+				return len(u.Treasures) == 1 && u.Treasures[0].Treasure == tr.ID && u.Treasures[0].State == protocol.TreasureClaimed
+			})
+		}
+		// …and HUNT_STATUS is pushed with the new count.
+		await(t, am, func(s *protocol.HuntStatus) bool {
+			return int(s.Remaining) == len(w.hunt.Treasures)-1 && len(s.Leaders) == 1
+		})
+		resp, err := http.Get(fmt.Sprintf("%s/v1/hunts/%d/status", w.edge.URL(), w.hunt.ID))
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	// Standing on it, each sees the treasure in its area and a burning hint.
-	for _, in := range []*inbox{am, bm} {
-		await(t, in, func(m *protocol.Treasures) bool {
-			return m.Flags&protocol.FlagSnapshot != 0 && len(m.Treasures) > 0 && m.Treasures[0].Treasure == tr.ID
-		})
-		await(t, in, func(h *protocol.Hint) bool { return h.Band == protocol.HintBurning })
-	}
-	var wg sync.WaitGroup
-	results := make([]*protocol.ClaimResult, 2)
-	for i, c := range []*client.Client{a, b} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := c.Claim(1, tr.ID); err != nil {
-				t.Error(err)
-			}
-		}()
-		_ = i
-	}
-	wg.Wait()
-	results[0] = await(t, am, func(r *protocol.ClaimResult) bool { return r.Request == 1 })
-	results[1] = await(t, bm, func(r *protocol.ClaimResult) bool { return r.Request == 1 })
-	won := 0
-	for _, r := range results {
-		switch r.Outcome {
-		case protocol.OutcomeWon:
-			won++
-		case protocol.OutcomeAlreadyClaimed:
-		default:
-			t.Errorf("outcome %d", r.Outcome)
+		defer resp.Body.Close()
+		var st api.HuntStatus
+		json.NewDecoder(resp.Body).Decode(&st)
+		if st.Remaining != len(w.hunt.Treasures)-1 || len(st.Leaderboard) != 1 || st.PlayersOnline != 2 {
+			t.Errorf("edge status %+v", st)
 		}
-	}
-	if won != 1 {
-		t.Fatalf("%d winners of one treasure", won)
-	}
-	// Both players hear the claim as an EVENT; the edge's status shows it
-	// without asking the coordinator.
-	for _, m := range []*inbox{am, bm} {
-		await(t, m, func(e *protocol.Event) bool { return e.Kind == protocol.EventTreasureClaimed && e.Treasure == tr.ID })
-		await(t, m, func(u *protocol.Treasures) bool {
-			return len(u.Treasures) == 1 && u.Treasures[0].Treasure == tr.ID && u.Treasures[0].State == protocol.TreasureClaimed
-		})
-	}
-	// …and HUNT_STATUS is pushed with the new count.
-	await(t, am, func(s *protocol.HuntStatus) bool {
-		return int(s.Remaining) == len(w.hunt.Treasures)-1 && len(s.Leaders) == 1
 	})
-	resp, err := http.Get(fmt.Sprintf("%s/v1/hunts/%d/status", w.edge.URL(), w.hunt.ID))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var st api.HuntStatus
-	json.NewDecoder(resp.Body).Decode(&st)
-	if st.Remaining != len(w.hunt.Treasures)-1 || len(st.Leaderboard) != 1 || st.PlayersOnline != 2 {
-		t.Errorf("edge status %+v", st)
-	}
 }
 
 func TestNeighboursSeeEachOther(t *testing.T) {
-	w := newWorld(t)
-	a, am := w.player(1)
-	b, _ := w.player(2)
-	far, fm := w.player(3)
-	far.Position(52.3731000, 4.9300000, 5) // ~2.6 km east: outside the interest area
-	a.Position(52.3730796, 4.8924534, 5)
-	b.Position(52.3731000, 4.8924800, 5)
-	cu := await(t, am, func(c *protocol.CellUpdate) bool {
-		for _, e := range c.Entries {
-			if e.Player == 2 {
-				return true
-			}
-		}
-		return false
-	})
-	if cu.Cell == 0 {
-		t.Fatal("cell update without a cell")
-	}
-	// The tick that told a about b has run. Anything it queued for the far
-	// player is pulled no later than the PONG of a first PING, hence arrives
-	// before the PONG of a second one: collect up to there.
-	far.Ping()
-	far.Ping()
-	pongs := 0
-	for pongs < 2 {
-		select {
-		case m := <-fm.ch:
-			switch x := m.(type) {
-			case *protocol.Pong:
-				pongs++
-			case *protocol.CellUpdate:
-				if hasPlayer(x, 1) || hasPlayer(x, 2) {
-					t.Fatalf("a far player was sent %+v", x.Entries)
+	eachTransport(t, func(t *testing.T, transport string) {
+		w := newWorld(t, transport)
+		a, am := w.player(1)
+		b, _ := w.player(2)
+		far, fm := w.player(3)
+		far.Position(52.3731000, 4.9300000, 5) // ~2.6 km east: outside the interest area
+		a.Position(52.3730796, 4.8924534, 5)
+		b.Position(52.3731000, 4.8924800, 5)
+		cu := await(t, am, func(c *protocol.CellUpdate) bool {
+			for _, e := range c.Entries {
+				if e.Player == 2 {
+					return true
 				}
 			}
-		case <-time.After(10 * time.Second):
-			t.Fatal("no PONG")
+			return false
+		})
+		if cu.Cell == 0 {
+			t.Fatal("cell update without a cell")
 		}
-	}
+		// The tick that told a about b has run. Anything it queued for the far
+		// player is pulled no later than the PONG of a first PING, hence arrives
+		// before the PONG of a second one: collect up to there.
+		far.Ping()
+		far.Ping()
+		pongs := 0
+		for pongs < 2 {
+			select {
+			case m := <-fm.ch:
+				switch x := m.(type) {
+				case *protocol.Pong:
+					pongs++
+				case *protocol.CellUpdate:
+					if hasPlayer(x, 1) || hasPlayer(x, 2) {
+						t.Fatalf("a far player was sent %+v", x.Entries)
+					}
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("no PONG")
+			}
+		}
+	})
 }
 
 // TestWebTransportPlayerAndReconnect: a WebTransport player (certificate
@@ -255,32 +273,34 @@ func TestNeighboursSeeEachOther(t *testing.T) {
 // when the edge drops the WebSocket connections, that player's client
 // reconnects by itself and is seen again.
 func TestWebTransportPlayerAndReconnect(t *testing.T) {
-	w := newWorld(t)
-	var info struct {
-		URL  string `json:"url"`
-		Hash []byte `json:"cert_sha256"`
-	}
-	resp, err := http.Get(w.edge.URL() + "/v1/wt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	json.NewDecoder(resp.Body).Decode(&info)
-	resp.Body.Close()
-	a, am := w.playerWith(1, client.Options{URL: info.URL, CertHash: info.Hash})
-	b, bm := w.playerWith(2, client.Options{URL: w.edge.WSURL(), Reconnect: true})
-	const lat, lng = 52.3730796, 4.8924534
-	a.Position(lat, lng, 3)
-	b.Position(lat+0.00005, lng, 3)
-	await(t, am, func(c *protocol.CellUpdate) bool { return hasPlayer(c, 2) })
-	await(t, bm, func(c *protocol.CellUpdate) bool { return hasPlayer(c, 1) })
+	eachTransport(t, func(t *testing.T, transport string) {
+		w := newWorld(t, transport)
+		var info struct {
+			URL  string `json:"url"`
+			Hash []byte `json:"cert_sha256"`
+		}
+		resp, err := http.Get(w.edge.URL() + "/v1/wt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		json.NewDecoder(resp.Body).Decode(&info)
+		resp.Body.Close()
+		a, am := w.playerWith(1, client.Options{URL: info.URL, CertHash: info.Hash})
+		b, bm := w.playerWith(2, client.Options{URL: w.edge.WSURL(), Reconnect: true})
+		const lat, lng = 52.3730796, 4.8924534
+		a.Position(lat, lng, 3)
+		b.Position(lat+0.00005, lng, 3)
+		await(t, am, func(c *protocol.CellUpdate) bool { return hasPlayer(c, 2) })
+		await(t, bm, func(c *protocol.CellUpdate) bool { return hasPlayer(c, 1) })
 
-	w.edge.WS.CloseAll(protocol.CodeShuttingDown) // every WebSocket connection is told to go
-	await(t, bm, func(*protocol.Welcome) bool { return true })
-	b.Position(lat+0.00006, lng, 3)
-	await(t, am, func(c *protocol.CellUpdate) bool { return hasPlayer(c, 2) && entryOf(c, 2).Lat == 523731396 })
-	if b.Err() != nil {
-		t.Fatalf("the reconnecting client stopped: %v", b.Err())
-	}
+		w.edge.WS.CloseAll(protocol.CodeShuttingDown) // every WebSocket connection is told to go
+		await(t, bm, func(*protocol.Welcome) bool { return true })
+		b.Position(lat+0.00006, lng, 3)
+		await(t, am, func(c *protocol.CellUpdate) bool { return hasPlayer(c, 2) && entryOf(c, 2).Lat == 523731396 })
+		if b.Err() != nil {
+			t.Fatalf("the reconnecting client stopped: %v", b.Err())
+		}
+	})
 }
 
 func TestOriginPolicy(t *testing.T) {

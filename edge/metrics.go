@@ -35,6 +35,9 @@ func newStatsCollector(e *Edge) *statsCollector {
 		"cells":    d("tick_cells", "Cells encoded by the last tick."),
 		"sessions": d("sessions", "Sessions in the core."),
 		"tick":     d("tick_seconds", "Duration of the last fan-out tick."),
+		"wsinfo":   d("websocket_transport", "The WebSocket transport running (1 for the running one): uring or netpoll.", "transport"),
+		"rings":    d("uring_rings", "io_uring rings serving WebSocket connections."),
+		"ring":     d("uring_ops_total", "io_uring activity over all rings: submissions, completions, enters (io_uring_enter calls), enobufs (recv parked for want of buffers), cq_overflows, busy, eintr, wakeups, handoffs (plain HTTP to net/http), refused (over the fd limit).", "kind"),
 	}}
 }
 
@@ -53,6 +56,16 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.desc[name], prometheus.CounterValue, float64(v), l...)
 	}
 	gauge("conns", float64(c.e.WS.Conns()), "websocket")
+	gauge("wsinfo", 1, c.e.TransportName())
+	if r := c.e.rings; r != nil {
+		rs := r.Stats()
+		gauge("rings", float64(rs.Rings))
+		for kind, n := range map[string]uint64{"submissions": rs.Submissions, "completions": rs.Completions, "enters": rs.Enters,
+			"enobufs": rs.NoBufs, "cq_overflows": rs.Overflows, "busy": rs.Busy, "eintr": rs.Interrupts, "wakeups": rs.Wakeups,
+			"handoffs": rs.Handoffs, "refused": rs.Refused} {
+			count("ring", n, kind)
+		}
+	}
 	if c.e.WT != nil {
 		gauge("conns", float64(c.e.WT.Sessions()), "webtransport")
 	}

@@ -30,6 +30,10 @@ func freePort(t *testing.T) string {
 // back on the same address, the edge resumes its event stream and claims
 // win again.
 func TestCoordinatorRestartIsSurvived(t *testing.T) {
+	eachTransport(t, testCoordinatorRestartIsSurvived)
+}
+
+func testCoordinatorRestartIsSurvived(t *testing.T, transport string) {
 	_, priv, _ := token.GenerateKey()
 	apiAddr, raftAddr, dir := freePort(t), freePort(t), t.TempDir()
 	start := func() *coordinator.Coordinator {
@@ -54,7 +58,7 @@ func TestCoordinatorRestartIsSurvived(t *testing.T) {
 	w.call("POST", fmt.Sprintf("/v1/hunts/%d/start", created.Hunt), nil, nil)
 	w.call("GET", fmt.Sprintf("/v1/hunts/%d?consistent=true", created.Hunt), nil, &w.hunt)
 	e, err := edge.Start(edge.Config{Listen: "127.0.0.1:0", Coordinators: []string{w.coord.URL()}, EdgeToken: admin,
-		PublicKey: priv.Public().(ed25519.PublicKey)})
+		PublicKey: priv.Public().(ed25519.PublicKey), Transport: transport})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -94,7 +94,7 @@ func TestLayoutsMatchHeader(t *testing.T) {
 		"io_uring_buf": unsafe.Sizeof(b), "io_uring_buf.addr": unsafe.Offsetof(b.Addr), "io_uring_buf.len": unsafe.Offsetof(b.Len),
 		"io_uring_buf.bid": unsafe.Offsetof(b.Bid), "io_uring_buf.resv": unsafe.Offsetof(b.Resv),
 		"io_uring_buf_reg": unsafe.Sizeof(r), "io_uring_buf_reg.ring_addr": unsafe.Offsetof(r.RingAddr), "io_uring_buf_reg.ring_entries": unsafe.Offsetof(r.RingEntries),
-		"io_uring_buf_reg.bgid": unsafe.Offsetof(r.Bgid),
+		"io_uring_buf_reg.bgid":  unsafe.Offsetof(r.Bgid),
 		"io_uring_getevents_arg": unsafe.Sizeof(g), "io_uring_getevents_arg.sigmask": unsafe.Offsetof(g.Sigmask),
 		"io_uring_getevents_arg.sigmask_sz": unsafe.Offsetof(g.SigmaskSz), "io_uring_getevents_arg.ts": unsafe.Offsetof(g.Ts),
 		"io_uring_probe_op": unsafe.Sizeof(pr.Ops[0]), "io_uring_probe": unsafe.Offsetof(pr.Ops),

@@ -1,6 +1,10 @@
 package uring
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
 
 // UserData packs an operation, a slot generation and a slot index into the
 // 64-bit user_data of a request: op:8 | gen:24 | slot:32. Never a pointer.
@@ -45,3 +49,6 @@ func (e *SQE) PrepClose(fd int, ud uint64) {
 func (e *SQE) PrepShutdown(fd int, how int, ud uint64) {
 	*e = SQE{Opcode: OpShutdown, Fd: int32(fd), Len: uint32(how), UserData: ud}
 }
+
+// ENOBUFS as a CQE result: a recv found no provided buffer.
+const ENOBUFS = -int32(unix.ENOBUFS)

@@ -1,0 +1,332 @@
+package ringnet
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/gobwas/ws"
+
+	"github.com/veltrix/veltrix/edge/core"
+	"github.com/veltrix/veltrix/edge/internal/uring"
+	"github.com/veltrix/veltrix/protocol"
+)
+
+// Connection states.
+const (
+	stFree uint8 = iota
+	stHTTP       // reading the first request
+	stWS         // upgraded: a core session
+)
+
+// Connection flags.
+const (
+	fRecv          uint16 = 1 << iota // the multishot recv is armed
+	fSending                          // a send is in flight
+	fWantPull                         // the core has output (Ready)
+	fEnding                           // flush, then send the close frame
+	fCloseQueued                      // the close frame is in a send
+	fInputDone                        // ignore further input
+	fDying                            // cancel → final CQEs → close
+	fClosing                          // the CLOSE is submitted
+	fHandoff                          // hand the fd to net/http once its requests ended
+	fGotData                          // a data frame arrived (the HELLO deadline is over)
+	fKillAfterSend                    // an HTTP error response: close after it
+)
+
+// maxHead bounds an upgrade request's head; bigger ones go to net/http.
+const maxHead = 16 << 10
+
+// conn is one connection's state: no pointers, so the slot table costs the
+// GC nothing however many connections are open. Buffers are handles into
+// the ring's held table and exist only while needed.
+type conn struct {
+	fd       int32
+	gen      uint32 // 24 bits used, bumped when the slot is freed
+	state    uint8
+	inflight uint8 // requests whose final CQE has not arrived
+	flags    uint16
+	code     protocol.Code
+	part     uint32 // partial frame (or request head) bytes
+	frag     uint32 // a fragmented message being gathered
+	out      uint32 // raw bytes waiting to be sent
+	send     uint32 // send context while fSending
+	rd       rstate
+	sess     core.SessionID
+	deadline int64 // ring-monotonic ns; 0: none
+	sendAt   int64
+}
+
+func (r *ring) alloc(fd int) uint32 {
+	var ci uint32
+	if n := len(r.free); n > 0 {
+		ci = r.free[n-1]
+		r.free = r.free[:n-1]
+	} else {
+		r.conns = append(r.conns, conn{})
+		ci = uint32(len(r.conns) - 1)
+	}
+	c := &r.conns[ci]
+	*c = conn{fd: int32(fd), gen: c.gen, state: stHTTP}
+	return ci
+}
+
+// heldBuf is handle h's bytes (empty, with spare capacity, for 0).
+func (r *ring) heldBuf(h uint32) []byte {
+	if h != 0 {
+		return r.held[h]
+	}
+	if n := len(r.spare); n > 0 {
+		b := r.spare[n-1]
+		r.spare = r.spare[:n-1]
+		return b[:0]
+	}
+	return nil
+}
+
+// keep stores b under handle h (allocating one if needed) and returns the
+// handle; an empty b frees it (its storage kept as a spare).
+func (r *ring) keep(h uint32, b []byte) uint32 {
+	if len(b) == 0 {
+		if h != 0 {
+			r.putHandle(h)
+		} else if cap(b) > 0 && len(r.spare) < maxSpare {
+			r.spare = append(r.spare, b[:0])
+		}
+		return 0
+	}
+	if h == 0 {
+		if n := len(r.freeH); n > 0 {
+			h = r.freeH[n-1]
+			r.freeH = r.freeH[:n-1]
+		} else {
+			r.held = append(r.held, nil)
+			h = uint32(len(r.held) - 1)
+		}
+	}
+	r.held[h] = b
+	return h
+}
+
+// maxSpare bounds the buffers kept for reuse (up to 64 KiB each).
+const maxSpare = 32
+
+func (r *ring) putHandle(h uint32) {
+	if h == 0 {
+		return
+	}
+	if b := r.held[h]; cap(b) > 0 && cap(b) <= 1<<17 && len(r.spare) < maxSpare {
+		r.spare = append(r.spare, b[:0])
+	}
+	r.held[h] = nil
+	r.freeH = append(r.freeH, h)
+}
+
+// input handles bytes a recv completed for connection ci (in a shared
+// provided buffer, recycled when this returns).
+func (r *ring) input(ci uint32, data []byte) {
+	c := &r.conns[ci]
+	if c.state == stHTTP {
+		r.httpInput(ci, data)
+		return
+	}
+	r.cur = ci
+	part := r.heldBuf(c.part)
+	frag := r.heldBuf(c.frag)
+	rd := c.rd
+	part = rd.feedPartial(&r.hr, part, data, &frag, r)
+	c = &r.conns[ci]
+	c.rd = rd
+	if rd.done {
+		part, frag = part[:0], frag[:0]
+	}
+	c.part = r.keep(c.part, part)
+	c.frag = r.keep(c.frag, frag)
+}
+
+// message, control and fail make the ring the framing path's handler, for
+// connection r.cur.
+func (r *ring) message(payload []byte) bool {
+	c := &r.conns[r.cur]
+	c.flags |= fGotData
+	c.deadline = r.now + int64(r.srv.cfg.IdleTimeout)
+	if err := r.srv.core.Deliver(c.sess, payload); err != nil {
+		r.conns[r.cur].flags |= fInputDone // the core queued the ERROR and asked to close
+		return false
+	}
+	return true
+}
+
+func (r *ring) control(op ws.OpCode, payload []byte) bool {
+	c := &r.conns[r.cur]
+	if c.flags&fGotData != 0 {
+		c.deadline = r.now + int64(r.srv.cfg.IdleTimeout)
+	} else {
+		c.deadline = r.now + int64(r.srv.cfg.HelloTimeout)
+	}
+	switch op {
+	case ws.OpPing:
+		r.queueFrame(r.cur, ws.OpPong, payload)
+	case ws.OpClose:
+		r.end(r.cur, protocol.CodeNormal)
+		return false
+	}
+	return true
+}
+
+func (r *ring) fail(code protocol.Code) { r.end(r.cur, code) }
+
+// end closes a WebSocket connection gracefully: a last Pull, the close
+// frame with code, then the close sequence. Other connections are killed.
+func (r *ring) end(ci uint32, code protocol.Code) {
+	c := &r.conns[ci]
+	if c.state != stWS {
+		r.kill(ci)
+		return
+	}
+	if c.flags&(fEnding|fDying) != 0 {
+		return
+	}
+	c.flags |= fEnding | fWantPull | fInputDone
+	c.code = code
+	r.flush(ci)
+}
+
+// kill starts the safe close: cancel every request on the fd, wait for
+// their final CQEs, close the fd, then free the slot (maybeClose, release).
+func (r *ring) kill(ci uint32) {
+	c := &r.conns[ci]
+	if c.flags&fDying != 0 || c.state == stFree {
+		return
+	}
+	c.flags |= fDying | fInputDone
+	if c.inflight > 0 {
+		r.sqe().PrepCancelFD(int(c.fd), uring.UserData(opCancel, c.gen, ci))
+		c.inflight++
+	}
+	r.maybeClose(ci)
+}
+
+func (r *ring) maybeClose(ci uint32) {
+	c := &r.conns[ci]
+	if c.state == stFree || c.flags&fDying == 0 || c.inflight > 0 || c.flags&fClosing != 0 {
+		return
+	}
+	if c.flags&fHandoff != 0 {
+		r.handoff(ci)
+		return
+	}
+	c.flags |= fClosing
+	r.sqe().PrepClose(int(c.fd), uring.UserData(opClose, c.gen, ci))
+	c.inflight++
+}
+
+// httpInput gathers the first request's head. A WebSocket upgrade on /ws
+// is answered on the ring; anything else goes to net/http with the bytes
+// read so far.
+func (r *ring) httpInput(ci uint32, data []byte) {
+	c := &r.conns[ci]
+	buf := append(r.heldBuf(c.part), data...)
+	c.part = r.keep(c.part, buf)
+	if c.flags&(fHandoff|fInputDone) != 0 {
+		return
+	}
+	n := headerEnd(buf)
+	if n == 0 {
+		if line := bytes.IndexByte(buf, '\n'); len(buf) > maxHead || (line >= 0 && !wsLine(buf[:line])) || (line < 0 && len(buf) >= 8 && !bytes.HasPrefix(buf, []byte("GET /ws"))) {
+			r.startHandoff(ci)
+		}
+		return
+	}
+	req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(buf[:n])))
+	if err != nil || req.Method != http.MethodGet || req.URL.Path != "/ws" {
+		r.startHandoff(ci)
+		return
+	}
+	r.upgrade(ci, req, buf, n)
+}
+
+// wsLine reports whether a request line may be a GET of /ws.
+func wsLine(line []byte) bool {
+	return bytes.HasPrefix(line, []byte("GET /ws ")) || bytes.HasPrefix(line, []byte("GET /ws?"))
+}
+
+func (r *ring) startHandoff(ci uint32) {
+	c := &r.conns[ci]
+	c.flags |= fHandoff
+	r.kill(ci)
+}
+
+// handoff gives the fd to net/http (its requests all ended).
+func (r *ring) handoff(ci uint32) {
+	c := &r.conns[ci]
+	pre := append([]byte(nil), r.held[c.part]...)
+	fd := int(c.fd)
+	c.fd = -1
+	r.srv.fds.Add(-1)
+	r.release(ci)
+	r.handoffs.Add(1)
+	nc, err := uring.FileConn(fd)
+	if err != nil {
+		r.srv.cfg.Logger.Warn("cannot hand a connection to net/http", "err", err)
+		return
+	}
+	if !r.srv.ln.offer(&prefixConn{Conn: nc, pre: pre}) {
+		nc.Close()
+	}
+}
+
+// upgrade answers a WebSocket upgrade (origin policy, shutdown, then
+// gobwas/ws's handshake checks) and opens the session.
+func (r *ring) upgrade(ci uint32, req *http.Request, buf []byte, n int) {
+	c := &r.conns[ci]
+	c.flags |= fInputDone
+	switch {
+	case !r.srv.cfg.CheckOrigin(req):
+		r.reject(ci, http.StatusForbidden, "origin not allowed")
+		return
+	case r.srv.isClosing():
+		r.reject(ci, http.StatusServiceUnavailable, "edge shutting down")
+		return
+	}
+	var resp bytes.Buffer
+	rw := struct {
+		io.Reader
+		io.Writer
+	}{bytes.NewReader(buf[:n]), &resp}
+	if _, err := (ws.Upgrader{}).Upgrade(rw); err != nil {
+		if resp.Len() == 0 {
+			r.reject(ci, http.StatusBadRequest, err.Error())
+			return
+		}
+		c.flags |= fKillAfterSend
+		r.queueRaw(ci, resp.Bytes())
+		return
+	}
+	rest := append([]byte(nil), buf[n:]...)
+	r.putHandle(c.part)
+	c.part = 0
+	sess := r.srv.core.Open()
+	c = &r.conns[ci]
+	c.sess, c.state = sess, stWS
+	if !r.srv.register(sess, r.sessionValue(ci)) {
+		r.srv.core.Closed(sess)
+		c.sess, c.state = 0, stHTTP
+		r.kill(ci)
+		return
+	}
+	c.flags &^= fInputDone
+	c.deadline = r.now + int64(r.srv.cfg.HelloTimeout)
+	r.queueRaw(ci, resp.Bytes())
+	if len(rest) > 0 {
+		r.input(ci, rest)
+	}
+}
+
+func (r *ring) reject(ci uint32, status int, text string) {
+	r.conns[ci].flags |= fKillAfterSend
+	r.queueRaw(ci, fmt.Appendf(nil, "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s\n",
+		status, http.StatusText(status), len(text)+1, text))
+}

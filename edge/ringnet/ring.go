@@ -1,0 +1,414 @@
+package ringnet
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/veltrix/veltrix/edge/internal/uring"
+	"github.com/veltrix/veltrix/protocol"
+)
+
+// Operations, the op byte of user_data (op:8 | gen:24 | slot:32).
+const (
+	opAccept uint8 = iota + 1
+	opRecv
+	opSend
+	opCancel
+	opClose
+)
+
+// Inbox messages from other goroutines.
+const (
+	msgReady uint8 = iota + 1
+	msgClose
+	msgStop
+)
+
+type msg struct {
+	kind uint8
+	code protocol.Code
+	gen  uint32
+	slot uint32
+}
+
+// ring is one io_uring, its listener and its connections, all owned by one
+// goroutine (run). Others reach it only through post.
+type ring struct {
+	srv   *Server
+	idx   int
+	lfd   int // listener
+	ur    *uring.Ring
+	bufs  *uring.BufRing
+	stats *uring.Stats
+
+	inMu  sync.Mutex // guards inbox and wake
+	inbox []msg
+	wake  *uring.Ring // nil until set up and after teardown
+	work  []msg // the owner's copy of the inbox being processed
+
+	conns   []conn   // the slot table: pointer-free
+	free    []uint32 // free slots
+	held    [][]byte // partial-frame, fragment and output buffers, by handle (0: none)
+	spare   [][]byte // storage of freed handles, for reuse
+	freeH   []uint32 // free handles
+	parked  []uint32 // slots whose recv stopped on ENOBUFS
+	sends   sendPool
+	cqes    []uring.CQE
+	hr      hdrReader
+	sw      slabWriter
+	frames  [][]byte // Pull scratch
+	cur     uint32   // the slot being fed (handler methods)
+	now     int64    // monotonic ns, once per loop
+	nextScn int64
+	stopped bool
+	accept  bool // the multishot accept is armed
+	start   time.Time
+
+	noBufs, handoffs, refused atomic.Uint64
+}
+
+func newRing(s *Server, idx, lfd int) *ring {
+	return &ring{srv: s, idx: idx, lfd: lfd, conns: make([]conn, 0, 64), held: make([][]byte, 1),
+		cqes: make([]uring.CQE, 0, 512), frames: make([][]byte, 0, 64), start: time.Now()}
+}
+
+// post queues m for the ring and wakes it if it sleeps. Never blocks.
+func (r *ring) post(m msg) {
+	r.inMu.Lock()
+	defer r.inMu.Unlock()
+	r.inbox = append(r.inbox, m)
+	if r.wake != nil {
+		r.wake.Wake() // under inMu: teardown clears wake before closing the ring
+	}
+}
+
+// run is the ring's goroutine: pin, set up, then loop. Each iteration
+// drains the inbox, prepares SQEs, submits and waits in one
+// io_uring_enter, processes the completions, publishes recycled buffers.
+func (r *ring) run(ready chan<- error) {
+	defer r.srv.rwg.Done()
+	if err := r.setup(); err != nil {
+		uring.CloseFd(r.lfd)
+		ready <- err
+		return
+	}
+	ready <- nil
+	defer r.teardown()
+	select {
+	case <-r.srv.attached:
+	case <-r.srv.stopCh:
+		return
+	}
+	r.armAccept()
+	for !r.stopped || r.live() > 0 {
+		r.now = int64(time.Since(r.start))
+		r.drainInbox()
+		if r.now >= r.nextScn {
+			r.scan()
+		}
+		wait := r.nextScn - r.now
+		r.ur.Sleep()
+		if r.inboxLen() > 0 {
+			wait = 0
+		}
+		if err := r.ur.Submit(wait > 0, time.Duration(wait)); err != nil {
+			r.srv.cfg.Logger.Error("ring stopped", "ring", r.idx, "err", err)
+			return
+		}
+		r.reap()
+	}
+}
+
+func (r *ring) setup() error {
+	if _, err := uring.PinThread(r.idx); err != nil {
+		r.srv.cfg.Logger.Warn("ring not pinned", "ring", r.idx, "err", err)
+	}
+	ur, err := uring.New(uring.Config{Entries: r.srv.cfg.Entries})
+	if err != nil {
+		return err
+	}
+	br, err := uring.NewBufRing(ur, 0, r.srv.cfg.Buffers, r.srv.cfg.BufferSize)
+	if err != nil {
+		ur.Close()
+		return err
+	}
+	r.bufs, r.stats = br, &ur.Stats
+	r.ur = ur
+	r.inMu.Lock()
+	r.wake = ur
+	r.inMu.Unlock()
+	if !ur.ArmWake() {
+		r.teardown()
+		return errors.New("ringnet: cannot arm the wake-up eventfd")
+	}
+	return nil
+}
+
+func (r *ring) teardown() {
+	r.inMu.Lock()
+	r.wake = nil
+	r.inMu.Unlock()
+	if r.lfd >= 0 {
+		uring.CloseFd(r.lfd)
+		r.lfd = -1
+	}
+	for i := range r.conns { // only after a failed loop: normally none are left
+		if c := &r.conns[i]; c.state != stFree && c.fd >= 0 {
+			uring.CloseFd(int(c.fd))
+			r.srv.fds.Add(-1)
+		}
+	}
+	r.sends.close()
+	if r.bufs != nil {
+		r.bufs.Close()
+	}
+	if r.ur != nil {
+		r.ur.Close()
+	}
+}
+
+func (r *ring) inboxLen() int {
+	r.inMu.Lock()
+	defer r.inMu.Unlock()
+	return len(r.inbox)
+}
+
+// sqe returns a free SQE, submitting what is prepared when the SQ is full.
+func (r *ring) sqe() *uring.SQE {
+	for {
+		if e := r.ur.SQE(); e != nil {
+			return e
+		}
+		if err := r.ur.Submit(false, 0); err != nil {
+			r.srv.cfg.Logger.Error("cannot submit", "ring", r.idx, "err", err)
+		}
+	}
+}
+
+func (r *ring) armAccept() {
+	if r.stopped || r.accept || r.lfd < 0 {
+		return
+	}
+	r.sqe().PrepAcceptMultishot(r.lfd, uring.UserData(opAccept, 0, 0))
+	r.accept = true
+}
+
+func (r *ring) drainInbox() {
+	r.inMu.Lock()
+	r.work, r.inbox = r.inbox, r.work[:0]
+	r.inMu.Unlock()
+	for _, m := range r.work {
+		switch m.kind {
+		case msgStop:
+			r.stop()
+			continue
+		}
+		if int(m.slot) >= len(r.conns) {
+			continue
+		}
+		c := &r.conns[m.slot]
+		if c.state != stWS || c.gen != m.gen {
+			continue // the session ended; the id is stale
+		}
+		switch m.kind {
+		case msgReady:
+			c.flags |= fWantPull
+			r.flush(m.slot)
+		case msgClose:
+			r.end(m.slot, m.code)
+		}
+	}
+}
+
+// stop: no more accepts; connections still open are killed.
+func (r *ring) stop() {
+	r.stopped = true
+	if r.lfd >= 0 {
+		if r.accept {
+			r.sqe().PrepCancelFD(r.lfd, uring.UserData(opCancel, 0, ^uint32(0)))
+		}
+		uring.CloseFd(r.lfd)
+		r.lfd = -1
+	}
+	for i := range r.conns {
+		if r.conns[i].state != stFree {
+			r.kill(uint32(i))
+		}
+	}
+}
+
+func (r *ring) live() int { return len(r.conns) - len(r.free) }
+
+// reap processes every waiting completion, then gives the consumed
+// buffers back with one store and re-arms parked receives.
+func (r *ring) reap() {
+	for r.ur.Ready() > 0 {
+		r.cqes = r.ur.Reap(r.cqes[:0])
+		for i := range r.cqes {
+			r.complete(&r.cqes[i])
+		}
+	}
+	if r.bufs.Publish() && len(r.parked) > 0 {
+		for _, ci := range r.parked {
+			if c := &r.conns[ci]; c.state != stFree && c.flags&(fDying|fInputDone) == 0 {
+				r.armRecv(ci)
+			}
+		}
+		r.parked = r.parked[:0]
+	}
+}
+
+func (r *ring) complete(e *uring.CQE) {
+	if e.UserData == uring.WakeData {
+		if !r.ur.ArmWake() {
+			r.srv.cfg.Logger.Error("cannot re-arm the wake-up", "ring", r.idx)
+		}
+		return
+	}
+	op, gen, slot := uring.SplitUserData(e.UserData)
+	if op == opAccept {
+		r.accepted(e)
+		return
+	}
+	if int(slot) >= len(r.conns) || r.conns[slot].gen&0xffffff != gen {
+		if bid, ok := e.Buffer(); ok {
+			r.bufs.Recycle(bid)
+		}
+		return // the listener's cancel, or a stale completion
+	}
+	c := &r.conns[slot]
+	switch op {
+	case opRecv:
+		r.received(slot, e)
+	case opSend:
+		c.inflight--
+		r.sent(slot, e.Res)
+	case opCancel:
+		c.inflight--
+	case opClose:
+		c.inflight--
+		r.release(slot)
+		return
+	}
+	r.maybeClose(slot)
+}
+
+func (r *ring) accepted(e *uring.CQE) {
+	if !e.More() {
+		r.accept = false
+		if e.Res < 0 && !r.stopped {
+			r.srv.cfg.Logger.Warn("accept failed; retrying at the next scan", "ring", r.idx, "errno", -e.Res)
+			r.nextScn = r.now + int64(100*time.Millisecond)
+		} else {
+			r.armAccept()
+		}
+	}
+	if e.Res < 0 {
+		return
+	}
+	fd := int(e.Res)
+	if r.stopped || int(r.srv.fds.Load()) >= r.srv.cfg.MaxConns {
+		r.refused.Add(1)
+		uring.CloseFd(fd)
+		return
+	}
+	r.srv.fds.Add(1)
+	ci := r.alloc(fd)
+	r.conns[ci].deadline = r.now + int64(r.srv.cfg.HelloTimeout)
+	r.armRecv(ci)
+}
+
+func (r *ring) armRecv(ci uint32) {
+	c := &r.conns[ci]
+	r.sqe().PrepRecvMultishot(int(c.fd), r.bufs.Group(), uring.UserData(opRecv, c.gen, ci))
+	c.flags |= fRecv
+	c.inflight++
+}
+
+func (r *ring) received(ci uint32, e *uring.CQE) {
+	c := &r.conns[ci]
+	if !e.More() {
+		c.inflight--
+		c.flags &^= fRecv
+	}
+	bid, hasBuf := e.Buffer()
+	switch {
+	case e.Res > 0 && hasBuf:
+		if c.flags&(fInputDone|fDying) == 0 {
+			r.input(ci, r.bufs.Buf(bid, int(e.Res)))
+		}
+		r.bufs.Recycle(bid)
+		if c := &r.conns[ci]; c.flags&fRecv == 0 && c.flags&(fInputDone|fDying) == 0 && c.state != stFree {
+			r.armRecv(ci) // multishot ended without an error (e.g. CQ pressure)
+		}
+		return
+	case hasBuf:
+		r.bufs.Recycle(bid)
+	}
+	switch {
+	case e.Res == -uring.ENOBUFS:
+		r.noBufs.Add(1)
+		r.parked = append(r.parked, ci) // not EOF: re-armed when buffers return
+	case e.Res == 0 && c.state == stWS: // EOF: the client is gone
+		c.flags |= fInputDone
+		r.end(ci, protocol.CodeNormal)
+	case e.Res == 0 && c.state == stHTTP:
+		r.kill(ci)
+	case e.Res < 0 && c.flags&(fDying|fHandoff) == 0:
+		r.kill(ci)
+	}
+}
+
+// scan enforces deadlines (HELLO, idle, write, handshake) over the slot
+// table; it runs at a fraction of the shortest timeout.
+func (r *ring) scan() {
+	cfg := &r.srv.cfg
+	r.nextScn = r.now + int64(min(max(min(cfg.HelloTimeout, cfg.IdleTimeout, cfg.WriteTimeout)/4, 10*time.Millisecond), time.Second))
+	r.armAccept()
+	for i := range r.conns {
+		c := &r.conns[i]
+		if c.state == stFree || c.flags&fDying != 0 {
+			continue
+		}
+		switch {
+		case c.flags&fSending != 0 && r.now-c.sendAt > int64(cfg.WriteTimeout):
+			r.kill(uint32(i)) // the client stopped reading
+		case c.deadline != 0 && r.now > c.deadline && c.state == stHTTP:
+			r.kill(uint32(i))
+		case c.deadline != 0 && r.now > c.deadline && c.flags&fEnding == 0:
+			c.deadline = 0
+			code := protocol.CodeNormal
+			if c.flags&fGotData == 0 {
+				code = protocol.CodeHelloRequired
+			}
+			r.end(uint32(i), code)
+		}
+	}
+}
+
+// release frees slot ci after its fd was closed and every request on it
+// completed: the session ends in the core and the slot's generation moves
+// on, so late ids and completions miss.
+func (r *ring) release(ci uint32) {
+	c := &r.conns[ci]
+	if c.fd >= 0 {
+		r.srv.fds.Add(-1)
+	}
+	r.putHandle(c.part)
+	r.putHandle(c.frag)
+	r.putHandle(c.out)
+	sess, ws := c.sess, c.state == stWS
+	gen := c.gen + 1
+	*c = conn{gen: gen & 0xffffff, fd: -1}
+	r.free = append(r.free, ci)
+	if ws && sess != 0 {
+		r.srv.core.Closed(sess)
+		r.srv.unregister(sess)
+	}
+}
+
+func (r *ring) sessionValue(ci uint32) uint64 {
+	return uint64(r.idx)<<56 | uint64(r.conns[ci].gen&0xffffff)<<32 | uint64(ci)
+}

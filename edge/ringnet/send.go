@@ -1,0 +1,207 @@
+package ringnet
+
+import (
+	"runtime"
+
+	"github.com/gobwas/ws"
+
+	"github.com/veltrix/veltrix/edge/core"
+	"github.com/veltrix/veltrix/edge/internal/uring"
+	"github.com/veltrix/veltrix/protocol"
+)
+
+// A send context is 2 KiB of off-heap memory the kernel reads until the
+// SENDMSG completes: the msghdr, up to 72 iovecs and a slab for WebSocket
+// headers and the close frame. Contexts exist per send in flight, never per
+// connection; they come from 512 KiB chunks mapped as needed.
+const (
+	sendCtxSize = 2048
+	slabOff     = 1216 // after the msghdr (64) and 72 iovecs
+	ctxPerChunk = 256
+)
+
+// sendRec is the Go side of a send in flight: what it pins and must give
+// back when it completes.
+type sendRec struct {
+	pin   runtime.Pinner // the control bytes and shared frames the iovecs point at
+	ctl   []byte
+	lease core.Lease
+	out   uint32 // held handle of queued raw bytes (handshake response, pongs)
+	close bool   // the close frame is in this send
+}
+
+type sendPool struct {
+	chunks [][]byte
+	recs   []*[ctxPerChunk]sendRec
+	free   []uint32
+}
+
+func (p *sendPool) get() (uint32, bool) {
+	if len(p.free) == 0 {
+		mem, err := uring.Arena(ctxPerChunk * sendCtxSize)
+		if err != nil {
+			return 0, false
+		}
+		base := uint32(len(p.chunks)) * ctxPerChunk
+		p.chunks = append(p.chunks, mem)
+		p.recs = append(p.recs, new([ctxPerChunk]sendRec))
+		for i := uint32(ctxPerChunk); i > 0; i-- {
+			p.free = append(p.free, base+i-1)
+		}
+	}
+	k := p.free[len(p.free)-1]
+	p.free = p.free[:len(p.free)-1]
+	return k, true
+}
+
+func (p *sendPool) put(k uint32) { p.free = append(p.free, k) }
+
+func (p *sendPool) mem(k uint32) []byte {
+	off := int(k%ctxPerChunk) * sendCtxSize
+	return p.chunks[k/ctxPerChunk][off : off+sendCtxSize : off+sendCtxSize]
+}
+
+func (p *sendPool) rec(k uint32) *sendRec { return &p.recs[k/ctxPerChunk][k%ctxPerChunk] }
+
+func (p *sendPool) close() {
+	for _, m := range p.chunks {
+		uring.FreeArena(m)
+	}
+	p.chunks = nil
+}
+
+// flush starts connection ci's next send if none is in flight: queued raw
+// bytes, then the core's output (control messages, then the shared frames,
+// as binary messages of at most 64 KiB: a header in the slab, the frames
+// referenced, never copied), then, when ending, the close frame — all in one
+// SENDMSG with MSG_WAITALL|MSG_NOSIGNAL.
+func (r *ring) flush(ci uint32) {
+	c := &r.conns[ci]
+	if c.flags&(fSending|fDying) != 0 || c.state == stFree {
+		return
+	}
+	var ctl []byte
+	var lease core.Lease
+	frames := r.frames[:0]
+	if c.flags&fWantPull != 0 && c.state == stWS {
+		c.flags &^= fWantPull
+		ctl, frames, lease = r.srv.core.Pull(c.sess, frames)
+	}
+	closing := c.flags&fEnding != 0 && c.flags&fCloseQueued == 0
+	if len(ctl) == 0 && len(frames) == 0 && c.out == 0 && !closing {
+		r.srv.core.Release(lease)
+		return
+	}
+	k, ok := r.sends.get()
+	if !ok {
+		r.srv.core.Release(lease)
+		r.kill(ci)
+		return
+	}
+	rec, mem := r.sends.rec(k), r.sends.mem(k)
+	m := uring.NewMsg(mem[:slabOff])
+	r.sw.b = mem[slabOff:slabOff]
+	if c.out != 0 {
+		b := r.held[c.out]
+		m.Add(b)
+		rec.pin.Pin(&b[0])
+		rec.out, c.out = c.out, 0
+	}
+	if len(ctl) > 0 {
+		rec.ctl = ctl
+		rec.pin.Pin(&ctl[0])
+	}
+	r.addMessages(&m, rec, ctl, frames)
+	if closing {
+		start := len(r.sw.b)
+		reason := c.code.String()
+		appendHeader(&r.sw, ws.OpClose, 2+len(reason))
+		code := c.code.WebSocketCloseCode()
+		r.sw.b = append(append(r.sw.b, byte(code>>8), byte(code)), reason...)
+		m.Add(r.sw.b[start:])
+		c.flags |= fCloseQueued
+		rec.close = true
+	}
+	rec.lease = lease
+	r.frames = frames[:0]
+	r.sw.b = nil
+	r.sqe().PrepSendmsg(int(c.fd), m.Finish(), uring.MsgWaitAll|uring.MsgNoSignal, uring.UserData(opSend, c.gen, ci))
+	c.flags |= fSending
+	c.send = k
+	c.inflight++
+	c.sendAt = r.now
+}
+
+// addMessages adds ctl and frames as binary messages, as few as the frame
+// limit allows (a message bigger than the limit goes alone).
+func (r *ring) addMessages(m *uring.Msg, rec *sendRec, ctl []byte, frames [][]byte) {
+	i, n := -1, len(frames) // item -1 is ctl
+	if len(ctl) == 0 {
+		i = 0
+	}
+	item := func(j int) []byte {
+		if j < 0 {
+			return ctl
+		}
+		return frames[j]
+	}
+	for i < n {
+		j, size := i, 0
+		for j < n && (j == i || size+len(item(j)) <= protocol.MaxWebSocketFrame) && m.Room() >= j-i+3 {
+			size += len(item(j))
+			j++
+		}
+		if j == i {
+			return // no room left: the rest is dropped (cannot happen with 32 queued frames)
+		}
+		start := len(r.sw.b)
+		appendHeader(&r.sw, ws.OpBinary, size)
+		m.Add(r.sw.b[start:])
+		for ; i < j; i++ {
+			b := item(i)
+			m.Add(b)
+			if i >= 0 {
+				rec.pin.Pin(&b[0])
+			}
+		}
+	}
+}
+
+// sent completes connection ci's send: unpin, release the lease, and go on
+// (next send, or the close that followed the close frame).
+func (r *ring) sent(ci uint32, res int32) {
+	c := &r.conns[ci]
+	k := c.send
+	c.flags &^= fSending
+	rec := r.sends.rec(k)
+	rec.pin.Unpin()
+	r.srv.core.Release(rec.lease)
+	r.putHandle(rec.out)
+	closeSent := rec.close
+	rec.ctl, rec.lease, rec.out, rec.close = nil, core.Lease{}, 0, false
+	r.sends.put(k)
+	switch {
+	case res < 0, closeSent, c.flags&fKillAfterSend != 0:
+		r.kill(ci)
+	default:
+		r.flush(ci)
+	}
+}
+
+// queuePong queues a pong frame echoing payload.
+func (r *ring) queueFrame(ci uint32, op ws.OpCode, payload []byte) {
+	c := &r.conns[ci]
+	r.sw.b = r.heldBuf(c.out)
+	appendHeader(&r.sw, op, len(payload))
+	r.sw.b = append(r.sw.b, payload...)
+	c.out = r.keep(c.out, r.sw.b)
+	r.sw.b = nil
+	r.flush(ci)
+}
+
+// queueRaw queues bytes as they are (an HTTP response).
+func (r *ring) queueRaw(ci uint32, b []byte) {
+	c := &r.conns[ci]
+	c.out = r.keep(c.out, append(r.heldBuf(c.out), b...))
+	r.flush(ci)
+}

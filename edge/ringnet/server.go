@@ -1,0 +1,332 @@
+// Package ringnet is the edge's WebSocket transport on io_uring: one ring
+// per CPU, each owned by a goroutine locked to its thread and pinned to a
+// CPU, with its own SO_REUSEPORT listener, multishot accept, multishot recv
+// into a shared provided-buffer ring, and one coalesced SENDMSG in flight
+// per connection over the core's shared CELL_UPDATE frames. There is no
+// goroutine per connection and no buffer per idle connection: connection
+// state is a pointer-free slot table with generational ids. HTTP requests
+// that are not WebSocket upgrades are handed, with the bytes already read,
+// to net/http through Listener, so one port serves everything. All system
+// calls go through edge/internal/uring.
+package ringnet
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/veltrix/veltrix/edge/core"
+	"github.com/veltrix/veltrix/edge/internal/uring"
+	"github.com/veltrix/veltrix/protocol"
+)
+
+// Config configures a Server. Zero values mean defaults.
+type Config struct {
+	Listen string // address of the rings' SO_REUSEPORT listeners; required
+	Rings  int    // rings (each pinned to a CPU); default: the CPUs this process may use
+	// CheckOrigin decides whether a browser page of that Origin may connect;
+	// nil allows requests without an Origin and those whose Origin host
+	// equals the request's Host (as the netpoll transport).
+	CheckOrigin  func(r *http.Request) bool
+	HelloTimeout time.Duration // time to the first data frame (HELLO); default 10s
+	IdleTimeout  time.Duration // time without any frame from the client; default 60s
+	WriteTimeout time.Duration // time one send may stay in flight; default 10s
+	Entries      uint32        // SQ entries per ring; default 1024 (CQ: 8×)
+	Buffers      uint32        // provided buffers per ring (power of two); default 1024
+	BufferSize   int           // bytes per provided buffer; default 2048
+	MaxConns     int           // connections over all rings; default RLIMIT_NOFILE minus 512 for the rest of the process
+	Logger       *slog.Logger
+}
+
+func (c *Config) defaults() {
+	if c.Rings <= 0 {
+		c.Rings = runtime.GOMAXPROCS(0)
+	}
+	if c.HelloTimeout == 0 {
+		c.HelloTimeout = 10 * time.Second
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = 60 * time.Second
+	}
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = 10 * time.Second
+	}
+	if c.Buffers == 0 {
+		c.Buffers = 1024
+	}
+	if c.BufferSize == 0 {
+		c.BufferSize = 2048
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = max(uring.OpenFileLimit()-512, 64)
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.CheckOrigin == nil {
+		c.CheckOrigin = sameOrigin
+	}
+}
+
+func sameOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	u, err := http.NewRequest(http.MethodGet, o, nil)
+	return err == nil && u.URL.Host == r.Host
+}
+
+// Server is the core's Notifier for connections on the rings: create it,
+// then the core with it, then Attach (the rings accept from then on).
+type Server struct {
+	cfg   Config
+	core  *core.Core
+	rings []*ring
+	addr  *net.TCPAddr
+
+	attached chan struct{} // closed by Attach
+	stopCh   chan struct{} // closed when the rings stop
+	ln       *listener     // plain HTTP connections handed to net/http
+
+	mu      sync.RWMutex              // guards ids and closing; never held across a call into the core
+	ids     map[core.SessionID]uint64 // session → ring:8 | gen:24 | slot:32
+	closing bool
+
+	sessions sync.WaitGroup // one per registered session
+	rwg      sync.WaitGroup // ring goroutines
+	fds      atomic.Int64   // connection fds held over all rings
+	conns    atomic.Int64   // WebSocket sessions
+	stopOnce sync.Once
+}
+
+// New probes io_uring (uring.Probe), binds one listener per ring on
+// cfg.Listen and starts the rings; it fails, saying why, where io_uring
+// cannot run.
+func New(cfg Config) (*Server, error) {
+	cfg.defaults()
+	if _, err := uring.Probe(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, attached: make(chan struct{}), stopCh: make(chan struct{}), ids: map[core.SessionID]uint64{}}
+	s.ln = &listener{s: s, ch: make(chan net.Conn, 256), done: make(chan struct{})}
+	addr := cfg.Listen
+	errs := make(chan error, cfg.Rings)
+	for i := range cfg.Rings {
+		fd, bound, err := uring.Listen(addr)
+		if err != nil {
+			s.stop()
+			return nil, err
+		}
+		if i == 0 {
+			s.addr, addr = bound, bound.String()
+			if bound.IP == nil {
+				addr = fmt.Sprintf(":%d", bound.Port)
+			}
+		}
+		r := newRing(s, i, fd)
+		s.rings = append(s.rings, r)
+		s.rwg.Add(1)
+		go r.run(errs)
+	}
+	for range cfg.Rings {
+		if err := <-errs; err != nil {
+			s.stop()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Attach sets the core the server feeds and starts accepting.
+func (s *Server) Attach(c *core.Core) {
+	s.core = c
+	close(s.attached)
+}
+
+// Addr is the listeners' address.
+func (s *Server) Addr() net.Addr { return s.addr }
+
+// Listener yields the connections whose first request is not a WebSocket
+// upgrade, with the bytes already read: serve it with net/http.
+func (s *Server) Listener() net.Listener { return s.ln }
+
+// ServeHTTP answers GET /ws requests that reach net/http: upgrades happen on
+// the rings, so only a request that arrived after another on a kept-alive
+// connection gets here.
+func (s *Server) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Connection", "close")
+	http.Error(w, "open a new connection for the WebSocket upgrade", http.StatusBadRequest)
+}
+
+// Ready implements core.Notifier (called with the core's lock held: it only
+// queues to the owning ring).
+func (s *Server) Ready(id core.SessionID) { s.post(id, msgReady, 0) }
+
+// Close implements core.Notifier: the ring flushes, then closes with code.
+func (s *Server) Close(id core.SessionID, code protocol.Code) { s.post(id, msgClose, code) }
+
+func (s *Server) post(id core.SessionID, kind uint8, code protocol.Code) {
+	s.mu.RLock()
+	v, ok := s.ids[id]
+	s.mu.RUnlock()
+	if ok {
+		s.rings[v>>56].post(msg{kind: kind, code: code, gen: uint32(v>>32) & 0xffffff, slot: uint32(v)})
+	}
+}
+
+// CloseAll closes every open WebSocket connection with code (they flush first).
+func (s *Server) CloseAll(code protocol.Code) {
+	s.mu.RLock()
+	ids := make([]uint64, 0, len(s.ids))
+	for _, v := range s.ids {
+		ids = append(ids, v)
+	}
+	s.mu.RUnlock()
+	for _, v := range ids {
+		s.rings[v>>56].post(msg{kind: msgClose, code: protocol.CodeShuttingDown, gen: uint32(v>>32) & 0xffffff, slot: uint32(v)})
+	}
+}
+
+// Shutdown refuses new connections, closes every open one with
+// shutting_down, waits for them to end, and stops the rings.
+func (s *Server) Shutdown() {
+	s.mu.Lock()
+	s.closing = true
+	s.mu.Unlock()
+	s.CloseAll(protocol.CodeShuttingDown)
+	s.sessions.Wait()
+	s.stop()
+}
+
+func (s *Server) stop() {
+	s.stopOnce.Do(func() {
+		close(s.stopCh)
+		for _, r := range s.rings {
+			r.post(msg{kind: msgStop})
+		}
+		s.rwg.Wait()
+		_ = s.ln.Close()
+	})
+}
+
+// Conns is the number of open WebSocket connections.
+func (s *Server) Conns() int { return int(s.conns.Load()) }
+
+// register maps a new session to its ring slot; false once shutting down.
+func (s *Server) register(id core.SessionID, v uint64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.ids[id] = v
+	s.sessions.Add(1)
+	s.conns.Add(1)
+	return true
+}
+
+func (s *Server) unregister(id core.SessionID) {
+	s.mu.Lock()
+	delete(s.ids, id)
+	s.mu.Unlock()
+	s.conns.Add(-1)
+	s.sessions.Done()
+}
+
+func (s *Server) isClosing() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.closing
+}
+
+// Stats sums the rings' counters.
+type Stats struct {
+	Rings                                       int
+	Submissions, Completions, Enters, Overflows uint64
+	Busy, Interrupts, Wakeups                   uint64
+	NoBufs                                      uint64 // ENOBUFS parks of a multishot recv
+	Handoffs                                    uint64 // plain HTTP connections handed to net/http
+	Refused                                     uint64 // connections closed at accept: over MaxConns
+}
+
+// Stats returns the rings' counters.
+func (s *Server) Stats() Stats {
+	st := Stats{Rings: len(s.rings)}
+	for _, r := range s.rings {
+		u := r.stats
+		if u == nil {
+			continue
+		}
+		st.Submissions += u.Submissions.Load()
+		st.Completions += u.Completions.Load()
+		st.Enters += u.Enters.Load()
+		st.Overflows += u.Overflows.Load()
+		st.Busy += u.Busy.Load()
+		st.Interrupts += u.Interrupts.Load()
+		st.Wakeups += u.Wakeups.Load()
+		st.NoBufs += r.noBufs.Load()
+		st.Handoffs += r.handoffs.Load()
+		st.Refused += r.refused.Load()
+	}
+	return st
+}
+
+// listener hands plain HTTP connections to net/http.
+type listener struct {
+	s    *Server
+	ch   chan net.Conn
+	done chan struct{}
+	once sync.Once
+}
+
+func (l *listener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.ch:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *listener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *listener) Addr() net.Addr { return l.s.addr }
+
+// offer queues c for Accept without blocking; false if net/http is behind.
+func (l *listener) offer(c net.Conn) bool {
+	select {
+	case <-l.done:
+		return false
+	default:
+	}
+	select {
+	case l.ch <- c:
+		return true
+	default:
+		return false
+	}
+}
+
+// prefixConn replays the bytes the ring read before the hand-off.
+type prefixConn struct {
+	net.Conn
+	pre []byte
+}
+
+func (c *prefixConn) Read(p []byte) (int, error) {
+	if len(c.pre) > 0 {
+		n := copy(p, c.pre)
+		c.pre = c.pre[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
+}

@@ -46,7 +46,7 @@ type ring struct {
 	inMu  sync.Mutex // guards inbox and wake
 	inbox []msg
 	wake  *uring.Ring // nil until set up and after teardown
-	work  []msg // the owner's copy of the inbox being processed
+	work  []msg       // the owner's copy of the inbox being processed
 
 	conns   []conn   // the slot table: pointer-free
 	free    []uint32 // free slots

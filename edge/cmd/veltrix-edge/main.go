@@ -30,6 +30,8 @@ type options struct {
 	devMode                                                bool
 	devDir, logLevel, pprofAddr                            string
 	tlsCert, tlsKey, origins                               string
+	transport                                              string
+	rings                                                  int
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -50,6 +52,8 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "certificate for wss://, https:// and WebTransport (default: HTTP, and rotating self-signed certificates for WebTransport)")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "private key of -tls-cert")
 	fs.StringVar(&o.origins, "allowed-origins", "", "browser origins allowed besides the edge's own, comma-separated (scheme://host[:port])")
+	fs.StringVar(&o.transport, "transport", "auto", "WebSocket transport: auto (io_uring where the kernel allows, else netpoll, logged), uring or netpoll")
+	fs.IntVar(&o.rings, "rings", 0, "io_uring rings, each pinned to a CPU (default: one per CPU)")
 	fs.StringVar(&o.pprofAddr, "pprof", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060); off by default")
 	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
@@ -102,11 +106,11 @@ func run(o *options) error {
 	} else {
 		e, err := edge.Start(edge.Config{Listen: o.listen, Coordinators: splitList(o.coordinators), EdgeToken: o.edgeToken,
 			ID: o.id, Region: o.region, PublicURL: o.publicURL, TickHz: o.tickHz, Radius: o.radius, Logger: log,
-			TLSCert: o.tlsCert, TLSKey: o.tlsKey, CheckOrigin: edge.AllowOrigins(splitList(o.origins))})
+			TLSCert: o.tlsCert, TLSKey: o.tlsKey, CheckOrigin: edge.AllowOrigins(splitList(o.origins)), Transport: o.transport, Rings: o.rings})
 		if err != nil {
 			return err
 		}
-		log.Info("edge started", "url", e.URL(), "ws", e.WSURL())
+		log.Info("edge started", "url", e.URL(), "ws", e.WSURL(), "transport", e.TransportName())
 		stop = e.Close
 	}
 	sig := make(chan os.Signal, 1)

@@ -1,0 +1,283 @@
+// Package wstest is the WebSocket transports' shared conformance suite:
+// the same Go clients, framing, bad input and slow readers against wsnet
+// (netpoll) and ringnet (io_uring). Test code only imports it.
+package wstest
+
+import (
+	"context"
+	"crypto/ed25519"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
+
+	"github.com/veltrix/veltrix/edge/core"
+	"github.com/veltrix/veltrix/geo"
+	"github.com/veltrix/veltrix/protocol"
+	"github.com/veltrix/veltrix/protocol/token"
+)
+
+// Options are the transport settings a test needs (zero: the default).
+type Options struct {
+	HelloTimeout, WriteTimeout time.Duration
+}
+
+// Transport is a running transport under test.
+type Transport struct {
+	URL   string     // ws:// URL of the upgrade endpoint
+	Conns func() int // open WebSocket connections
+}
+
+// Factory starts a transport with o as cc's Notifier, creates the core
+// from cc, attaches it and serves; it stops everything at t's cleanup.
+type Factory func(t *testing.T, o Options, cc core.Config) (*core.Core, Transport)
+
+// Run runs the suite against the transport f starts.
+func Run(t *testing.T, f Factory) {
+	t.Run("Neighbours", func(t *testing.T) { testNeighbours(t, f) })
+	t.Run("BadInput", func(t *testing.T) { testBadInput(t, f) })
+	t.Run("SlowReader", func(t *testing.T) { testSlowReader(t, f) })
+}
+
+// OneHunt is a hunt source with hunt 7 active.
+type OneHunt struct{}
+
+// Hunt implements core.Hunts.
+func (OneHunt) Hunt(id uint32) (core.HuntInfo, bool) {
+	return core.HuntInfo{ID: 7, Resolution: 9, Active: true}, id == 7
+}
+
+type edge struct {
+	t    *testing.T
+	core *core.Core
+	srv  Transport
+	url  string
+	priv ed25519.PrivateKey
+}
+
+func newEdge(t *testing.T, f Factory, o Options, tweak ...func(*core.Config)) *edge {
+	pub, priv, _ := token.GenerateKey()
+	cc := core.Config{PublicKey: pub, Hunts: OneHunt{}}
+	for _, fn := range tweak {
+		fn(&cc)
+	}
+	c, tr := f(t, o, cc)
+	return &edge{t: t, core: c, srv: tr, url: tr.URL, priv: priv}
+}
+
+func (e *edge) dial() net.Conn {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	nc, _, _, err := ws.Dial(ctx, e.url)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { nc.Close() })
+	_ = nc.SetDeadline(time.Now().Add(10 * time.Second)) // a hung test fails instead of hanging
+	return nc
+}
+
+func send(t *testing.T, nc net.Conn, frame []byte) {
+	t.Helper()
+	if err := wsutil.WriteClientBinary(nc, frame); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// next reads the next protocol message from the server.
+func next(t *testing.T, nc net.Conn) protocol.Message {
+	t.Helper()
+	data, op, err := wsutil.ReadServerData(nc)
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	if op != ws.OpBinary {
+		t.Fatalf("opcode %v", op)
+	}
+	typ, body, _, err := protocol.Split(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := protocol.DecodeMessage(typ, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// closeCode reads until the server closes and returns the close code.
+func closeCode(t *testing.T, nc net.Conn) ws.StatusCode {
+	t.Helper()
+	for {
+		h, err := ws.ReadHeader(nc)
+		if err != nil || h.Length > 1<<16 {
+			t.Fatalf("connection ended without a close frame: %v", err)
+		}
+		payload := make([]byte, h.Length)
+		if _, err := io.ReadFull(nc, payload); err != nil {
+			t.Fatal(err)
+		}
+		if h.OpCode == ws.OpClose {
+			code, _ := ws.ParseCloseFrameData(payload)
+			return code
+		}
+	}
+}
+
+func (e *edge) hello(nc net.Conn, player uint32) {
+	e.t.Helper()
+	tok, _ := token.Mint(e.priv, player, 7, "", time.Now(), time.Hour)
+	send(e.t, nc, protocol.AppendHello(nil, &protocol.Hello{Version: 1, Kind: protocol.KindBot, Hunt: 7, Token: protocol.Text(tok)}))
+	if w, ok := next(e.t, nc).(*protocol.Welcome); !ok || w.Player != player {
+		e.t.Fatalf("no WELCOME for %d", player)
+	}
+}
+
+func position(seq uint32, p geo.Point) []byte {
+	lat, lng := p.E7()
+	return protocol.AppendPosition(nil, &protocol.Position{Seq: seq, Lat: lat, Lng: lng, Time: uint64(time.Now().UnixMicro())})
+}
+
+var dam = geo.Point{Lat: 52.3730796, Lng: 4.8924534}
+
+// roundTrip sends a PING and waits for its PONG: the core handles a
+// connection's messages in order, so everything sent before has arrived.
+func roundTrip(t *testing.T, nc net.Conn, n uint64) {
+	t.Helper()
+	send(t, nc, protocol.AppendPing(nil, &protocol.Ping{Time: n}))
+	for { // fan-out frames may come first
+		if p, ok := next(t, nc).(*protocol.Pong); ok {
+			if p.Echo != n {
+				t.Fatalf("want PONG %d, got %d", n, p.Echo)
+			}
+			return
+		}
+	}
+}
+
+func testNeighbours(t *testing.T, f Factory) {
+	e := newEdge(t, f, Options{})
+	a, b := e.dial(), e.dial()
+	e.hello(a, 1)
+	e.hello(b, 2)
+	send(t, a, position(1, dam))
+	roundTrip(t, a, 1)
+	// Two messages in one frame (SPEC.md §3).
+	send(t, b, append(position(1, geo.Point{Lat: dam.Lat + 0.0001, Lng: dam.Lng}), protocol.AppendPing(nil, &protocol.Ping{Time: 5})...))
+	if p, ok := next(t, b).(*protocol.Pong); !ok || p.Echo != 5 {
+		t.Fatalf("PING in a frame with a POSITION: got %v", p)
+	}
+	e.core.Tick()
+	for _, c := range []struct {
+		nc   net.Conn
+		want uint32
+	}{{a, 2}, {b, 1}} {
+		cu, ok := next(t, c.nc).(*protocol.CellUpdate)
+		if !ok {
+			t.Fatalf("want a CELL_UPDATE, got %v", cu)
+		}
+		seen := false
+		for _, en := range cu.Entries {
+			seen = seen || en.Player == c.want
+		}
+		if !seen {
+			t.Errorf("player %d not in %+v", c.want, cu.Entries)
+		}
+	}
+}
+
+func testBadInput(t *testing.T, f Factory) {
+	e := newEdge(t, f, Options{HelloTimeout: 300 * time.Millisecond})
+	good := e.dial()
+	e.hello(good, 1)
+	cases := []struct {
+		name string
+		act  func(nc net.Conn)
+		want protocol.Code
+	}{
+		{"text frame", func(nc net.Conn) { wsutil.WriteClientText(nc, []byte("hi")) }, protocol.CodeBadMessage},
+		{"garbage", func(nc net.Conn) { send(t, nc, []byte{0, 1, 2, 3}) }, protocol.CodeBadMessage},
+		{"oversized", func(nc net.Conn) { send(t, nc, make([]byte, protocol.MaxWebSocketFrame+1)) }, protocol.CodeMessageTooLarge},
+		{"position before hello", func(nc net.Conn) { send(t, nc, position(1, dam)) }, protocol.CodeHelloRequired},
+		{"bad token", func(nc net.Conn) {
+			send(t, nc, protocol.AppendHello(nil, &protocol.Hello{Version: 1, Hunt: 7, Token: protocol.Text("x.y.z")}))
+		}, protocol.CodeUnauthorized},
+		{"silent after connect", func(net.Conn) {}, protocol.CodeHelloRequired},
+	}
+	for _, c := range cases {
+		nc := e.dial()
+		c.act(nc)
+		if got := closeCode(t, nc); got != ws.StatusCode(c.want.WebSocketCloseCode()) {
+			t.Errorf("%s: close code %d, want %d", c.name, got, c.want.WebSocketCloseCode())
+		}
+	}
+	roundTrip(t, good, 9) // a good client is not disturbed by bad ones
+}
+
+// testSlowReader: a client that stops reading cannot hold the edge.
+// Its cell is full of players and re-sent as a snapshot every tick; once the
+// socket's buffers are full the writer blocks, the core's queue for it
+// overflows, and the connection is closed — while another player keeps
+// playing.
+func testSlowReader(t *testing.T, f Factory) {
+	e := newEdge(t, f, Options{WriteTimeout: 200 * time.Millisecond}, func(c *core.Config) { c.SnapshotEvery = 1; c.SlowTicks = 5 })
+	for p := uint32(100); p < 160; p++ { // a crowd in the cell, held by the core alone
+		id := e.core.Open()
+		tok, _ := token.Mint(e.priv, p, 7, "", time.Now(), time.Hour)
+		frame := protocol.AppendHello(nil, &protocol.Hello{Version: 1, Hunt: 7, Token: protocol.Text(tok)})
+		frame = append(frame, position(1, geo.Point{Lat: dam.Lat + float64(p)*1e-7, Lng: dam.Lng})...)
+		if err := e.core.Deliver(id, frame); err != nil {
+			t.Fatal(err)
+		}
+	}
+	slow, good := e.dial(), e.dial()
+	e.hello(slow, 1)
+	e.hello(good, 2)
+	send(t, slow, position(1, dam))
+	roundTrip(t, slow, 1)
+	send(t, good, position(1, geo.Point{Lat: dam.Lat, Lng: dam.Lng + 0.05})) // elsewhere in town
+	roundTrip(t, good, 1)
+	pongs := make(chan uint64, 16)
+	go func() { // the good client reads everything, passing PONGs on
+		defer close(pongs)
+		for {
+			data, _, err := wsutil.ReadServerData(good)
+			if err != nil {
+				return
+			}
+			for len(data) > 0 {
+				typ, body, rest, err := protocol.Split(data)
+				if err != nil {
+					return
+				}
+				if typ == protocol.TypePong {
+					var p protocol.Pong
+					_ = p.Decode(body)
+					pongs <- p.Echo
+				}
+				data = rest
+			}
+		}
+	}()
+	// Ticks at 500 Hz: a reading client keeps up, the slow one's buffers
+	// fill at ~0.5 MB/s.
+	pace := time.NewTicker(2 * time.Millisecond)
+	defer pace.Stop()
+	for tick := 0; e.srv.Conns() == 2; tick++ {
+		if tick == 15_000 {
+			t.Fatal("the slow reader was never closed")
+		}
+		e.core.Tick()
+		<-pace.C
+	}
+	send(t, good, protocol.AppendPing(nil, &protocol.Ping{Time: 77}))
+	if echo, ok := <-pongs; !ok || echo != 77 {
+		t.Fatal("the reading neighbour was closed, not the slow reader")
+	}
+	st := e.core.Snapshot()
+	t.Logf("dropped %d frames, too_slow closes %d", st.DroppedQueue, st.Closes[protocol.CodeTooSlow])
+}

@@ -80,12 +80,12 @@ resource "aws_lb" "edge" {
 }
 
 resource "aws_lb_target_group" "edge" {
-  name_prefix            = "vxe-"
-  port                   = var.port
-  protocol               = "TCP_UDP"
-  vpc_id                 = var.vpc_id
-  target_type            = "instance"
-  deregistration_delay   = var.deregistration_delay_seconds
+  name_prefix          = "vxe-"
+  port                 = var.port
+  protocol             = "TCP_UDP"
+  vpc_id               = var.vpc_id
+  target_type          = "instance"
+  deregistration_delay = var.deregistration_delay_seconds
 
   health_check {
     enabled             = true

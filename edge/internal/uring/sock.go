@@ -38,6 +38,11 @@ func Listen(addr string) (int, *net.TCPAddr, error) {
 	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
 		return fail("SO_REUSEPORT", err)
 	}
+	// Accepted sockets inherit TCP_NODELAY from the listener (Linux clones
+	// it): no Nagle delay on small frames, as Go sets on its own conns.
+	if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1); err != nil {
+		return fail("TCP_NODELAY", err)
+	}
 	if family == unix.AF_INET6 && ta.IP == nil {
 		_ = unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 0)
 	}

@@ -1,0 +1,235 @@
+package ringnet
+
+import (
+	"bufio"
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/gobwas/ws"
+
+	"github.com/veltrix/veltrix/edge/core"
+	"github.com/veltrix/veltrix/edge/internal/wstest"
+	"github.com/veltrix/veltrix/geo"
+	"github.com/veltrix/veltrix/protocol"
+	"github.com/veltrix/veltrix/protocol/token"
+)
+
+func TestMain(m *testing.M) {
+	if addr := os.Getenv("RINGNET_HOLD_ADDR"); addr != "" {
+		holdClients(addr) // a child process of BenchmarkIdleConnMemory
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// benchClient is a raw WebSocket client whose reads and writes allocate
+// nothing: the allocations counted are the server's.
+type benchClient struct {
+	nc   net.Conn
+	out  []byte
+	in   []byte
+	hbuf [ws.MaxHeaderSize]byte
+	w    slabWriter
+}
+
+func dialWelcomed(tb testing.TB, url string, priv ed25519.PrivateKey, player uint32) *benchClient {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	nc, _, _, err := ws.Dial(ctx, url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { nc.Close() })
+	c := &benchClient{nc: nc, in: make([]byte, 1<<16)}
+	tok, _ := token.Mint(priv, player, 7, "", time.Now(), time.Hour)
+	c.send(tb, protocol.AppendHello(nil, &protocol.Hello{Version: 1, Kind: protocol.KindBot, Hunt: 7, Token: protocol.Text(tok)}))
+	if typ := c.read(tb); typ != protocol.TypeWelcome {
+		tb.Fatalf("got %v, want WELCOME", typ)
+	}
+	return c
+}
+
+func (c *benchClient) send(tb testing.TB, msg []byte) { c.sendFrames(tb, msg, false) }
+
+// sendFrames writes msg as a binary frame, followed, with ping, by a
+// WebSocket ping in the same write.
+func (c *benchClient) sendFrames(tb testing.TB, msg []byte, ping bool) {
+	c.w.b = c.out[:0]
+	c.out = appendClientFrame(&c.w, ws.OpBinary, msg)
+	if ping {
+		c.out = appendClientFrame(&c.w, ws.OpPing, nil)
+	}
+	if _, err := c.nc.Write(c.out); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func appendClientFrame(w *slabWriter, op ws.OpCode, msg []byte) []byte {
+	h := ws.Header{Fin: true, OpCode: op, Masked: true, Mask: [4]byte{9, 8, 7, 6}, Length: int64(len(msg))}
+	_ = ws.WriteHeaderBuffer(w, h, w.hdr[:])
+	start := len(w.b)
+	w.b = append(w.b, msg...)
+	ws.Cipher(w.b[start:], h.Mask, 0)
+	return w.b
+}
+
+// typePong marks a WebSocket pong frame in read's result.
+const typePong = protocol.Type(255)
+
+// read reads one server frame and returns the type of its last message.
+func (c *benchClient) read(tb testing.TB) protocol.Type {
+	h, err := ws.ReadHeaderBuffer(c.nc, c.hbuf[:])
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p := c.in[:h.Length]
+	if _, err := io.ReadFull(c.nc, p); err != nil {
+		tb.Fatal(err)
+	}
+	if h.OpCode == ws.OpPong {
+		return typePong
+	}
+	var last protocol.Type
+	for len(p) > 0 {
+		t, _, rest, err := protocol.Split(p)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if os.Getenv("RINGNET_BENCH_DEBUG") != "" {
+			println("got", t.String())
+		}
+		last, p = t, rest
+	}
+	return last
+}
+
+func benchCore(tb testing.TB) (*core.Core, *Server, ed25519.PrivateKey) {
+	pub, priv, _ := token.GenerateKey()
+	c, srv := start(tb, wstest.Options{}, core.Config{PublicKey: pub, Hunts: wstest.OneHunt{}, PositionRate: 1e9, PositionBurst: 1e9, MaxSpeed: 1e6, SnapshotEvery: 1 << 30})
+	return c, srv, priv
+}
+
+// BenchmarkRingHotPath: one op is a POSITION from player A (recv →
+// unmask → core.Deliver), a tick, and the CELL_UPDATE delivered to A and to
+// its neighbour B (core.Pull → one SENDMSG over the shared frame →
+// Release). The ring's path allocates nothing.
+func BenchmarkRingHotPath(b *testing.B) {
+	c, srv, priv := benchCore(b)
+	url := "ws://" + srv.Addr().String() + "/ws"
+	a, nb := dialWelcomed(b, url, priv, 1), dialWelcomed(b, url, priv, 2)
+	lat, lng := geo.Point{Lat: 52.3730796, Lng: 4.8924534}.E7()
+	var pos []byte
+	step := func(i int) {
+		pos = protocol.AppendPosition(pos[:0], &protocol.Position{Seq: uint32(i + 1), Lat: lat + int32(i%2), Lng: lng, Time: uint64(i + 1)})
+		a.sendFrames(b, pos, true) // the pong says the POSITION was delivered
+		for a.read(b) != typePong {
+		}
+		c.Tick()
+		for _, cl := range []*benchClient{a, nb} {
+			for cl.read(b) != protocol.TypeCellUpdate {
+			}
+		}
+	}
+	nb.sendFrames(b, protocol.AppendPosition(nil, &protocol.Position{Seq: 1, Lat: lat + 5, Lng: lng, Time: 1}), true)
+	for nb.read(b) != typePong {
+	}
+	for i := range 20 { // warm up: buffers, send contexts, arenas
+		step(i)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		step(i + 20)
+	}
+}
+
+// TestRingHotPathAllocs asserts the hot path's allocations per message.
+func TestRingHotPathAllocs(t *testing.T) {
+	res := testing.Benchmark(BenchmarkRingHotPath)
+	if res.N == 0 {
+		t.Fatal("the benchmark did not run")
+	}
+	// A Tick encodes frames into arenas it reuses; what is left is the
+	// core's own bookkeeping, not the ring's: allow none on the ring path.
+	if a := res.AllocsPerOp(); a > 0 {
+		t.Errorf("%d allocations per position→cell update round, want 0", a)
+	}
+}
+
+const holdN = 2000
+
+// BenchmarkIdleConnMemory opens holdN welcomed connections from a child
+// process (so the clients' memory is not counted) and reports the edge
+// process's Go heap per idle connection (ring slot, core session, session
+// map) — the shared provided buffers and rings are fixed, reported apart.
+func BenchmarkIdleConnMemory(b *testing.B) {
+	for range b.N {
+		_, srv, priv := benchCore(b)
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), "RINGNET_HOLD_ADDR="+srv.Addr().String(), "RINGNET_HOLD_KEY="+hex.EncodeToString(priv))
+		stdin, _ := cmd.StdinPipe()
+		stdout, _ := cmd.StdoutPipe()
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		line, err := bufio.NewReader(stdout).ReadString('\n')
+		if err != nil || line != "ready\n" {
+			b.Fatalf("client process: %q %v", line, err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		if srv.Conns() != holdN {
+			b.Fatalf("%d connections open, want %d", srv.Conns(), holdN)
+		}
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/holdN, "heap-B/conn")
+		b.ReportMetric(float64(unsafe.Sizeof(conn{})), "slot-B/conn")
+		b.ReportMetric(float64(srv.cfg.Buffers)*float64(srv.cfg.BufferSize)*float64(len(srv.rings))/holdN, "shared-buf-B/conn")
+		stdin.Close()
+		_ = cmd.Wait()
+	}
+}
+
+// holdClients (child process) opens holdN welcomed connections, says
+// "ready", and holds them until stdin closes.
+func holdClients(addr string) {
+	key, _ := hex.DecodeString(os.Getenv("RINGNET_HOLD_KEY"))
+	var conns []net.Conn
+	for i := range holdN {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		nc, _, _, err := ws.Dial(ctx, "ws://"+addr+"/ws")
+		cancel()
+		if err != nil {
+			fmt.Println("dial:", err)
+			os.Exit(1)
+		}
+		conns = append(conns, nc)
+		tok, _ := token.Mint(ed25519.PrivateKey(key), uint32(i+1), 7, "", time.Now(), time.Hour)
+		c := &benchClient{nc: nc, in: make([]byte, 4096)}
+		c.send(panicTB{}, protocol.AppendHello(nil, &protocol.Hello{Version: 1, Kind: protocol.KindBot, Hunt: 7, Token: protocol.Text(tok)}))
+		c.read(panicTB{})
+	}
+	fmt.Println("ready")
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	_ = strconv.Itoa(len(conns))
+}
+
+type panicTB struct{ testing.TB }
+
+func (panicTB) Helper()               {}
+func (panicTB) Fatal(args ...any)     { panic(fmt.Sprint(args...)) }
+func (panicTB) Fatalf(string, ...any) { panic("fatal") }

@@ -50,7 +50,7 @@ variable "listen_host" {
   default     = "0.0.0.0"
 
   validation {
-    condition     = can(regex("^(([0-9]{1,3}\\.){3}[0-9]{1,3}|\\[[0-9a-fA-F:]+\\])$", var.listen_host))
+    condition     = can(regex("^(((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])|\\[[0-9a-fA-F:]+\\])$", var.listen_host))
     error_message = "listen_host must be an IPv4 address or a bracketed IPv6 address, e.g. 0.0.0.0 or [::]."
   }
 }

@@ -49,6 +49,12 @@ run "listen_host_is_a_name" {
   expect_failures = [var.listen_host]
 }
 
+run "listen_host_out_of_range" {
+  command         = plan
+  variables { listen_host = "10.0.0.256" }
+  expect_failures = [var.listen_host]
+}
+
 run "pprof_on_a_public_address" {
   command = plan
   variables { pprof_addr = "0.0.0.0:6060" }

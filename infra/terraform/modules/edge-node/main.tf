@@ -62,7 +62,7 @@ locals {
       "net.ipv4.tcp_fin_timeout"           = "15"
       "net.ipv4.tcp_tw_reuse"              = "1"
       "net.ipv4.tcp_slow_start_after_idle" = "0"
-      # A leading "-": skipped where the module or key does not exist.
+      # A leading "-": systemd-sysctl skips it where the key does not exist.
       "-net.netfilter.nf_conntrack_max" = tostring(var.max_connections * 2)
     },
     # Keep the edge's own port out of the ephemeral range, so an outgoing
@@ -125,7 +125,7 @@ locals {
       content     = base64encode(merge(local.files, local.secret_files)[p].content)
     }]
     runcmd = concat(
-      [["sysctl", "--system"]],
+      [["systemctl", "restart", "systemd-sysctl.service"]],
       local.install_binary,
       local.name_host,
       [["systemctl", "daemon-reload"], ["systemctl", "enable", "--now", "veltrix-edge.service"]],

@@ -93,7 +93,7 @@ run "cloud_init_writes_everything" {
     error_message = "cloud-init must write exactly the rendered files, the secrets file root-only."
   }
   assert {
-    condition     = yamldecode(output.cloud_init).runcmd[0] == ["sysctl", "--system"] && yamldecode(output.cloud_init).runcmd[length(yamldecode(output.cloud_init).runcmd) - 1] == ["systemctl", "enable", "--now", "veltrix-edge.service"]
+    condition     = yamldecode(output.cloud_init).runcmd[0] == ["systemctl", "restart", "systemd-sysctl.service"] && yamldecode(output.cloud_init).runcmd[length(yamldecode(output.cloud_init).runcmd) - 1] == ["systemctl", "enable", "--now", "veltrix-edge.service"]
     error_message = "cloud-init must apply the sysctls first and start the service last."
   }
   assert {

@@ -50,7 +50,7 @@ run "listen_host_is_a_name" {
 }
 
 run "listen_host_out_of_range" {
-  command         = plan
+  command = plan
   variables { listen_host = "10.0.0.256" }
   expect_failures = [var.listen_host]
 }

@@ -33,7 +33,9 @@ locals {
       VELTRIX_EDGE_TICK_HZ      = tostring(var.tick_hz)
       VELTRIX_EDGE_RADIUS       = tostring(var.radius)
       VELTRIX_EDGE_LOG_LEVEL    = var.log_level
+      VELTRIX_EDGE_TRANSPORT    = var.io_uring ? var.transport : "netpoll"
     },
+    var.rings == null ? {} : { VELTRIX_EDGE_RINGS = tostring(var.rings) },
     var.id == "" ? {} : { VELTRIX_EDGE_ID = var.id },
     var.tls == null ? {} : { VELTRIX_EDGE_TLS_CERT = var.tls.cert_path, VELTRIX_EDGE_TLS_KEY = var.tls.key_path },
     length(var.allowed_origins) == 0 ? {} : { VELTRIX_EDGE_ALLOWED_ORIGINS = join(",", var.allowed_origins) },

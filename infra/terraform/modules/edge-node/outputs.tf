@@ -1,6 +1,11 @@
 output "env" {
   description = "Non-secret environment of the edge (VELTRIX_EDGE_<FLAG> = value); the binary reads these like flags."
   value       = local.env
+
+  precondition {
+    condition     = var.io_uring || var.transport != "uring"
+    error_message = "transport = \"uring\" needs io_uring = true: with io_uring off the unit denies its syscalls."
+  }
 }
 
 output "env_file" {

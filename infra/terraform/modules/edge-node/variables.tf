@@ -179,9 +179,31 @@ variable "memory_mib" {
 }
 
 variable "io_uring" {
-  description = "Allow io_uring: sets kernel.io_uring_disabled = 0 (where the kernel has it) and lets the io_uring syscalls through the unit's seccomp filter."
+  description = "Allow io_uring: sets kernel.io_uring_disabled = 0 (where the kernel has it) and keeps the io_uring syscalls in the unit's seccomp filter. False also denies them and runs the netpoll transport."
   type        = bool
   default     = true
+}
+
+variable "transport" {
+  description = "WebSocket transport (-transport): auto (io_uring where the kernel allows it, else netpoll, logged), uring or netpoll."
+  type        = string
+  default     = "auto"
+
+  validation {
+    condition     = contains(["auto", "uring", "netpoll"], var.transport)
+    error_message = "transport must be auto, uring or netpoll."
+  }
+}
+
+variable "rings" {
+  description = "io_uring rings (-rings), each pinned to a CPU. Null: one per CPU."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.rings == null || try(var.rings >= 1 && var.rings <= 512 && floor(var.rings) == var.rings, false)
+    error_message = "rings must be an integer between 1 and 512."
+  }
 }
 
 variable "binary_path" {

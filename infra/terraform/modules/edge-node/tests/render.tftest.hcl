@@ -49,6 +49,10 @@ run "defaults_million_connections" {
     error_message = "somaxconn, the port range, tcp_mem for 16 GiB, io_uring and conntrack must be tuned."
   }
   assert {
+    condition     = output.env.VELTRIX_EDGE_TRANSPORT == "auto" && !contains(keys(output.env), "VELTRIX_EDGE_RINGS") && !strcontains(output.systemd_unit, "~io_uring")
+    error_message = "By default the edge picks io_uring where the kernel allows it, and the unit lets its syscalls through."
+  }
+  assert {
     condition     = !contains(keys(output.sysctl), "net.ipv4.ip_local_reserved_ports")
     error_message = "Port 443 is not in the ephemeral range and needs no reservation."
   }
@@ -60,7 +64,7 @@ run "defaults_million_connections" {
     condition = alltrue([for line in [
       "NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes", "ProtectHome=yes", "Restart=on-failure",
       "CapabilityBoundingSet=CAP_NET_BIND_SERVICE", "AmbientCapabilities=CAP_NET_BIND_SERVICE", "LimitNOFILE=1114112",
-      "SystemCallFilter=@system-service io_uring_setup io_uring_enter io_uring_register", "ExecStart=/usr/local/bin/veltrix-edge",
+      "SystemCallFilter=@system-service", "ExecStart=/usr/local/bin/veltrix-edge",
       "EnvironmentFile=/etc/veltrix/edge.env", "EnvironmentFile=/etc/veltrix/edge-secrets.env", "User=veltrix",
     ] : strcontains(output.systemd_unit, "\n${line}\n")])
     error_message = "The unit must be hardened, restart on failure, raise LimitNOFILE and read both environment files."
@@ -142,8 +146,8 @@ run "tls_high_port_named_host_release" {
     error_message = "Sizing must follow max_connections and memory_mib."
   }
   assert {
-    condition     = !contains(keys(output.sysctl), "-kernel.io_uring_disabled") && strcontains(output.systemd_unit, "\nSystemCallFilter=@system-service\n")
-    error_message = "With io_uring off, neither the sysctl nor the syscalls are enabled."
+    condition     = !contains(keys(output.sysctl), "-kernel.io_uring_disabled") && strcontains(output.systemd_unit, "\nSystemCallFilter=~io_uring_setup io_uring_enter io_uring_register\n") && output.env.VELTRIX_EDGE_TRANSPORT == "netpoll"
+    error_message = "With io_uring off, the sysctl is not set, the syscalls are denied and the edge runs netpoll."
   }
   assert {
     condition     = strcontains(jsonencode(yamldecode(output.cloud_init).runcmd), "sha256sum -c")

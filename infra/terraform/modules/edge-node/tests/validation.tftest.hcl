@@ -90,3 +90,24 @@ run "tick_rate_too_high" {
   variables { tick_hz = 1000 }
   expect_failures = [var.tick_hz]
 }
+
+run "unknown_transport" {
+  command = plan
+  variables { transport = "epoll" }
+  expect_failures = [var.transport]
+}
+
+run "uring_transport_without_io_uring" {
+  command = plan
+  variables {
+    transport = "uring"
+    io_uring  = false
+  }
+  expect_failures = [output.env]
+}
+
+run "zero_rings" {
+  command = plan
+  variables { rings = 0 }
+  expect_failures = [var.rings]
+}

@@ -25,10 +25,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/veltrix/veltrix/bench/report"
-	"github.com/veltrix/veltrix/bench/run"
-	"github.com/veltrix/veltrix/bench/scenario"
-	"github.com/veltrix/veltrix/bench/sim"
+	"github.com/veltrix/veltrix/bench/internal/report"
+	"github.com/veltrix/veltrix/bench/internal/run"
+	"github.com/veltrix/veltrix/bench/internal/scenario"
+	"github.com/veltrix/veltrix/bench/internal/sim"
 )
 
 func usage(w io.Writer) {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/veltrix/veltrix/bench/report"
+	"github.com/veltrix/veltrix/bench/internal/report"
 )
 
 // binaries builds the tool, the edge and the coordinator once.

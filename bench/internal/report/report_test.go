@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/veltrix/veltrix/bench/hist"
-	"github.com/veltrix/veltrix/bench/sample"
-	"github.com/veltrix/veltrix/bench/scenario"
-	"github.com/veltrix/veltrix/bench/sim"
+	"github.com/veltrix/veltrix/bench/internal/hist"
+	"github.com/veltrix/veltrix/bench/internal/sample"
+	"github.com/veltrix/veltrix/bench/internal/scenario"
+	"github.com/veltrix/veltrix/bench/internal/sim"
 )
 
 func run(label string, msgs int64, cpu float64, winners map[uint32][]uint32) *Run {

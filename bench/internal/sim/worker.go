@@ -16,8 +16,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/veltrix/veltrix/bench/hist"
-	"github.com/veltrix/veltrix/bench/scenario"
+	"github.com/veltrix/veltrix/bench/internal/hist"
+	"github.com/veltrix/veltrix/bench/internal/scenario"
 	"github.com/veltrix/veltrix/protocol"
 	"github.com/veltrix/veltrix/protocol/client"
 )

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/veltrix/veltrix/bench/hist"
+	"github.com/veltrix/veltrix/bench/internal/hist"
 )
 
 // WriteHTML writes the report of runs (one, or several compared) to path.

@@ -8,8 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/veltrix/veltrix/bench/hist"
-	"github.com/veltrix/veltrix/bench/report"
+	"github.com/veltrix/veltrix/bench/internal/hist"
+	"github.com/veltrix/veltrix/bench/internal/report"
 )
 
 // statusLoad sends GET requests at a fixed rate (open loop: a late answer

@@ -14,10 +14,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/veltrix/veltrix/bench/hist"
-	"github.com/veltrix/veltrix/bench/sample"
-	"github.com/veltrix/veltrix/bench/scenario"
-	"github.com/veltrix/veltrix/bench/sim"
+	"github.com/veltrix/veltrix/bench/internal/hist"
+	"github.com/veltrix/veltrix/bench/internal/sample"
+	"github.com/veltrix/veltrix/bench/internal/scenario"
+	"github.com/veltrix/veltrix/bench/internal/sim"
 )
 
 // Run is everything one scenario run measured.

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/veltrix/veltrix/bench/hist"
-	"github.com/veltrix/veltrix/bench/scenario"
+	"github.com/veltrix/veltrix/bench/internal/hist"
+	"github.com/veltrix/veltrix/bench/internal/scenario"
 	"github.com/veltrix/veltrix/geo"
 	"github.com/veltrix/veltrix/protocol"
 )

@@ -22,11 +22,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/veltrix/veltrix/bench/report"
-	"github.com/veltrix/veltrix/bench/sample"
-	"github.com/veltrix/veltrix/bench/scenario"
-	"github.com/veltrix/veltrix/bench/sim"
-	"github.com/veltrix/veltrix/bench/system"
+	"github.com/veltrix/veltrix/bench/internal/report"
+	"github.com/veltrix/veltrix/bench/internal/sample"
+	"github.com/veltrix/veltrix/bench/internal/scenario"
+	"github.com/veltrix/veltrix/bench/internal/sim"
+	"github.com/veltrix/veltrix/bench/internal/system"
 )
 
 // City is where the simulated hunt takes place (Amsterdam).

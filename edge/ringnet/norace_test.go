@@ -1,0 +1,5 @@
+//go:build !race
+
+package ringnet
+
+const raceEnabled = false

@@ -76,7 +76,16 @@ func options() (run.Options, error) {
 	if err != nil {
 		return run.Options{}, err
 	}
-	return run.Options{Self: self, Progress: os.Stderr}, nil
+	o := run.Options{Self: self, Progress: os.Stderr}
+	// VELTRIX_BENCH_LOGS names a file that gets the local system's logs.
+	if path := os.Getenv("VELTRIX_BENCH_LOGS"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return o, err
+		}
+		o.Logs = f
+	}
+	return o, nil
 }
 
 func outDir(dir, name string) (string, error) {

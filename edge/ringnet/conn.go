@@ -203,11 +203,21 @@ func (r *ring) kill(ci uint32) {
 	}
 	c.flags |= fDying | fInputDone
 	if c.inflight > 0 {
+		if c.flags&fHandoff == 0 {
+			// A send blocked on a peer that does not read (MSG_WAITALL)
+			// may be past cancelling; shutting the socket down ends it
+			// with an error at once. A handed-off fd lives on in net/http.
+			r.sqe().PrepShutdown(int(c.fd), shutRDWR, uring.UserData(opCancel, c.gen, ci))
+			c.inflight++
+		}
 		r.sqe().PrepCancelFD(int(c.fd), uring.UserData(opCancel, c.gen, ci))
 		c.inflight++
 	}
 	r.maybeClose(ci)
 }
+
+// shutRDWR is SHUT_RDWR for PrepShutdown.
+const shutRDWR = 2
 
 func (r *ring) maybeClose(ci uint32) {
 	c := &r.conns[ci]

@@ -154,17 +154,28 @@ func (r *Ring) Submit(wait bool, timeout time.Duration) error {
 			minComplete = 0 // completions are waiting: do not sleep
 		}
 		r.Stats.Enters.Add(1)
-		n, err := enter(r.fd, toSubmit, minComplete, enterGetevents|enterExtArg, arg, argSize)
+		flags := uint32(enterGetevents)
+		if arg != nil { // EXT_ARG with no argument is EINVAL
+			flags |= enterExtArg
+		}
+		n, err := enter(r.fd, toSubmit, minComplete, flags, arg, argSize)
 		if n > 0 {
 			r.Stats.Submissions.Add(uint64(n))
 		}
 		switch {
 		case err == nil, errors.Is(err, unix.ETIME):
 		case errors.Is(err, unix.EINTR):
+			// Retry only to submit what is left, without waiting: waiting
+			// again would restart the timeout, and signals (the runtime's
+			// preemption, profiling) can come faster than it expires —
+			// the owner would never get back to its deadlines. Its loop
+			// waits again instead.
 			r.Stats.Interrupts.Add(1)
-			if r.tail != atomic.LoadUint32(r.sqHead) || r.Ready() == 0 {
+			if r.tail != atomic.LoadUint32(r.sqHead) {
+				minComplete = 0
 				continue
 			}
+			return nil
 		case errors.Is(err, unix.EBUSY), errors.Is(err, unix.EAGAIN):
 			r.Stats.Busy.Add(1) // the caller reaps, then submits again
 		default:

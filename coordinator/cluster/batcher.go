@@ -25,11 +25,6 @@ type batch struct {
 	future raft.ApplyFuture
 }
 
-// maxInflightBatches bounds the entries the batcher has handed to raft but
-// not yet seen committed: beyond it, SubmitClaims callers wait (backpressure)
-// instead of queueing without bound.
-const maxInflightBatches = 16
-
 // SubmitClaims commits claims on the leader, batched with concurrent callers'
 // claims into as few log entries as possible, and returns their outcomes in
 // order. On an error the claims may or may not have been applied: retry them
@@ -56,12 +51,17 @@ func (n *Node) SubmitClaims(ctx context.Context, claims []fsm.Claim) ([]fsm.Outc
 
 // batchLoop drains waiting claims into one entry, hands it to raft without
 // waiting for the commit, and goes on with the next: entries pipeline while
-// claims that arrive during a commit gather into the next batch.
+// claims that arrive during a commit gather into the next batch. At most
+// MaxInflightEntries entries are in raft at once: the loop takes a slot
+// before it gathers, so claims that arrive while every slot is busy gather
+// into one larger entry, and once the claims channel is full SubmitClaims
+// callers wait (backpressure) instead of queueing without bound.
 func (n *Node) batchLoop() {
 	defer n.wg.Done()
-	inflight := make(chan *batch, maxInflightBatches)
+	slots := make(chan struct{}, n.cfg.MaxInflightEntries)
+	inflight := make(chan *batch, n.cfg.MaxInflightEntries)
 	n.wg.Add(1)
-	go n.completeLoop(inflight)
+	go n.completeLoop(inflight, slots)
 	defer close(inflight)
 	for {
 		var first *claimReq
@@ -70,9 +70,16 @@ func (n *Node) batchLoop() {
 		case <-n.stop:
 			return
 		}
+		select {
+		case slots <- struct{}{}:
+		case <-n.stop:
+			failAll([]*claimReq{first}, ErrClosed)
+			return
+		}
 		reqs, cmd := n.gather(first)
 		data, err := fsm.Encode(cmd)
 		if err != nil {
+			<-slots
 			failAll(reqs, err)
 			continue
 		}
@@ -97,23 +104,29 @@ func (n *Node) gather(first *claimReq) ([]*claimReq, *fsm.Claims) {
 	return reqs, cmd
 }
 
-// completeLoop waits for each batch's commit in order and answers its callers.
-func (n *Node) completeLoop(inflight <-chan *batch) {
+// completeLoop waits for each batch's commit in order, answers its callers
+// and frees the batch's slot.
+func (n *Node) completeLoop(inflight <-chan *batch, slots <-chan struct{}) {
 	defer n.wg.Done()
 	for b := range inflight {
-		if err := b.future.Error(); err != nil {
-			failAll(b.reqs, n.translate(err))
-			continue
-		}
-		outs, ok := b.future.Response().([]fsm.Outcome)
-		if !ok {
-			failAll(b.reqs, fmt.Errorf("claims entry applied with response %v", b.future.Response()))
-			continue
-		}
-		for _, r := range b.reqs {
-			r.out, outs = outs[:len(r.claims):len(r.claims)], outs[len(r.claims):]
-			close(r.done)
-		}
+		n.complete(b)
+		<-slots
+	}
+}
+
+func (n *Node) complete(b *batch) {
+	if err := b.future.Error(); err != nil {
+		failAll(b.reqs, n.translate(err))
+		return
+	}
+	outs, ok := b.future.Response().([]fsm.Outcome)
+	if !ok {
+		failAll(b.reqs, fmt.Errorf("claims entry applied with response %v", b.future.Response()))
+		return
+	}
+	for _, r := range b.reqs {
+		r.out, outs = outs[:len(r.claims):len(r.claims)], outs[len(r.claims):]
+		close(r.done)
 	}
 }
 

@@ -71,6 +71,11 @@ func freePorts(tb testing.TB, n int) []string {
 }
 
 func startCluster(tb testing.TB, n int, timeouts time.Duration, store string) *testCluster {
+	return startClusterWith(tb, n, timeouts, Config{LogStore: store})
+}
+
+// startClusterWith starts n nodes configured as base plus their identities.
+func startClusterWith(tb testing.TB, n int, timeouts time.Duration, base Config) *testCluster {
 	addrs := freePorts(tb, n)
 	var peers []Peer
 	for i, a := range addrs {
@@ -78,10 +83,10 @@ func startCluster(tb testing.TB, n int, timeouts time.Duration, store string) *t
 	}
 	c := &testCluster{}
 	for i := range n {
-		node, err := Open(Config{
-			ID: peers[i].ID, RaftAddr: addrs[i], DataDir: tb.TempDir(), Bootstrap: true, Peers: peers, LogStore: store,
-			HeartbeatTimeout: timeouts, ElectionTimeout: timeouts, LeaderLeaseTimeout: timeouts * 3 / 4,
-		})
+		cfg := base
+		cfg.ID, cfg.RaftAddr, cfg.DataDir, cfg.Bootstrap, cfg.Peers = peers[i].ID, addrs[i], tb.TempDir(), true, peers
+		cfg.HeartbeatTimeout, cfg.ElectionTimeout, cfg.LeaderLeaseTimeout = timeouts, timeouts, timeouts*3/4
+		node, err := Open(cfg)
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -140,7 +145,9 @@ func huntWithTreasures(tb testing.TB, leader *Node, n int) (uint32, []fsm.Treasu
 // loopback cluster: 256 concurrent submitters, each claim one request, as
 // edges send them; the node batches them into log entries. It reports
 // claims/s and the latency percentiles of a claim (submit → outcome).
-func BenchmarkClusterClaims(b *testing.B) { perStore(b, benchClusterClaims) }
+func BenchmarkClusterClaims(b *testing.B) {
+	perStore(b, func(b *testing.B, store string) { benchClusterClaims(b, Config{LogStore: store}) })
+}
 
 // perStore runs f once per log store, side by side.
 func perStore(b *testing.B, f func(*testing.B, string)) {
@@ -149,8 +156,8 @@ func perStore(b *testing.B, f func(*testing.B, string)) {
 	}
 }
 
-func benchClusterClaims(b *testing.B, store string) {
-	c := startCluster(b, 3, 300*time.Millisecond, store)
+func benchClusterClaims(b *testing.B, base Config) {
+	c := startClusterWith(b, 3, 300*time.Millisecond, base)
 	leader := c.leader(b, nil)
 	hunt, ts := huntWithTreasures(b, leader, 20000)
 	hist := hdrhistogram.New(1, 10_000_000, 3) // µs
@@ -182,11 +189,32 @@ func benchClusterClaims(b *testing.B, store string) {
 
 // BenchmarkClusterClaimsPaced offers 5,000 claims/s (paced, open loop) for
 // each b.N round of one second and reports the claim latency percentiles.
-func BenchmarkClusterClaimsPaced(b *testing.B) { perStore(b, benchClusterClaimsPaced) }
+func BenchmarkClusterClaimsPaced(b *testing.B) {
+	perStore(b, func(b *testing.B, store string) { benchClusterClaimsPaced(b, Config{LogStore: store}) })
+}
 
-func benchClusterClaimsPaced(b *testing.B, store string) {
+// BenchmarkClaimsInflight runs BenchmarkClusterClaimsPaced (latency at
+// 5,000 claims/s) and BenchmarkClusterClaims (throughput) on the shipped
+// store with different bounds on the entries in flight, side by side: the
+// figures that chose the MaxInflightEntries default. Select one kind with
+// -bench=ClaimsInflight/paced or /closed.
+func BenchmarkClaimsInflight(b *testing.B) {
+	kinds := []struct {
+		name string
+		f    func(*testing.B, Config)
+	}{{"paced", benchClusterClaimsPaced}, {"closed", benchClusterClaims}}
+	for _, kind := range kinds {
+		b.Run(kind.name, func(b *testing.B) {
+			for _, k := range []int{1, 2, 3, 16} {
+				b.Run(fmt.Sprintf("inflight=%d", k), func(b *testing.B) { kind.f(b, Config{MaxInflightEntries: k}) })
+			}
+		})
+	}
+}
+
+func benchClusterClaimsPaced(b *testing.B, base Config) {
 	const rate = 5000
-	c := startCluster(b, 3, 300*time.Millisecond, store)
+	c := startClusterWith(b, 3, 300*time.Millisecond, base)
 	leader := c.leader(b, nil)
 	hunt, ts := huntWithTreasures(b, leader, 20000)
 	hist := hdrhistogram.New(1, 10_000_000, 3) // from when each claim was due

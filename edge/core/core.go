@@ -120,6 +120,17 @@ func (c *Core) closeLocked(id SessionID, s *slot, code protocol.Code) {
 	c.cfg.Notifier.Close(id, code)
 }
 
+// CountClose counts a close that a transport decided itself (a framing
+// violation, a handshake or write timeout, an oversized datagram, shutdown)
+// under its code, beside the closes the core asks for. A transport calls it
+// once per such close and never for a close it was asked for through
+// Notifier.Close (the core has counted those).
+func (c *Core) CountClose(code protocol.Code) {
+	c.mu.Lock()
+	c.stats.Closes[code]++
+	c.mu.Unlock()
+}
+
 // Snapshot returns a copy of the counters.
 func (c *Core) Snapshot() Stats {
 	c.mu.Lock()

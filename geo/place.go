@@ -163,9 +163,11 @@ func pointIn(c Cell, r *rand.PCG) (Point, error) {
 		u, v = 1-u, 1-v
 	}
 	u, v = u*0.9, v*0.9
+	// The float64 conversions round each product, so no platform may fuse
+	// them into multiply-adds: placement must give the same bits everywhere.
 	p := Point{
-		Lat: ctr.Lat + u*(v1.Lat-ctr.Lat) + v*(v2.Lat-ctr.Lat),
-		Lng: ctr.Lng + u*(v1.Lng-ctr.Lng) + v*(v2.Lng-ctr.Lng),
+		Lat: ctr.Lat + float64(u*(v1.Lat-ctr.Lat)) + float64(v*(v2.Lat-ctr.Lat)),
+		Lng: ctr.Lng + float64(u*(v1.Lng-ctr.Lng)) + float64(v*(v2.Lng-ctr.Lng)),
 	}
 	if math.Abs(p.Lng) >= 214 {
 		return ctr, nil // a cell straddling the antimeridian: E7 would overflow

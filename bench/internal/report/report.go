@@ -88,12 +88,43 @@ type StatusPoint struct {
 
 // Failover describes the coordinator leader kill.
 type Failover struct {
-	Killed         string  `json:"killed"`
-	KilledAt       float64 `json:"killed_at_s"`
-	NewLeaderAt    float64 `json:"new_leader_at_s"`
-	NewLeader      string  `json:"new_leader"`
-	ClaimsWindow   int64   `json:"claims_answered_in_window"` // from the kill to 2 s after the new leader
-	ClaimMaxWindow float64 `json:"claim_max_window_ms"`
+	Killed      string  `json:"killed"`
+	KilledAt    float64 `json:"killed_at_s"`
+	NewLeaderAt float64 `json:"new_leader_at_s"`
+	NewLeader   string  `json:"new_leader"`
+	// The window: from the kill to 2 s after the new leader.
+	ClaimsWindow       int64   `json:"claims_answered_in_window"`
+	ClaimMaxWindow     float64 `json:"claim_max_window_ms"`
+	ErrorsWindow       int64   `json:"errors_in_window"` // see sim.Interval.Errors
+	DeliveryP99Window  float64 `json:"delivery_p99_window_ms"`
+	DeliveryMaxWindow  float64 `json:"delivery_max_window_ms"`
+	DeliveriesInWindow int64   `json:"deliveries_in_window"`
+}
+
+// Window adds up the seconds of series in the failover window: from the
+// kill until 2 s after the new leader (nothing when no leader followed).
+func (f *Failover) Window(series []sim.Interval) {
+	if f.NewLeaderAt <= 0 {
+		return
+	}
+	delivery := hist.New()
+	for _, iv := range series {
+		// iv.T is when second iv ended: it covers (iv.T-1, iv.T].
+		if iv.T <= f.KilledAt || iv.T-1 > f.NewLeaderAt+2 {
+			continue
+		}
+		f.ErrorsWindow += iv.Errors
+		if iv.Claim != nil {
+			f.ClaimsWindow += iv.Claim.Count()
+			f.ClaimMaxWindow = max(f.ClaimMaxWindow, ms(iv.Claim.Max()))
+		}
+		if iv.Delivery != nil {
+			delivery.Merge(iv.Delivery)
+		}
+	}
+	if f.DeliveriesInWindow = delivery.Count(); f.DeliveriesInWindow > 0 { // NaN would not encode
+		f.DeliveryP99Window, f.DeliveryMaxWindow = quant(delivery, .99), quant(delivery, 1)
+	}
 }
 
 // Check is one correctness check of the run.
@@ -181,7 +212,9 @@ func (r *Run) Check(claimedBy map[uint32]uint32) {
 			}
 			add("winners match the coordinator", wrong == 0, "%d announced wins not on record", wrong)
 		}
-		add("claims answered", c.Counters["claim_unmatched"] == 0, "%d results without a claim", c.Counters["claim_unmatched"])
+		add("claim results matched", c.Counters["claim_unmatched"] == 0, "%d results without a claim", c.Counters["claim_unmatched"])
+		add("every claim answered", c.Counters["claims_unanswered"] == 0, "%d of %d claims sent had no CLAIM_RESULT %s after the run",
+			c.Counters["claims_unanswered"], c.Counters["claims_sent"], sim.ClaimGrace)
 	}
 }
 
@@ -234,8 +267,10 @@ func (r *Run) Summary(w io.Writer) {
 	}
 	if r.Failover != nil {
 		f := r.Failover
-		fmt.Fprintf(w, "  failover     killed %s at %.1fs, %s leads from %.1fs (%.0f ms); %d claims answered in the window, slowest %.0f ms; %d claims unanswered or unavailable\n",
-			f.Killed, f.KilledAt, f.NewLeader, f.NewLeaderAt, (f.NewLeaderAt-f.KilledAt)*1000, f.ClaimsWindow, f.ClaimMaxWindow, c.Counters["claims_other"])
+		fmt.Fprintf(w, "  failover     killed %s at %.1fs, %s leads from %.1fs (%.0f ms); in the window: %d claims answered, slowest %.0f ms; %d errors; delivery p99 %.2f ms, max %.2f ms (n=%d)\n",
+			f.Killed, f.KilledAt, f.NewLeader, f.NewLeaderAt, (f.NewLeaderAt-f.KilledAt)*1000, f.ClaimsWindow, f.ClaimMaxWindow,
+			f.ErrorsWindow, f.DeliveryP99Window, f.DeliveryMaxWindow, f.DeliveriesInWindow)
+		fmt.Fprintf(w, "  claims lost  %d unavailable or unknown, %d unanswered\n", c.Counters["claims_other"], c.Counters["claims_unanswered"])
 	}
 	if r.Edge.Sampled {
 		e := r.Edge

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -105,5 +106,59 @@ func TestCompareAndReports(t *testing.T) {
 	a.Summary(&sum)
 	if !strings.Contains(sum.String(), "delivery     p50") {
 		t.Fatalf("summary:\n%s", sum.String())
+	}
+}
+
+// A claim that never got its CLAIM_RESULT fails the run.
+func TestEveryClaimAnsweredCheck(t *testing.T) {
+	for _, tc := range []struct {
+		unanswered int64
+		ok         bool
+	}{{0, true}, {1, false}, {40, false}} {
+		r := run("a", 10, 1, map[uint32][]uint32{1: {5}})
+		r.Crowd.Counters["claims_sent"] = 50
+		r.Crowd.Counters["claims_unanswered"] = tc.unanswered
+		r.Check(map[uint32]uint32{1: 5})
+		var got *Check
+		for i := range r.Checks {
+			if r.Checks[i].Name == "every claim answered" {
+				got = &r.Checks[i]
+			}
+		}
+		if got == nil {
+			t.Fatalf("no \"every claim answered\" check: %+v", r.Checks)
+		}
+		if got.OK != tc.ok || r.OK() != tc.ok {
+			t.Fatalf("%d unanswered: check ok %v, run ok %v, want %v", tc.unanswered, got.OK, r.OK(), tc.ok)
+		}
+		if want := fmt.Sprintf("%d of 50 claims sent", tc.unanswered); !strings.Contains(got.Detail, want) {
+			t.Fatalf("detail %q, want it to say %q", got.Detail, want)
+		}
+	}
+}
+
+// The failover window takes the seconds from the kill to 2 s after the
+// new leader: their errors, claims and delivery latency, and no others.
+func TestFailoverWindow(t *testing.T) {
+	second := func(t float64, errs int64, delivery time.Duration) sim.Interval {
+		d, c := hist.New(), hist.New()
+		d.Record(delivery)
+		c.Record(delivery * 2)
+		return sim.Interval{T: t, Errors: errs, Delivery: d, Claim: c}
+	}
+	series := []sim.Interval{second(1, 100, time.Second), second(2, 1, 10*time.Millisecond),
+		second(3, 2, 500*time.Millisecond), second(4, 4, 20*time.Millisecond), second(5, 1000, 5*time.Second)}
+	f := &Failover{KilledAt: 1.5, NewLeaderAt: 1.9} // window (1.5, 3.9]: the seconds ending at 2, 3 and 4 overlap it
+	f.Window(series)
+	if f.ErrorsWindow != 7 || f.ClaimsWindow != 3 || f.DeliveriesInWindow != 3 {
+		t.Fatalf("errors %d (want 7), claims %d (want 3), deliveries %d (want 3)", f.ErrorsWindow, f.ClaimsWindow, f.DeliveriesInWindow)
+	}
+	if f.DeliveryP99Window < 499 || f.DeliveryP99Window > 501 || f.ClaimMaxWindow < 999 || f.ClaimMaxWindow > 1001 {
+		t.Fatalf("delivery p99 %.1f ms (want 500), slowest claim %.1f ms (want 1000)", f.DeliveryP99Window, f.ClaimMaxWindow)
+	}
+	none := &Failover{KilledAt: 1.5}
+	none.Window(series)
+	if none.ErrorsWindow != 0 || none.DeliveriesInWindow != 0 {
+		t.Fatalf("no new leader, no window: %+v", none)
 	}
 }

@@ -438,14 +438,8 @@ func play(ctx context.Context, cfg scenario.Config, o Options, sys *system.Syste
 	if r.Crowd, err = sim.Merge(results); err != nil {
 		return err
 	}
-	if f := r.Failover; f != nil && f.NewLeaderAt > 0 {
-		// The window: from the kill until a second after the new leader.
-		for _, iv := range r.Crowd.Series {
-			if iv.T >= f.KilledAt && iv.T <= f.NewLeaderAt+2 && iv.Claim != nil {
-				f.ClaimsWindow += iv.Claim.Count()
-				f.ClaimMaxWindow = max(f.ClaimMaxWindow, ms(iv.Claim.Max()))
-			}
-		}
+	if r.Failover != nil {
+		r.Failover.Window(r.Crowd.Series)
 	}
 	var claimedBy map[uint32]uint32
 	if cfg.Claims {

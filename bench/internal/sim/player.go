@@ -172,6 +172,7 @@ func (p *player) claimResult(body []byte) {
 		p.w.count(&p.w.c.claimUnmatched, 1)
 		return
 	}
+	p.w.answered()
 	if p.w.measuring.Load() {
 		p.w.claimRTT.Record(p.idx, time.Since(sent))
 	}
@@ -222,12 +223,21 @@ func (p *player) sendClaimLocked(now time.Time, treasure uint32) {
 	p.claimed[treasure] = true
 	p.nextReq++
 	p.pending[p.nextReq] = now
+	p.w.outstanding.Add(1) // before the send: its answer may come at once
 	if err := p.cl.Claim(p.nextReq, treasure); err != nil {
 		delete(p.pending, p.nextReq)
+		p.w.outstanding.Add(-1)
 		p.w.count(&p.w.c.sendErrors, 1)
 		return
 	}
 	p.w.count(&p.w.c.claimsSent, 1)
+}
+
+// unanswered is how many of the player's claims have no CLAIM_RESULT yet.
+func (p *player) unanswered() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.pending)
 }
 
 // step moves the player dt seconds on and sends its position.

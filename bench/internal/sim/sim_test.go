@@ -54,8 +54,7 @@ func TestWalkers(t *testing.T) {
 }
 
 func testWorker(cfg scenario.Config) *worker {
-	return &worker{job: Job{Config: cfg}, res: 9, delivery: hist.NewRecorder(), claimRTT: hist.NewRecorder(),
-		handshake: hist.NewRecorder(), errs: map[string]int64{}, winners: map[uint32][]uint32{}}
+	return newWorker(Job{Config: cfg, Res: 9})
 }
 
 func entryAt(player uint32, p geo.Point, stamp uint32) protocol.CellEntry {
@@ -139,8 +138,8 @@ func TestMerge(t *testing.T) {
 		d := hist.New()
 		d.Record(lat)
 		return Result{Players: 10, Connected: 9, DialErrors: 1, Elapsed: time.Second, Handshake: hist.New(), Delivery: d,
-			Claim: hist.New(), Counters: map[string]int64{"messages": msgs}, Errors: map[string]int64{"too_slow": 1},
-			Winners: winners, Series: []Interval{{T: 1, Messages: msgs, Delivery: d}}}
+			Claim: hist.New(), Counters: map[string]int64{"messages": msgs, "claims_unanswered": msgs / 50}, Errors: map[string]int64{"too_slow": 1},
+			Winners: winners, Series: []Interval{{T: 1, Messages: msgs, Errors: msgs / 10, Delivery: d}}}
 	}
 	m, err := Merge([]Result{mk(map[uint32][]uint32{1: {5}}, 100, time.Millisecond), mk(map[uint32][]uint32{1: {6}, 2: {7}}, 50, time.Second)})
 	if err != nil {
@@ -152,7 +151,10 @@ func TestMerge(t *testing.T) {
 	if m.Delivery.Count() != 2 || m.Delivery.Max() < time.Second*99/100 {
 		t.Fatalf("delivery histogram not merged: %v", m.Delivery.Summary())
 	}
-	if len(m.Series) != 1 || m.Series[0].Messages != 150 || m.Series[0].Delivery.Count() != 2 {
+	if got := m.Counters["claims_unanswered"]; got != 3 {
+		t.Fatalf("unanswered claims 2 + 1 across workers, merged %d", got)
+	}
+	if len(m.Series) != 1 || m.Series[0].Messages != 150 || m.Series[0].Errors != 15 || m.Series[0].Delivery.Count() != 2 {
 		t.Fatalf("series %+v", m.Series)
 	}
 	double := m.DoubleWins()
@@ -161,5 +163,49 @@ func TestMerge(t *testing.T) {
 	}
 	if _, err := Merge(nil); err == nil {
 		t.Fatal("merging nothing")
+	}
+}
+
+// claimsInFlight gives p the claims (request ids) as sent and not yet
+// answered, the way sendClaimLocked leaves them.
+func claimsInFlight(p *player, reqs ...uint32) {
+	p.pending = map[uint32]time.Time{}
+	for _, r := range reqs {
+		p.pending[r] = time.Now()
+		p.w.outstanding.Add(1)
+	}
+}
+
+// Claims that never get a CLAIM_RESULT are counted at the end of the
+// phase; the drain waits for answers still in flight and no longer.
+func TestUnansweredClaimsAreCounted(t *testing.T) {
+	w := testWorker(scenario.Defaults("failover"))
+	w.measuring.Store(true)
+	a, b := &player{w: w, id: 1}, &player{w: w, id: 2}
+	w.players = []*player{a, b}
+	claimsInFlight(a, 1, 2)
+	claimsInFlight(b, 1)
+	a.onFrame((&protocol.ClaimResult{Request: 1, Treasure: 3, Outcome: protocol.OutcomeWon}).AppendTo(nil))
+	if got := w.counters(0, 0)["claims_unanswered"]; got != 2 {
+		t.Fatalf("claims_unanswered %d, want 2", got)
+	}
+	// Nothing more comes: the drain gives up after its grace.
+	ctx := t.Context()
+	w.awaitClaims(ctx, 0)
+	if got := w.unanswered(); got != 2 {
+		t.Fatalf("after a drain with no answers: %d unanswered, want 2", got)
+	}
+	// The last answers arrive while the drain waits (a grace far longer
+	// than the test's timeout: only their arrival ends the wait).
+	go func() {
+		a.onFrame((&protocol.ClaimResult{Request: 2, Treasure: 4, Outcome: protocol.OutcomeAlreadyClaimed}).AppendTo(nil))
+		b.onFrame((&protocol.ClaimResult{Request: 1, Treasure: 4, Outcome: protocol.OutcomeUnavailable}).AppendTo(nil))
+	}()
+	w.awaitClaims(ctx, time.Hour)
+	if got := w.counters(0, 0)["claims_unanswered"]; got != 0 {
+		t.Fatalf("claims_unanswered %d after every answer, want 0", got)
+	}
+	if w.c.otherResult.Load() != 1 || w.errorCount() != 1 {
+		t.Fatalf("an unavailable answer is an error: other %d, errors %d", w.c.otherResult.Load(), w.errorCount())
 	}
 }

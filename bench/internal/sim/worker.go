@@ -55,8 +55,11 @@ type Interval struct {
 	Entries   int64   `json:"entries"`
 	Positions int64   `json:"positions"`
 	Claims    int64   `json:"claims"`
-	Delivery  *hist.H `json:"delivery"`
-	Claim     *hist.H `json:"claim"`
+	// Errors: ERROR messages from the edge, failed sends, disconnects and
+	// claims answered "unavailable" (or with an unknown outcome).
+	Errors   int64   `json:"errors"`
+	Delivery *hist.H `json:"delivery"`
+	Claim    *hist.H `json:"claim"`
 }
 
 // Result is a worker's report (or several merged).
@@ -86,6 +89,14 @@ type worker struct {
 
 	msgBase, entBase int64 // received() when the measured phase began
 
+	// outstanding counts the claims sent and not yet answered; the answer
+	// that brings it to zero signals drained (capacity 1, never blocks).
+	outstanding atomic.Int64
+	drained     chan struct{}
+	// claimGrace is how long, after the measured phase, claims still in
+	// flight get to be answered before they count as unanswered.
+	claimGrace time.Duration
+
 	mu       sync.Mutex
 	errs     map[string]int64
 	winners  map[uint32][]uint32
@@ -94,7 +105,59 @@ type worker struct {
 	finished []bool
 }
 
+// ClaimGrace is how long claims still in flight when the measured phase
+// ends get to be answered before they count as unanswered.
+const ClaimGrace = 5 * time.Second
+
+func newWorker(job Job) *worker {
+	return &worker{job: job, res: job.Res, delivery: hist.NewRecorder(), claimRTT: hist.NewRecorder(),
+		handshake: hist.NewRecorder(), errs: map[string]int64{}, winners: map[uint32][]uint32{},
+		drained: make(chan struct{}, 1), claimGrace: ClaimGrace}
+}
+
 func (w *worker) count(c *atomic.Int64, n int64) { c.Add(n) }
+
+// answered notes that a claim got its CLAIM_RESULT.
+func (w *worker) answered() {
+	if w.outstanding.Add(-1) == 0 {
+		select {
+		case w.drained <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// awaitClaims waits until every claim sent has been answered, for at most
+// grace (or until ctx ends).
+func (w *worker) awaitClaims(ctx context.Context, grace time.Duration) {
+	timeout := time.NewTimer(grace)
+	defer timeout.Stop()
+	for w.outstanding.Load() > 0 {
+		select {
+		case <-w.drained:
+		case <-timeout.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// unanswered counts the claims, over all players, that have no
+// CLAIM_RESULT.
+func (w *worker) unanswered() int64 {
+	n := int64(0)
+	for _, p := range w.players {
+		n += int64(p.unanswered())
+	}
+	return n
+}
+
+// errorCount is the running total of what an Interval counts as errors.
+func (w *worker) errorCount() int64 {
+	c := &w.c
+	return c.edgeErrors.Load() + c.sendErrors.Load() + c.disconnects.Load() + c.otherResult.Load()
+}
 
 // received sums the players' counts of messages and CELL_UPDATE entries.
 func (w *worker) received() (msgs, entries int64) {
@@ -140,8 +203,7 @@ func Run(ctx context.Context, job Job, start <-chan struct{}, progress func(Prog
 	if job.Observe <= 0 {
 		job.Observe = 1
 	}
-	w := &worker{job: job, res: job.Res, delivery: hist.NewRecorder(), claimRTT: hist.NewRecorder(),
-		handshake: hist.NewRecorder(), errs: map[string]int64{}, winners: map[uint32][]uint32{}}
+	w := newWorker(job)
 	w.players = make([]*player, len(job.Tokens))
 	w.finished = make([]bool, len(job.Tokens))
 	rng := rand.New(rand.NewPCG(job.Seed, uint64(job.Worker)))
@@ -259,7 +321,7 @@ func (w *worker) measure(ctx context.Context, interval func(Interval)) Result {
 	w.msgBase, w.entBase = w.received()
 	for _, c := range []*atomic.Int64{&w.c.positions, &w.c.events, &w.c.hints, &w.c.badFrames,
 		&w.c.wrongCell, &w.c.sendErrors, &w.c.claimsSent, &w.c.claimUnmatched, &w.c.edgeErrors, &w.c.won,
-		&w.c.alreadyClaimed, &w.c.tooFar, &w.c.notActive, &w.c.otherResult} {
+		&w.c.alreadyClaimed, &w.c.tooFar, &w.c.notActive, &w.c.otherResult, &w.c.disconnects} {
 		c.Store(0)
 	}
 	w.delivery.TakeInterval()
@@ -276,7 +338,7 @@ func (w *worker) measure(ctx context.Context, interval func(Interval)) Result {
 	}
 	var series []Interval
 	tick := time.NewTicker(time.Second)
-	var last [4]int64
+	var last [5]int64
 	for done := false; !done; {
 		select {
 		case <-pctx.Done():
@@ -284,22 +346,28 @@ func (w *worker) measure(ctx context.Context, interval func(Interval)) Result {
 		case <-tick.C:
 		}
 		msgs, ents := w.received()
-		cur := [4]int64{msgs - w.msgBase, ents - w.entBase, w.c.positions.Load(), w.c.claimsSent.Load()}
+		cur := [5]int64{msgs - w.msgBase, ents - w.entBase, w.c.positions.Load(), w.c.claimsSent.Load(), w.errorCount()}
 		iv := Interval{T: time.Since(began).Seconds(), Messages: cur[0] - last[0], Entries: cur[1] - last[1],
-			Positions: cur[2] - last[2], Claims: cur[3] - last[3], Delivery: w.delivery.TakeInterval(), Claim: w.claimRTT.TakeInterval()}
+			Positions: cur[2] - last[2], Claims: cur[3] - last[3], Errors: cur[4] - last[4],
+			Delivery: w.delivery.TakeInterval(), Claim: w.claimRTT.TakeInterval()}
 		last = cur
 		series = append(series, iv)
 		interval(iv)
 	}
 	tick.Stop()
 	wg.Wait()
-	w.measuring.Store(false)
 	elapsed := time.Since(began)
+	msgs, ents := w.received() // the phase's; what comes while claims drain is not
+	if cfg.Claims {
+		w.awaitClaims(ctx, w.claimGrace)
+	}
+	w.measuring.Store(false)
+	counters := w.counters(msgs, ents)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return Result{Players: len(w.players), Connected: int64(countTrue(w.players)), DialErrors: w.c.dialErrors.Load(),
 		DialError: w.dialErr, Elapsed: elapsed, Handshake: w.handshake.Total(), Delivery: w.delivery.Total(),
-		Claim: w.claimRTT.Total(), Counters: w.counters(), Errors: w.errs, Winners: w.winners, Series: series}
+		Claim: w.claimRTT.Total(), Counters: counters, Errors: w.errs, Winners: w.winners, Series: series}
 }
 
 func countTrue(ps []*player) int {
@@ -312,15 +380,17 @@ func countTrue(ps []*player) int {
 	return n
 }
 
-func (w *worker) counters() map[string]int64 {
+// counters are the worker's counts; msgs and ents are received() at the
+// end of the measured phase.
+func (w *worker) counters(msgs, ents int64) map[string]int64 {
 	c := &w.c
-	msgs, ents := w.received()
 	return map[string]int64{"messages": msgs - w.msgBase, "entries": ents - w.entBase, "positions": c.positions.Load(),
 		"events": c.events.Load(), "hints": c.hints.Load(), "bad_frames": c.badFrames.Load(), "wrong_cell": c.wrongCell.Load(),
 		"send_errors": c.sendErrors.Load(), "disconnects": c.disconnects.Load(), "claims_sent": c.claimsSent.Load(),
 		"claim_unmatched": c.claimUnmatched.Load(), "edge_errors": c.edgeErrors.Load(), "claims_won": c.won.Load(),
 		"claims_already_claimed": c.alreadyClaimed.Load(), "claims_too_far": c.tooFar.Load(),
-		"claims_hunt_not_active": c.notActive.Load(), "claims_other": c.otherResult.Load()}
+		"claims_hunt_not_active": c.notActive.Load(), "claims_other": c.otherResult.Load(),
+		"claims_unanswered": w.unanswered()}
 }
 
 // play drives shard s of the players: each sends at the configured rate
@@ -428,6 +498,7 @@ func Merge(rs []Result) (Result, error) {
 			o.Entries += iv.Entries
 			o.Positions += iv.Positions
 			o.Claims += iv.Claims
+			o.Errors += iv.Errors
 			if iv.Delivery != nil {
 				o.Delivery.Merge(iv.Delivery)
 			}

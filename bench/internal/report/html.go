@@ -107,6 +107,7 @@ func Compare(w io.Writer, a, b *Run) {
 	}
 	da, db := a.Derived, b.Derived
 	row("messages received /s", da.MessagesPerSec, db.MessagesPerSec, "")
+	row("claims answered /s", da.ClaimsPerSec, db.ClaimsPerSec, "")
 	row("messages per edge CPU-second", da.MessagesPerCPUSec, db.MessagesPerCPUSec, "")
 	row("edge CPU (cores)", da.EdgeCPU, db.EdgeCPU, "")
 	row("delivery p50 (ms)", quant(a.Crowd.Delivery, .5), quant(b.Crowd.Delivery, .5), "")

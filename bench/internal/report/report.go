@@ -139,6 +139,7 @@ type Derived struct {
 	MessagesPerSec     float64  `json:"messages_per_s"`       // messages players received
 	PositionsPerSec    float64  `json:"positions_per_s"`      // positions players sent
 	DeliveredPerSec    float64  `json:"delivered_per_s"`      // position entries players received
+	ClaimsPerSec       float64  `json:"claims_per_s"`         // claims answered (a CLAIM_RESULT of any outcome)
 	EdgeCPU            float64  `json:"edge_cpu_share"`       // edge CPU-seconds per second
 	MessagesPerCPUSec  float64  `json:"messages_per_cpu_s"`   // received messages per edge CPU-second
 	AllocsPerMessage   float64  `json:"allocs_per_message"`   // edge mallocs / (messages received + positions sent by players)
@@ -158,6 +159,7 @@ func (r *Run) Derive() {
 		d.MessagesPerSec = float64(c.Counters["messages"]) / secs
 		d.PositionsPerSec = float64(c.Counters["positions"]) / secs
 		d.DeliveredPerSec = float64(c.Counters["entries"]) / secs
+		d.ClaimsPerSec = float64(ClaimsAnswered(c.Counters)) / secs
 	}
 	if r.RampTime > 0 {
 		d.ConnectsPerSec = float64(c.Connected) / r.RampTime
@@ -184,6 +186,15 @@ func (r *Run) Derive() {
 	if e.Syscalls > 0 && c.Counters["messages"] > 0 {
 		d.SyscallsPerMessage = sample.F(float64(e.Syscalls) / float64(c.Counters["messages"]))
 	}
+}
+
+// ClaimsAnswered is how many claims got a CLAIM_RESULT, of any outcome.
+func ClaimsAnswered(counters map[string]int64) int64 {
+	n := int64(0)
+	for _, k := range []string{"claims_won", "claims_already_claimed", "claims_too_far", "claims_hunt_not_active", "claims_other"} {
+		n += counters[k]
+	}
+	return n
 }
 
 // Check adds the run's correctness checks: every player connected, no
@@ -259,8 +270,8 @@ func (r *Run) Summary(w io.Writer) {
 	fmt.Fprintf(w, "  throughput   %.0f msg/s received, %.0f positions/s sent, %.0f positions/s delivered\n",
 		d.MessagesPerSec, d.PositionsPerSec, d.DeliveredPerSec)
 	if c.Claim != nil && c.Claim.Count() > 0 {
-		fmt.Fprintf(w, "  claims       %s; sent %d, won %d, already claimed %d, too far %d\n", lat(c.Claim), c.Counters["claims_sent"],
-			c.Counters["claims_won"], c.Counters["claims_already_claimed"], c.Counters["claims_too_far"])
+		fmt.Fprintf(w, "  claims       %.0f claims/s answered; %s; sent %d, won %d, already claimed %d, too far %d\n", d.ClaimsPerSec, lat(c.Claim),
+			c.Counters["claims_sent"], c.Counters["claims_won"], c.Counters["claims_already_claimed"], c.Counters["claims_too_far"])
 	}
 	if r.Status != nil && r.Status.Count() > 0 {
 		fmt.Fprintf(w, "  hunt status  %s; %d sent, %d errors\n", lat(r.Status), r.StatusSent, r.StatusErrs)

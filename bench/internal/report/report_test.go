@@ -49,6 +49,46 @@ func TestDerive(t *testing.T) {
 	}
 }
 
+// Claims per second count every answered claim, whatever its outcome,
+// over the measured phase; sent and unanswered ones are not answers.
+func TestDeriveClaimsPerSecond(t *testing.T) {
+	r := run("a", 10, 1, nil)
+	for k, v := range map[string]int64{"claims_sent": 900, "claims_won": 40, "claims_already_claimed": 300, "claims_too_far": 50,
+		"claims_hunt_not_active": 5, "claims_other": 5, "claims_unanswered": 500} {
+		r.Crowd.Counters[k] = v
+	}
+	r.Derive() // 400 answers in 10 s
+	if r.Derived.ClaimsPerSec != 40 {
+		t.Fatalf("claims/s %v, want 40", r.Derived.ClaimsPerSec)
+	}
+	r.Crowd.Claim.Record(3 * time.Millisecond)
+	var sum bytes.Buffer
+	r.Summary(&sum)
+	if !strings.Contains(sum.String(), "40 claims/s answered") {
+		t.Fatalf("the summary does not give claims/s:\n%s", sum.String())
+	}
+	b := run("b", 10, 1, nil)
+	b.Crowd.Counters["claims_won"] = 800
+	b.Derive()
+	if line := compareLine(t, r, b, "claims answered /s"); !strings.HasSuffix(line, "2.00×") {
+		t.Fatalf("b answers twice the claims: %q", line)
+	}
+}
+
+// compareLine is the row of Compare(a, b) named name.
+func compareLine(t *testing.T, a, b *Run, name string) string {
+	t.Helper()
+	var out bytes.Buffer
+	Compare(&out, a, b)
+	for _, l := range strings.Split(out.String(), "\n") {
+		if strings.HasPrefix(l, name+" ") {
+			return strings.TrimSpace(l)
+		}
+	}
+	t.Fatalf("no row %q in:\n%s", name, out.String())
+	return ""
+}
+
 func TestChecksCatchDoubleWinsAndWrongWinners(t *testing.T) {
 	ok := run("a", 10, 1, map[uint32][]uint32{1: {5}, 2: {6}})
 	ok.Check(map[uint32]uint32{1: 5, 2: 6})

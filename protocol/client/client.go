@@ -41,7 +41,7 @@ type Options struct {
 	// (one or more whole messages, undecoded) instead of Handler. The bytes
 	// are valid only during the call: the reader reuses its buffer, so a
 	// load generator reads thousands of connections without allocating
-	// per message.
+	// per message. REDIRECT is not followed in this mode.
 	Frames func(frame []byte)
 	// LocalAddr is the local IP a WebSocket connection is made from (e.g.
 	// 127.0.0.2, so that many connections do not share one address's
@@ -61,7 +61,8 @@ type conn interface {
 type Client struct {
 	opts Options
 
-	mu      sync.Mutex // guards c, seq, buf, welcome, closed
+	mu      sync.Mutex // guards url, c, seq, buf, welcome, closed
+	url     string     // where to connect: Options.URL until a REDIRECT
 	c       conn
 	seq     uint32
 	buf     []byte
@@ -77,7 +78,7 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 	if o.MaxBackoff == 0 {
 		o.MaxBackoff = 10 * time.Second
 	}
-	cl := &Client{opts: o, done: make(chan struct{})}
+	cl := &Client{opts: o, url: o.URL, done: make(chan struct{})}
 	c, w, first, err := cl.connect(ctx)
 	if err != nil {
 		return nil, err
@@ -90,13 +91,16 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 func (cl *Client) connect(ctx context.Context) (conn, protocol.Welcome, []protocol.Message, error) {
 	var c conn
 	var err error
-	if strings.HasPrefix(cl.opts.URL, "https://") {
-		c, err = dialWT(ctx, cl.opts.URL, cl.opts.CertHash)
+	cl.mu.Lock()
+	url := cl.url
+	cl.mu.Unlock()
+	if strings.HasPrefix(url, "https://") {
+		c, err = dialWT(ctx, url, cl.opts.CertHash)
 	} else {
-		c, err = dialWS(ctx, cl.opts.URL, cl.opts.LocalAddr, cl.opts.Frames != nil)
+		c, err = dialWS(ctx, url, cl.opts.LocalAddr, cl.opts.Frames != nil)
 	}
 	if err != nil {
-		return nil, protocol.Welcome{}, nil, fmt.Errorf("cannot connect to %s: %w", cl.opts.URL, err)
+		return nil, protocol.Welcome{}, nil, fmt.Errorf("cannot connect to %s: %w", url, err)
 	}
 	hello := protocol.AppendHello(nil, &protocol.Hello{Version: protocol.Version, Kind: cl.opts.Kind, Hunt: cl.opts.Hunt, Token: protocol.Text(cl.opts.Token)})
 	if err := c.sendReliable(hello); err != nil {
@@ -117,6 +121,17 @@ func (cl *Client) connect(ctx context.Context) (conn, protocol.Welcome, []protoc
 	}
 	c.close()
 	return nil, protocol.Welcome{}, nil, fmt.Errorf("edge answered HELLO with %v", msgs[0].Type())
+}
+
+// RedirectError ends a client without Reconnect that the edge sent
+// elsewhere (REDIRECT); a client with Reconnect follows it by itself.
+type RedirectError struct {
+	Code protocol.Code
+	URL  string
+}
+
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("edge redirected the player to %s (%s)", e.URL, e.Code)
 }
 
 // RefusedError is the edge refusing the player (bad token, wrong hunt, …).
@@ -166,21 +181,35 @@ func readMessages(c conn) ([]protocol.Message, error) {
 	}
 }
 
-// run dispatches c's messages; with Reconnect it replaces a lost connection.
+// run dispatches c's messages; with Reconnect it replaces a lost connection,
+// at once and at the new URL after a REDIRECT, with backoff otherwise.
 func (cl *Client) run(c conn, first []protocol.Message) {
 	defer close(cl.done)
 	backoff := 100 * time.Millisecond
 	for {
-		cl.dispatch(first)
-		err := cl.readLoop(c)
+		err := cl.dispatch(first)
+		if err == nil {
+			err = cl.readLoop(c)
+		}
 		c.close()
 		if !cl.opts.Reconnect || cl.isClosed() {
 			cl.err = err
 			return
 		}
+		var redirect *RedirectError
+		wait := backoff
+		if errors.As(err, &redirect) {
+			cl.mu.Lock()
+			cl.url = redirect.URL
+			cl.mu.Unlock()
+			wait = 0
+		}
 		for {
-			time.Sleep(backoff) // reconnection backoff, not synchronisation
-			backoff = min(2*backoff, cl.opts.MaxBackoff)
+			if wait > 0 {
+				time.Sleep(wait) // reconnection backoff, not synchronisation
+				backoff = min(2*backoff, cl.opts.MaxBackoff)
+			}
+			wait = backoff
 			if cl.isClosed() {
 				cl.err = err
 				return
@@ -219,28 +248,48 @@ func (cl *Client) readLoop(c conn) error {
 		if err != nil {
 			return err
 		}
-		cl.dispatch(msgs)
+		if err := cl.dispatch(msgs); err != nil {
+			return err
+		}
 	}
 }
 
-func (cl *Client) dispatch(msgs []protocol.Message) {
+// dispatch hands msgs to the handler; a REDIRECT ends the connection with a
+// *RedirectError once the messages before it are handled.
+func (cl *Client) dispatch(msgs []protocol.Message) error {
 	if cl.opts.Frames != nil {
 		if len(msgs) == 0 {
-			return
+			return nil
 		}
 		var frame []byte
 		for _, m := range msgs {
 			frame = m.AppendTo(frame)
 		}
 		cl.opts.Frames(frame)
-		return
-	}
-	if cl.opts.Handler == nil {
-		return
+		return nil
 	}
 	for _, m := range msgs {
-		cl.opts.Handler(m)
+		if cl.opts.Handler != nil {
+			cl.opts.Handler(m)
+		}
+		if r, ok := m.(*protocol.Redirect); ok {
+			url := string(r.URL)
+			if !supportedURL(url) {
+				return fmt.Errorf("edge redirected to %q, which is not a ws://, wss:// or https:// URL", url)
+			}
+			return &RedirectError{Code: r.Code, URL: url}
+		}
 	}
+	return nil
+}
+
+func supportedURL(u string) bool {
+	for _, p := range []string{"ws://", "wss://", "https://"} {
+		if strings.HasPrefix(u, p) && len(u) > len(p) {
+			return true
+		}
+	}
+	return false
 }
 
 func (cl *Client) isClosed() bool {

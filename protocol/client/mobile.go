@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"time"
 
 	"github.com/veltrix/veltrix/protocol"
@@ -10,16 +11,24 @@ import (
 
 // MobileHandler receives the edge's messages with only the types gomobile
 // can bind (int64, float64, string, bool); an app implements it in Kotlin or
-// Swift. Calls arrive on the client's reader goroutine.
+// Swift. Calls arrive on the client's reader goroutine, in order. Times are
+// microseconds since the Unix epoch, coordinates degrees.
 type MobileHandler interface {
 	OnWelcome(player int64, hunt int64)
 	OnPlayer(player int64, lat, lng float64, left bool)
 	OnTreasure(treasure int64, lat, lng float64, points int64, available bool)
 	OnHint(band int64, bearingDegrees float64)
 	OnClaimResult(request, treasure, outcome, points, score int64)
-	OnEvent(kind, treasure, player int64)
-	OnHuntStatus(state, remaining, total int64)
+	OnEvent(kind, hunt, treasure, player int64, lat, lng float64, timeMicros int64)
+	// OnHuntStatus is followed by one OnLeader per leaderboard row, best
+	// first (rank 1, 2, …).
+	OnHuntStatus(hunt, state, remaining, total, players, startsMicros, endsMicros int64)
+	OnLeader(rank, player, score int64)
 	OnError(code int64, text string)
+	// OnRedirect: the edge sent the player to url; the client is already
+	// reconnecting there.
+	OnRedirect(code int64, url string)
+	OnPong(echoMicros, serverTimeMicros int64)
 	OnClosed(reason string)
 }
 
@@ -68,18 +77,41 @@ func (m *Mobile) Connect(timeoutMillis int64) error {
 	return nil
 }
 
+// errNotConnected answers calls made before Connect succeeded.
+var errNotConnected = errors.New("not connected: call Connect first")
+
 // SendPosition sends the player's position in degrees, accuracy in metres.
 func (m *Mobile) SendPosition(lat, lng, accuracyMetres float64) error {
+	if m.c == nil {
+		return errNotConnected
+	}
 	return m.c.Position(lat, lng, accuracyMetres)
 }
 
 // Claim claims treasure; the outcome arrives through OnClaimResult.
 func (m *Mobile) Claim(request, treasure int64) error {
+	if m.c == nil {
+		return errNotConnected
+	}
 	return m.c.Claim(uint32(request), uint32(treasure))
 }
 
+// Ping asks the edge for a PONG (OnPong), to measure the round trip and the
+// clock offset.
+func (m *Mobile) Ping() error {
+	if m.c == nil {
+		return errNotConnected
+	}
+	return m.c.Ping()
+}
+
 // Close leaves the hunt.
-func (m *Mobile) Close() error { return m.c.Close() }
+func (m *Mobile) Close() error {
+	if m.c == nil {
+		return errNotConnected
+	}
+	return m.c.Close()
+}
 
 func (m *Mobile) dispatch(msg protocol.Message) {
 	switch x := msg.(type) {
@@ -87,21 +119,30 @@ func (m *Mobile) dispatch(msg protocol.Message) {
 		m.h.OnWelcome(int64(x.Player), int64(x.Hunt)) // after a reconnection
 	case *protocol.CellUpdate:
 		for _, e := range x.Entries {
-			m.h.OnPlayer(int64(e.Player), float64(e.Lat)/1e7, float64(e.Lng)/1e7, e.Op == protocol.OpLeft)
+			m.h.OnPlayer(int64(e.Player), degrees(e.Lat), degrees(e.Lng), e.Op == protocol.OpLeft)
 		}
 	case *protocol.Treasures:
 		for _, t := range x.Treasures {
-			m.h.OnTreasure(int64(t.Treasure), float64(t.Lat)/1e7, float64(t.Lng)/1e7, int64(t.Points), t.State == protocol.TreasureAvailable)
+			m.h.OnTreasure(int64(t.Treasure), degrees(t.Lat), degrees(t.Lng), int64(t.Points), t.State == protocol.TreasureAvailable)
 		}
 	case *protocol.Hint:
 		m.h.OnHint(int64(x.Band), float64(x.Bearing)/100)
 	case *protocol.ClaimResult:
 		m.h.OnClaimResult(int64(x.Request), int64(x.Treasure), int64(x.Outcome), int64(x.Points), int64(x.Score))
 	case *protocol.Event:
-		m.h.OnEvent(int64(x.Kind), int64(x.Treasure), int64(x.Player))
+		m.h.OnEvent(int64(x.Kind), int64(x.Hunt), int64(x.Treasure), int64(x.Player), degrees(x.Lat), degrees(x.Lng), int64(x.Time))
 	case *protocol.HuntStatus:
-		m.h.OnHuntStatus(int64(x.State), int64(x.Remaining), int64(x.Total))
+		m.h.OnHuntStatus(int64(x.Hunt), int64(x.State), int64(x.Remaining), int64(x.Total), int64(x.Players), int64(x.Starts), int64(x.Ends))
+		for i, l := range x.Leaders {
+			m.h.OnLeader(int64(i+1), int64(l.Player), int64(l.Score))
+		}
 	case *protocol.ErrorMessage:
 		m.h.OnError(int64(x.Code), string(x.Text))
+	case *protocol.Redirect:
+		m.h.OnRedirect(int64(x.Code), string(x.URL))
+	case *protocol.Pong:
+		m.h.OnPong(int64(x.Echo), int64(x.Time))
 	}
 }
+
+func degrees(e7 int32) float64 { return float64(e7) / 1e7 }

@@ -1,10 +1,15 @@
 package client
 
 import (
+	"errors"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"strings"
 	"testing"
+
+	"github.com/veltrix/veltrix/protocol"
 )
 
 // TestMobileSurfaceIsBindable checks that the exported methods of Mobile and
@@ -54,4 +59,79 @@ func types(e ast.Expr) string {
 		return "*" + types(x.X)
 	}
 	return "?"
+}
+
+// recorder is a MobileHandler that writes each call as one line.
+type recorder struct{ calls []string }
+
+func (r *recorder) add(format string, a ...any) { r.calls = append(r.calls, fmt.Sprintf(format, a...)) }
+func (r *recorder) OnWelcome(p, h int64)        { r.add("welcome %d %d", p, h) }
+func (r *recorder) OnPlayer(p int64, lat, lng float64, left bool) {
+	r.add("player %d %.7f %.7f %v", p, lat, lng, left)
+}
+func (r *recorder) OnTreasure(id int64, lat, lng float64, pts int64, avail bool) {
+	r.add("treasure %d %.7f %.7f %d %v", id, lat, lng, pts, avail)
+}
+func (r *recorder) OnHint(band int64, bearing float64) { r.add("hint %d %.2f", band, bearing) }
+func (r *recorder) OnClaimResult(req, tr, out, pts, sc int64) {
+	r.add("claim %d %d %d %d %d", req, tr, out, pts, sc)
+}
+func (r *recorder) OnEvent(k, h, tr, p int64, lat, lng float64, tm int64) {
+	r.add("event %d %d %d %d %.7f %.7f %d", k, h, tr, p, lat, lng, tm)
+}
+func (r *recorder) OnHuntStatus(h, st, rem, tot, pl, s, e int64) {
+	r.add("status %d %d %d %d %d %d %d", h, st, rem, tot, pl, s, e)
+}
+func (r *recorder) OnLeader(rank, p, sc int64)        { r.add("leader %d %d %d", rank, p, sc) }
+func (r *recorder) OnError(code int64, text string)   { r.add("error %d %s", code, text) }
+func (r *recorder) OnRedirect(code int64, url string) { r.add("redirect %d %s", code, url) }
+func (r *recorder) OnPong(echo, tm int64)             { r.add("pong %d %d", echo, tm) }
+func (r *recorder) OnClosed(reason string)            { r.add("closed %s", reason) }
+
+// TestMobileHandsEveryMessageOnWithItsFields: each edge message reaches the
+// handler with all its fields, in bindable types.
+func TestMobileHandsEveryMessageOnWithItsFields(t *testing.T) {
+	r := &recorder{}
+	m := NewMobile("ws://127.0.0.1:1/ws", "tok", 7, "", r)
+	for _, msg := range []protocol.Message{
+		&protocol.Welcome{Player: 3, Hunt: 7},
+		&protocol.CellUpdate{Entries: []protocol.CellEntry{{Player: 4, Lat: 523700000, Lng: 48900000, Op: protocol.OpLeft}}},
+		&protocol.Treasures{Treasures: []protocol.TreasureEntry{{Treasure: 5, Lat: 523710000, Lng: 48910000, Points: 10, State: protocol.TreasureAvailable}}},
+		&protocol.Hint{Band: 2, Bearing: 9050},
+		&protocol.ClaimResult{Request: 9, Treasure: 5, Outcome: protocol.OutcomeWon, Points: 10, Score: 30},
+		&protocol.Event{Kind: 1, Hunt: 7, Treasure: 5, Player: 3, Lat: 523710000, Lng: 48910000, Time: 1_700_000_000_000_000},
+		&protocol.HuntStatus{Hunt: 7, State: 2, Total: 50, Remaining: 49, Players: 12, Starts: 1, Ends: 2, Leaders: []protocol.Leader{{Player: 3, Score: 30}, {Player: 4, Score: 20}}},
+		&protocol.ErrorMessage{Code: protocol.CodeBadMessage, Text: protocol.Text("bad")},
+		&protocol.Redirect{Code: protocol.CodeRedirect, URL: protocol.Text("wss://b/ws")},
+		&protocol.Pong{Echo: 11, Time: 12},
+	} {
+		m.dispatch(msg)
+	}
+	want := []string{
+		"welcome 3 7",
+		"player 4 52.3700000 4.8900000 true",
+		"treasure 5 52.3710000 4.8910000 10 true",
+		"hint 2 90.50",
+		"claim 9 5 1 10 30",
+		"event 1 7 5 3 52.3710000 4.8910000 1700000000000000",
+		"status 7 2 49 50 12 1 2",
+		"leader 1 3 30",
+		"leader 2 4 20",
+		"error 1 bad",
+		"redirect 14 wss://b/ws",
+		"pong 11 12",
+	}
+	if strings.Join(r.calls, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("handler calls:\n%s\nwant:\n%s", strings.Join(r.calls, "\n"), strings.Join(want, "\n"))
+	}
+	for name, call := range map[string]func() error{
+		"SendPosition": func() error { return m.SendPosition(52.37, 4.89, 5) },
+		"Claim":        func() error { return m.Claim(1, 5) },
+		"Ping":         func() error { return m.Ping() },
+		"Close":        m.Close,
+	} {
+		if err := call(); !errors.Is(err, errNotConnected) {
+			t.Errorf("%s before Connect: %v, want errNotConnected", name, err)
+		}
+	}
 }

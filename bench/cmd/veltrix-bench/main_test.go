@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -87,21 +88,52 @@ func TestScenariosAgainstARealSystem(t *testing.T) {
 	}
 }
 
+// runBench runs the tool and returns what it printed and its exit code
+// (-1 when it did not exit on its own).
+func runBench(t *testing.T, bin string, args ...string) (string, int) {
+	t.Helper()
+	b, err := exec.Command(filepath.Join(bin, "veltrix-bench"), args...).CombinedOutput()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return string(b), 0
+	case errors.As(err, &ee):
+		return string(b), ee.ExitCode()
+	default:
+		t.Fatalf("%v: %v", args, err)
+		return "", -1
+	}
+}
+
+// Each bad invocation exits non-zero, without a panic, saying what is
+// wrong.
 func TestBadFlagsExitWithAClearError(t *testing.T) {
 	bin := binaries(t)
-	for _, args := range [][]string{
-		{"steady", "-players", "-5"},
-		{"nonsense"},
-		{"compare", "-a", "-x", "-b", "-x"},
-		{"steady", "-bin-dir", "/nonexistent", "-players", "1", "-duration", "1s"},
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{nil, 2, "usage: veltrix-bench <scenario> [flags]"},
+		{[]string{"steady", "-players", "-5"}, 1, "veltrix-bench: -players -5: want 1 … 1,000,000"},
+		{[]string{"nonsense"}, 1, `veltrix-bench: unknown scenario "nonsense" (want one of connect-storm,`},
+		{[]string{"steady", "-bogus"}, 1, "veltrix-bench: flag provided but not defined: -bogus"},
+		{[]string{"steady", "-transport", "xx"}, 1, `veltrix-bench: -transport "xx": want ws (WebSocket) or wt (WebTransport)`},
+		{[]string{"failover", "-kill-after", "40s"}, 1, "veltrix-bench: -kill-after 40s must fall inside -duration 30s"},
+		{[]string{"steady", "-out"}, 1, "veltrix-bench: -out needs a directory"},
+		{[]string{"steady", "-bin-dir", "/nonexistent", "-players", "1", "-duration", "1s"}, 1,
+			"veltrix-bench: cannot find /nonexistent/veltrix-edge (run make build, or pass -bin-dir)"},
+		{[]string{"compare", "-a", "-x", "-b", "-x"}, 1, "veltrix-bench: -a and -b are the same: nothing to compare"},
 	} {
-		b, err := exec.Command(filepath.Join(bin, "veltrix-bench"), args...).CombinedOutput()
-		if err == nil {
-			t.Errorf("%v: exit 0\n%s", args, b)
-			continue
+		out, code := runBench(t, bin, tc.args...)
+		if code != tc.code {
+			t.Errorf("%q: exit %d, want %d\n%s", tc.args, code, tc.code, out)
 		}
-		if !strings.Contains(string(b), "veltrix-bench") && !strings.Contains(string(b), "usage") {
-			t.Errorf("%v: no clear message: %s", args, b)
+		if strings.Contains(out, "panic:") || strings.Contains(out, "goroutine ") {
+			t.Errorf("%q: panicked:\n%s", tc.args, out)
+		}
+		if !strings.Contains(out, tc.want) {
+			t.Errorf("%q: the output does not say %q:\n%s", tc.args, tc.want, out)
 		}
 	}
 }

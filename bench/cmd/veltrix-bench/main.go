@@ -3,6 +3,7 @@
 //
 //	veltrix-bench steady -players 2000 -rate 1 -duration 30s
 //	veltrix-bench compare -scenario steady -a "-transport=netpoll" -b "-transport=uring" -players 15000
+//	veltrix-bench compare -scenario claim-storm -a-bin-dir old/bin -b-bin-dir bin   # two builds
 //	veltrix-bench suite      # the short standard suite (make bench)
 //
 // Without -edge it starts its own system from the binaries in -bin-dir
@@ -34,6 +35,7 @@ import (
 func usage(w io.Writer) {
 	fmt.Fprintf(w, `usage: veltrix-bench <scenario> [flags]
        veltrix-bench compare -scenario S -a "edge flags" -b "edge flags" [flags]
+       veltrix-bench compare -scenario S -a-bin-dir DIR -b-bin-dir DIR [flags]
        veltrix-bench suite [-out DIR]
 
 scenarios: %s
@@ -170,72 +172,6 @@ func write(dir, name string, runs []*report.Run) error {
 		}
 	}
 	return nil
-}
-
-func compare(ctx context.Context, args []string) error {
-	out, args, err := splitOut(args)
-	if err != nil {
-		return err
-	}
-	name, a, b, aLabel, bLabel := "steady", "", "", "a", "b"
-	var rest []string
-	for i := 0; i < len(args); i++ {
-		take := func() (string, error) {
-			if i+1 == len(args) {
-				return "", fmt.Errorf("%s needs a value", args[i])
-			}
-			i++
-			return args[i], nil
-		}
-		var err error
-		switch args[i] {
-		case "-scenario":
-			name, err = take()
-		case "-a":
-			a, err = take()
-		case "-b":
-			b, err = take()
-		case "-a-label":
-			aLabel, err = take()
-		case "-b-label":
-			bLabel, err = take()
-		default:
-			rest = append(rest, args[i])
-		}
-		if err != nil {
-			return err
-		}
-	}
-	if a == "" && b == "" {
-		return errors.New("compare needs -a and/or -b: the edge flags of the two targets (e.g. -a \"-transport=netpoll\" -b \"-transport=uring\")")
-	}
-	if a == b {
-		return errors.New("-a and -b are the same: nothing to compare")
-	}
-	o, err := options()
-	if err != nil {
-		return err
-	}
-	var runs []*report.Run
-	for _, t := range []struct{ label, args string }{{aLabel, a}, {bLabel, b}} {
-		cfg, err := scenario.Parse(name, rest)
-		if err != nil {
-			return err
-		}
-		if cfg.Edge != "" {
-			return errors.New("compare starts both targets itself: drop -edge")
-		}
-		cfg.EdgeArgs, cfg.Label = strings.Fields(t.args), t.label
-		if t.label == "a" || t.label == "b" {
-			cfg.Label = t.label + ": " + t.args
-		}
-		r, err := run.Execute(ctx, cfg, o)
-		if err != nil {
-			return fmt.Errorf("%s: %w", cfg.Label, err)
-		}
-		runs = append(runs, r)
-	}
-	return write(out, "compare-"+name, runs)
 }
 
 // suite is make bench's short standard suite: every scenario small enough

@@ -123,7 +123,10 @@ func TestBadFlagsExitWithAClearError(t *testing.T) {
 		{[]string{"steady", "-out"}, 1, "veltrix-bench: -out needs a directory"},
 		{[]string{"steady", "-bin-dir", "/nonexistent", "-players", "1", "-duration", "1s"}, 1,
 			"veltrix-bench: cannot find /nonexistent/veltrix-edge (run make build, or pass -bin-dir)"},
-		{[]string{"compare", "-a", "-x", "-b", "-x"}, 1, "veltrix-bench: -a and -b are the same: nothing to compare"},
+		{[]string{"compare", "-a", "-x", "-b", "-x"}, 1, `veltrix-bench: the two targets are the same (edge flags "-x", bin dir bin)`},
+		{[]string{"compare", "-players", "10"}, 1, "veltrix-bench: compare needs two targets"},
+		{[]string{"compare", "-a-bin-dir", "/nonexistent", "-b-bin-dir", "/nonexistent2"}, 1,
+			`veltrix-bench: target "a: /nonexistent": cannot find veltrix-edge in /nonexistent`},
 	} {
 		out, code := runBench(t, bin, tc.args...)
 		if code != tc.code {

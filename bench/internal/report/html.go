@@ -97,13 +97,13 @@ func quant(h *hist.H, q float64) float64 {
 
 // Compare prints b against a, as ratios b/a, for the figures that matter.
 func Compare(w io.Writer, a, b *Run) {
-	fmt.Fprintf(w, "%-38s %14s %14s %9s\n", "", a.Label, b.Label, "b / a")
+	fmt.Fprintf(w, "%-42s %14s %14s %9s\n", "", a.Label, b.Label, "b / a")
 	row := func(name string, va, vb float64, unit string) {
 		ratio := "n/a"
 		if va != 0 && !math.IsNaN(va) && !math.IsNaN(vb) {
 			ratio = fmt.Sprintf("%.2f×", vb/va)
 		}
-		fmt.Fprintf(w, "%-38s %14s %14s %9s\n", name, fmtv(va, unit), fmtv(vb, unit), ratio)
+		fmt.Fprintf(w, "%-42s %14s %14s %9s\n", name, fmtv(va, unit), fmtv(vb, unit), ratio)
 	}
 	da, db := a.Derived, b.Derived
 	row("messages received /s", da.MessagesPerSec, db.MessagesPerSec, "")
@@ -113,6 +113,12 @@ func Compare(w io.Writer, a, b *Run) {
 	row("delivery p50 (ms)", quant(a.Crowd.Delivery, .5), quant(b.Crowd.Delivery, .5), "")
 	row("delivery p99 (ms)", quant(a.Crowd.Delivery, .99), quant(b.Crowd.Delivery, .99), "")
 	row("delivery p99.9 (ms)", quant(a.Crowd.Delivery, .999), quant(b.Crowd.Delivery, .999), "")
+	row("claim p50 (ms)", quant(a.Crowd.Claim, .5), quant(b.Crowd.Claim, .5), "")
+	row("claim p99 (ms)", quant(a.Crowd.Claim, .99), quant(b.Crowd.Claim, .99), "")
+	row("hunt status p50 (ms)", quant(a.Status, .5), quant(b.Status, .5), "")
+	row("hunt status p99 (ms)", quant(a.Status, .99), quant(b.Status, .99), "")
+	row("hunt status p99.9 (ms)", quant(a.Status, .999), quant(b.Status, .999), "")
+	row("connections per second (ramp)", da.ConnectsPerSec, db.ConnectsPerSec, "")
 	row("handshake p99 (ms)", quant(a.Crowd.Handshake, .99), quant(b.Crowd.Handshake, .99), "")
 	row("edge RSS per connection (B)", da.RSSPerConn, db.RSSPerConn, "")
 	row("edge heap+stacks per connection (B)", da.HeapPerConn, db.HeapPerConn, "")
@@ -121,6 +127,13 @@ func Compare(w io.Writer, a, b *Run) {
 	row("edge GC pause p99 bound (µs)", float64(a.Edge.Delta.GCPauseP99)*1e6, float64(b.Edge.Delta.GCPauseP99)*1e6, "")
 	row("edge GC CPU share (%)", 100*a.Edge.Delta.GCCPUShare, 100*b.Edge.Delta.GCCPUShare, "")
 	row("edge syscalls per message", float64(da.SyscallsPerMessage), float64(db.SyscallsPerMessage), "")
+	if fa, fb := a.Failover, b.Failover; fa != nil && fb != nil {
+		row("failover: new leader after (ms)", 1000*(fa.NewLeaderAt-fa.KilledAt), 1000*(fb.NewLeaderAt-fb.KilledAt), "")
+		row("failover: errors in the window", float64(fa.ErrorsWindow), float64(fb.ErrorsWindow), "")
+		row("failover: slowest claim in the window (ms)", fa.ClaimMaxWindow, fb.ClaimMaxWindow, "")
+		row("failover: delivery p99 in the window (ms)", fa.DeliveryP99Window, fb.DeliveryP99Window, "")
+		row("failover: claims unanswered", float64(a.Crowd.Counters["claims_unanswered"]), float64(b.Crowd.Counters["claims_unanswered"]), "")
+	}
 }
 
 func fmtv(v float64, _ string) string {

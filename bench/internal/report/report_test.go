@@ -202,3 +202,46 @@ func TestFailoverWindow(t *testing.T) {
 		t.Fatalf("no new leader, no window: %+v", none)
 	}
 }
+
+// Every scenario's main figures get a ratio: claim and hunt-status
+// latency, connections per second, and the failover window when both
+// runs had one.
+func TestCompareCoversEveryScenario(t *testing.T) {
+	latencies := func(scale time.Duration) *hist.H {
+		h := hist.New()
+		for i := 1; i <= 100; i++ {
+			h.Record(time.Duration(i) * scale)
+		}
+		return h
+	}
+	a, b := run("a", 1000, 1, nil), run("b", 1000, 1, nil)
+	a.Crowd.Claim, b.Crowd.Claim = latencies(time.Millisecond), latencies(3*time.Millisecond)
+	a.Status, b.Status = latencies(100*time.Microsecond), latencies(50*time.Microsecond)
+	a.RampTime, b.RampTime = 1, 4
+	a.Derive()
+	b.Derive()
+	for name, want := range map[string]string{
+		"claim p50 (ms)": "3.00×", "claim p99 (ms)": "3.00×",
+		"hunt status p50 (ms)": "0.50×", "hunt status p99 (ms)": "0.50×", "hunt status p99.9 (ms)": "0.50×",
+		"connections per second (ramp)": "0.25×",
+	} {
+		if line := compareLine(t, a, b, name); !strings.HasSuffix(line, want) {
+			t.Errorf("%s: %q, want the ratio %s", name, line, want)
+		}
+	}
+	var out bytes.Buffer
+	Compare(&out, a, b)
+	if strings.Contains(out.String(), "failover") {
+		t.Fatalf("failover rows without a failover:\n%s", out.String())
+	}
+	a.Failover = &Failover{KilledAt: 10, NewLeaderAt: 10.5, ErrorsWindow: 4, DeliveryP99Window: 20}
+	b.Failover = &Failover{KilledAt: 10, NewLeaderAt: 11, ErrorsWindow: 2, DeliveryP99Window: 10}
+	for name, want := range map[string]string{
+		"failover: new leader after (ms)": "2.00×", "failover: errors in the window": "0.50×",
+		"failover: delivery p99 in the window (ms)": "0.50×",
+	} {
+		if line := compareLine(t, a, b, name); !strings.HasSuffix(line, want) {
+			t.Errorf("%s: %q, want the ratio %s", name, line, want)
+		}
+	}
+}

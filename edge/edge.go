@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/veltrix/veltrix/edge/core"
@@ -84,6 +85,8 @@ type Edge struct {
 	srv    *http.Server
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	draining atomic.Bool // set by Drain: /readyz answers 503
 }
 
 // Start starts an edge: it fetches the token key if needed, connects the
@@ -371,6 +374,7 @@ func (e *Edge) WSURL() string { return e.cfg.PublicURL }
 // Close tells players to reconnect elsewhere (shutting_down), stops serving
 // and waits for the edge's goroutines.
 func (e *Edge) Close() error {
+	e.draining.Store(true)
 	e.WS.Shutdown()
 	if e.WT != nil {
 		e.WT.Shutdown()

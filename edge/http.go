@@ -29,15 +29,22 @@ func (e *Edge) routes() *http.ServeMux {
 	return mux
 }
 
-// readyz: ready once the coordinator stream has been heard recently.
+// Drain makes /readyz answer 503 (draining) while the edge keeps serving its
+// players, so that a load balancer stops sending new ones before Close tells
+// the connected ones to reconnect elsewhere. Close drains too.
+func (e *Edge) Drain() { e.draining.Store(true) }
+
+// readyz: ready once the coordinator stream has been heard recently, and
+// not draining.
 func (e *Edge) readyz(w http.ResponseWriter, _ *http.Request) {
 	st := e.Link.Replica().Staleness()
-	ready := st >= 0 && st < 15*time.Second
+	draining := e.draining.Load()
+	ready := st >= 0 && st < 15*time.Second && !draining
 	code := http.StatusOK
 	if !ready {
 		code = http.StatusServiceUnavailable
 	}
-	writeJSON(w, code, map[string]any{"ready": ready, "coordinator_staleness": st.String(), "connections": e.WS.Conns()})
+	writeJSON(w, code, map[string]any{"ready": ready, "draining": draining, "coordinator_staleness": st.String(), "connections": e.WS.Conns()})
 }
 
 // huntStatus answers from the local replica: no coordinator round trip.

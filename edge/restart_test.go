@@ -98,17 +98,9 @@ func testCoordinatorRestartIsSurvived(t *testing.T, transport string) {
 
 func waitHunt(t *testing.T, e *edge.Edge, hunt uint32) {
 	t.Helper()
-	rep := e.Link.Replica()
-	timeout := time.After(10 * time.Second)
-	for {
-		ch := rep.Changed()
-		if info, ok := rep.Hunt(hunt); ok && info.Active {
-			return
-		}
-		select {
-		case <-ch:
-		case <-timeout:
-			t.Fatal("the edge never saw the active hunt")
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.WaitHunt(ctx, hunt); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"math/rand/v2"
@@ -31,6 +32,10 @@ type Options struct {
 	AdminToken string // coordinator admin (and edge) token
 	Crowd      int    // simulated players
 	Logger     *slog.Logger
+	// Edge is the edge's configuration (tick rate, radius, transport,
+	// rings, TLS, origins, …); dev mode fills in Listen, Coordinators,
+	// EdgeToken, Region, Logger and its own routes.
+	Edge edge.Config
 }
 
 // Center is the demo hunt's centre (Dam Square, Amsterdam).
@@ -79,9 +84,17 @@ func (d *Dev) setUp(ctx context.Context) error {
 	if d.Hunt, err = d.demoHunt(); err != nil {
 		return err
 	}
-	d.Edge, err = edge.Start(edge.Config{Listen: d.opts.Listen, Coordinators: []string{d.Coordinator.URL()},
-		EdgeToken: d.opts.AdminToken, Region: "dev", Logger: d.opts.Logger, Extra: d.routes})
-	return err
+	cfg := d.opts.Edge
+	cfg.Listen, cfg.Coordinators, cfg.EdgeToken, cfg.Logger, cfg.Extra = d.opts.Listen, []string{d.Coordinator.URL()}, d.opts.AdminToken, d.opts.Logger, d.routes
+	if cfg.Region == "" {
+		cfg.Region = "dev"
+	}
+	if d.Edge, err = edge.Start(cfg); err != nil {
+		return err
+	}
+	// Players may connect as soon as Start returns (make run prints the
+	// URLs): wait until the edge's replica holds the active demo hunt.
+	return d.Edge.WaitHunt(wctx, d.Hunt)
 }
 
 // demoHunt returns the active demo hunt, creating and starting it if the
@@ -101,7 +114,7 @@ func (d *Dev) demoHunt() (uint32, error) {
 		{Center[0] + half, Center[1] + half}, {Center[0] + half, Center[1] - half}}}
 	var created struct{ Hunt uint32 }
 	if err := d.call("POST", "/v1/hunts", api.HuntRequest{Name: "Amsterdam demo", Area: area, Resolution: 10,
-		Treasures: 60, MinSpacing: 2, ClaimRadius: 1, Respawn: "claim"}, &created); err != nil {
+		Treasures: 40, MinSpacing: 2, ClaimRadius: 1, Respawn: "claim"}, &created); err != nil {
 		return 0, err
 	}
 	return created.Hunt, d.call("POST", fmt.Sprintf("/v1/hunts/%d/start", created.Hunt), nil, nil)
@@ -121,7 +134,8 @@ func (d *Dev) call(method, path string, in, out any) error {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 {
-		return fmt.Errorf("%s %s: %s", method, path, resp.Status)
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(msg))
 	}
 	if out != nil {
 		return json.NewDecoder(resp.Body).Decode(out)

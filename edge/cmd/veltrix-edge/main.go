@@ -19,6 +19,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/veltrix/veltrix/edge"
 	"github.com/veltrix/veltrix/edge/dev"
@@ -32,6 +33,7 @@ type options struct {
 	tlsCert, tlsKey, origins                               string
 	transport                                              string
 	rings                                                  int
+	drainDelay                                             time.Duration
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -54,6 +56,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.origins, "allowed-origins", "", "browser origins allowed besides the edge's own, comma-separated (scheme://host[:port])")
 	fs.StringVar(&o.transport, "transport", "auto", "WebSocket transport: auto (io_uring where the kernel allows, else netpoll, logged), uring or netpoll")
 	fs.IntVar(&o.rings, "rings", 0, "io_uring rings, each pinned to a CPU (default: one per CPU)")
+	fs.DurationVar(&o.drainDelay, "drain-delay", 0, "on SIGTERM/SIGINT, answer /readyz with 503 for this long (so load balancers stop sending players) before telling connected players to reconnect elsewhere")
 	fs.StringVar(&o.pprofAddr, "pprof", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060); off by default")
 	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
@@ -94,20 +97,22 @@ func run(o *options) error {
 	if o.pprofAddr != "" {
 		go func() { log.Error("pprof server ended", "err", http.ListenAndServe(o.pprofAddr, nil)) }() // DefaultServeMux holds pprof
 	}
+	cfg := edge.Config{Listen: o.listen, Coordinators: splitList(o.coordinators), EdgeToken: o.edgeToken,
+		ID: o.id, Region: o.region, PublicURL: o.publicURL, TickHz: o.tickHz, Radius: o.radius, Logger: log,
+		TLSCert: o.tlsCert, TLSKey: o.tlsKey, CheckOrigin: edge.AllowOrigins(splitList(o.origins)), Transport: o.transport, Rings: o.rings}
+	var e *edge.Edge
 	var stop func() error
 	if o.devMode {
-		d, err := dev.Start(dev.Options{DataDir: o.devDir, Listen: o.listen, AdminToken: "dev-admin-token", Crowd: o.crowd, Logger: log})
+		d, err := dev.Start(dev.Options{DataDir: o.devDir, Listen: o.listen, AdminToken: "dev-admin-token", Crowd: o.crowd, Logger: log, Edge: cfg})
 		if err != nil {
 			return err
 		}
-		fmt.Printf("Veltrix dev mode\n  edge:        %s (WebSocket %s)\n  hunt status: %s/v1/hunts/%d/status\n  a player:    %s/dev/session\n  coordinator: %s (admin token dev-admin-token)\n  crowd:       %d simulated players\n",
-			d.Edge.URL(), d.Edge.WSURL(), d.Edge.URL(), d.Hunt, d.Edge.URL(), d.Coordinator.URL(), o.crowd)
-		stop = func() error { d.Close(); return nil }
+		fmt.Printf("Veltrix dev mode\n  edge:        %s (WebSocket %s, %s)\n  hunt status: %s/v1/hunts/%d/status\n  a player:    %s/dev/session\n  coordinator: %s (admin token dev-admin-token)\n  crowd:       %d simulated players\n",
+			d.Edge.URL(), d.Edge.WSURL(), d.Edge.TransportName(), d.Edge.URL(), d.Hunt, d.Edge.URL(), d.Coordinator.URL(), o.crowd)
+		e, stop = d.Edge, func() error { d.Close(); return nil }
 	} else {
-		e, err := edge.Start(edge.Config{Listen: o.listen, Coordinators: splitList(o.coordinators), EdgeToken: o.edgeToken,
-			ID: o.id, Region: o.region, PublicURL: o.publicURL, TickHz: o.tickHz, Radius: o.radius, Logger: log,
-			TLSCert: o.tlsCert, TLSKey: o.tlsKey, CheckOrigin: edge.AllowOrigins(splitList(o.origins)), Transport: o.transport, Rings: o.rings})
-		if err != nil {
+		var err error
+		if e, err = edge.Start(cfg); err != nil {
 			return err
 		}
 		log.Info("edge started", "url", e.URL(), "ws", e.WSURL(), "transport", e.TransportName())
@@ -116,6 +121,14 @@ func run(o *options) error {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	s := <-sig
+	if o.drainDelay > 0 {
+		e.Drain()
+		log.Info("draining: /readyz answers 503", "signal", s.String(), "for", o.drainDelay.String())
+		select {
+		case <-time.After(o.drainDelay):
+		case s = <-sig: // a second signal ends the drain early
+		}
+	}
 	log.Info("shutting down: players are told to reconnect", "signal", s.String())
 	return stop()
 }

@@ -1,9 +1,10 @@
 package coordinator_test
 
 import (
+	"bytes"
 	"context"
-	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -346,7 +347,18 @@ func TestBadAdminInputWritesNothing(t *testing.T) {
 	if status, _ := c.call(ctx, 0, "GET", "/readyz", nil, nil); status != http.StatusOK {
 		t.Errorf("/readyz = %d", status)
 	}
-	if status, err := c.call(ctx, 0, "GET", "/metrics", nil, nil); status != http.StatusOK && !errors.Is(err, nil) {
-		t.Errorf("/metrics = %d, %v", status, err)
+	mresp, err := c.http.Get(c.url(0) + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, err := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	if err != nil || mresp.StatusCode != http.StatusOK {
+		t.Fatalf("/metrics = %d, %v", mresp.StatusCode, err)
+	}
+	for _, name := range []string{"veltrix_coordinator_is_leader", "veltrix_coordinator_raft_term", "veltrix_coordinator_raft_commit_index", "veltrix_coordinator_raft_applied_index"} {
+		if !bytes.Contains(metrics, []byte(name)) {
+			t.Errorf("/metrics lacks %s", name)
+		}
 	}
 }

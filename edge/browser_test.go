@@ -71,8 +71,16 @@ func testDemoPagePlays(t *testing.T, wsTransport string) {
 			// Back onto the treasure and claim it from the page.
 			must(t, chromedp.Do(ctx, chromedp.KeyEvent(kb.ArrowDown)))
 			poll(t, ctx, `+document.querySelector('#treasures').textContent >= 1`)
+			// The edge's HINT points at a treasure, and the hunt line shows
+			// the hunt with all its treasures left.
+			poll(t, ctx, `document.querySelector('#hint').textContent.includes('°')`)
+			poll(t, ctx, `document.querySelector('#hunt').textContent.includes('5/5 left')`)
 			must(t, chromedp.Do(ctx, chromedp.KeyEvent("c")))
 			poll(t, ctx, `document.querySelector('#result').textContent.includes('won')`)
+			// The pushed HUNT_STATUS updates the hunt line and puts the page's
+			// player on the leaderboard.
+			poll(t, ctx, `document.querySelector('#hunt').textContent.includes('4/5 left')`)
+			poll(t, ctx, `document.querySelector('#leaderboard').textContent.includes('#500')`)
 		})
 	}
 }

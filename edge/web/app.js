@@ -110,6 +110,9 @@ function handle(msgs) {
         $('result').textContent = `#${m.treasure}: ${outcomes[m.outcome] ?? m.outcome}` + (m.points ? ` (+${m.points}, score ${m.score})` : '');
         break;
       case 'EVENT': if (m.kind === P.EventKind.treasure_claimed) st.treasures.delete(m.treasure); break;
+      case 'HUNT_STATUS':
+        showStatus({ state: huntStates[m.state] ?? m.state, remaining: m.remaining, total: m.total, players: m.players, leaders: m.leaders });
+        break;
       case 'ERROR': $('error').textContent = `edge: ${m.text}`; break;
     }
   }
@@ -152,16 +155,26 @@ async function refreshCells() {
   if (r.ok) st.cells = await r.json();
 }
 
-async function pollStatus() {
-  const r = await fetch(`/v1/hunts/${st.hunt}/status`);
-  if (!r.ok) return;
-  const s = await r.json();
-  $('hunt').textContent = `${s.name}: ${s.state}, ${s.treasures_remaining}/${s.treasures_total} left, ${s.players_online} online`;
-  $('leaderboard').replaceChildren(...(s.leaderboard ?? []).map((l) => {
+const huntStates = Object.fromEntries(Object.entries(P.HuntState).map(([k, v]) => [v, k]));
+
+// showStatus draws the hunt line and the leaderboard, from the HTTP status
+// (the hunt's name; once at start) or a pushed HUNT_STATUS (every change).
+function showStatus(s) {
+  if (s.name) st.huntName = s.name;
+  $('hunt').textContent = `${st.huntName ?? `hunt ${st.hunt}`}: ${s.state}, ${s.remaining}/${s.total} left, ${s.players} online`;
+  $('leaderboard').replaceChildren(...s.leaders.map((l) => {
     const li = document.createElement('li');
     li.textContent = `#${l.player} — ${l.score}`;
     return li;
   }));
+}
+
+async function fetchStatus() {
+  const r = await fetch(`/v1/hunts/${st.hunt}/status`);
+  if (!r.ok) return;
+  const s = await r.json();
+  showStatus({ name: s.name, state: s.state, remaining: s.treasures_remaining, total: s.treasures_total,
+    players: s.players_online, leaders: s.leaderboard ?? [] });
 }
 
 // ---- drawing -------------------------------------------------------------------
@@ -214,8 +227,7 @@ async function main() {
   sendPosition();
   refreshCells();
   setInterval(sendPosition, 1000);
-  setInterval(pollStatus, 2000);
-  pollStatus();
+  fetchStatus(); // the name, and the status until the edge pushes HUNT_STATUS
   requestAnimationFrame(draw);
 }
 

@@ -31,17 +31,18 @@ func binaries(t *testing.T) string {
 	return dir
 }
 
-// TestScenariosAgainstARealSystem runs two small scenarios end to end:
-// the tool starts a coordinator and an edge, a worker process plays the
-// crowd, and the result holds real figures and passing checks.
+// TestScenariosAgainstARealSystem runs small scenarios end to end: the
+// tool starts a coordinator and an edge, worker processes play the crowd
+// (over WebSocket or WebTransport, in one process or two), and the result
+// holds real figures and passing checks.
 func TestScenariosAgainstARealSystem(t *testing.T) {
 	bin := binaries(t)
 	for _, tc := range []struct {
-		name string
-		args []string
-		want func(*report.Run) string
+		name, scenario string
+		args           []string
+		want           func(*report.Run) string
 	}{
-		{"steady", []string{"-players", "60", "-duration", "2s", "-hotspots", "1", "-hotspot-share", "1"}, func(r *report.Run) string {
+		{"steady", "steady", []string{"-players", "60", "-duration", "2s", "-hotspots", "1", "-hotspot-share", "1"}, func(r *report.Run) string {
 			if r.Crowd.Connected != 60 || r.Crowd.Counters["positions"] == 0 || r.Crowd.Delivery.Count() == 0 {
 				return "no positions delivered"
 			}
@@ -50,16 +51,37 @@ func TestScenariosAgainstARealSystem(t *testing.T) {
 			}
 			return ""
 		}},
-		{"claim-storm", []string{"-players", "40", "-duration", "2s", "-hotspots", "2"}, func(r *report.Run) string {
+		{"claim-storm", "claim-storm", []string{"-players", "40", "-duration", "2s", "-hotspots", "2"}, func(r *report.Run) string {
 			if r.Crowd.Counters["claims_won"] == 0 || r.Crowd.Counters["claims_already_claimed"] == 0 {
 				return "no race for treasures"
+			}
+			if r.Derived.ClaimsPerSec <= 0 {
+				return "no claims/s"
+			}
+			return ""
+		}},
+		{"webtransport", "steady", []string{"-transport", "wt", "-players", "30", "-duration", "2s", "-hotspots", "1", "-hotspot-share", "1"}, func(r *report.Run) string {
+			if r.Config.Transport != "wt" || r.Crowd.Connected != 30 || r.Crowd.Delivery.Count() == 0 {
+				return "no positions delivered over WebTransport"
+			}
+			if r.Edge.After.Connections != 30 {
+				return "the edge did not count 30 WebTransport sessions"
+			}
+			return ""
+		}},
+		{"two-workers", "claim-storm", []string{"-workers", "2", "-players", "40", "-duration", "2s", "-hotspots", "2"}, func(r *report.Run) string {
+			if r.Workers != 2 || r.Crowd.Players != 40 || r.Crowd.Connected != 40 {
+				return "40 players were not split over 2 worker processes"
+			}
+			if r.Crowd.Delivery.Count() == 0 || r.Crowd.Counters["claims_won"] == 0 {
+				return "the merged result holds no deliveries or no wins"
 			}
 			return ""
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := t.TempDir()
-			args := append([]string{tc.name, "-bin-dir", bin, "-out", out, "-ramp", "200"}, tc.args...)
+			args := append([]string{tc.scenario, "-bin-dir", bin, "-out", out, "-ramp", "200"}, tc.args...)
 			cmd := exec.Command(filepath.Join(bin, "veltrix-bench"), args...)
 			b, err := cmd.CombinedOutput()
 			if err != nil {

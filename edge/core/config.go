@@ -57,6 +57,7 @@ type Config struct {
 	TickHz        int     // fan-out ticks per second; default 10
 	Radius        int     // interest radius k (grid disk); default 1
 	MaxSpeed      float64 // m/s above which a POSITION is a teleport; default 60
+	MaxAccuracy   float64 // metres: a POSITION with a larger accuracy radius is rejected invalid_position; default 500
 	PositionRate  float64 // POSITIONs per second per player; default 5
 	PositionBurst float64 // token bucket depth; default 10
 	SlowTicks     int     // consecutive ticks with drops before closing too_slow; default 30
@@ -96,6 +97,7 @@ func (c *Config) withDefaults() Config {
 	setInt(&d.SnapshotEvery, 50)
 	setInt(&d.MaxControl, 256<<10)
 	setF(&d.MaxSpeed, 60)
+	setF(&d.MaxAccuracy, 500)
 	setF(&d.PositionRate, 5)
 	setF(&d.PositionBurst, 10)
 	setF(&d.Hysteresis, 1.1)

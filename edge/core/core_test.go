@@ -3,6 +3,7 @@ package core
 import (
 	"crypto/ed25519"
 	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -224,6 +225,50 @@ func TestPositionValidation(t *testing.T) {
 	if st := r.c.Snapshot(); st.RejectedRate < 15 {
 		t.Errorf("flood of 30 positions: %d rate-limited", st.RejectedRate)
 	}
+	r.pull(id)
+	// Accuracy (decimetres): beyond MaxAccuracy (default 500 m) is invalid,
+	// and a vague fix buys no distance: 65535 dm once let a client jump 6.5 km.
+	from := near
+	for _, c := range []struct {
+		name   string
+		to     geo.Point
+		accDm  uint16
+		code   protocol.Code // 0: accepted
+		moveTo bool
+	}{
+		{"6 km with the worst accuracy", eastOf(from, 6000), 65535, protocol.CodeInvalidPosition, false},
+		{"standing still with the worst accuracy", from, 65535, protocol.CodeInvalidPosition, false},
+		{"just beyond the maximum", from, 5001, protocol.CodeInvalidPosition, false},
+		{"2 km with the maximum accuracy", eastOf(from, 2000), 5000, protocol.CodeImpossibleSpeed, false},
+		{"600 m in 2 s with the maximum accuracy", eastOf(from, 600), 5000, 0, true},
+	} {
+		r.now = r.now.Add(2 * time.Second) // past the bucket and the one ERROR a second
+		seqs[id]++
+		lat, lng := c.to.E7()
+		err := r.c.Deliver(id, protocol.AppendPosition(nil, &protocol.Position{Seq: seqs[id], Lat: lat, Lng: lng, Accuracy: c.accDm}))
+		msgs := r.pull(id)
+		var got protocol.Code
+		for _, m := range msgs {
+			if e, ok := m.(*protocol.ErrorMessage); ok {
+				got = e.Code
+			}
+		}
+		if err != nil || got != c.code || r.net.closed[id] != 0 {
+			t.Errorf("%s: err %v, ERROR code %v, closed %v; want code %v and the session open", c.name, err, got, r.net.closed[id], c.code)
+		}
+		if c.moveTo {
+			from = c.to
+		}
+	}
+	if _, lng := from.E7(); r.c.tab.get(id).lng != lng {
+		t.Errorf("the player is not where its last accepted position put it")
+	}
+}
+
+// eastOf is p moved m metres east.
+func eastOf(p geo.Point, m float64) geo.Point {
+	p.Lng += m / (111_320 * math.Cos(p.Lat*math.Pi/180))
+	return p
 }
 
 func TestLeavingAndCellChanges(t *testing.T) {

@@ -18,6 +18,7 @@ var (
 	errNoHunt          = &protocol.Error{Code: protocol.CodeWrongHunt, Kind: "session", Msg: "no such hunt on this edge"}
 	errWrongDirection  = &protocol.Error{Code: protocol.CodeBadMessage, Kind: "session", Msg: "edge-to-client message sent by a client"}
 	errInvalidPosition = &protocol.Error{Code: protocol.CodeInvalidPosition, Kind: "position", Msg: "position out of range or out of order"}
+	errInaccurate      = &protocol.Error{Code: protocol.CodeInvalidPosition, Kind: "position", Msg: "position accuracy worse than the edge accepts"}
 	errTooFast         = &protocol.Error{Code: protocol.CodeImpossibleSpeed, Kind: "position", Msg: "position implies an impossible speed"}
 	errRateLimited     = &protocol.Error{Code: protocol.CodeRateLimited, Kind: "position", Msg: "too many positions; excess dropped"}
 )
@@ -148,6 +149,10 @@ func (c *Core) positionLocked(id SessionID, s *slot, body []byte) error {
 		c.stats.RejectedInvalid++
 		return errInvalidPosition
 	}
+	if float64(m.Accuracy)/10 > c.cfg.MaxAccuracy {
+		c.stats.RejectedInvalid++
+		return errInaccurate
+	}
 	p := geo.PointE7(m.Lat, m.Lng)
 	if s.placed && c.tooFast(s, p, now, m.Accuracy) {
 		c.stats.RejectedSpeed++
@@ -186,10 +191,12 @@ func (c *Core) takeTokenLocked(s *slot, now int64) bool {
 }
 
 // tooFast reports whether reaching p from the last position by now needs a
-// speed above MaxSpeed, allowing for the fix's accuracy and 25 m of jitter.
+// speed above MaxSpeed, allowing for the fix's accuracy (at most
+// MaxAccuracy, so a client cannot buy distance by claiming a vague fix) and
+// 25 m of jitter.
 func (c *Core) tooFast(s *slot, p geo.Point, now int64, accuracyDm uint16) bool {
 	dt := float64(now-s.posAt) / 1e6
-	allowed := c.cfg.MaxSpeed*max(dt, 0.5) + float64(accuracyDm)/10 + 25
+	allowed := c.cfg.MaxSpeed*max(dt, 0.5) + min(float64(accuracyDm)/10, c.cfg.MaxAccuracy) + 25
 	return geo.Distance(geo.PointE7(s.lat, s.lng), p) > allowed
 }
 

@@ -114,3 +114,197 @@ run "data_volume_not_a_device" {
   variables { data_volume = { device = "nvme1n1" } }
   expect_failures = [var.data_volume]
 }
+
+run "voter_id_upper_case" {
+  command = plan
+  variables {
+    voters = [{ id = "C1", address = "10.0.1.10" }, { id = "c2", address = "10.0.2.10" }, { id = "c3", address = "10.0.3.10" }]
+  }
+  expect_failures = [var.voters]
+}
+
+run "data_device_not_a_device" {
+  command = plan
+  variables {
+    voters = [{ id = "c1", address = "10.0.1.10", data_device = "nvme1n1" }, { id = "c2", address = "10.0.2.10" }, { id = "c3", address = "10.0.3.10" }]
+  }
+  expect_failures = [var.voters]
+}
+
+run "tls_relative_path" {
+  command = plan
+  variables { tls = { cert_path = "tls/api.crt", key_path = "/etc/veltrix/tls/api.key" } }
+  expect_failures = [var.tls]
+}
+
+run "data_volume_unknown_fs" {
+  command = plan
+  variables { data_volume = { device = "/dev/nvme1n1", fs_type = "btrfs" } }
+  expect_failures = [var.data_volume]
+}
+
+run "privileged_raft_port" {
+  command = plan
+  variables { raft_port = 1023 }
+  expect_failures = [var.raft_port]
+}
+
+run "raft_port_out_of_range" {
+  command = plan
+  variables { raft_port = 65536 }
+  expect_failures = [var.raft_port]
+}
+
+run "raft_port_fractional" {
+  command = plan
+  variables { raft_port = 7000.5 }
+  expect_failures = [var.raft_port]
+}
+
+run "short_edge_token" {
+  command = plan
+  variables { edge_token = "edge-token-0123" }
+  expect_failures = [var.edge_token]
+}
+
+run "edge_token_with_space" {
+  command = plan
+  variables { edge_token = "edge token 0123456789abcdef" }
+  expect_failures = [var.edge_token]
+}
+
+run "signing_key_path_relative" {
+  command = plan
+  variables { signing_key_path = "token.key" }
+  expect_failures = [var.signing_key_path]
+}
+
+run "snapshot_threshold_too_small" {
+  command = plan
+  variables { snapshot_threshold = 1023 }
+  expect_failures = [var.snapshot_threshold]
+}
+
+run "snapshot_threshold_fractional" {
+  command = plan
+  variables { snapshot_threshold = 2048.5 }
+  expect_failures = [var.snapshot_threshold]
+}
+
+run "unknown_log_level" {
+  command = plan
+  variables { log_level = "trace" }
+  expect_failures = [var.log_level]
+}
+
+run "binary_path_relative" {
+  command = plan
+  variables { binary_path = "veltrix-coordinator" }
+  expect_failures = [var.binary_path]
+}
+
+run "release_over_http" {
+  command = plan
+  variables { release = { url = "http://releases.example.com/veltrix-coordinator", sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" } }
+  expect_failures = [var.release]
+}
+
+run "release_without_checksum" {
+  command = plan
+  variables { release = { url = "https://releases.example.com/veltrix-coordinator", sha256 = "0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF" } }
+  expect_failures = [var.release]
+}
+
+run "config_dir_with_space" {
+  command = plan
+  variables { config_dir = "/etc/veltrix conf" }
+  expect_failures = [var.config_dir]
+}
+
+run "service_user_starts_with_digit" {
+  command = plan
+  variables { service_user = "1veltrix" }
+  expect_failures = [var.service_user]
+}
+
+run "service_user_too_long" {
+  command = plan
+  variables { service_user = "v${join("", [for i in range(31) : "x"])}" }
+  expect_failures = [var.service_user]
+}
+
+run "stop_timeout_too_short" {
+  command = plan
+  variables { stop_timeout_seconds = 9 }
+  expect_failures = [var.stop_timeout_seconds]
+}
+
+run "stop_timeout_too_long" {
+  command = plan
+  variables { stop_timeout_seconds = 601 }
+  expect_failures = [var.stop_timeout_seconds]
+}
+
+# The edges of each range are accepted and reach the rendered files.
+
+run "lower_boundaries_accepted" {
+  command = plan
+  variables {
+    raft_port            = 1024
+    snapshot_threshold   = 1024
+    edge_token           = "edge-token-01234"
+    log_level            = "warn"
+    stop_timeout_seconds = 10
+    signing_key_path     = "/etc/veltrix/keys/token.key"
+    binary_path          = "/opt/veltrix/bin/veltrix-coordinator"
+    config_dir           = "/etc/veltrix-coordinator"
+    service_user         = "_${join("", [for i in range(30) : "v"])}"
+    release              = { url = "https://releases.example.com/veltrix-coordinator", sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" }
+  }
+
+  assert {
+    condition     = output.nodes.c1.env.VELTRIX_RAFT_ADDR == "10.0.1.10:1024" && output.nodes.c1.env.VELTRIX_SNAPSHOT_THRESHOLD == "1024" && output.nodes.c1.env.VELTRIX_LOG_LEVEL == "warn"
+    error_message = "raft_port 1024, snapshot_threshold 1024 and log level warn must be accepted and reach the environment."
+  }
+  assert {
+    condition     = output.secrets_env_file == "VELTRIX_ADMIN_TOKEN=admin-token-0123456789abcdef\nVELTRIX_EDGE_TOKEN=edge-token-01234\n"
+    error_message = "A 16-character edge token must be accepted."
+  }
+  assert {
+    condition     = output.signing_key_path == "/etc/veltrix/keys/token.key" && output.nodes.c1.paths.env_file == "/etc/veltrix-coordinator/coordinator-c1.env"
+    error_message = "signing_key_path and config_dir must reach the outputs."
+  }
+  assert {
+    condition = alltrue([for line in [
+      "TimeoutStopSec=10", "ExecStart=/opt/veltrix/bin/veltrix-coordinator", "User=_${join("", [for i in range(30) : "v"])}",
+    ] : strcontains(output.nodes.c1.systemd_unit, "\n${line}\n")])
+    error_message = "A 10 s stop timeout, the binary path and a 31-character user must reach the unit."
+  }
+  assert {
+    condition     = strcontains(output.user_data.c1, "https://releases.example.com/veltrix-coordinator")
+    error_message = "A release with an https URL and a lower-case SHA-256 must be installed by cloud-init."
+  }
+}
+
+run "upper_boundaries_accepted" {
+  command = plan
+  variables {
+    raft_port            = 65535
+    edge_token           = join("", [for i in range(512) : "e"])
+    log_level            = "debug"
+    stop_timeout_seconds = 600
+  }
+
+  assert {
+    condition     = output.ports.raft == 65535 && output.peers == "c1=10.0.1.10:65535,c2=10.0.2.10:65535,c3=10.0.3.10:65535"
+    error_message = "raft_port 65535 must be accepted."
+  }
+  assert {
+    condition     = strcontains(output.secrets_env_file, "VELTRIX_EDGE_TOKEN=${join("", [for i in range(512) : "e"])}\n") && output.nodes.c2.env.VELTRIX_LOG_LEVEL == "debug"
+    error_message = "A 512-character edge token and log level debug must be accepted."
+  }
+  assert {
+    condition     = strcontains(output.nodes.c2.systemd_unit, "\nTimeoutStopSec=600\n")
+    error_message = "A 600 s stop timeout must be accepted."
+  }
+}

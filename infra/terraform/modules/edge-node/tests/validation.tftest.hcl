@@ -111,3 +111,166 @@ run "zero_rings" {
   variables { rings = 0 }
   expect_failures = [var.rings]
 }
+
+run "release_over_http" {
+  command = plan
+  variables { release = { url = "http://releases.example.com/veltrix-edge", sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" } }
+  expect_failures = [var.release]
+}
+
+run "id_with_a_slash" {
+  command = plan
+  variables { id = "eu/edge-1" }
+  expect_failures = [var.id]
+}
+
+run "id_too_long" {
+  command = plan
+  variables { id = "e${join("", [for i in range(63) : "x"])}" }
+  expect_failures = [var.id]
+}
+
+run "coordinator_ca_relative" {
+  command = plan
+  variables { coordinator_ca_path = "certs/coordinator-ca.pem" }
+  expect_failures = [var.coordinator_ca_path]
+}
+
+run "radius_zero" {
+  command = plan
+  variables { radius = 0 }
+  expect_failures = [var.radius]
+}
+
+run "radius_too_large" {
+  command = plan
+  variables { radius = 5 }
+  expect_failures = [var.radius]
+}
+
+run "radius_fractional" {
+  command = plan
+  variables { radius = 1.5 }
+  expect_failures = [var.radius]
+}
+
+run "unknown_log_level" {
+  command = plan
+  variables { log_level = "verbose" }
+  expect_failures = [var.log_level]
+}
+
+run "log_level_upper_case" {
+  command = plan
+  variables { log_level = "INFO" }
+  expect_failures = [var.log_level]
+}
+
+run "too_little_memory" {
+  command = plan
+  variables { memory_mib = 1023 }
+  expect_failures = [var.memory_mib]
+}
+
+run "memory_fractional" {
+  command = plan
+  variables { memory_mib = 2048.5 }
+  expect_failures = [var.memory_mib]
+}
+
+run "binary_path_relative" {
+  command = plan
+  variables { binary_path = "bin/veltrix-edge" }
+  expect_failures = [var.binary_path]
+}
+
+run "binary_path_with_space" {
+  command = plan
+  variables { binary_path = "/opt/veltrix edge/veltrix-edge" }
+  expect_failures = [var.binary_path]
+}
+
+run "config_dir_relative" {
+  command = plan
+  variables { config_dir = "etc/veltrix" }
+  expect_failures = [var.config_dir]
+}
+
+run "service_user_upper_case" {
+  command = plan
+  variables { service_user = "Veltrix" }
+  expect_failures = [var.service_user]
+}
+
+run "service_user_too_long" {
+  command = plan
+  variables { service_user = "v${join("", [for i in range(31) : "x"])}" }
+  expect_failures = [var.service_user]
+}
+
+run "stop_timeout_too_short" {
+  command = plan
+  variables { stop_timeout_seconds = 9 }
+  expect_failures = [var.stop_timeout_seconds]
+}
+
+run "stop_timeout_too_long" {
+  command = plan
+  variables { stop_timeout_seconds = 601 }
+  expect_failures = [var.stop_timeout_seconds]
+}
+
+run "stop_timeout_fractional" {
+  command = plan
+  variables { stop_timeout_seconds = 30.5 }
+  expect_failures = [var.stop_timeout_seconds]
+}
+
+# The edges of each range are accepted and reach the rendered files.
+
+run "upper_boundaries_accepted" {
+  command = plan
+  variables {
+    id                   = "e${join("", [for i in range(62) : "x"])}"
+    radius               = 4
+    log_level            = "error"
+    stop_timeout_seconds = 600
+    service_user         = "_${join("", [for i in range(30) : "v"])}"
+    coordinator_ca_path  = "/etc/veltrix/tls/coordinator-ca.pem"
+    binary_path          = "/opt/veltrix/bin/veltrix-edge"
+    config_dir           = "/etc/veltrix-edge"
+  }
+
+  assert {
+    condition     = length(output.env.VELTRIX_EDGE_ID) == 63 && output.env.VELTRIX_EDGE_RADIUS == "4" && output.env.VELTRIX_EDGE_LOG_LEVEL == "error"
+    error_message = "A 63-character id, radius 4 and log level error must be accepted and reach the environment."
+  }
+  assert {
+    condition     = output.env.SSL_CERT_FILE == "/etc/veltrix/tls/coordinator-ca.pem" && output.paths.env_file == "/etc/veltrix-edge/edge.env"
+    error_message = "coordinator_ca_path must set SSL_CERT_FILE and config_dir must hold the environment files."
+  }
+  assert {
+    condition     = strcontains(output.systemd_unit, "TimeoutStopSec=600\n") && strcontains(output.systemd_unit, "User=_${join("", [for i in range(30) : "v"])}\n") && strcontains(output.systemd_unit, "ExecStart=/opt/veltrix/bin/veltrix-edge")
+    error_message = "A 600 s stop timeout, a 31-character user and the binary path must reach the unit."
+  }
+}
+
+run "lower_boundaries_accepted" {
+  command = plan
+  variables {
+    id                   = "e"
+    radius               = 1
+    log_level            = "debug"
+    memory_mib           = 1024
+    stop_timeout_seconds = 10
+  }
+
+  assert {
+    condition     = output.env.VELTRIX_EDGE_ID == "e" && output.env.VELTRIX_EDGE_RADIUS == "1" && output.env.VELTRIX_EDGE_LOG_LEVEL == "debug"
+    error_message = "A one-character id, radius 1 and log level debug must be accepted."
+  }
+  assert {
+    condition     = output.sysctl["net.ipv4.tcp_mem"] == "65536 131072 196608" && strcontains(output.systemd_unit, "TimeoutStopSec=10\n")
+    error_message = "1024 MiB (tcp_mem 25/50/75% of 262144 pages) and a 10 s stop timeout must be accepted."
+  }
+}

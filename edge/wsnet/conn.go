@@ -40,8 +40,29 @@ func (c *conn) signal() {
 	}
 }
 
-// end asks the writer to finish with code (the first caller wins).
-func (c *conn) end(code protocol.Code) { c.srv.Close(c.id, code) }
+// stopWith asks the writer to flush and finish with code; the first caller
+// wins. A close the transport decided itself (counted) is counted in the
+// core before the writer may send the close frame. sync.Once only orders
+// the fields: calling the core inside it could deadlock against
+// Notifier.Close, which the core calls with its lock held.
+func (c *conn) stopWith(code protocol.Code, counted bool) {
+	first := false
+	c.closeOnce.Do(func() { c.code, first = code, true })
+	if !first {
+		return
+	}
+	if counted {
+		c.srv.core.CountClose(code)
+	}
+	close(c.stop)
+}
+
+// end closes the connection with code for a reason the transport decided
+// (a framing violation, a timeout, shutdown) and counts it by code.
+func (c *conn) end(code protocol.Code) { c.stopWith(code, true) }
+
+// hangUp ends a connection the client closed or lost; nothing is counted.
+func (c *conn) hangUp() { c.stopWith(protocol.CodeNormal, false) }
 
 // readLoop reads client frames until the connection fails or ends.
 func (c *conn) readLoop() {
@@ -53,7 +74,7 @@ func (c *conn) readLoop() {
 		_ = c.nc.SetReadDeadline(time.Now().Add(timeout))
 		h, err := ws.ReadHeader(c.in)
 		if err != nil {
-			c.end(readErrorCode(err, timeout == c.srv.cfg.HelloTimeout))
+			c.readFailed(err, timeout == c.srv.cfg.HelloTimeout)
 			return
 		}
 		code, ok := c.checkHeader(h, inFrag, len(msg))
@@ -66,7 +87,7 @@ func (c *conn) readLoop() {
 		}
 		payload := buf[:h.Length]
 		if _, err := io.ReadFull(c.in, payload); err != nil {
-			c.end(protocol.CodeNormal)
+			c.readFailed(err, false)
 			return
 		}
 		ws.Cipher(payload, h.Mask, 0)
@@ -90,14 +111,23 @@ func (c *conn) readLoop() {
 	}
 }
 
-// readErrorCode is the close code for a failed read: a client silent until
-// the HELLO deadline gets hello_required; anything else ends normally.
-func readErrorCode(err error, beforeHello bool) protocol.Code {
-	var ne net.Error
-	if beforeHello && errors.As(err, &ne) && ne.Timeout() {
-		return protocol.CodeHelloRequired
+// readFailed ends the connection after a failed read. A deadline is the
+// transport's decision: a client silent until the HELLO deadline gets
+// hello_required, an idle one normal. Anything else is the client gone.
+func (c *conn) readFailed(err error, beforeHello bool) {
+	switch {
+	case !isTimeout(err):
+		c.hangUp()
+	case beforeHello:
+		c.end(protocol.CodeHelloRequired)
+	default:
+		c.end(protocol.CodeNormal)
 	}
-	return protocol.CodeNormal
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // checkHeader enforces the protocol's framing rules; it returns the close
@@ -126,7 +156,7 @@ func (c *conn) control(op ws.OpCode, payload []byte) bool {
 	case ws.OpPing:
 		c.writeFrame(ws.OpPong, payload)
 	case ws.OpClose:
-		c.end(protocol.CodeNormal)
+		c.hangUp()
 		return false
 	}
 	return true
@@ -151,10 +181,22 @@ func (c *conn) writeLoop() {
 		err := c.writeBatch(frames)
 		c.srv.core.Release(lease)
 		if err != nil {
+			c.writeFailed(err)
 			return
 		}
 	}
 	c.writeFrame(ws.OpClose, ws.NewCloseFrameBody(ws.StatusCode(c.code.WebSocketCloseCode()), c.code.String()))
+}
+
+// writeFailed ends the connection after a failed write: a client that did
+// not take a batch within WriteTimeout stopped reading (too_slow); any other
+// error means it is gone.
+func (c *conn) writeFailed(err error) {
+	if isTimeout(err) {
+		c.end(protocol.CodeTooSlow)
+		return
+	}
+	c.hangUp()
 }
 
 func (c *conn) finish() {

@@ -3,28 +3,16 @@ package wsnet
 import (
 	"io"
 	"net"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/veltrix/veltrix/edge/core"
-	"github.com/veltrix/veltrix/protocol/token"
 )
 
 // FuzzHandshake sends arbitrary bytes as the start of a connection — HTTP
 // upgrade requests, half-open handshakes, frames — to a live server. It must
 // answer or close each connection, and keep accepting new ones.
 func FuzzHandshake(f *testing.F) {
-	pub, _, _ := token.GenerateKey()
-	srv := New(Config{HelloTimeout: 100 * time.Millisecond, IdleTimeout: 100 * time.Millisecond})
-	c, err := core.New(core.Config{PublicKey: pub, Hunts: oneHunt{}, Notifier: srv})
-	if err != nil {
-		f.Fatal(err)
-	}
-	srv.Attach(c)
-	hs := httptest.NewServer(srv)
-	f.Cleanup(func() { srv.Shutdown(); hs.Close() })
+	_, _, hs, _ := serve(f, Config{HelloTimeout: 100 * time.Millisecond, IdleTimeout: 100 * time.Millisecond})
 	addr := strings.TrimPrefix(hs.URL, "http://")
 	upgrade := "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
 	f.Add([]byte(upgrade))

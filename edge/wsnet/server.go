@@ -136,12 +136,10 @@ func (s *Server) Ready(id core.SessionID) {
 }
 
 // Close implements core.Notifier: the writer flushes, then closes with code.
+// The core has counted the close.
 func (s *Server) Close(id core.SessionID, code protocol.Code) {
 	if c := s.lookup(id); c != nil {
-		c.closeOnce.Do(func() {
-			c.code = code
-			close(c.stop)
-		})
+		c.stopWith(code, false)
 	}
 }
 
@@ -151,16 +149,17 @@ func (s *Server) lookup(id core.SessionID) *conn {
 	return s.conns[id]
 }
 
-// CloseAll closes every open connection with code (they flush first).
+// CloseAll closes every open connection with code (they flush first) and
+// counts each close in the core.
 func (s *Server) CloseAll(code protocol.Code) {
 	s.mu.RLock()
-	ids := make([]core.SessionID, 0, len(s.conns))
-	for id := range s.conns {
-		ids = append(ids, id)
+	conns := make([]*conn, 0, len(s.conns))
+	for _, c := range s.conns {
+		conns = append(conns, c)
 	}
 	s.mu.RUnlock()
-	for _, id := range ids {
-		s.Close(id, code)
+	for _, c := range conns {
+		c.end(code)
 	}
 }
 

@@ -40,6 +40,7 @@ locals {
     var.tls == null ? {} : { VELTRIX_EDGE_TLS_CERT = var.tls.cert_path, VELTRIX_EDGE_TLS_KEY = var.tls.key_path },
     length(var.allowed_origins) == 0 ? {} : { VELTRIX_EDGE_ALLOWED_ORIGINS = join(",", var.allowed_origins) },
     var.pprof_addr == "" ? {} : { VELTRIX_EDGE_PPROF = var.pprof_addr },
+    var.drain_delay_seconds == 0 ? {} : { VELTRIX_EDGE_DRAIN_DELAY = "${var.drain_delay_seconds}s" },
     var.coordinator_ca_path == null ? {} : { SSL_CERT_FILE = var.coordinator_ca_path },
   )
   env_file = join("", [for k in sort(keys(local.env)) : "${k}=${local.env[k]}\n"])

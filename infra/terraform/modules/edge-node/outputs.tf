@@ -6,6 +6,10 @@ output "env" {
     condition     = var.io_uring || var.transport != "uring"
     error_message = "transport = \"uring\" needs io_uring = true: with io_uring off the unit denies its syscalls."
   }
+  precondition {
+    condition     = var.drain_delay_seconds + 5 < var.stop_timeout_seconds
+    error_message = "drain_delay_seconds + 5 s (the HTTP drain) must be less than stop_timeout_seconds, or systemd kills the edge before it tells its players to reconnect."
+  }
 }
 
 output "env_file" {

@@ -257,6 +257,17 @@ variable "service_user" {
   }
 }
 
+variable "drain_delay_seconds" {
+  description = "On SIGTERM, how long the edge answers /readyz with 503 while still serving its players (so the load balancer stops sending new ones) before it tells them to reconnect elsewhere; 0 skips it. Must leave 5 s of stop_timeout_seconds."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.drain_delay_seconds >= 0 && var.drain_delay_seconds <= 300 && floor(var.drain_delay_seconds) == var.drain_delay_seconds
+    error_message = "drain_delay_seconds must be an integer between 0 and 300."
+  }
+}
+
 variable "stop_timeout_seconds" {
   description = "How long systemd waits after SIGTERM (players told shutting_down, HTTP drained for up to 5 s) before SIGKILL."
   type        = number

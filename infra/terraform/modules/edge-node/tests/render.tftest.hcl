@@ -154,3 +154,19 @@ run "tls_high_port_named_host_release" {
     error_message = "A release must be downloaded and checked against its SHA-256."
   }
 }
+
+run "drain_delay_becomes_a_flag" {
+  command = plan
+  variables {
+    drain_delay_seconds  = 20
+    stop_timeout_seconds = 60
+  }
+  assert {
+    condition     = output.env.VELTRIX_EDGE_DRAIN_DELAY == "20s" && contains(output.flags, "-drain-delay=20s")
+    error_message = "drain_delay_seconds must reach the edge as VELTRIX_EDGE_DRAIN_DELAY / -drain-delay."
+  }
+  assert {
+    condition     = strcontains(output.systemd_unit, "TimeoutStopSec=60")
+    error_message = "the unit must wait stop_timeout_seconds."
+  }
+}

@@ -274,3 +274,24 @@ run "lower_boundaries_accepted" {
     error_message = "1024 MiB (tcp_mem 25/50/75% of 262144 pages) and a 10 s stop timeout must be accepted."
   }
 }
+
+run "drain_delay_out_of_range" {
+  command = plan
+  variables { drain_delay_seconds = 301 }
+  expect_failures = [var.drain_delay_seconds]
+}
+
+run "drain_delay_fraction" {
+  command = plan
+  variables { drain_delay_seconds = 2.5 }
+  expect_failures = [var.drain_delay_seconds]
+}
+
+run "drain_delay_leaves_no_time_to_stop" {
+  command = plan
+  variables {
+    drain_delay_seconds  = 25
+    stop_timeout_seconds = 30
+  }
+  expect_failures = [output.env]
+}

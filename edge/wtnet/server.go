@@ -81,14 +81,19 @@ func (s *Server) Serve(conn net.PacketConn) error {
 	return err
 }
 
-// Shutdown ends every session (shutting_down) and stops serving.
+// Shutdown ends every session (shutting_down, counted in the core) and
+// stops serving.
 func (s *Server) Shutdown() error {
 	s.mu.Lock()
 	s.closing = true
+	open := make([]*session, 0, len(s.sessions))
 	for _, ss := range s.sessions {
-		ss.end(protocol.CodeShuttingDown)
+		open = append(open, ss)
 	}
 	s.mu.Unlock()
+	for _, ss := range open { // outside s.mu: counting takes the core's lock
+		ss.end(protocol.CodeShuttingDown)
+	}
 	s.wg.Wait()
 	return s.wt.Close()
 }
@@ -103,10 +108,11 @@ func (s *Server) Ready(id core.SessionID) {
 	}
 }
 
-// Close implements core.Notifier: the session flushes, then closes with code.
+// Close implements core.Notifier: the session flushes, then closes with
+// code. The core has counted the close.
 func (s *Server) Close(id core.SessionID, code protocol.Code) {
 	if ss := s.lookup(id); ss != nil {
-		ss.end(code)
+		ss.stopWith(code, false)
 	}
 }
 
@@ -137,6 +143,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
+		s.core.CountClose(protocol.CodeShuttingDown)
 		s.core.Closed(ss.id)
 		_ = sess.CloseWithError(webtransport.SessionErrorCode(protocol.CodeShuttingDown), "shutting down")
 		return

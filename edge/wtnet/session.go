@@ -30,12 +30,29 @@ type session struct {
 	dgram  []byte
 }
 
-func (ss *session) end(code protocol.Code) {
-	ss.once.Do(func() {
-		ss.code = code
-		close(ss.stop)
-	})
+// stopWith asks the writer to flush and finish with code; the first caller
+// wins. A close the transport decided itself (counted) is counted in the
+// core before the writer may close the session. sync.Once only orders the
+// fields: calling the core inside it could deadlock against Notifier.Close,
+// which the core calls with its lock held.
+func (ss *session) stopWith(code protocol.Code, counted bool) {
+	first := false
+	ss.once.Do(func() { ss.code, first = code, true })
+	if !first {
+		return
+	}
+	if counted {
+		ss.srv.core.CountClose(code)
+	}
+	close(ss.stop)
 }
+
+// end closes the session with code for a reason the transport decided (an
+// oversized datagram, the HELLO deadline, shutdown) and counts it by code.
+func (ss *session) end(code protocol.Code) { ss.stopWith(code, true) }
+
+// hangUp ends a session the client closed or lost; nothing is counted.
+func (ss *session) hangUp() { ss.stopWith(protocol.CodeNormal, false) }
 
 // run serves the session until it ends.
 func (ss *session) run(ctx context.Context) {
@@ -86,7 +103,7 @@ func (ss *session) readStream() {
 	str, err := ss.sess.AcceptStream(ctx)
 	cancel()
 	if err != nil {
-		ss.end(helloCode(ctx))
+		ss.readFailed(ctx.Err())
 		return
 	}
 	_ = str.SetReadDeadline(deadline)
@@ -96,41 +113,49 @@ func (ss *session) readStream() {
 	ss.signal() // output may have waited for the stream
 	buf := make([]byte, protocol.MaxMessage)
 	for {
-		if _, err := io.ReadFull(str, buf[:protocol.HeaderSize]); err != nil {
-			ss.end(streamEndCode(err))
+		msg, err := readMessage(str, buf)
+		if err != nil && !errors.Is(err, protocol.ErrTooLarge) {
+			ss.readFailed(err)
 			return
 		}
-		n := int(buf[1]) | int(buf[2])<<8
-		if n > protocol.MaxBody {
-			ss.deliver(buf[:protocol.HeaderSize]) // the core answers message_too_large
-			return
-		}
-		if _, err := io.ReadFull(str, buf[protocol.HeaderSize:protocol.HeaderSize+n]); err != nil {
-			ss.end(protocol.CodeNormal)
-			return
-		}
-		if !ss.deliver(buf[:protocol.HeaderSize+n]) {
+		// A message over the limit comes as its header alone: the core
+		// answers it message_too_large, closes the session and counts it.
+		if !ss.deliver(msg) || err != nil {
 			return
 		}
 		_ = str.SetReadDeadline(time.Time{}) // HELLO has come; QUIC's idle timeout covers the rest
 	}
 }
 
-// streamEndCode: a read deadline means HELLO never came.
-func streamEndCode(err error) protocol.Code {
-	var ne interface{ Timeout() bool }
-	if errors.As(err, &ne) && ne.Timeout() {
-		return protocol.CodeHelloRequired
+// readMessage reads one protocol message from a stream into buf (at least
+// protocol.MaxMessage bytes): each message is length-prefixed by its own
+// header, so the stream needs no other framing. A header announcing a body
+// over the limit is returned alone with protocol.ErrTooLarge, before any of
+// the body is read.
+func readMessage(r io.Reader, buf []byte) ([]byte, error) {
+	if _, err := io.ReadFull(r, buf[:protocol.HeaderSize]); err != nil {
+		return nil, err
 	}
-	return protocol.CodeNormal
+	n := int(buf[1]) | int(buf[2])<<8
+	if n > protocol.MaxBody {
+		return buf[:protocol.HeaderSize], protocol.ErrTooLarge
+	}
+	if _, err := io.ReadFull(r, buf[protocol.HeaderSize:protocol.HeaderSize+n]); err != nil {
+		return nil, err
+	}
+	return buf[:protocol.HeaderSize+n], nil
 }
 
-// helloCode is the close code when the stream or HELLO did not come.
-func helloCode(ctx context.Context) protocol.Code {
-	if ctx.Err() == context.DeadlineExceeded {
-		return protocol.CodeHelloRequired
+// readFailed ends the session after its stream could not be accepted or
+// read: the HELLO deadline passing is the transport's decision
+// (hello_required); anything else is the client gone.
+func (ss *session) readFailed(err error) {
+	var ne interface{ Timeout() bool }
+	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
+		ss.end(protocol.CodeHelloRequired)
+		return
 	}
-	return protocol.CodeNormal
+	ss.hangUp()
 }
 
 // readDatagrams feeds datagrams (POSITIONs) to the core.
@@ -138,14 +163,26 @@ func (ss *session) readDatagrams() {
 	for {
 		d, err := ss.sess.ReceiveDatagram(ss.sess.Context())
 		if err != nil {
-			ss.end(protocol.CodeNormal)
+			ss.hangUp()
 			return
 		}
-		if len(d) > protocol.MaxDatagram || ss.srv.core.DeliverUnordered(ss.id, d) != nil {
-			ss.end(protocol.CodeMessageTooLarge)
+		if code, ok := checkDatagram(d); !ok {
+			ss.end(code)
 			return
+		}
+		if ss.srv.core.DeliverUnordered(ss.id, d) != nil {
+			return // the core answered, asked to close and counted it
 		}
 	}
+}
+
+// checkDatagram enforces SPEC.md §3's datagram limit, which only the
+// transport sees (the core checks the messages inside).
+func checkDatagram(d []byte) (protocol.Code, bool) {
+	if len(d) > protocol.MaxDatagram {
+		return protocol.CodeMessageTooLarge, false
+	}
+	return 0, true
 }
 
 func (ss *session) deliver(frame []byte) bool {

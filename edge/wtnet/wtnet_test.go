@@ -18,6 +18,7 @@ import (
 	"github.com/quic-go/webtransport-go"
 
 	"github.com/veltrix/veltrix/edge/core"
+	"github.com/veltrix/veltrix/geo"
 	"github.com/veltrix/veltrix/protocol"
 	"github.com/veltrix/veltrix/protocol/token"
 )
@@ -37,11 +38,25 @@ type rig struct {
 	priv ed25519.PrivateKey
 }
 
-func newRig(t *testing.T) *rig {
+// noTreasures is a hunt without treasures: a player entering a cell still
+// gets its (empty) TREASURES snapshot on the stream, which tells a test that
+// the core took the player's POSITION datagram.
+type noTreasures struct{}
+
+func (noTreasures) TreasuresIn(_ uint32, _ []geo.Cell, dst []protocol.TreasureEntry) []protocol.TreasureEntry {
+	return dst
+}
+func (noTreasures) Hint(uint32, int32, int32) (protocol.Hint, bool) { return protocol.Hint{}, false }
+
+func newRig(t *testing.T, tweak ...func(*core.Config)) *rig {
 	certs := NewDevCerts("127.0.0.1")
 	srv := New(Config{TLS: &tls.Config{GetCertificate: certs.GetCertificate}, HelloTimeout: 300 * time.Millisecond})
 	pub, priv, _ := token.GenerateKey()
-	c, err := core.New(core.Config{PublicKey: pub, Hunts: oneHunt{}, Notifier: srv})
+	cc := core.Config{PublicKey: pub, Hunts: oneHunt{}, Notifier: srv}
+	for _, f := range tweak {
+		f(&cc)
+	}
+	c, err := core.New(cc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +104,9 @@ func (r *rig) open() *player {
 			}
 			return nil
 		}},
-		QUICConfig: &quic.Config{EnableDatagrams: true, EnableStreamResetPartialDelivery: true},
+		// Packets of 1,452 bytes (loopback carries them) let a test send a
+		// datagram over SPEC.md's 1,200-byte limit.
+		QUICConfig: &quic.Config{EnableDatagrams: true, EnableStreamResetPartialDelivery: true, InitialPacketSize: 1452},
 	}
 	r.t.Cleanup(func() { tr.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -143,24 +160,29 @@ func (p *player) next(t *testing.T) protocol.Message {
 	return m
 }
 
+// await reads the stream until a message of type typ (others, such as a
+// HINT, are skipped).
+func (p *player) await(t *testing.T, typ protocol.Type) protocol.Message {
+	t.Helper()
+	for {
+		if m := p.next(t); m.Type() == typ {
+			return m
+		}
+	}
+}
+
 func TestPositionsAndCellUpdatesAsDatagrams(t *testing.T) {
-	r := newRig(t)
+	r := newRig(t, func(c *core.Config) { c.Treasures = noTreasures{} })
 	a, b := r.dial(1), r.dial(2)
 	for i, p := range []*player{a, b} {
 		pos := protocol.AppendPosition(nil, &protocol.Position{Seq: 1, Lat: 523730796 + int32(i)*1000, Lng: 48924534, Time: 1})
 		if err := p.sess.SendDatagram(pos); err != nil {
 			t.Fatal(err)
 		}
-		// A PING on the stream answered means... nothing for datagrams, which
-		// are unordered; wait for the core to count both positions instead.
-	}
-	deadline := time.After(5 * time.Second)
-	for r.core.Snapshot().MessagesIn[protocol.TypePosition] < 2 {
-		select {
-		case <-deadline:
-			t.Fatal("datagram positions never reached the core")
-		case <-time.After(5 * time.Millisecond): // datagrams offer no ordering to wait on
-		}
+		// Datagrams are unordered against the stream, but entering its cell
+		// sends the player a TREASURES snapshot there: once it has come, the
+		// core has the player's position.
+		p.await(t, protocol.TypeTreasures)
 	}
 	r.core.Tick()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -219,27 +241,98 @@ func TestDevCertsArePinnableAndRotate(t *testing.T) {
 	}
 }
 
+// TestBadInputOverWebTransport: each kind of bad input gets its clear
+// ERROR and/or close code, fatal ones are counted once in Stats.Closes
+// (by the core or, for what only the transport sees, by the transport),
+// and a good player keeps playing.
 func TestBadInputOverWebTransport(t *testing.T) {
 	r := newRig(t)
 	good := r.dial(1)
-	silent := r.open() // half-open: a stream, never a HELLO
-	if code := silent.closedWith(t); code != protocol.CodeHelloRequired {
-		t.Errorf("silent session closed with %v, want hello_required", code)
+	hello := func(tok string) func(*testing.T, *player) {
+		return func(t *testing.T, p *player) {
+			p.write(t, protocol.AppendHello(nil, &protocol.Hello{Version: 1, Hunt: 7, Token: protocol.Text(tok)}))
+		}
 	}
-	badToken := r.open()
-	badToken.write(t, protocol.AppendHello(nil, &protocol.Hello{Version: 1, Hunt: 7, Token: protocol.Text("x.y.z")}))
-	if e, ok := badToken.next(t).(*protocol.ErrorMessage); !ok || e.Code != protocol.CodeUnauthorized {
-		t.Errorf("bad token: %v", e)
+	datagram := func(d []byte) func(*testing.T, *player) {
+		return func(t *testing.T, p *player) {
+			if err := p.sess.SendDatagram(d); err != nil {
+				t.Fatalf("sending a %d-byte datagram: %v", len(d), err)
+			}
+		}
 	}
-	big := r.dial(3)
-	if err := big.sess.SendDatagram(make([]byte, 1100)); err != nil { // garbage within the size limit
+	expired, _ := token.Mint(r.priv, 9, 7, "", time.Now().Add(-2*time.Hour), time.Hour)
+	oversized := make([]byte, protocol.MaxDatagram+100)
+	copy(oversized, protocol.AppendPosition(nil, &protocol.Position{Seq: 1, Lat: 523730796, Lng: 48924534}))
+	cases := []struct {
+		name    string
+		welcome bool // HELLO first
+		act     func(*testing.T, *player)
+		want    protocol.Code
+		error   bool // an ERROR message comes on the stream
+		fatal   bool // the session is closed with want
+	}{
+		{"silent (half-open)", false, func(*testing.T, *player) {}, protocol.CodeHelloRequired, false, true},
+		{"bad token", false, hello("x.y.z"), protocol.CodeUnauthorized, true, true},
+		{"expired token", false, hello(expired), protocol.CodeTokenExpired, true, true},
+		{"garbage datagram", true, datagram(make([]byte, 1100)), protocol.CodeBadMessage, true, true},
+		{"out-of-range position", true, datagram(protocol.AppendPosition(nil, &protocol.Position{Seq: 1, Lat: 950000000, Lng: 48924534})),
+			protocol.CodeInvalidPosition, true, false},
+		{"oversized datagram", true, datagram(oversized), protocol.CodeMessageTooLarge, false, true},
+		{"oversized stream message", true, func(t *testing.T, p *player) {
+			p.write(t, []byte{byte(protocol.TypeClaim), 0xff, 0xff}) // announces a 65,535-byte body
+		}, protocol.CodeMessageTooLarge, true, true},
+	}
+	for n, c := range cases {
+		p := r.open()
+		if c.welcome {
+			p = r.dial(uint32(100 + n))
+		}
+		before := r.core.Snapshot().Closes
+		c.act(t, p)
+		if c.error {
+			if e, ok := p.await(t, protocol.TypeError).(*protocol.ErrorMessage); e.Code != c.want {
+				t.Errorf("%s: ERROR %v (%v), want %v", c.name, e.Code, ok, c.want)
+			}
+		}
+		if c.fatal {
+			if code := p.closedWith(t); code != c.want {
+				t.Errorf("%s: session closed with %v, want %v", c.name, code, c.want)
+			}
+		} else {
+			p.write(t, protocol.AppendPing(nil, &protocol.Ping{Time: 1}))
+			if m, ok := p.await(t, protocol.TypePong).(*protocol.Pong); !ok || m.Echo != 1 {
+				t.Errorf("%s: the session did not stay open", c.name)
+			}
+		}
+		after := r.core.Snapshot().Closes
+		if d, want := after[c.want]-before[c.want], map[bool]uint64{true: 1}[c.fatal]; d != want {
+			t.Errorf("%s: Closes[%v] grew by %d, want %d", c.name, c.want, d, want)
+		}
+		good.write(t, protocol.AppendPing(nil, &protocol.Ping{Time: uint64(n)}))
+		if m, ok := good.await(t, protocol.TypePong).(*protocol.Pong); !ok || m.Echo != uint64(n) {
+			t.Fatalf("%s: a good session was disturbed", c.name)
+		}
+	}
+}
+
+// TestShutdownIsCounted: Shutdown ends every session and counts each close
+// once as shutting_down. (The close code itself does not reach the client
+// yet: Shutdown closes the QUIC connections right after the sessions, which
+// overtakes their close capsules.)
+func TestShutdownIsCounted(t *testing.T) {
+	r := newRig(t)
+	a, b := r.dial(1), r.dial(2)
+	if err := r.srv.Shutdown(); err != nil {
 		t.Fatal(err)
 	}
-	if e, ok := big.next(t).(*protocol.ErrorMessage); !ok || e.Code != protocol.CodeBadMessage {
-		t.Errorf("garbage datagram: %v", e)
+	for _, p := range []*player{a, b} {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if _, err := p.sess.AcceptStream(ctx); ctx.Err() != nil {
+			t.Errorf("the session outlived Shutdown: %v", err)
+		}
+		cancel()
 	}
-	good.write(t, protocol.AppendPing(nil, &protocol.Ping{Time: 8}))
-	if p, ok := good.next(t).(*protocol.Pong); !ok || p.Echo != 8 {
-		t.Fatal("a good session was disturbed")
+	if n := r.core.Snapshot().Closes[protocol.CodeShuttingDown]; n != 2 {
+		t.Errorf("shutting down two sessions counted %d closes, want 2", n)
 	}
 }

@@ -484,3 +484,50 @@ func TestRateLimitIsPerPlayer(t *testing.T) {
 		t.Errorf("%d buckets left after the player's sessions closed", n)
 	}
 }
+
+// TestUnknownTypesAreSkippedByLength (SPEC.md §5): messages of unknown type
+// — a future client type and an extension type, with bodies that would
+// parse as other messages — between valid ones are skipped by their length;
+// the valid ones are processed and the session stays open.
+func TestUnknownTypesAreSkippedByLength(t *testing.T) {
+	r := newRig(t)
+	id := r.join(1)
+	lat, lng := dam.E7()
+	unknown := func(typ byte, body []byte) []byte {
+		return append([]byte{typ, byte(len(body)), byte(len(body) >> 8)}, body...)
+	}
+	// The first unknown body is itself a whole PING: were it not skipped by
+	// its length, a third PONG (echo 99) would come back.
+	frame := protocol.AppendPing(nil, &protocol.Ping{Time: 1})
+	frame = append(frame, unknown(0x3a, protocol.AppendPing(nil, &protocol.Ping{Time: 99}))...)
+	frame = protocol.AppendPosition(frame, &protocol.Position{Seq: 1, Lat: lat, Lng: lng})
+	frame = append(frame, unknown(0x9c, make([]byte, 300))...)
+	frame = append(frame, unknown(0x3b, nil)...)
+	frame = protocol.AppendPing(frame, &protocol.Ping{Time: 2})
+	if err := r.c.Deliver(id, frame); err != nil {
+		t.Fatalf("a frame with unknown types: %v", err)
+	}
+	var echoes []uint64
+	for _, m := range r.pull(id) {
+		switch m := m.(type) {
+		case *protocol.Pong:
+			echoes = append(echoes, m.Echo)
+		case *protocol.ErrorMessage:
+			t.Errorf("ERROR %v for unknown types", m.Code)
+		}
+	}
+	if len(echoes) != 2 || echoes[0] != 1 || echoes[1] != 2 {
+		t.Errorf("PONGs %v, want [1 2]", echoes)
+	}
+	if s := r.c.tab.get(id); s == nil || !s.placed || s.lat != lat || s.state != stateActive {
+		t.Error("the POSITION after an unknown type was not processed")
+	}
+	st := r.c.Snapshot()
+	if _, closed := r.net.closed[id]; closed || st.MessagesIn[0x3a] != 1 || st.MessagesIn[0x9c] != 1 || st.MessagesIn[0x3b] != 1 {
+		t.Errorf("closed %v; unknown types counted %d %d %d", closed, st.MessagesIn[0x3a], st.MessagesIn[0x9c], st.MessagesIn[0x3b])
+	}
+	roundTrip := protocol.AppendPing(nil, &protocol.Ping{Time: 3})
+	if err := r.c.Deliver(id, roundTrip); err != nil || len(r.pull(id)) != 1 {
+		t.Errorf("the session stopped answering: %v", err)
+	}
+}

@@ -127,20 +127,33 @@ func (l *Link) followOnce(ctx context.Context, base string) error {
 	// is dead even if its connection is not, so close it and reconnect.
 	watchdog := time.AfterFunc(streamSilence, func() { resp.Body.Close() })
 	defer watchdog.Stop()
-	sc := bufio.NewScanner(resp.Body)
+	if err := l.rep.follow(resp.Body, func() { watchdog.Reset(streamSilence) }); err != nil {
+		return err
+	}
+	return errors.New("stream closed by the coordinator")
+}
+
+// errBadEvent is an "event" line without its event.
+var errBadEvent = errors.New("an event line without an event")
+
+// follow applies the coordinator's event stream — NDJSON, one
+// api.StreamMessage a line — from rd until it ends (nil) or a line is bad.
+// heard is called for every line (the stream's liveness).
+func (r *Replica) follow(rd io.Reader, heard func()) error {
+	sc := bufio.NewScanner(rd)
 	sc.Buffer(make([]byte, 0, 64<<10), 256<<20) // a snapshot line can be large
 	for sc.Scan() {
-		watchdog.Reset(streamSilence)
+		heard()
 		var m api.StreamMessage
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
 			return fmt.Errorf("bad stream line: %w", err)
 		}
-		l.rep.apply(&m)
+		if m.Type == "event" && m.Event == nil {
+			return fmt.Errorf("bad stream line: %w", errBadEvent)
+		}
+		r.apply(&m)
 	}
-	if err := sc.Err(); err != nil {
-		return err
-	}
-	return errors.New("stream closed by the coordinator")
+	return sc.Err()
 }
 
 // do sends an authenticated request and fails on a non-2xx answer.

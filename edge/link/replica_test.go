@@ -1,0 +1,172 @@
+package link
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/veltrix/veltrix/coordinator/api"
+	"github.com/veltrix/veltrix/coordinator/fsm"
+	"github.com/veltrix/veltrix/geo"
+	"github.com/veltrix/veltrix/protocol"
+)
+
+var dam = geo.Point{Lat: 52.3730796, Lng: 4.8924534}
+
+// treasureAt is treasure id at p, in its resolution-9 cell.
+func treasureAt(id uint32, p geo.Point) fsm.Treasure {
+	c, _ := geo.CellOf(p, 9)
+	lat, lng := p.E7()
+	return fsm.Treasure{ID: id, Cell: uint64(c), Lat: lat, Lng: lng, Points: 100}
+}
+
+func hunt(id uint32, state fsm.HuntState, ts ...fsm.Treasure) api.HuntDetail {
+	return api.HuntDetail{HuntSummary: api.HuntSummary{ID: id, Spec: fsm.HuntSpec{Name: fmt.Sprint("hunt ", id), Resolution: 9},
+		State: state.String(), Total: len(ts), Remaining: len(ts)}, Treasures: ts}
+}
+
+func event(e fsm.Event) api.StreamMessage { return api.StreamMessage{Type: "event", Event: &e} }
+
+// ndjson is the coordinator's event stream carrying ms.
+func ndjson(t testing.TB, ms ...api.StreamMessage) string {
+	var b strings.Builder
+	for _, m := range ms {
+		line, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Write(append(line, '\n'))
+	}
+	return b.String()
+}
+
+// exampleStream is a snapshot of hunt 1 (two treasures near Dam Square)
+// at index 10, then its tail: the hunt starts, a treasure is claimed, one
+// is placed, a score changes, a heartbeat.
+func exampleStream(t testing.TB) string {
+	east := geo.Point{Lat: dam.Lat, Lng: dam.Lng + 0.01}
+	lat, lng := geo.Point{Lat: dam.Lat + 0.01, Lng: dam.Lng}.E7()
+	return ndjson(t,
+		api.StreamMessage{Type: "snapshot", Index: 10, Hunts: []api.HuntDetail{hunt(1, fsm.Scheduled, treasureAt(1, dam), treasureAt(2, east))}},
+		event(fsm.Event{Index: 11, Kind: fsm.EventHuntStarted, Hunt: 1}),
+		event(fsm.Event{Index: 12, Kind: fsm.EventTreasureClaimed, Hunt: 1, Treasure: 1, Player: 42, Time: 5}),
+		event(fsm.Event{Index: 13, Kind: fsm.EventTreasurePlaced, Hunt: 1, Treasure: 3, Lat: lat, Lng: lng, Points: 50}),
+		event(fsm.Event{Index: 14, Kind: fsm.EventScoreChanged, Hunt: 1, Player: 42, Points: 100}),
+		api.StreamMessage{Type: "heartbeat", Index: 15},
+	)
+}
+
+// treasures lists the available treasures of hunt around every cell the
+// replica knows of.
+func treasures(r *Replica, hunt uint32) map[uint32]bool {
+	r.mu.RLock()
+	var cells []geo.Cell
+	if h := r.hunts[hunt]; h != nil {
+		for c := range h.byCell {
+			cells = append(cells, c)
+		}
+	}
+	r.mu.RUnlock()
+	out := map[uint32]bool{}
+	for _, e := range r.TreasuresIn(hunt, cells, nil) {
+		out[e.Treasure] = e.State == protocol.TreasureAvailable
+	}
+	return out
+}
+
+func TestReplicaAppliesEventsInOrder(t *testing.T) {
+	r := newReplica()
+	if err := r.follow(strings.NewReader(exampleStream(t)), func() {}); err != nil {
+		t.Fatal(err)
+	}
+	if h, ok := r.Hunt(1); !ok || !h.Active || h.Resolution != 9 {
+		t.Errorf("hunt 1: %+v %v, want active at resolution 9", h, ok)
+	}
+	st, _ := r.Status(1, 3)
+	if st.Total != 3 || st.Remaining != 2 || st.AppliedIndex != 15 || st.PlayersOnline != 3 {
+		t.Errorf("status %+v: want 3 treasures, 2 remaining, applied 15", st)
+	}
+	if len(st.Leaderboard) != 1 || st.Leaderboard[0] != (fsm.Leader{Player: 42, Score: 100}) {
+		t.Errorf("leaderboard %+v", st.Leaderboard)
+	}
+	if got := treasures(r, 1); len(got) != 2 || !got[2] || !got[3] {
+		t.Errorf("available treasures %v, want 2 and 3 (1 was claimed)", got)
+	}
+	if _, ok := r.Hint(1, 523730796, 48924534); !ok {
+		t.Error("no hint toward the open treasures")
+	}
+	// The hunt ends, then is deleted.
+	tail := ndjson(t, event(fsm.Event{Index: 16, Kind: fsm.EventHuntEnded, Hunt: 1}))
+	if err := r.follow(strings.NewReader(tail), func() {}); err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := r.Hunt(1); h.Active {
+		t.Error("an ended hunt is still active")
+	}
+	tail = ndjson(t, event(fsm.Event{Index: 17, Kind: fsm.EventHuntDeleted, Hunt: 1}))
+	if err := r.follow(strings.NewReader(tail), func() {}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.Hunt(1); ok || r.Applied() != 17 {
+		t.Errorf("after deletion: hunt still there %v, applied %d", ok, r.Applied())
+	}
+}
+
+// A snapshot replaces the replica's hunts and sets the index; the events
+// after it apply on top, and a replayed older event neither moves the index
+// back nor applies twice.
+func TestReplicaSnapshotThenTail(t *testing.T) {
+	r := newReplica()
+	old := ndjson(t, api.StreamMessage{Type: "snapshot", Index: 3, Hunts: []api.HuntDetail{hunt(9, fsm.Active, treasureAt(7, dam))}})
+	if err := r.follow(strings.NewReader(old+exampleStream(t)), func() {}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.Hunt(9); ok {
+		t.Error("a hunt absent from the newer snapshot survived it")
+	}
+	replay := ndjson(t, event(fsm.Event{Index: 12, Kind: fsm.EventTreasureClaimed, Hunt: 1, Treasure: 1, Player: 42, Time: 5}))
+	if err := r.follow(strings.NewReader(replay), func() {}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := r.Status(1, 0); st.Remaining != 2 || r.Applied() != 15 {
+		t.Errorf("replayed claim: remaining %d (want 2), applied %d (want 15)", st.Remaining, r.Applied())
+	}
+}
+
+func TestReplicaRejectsBadLines(t *testing.T) {
+	for _, in := range []string{"{not json\n", `{"type":"event"}` + "\n"} {
+		lines := 0
+		if err := newReplica().follow(strings.NewReader(in), func() { lines++ }); err == nil || lines != 1 {
+			t.Errorf("%q: err %v after %d lines, want an error", in, err, lines)
+		}
+	}
+}
+
+// The link resumes the stream from the last index it applied.
+func TestLinkResumesFromAppliedIndex(t *testing.T) {
+	froms := make(chan string, 2)
+	stream := exampleStream(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		froms <- r.URL.Query().Get("from")
+		if r.URL.Query().Get("from") == "0" {
+			fmt.Fprint(w, stream)
+		} // then the stream ends: the coordinator went away
+	}))
+	defer srv.Close()
+	l, err := New(Config{Coordinators: []string{srv.URL}, Token: "t", EdgeID: "e"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := l.followOnce(context.Background(), srv.URL); err == nil {
+			t.Fatal("a closed stream is not an error")
+		}
+	}
+	if first, second := <-froms, <-froms; first != "0" || second != "15" {
+		t.Errorf("asked from %s, then from %s; want 0, then 15", first, second)
+	}
+}

@@ -50,6 +50,7 @@ type Stats struct {
 	MessagesIn       [256]uint64 // by message type
 	MessagesOut      [256]uint64 // by message type, counted when pulled
 	FramesEncoded    uint64      // CELL_UPDATE frames encoded (once per cell and tick)
+	CellsChanged     uint64      // changed, watched cells over all ticks, counted apart from encoding
 	FramesQueued     uint64      // frame references queued to sessions
 	BytesFannedOut   uint64
 	DroppedQueue     uint64 // a frame pushed out of a full queue
@@ -59,7 +60,8 @@ type Stats struct {
 	RejectedSpeed    uint64
 	RejectedInvalid  uint64
 	Closes           map[protocol.Code]uint64
-	LastTickCells    int           // cells encoded by the last tick
+	LastTickCells    int           // changed, watched cells at the start of the last tick (counted apart from encoding)
+	LastTickFrames   int           // CELL_UPDATE frames the last tick encoded: LastTickCells, plus one per 69 entries beyond the first 69 of a cell
 	LastTickDuration time.Duration // how long the last tick held the core
 }
 

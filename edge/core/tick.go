@@ -18,7 +18,8 @@ func (c *Core) Tick() {
 	defer func() { c.stats.LastTickDuration = time.Since(start) }()
 	c.tick++
 	a := c.arenaLocked(c.tick)
-	c.stats.LastTickCells = 0
+	c.stats.LastTickCells, c.stats.LastTickFrames = c.changedCellsLocked(), 0
+	c.stats.CellsChanged += uint64(c.stats.LastTickCells)
 	for _, k := range c.dirty {
 		cs := c.cells[k]
 		if cs == nil {
@@ -32,6 +33,19 @@ func (c *Core) Tick() {
 	c.dirty = c.dirty[:0]
 	c.scheduleSnapshotsLocked()
 	c.checkSlowLocked()
+}
+
+// changedCellsLocked counts the cells this tick must send: changed (dirty)
+// and watched by someone. It is counted apart from the encoding, so that
+// Stats can prove one frame is encoded per changed cell.
+func (c *Core) changedCellsLocked() int {
+	n := 0
+	for _, k := range c.dirty {
+		if cs := c.cells[k]; cs != nil && len(cs.watchers) > 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // arenaLocked returns tick t's arena: the ring slot's buffer when no lease
@@ -51,7 +65,6 @@ func (c *Core) fanOutLocked(a *arena, k cellKey, cs *cellState) {
 	if len(cs.watchers) == 0 {
 		return
 	}
-	c.stats.LastTickCells++
 	flags, n := uint8(0), len(cs.changes)
 	if cs.snapshot {
 		flags, n = protocol.FlagSnapshot, len(cs.players)
@@ -65,6 +78,7 @@ func (c *Core) fanOutLocked(a *arena, k cellKey, cs *cellState) {
 		}
 		a.buf = protocol.EndCellUpdate(a.buf, start)
 		c.stats.FramesEncoded++
+		c.stats.LastTickFrames++
 		c.queueFrameLocked(cs, frameRef{tick: c.tick, off: uint32(start), n: uint32(len(a.buf) - start)})
 		flags = flags&^protocol.FlagSnapshot | protocol.FlagContinued
 	}

@@ -32,7 +32,9 @@ func newStatsCollector(e *Edge) *statsCollector {
 		"bytes":    d("bytes_fanned_out_total", "Bytes of frames queued to sessions."),
 		"drops":    d("drops_total", "Frames or messages dropped, by reason.", "reason"),
 		"closes":   d("closes_total", "Sessions closed by the edge, by code.", "code"),
-		"cells":    d("tick_cells", "Cells encoded by the last tick."),
+		"cells":    d("tick_cells", "Changed cells with subscribers at the start of the last tick (counted apart from encoding)."),
+		"tframes":  d("tick_frames", "CELL_UPDATE frames the last tick encoded (equals tick_cells unless a cell's entries need more than one datagram-sized frame)."),
+		"changed":  d("cells_changed_total", "Changed cells with subscribers over all ticks; frames_encoded_total grows by the same amount."),
 		"sessions": d("sessions", "Sessions in the core."),
 		"tick":     d("tick_seconds", "Duration of the last fan-out tick."),
 		"wsinfo":   d("websocket_transport", "The WebSocket transport running (1 for the running one): uring or netpoll.", "transport"),
@@ -72,6 +74,8 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge("tick", st.LastTickDuration.Seconds())
 	gauge("sessions", float64(st.Sessions))
 	gauge("cells", float64(st.LastTickCells))
+	gauge("tframes", float64(st.LastTickFrames))
+	count("changed", st.CellsChanged)
 	for t, n := range st.MessagesIn {
 		if n > 0 {
 			count("in", n, protocol.Type(t).String())

@@ -66,6 +66,8 @@ func TestOperationsEndpoints(t *testing.T) {
 		`veltrix_edge_messages_in_total{type="POSITION"}`,
 		`veltrix_edge_messages_out_total{type="CELL_UPDATE"}`,
 		`veltrix_edge_frames_encoded_total`,
+		`veltrix_edge_cells_changed_total`,
+		`veltrix_edge_tick_frames`,
 		`veltrix_edge_bytes_fanned_out_total`,
 		`veltrix_edge_tick_seconds`,
 		`veltrix_edge_gc_pause_seconds_bucket`,
@@ -74,6 +76,11 @@ func TestOperationsEndpoints(t *testing.T) {
 		if !strings.Contains(m, series) {
 			t.Errorf("/metrics lacks %s", series)
 		}
+	}
+
+	// One scrape reads one snapshot: every changed cell was encoded once.
+	if f, c := metricValue(m, "veltrix_edge_frames_encoded_total"), metricValue(m, "veltrix_edge_cells_changed_total"); f == "" || f == "0" || f != c {
+		t.Errorf("frames encoded %q, changed cells %q: want equal and non-zero", f, c)
 	}
 
 	w.edge.Drain()
@@ -113,4 +120,14 @@ func scrape(t *testing.T, url string) string {
 		t.Fatalf("GET %s: %d %v", url, resp.StatusCode, err)
 	}
 	return string(b)
+}
+
+// metricValue returns the value of the unlabelled series name in a scrape.
+func metricValue(scrape, name string) string {
+	for _, line := range strings.Split(scrape, "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			return v
+		}
+	}
+	return ""
 }

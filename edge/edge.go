@@ -113,13 +113,7 @@ func Start(cfg Config) (*Edge, error) {
 	e.run(ctx, func() { e.Link.Run(ctx) })
 	e.run(ctx, func() { e.tickLoop(ctx) })
 	e.run(ctx, func() { e.loadLoop(ctx) })
-	e.run(ctx, func() {
-		if cfg.TLSCert != "" { // wss:// and https:// with the operator's certificate
-			_ = e.srv.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
-			return
-		}
-		_ = e.srv.Serve(ln)
-	})
+	e.run(ctx, func() { _ = e.srv.Serve(ln) }) // TLS, if any, is in ln (listen)
 	if e.WT != nil {
 		e.run(ctx, func() { _ = e.WT.Serve(e.udp) })
 	}
@@ -183,8 +177,19 @@ func (e *Edge) listen() error {
 	if err != nil {
 		return fmt.Errorf("edge: cannot listen on %s: %w", cfg.Listen, err)
 	}
-	e.ln = ln
-	e.WS = wsnet.New(wsnet.Config{CheckOrigin: cfg.CheckOrigin, Logger: cfg.Logger})
+	if cfg.TLSCert != "" { // wss:// and https:// with the operator's certificate
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("edge: cannot load TLS certificate: %w", err)
+		}
+		ln = tls.NewListener(ln, &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}})
+	}
+	ws := wsnet.New(wsnet.Config{CheckOrigin: cfg.CheckOrigin, Logger: cfg.Logger})
+	// Upgrades to /ws are taken off the connection by gobwas's zero-copy
+	// Upgrader; the rest goes to net/http (which still routes /ws through
+	// ServeHTTP for an upgrade on a kept-alive connection).
+	e.WS, e.ln = ws, ws.Listen(ln)
 	return nil
 }
 

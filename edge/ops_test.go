@@ -2,14 +2,30 @@ package edge_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
+
+	"github.com/veltrix/veltrix/coordinator/api"
+	"github.com/veltrix/veltrix/edge"
 	"github.com/veltrix/veltrix/protocol"
 )
 
@@ -130,4 +146,85 @@ func metricValue(scrape, name string) string {
 		}
 	}
 	return ""
+}
+
+// TestTLSEdge: with an operator certificate the netpoll edge serves wss://
+// (the upgrade taken off the TLS connection by the zero-copy path) and
+// https:// on the same port.
+func TestTLSEdge(t *testing.T) {
+	w := newWorld(t, "netpoll")
+	dir := t.TempDir()
+	certFile, keyFile, pool := selfSigned(t, dir)
+	e, err := edge.Start(edge.Config{Listen: "127.0.0.1:0", Coordinators: []string{w.coord.URL()}, EdgeToken: admin,
+		Transport: "auto", TLSCert: certFile, TLSKey: keyFile, DisableWT: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if e.TransportName() != "netpoll" || !strings.HasPrefix(e.WSURL(), "wss://") {
+		t.Fatalf("TLS edge: transport %s, WebSocket URL %s", e.TransportName(), e.WSURL())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.WaitHunt(ctx, w.hunt.ID); err != nil {
+		t.Fatal(err)
+	}
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err := hc.Get("https://" + strings.TrimSuffix(strings.TrimPrefix(e.WSURL(), "wss://"), "/ws") + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("https /healthz: %d", resp.StatusCode)
+	}
+	var tok struct{ Token string }
+	w.call("POST", "/v1/tokens", api.TokenRequest{Player: 9, Hunt: w.hunt.ID}, &tok)
+	d := ws.Dialer{TLSConfig: &tls.Config{RootCAs: pool}}
+	nc, _, _, err := d.Dial(ctx, e.WSURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
+	if err := wsutil.WriteClientBinary(nc, protocol.AppendHello(nil, &protocol.Hello{Version: protocol.Version, Kind: protocol.KindBot, Hunt: w.hunt.ID, Token: protocol.Text(tok.Token)})); err != nil {
+		t.Fatal(err)
+	}
+	data, err := wsutil.ReadServerBinary(nc)
+	if err != nil || len(data) == 0 || protocol.Type(data[0]) != protocol.TypeWelcome {
+		t.Fatalf("no WELCOME over wss: %v %x", err, data)
+	}
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and its key under dir and
+// returns their paths and a pool that trusts it.
+func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "veltrix test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "edge.crt"), filepath.Join(dir, "edge.key")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
 }

@@ -83,14 +83,7 @@ func TestTransportClosesAreCounted(t *testing.T) {
 // both down. It returns the key that signs the core's tokens.
 func serve(tb testing.TB, cfg Config) (*Server, *core.Core, *httptest.Server, ed25519.PrivateKey) {
 	pub, priv, _ := token.GenerateKey()
-	srv := New(cfg)
-	c, err := core.New(core.Config{PublicKey: pub, Hunts: oneHunt{}, Notifier: srv})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	srv.Attach(c)
-	hs := httptest.NewServer(srv)
-	tb.Cleanup(func() { srv.Shutdown(); hs.Close() })
+	srv, c, hs := startServer(tb, false, cfg, core.Config{PublicKey: pub, Hunts: oneHunt{}})
 	return srv, c, hs, priv
 }
 

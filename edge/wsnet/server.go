@@ -29,7 +29,10 @@ type Config struct {
 	HelloTimeout time.Duration // time to the first frame (HELLO); default 10s
 	IdleTimeout  time.Duration // time without any frame from the client; default 60s
 	WriteTimeout time.Duration // time to write one batch; default 10s
-	Logger       *slog.Logger
+	// HeaderTimeout bounds reading an upgrade request on the zero-copy path
+	// (Listen); default 10s.
+	HeaderTimeout time.Duration
+	Logger        *slog.Logger
 }
 
 // Server accepts WebSocket connections and attaches them to a core. It is
@@ -54,6 +57,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.WriteTimeout == 0 {
 		cfg.WriteTimeout = 10 * time.Second
+	}
+	if cfg.HeaderTimeout == 0 {
+		cfg.HeaderTimeout = 10 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -103,6 +109,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rw != nil {
 		br = rw.Reader
 	}
+	s.attach(nc, br)
+}
+
+// attach opens a session for an upgraded connection; br holds what was read
+// past the upgrade request, if anything.
+func (s *Server) attach(nc net.Conn, br *bufio.Reader) {
 	c := &conn{srv: s, nc: nc, in: readerOf(nc, br), wake: make(chan struct{}, 1), stop: make(chan struct{})}
 	// Lock order: the core calls Ready/Close (which take s.mu) while it
 	// holds its own lock, so s.mu is never held across a call into the core.

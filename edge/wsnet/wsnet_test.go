@@ -12,21 +12,40 @@ import (
 type oneHunt = wstest.OneHunt
 
 // TestConformance runs the transports' shared suite (Go clients, framing,
-// bad input, slow readers) on the netpoll transport.
+// bad input, slow readers) on the netpoll transport, once with upgrades
+// through net/http (ServeHTTP) and once taken off the connection by the
+// zero-copy path (Listen).
 func TestConformance(t *testing.T) {
-	wstest.Run(t, func(t *testing.T, o wstest.Options, cc core.Config) (*core.Core, wstest.Transport) {
-		srv := New(Config{HelloTimeout: o.HelloTimeout, WriteTimeout: o.WriteTimeout})
-		cc.Notifier = srv
-		c, err := core.New(cc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv.Attach(c)
-		hs := httptest.NewServer(srv)
-		t.Cleanup(func() {
-			srv.Shutdown()
-			hs.Close()
+	for _, zeroCopy := range []bool{false, true} {
+		name := map[bool]string{false: "net-http", true: "zero-copy"}[zeroCopy]
+		t.Run(name, func(t *testing.T) {
+			wstest.Run(t, func(t *testing.T, o wstest.Options, cc core.Config) (*core.Core, wstest.Transport) {
+				srv, c, hs := startServer(t, zeroCopy, Config{HelloTimeout: o.HelloTimeout, WriteTimeout: o.WriteTimeout}, cc)
+				return c, wstest.Transport{URL: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws", Conns: srv.Conns}
+			})
 		})
-		return c, wstest.Transport{URL: "ws" + strings.TrimPrefix(hs.URL, "http"), Conns: srv.Conns}
+	}
+}
+
+// startServer serves a server with cfg and a core made from cc (its
+// Notifier set to the server) on httptest — through Listen when zeroCopy;
+// cleanup shuts both down.
+func startServer(tb testing.TB, zeroCopy bool, cfg Config, cc core.Config) (*Server, *core.Core, *httptest.Server) {
+	srv := New(cfg)
+	cc.Notifier = srv
+	c, err := core.New(cc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv.Attach(c)
+	hs := httptest.NewUnstartedServer(srv)
+	if zeroCopy {
+		hs.Listener = srv.Listen(hs.Listener)
+	}
+	hs.Start()
+	tb.Cleanup(func() {
+		srv.Shutdown()
+		hs.Close()
 	})
+	return srv, c, hs
 }

@@ -22,8 +22,9 @@ type session struct {
 	wake chan struct{}
 	stop chan struct{}
 
-	once   sync.Once
-	code   protocol.Code
+	once    sync.Once
+	code    protocol.Code
+	decided bool // the transport chose to close (code counted here): tell the client with an ERROR
 	stream *webtransport.Stream // set by the stream reader; guarded by smu
 	smu    sync.Mutex
 	out    [][]byte
@@ -37,7 +38,7 @@ type session struct {
 // which the core calls with its lock held.
 func (ss *session) stopWith(code protocol.Code, counted bool) {
 	first := false
-	ss.once.Do(func() { ss.code, first = code, true })
+	ss.once.Do(func() { ss.code, ss.decided, first = code, counted, true })
 	if !first {
 		return
 	}
@@ -83,6 +84,14 @@ func (ss *session) linger() {
 	ss.smu.Unlock()
 	if str == nil || ss.code == protocol.CodeNormal {
 		return
+	}
+	if ss.decided {
+		// The core queued no ERROR for a close it did not ask for: say why
+		// on the stream, where it cannot be lost to the session's teardown
+		// the way the close capsule can be when the edge shuts down.
+		msg := protocol.AppendError(nil, &protocol.ErrorMessage{Code: ss.code, Text: protocol.Text(ss.code.String())})
+		_ = str.SetWriteDeadline(time.Now().Add(lingerFor))
+		_, _ = str.Write(msg)
 	}
 	_ = str.Close()
 	t := time.NewTimer(lingerFor)

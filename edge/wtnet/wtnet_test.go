@@ -315,14 +315,22 @@ func TestBadInputOverWebTransport(t *testing.T) {
 	}
 }
 
-// TestShutdownIsCounted: Shutdown ends every session and counts each close
-// once as shutting_down. (The close code itself does not reach the client
-// yet: Shutdown closes the QUIC connections right after the sessions, which
-// overtakes their close capsules.)
+// TestShutdownIsCounted: Shutdown tells every player shutting_down with an
+// ERROR on its stream, ends every session, and counts each close once.
 func TestShutdownIsCounted(t *testing.T) {
 	r := newRig(t)
 	a, b := r.dial(1), r.dial(2)
-	if err := r.srv.Shutdown(); err != nil {
+	shut := make(chan error, 1)
+	go func() { shut <- r.srv.Shutdown() }()
+	// Each player, reading as a client does, is told why on its stream
+	// while the edge lingers (the close capsule may be lost as the QUIC
+	// connections close).
+	for _, p := range []*player{a, b} {
+		if e, ok := p.await(t, protocol.TypeError).(*protocol.ErrorMessage); !ok || e.Code != protocol.CodeShuttingDown {
+			t.Errorf("before the end: %v, want ERROR shutting_down", e)
+		}
+	}
+	if err := <-shut; err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []*player{a, b} {

@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/veltrix/veltrix/coordinator/api"
+	"github.com/veltrix/veltrix/edge"
 	"github.com/veltrix/veltrix/protocol"
 )
 
@@ -118,4 +119,27 @@ func entryOf(c *protocol.CellUpdate, p uint32) protocol.CellEntry {
 		}
 	}
 	return protocol.CellEntry{}
+}
+
+// TestDemoPageFallsBackToWebSocket: on an edge without WebTransport (its
+// /v1/wt answers 404) the page, left to choose, connects over WebSocket and
+// plays.
+func TestDemoPageFallsBackToWebSocket(t *testing.T) {
+	w := newWorld(t, "netpoll")
+	e, err := edge.Start(edge.Config{Listen: "127.0.0.1:0", Coordinators: []string{w.coord.URL()}, EdgeToken: admin,
+		Transport: "netpoll", DisableWT: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	waitHunt(t, e, w.hunt.ID)
+	var tok struct{ Token string }
+	w.call("POST", "/v1/tokens", api.TokenRequest{Player: 600, Hunt: w.hunt.ID}, &tok)
+	ctx := browser(t)
+	page := fmt.Sprintf("%s/?token=%s&hunt=%d", e.URL(), url.QueryEscape(tok.Token), w.hunt.ID) // no transport: the page chooses
+	must(t, chromedp.Do(ctx, chromedp.Navigate(page)))
+	poll(t, ctx, `document.querySelector('#state').textContent === 'connected'`)
+	if got, err := chromedp.Run(ctx, chromedp.Text("#transport")); err != nil || got != "websocket" {
+		t.Fatalf("page connected over %q (%v), want websocket after WebTransport was refused", got, err)
+	}
 }

@@ -43,10 +43,16 @@ type ring struct {
 	bufs  *uring.BufRing
 	stats *uring.Stats
 
-	inMu  sync.Mutex // guards inbox and wake
+	inMu  sync.Mutex // guards inbox and dead; held only to append or swap
 	inbox []msg
-	wake  *uring.Ring // nil until set up and after teardown
-	work  []msg       // the owner's copy of the inbox being processed
+	dead  bool  // the ring ended: post drops messages
+	work  []msg // the owner's copy of the inbox being processed
+
+	// wakeMu guards wake: posters hold it shared while they call Wake (a
+	// system call, outside inMu so that the woken ring does not block on
+	// inMu), teardown exclusively to clear wake before closing the ring.
+	wakeMu sync.RWMutex
+	wake   *uring.Ring // nil until set up and after teardown
 
 	conns   []conn   // the slot table: pointer-free
 	free    []uint32 // free slots
@@ -71,17 +77,24 @@ type ring struct {
 
 func newRing(s *Server, idx, lfd int) *ring {
 	return &ring{srv: s, idx: idx, lfd: lfd, conns: make([]conn, 0, 64), held: make([][]byte, 1),
+		inbox: make([]msg, 0, 256), work: make([]msg, 0, 256),
 		cqes: make([]uring.CQE, 0, 512), frames: make([][]byte, 0, 64), start: time.Now()}
 }
 
 // post queues m for the ring and wakes it if it sleeps. Never blocks.
 func (r *ring) post(m msg) {
 	r.inMu.Lock()
-	defer r.inMu.Unlock()
-	r.inbox = append(r.inbox, m)
-	if r.wake != nil {
-		r.wake.Wake() // under inMu: teardown clears wake before closing the ring
+	if r.dead {
+		r.inMu.Unlock()
+		return
 	}
+	r.inbox = append(r.inbox, m)
+	r.inMu.Unlock()
+	r.wakeMu.RLock()
+	if r.wake != nil {
+		r.wake.Wake()
+	}
+	r.wakeMu.RUnlock()
 }
 
 // run is the ring's goroutine: pin, set up, then loop. Each iteration
@@ -136,9 +149,9 @@ func (r *ring) setup() error {
 	}
 	r.bufs, r.stats = br, &ur.Stats
 	r.ur = ur
-	r.inMu.Lock()
+	r.wakeMu.Lock()
 	r.wake = ur
-	r.inMu.Unlock()
+	r.wakeMu.Unlock()
 	if !ur.ArmWake() {
 		r.teardown()
 		return errors.New("ringnet: cannot arm the wake-up eventfd")
@@ -147,8 +160,11 @@ func (r *ring) setup() error {
 }
 
 func (r *ring) teardown() {
-	r.inMu.Lock()
+	r.wakeMu.Lock()
 	r.wake = nil
+	r.wakeMu.Unlock()
+	r.inMu.Lock()
+	r.dead, r.inbox = true, nil
 	r.inMu.Unlock()
 	if r.lfd >= 0 {
 		uring.CloseFd(r.lfd)

@@ -176,7 +176,31 @@ func (r *ring) control(op ws.OpCode, payload []byte) bool {
 	return true
 }
 
-func (r *ring) fail(code protocol.Code) { r.end(r.cur, code) }
+func (r *ring) fail(code protocol.Code) { r.closeWith(r.cur, code) }
+
+// closeWith ends connection ci with code for a reason the ring decided
+// itself (a framing violation, a deadline, shutdown): the core counts it
+// under code, once, unless the connection is already closing (then its
+// close was counted when it was decided). Closes the core asks for
+// (Notifier.Close) go straight to end: the core counted them.
+func (r *ring) closeWith(ci uint32, code protocol.Code) {
+	if r.countClose(ci, code) {
+		r.end(ci, code)
+	}
+}
+
+// countClose counts a close of ci the ring decided, if ci is a session not
+// already closing; it reports whether ci is open.
+func (r *ring) countClose(ci uint32, code protocol.Code) bool {
+	c := &r.conns[ci]
+	if c.state == stFree || c.flags&(fEnding|fDying) != 0 {
+		return false
+	}
+	if c.state == stWS && c.sess != 0 {
+		r.srv.core.CountClose(code)
+	}
+	return true
+}
 
 // end closes a WebSocket connection gracefully: a last Pull, the close
 // frame with code, then the close sequence. Other connections are killed.
@@ -321,7 +345,8 @@ func (r *ring) upgrade(ci uint32, req *http.Request, buf []byte, n int) {
 	sess := r.srv.core.Open()
 	c = &r.conns[ci]
 	c.sess, c.state = sess, stWS
-	if !r.srv.register(sess, r.sessionValue(ci)) {
+	if !r.srv.register(sess, r.sessionValue(ci)) { // Shutdown began meanwhile
+		r.srv.core.CountClose(protocol.CodeShuttingDown)
 		r.srv.core.Closed(sess)
 		c.sess, c.state = 0, stHTTP
 		r.kill(ci)

@@ -21,8 +21,9 @@ const (
 
 // Inbox messages from other goroutines.
 const (
-	msgReady uint8 = iota + 1
-	msgClose
+	msgReady    uint8 = iota + 1
+	msgClose          // Notifier.Close: the core counted the close
+	msgCloseAll       // Server.CloseAll: counted by the ring
 	msgStop
 )
 
@@ -234,6 +235,8 @@ func (r *ring) drainInbox() {
 			r.flush(m.slot)
 		case msgClose:
 			r.end(m.slot, m.code)
+		case msgCloseAll:
+			r.closeWith(m.slot, m.code)
 		}
 	}
 }
@@ -249,7 +252,7 @@ func (r *ring) stop() {
 		r.lfd = -1
 	}
 	for i := range r.conns {
-		if r.conns[i].state != stFree {
+		if r.countClose(uint32(i), protocol.CodeShuttingDown) {
 			r.kill(uint32(i))
 		}
 	}
@@ -390,16 +393,18 @@ func (r *ring) scan() {
 		}
 		switch {
 		case c.flags&fSending != 0 && r.now-c.sendAt > int64(cfg.WriteTimeout):
-			r.kill(uint32(i)) // the client stopped reading
-		case c.deadline != 0 && r.now > c.deadline && c.state == stHTTP:
+			// The client stopped reading: no close frame can reach it.
+			r.countClose(uint32(i), protocol.CodeTooSlow)
 			r.kill(uint32(i))
+		case c.deadline != 0 && r.now > c.deadline && c.state == stHTTP:
+			r.kill(uint32(i)) // no session yet: nothing to count
 		case c.deadline != 0 && r.now > c.deadline && c.flags&fEnding == 0:
 			c.deadline = 0
-			code := protocol.CodeNormal
+			code := protocol.CodeNormal // idle
 			if c.flags&fGotData == 0 {
 				code = protocol.CodeHelloRequired
 			}
-			r.end(uint32(i), code)
+			r.closeWith(uint32(i), code)
 		}
 	}
 }

@@ -28,6 +28,6 @@ func start(t testing.TB, o wstest.Options, cc core.Config) (*core.Core, *Server)
 func TestConformance(t *testing.T) {
 	wstest.Run(t, func(t *testing.T, o wstest.Options, cc core.Config) (*core.Core, wstest.Transport) {
 		c, srv := start(t, o, cc)
-		return c, wstest.Transport{URL: "ws://" + srv.Addr().String() + "/ws", Conns: srv.Conns}
+		return c, wstest.Transport{URL: "ws://" + srv.Addr().String() + "/ws", Conns: srv.Conns, CloseAll: srv.CloseAll}
 	})
 }

@@ -180,7 +180,8 @@ func (s *Server) post(id core.SessionID, kind uint8, code protocol.Code) {
 	}
 }
 
-// CloseAll closes every open WebSocket connection with code (they flush first).
+// CloseAll closes every open WebSocket connection with code (they flush
+// first); each close is counted in the core under code.
 func (s *Server) CloseAll(code protocol.Code) {
 	s.mu.RLock()
 	ids := make([]uint64, 0, len(s.ids))
@@ -189,7 +190,7 @@ func (s *Server) CloseAll(code protocol.Code) {
 	}
 	s.mu.RUnlock()
 	for _, v := range ids {
-		s.rings[v>>56].post(msg{kind: msgClose, code: protocol.CodeShuttingDown, gen: uint32(v>>32) & 0xffffff, slot: uint32(v)})
+		s.rings[v>>56].post(msg{kind: msgCloseAll, code: code, gen: uint32(v>>32) & 0xffffff, slot: uint32(v)})
 	}
 }
 

@@ -29,6 +29,9 @@ type Options struct {
 type Transport struct {
 	URL   string     // ws:// URL of the upgrade endpoint
 	Conns func() int // open WebSocket connections
+	// CloseAll closes every connection with a code (the server's
+	// CloseAll); nil skips the test of it.
+	CloseAll func(protocol.Code)
 }
 
 // Factory starts a transport with o as cc's Notifier, creates the core
@@ -40,6 +43,7 @@ func Run(t *testing.T, f Factory) {
 	t.Run("Neighbours", func(t *testing.T) { testNeighbours(t, f) })
 	t.Run("BadInput", func(t *testing.T) { testBadInput(t, f) })
 	t.Run("SlowReader", func(t *testing.T) { testSlowReader(t, f) })
+	t.Run("CloseAll", func(t *testing.T) { testCloseAll(t, f) })
 }
 
 // OneHunt is a hunt source with hunt 7 active.
@@ -209,13 +213,42 @@ func testBadInput(t *testing.T, f Factory) {
 		{"silent after connect", func(net.Conn) {}, protocol.CodeHelloRequired},
 	}
 	for _, c := range cases {
+		before := e.core.Snapshot().Closes[c.want]
 		nc := e.dial()
 		c.act(nc)
 		if got := closeCode(t, nc); got != ws.StatusCode(c.want.WebSocketCloseCode()) {
 			t.Errorf("%s: close code %d, want %d", c.name, got, c.want.WebSocketCloseCode())
 		}
+		// Counted once, by the transport (framing, deadline) or by the core
+		// (what it asked to close), before the close frame was sent.
+		if d := e.core.Snapshot().Closes[c.want] - before; d != 1 {
+			t.Errorf("%s: Closes[%v] grew by %d, want 1", c.name, c.want, d)
+		}
 	}
 	roundTrip(t, good, 9) // a good client is not disturbed by bad ones
+}
+
+// testCloseAll: the server's CloseAll closes every connection with the code
+// it is given, counted once per connection.
+func testCloseAll(t *testing.T, f Factory) {
+	e := newEdge(t, f, Options{})
+	if e.srv.CloseAll == nil {
+		t.Skip("the transport under test does not expose CloseAll")
+	}
+	a, b := e.dial(), e.dial()
+	e.hello(a, 1)
+	e.hello(b, 2)
+	const code = protocol.CodeRedirect // any code but shutting_down
+	before := e.core.Snapshot().Closes[code]
+	e.srv.CloseAll(code)
+	for _, nc := range []net.Conn{a, b} {
+		if got := closeCode(t, nc); got != ws.StatusCode(code.WebSocketCloseCode()) {
+			t.Errorf("close code %d, want %d", got, code.WebSocketCloseCode())
+		}
+	}
+	if d := e.core.Snapshot().Closes[code] - before; d != 2 {
+		t.Errorf("Closes[%v] grew by %d for 2 connections, want 2", code, d)
+	}
 }
 
 // testSlowReader: a client that stops reading cannot hold the edge.

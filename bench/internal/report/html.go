@@ -109,6 +109,7 @@ func Compare(w io.Writer, a, b *Run) {
 	row("messages received /s", da.MessagesPerSec, db.MessagesPerSec, "")
 	row("claims answered /s", da.ClaimsPerSec, db.ClaimsPerSec, "")
 	row("messages per edge CPU-second", da.MessagesPerCPUSec, db.MessagesPerCPUSec, "")
+	row("fan-out MB per edge CPU-second", da.FanOutBytesPerCPU/1e6, db.FanOutBytesPerCPU/1e6, "")
 	row("edge CPU (cores)", da.EdgeCPU, db.EdgeCPU, "")
 	row("delivery p50 (ms)", quant(a.Crowd.Delivery, .5), quant(b.Crowd.Delivery, .5), "")
 	row("delivery p99 (ms)", quant(a.Crowd.Delivery, .99), quant(b.Crowd.Delivery, .99), "")

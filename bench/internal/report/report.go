@@ -136,16 +136,18 @@ type Check struct {
 
 // Derived figures, per second of the measured phase.
 type Derived struct {
-	MessagesPerSec     float64  `json:"messages_per_s"`       // messages players received
-	PositionsPerSec    float64  `json:"positions_per_s"`      // positions players sent
-	DeliveredPerSec    float64  `json:"delivered_per_s"`      // position entries players received
-	ClaimsPerSec       float64  `json:"claims_per_s"`         // claims answered (a CLAIM_RESULT of any outcome)
-	EdgeCPU            float64  `json:"edge_cpu_share"`       // edge CPU-seconds per second
-	MessagesPerCPUSec  float64  `json:"messages_per_cpu_s"`   // received messages per edge CPU-second
-	AllocsPerMessage   float64  `json:"allocs_per_message"`   // edge mallocs / (messages received + positions sent by players)
-	RSSPerConn         float64  `json:"rss_per_conn_bytes"`   // (RSS − base) / connections
-	HeapPerConn        float64  `json:"heap_per_conn_bytes"`  // (heap+stacks − base) / connections
-	SyscallsPerMessage sample.F `json:"syscalls_per_message"` // NaN (null) without perf
+	MessagesPerSec     float64  `json:"messages_per_s"`         // messages players received
+	PositionsPerSec    float64  `json:"positions_per_s"`        // positions players sent
+	DeliveredPerSec    float64  `json:"delivered_per_s"`        // position entries players received
+	ClaimsPerSec       float64  `json:"claims_per_s"`           // claims answered (a CLAIM_RESULT of any outcome)
+	EdgeCPU            float64  `json:"edge_cpu_share"`         // edge CPU-seconds per second
+	MessagesPerCPUSec  float64  `json:"messages_per_cpu_s"`     // received messages per edge CPU-second
+	FanOutBytesPerSec  float64  `json:"fanout_bytes_per_s"`     // bytes of frames the edge queued to sessions per second
+	FanOutBytesPerCPU  float64  `json:"fanout_bytes_per_cpu_s"` // the same per edge CPU-second
+	AllocsPerMessage   float64  `json:"allocs_per_message"`     // edge mallocs / (messages received + positions sent by players)
+	RSSPerConn         float64  `json:"rss_per_conn_bytes"`     // (RSS − base) / connections
+	HeapPerConn        float64  `json:"heap_per_conn_bytes"`    // (heap+stacks − base) / connections
+	SyscallsPerMessage sample.F `json:"syscalls_per_message"`   // NaN (null) without perf
 	GoroutinesPerConn  float64  `json:"goroutines_per_conn"`
 	ConnectsPerSec     float64  `json:"connects_per_s"`
 }
@@ -171,9 +173,11 @@ func (r *Run) Derive() {
 	}
 	if e.Delta.Seconds > 0 {
 		d.EdgeCPU = e.Delta.CPUSeconds / e.Delta.Seconds
+		d.FanOutBytesPerSec = e.Delta.BytesOut / e.Delta.Seconds
 	}
 	if e.Delta.CPUSeconds > 0 {
 		d.MessagesPerCPUSec = float64(c.Counters["messages"]) / e.Delta.CPUSeconds
+		d.FanOutBytesPerCPU = e.Delta.BytesOut / e.Delta.CPUSeconds
 	}
 	if msgs := float64(c.Counters["messages"] + c.Counters["positions"]); msgs > 0 {
 		d.AllocsPerMessage = max(e.Delta.Mallocs-e.ScrapeMallocs, 0) / msgs
@@ -287,6 +291,7 @@ func (r *Run) Summary(w io.Writer) {
 		e := r.Edge
 		fmt.Fprintf(w, "  edge         CPU %.2f cores, %.0f msg per CPU-s, %.2f allocs/msg, RSS %.0f MiB (%.0f B/conn, heap+stacks %.0f B/conn), %.2f goroutines/conn\n",
 			d.EdgeCPU, d.MessagesPerCPUSec, d.AllocsPerMessage, e.After.RSS/(1<<20), d.RSSPerConn, d.HeapPerConn, d.GoroutinesPerConn)
+		fmt.Fprintf(w, "  fan-out      %.1f MB/s queued to sessions, %.1f MB per edge CPU-second\n", d.FanOutBytesPerSec/1e6, d.FanOutBytesPerCPU/1e6)
 		fmt.Fprintf(w, "  edge GC      %.0f cycles, CPU share %.1f%%, pause p99 ≤ %s, max %s\n", e.Delta.GCCycles, 100*e.Delta.GCCPUShare,
 			secs(float64(e.Delta.GCPauseP99)), secs(e.After.GCPauseMax))
 		if e.SyscallsErr != "" {

@@ -29,7 +29,7 @@ func run(label string, msgs int64, cpu float64, winners map[uint32][]uint32) *Ru
 			Series: []sim.Interval{{T: 1, Messages: msgs / 10, Delivery: d, Claim: hist.New()}}},
 		Edge: EdgeReport{Sampled: true, BaseRSS: 10 << 20, BaseHeap: 4 << 20,
 			After: sample.Edge{Connections: 100, RSS: 20 << 20, HeapInuse: 5 << 20, Goroutines: 200},
-			Delta: sample.Delta{Seconds: 10, CPUSeconds: cpu, Mallocs: float64(msgs) / 2, GCPauseP99: sample.F(math.NaN())}},
+			Delta: sample.Delta{Seconds: 10, CPUSeconds: cpu, Mallocs: float64(msgs) / 2, BytesOut: 40e6, GCPauseP99: sample.F(math.NaN())}},
 		RampMemory: []EdgePoint{{Connections: 50, RSS: 15 << 20}, {Connections: 100, RSS: 20 << 20}}}
 	r.Derive()
 	return r
@@ -40,6 +40,9 @@ func TestDerive(t *testing.T) {
 	d := r.Derived
 	if d.MessagesPerSec != 10_000 || d.MessagesPerCPUSec != 50_000 || d.EdgeCPU != 0.2 || d.AllocsPerMessage != 0.5 {
 		t.Fatalf("derived %+v", d)
+	}
+	if d.FanOutBytesPerSec != 4e6 || d.FanOutBytesPerCPU != 20e6 { // 40 MB over 10 s and 2 CPU-seconds
+		t.Fatalf("fan-out bytes: %+v", d)
 	}
 	if d.RSSPerConn != float64(10<<20)/100 || d.GoroutinesPerConn != 2 {
 		t.Fatalf("per connection: %+v", d)

@@ -40,6 +40,7 @@ type Edge struct {
 	MessagesIn     float64   `json:"messages_in"`
 	MessagesOut    float64   `json:"messages_out"`
 	FramesQueued   float64   `json:"frames_queued"`
+	BytesFannedOut float64   `json:"bytes_fanned_out"`     // bytes of frames queued to sessions (veltrix_edge_bytes_fanned_out_total)
 	GCPauseMax     float64   `json:"gc_pause_max_seconds"` // go_gc_duration_seconds max (recent cycles)
 	GCPauseBuckets []Bucket  `json:"gc_pause_buckets"`     // cumulative, from veltrix_edge_gc_pause_seconds
 }
@@ -97,6 +98,7 @@ func Parse(r io.Reader) (Edge, error) {
 	e.MessagesIn = sum("veltrix_edge_messages_in_total")
 	e.MessagesOut = sum("veltrix_edge_messages_out_total")
 	e.FramesQueued = sum("veltrix_edge_frames_queued_total")
+	e.BytesFannedOut = sum("veltrix_edge_bytes_fanned_out_total")
 	if f := fams["go_gc_duration_seconds"]; f != nil && len(f.Metric) > 0 && f.Metric[0].Summary != nil {
 		e.GCCycles = float64(f.Metric[0].Summary.GetSampleCount())
 		for _, q := range f.Metric[0].Summary.Quantile {
@@ -140,6 +142,7 @@ type Delta struct {
 	GCCPUShare  float64 `json:"gc_cpu_share"` // GC CPU / process CPU (the runtime updates it at each GC)
 	MessagesIn  float64 `json:"messages_in"`
 	MessagesOut float64 `json:"messages_out"`
+	BytesOut    float64 `json:"bytes_fanned_out"`
 	// GCPauseP99 is the smallest histogram bound that at least 99% of
 	// the pauses in the interval were under (an upper bound: the runtime
 	// histogram's buckets are exponential). NaN with no pause.
@@ -151,7 +154,7 @@ type Delta struct {
 func Between(a, b Edge) Delta {
 	d := Delta{Seconds: b.At.Sub(a.At).Seconds(), CPUSeconds: b.CPUSeconds - a.CPUSeconds, Mallocs: b.Mallocs - a.Mallocs,
 		GCCycles: b.GCCycles - a.GCCycles, MessagesIn: b.MessagesIn - a.MessagesIn, MessagesOut: b.MessagesOut - a.MessagesOut,
-		GCPauseP99: F(math.NaN())}
+		BytesOut: b.BytesFannedOut - a.BytesFannedOut, GCPauseP99: F(math.NaN())}
 	if d.CPUSeconds > 0 {
 		d.GCCPUShare = (b.GCCPUSeconds - a.GCCPUSeconds) / d.CPUSeconds
 	}

@@ -19,6 +19,8 @@ go_memstats_mallocs_total 1000
 # TYPE veltrix_edge_messages_out_total counter
 veltrix_edge_messages_out_total{type="CELL_UPDATE"} 9000
 veltrix_edge_messages_out_total{type="WELCOME"} 1000
+# TYPE veltrix_edge_bytes_fanned_out_total counter
+veltrix_edge_bytes_fanned_out_total 5e+06
 # TYPE go_gc_duration_seconds summary
 go_gc_duration_seconds{quantile="0"} 1e-05
 go_gc_duration_seconds{quantile="1"} 0.00042
@@ -40,7 +42,7 @@ func TestParseSumsLabelsAndReadsGC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.Connections != 2000 || e.CPUSeconds != 12.5 || e.RSS != 104857600 || e.MessagesOut != 10000 || e.GCCycles != 40 {
+	if e.Connections != 2000 || e.CPUSeconds != 12.5 || e.RSS != 104857600 || e.MessagesOut != 10000 || e.GCCycles != 40 || e.BytesFannedOut != 5e6 {
 		t.Fatalf("parsed %+v", e)
 	}
 	if e.GCPauseMax != 0.00042 || len(e.GCPauseBuckets) != 6 {
@@ -64,6 +66,7 @@ func TestBetween(t *testing.T) {
 	b.CPUSeconds += 5
 	b.Mallocs += 200
 	b.MessagesOut += 100000
+	b.BytesFannedOut += 3e6
 	b.GCCPUSeconds += 0.5
 	b.GCPauseBuckets = append([]Bucket(nil), a.GCPauseBuckets...)
 	// 100 new pauses: 98 under 7.168 µs, 2 under 917.5 µs.
@@ -76,7 +79,7 @@ func TestBetween(t *testing.T) {
 		}
 	}
 	d := Between(a, b)
-	if d.Seconds != 10 || d.CPUSeconds != 5 || d.Mallocs != 200 || d.MessagesOut != 100000 || d.GCCPUShare != 0.1 {
+	if d.Seconds != 10 || d.CPUSeconds != 5 || d.Mallocs != 200 || d.MessagesOut != 100000 || d.BytesOut != 3e6 || d.GCCPUShare != 0.1 {
 		t.Fatalf("delta %+v", d)
 	}
 	if d.Pauses != 100 || d.GCPauseP99 != 0.000917504 {

@@ -24,11 +24,11 @@ type session struct {
 
 	once    sync.Once
 	code    protocol.Code
-	decided bool // the transport chose to close (code counted here): tell the client with an ERROR
-	stream *webtransport.Stream // set by the stream reader; guarded by smu
-	smu    sync.Mutex
-	out    [][]byte
-	dgram  []byte
+	decided bool                 // the transport chose to close (code counted here): tell the client with an ERROR
+	stream  *webtransport.Stream // set by the stream reader; guarded by smu
+	smu     sync.Mutex
+	out     [][]byte
+	dgram   []byte
 }
 
 // stopWith asks the writer to flush and finish with code; the first caller

@@ -55,12 +55,12 @@ type ring struct {
 	wakeMu sync.RWMutex
 	wake   *uring.Ring // nil until set up and after teardown
 
-	conns   []conn   // the slot table: pointer-free
-	free    []uint32 // free slots
-	held    [][]byte // partial-frame, fragment and output buffers, by handle (0: none)
-	spare   [][]byte // storage of freed handles, for reuse
-	freeH   []uint32 // free handles
-	parked  []uint32 // slots whose recv stopped on ENOBUFS
+	conns   []conn       // the slot table: pointer-free
+	free    []uint32     // free slots
+	held    [][]byte     // partial-frame, fragment and output buffers, by handle (0: none)
+	spare   [][]byte     // storage of freed handles, for reuse
+	freeH   []uint32     // free handles
+	parked  []parkedConn // connections whose recv stopped on ENOBUFS
 	sends   sendPool
 	cqes    []uring.CQE
 	hr      hdrReader
@@ -75,6 +75,10 @@ type ring struct {
 
 	noBufs, handoffs, refused atomic.Uint64
 }
+
+// parkedConn is a connection parked on ENOBUFS, by generational id: the
+// slot may have been freed and reused by the time buffers return.
+type parkedConn struct{ slot, gen uint32 }
 
 func newRing(s *Server, idx, lfd int) *ring {
 	return &ring{srv: s, idx: idx, lfd: lfd, conns: make([]conn, 0, 64), held: make([][]byte, 1),
@@ -175,15 +179,40 @@ func (r *ring) teardown() {
 		if c := &r.conns[i]; c.state != stFree && c.fd >= 0 {
 			uring.CloseFd(int(c.fd))
 			r.srv.fds.Add(-1)
+			c.fd = -1
 		}
+	}
+	// Closing the ring cancels what is still in flight; only then may the
+	// memory those requests point at go: send records unpinned, leases
+	// released, sessions ended (Shutdown waits for them), arenas unmapped.
+	if r.ur != nil {
+		r.ur.Close()
+	}
+	for i := range r.conns {
+		r.abandon(uint32(i))
 	}
 	r.sends.close()
 	if r.bufs != nil {
 		r.bufs.Close()
 	}
-	if r.ur != nil {
-		r.ur.Close()
+}
+
+// abandon frees slot ci after a failed ring loop, without the close
+// sequence (the ring is gone): its send in flight is unpinned and released,
+// its session ended in the core, counted as internal.
+func (r *ring) abandon(ci uint32) {
+	c := &r.conns[ci]
+	if c.state == stFree {
+		return
 	}
+	if c.flags&fSending != 0 {
+		rec := r.sends.rec(c.send)
+		rec.pin.Unpin()
+		r.srv.core.Release(rec.lease)
+		*rec = sendRec{}
+	}
+	r.countClose(ci, protocol.CodeInternal)
+	r.release(ci)
 }
 
 func (r *ring) inboxLen() int {
@@ -269,14 +298,21 @@ func (r *ring) reap() {
 			r.complete(&r.cqes[i])
 		}
 	}
-	if r.bufs.Publish() && len(r.parked) > 0 {
-		for _, ci := range r.parked {
-			if c := &r.conns[ci]; c.state != stFree && c.flags&(fDying|fInputDone) == 0 {
-				r.armRecv(ci)
-			}
-		}
-		r.parked = r.parked[:0]
+	if r.bufs.Publish() {
+		r.unpark()
 	}
+}
+
+// unpark re-arms the receives that stopped on ENOBUFS, skipping parked
+// entries whose connection ended (its slot may be reused: a new
+// generation) or whose receive is armed again already.
+func (r *ring) unpark() {
+	for _, p := range r.parked {
+		if c := &r.conns[p.slot]; c.gen == p.gen && c.state != stFree && c.flags&(fDying|fInputDone|fRecv) == 0 {
+			r.armRecv(p.slot)
+		}
+	}
+	r.parked = r.parked[:0]
 }
 
 func (r *ring) complete(e *uring.CQE) {
@@ -339,8 +375,13 @@ func (r *ring) accepted(e *uring.CQE) {
 	r.armRecv(ci)
 }
 
+// armRecv arms connection ci's multishot receive, unless it is armed: two
+// on one socket would split its bytes between them.
 func (r *ring) armRecv(ci uint32) {
 	c := &r.conns[ci]
+	if c.flags&fRecv != 0 {
+		return
+	}
 	r.sqe().PrepRecvMultishot(int(c.fd), r.bufs.Group(), uring.UserData(opRecv, c.gen, ci))
 	c.flags |= fRecv
 	c.inflight++
@@ -369,7 +410,7 @@ func (r *ring) received(ci uint32, e *uring.CQE) {
 	switch {
 	case e.Res == -uring.ENOBUFS:
 		r.noBufs.Add(1)
-		r.parked = append(r.parked, ci) // not EOF: re-armed when buffers return
+		r.parked = append(r.parked, parkedConn{slot: ci, gen: c.gen}) // not EOF: re-armed when buffers return
 	case e.Res == 0 && c.state == stWS: // EOF: the client is gone
 		c.flags |= fInputDone
 		r.end(ci, protocol.CodeNormal)
@@ -386,6 +427,9 @@ func (r *ring) scan() {
 	cfg := &r.srv.cfg
 	r.nextScn = r.now + int64(min(max(min(cfg.HelloTimeout, cfg.IdleTimeout, cfg.WriteTimeout)/4, 10*time.Millisecond), time.Second))
 	r.armAccept()
+	if len(r.parked) > 0 { // buffers came back without a completion to publish them
+		r.unpark()
+	}
 	for i := range r.conns {
 		c := &r.conns[i]
 		if c.state == stFree || c.flags&fDying != 0 {

@@ -18,7 +18,18 @@ const (
 	sendCtxSize = 2048
 	slabOff     = 1216 // after the msghdr (64) and 72 iovecs
 	ctxPerChunk = 256
+	maxIovecs   = (slabOff - uring.MsgHeaderSize) / 16
 )
+
+// maxPullFrames is the most frames one core.Pull returns: the core's
+// session queue length (edge/core queueLen; TestPullFitsOneSend checks it).
+// One send must take them all, each in a message of its own at worst: the
+// queued raw bytes, a header and the control messages, a header and each
+// frame, the close frame.
+const maxPullFrames = 32
+
+// A compile-time check that maxIovecs holds the worst case above.
+var _ [maxIovecs - (1 + 2*(1+maxPullFrames) + 1)]struct{}
 
 // sendRec is the Go side of a send in flight: what it pins and must give
 // back when it completes.
@@ -119,7 +130,16 @@ func (r *ring) flush(ci uint32) {
 		rec.ctl = ctl
 		rec.pin.Pin(&ctl[0])
 	}
-	r.addMessages(&m, rec, ctl, frames)
+	if !r.addMessages(&m, rec, ctl, frames) {
+		// More frames than one Pull may return (maxPullFrames): the core
+		// changed and the send context no longer fits it. Never drop
+		// frames silently: end the connection and say so.
+		r.srv.cfg.Logger.Error("ringnet: a Pull returned more frames than a send holds", "frames", len(frames), "max", maxPullFrames)
+		if r.countClose(ci, protocol.CodeInternal) {
+			c.flags |= fEnding | fInputDone
+			c.code = protocol.CodeInternal
+		}
+	}
 	if closing {
 		start := len(r.sw.b)
 		reason := c.code.String()
@@ -141,8 +161,10 @@ func (r *ring) flush(ci uint32) {
 }
 
 // addMessages adds ctl and frames as binary messages, as few as the frame
-// limit allows (a message bigger than the limit goes alone).
-func (r *ring) addMessages(m *uring.Msg, rec *sendRec, ctl []byte, frames [][]byte) {
+// limit allows (a message bigger than the limit goes alone), keeping one
+// iovec for a close frame. It reports false if they did not all fit, which
+// cannot happen with at most maxPullFrames frames (see maxIovecs).
+func (r *ring) addMessages(m *uring.Msg, rec *sendRec, ctl []byte, frames [][]byte) bool {
 	i, n := -1, len(frames) // item -1 is ctl
 	if len(ctl) == 0 {
 		i = 0
@@ -160,7 +182,7 @@ func (r *ring) addMessages(m *uring.Msg, rec *sendRec, ctl []byte, frames [][]by
 			j++
 		}
 		if j == i {
-			return // no room left: the rest is dropped (cannot happen with 32 queued frames)
+			return false // no room left
 		}
 		start := len(r.sw.b)
 		appendHeader(&r.sw, ws.OpBinary, size)
@@ -173,6 +195,7 @@ func (r *ring) addMessages(m *uring.Msg, rec *sendRec, ctl []byte, frames [][]by
 			}
 		}
 	}
+	return true
 }
 
 // sent completes connection ci's send: unpin, release the lease, and go on

@@ -267,22 +267,52 @@ func (r *ring) httpInput(ci uint32, data []byte) {
 	if c.flags&(fHandoff|fInputDone) != 0 {
 		return
 	}
+	switch v, req, n := parseHead(buf); v {
+	case headHandoff:
+		r.startHandoff(ci)
+	case headUpgrade:
+		r.upgrade(ci, req, buf, n)
+	}
+}
+
+// What parseHead makes of the bytes of a first request gathered so far.
+type headVerdict uint8
+
+const (
+	headMore    headVerdict = iota // incomplete: wait for more bytes
+	headHandoff                    // not an upgrade the ring answers: net/http's
+	headUpgrade                    // a GET of /ws, its head complete
+)
+
+// parseHead decides, as early as the bytes allow, whether buf (the start
+// of a connection's first request) is a GET of /ws the ring answers: a
+// request line that cannot be one, or a head longer than maxHead, goes to
+// net/http at once. For headUpgrade it returns the request and the head's
+// length (the bytes after it are the client's first frames). The verdict
+// does not depend on how the bytes were split (FuzzHTTPHead).
+func parseHead(buf []byte) (headVerdict, *http.Request, int) {
+	line := bytes.IndexByte(buf, '\n')
+	switch {
+	case line >= 0 && !wsLine(buf[:line]),
+		line < 0 && len(buf) >= len("GET /ws?") && !wsLine(buf):
+		return headHandoff, nil, 0
+	}
 	n := headerEnd(buf)
-	if n == 0 {
-		if line := bytes.IndexByte(buf, '\n'); len(buf) > maxHead || (line >= 0 && !wsLine(buf[:line])) || (line < 0 && len(buf) >= 8 && !bytes.HasPrefix(buf, []byte("GET /ws"))) {
-			r.startHandoff(ci)
-		}
-		return
+	switch {
+	case n > maxHead, n == 0 && len(buf) > maxHead:
+		return headHandoff, nil, 0
+	case n == 0:
+		return headMore, nil, 0
 	}
 	req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(buf[:n])))
 	if err != nil || req.Method != http.MethodGet || req.URL.Path != "/ws" {
-		r.startHandoff(ci)
-		return
+		return headHandoff, nil, 0
 	}
-	r.upgrade(ci, req, buf, n)
+	return headUpgrade, req, n
 }
 
-// wsLine reports whether a request line may be a GET of /ws.
+// wsLine reports whether a request line (or its first bytes, at least
+// len("GET /ws?")) may be a GET of /ws.
 func wsLine(line []byte) bool {
 	return bytes.HasPrefix(line, []byte("GET /ws ")) || bytes.HasPrefix(line, []byte("GET /ws?"))
 }

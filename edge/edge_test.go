@@ -5,7 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"os"
+	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -54,10 +58,10 @@ func eachTransport(t *testing.T, test func(t *testing.T, transport string)) {
 	}
 }
 
-// newWorld starts a single-node coordinator with an active hunt and an edge
-// on transport that follows it, and waits until the edge's replica holds
-// the hunt.
-func newWorld(t *testing.T, transport string) *world {
+// embedded starts a single-node coordinator (closed at t's cleanup) and
+// waits for it to lead.
+func embedded(t *testing.T) *coordinator.Coordinator {
+	t.Helper()
 	c, err := coordinator.Embedded(t.TempDir(), admin)
 	if err != nil {
 		t.Fatal(err)
@@ -68,6 +72,16 @@ func newWorld(t *testing.T, transport string) *world {
 	if err := c.WaitLeader(ctx); err != nil {
 		t.Fatal(err)
 	}
+	return c
+}
+
+// newWorld starts a single-node coordinator with an active hunt and an edge
+// on transport that follows it, and waits until the edge's replica holds
+// the hunt.
+func newWorld(t *testing.T, transport string) *world {
+	c := embedded(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	w := &world{t: t, coord: c}
 	var created struct{ Hunt uint32 }
 	w.call("POST", "/v1/hunts", api.HuntRequest{Name: "race", Area: api.AreaRequest{Outer: [][2]float64{{52.36, 4.88}, {52.36, 4.912}, {52.38, 4.912}, {52.38, 4.88}}},
@@ -315,5 +329,46 @@ func TestOriginPolicy(t *testing.T) {
 		if got := allow(r); got != want {
 			t.Errorf("origin %q: allowed %v, want %v", origin, got, want)
 		}
+	}
+}
+
+// TestKillSwitch: with VELTRIX_NO_URING=1 the edge runs WebSocket on
+// netpoll and logs why, and -transport=uring refuses to start, saying why.
+// The io_uring probe is cached per process, so the check runs in a child
+// process started with the variable set.
+func TestKillSwitch(t *testing.T) {
+	if os.Getenv("VELTRIX_KILL_SWITCH_CHILD") != "" {
+		killSwitchChild(t)
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKillSwitch$", "-test.v")
+	cmd.Env = append(os.Environ(), "VELTRIX_KILL_SWITCH_CHILD=1", "VELTRIX_NO_URING=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !bytes.Contains(out, []byte("--- PASS: TestKillSwitch")) {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+}
+
+func killSwitchChild(t *testing.T) {
+	var logs bytes.Buffer
+	cfg := edge.Config{Listen: "127.0.0.1:0", Coordinators: []string{embedded(t).URL()}, EdgeToken: admin,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	e, err := edge.Start(cfg) // transport auto
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if e.TransportName() != "netpoll" {
+		t.Errorf("auto chose %s with the kill switch on, want netpoll", e.TransportName())
+	}
+	if !strings.Contains(logs.String(), "netpoll (io_uring unavailable)") || !strings.Contains(logs.String(), "VELTRIX_NO_URING=1") {
+		t.Errorf("the fallback is not logged with its reason:\n%s", logs.String())
+	}
+	cfg.Transport = "uring"
+	if e, err := edge.Start(cfg); err == nil {
+		e.Close()
+		t.Fatal("-transport=uring started with the kill switch on")
+	} else if !strings.Contains(err.Error(), "io_uring transport unavailable") || !strings.Contains(err.Error(), "VELTRIX_NO_URING") {
+		t.Errorf("-transport=uring: %v, want an error naming the kill switch", err)
 	}
 }

@@ -408,7 +408,7 @@ func (r *ring) received(ci uint32, e *uring.CQE) {
 		r.bufs.Recycle(bid)
 	}
 	switch {
-	case e.Res == -uring.ENOBUFS:
+	case e.Res == uring.ENOBUFS: // already negative, as CQE results are
 		r.noBufs.Add(1)
 		r.parked = append(r.parked, parkedConn{slot: ci, gen: c.gen}) // not EOF: re-armed when buffers return
 	case e.Res == 0 && c.state == stWS: // EOF: the client is gone

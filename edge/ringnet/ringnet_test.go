@@ -9,7 +9,19 @@ import (
 
 // start runs a ringnet server (two rings) on loopback with a core.
 func start(t testing.TB, o wstest.Options, cc core.Config) (*core.Core, *Server) {
-	srv, err := New(Config{Listen: "127.0.0.1:0", Rings: 2, HelloTimeout: o.HelloTimeout, WriteTimeout: o.WriteTimeout})
+	return startWith(t, Config{HelloTimeout: o.HelloTimeout, WriteTimeout: o.WriteTimeout}, cc)
+}
+
+// startWith runs a ringnet server with cfg (two rings on loopback unless
+// set) and a core.
+func startWith(t testing.TB, cfg Config, cc core.Config) (*core.Core, *Server) {
+	if cfg.Listen == "" {
+		cfg.Listen = "127.0.0.1:0"
+	}
+	if cfg.Rings == 0 {
+		cfg.Rings = 2
+	}
+	srv, err := New(cfg)
 	if err != nil {
 		t.Fatalf("io_uring transport unavailable: %v", err)
 	}

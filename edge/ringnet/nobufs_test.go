@@ -8,9 +8,7 @@ import (
 	"github.com/gobwas/ws/wsutil"
 
 	"github.com/veltrix/veltrix/edge/core"
-	"github.com/veltrix/veltrix/edge/internal/wstest"
 	"github.com/veltrix/veltrix/protocol"
-	"github.com/veltrix/veltrix/protocol/token"
 )
 
 // TestNoBufsParksAndRearms: with a provided-buffer ring far too small for
@@ -19,9 +17,7 @@ import (
 // parked and re-armed as buffers return, and every message of every client
 // still arrives, in order — nothing is lost and no connection is closed.
 func TestNoBufsParksAndRearms(t *testing.T) {
-	pub, priv, _ := token.GenerateKey()
-	_, srv := startWith(t, Config{Rings: 1, Buffers: 4, BufferSize: 64}, core.Config{PublicKey: pub, Hunts: wstest.OneHunt{}})
-	url := "ws://" + srv.Addr().String() + "/ws"
+	_, srv, url, priv := keyed(t, Config{Rings: 1, Buffers: 4, BufferSize: 64}, core.Config{})
 	const clients, pings = 4, 150
 	cls := make([]*benchClient, clients)
 	for i := range cls {

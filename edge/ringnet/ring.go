@@ -143,7 +143,7 @@ func (r *ring) setup() error {
 	if _, err := uring.PinThread(r.idx); err != nil {
 		r.srv.cfg.Logger.Warn("ring not pinned", "ring", r.idx, "err", err)
 	}
-	ur, err := uring.New(uring.Config{Entries: r.srv.cfg.Entries})
+	ur, err := uring.New(uring.Config{Entries: r.srv.cfg.Entries, EventfdWake: r.srv.cfg.EventfdWake})
 	if err != nil {
 		return err
 	}
@@ -154,13 +154,13 @@ func (r *ring) setup() error {
 	}
 	r.bufs, r.stats = br, &ur.Stats
 	r.ur = ur
-	r.wakeMu.Lock()
-	r.wake = ur
-	r.wakeMu.Unlock()
-	if !ur.ArmWake() {
+	if !ur.ArmWake() { // before others may Wake the ring: it sets up the eventfd
 		r.teardown()
 		return errors.New("ringnet: cannot arm the wake-up eventfd")
 	}
+	r.wakeMu.Lock()
+	r.wake = ur
+	r.wakeMu.Unlock()
 	return nil
 }
 

@@ -1,15 +1,26 @@
 package ringnet
 
 import (
+	"crypto/ed25519"
 	"testing"
 
 	"github.com/veltrix/veltrix/edge/core"
 	"github.com/veltrix/veltrix/edge/internal/wstest"
+	"github.com/veltrix/veltrix/protocol/token"
 )
 
 // start runs a ringnet server (two rings) on loopback with a core.
 func start(t testing.TB, o wstest.Options, cc core.Config) (*core.Core, *Server) {
 	return startWith(t, Config{HelloTimeout: o.HelloTimeout, WriteTimeout: o.WriteTimeout}, cc)
+}
+
+// keyed runs startWith with a core for hunt 7 whose tokens are signed by
+// a fresh key: the core, the server, its ws:// URL and the key.
+func keyed(t testing.TB, cfg Config, cc core.Config) (*core.Core, *Server, string, ed25519.PrivateKey) {
+	pub, priv, _ := token.GenerateKey()
+	cc.PublicKey, cc.Hunts = pub, wstest.OneHunt{}
+	c, srv := startWith(t, cfg, cc)
+	return c, srv, "ws://" + srv.Addr().String() + "/ws", priv
 }
 
 // startWith runs a ringnet server with cfg (two rings on loopback unless

@@ -68,9 +68,7 @@ func TestUnparkSkipsStaleEntries(t *testing.T) {
 // end in the core, its pins and leases are given back, and Shutdown returns
 // instead of waiting for sessions that can no longer end.
 func TestFailedRingReleasesSessions(t *testing.T) {
-	pub, priv, _ := token.GenerateKey()
-	c, srv := start(t, wstest.Options{}, core.Config{PublicKey: pub, Hunts: wstest.OneHunt{}})
-	url := "ws://" + srv.Addr().String() + "/ws"
+	c, srv, url, priv := keyed(t, Config{}, core.Config{})
 	cl := dialWelcomed(t, url, priv, 1)
 	if srv.Conns() != 1 {
 		t.Fatalf("%d connections, want 1", srv.Conns())

@@ -40,6 +40,7 @@ type Config struct {
 	Buffers      uint32        // provided buffers per ring (power of two); default 1024
 	BufferSize   int           // bytes per provided buffer; default 2048
 	MaxConns     int           // connections over all rings; default RLIMIT_NOFILE minus 512 for the rest of the process
+	EventfdWake  bool          // wake rings with an eventfd even where MSG_RING works (the fallback, tested on any kernel)
 	Logger       *slog.Logger
 }
 

@@ -41,15 +41,20 @@ type Ring struct {
 	cqMask         uint32
 	cqes           []CQE
 
-	sleeping atomic.Bool
-	wakeFd   int // eventfd for the fallback wake-up, -1 with MSG_RING
-	Stats    Stats
+	sleeping    atomic.Bool
+	wakeFd      int  // eventfd for the fallback wake-up, -1 with MSG_RING
+	eventfdWake bool // Config.EventfdWake
+	Stats       Stats
 }
 
 // Config sizes a ring.
 type Config struct {
 	Entries   uint32 // SQ entries (rounded up to a power of two by the kernel); default 1024
 	CQEntries uint32 // at least 4×Entries for multishot; default 8×Entries
+	// EventfdWake makes Wake use the eventfd fallback even where
+	// REGISTER_SEND_MSG_RING works, so the fallback's path can be tested
+	// (and chosen) on kernels that do not need it.
+	EventfdWake bool
 }
 
 // New creates a ring owned by the calling goroutine, which must be locked
@@ -67,7 +72,7 @@ func New(cfg Config) (*Ring, error) {
 	if err != nil {
 		return nil, fmt.Errorf("uring: io_uring_setup: %w", err)
 	}
-	r := &Ring{fd: fd, features: p.Features, wakeFd: -1}
+	r := &Ring{fd: fd, features: p.Features, wakeFd: -1, eventfdWake: cfg.EventfdWake}
 	if err := r.mapRings(&p); err != nil {
 		r.Close()
 		return nil, err

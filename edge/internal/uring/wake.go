@@ -9,6 +9,10 @@ import (
 // WakeData is the user_data of the completion a Wake posts on the ring.
 const WakeData = ^uint64(0)
 
+// EventfdWake reports whether Wake writes an eventfd (the fallback) rather
+// than posting with MSG_RING; it is known once ArmWake ran.
+func (r *Ring) EventfdWake() bool { return r.wakeFd >= 0 }
+
 // Wake interrupts the owner's wait if it announced one (Sleep). Safe from any
 // goroutine; it never blocks. With IORING_REGISTER_SEND_MSG_RING (6.13) it
 // posts a CQE with user_data WakeData straight onto the ring; otherwise it
@@ -28,11 +32,12 @@ func (r *Ring) Wake() {
 }
 
 // ArmWake prepares the wake-up path: nothing with MSG_RING; with the eventfd
-// fallback, a READ of the eventfd into off-heap scratch memory, completed
-// with user_data WakeData. The owner calls it at start and after each
-// WakeData completion.
+// fallback (no REGISTER_SEND_MSG_RING, or Config.EventfdWake), a READ of
+// the eventfd into off-heap scratch memory, completed with user_data
+// WakeData. The owner calls it at start, before other goroutines may Wake
+// the ring, and after each WakeData completion.
 func (r *Ring) ArmWake() bool {
-	if !features().eventfdWake {
+	if !r.eventfdWake && !features().eventfdWake {
 		return true
 	}
 	if r.wakeFd < 0 {

@@ -18,6 +18,10 @@ const (
 	stateClosed       // closing: no more input, output still pulled
 )
 
+// MaxPullFrames is the most fan-out frames one Pull returns: the length of
+// a session's queue. A transport sizes its per-send scatter list by it.
+const MaxPullFrames = queueLen
+
 // queueLen is the number of fan-out frames a session can have waiting, in
 // order (a plain array: removing the farthest is a short copy).
 const queueLen = 32

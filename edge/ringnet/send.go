@@ -21,12 +21,12 @@ const (
 	maxIovecs   = (slabOff - uring.MsgHeaderSize) / 16
 )
 
-// maxPullFrames is the most frames one core.Pull returns: the core's
-// session queue length (edge/core queueLen; TestPullFitsOneSend checks it).
-// One send must take them all, each in a message of its own at worst: the
-// queued raw bytes, a header and the control messages, a header and each
-// frame, the close frame.
-const maxPullFrames = 32
+// maxPullFrames is the most frames one core.Pull returns (the core's
+// session queue length, so a change there fails the check below at compile
+// time). One send must take them all, each in a message of its own at
+// worst: the queued raw bytes, a header and the control messages, a header
+// and each frame, the close frame.
+const maxPullFrames = core.MaxPullFrames
 
 // A compile-time check that maxIovecs holds the worst case above.
 var _ [maxIovecs - (1 + 2*(1+maxPullFrames) + 1)]struct{}

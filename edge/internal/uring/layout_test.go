@@ -42,11 +42,11 @@ int main(void) {
 // compares every size and offset with the Go structs.
 func TestLayoutsMatchHeader(t *testing.T) {
 	if _, err := os.Stat(header); err != nil {
-		t.Skipf("%s is absent (install linux-libc-dev to check the struct layouts): %v", header, err)
+		t.Fatalf("%s is absent (.ci/deps installs linux-libc-dev): %v", header, err)
 	}
 	cc, err := exec.LookPath("cc")
 	if err != nil {
-		t.Skipf("no C compiler to read %s with: %v", header, err)
+		t.Fatalf("no C compiler to read %s with (.ci/deps installs gcc): %v", header, err)
 	}
 	dir := t.TempDir()
 	src, bin := filepath.Join(dir, "layout.c"), filepath.Join(dir, "layout")

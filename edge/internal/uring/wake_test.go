@@ -13,7 +13,7 @@ import (
 func TestWake(t *testing.T) {
 	f, err := Probe()
 	if err != nil {
-		t.Skip(err)
+		t.Fatalf("io_uring is required (the edge's ring transport): %v", err)
 	}
 	for _, c := range []struct {
 		name    string
@@ -21,7 +21,7 @@ func TestWake(t *testing.T) {
 	}{{"msg_ring", false}, {"eventfd", true}} {
 		t.Run(c.name, func(t *testing.T) {
 			if !c.eventfd && !f.MsgRingWake() {
-				t.Skip("no REGISTER_SEND_MSG_RING on this kernel")
+				t.Fatalf("the kernel (%s) lacks REGISTER_SEND_MSG_RING: the ring would wake by eventfd only", f.Kernel)
 			}
 			runtime.LockOSThread() // SINGLE_ISSUER: this thread owns the ring
 			defer runtime.UnlockOSThread()

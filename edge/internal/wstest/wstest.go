@@ -31,7 +31,7 @@ type Transport struct {
 	URL   string     // ws:// URL of the upgrade endpoint
 	Conns func() int // open WebSocket connections
 	// CloseAll closes every connection with a code (the server's
-	// CloseAll); nil skips the test of it.
+	// CloseAll); required.
 	CloseAll func(protocol.Code)
 }
 
@@ -267,7 +267,7 @@ func testBadInput(t *testing.T, f Factory) {
 func testCloseAll(t *testing.T, f Factory) {
 	e := newEdge(t, f, Options{})
 	if e.srv.CloseAll == nil {
-		t.Skip("the transport under test does not expose CloseAll")
+		t.Fatal("the transport under test must expose CloseAll (wstest.Transport.CloseAll)")
 	}
 	a, b := e.dial(), e.dial()
 	e.hello(a, 1)

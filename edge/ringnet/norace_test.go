@@ -1,5 +1,0 @@
-//go:build !race
-
-package ringnet
-
-const raceEnabled = false

@@ -20,7 +20,7 @@ import (
 
 const admin = "admin-secret"
 
-func embedded(t *testing.T) *coordinator.Coordinator {
+func embedded(t testing.TB) *coordinator.Coordinator {
 	t.Helper()
 	c, err := coordinator.Embedded(t.TempDir(), admin)
 	if err != nil {

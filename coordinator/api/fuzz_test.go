@@ -2,14 +2,11 @@ package api_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"testing"
 	"time"
-
-	"github.com/veltrix/veltrix/coordinator"
 )
 
 // fuzzEndpoints are the write endpoints fed arbitrary bodies. Adding a
@@ -34,16 +31,7 @@ func FuzzWriteBodies(f *testing.F) {
 	for i, s := range seeds {
 		f.Add(uint8(i), []byte(s))
 	}
-	c, err := coordinator.Embedded(f.TempDir(), admin)
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { c.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := c.WaitLeader(ctx); err != nil {
-		f.Fatal(err)
-	}
+	c := embedded(f)
 	client := &http.Client{Timeout: 10 * time.Second}
 	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
 		path := fuzzEndpoints[int(which)%len(fuzzEndpoints)]

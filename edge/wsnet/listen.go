@@ -145,14 +145,8 @@ func (s *Server) upgrade(nc net.Conn, br *bufio.Reader) {
 			if origin != "" {
 				r.Header.Set("Origin", origin)
 			}
-			if !s.cfg.CheckOrigin(r) {
-				return nil, ws.RejectConnectionError(ws.RejectionStatus(http.StatusForbidden), ws.RejectionReason("origin not allowed"))
-			}
-			s.mu.RLock()
-			closing := s.closing
-			s.mu.RUnlock()
-			if closing {
-				return nil, ws.RejectConnectionError(ws.RejectionStatus(http.StatusServiceUnavailable), ws.RejectionReason("edge shutting down"))
+			if status, why := s.refusal(r); status != 0 {
+				return nil, ws.RejectConnectionError(ws.RejectionStatus(status), ws.RejectionReason(why))
 			}
 			return nil, nil
 		},

@@ -84,15 +84,8 @@ func sameOrigin(r *http.Request) bool {
 
 // ServeHTTP upgrades the request to a WebSocket connection.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !s.cfg.CheckOrigin(r) {
-		http.Error(w, "origin not allowed", http.StatusForbidden)
-		return
-	}
-	s.mu.RLock()
-	closing := s.closing
-	s.mu.RUnlock()
-	if closing {
-		http.Error(w, "edge shutting down", http.StatusServiceUnavailable)
+	if status, why := s.refusal(r); status != 0 {
+		http.Error(w, why, status)
 		return
 	}
 	nc, rw, _, err := ws.UpgradeHTTP(r, w)
@@ -110,6 +103,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		br = rw.Reader
 	}
 	s.attach(nc, br)
+}
+
+// refusal is the HTTP status and reason an upgrade request is refused with
+// (a foreign origin, shutdown), or 0 when it may proceed.
+func (s *Server) refusal(r *http.Request) (int, string) {
+	if !s.cfg.CheckOrigin(r) {
+		return http.StatusForbidden, "origin not allowed"
+	}
+	s.mu.RLock()
+	closing := s.closing
+	s.mu.RUnlock()
+	if closing {
+		return http.StatusServiceUnavailable, "edge shutting down"
+	}
+	return 0, ""
 }
 
 // attach opens a session for an upgraded connection; br holds what was read

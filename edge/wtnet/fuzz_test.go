@@ -59,7 +59,7 @@ func (r *inputRig) neighbourUnhurt(t *testing.T) {
 }
 
 // FuzzStreamInput: arbitrary bytes on a session's stream, read the way
-// readStream reads them. Every message readMessage returns is whole and
+// readStream reads them. Every message protocol.ReadStreamMessage returns is whole and
 // in order; a header over the limit comes alone, with ErrTooLarge, and
 // the core closes the session message_too_large (bad_message for type
 // 0x00, which SPEC.md checks first); the core never panics nor
@@ -79,17 +79,17 @@ func FuzzStreamInput(f *testing.F) {
 			if _, done := r.closed[r.id]; done {
 				break // closed (a BYE, a fatal error): the core takes no more input
 			}
-			msg, err := readMessage(rd, buf)
+			msg, err := protocol.ReadStreamMessage(rd, buf)
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 				break // the client went away
 			}
 			if n := int(msg[1]) | int(msg[2])<<8; errors.Is(err, protocol.ErrTooLarge) != (n > protocol.MaxBody) ||
 				err == nil && len(msg) != protocol.HeaderSize+n || err != nil && len(msg) != protocol.HeaderSize {
-				t.Fatalf("readMessage: %d bytes announcing %d, err %v", len(msg), n, err)
+				t.Fatalf("ReadStreamMessage: %d bytes announcing %d, err %v", len(msg), n, err)
 			}
 			consumed = append(consumed, msg...)
 			if !bytes.Equal(consumed, in[:len(consumed)]) {
-				t.Fatal("readMessage lost or reordered bytes")
+				t.Fatal("ReadStreamMessage lost or reordered bytes")
 			}
 			derr := r.core.Deliver(r.id, msg)
 			if derr != nil && protocol.CodeOf(derr) == protocol.CodeInternal {

@@ -3,7 +3,6 @@ package wtnet
 import (
 	"context"
 	"errors"
-	"io"
 	"sync"
 	"time"
 
@@ -122,7 +121,7 @@ func (ss *session) readStream() {
 	ss.signal() // output may have waited for the stream
 	buf := make([]byte, protocol.MaxMessage)
 	for {
-		msg, err := readMessage(str, buf)
+		msg, err := protocol.ReadStreamMessage(str, buf)
 		if err != nil && !errors.Is(err, protocol.ErrTooLarge) {
 			ss.readFailed(err)
 			return
@@ -134,25 +133,6 @@ func (ss *session) readStream() {
 		}
 		_ = str.SetReadDeadline(time.Time{}) // HELLO has come; QUIC's idle timeout covers the rest
 	}
-}
-
-// readMessage reads one protocol message from a stream into buf (at least
-// protocol.MaxMessage bytes): each message is length-prefixed by its own
-// header, so the stream needs no other framing. A header announcing a body
-// over the limit is returned alone with protocol.ErrTooLarge, before any of
-// the body is read.
-func readMessage(r io.Reader, buf []byte) ([]byte, error) {
-	if _, err := io.ReadFull(r, buf[:protocol.HeaderSize]); err != nil {
-		return nil, err
-	}
-	n := int(buf[1]) | int(buf[2])<<8
-	if n > protocol.MaxBody {
-		return buf[:protocol.HeaderSize], protocol.ErrTooLarge
-	}
-	if _, err := io.ReadFull(r, buf[protocol.HeaderSize:protocol.HeaderSize+n]); err != nil {
-		return nil, err
-	}
-	return buf[:protocol.HeaderSize+n], nil
 }
 
 // readFailed ends the session after its stream could not be accepted or

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"errors"
-	"io"
 
 	"github.com/quic-go/quic-go"
 	"github.com/quic-go/webtransport-go"
@@ -56,19 +55,14 @@ func dialWT(ctx context.Context, url string, certHash []byte) (conn, error) {
 }
 
 func (c *wtConn) readStream() {
+	buf := make([]byte, protocol.MaxMessage)
 	for {
-		hdr := make([]byte, protocol.HeaderSize)
-		if _, err := io.ReadFull(c.str, hdr); err != nil {
+		msg, err := protocol.ReadStreamMessage(c.str, buf)
+		if err != nil {
 			c.errc <- c.closeErr(err)
 			return
 		}
-		msg := make([]byte, protocol.HeaderSize+(int(hdr[1])|int(hdr[2])<<8))
-		copy(msg, hdr)
-		if _, err := io.ReadFull(c.str, msg[protocol.HeaderSize:]); err != nil {
-			c.errc <- c.closeErr(err)
-			return
-		}
-		c.frames <- msg
+		c.frames <- append([]byte(nil), msg...) // the reader keeps it after buf is reused
 	}
 }
 

@@ -233,13 +233,6 @@ func (p *player) sendClaimLocked(now time.Time, treasure uint32) {
 	p.w.count(&p.w.c.claimsSent, 1)
 }
 
-// unanswered is how many of the player's claims have no CLAIM_RESULT yet.
-func (p *player) unanswered() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.pending)
-}
-
 // step moves the player dt seconds on and sends its position.
 func (p *player) step(dt float64) {
 	lat, lng, acc := p.walk.step(dt)

@@ -145,13 +145,7 @@ func (w *worker) awaitClaims(ctx context.Context, grace time.Duration) {
 
 // unanswered counts the claims, over all players, that have no
 // CLAIM_RESULT.
-func (w *worker) unanswered() int64 {
-	n := int64(0)
-	for _, p := range w.players {
-		n += int64(p.unanswered())
-	}
-	return n
-}
+func (w *worker) unanswered() int64 { return w.outstanding.Load() }
 
 // errorCount is the running total of what an Interval counts as errors.
 func (w *worker) errorCount() int64 {

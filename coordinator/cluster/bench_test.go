@@ -23,7 +23,7 @@ func BenchmarkLogStore(b *testing.B) {
 	for _, kind := range []string{"bolt", "wal"} {
 		for _, batch := range []int{1, 64} {
 			b.Run(fmt.Sprintf("%s/batch=%d", kind, batch), func(b *testing.B) {
-				st, err := openLogStore(kind, b.TempDir())
+				st, _, err := openLogStore(kind, b.TempDir())
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -117,6 +117,24 @@ func (c *testCluster) leader(tb testing.TB, skip *Node) *Node {
 	return nil
 }
 
+// settled waits until every node has applied everything the leader has
+// applied, so that a benchmark does not time the followers still placing a
+// large hunt's treasures (hundreds of milliseconds of CPU each).
+func (c *testCluster) settled(tb testing.TB, leader *Node) {
+	want := leader.Status().AppliedIndex
+	deadline := time.Now().Add(20 * time.Second)
+	tick := time.NewTicker(5 * time.Millisecond) // raft offers no "applied" event to wait on
+	defer tick.Stop()
+	for _, n := range c.nodes {
+		for n.Status().AppliedIndex < want {
+			if time.Now().After(deadline) {
+				tb.Fatalf("node %s applied %d of %d entries", n.ID(), n.Status().AppliedIndex, want)
+			}
+			<-tick.C
+		}
+	}
+}
+
 // huntWithTreasures creates and starts a hunt with many treasures on leader.
 func huntWithTreasures(tb testing.TB, leader *Node, n int) (uint32, []fsm.Treasure) {
 	ctx := context.Background()
@@ -160,6 +178,7 @@ func benchClusterClaims(b *testing.B, base Config) {
 	c := startClusterWith(b, 3, 300*time.Millisecond, base)
 	leader := c.leader(b, nil)
 	hunt, ts := huntWithTreasures(b, leader, 20000)
+	c.settled(b, leader)
 	hist := hdrhistogram.New(1, 10_000_000, 3) // µs
 	var mu sync.Mutex
 	var req atomic.Uint64
@@ -217,6 +236,7 @@ func benchClusterClaimsPaced(b *testing.B, base Config) {
 	c := startClusterWith(b, 3, 300*time.Millisecond, base)
 	leader := c.leader(b, nil)
 	hunt, ts := huntWithTreasures(b, leader, 20000)
+	c.settled(b, leader)
 	hist := hdrhistogram.New(1, 10_000_000, 3) // from when each claim was due
 	svc := hdrhistogram.New(1, 10_000_000, 3)  // from when SubmitClaims was called
 	var mu sync.Mutex

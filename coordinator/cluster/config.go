@@ -46,7 +46,7 @@ type Config struct {
 	Bootstrap bool
 	Peers     []Peer
 
-	LogStore           string        // "bolt" (default) or "wal"
+	LogStore           string        // "wal" or "bolt"; default: what DataDir holds, wal for a new one
 	HeartbeatTimeout   time.Duration // default 300ms
 	ElectionTimeout    time.Duration // default 300ms
 	LeaderLeaseTimeout time.Duration // default 250ms
@@ -104,9 +104,6 @@ func (c *Config) withDefaults() Config {
 	def(&d.LeaderLeaseTimeout, 250*time.Millisecond)
 	def(&d.ApplyTimeout, 2*time.Second)
 	def(&d.ScheduleEvery, 200*time.Millisecond)
-	if d.LogStore == "" {
-		d.LogStore = "bolt"
-	}
 	if d.SnapshotThreshold == 0 {
 		d.SnapshotThreshold = 8192
 	}

@@ -31,7 +31,7 @@ func TestConfigValidate(t *testing.T) {
 	if err := good.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if d := good.withDefaults(); d.LogStore != "bolt" || d.MaxClaimBatch != 1024 || d.ApplyTimeout == 0 {
+	if d := good.withDefaults(); d.MaxClaimBatch != 1024 || d.ApplyTimeout == 0 {
 		t.Errorf("defaults %+v", d)
 	}
 }
@@ -48,5 +48,44 @@ func TestDataDirInUse(t *testing.T) {
 	_, err = Open(Config{ID: "a", RaftAddr: "127.0.0.1:0", DataDir: dir, Bootstrap: true})
 	if err == nil || !strings.Contains(err.Error(), "another coordinator") {
 		t.Fatalf("second node on the same directory: %v", err)
+	}
+}
+
+// A data directory written by one log store is refused by the other, with
+// the flag that opens it (taking it for an empty log would make the node
+// forget its term and vote); without a store named, a node opens the one
+// the directory holds, and wal for a new directory.
+func TestDataDirOfTheOtherStore(t *testing.T) {
+	for _, kinds := range [][2]string{{"bolt", "wal"}, {"wal", "bolt"}} {
+		dir := t.TempDir()
+		n, err := Open(Config{ID: "a", RaftAddr: "127.0.0.1:0", DataDir: dir, Bootstrap: true, LogStore: kinds[0]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := n.Close(); err != nil {
+			t.Fatal(err)
+		}
+		_, err = Open(Config{ID: "a", RaftAddr: "127.0.0.1:0", DataDir: dir, LogStore: kinds[1]})
+		if err == nil || !strings.Contains(err.Error(), "-log-store="+kinds[0]) {
+			t.Fatalf("%s directory opened as %s: %v", kinds[0], kinds[1], err)
+		}
+		for _, kind := range []string{kinds[0], ""} { // its own store, named or by default
+			n, err = Open(Config{ID: "a", RaftAddr: "127.0.0.1:0", DataDir: dir, LogStore: kind})
+			if err != nil {
+				t.Fatalf("reopening the %s directory with -log-store=%q: %v", kinds[0], kind, err)
+			}
+			if got := n.Status().LogStore; got != kinds[0] {
+				t.Errorf("%s directory opened with -log-store=%q uses %s", kinds[0], kind, got)
+			}
+			n.Close()
+		}
+	}
+	n, err := Open(Config{ID: "a", RaftAddr: "127.0.0.1:0", DataDir: t.TempDir(), Bootstrap: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	if got := n.Status().LogStore; got != "wal" {
+		t.Errorf("a new data directory uses %s, want wal", got)
 	}
 }

@@ -55,6 +55,7 @@ type Status struct {
 	CommitIndex  uint64   `json:"commit_index"`
 	AppliedIndex uint64   `json:"applied_index"`
 	LastContact  string   `json:"last_contact"` // time since the leader was last heard, "0s" on the leader
+	LogStore     string   `json:"log_store"`    // wal or bolt
 	Servers      []Server `json:"servers"`
 }
 
@@ -63,7 +64,7 @@ func (n *Node) Status() Status {
 	st := Status{
 		ID: n.cfg.ID, State: n.raft.State().String(),
 		Term: n.raft.CurrentTerm(), CommitIndex: n.raft.CommitIndex(), AppliedIndex: n.raft.AppliedIndex(),
-		LastContact: n.Staleness().String(),
+		LastContact: n.Staleness().String(), LogStore: n.cfg.LogStore,
 	}
 	st.Leader, st.LeaderAPI = n.Leader()
 	var apis map[string]string

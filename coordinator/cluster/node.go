@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gofrs/flock"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 
@@ -34,6 +35,7 @@ type Node struct {
 	cfg   Config
 	raft  *raft.Raft
 	fsm   *fsm.FSM
+	lock  *flock.Flock // held on DataDir for the node's life
 	logs  logStore
 	trans *raft.NetworkTransport
 
@@ -67,8 +69,13 @@ func (n *Node) openRaft() error {
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return fmt.Errorf("cannot create data directory: %w", err)
 	}
+	n.lock = flock.New(filepath.Join(c.DataDir, "LOCK"))
+	if ok, err := n.lock.TryLock(); err != nil || !ok {
+		n.lock = nil
+		return fmt.Errorf("%s is locked: is another coordinator using this data directory? (%v)", c.DataDir, err)
+	}
 	var err error
-	if n.logs, err = openLogStore(c.LogStore, c.DataDir); err != nil {
+	if n.logs, c.LogStore, err = openLogStore(c.LogStore, c.DataDir); err != nil {
 		return fmt.Errorf("cannot open log store: %w", err)
 	}
 	snaps, err := raft.NewFileSnapshotStore(filepath.Join(c.DataDir, "snapshots"), 3, c.RaftLog)
@@ -150,6 +157,9 @@ func (n *Node) closeStores() {
 	}
 	if n.logs != nil {
 		n.logs.Close()
+	}
+	if n.lock != nil {
+		n.lock.Unlock()
 	}
 }
 

@@ -66,7 +66,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this certificate")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "private key of -tls-cert")
 	fs.StringVar(&o.tlsClientCA, "tls-client-ca", "", "require client certificates signed by this CA (mutual TLS)")
-	fs.StringVar(&o.logStore, "log-store", "bolt", "raft log store: bolt (raft-boltdb) or wal (raft-wal; see bench/RESULTS.md before choosing it)")
+	fs.StringVar(&o.logStore, "log-store", "", "raft log store: wal (raft-wal) or bolt (raft-boltdb); default: the one the data directory holds, wal for a new one")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.DurationVar(&o.heartbeat, "heartbeat-timeout", 300*time.Millisecond, "raft heartbeat timeout")
 	fs.DurationVar(&o.election, "election-timeout", 300*time.Millisecond, "raft election timeout")

@@ -23,9 +23,9 @@ locals {
   common_env = merge(
     {
       VELTRIX_SIGNING_KEY = var.signing_key_path
-      VELTRIX_LOG_STORE   = var.log_store
       VELTRIX_LOG_LEVEL   = var.log_level
     },
+    var.log_store == null ? {} : { VELTRIX_LOG_STORE = var.log_store },
     var.tls == null ? {} : { VELTRIX_TLS_CERT = var.tls.cert_path, VELTRIX_TLS_KEY = var.tls.key_path },
     try(var.tls.client_ca_path, null) == null ? {} : { VELTRIX_TLS_CLIENT_CA = var.tls.client_ca_path },
     try(var.tls.ca_path, null) == null ? {} : { SSL_CERT_FILE = var.tls.ca_path },

@@ -171,12 +171,12 @@ variable "data_volume" {
 }
 
 variable "log_store" {
-  description = "Raft log store (-log-store): bolt (default, survives crashes) or wal (faster; see bench/RESULTS.md before choosing it)."
+  description = "Raft log store (-log-store): wal or bolt. Unset keeps the binary's choice: the store a data directory already holds, wal (raft-wal, the faster) for a new one."
   type        = string
-  default     = "bolt"
+  default     = null
 
   validation {
-    condition     = contains(["bolt", "wal"], var.log_store)
+    condition     = var.log_store == null || contains(["bolt", "wal"], coalesce(var.log_store, "-"))
     error_message = "log_store must be bolt or wal."
   }
 }

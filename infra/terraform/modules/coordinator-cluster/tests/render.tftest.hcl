@@ -29,7 +29,6 @@ run "three_voters_bootstrap" {
       VELTRIX_ADVERTISE_API = "10.0.2.10:8080"
       VELTRIX_DATA_DIR      = "/var/lib/veltrix/c2"
       VELTRIX_SIGNING_KEY   = "/etc/veltrix/token.key"
-      VELTRIX_LOG_STORE     = "bolt"
       VELTRIX_LOG_LEVEL     = "info"
       VELTRIX_BOOTSTRAP     = "true"
       VELTRIX_PEERS         = "c1=10.0.1.10:7000,c2=10.0.2.10:7000,c3=10.0.3.10:7000"
@@ -88,7 +87,7 @@ run "five_voters_tls_volume_key_and_a_joiner" {
     data_volume     = { device = "/dev/nvme1n1" }
     signing_key_pem = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n-----END PRIVATE KEY-----\n"
     raft_timeouts   = { heartbeat = "1s", election = "1s" }
-    log_store       = "wal"
+    log_store       = "bolt"
   }
 
   assert {
@@ -106,7 +105,7 @@ run "five_voters_tls_volume_key_and_a_joiner" {
   assert {
     condition = alltrue([for k, v in {
       VELTRIX_TLS_CERT          = "/etc/veltrix/tls/api.crt", VELTRIX_TLS_KEY = "/etc/veltrix/tls/api.key", SSL_CERT_FILE = "/etc/veltrix/tls/ca.crt",
-      VELTRIX_HEARTBEAT_TIMEOUT = "1s", VELTRIX_ELECTION_TIMEOUT = "1s", VELTRIX_LOG_STORE = "wal",
+      VELTRIX_HEARTBEAT_TIMEOUT = "1s", VELTRIX_ELECTION_TIMEOUT = "1s", VELTRIX_LOG_STORE = "bolt",
     } : output.nodes.c2.env[k] == v]) && !contains(keys(output.nodes.c2.env), "VELTRIX_LEADER_LEASE_TIMEOUT")
     error_message = "TLS, CA, timeouts and log store must reach the environment; unset timeouts keep the binary's defaults."
   }

@@ -1,0 +1,83 @@
+package cluster
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+
+	"github.com/hashicorp/raft"
+)
+
+// TestLogStoreSurvivesTailTruncationAndRestart is what a follower does when
+// a new leader overwrites the entries it got from a killed one: it deletes
+// the tail of its log (raft's "clearing log suffix"), appends the new
+// leader's entries, and later restarts. Every store must reopen with exactly
+// the surviving entries. raft-wal v0.4.0 failed this (it sealed the tail
+// segment without an index block and refused to open it again: raft-wal
+// issue #31).
+func TestLogStoreSurvivesTailTruncationAndRestart(t *testing.T) {
+	for _, kind := range []string{"bolt", "wal"} {
+		t.Run(kind, func(t *testing.T) {
+			dir := t.TempDir()
+			st, _, err := openLogStore(kind, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			entry := func(i, term uint64) *raft.Log {
+				return &raft.Log{Index: i, Term: term, Type: raft.LogCommand, Data: fmt.Appendf(nil, "entry %d of term %d", i, term)}
+			}
+			var logs []*raft.Log
+			for i := uint64(1); i <= 10; i++ {
+				logs = append(logs, entry(i, 1))
+			}
+			if err := st.StoreLogs(logs); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.DeleteRange(8, 10); err != nil { // the uncommitted tail
+				t.Fatal(err)
+			}
+			if err := st.StoreLogs([]*raft.Log{entry(8, 2), entry(9, 2)}); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.SetUint64([]byte("CurrentTerm"), 2); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.Close(); err != nil {
+				t.Fatal(err)
+			}
+
+			st, _, err = openLogStore(kind, dir)
+			if err != nil {
+				t.Fatalf("reopen after a tail truncation: %v", err)
+			}
+			defer st.Close()
+			first, err := st.FirstIndex()
+			if err != nil {
+				t.Fatal(err)
+			}
+			last, err := st.LastIndex()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if first != 1 || last != 9 {
+				t.Fatalf("reopened log holds %d..%d, want 1..9", first, last)
+			}
+			for i := uint64(1); i <= 9; i++ {
+				want := entry(i, 1)
+				if i >= 8 {
+					want = entry(i, 2)
+				}
+				var got raft.Log
+				if err := st.GetLog(i, &got); err != nil {
+					t.Fatalf("entry %d after reopening: %v", i, err)
+				}
+				if got.Term != want.Term || !bytes.Equal(got.Data, want.Data) {
+					t.Fatalf("entry %d after reopening = term %d %q, want term %d %q", i, got.Term, got.Data, want.Term, want.Data)
+				}
+			}
+			if term, err := st.GetUint64([]byte("CurrentTerm")); err != nil || term != 2 {
+				t.Fatalf("current term after reopening = %d, %v; want 2", term, err)
+			}
+		})
+	}
+}

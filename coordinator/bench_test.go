@@ -24,6 +24,7 @@ type benchEdge struct {
 	client *http.Client
 	queue  chan dueClaim
 	hist   *hdrhistogram.Histogram // latency from when each claim was due, µs
+	rtt    *hdrhistogram.Histogram // latency of each request, µs
 	errs   []error
 }
 
@@ -52,8 +53,10 @@ func (e *benchEdge) run(wg *sync.WaitGroup) {
 		for i, c := range batch {
 			req.Claims[i] = c.claim
 		}
+		sent := time.Now()
 		err := e.post(req)
 		now := time.Now()
+		e.rtt.RecordValue(now.Sub(sent).Microseconds())
 		for _, c := range batch {
 			e.hist.RecordValue(now.Sub(c.due).Microseconds())
 		}
@@ -95,7 +98,7 @@ func BenchmarkProcessClusterClaimsPaced(b *testing.B) {
 	es := make([]*benchEdge, edges)
 	for i := range es {
 		es[i] = &benchEdge{id: fmt.Sprintf("edge-%d", i), url: c.url(lead) + "/v1/edge/claims", client: client,
-			queue: make(chan dueClaim, rate), hist: hdrhistogram.New(1, 10_000_000, 3)}
+			queue: make(chan dueClaim, rate), hist: hdrhistogram.New(1, 10_000_000, 3), rtt: hdrhistogram.New(1, 10_000_000, 3)}
 		wg.Add(1)
 		go es[i].run(&wg)
 	}
@@ -121,9 +124,10 @@ func BenchmarkProcessClusterClaimsPaced(b *testing.B) {
 	}
 	wg.Wait()
 	b.StopTimer()
-	hist := hdrhistogram.New(1, 10_000_000, 3)
+	hist, rtt := hdrhistogram.New(1, 10_000_000, 3), hdrhistogram.New(1, 10_000_000, 3)
 	for _, e := range es {
 		hist.Merge(e.hist)
+		rtt.Merge(e.rtt)
 		for _, err := range e.errs {
 			b.Error(err)
 		}
@@ -132,4 +136,7 @@ func BenchmarkProcessClusterClaimsPaced(b *testing.B) {
 	b.ReportMetric(float64(hist.ValueAtQuantile(50))/1000, "p50-ms")
 	b.ReportMetric(float64(hist.ValueAtQuantile(99))/1000, "p99-ms")
 	b.ReportMetric(float64(hist.ValueAtQuantile(99.9))/1000, "p999-ms")
+	b.ReportMetric(float64(rtt.ValueAtQuantile(50))/1000, "request-p50-ms")
+	b.ReportMetric(float64(rtt.ValueAtQuantile(99))/1000, "request-p99-ms")
+	b.ReportMetric(float64(rtt.TotalCount())/b.Elapsed().Seconds(), "requests/s")
 }

@@ -74,8 +74,9 @@ func startCluster(tb testing.TB, n int, timeouts time.Duration, store string) *t
 	return startClusterWith(tb, n, timeouts, Config{LogStore: store})
 }
 
-// startClusterWith starts n nodes configured as base plus their identities.
-func startClusterWith(tb testing.TB, n int, timeouts time.Duration, base Config) *testCluster {
+// startClusterWith starts n nodes configured as base plus their identities,
+// then as each of perNode says.
+func startClusterWith(tb testing.TB, n int, timeouts time.Duration, base Config, perNode ...func(i int, c *Config)) *testCluster {
 	addrs := freePorts(tb, n)
 	var peers []Peer
 	for i, a := range addrs {
@@ -86,6 +87,9 @@ func startClusterWith(tb testing.TB, n int, timeouts time.Duration, base Config)
 		cfg := base
 		cfg.ID, cfg.RaftAddr, cfg.DataDir, cfg.Bootstrap, cfg.Peers = peers[i].ID, addrs[i], tb.TempDir(), true, peers
 		cfg.HeartbeatTimeout, cfg.ElectionTimeout, cfg.LeaderLeaseTimeout = timeouts, timeouts, timeouts*3/4
+		for _, f := range perNode {
+			f(i, &cfg)
+		}
 		node, err := Open(cfg)
 		if err != nil {
 			tb.Fatal(err)

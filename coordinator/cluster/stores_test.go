@@ -2,10 +2,15 @@ package cluster
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/raft"
+
+	"github.com/veltrix/veltrix/coordinator/fsm"
+	"github.com/veltrix/veltrix/protocol"
 )
 
 // TestLogStoreSurvivesTailTruncationAndRestart is what a follower does when
@@ -79,5 +84,39 @@ func TestLogStoreSurvivesTailTruncationAndRestart(t *testing.T) {
 				t.Fatalf("current term after reopening = %d, %v; want 2", term, err)
 			}
 		})
+	}
+}
+
+// Voters with different log stores form one cluster (a cluster moving from
+// bolt to wal has both while its voters are replaced one at a time): claims
+// commit, and every replica reaches the same state.
+func TestMixedLogStores(t *testing.T) {
+	c := startClusterWith(t, 3, 300*time.Millisecond, Config{}, func(i int, cfg *Config) {
+		cfg.LogStore = []string{"bolt", "wal", "bolt"}[i]
+	})
+	leader := c.leader(t, nil)
+	hunt, ts := huntWithTreasures(t, leader, 10)
+	for i, tr := range ts {
+		outs, err := leader.SubmitClaims(context.Background(), []fsm.Claim{{Edge: "t", Request: uint64(i), Hunt: hunt, Treasure: tr.ID, Player: 1, Cell: tr.Cell}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if outs[0].Code != protocol.OutcomeWon {
+			t.Fatalf("claim of treasure %d: outcome %d, want won", tr.ID, outs[0].Code)
+		}
+	}
+	c.settled(t, leader)
+	applied, want := leader.FSM().Digest()
+	for _, n := range c.nodes {
+		if a, sum := n.FSM().Digest(); a != applied || sum != want {
+			t.Errorf("%s (%s store) at index %d has state %x; the leader at %d has %x", n.ID(), n.Status().LogStore, a, sum[:6], applied, want[:6])
+		}
+	}
+	stores := map[string]bool{}
+	for _, n := range c.nodes {
+		stores[n.Status().LogStore] = true
+	}
+	if !stores["bolt"] || !stores["wal"] {
+		t.Fatalf("the cluster ran on stores %v, want both", stores)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
@@ -91,8 +92,8 @@ func (e *benchEdge) post(body api.ClaimsRequest) error {
 // second of offered load; latency is measured from when each claim was due
 // (open loop: a slow system cannot slow the offered load down). It also
 // reports the round trip of the requests themselves: the rest of a claim's
-// latency is its wait at its edge for the request before it; and the
-// leader's own mean time to commit a request's claims, from its metrics.
+// latency is its wait at its edge for the request before it; and, from the
+// nodes' metrics, how much of the round trip is the commit and its fsyncs.
 func BenchmarkProcessClusterClaimsPaced(b *testing.B) {
 	const rate, edges = 5000, 20
 	c := newCluster(b, 3)
@@ -130,6 +131,7 @@ func BenchmarkProcessClusterClaimsPaced(b *testing.B) {
 	wg.Wait()
 	b.StopTimer()
 	hist, rtt := hdrhistogram.New(1, 10_000_000, 3), hdrhistogram.New(1, 10_000_000, 3)
+	followerStore := 0.0
 	for _, e := range es {
 		hist.Merge(e.hist)
 		rtt.Merge(e.rtt)
@@ -141,34 +143,53 @@ func BenchmarkProcessClusterClaimsPaced(b *testing.B) {
 	b.ReportMetric(float64(hist.ValueAtQuantile(50))/1000, "p50-ms")
 	b.ReportMetric(float64(hist.ValueAtQuantile(99))/1000, "p99-ms")
 	b.ReportMetric(float64(hist.ValueAtQuantile(99.9))/1000, "p999-ms")
-	if mean, err := claimApplyMean(c.url(lead) + "/metrics"); err != nil {
-		b.Error(err)
-	} else {
-		b.ReportMetric(mean*1000, "leader-apply-mean-ms")
+	// The coordinators' own view, from their metrics: the leader's mean
+	// time to commit a request's claims, raft's commit time, and the p99 of
+	// the log store's append (with its fsync) on the leader and on the
+	// slower follower (raft's summaries cover the last 10 s).
+	for _, i := range c.running() {
+		fams, err := scrapeMetrics(c.url(i) + "/metrics")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if i != lead {
+			followerStore = max(followerStore, summaryQuantile(fams["raft_rpc_appendEntries_storeLogs"], 0.99))
+			continue
+		}
+		h := fams["veltrix_coordinator_claim_apply_seconds"].GetMetric()
+		if len(h) != 1 || h[0].GetHistogram().GetSampleCount() == 0 {
+			b.Fatal("the leader reports no claim commit latency")
+		}
+		b.ReportMetric(1000*h[0].GetHistogram().GetSampleSum()/float64(h[0].GetHistogram().GetSampleCount()), "leader-apply-mean-ms")
+		b.ReportMetric(summaryQuantile(fams["raft_commitTime"], 0.99), "raft-commit-p99-ms")
+		b.ReportMetric(summaryQuantile(fams["raft_leader_dispatchLog"], 0.99), "leader-store-p99-ms")
 	}
+	b.ReportMetric(followerStore, "follower-store-p99-ms")
 	b.ReportMetric(float64(rtt.ValueAtQuantile(50))/1000, "request-p50-ms")
 	b.ReportMetric(float64(rtt.ValueAtQuantile(99))/1000, "request-p99-ms")
 	b.ReportMetric(float64(rtt.TotalCount())/b.Elapsed().Seconds(), "requests/s")
 }
 
-// claimApplyMean reads the leader's own mean time from receiving a claims
-// request to its commit (veltrix_coordinator_claim_apply_seconds), which
-// tells the coordinator's share of a request's round trip.
-func claimApplyMean(url string) (float64, error) {
+// scrapeMetrics reads a node's Prometheus metrics.
+func scrapeMetrics(url string) (map[string]*dto.MetricFamily, error) {
 	resp, err := http.Get(url)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	parser := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := parser.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		return 0, err
+	return parser.TextToMetricFamilies(resp.Body)
+}
+
+// summaryQuantile is quantile q of a summary (raft's timings, in ms), 0
+// when the node has not reported it.
+func summaryQuantile(f *dto.MetricFamily, q float64) float64 {
+	for _, m := range f.GetMetric() {
+		for _, x := range m.GetSummary().GetQuantile() {
+			if x.GetQuantile() == q {
+				return x.GetValue()
+			}
+		}
 	}
-	f := fams["veltrix_coordinator_claim_apply_seconds"]
-	if f == nil || len(f.Metric) != 1 || f.Metric[0].Histogram.GetSampleCount() == 0 {
-		return 0, fmt.Errorf("%s has no claim apply latency", url)
-	}
-	h := f.Metric[0].Histogram
-	return h.GetSampleSum() / float64(h.GetSampleCount()), nil
+	return 0
 }

@@ -32,6 +32,10 @@ import (
 	"syscall"
 	"time"
 
+	gometrics "github.com/hashicorp/go-metrics"
+	gometricsprom "github.com/hashicorp/go-metrics/prometheus"
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/veltrix/veltrix/coordinator"
 	"github.com/veltrix/veltrix/coordinator/api"
 	"github.com/veltrix/veltrix/coordinator/cluster"
@@ -113,6 +117,21 @@ func main() {
 	}
 }
 
+// exportRaftMetrics publishes hashicorp/raft's own timings (commit time,
+// log store and replication latencies, as raft_* summaries in
+// milliseconds) on the node's /metrics. raft reports them to go-metrics'
+// process-wide sink, so only the binary, one node per process, sets it.
+func exportRaftMetrics(reg prometheus.Registerer) error {
+	sink, err := gometricsprom.NewPrometheusSinkFrom(gometricsprom.PrometheusOpts{Registerer: reg, Expiration: time.Minute})
+	if err != nil {
+		return fmt.Errorf("raft metrics: %w", err)
+	}
+	mc := gometrics.DefaultConfig("")
+	mc.EnableHostname, mc.EnableRuntimeMetrics, mc.EnableServiceLabel = false, false, false
+	_, err = gometrics.NewGlobal(mc, sink)
+	return err
+}
+
 func run(o *options) error {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
@@ -121,6 +140,10 @@ func run(o *options) error {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	cfg, err := o.config(log)
 	if err != nil {
+		return err
+	}
+	cfg.API.Registry = prometheus.NewRegistry()
+	if err := exportRaftMetrics(cfg.API.Registry); err != nil {
 		return err
 	}
 	c, err := coordinator.Start(*cfg)

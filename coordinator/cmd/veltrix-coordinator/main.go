@@ -51,6 +51,7 @@ type options struct {
 	logStore, logLevel                           string
 	heartbeat, election, lease                   time.Duration
 	snapshotThreshold                            uint64
+	inflight                                     int
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -76,6 +77,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.DurationVar(&o.election, "election-timeout", 300*time.Millisecond, "raft election timeout")
 	fs.DurationVar(&o.lease, "leader-lease-timeout", 250*time.Millisecond, "raft leader lease timeout")
 	fs.Uint64Var(&o.snapshotThreshold, "snapshot-threshold", 8192, "log entries between raft snapshots")
+	fs.IntVar(&o.inflight, "claim-entries-in-flight", 2, "claim batches handed to raft at once; claims arriving meanwhile gather into the next batch")
 	if err := envDefaults(fs); err != nil {
 		return nil, err
 	}
@@ -187,7 +189,7 @@ func (o *options) config(log *slog.Logger) (*coordinator.Config, error) {
 			ID: o.id, RaftAddr: o.raftAddr, APIAddr: o.advertiseAPI, DataDir: o.dataDir,
 			Bootstrap: o.bootstrap, Peers: peers, LogStore: o.logStore,
 			HeartbeatTimeout: o.heartbeat, ElectionTimeout: o.election, LeaderLeaseTimeout: o.lease,
-			SnapshotThreshold: o.snapshotThreshold, Logger: log,
+			SnapshotThreshold: o.snapshotThreshold, MaxInflightEntries: o.inflight, Logger: log,
 		},
 		API: api.Config{AdminToken: admin, EdgeToken: o.edgeToken, SigningKey: key, Logger: log},
 	}

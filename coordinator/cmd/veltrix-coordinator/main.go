@@ -124,7 +124,9 @@ func main() {
 // milliseconds) on the node's /metrics. raft reports them to go-metrics'
 // process-wide sink, so only the binary, one node per process, sets it.
 func exportRaftMetrics(reg prometheus.Registerer) error {
-	sink, err := gometricsprom.NewPrometheusSinkFrom(gometricsprom.PrometheusOpts{Registerer: reg, Expiration: time.Minute})
+	// No expiry: counters such as raft_state_candidate change rarely and
+	// must not vanish between elections; the series are few (per peer).
+	sink, err := gometricsprom.NewPrometheusSinkFrom(gometricsprom.PrometheusOpts{Registerer: reg})
 	if err != nil {
 		return fmt.Errorf("raft metrics: %w", err)
 	}

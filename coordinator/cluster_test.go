@@ -356,9 +356,11 @@ func TestBadAdminInputWritesNothing(t *testing.T) {
 	if err != nil || mresp.StatusCode != http.StatusOK {
 		t.Fatalf("/metrics = %d, %v", mresp.StatusCode, err)
 	}
-	// Ours, then one of raft's own (every node starts as a follower), which
-	// the binary exports from go-metrics.
-	for _, name := range []string{"veltrix_coordinator_is_leader", "veltrix_coordinator_raft_term", "veltrix_coordinator_raft_commit_index", "veltrix_coordinator_raft_applied_index", "raft_state_follower"} {
+	// Ours, the log store's (raft-wal, the default: every node has appended
+	// its bootstrap configuration), then one of raft's own (every node
+	// starts as a follower), which the binary exports from go-metrics.
+	for _, name := range []string{"veltrix_coordinator_is_leader", "veltrix_coordinator_raft_term", "veltrix_coordinator_raft_commit_index", "veltrix_coordinator_raft_applied_index",
+		"veltrix_coordinator_wal_log_appends_total", "raft_state_follower"} {
 		if !bytes.Contains(metrics, []byte(name)) {
 			t.Errorf("/metrics lacks %s", name)
 		}

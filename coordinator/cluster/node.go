@@ -13,6 +13,7 @@ import (
 	"github.com/gofrs/flock"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/veltrix/veltrix/coordinator/fsm"
 )
@@ -36,6 +37,7 @@ type Node struct {
 	raft  *raft.Raft
 	fsm   *fsm.FSM
 	lock  *flock.Flock // held on DataDir for the node's life
+	walm  *walMetrics
 	logs  logStore
 	trans *raft.NetworkTransport
 
@@ -75,7 +77,8 @@ func (n *Node) openRaft() error {
 		return fmt.Errorf("%s is locked: is another coordinator using this data directory? (%v)", c.DataDir, err)
 	}
 	var err error
-	if n.logs, c.LogStore, err = openLogStore(c.LogStore, c.DataDir); err != nil {
+	n.walm = newWALMetrics()
+	if n.logs, c.LogStore, err = openLogStore(c.LogStore, c.DataDir, n.walm); err != nil {
 		return fmt.Errorf("cannot open log store: %w", err)
 	}
 	snaps, err := raft.NewFileSnapshotStore(filepath.Join(c.DataDir, "snapshots"), 3, c.RaftLog)
@@ -162,6 +165,10 @@ func (n *Node) closeStores() {
 		n.lock.Unlock()
 	}
 }
+
+// StoreMetrics returns the log store's own metrics (raft-wal's writes,
+// reads, rotations and truncations; nothing on raft-boltdb).
+func (n *Node) StoreMetrics() prometheus.Collector { return n.walm }
 
 // FSM returns the node's replicated state machine, for reads.
 func (n *Node) FSM() *fsm.FSM { return n.fsm }

@@ -24,7 +24,8 @@ type logStore interface {
 // a data directory.
 var storeFiles = map[string]string{"bolt": "raft.db", "wal": filepath.Join("wal", "wal-meta.db")}
 
-// openLogStore opens the durable log store kind under dir; kind "" means the
+// openLogStore opens the durable log store kind under dir (raft-wal reports
+// to walm); kind "" means the
 // store dir already holds, or raft-wal for a new directory. raft-wal is the
 // default: one fsync per append instead of bbolt's two, 2.2–2.6× faster per
 // write (BenchmarkLogStore in this package), and the store that keeps the
@@ -32,7 +33,7 @@ var storeFiles = map[string]string{"bolt": "raft.db", "wal": filepath.Join("wal"
 // v0.4.1 or later: v0.4.0 could not reopen a log whose tail raft had
 // truncated (TestLogStoreSurvivesTailTruncationAndRestart). raft-boltdb
 // stays selectable, and directories written with it keep opening with it.
-func openLogStore(kind, dir string) (logStore, string, error) {
+func openLogStore(kind, dir string, walm *walMetrics) (logStore, string, error) {
 	// A log written by the other store must not be taken for an empty one:
 	// the node would forget its term and vote, and could vote twice.
 	held := ""
@@ -49,18 +50,21 @@ func openLogStore(kind, dir string) (logStore, string, error) {
 	case held != "" && held != kind:
 		return nil, "", fmt.Errorf("%s holds a %s log store (%s), not %s: start with -log-store=%s", dir, held, storeFiles[held], kind, held)
 	}
-	st, err := openStore(kind, dir)
+	st, err := openStore(kind, dir, walm)
 	return st, kind, err
 }
 
-func openStore(kind, dir string) (logStore, error) {
+func openStore(kind, dir string, walm *walMetrics) (logStore, error) {
 	switch kind {
 	case "wal":
 		d := filepath.Join(dir, "wal")
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, err
 		}
-		w, err := raftwal.Open(d)
+		if walm == nil {
+			walm = newWALMetrics() // counted, never collected
+		}
+		w, err := raftwal.Open(d, raftwal.WithMetricsCollector(walm))
 		if err != nil {
 			return nil, err // not a typed nil inside the interface
 		}

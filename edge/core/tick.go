@@ -18,34 +18,28 @@ func (c *Core) Tick() {
 	defer func() { c.stats.LastTickDuration = time.Since(start) }()
 	c.tick++
 	a := c.arenaLocked(c.tick)
-	c.stats.LastTickCells, c.stats.LastTickFrames = c.changedCellsLocked(), 0
-	c.stats.CellsChanged += uint64(c.stats.LastTickCells)
+	// Changed, watched cells are counted here, apart from the encoder's
+	// frame count, so that Stats can prove one frame per changed cell.
+	cells := 0
+	c.stats.LastTickFrames = 0
 	for _, k := range c.dirty {
 		cs := c.cells[k]
 		if cs == nil {
 			continue
+		}
+		if len(cs.watchers) > 0 {
+			cells++
 		}
 		cs.dirty = false
 		c.fanOutLocked(a, k, cs)
 		cs.changes, cs.snapshot = cs.changes[:0], false
 		c.dropIfEmptyLocked(k, cs)
 	}
+	c.stats.LastTickCells = cells
+	c.stats.CellsChanged += uint64(cells)
 	c.dirty = c.dirty[:0]
 	c.scheduleSnapshotsLocked()
 	c.checkSlowLocked()
-}
-
-// changedCellsLocked counts the cells this tick must send: changed (dirty)
-// and watched by someone. It is counted apart from the encoding, so that
-// Stats can prove one frame is encoded per changed cell.
-func (c *Core) changedCellsLocked() int {
-	n := 0
-	for _, k := range c.dirty {
-		if cs := c.cells[k]; cs != nil && len(cs.watchers) > 0 {
-			n++
-		}
-	}
-	return n
 }
 
 // arenaLocked returns tick t's arena: the ring slot's buffer when no lease

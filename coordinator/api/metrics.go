@@ -40,7 +40,10 @@ func newMetrics(reg *prometheus.Registry, node *cluster.Node, _ *Server) *metric
 	gauge := func(name, help string, f func() float64) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f)
 	}
-	reg.MustRegister(m.claims, m.claimLatency, m.followers, m.forwards, node.StoreMetrics(),
+	if c := node.StoreMetrics(); c != nil {
+		reg.MustRegister(c)
+	}
+	reg.MustRegister(m.claims, m.claimLatency, m.followers, m.forwards,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		gauge("veltrix_coordinator_is_leader", "1 if this node leads the raft cluster.", func() float64 {
 			if node.IsLeader() {

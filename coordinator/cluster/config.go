@@ -55,8 +55,8 @@ type Config struct {
 	MaxClaimBatch      int           // claims per log entry; default 1024
 	// MaxInflightEntries bounds the claims entries handed to raft but not
 	// yet committed; default 2. Fewer, larger entries queue less behind
-	// each other's fsyncs: 2 gave a lower claim latency than 4 or 16 at the
-	// same offered load with throughput well above the goal
+	// each other's fsyncs: 2 gave a lower claim latency than 1, 3 or 16 at
+	// the same offered load with throughput well above the goal
 	// (BenchmarkClaimsInflight, bench/RESULTS.md).
 	MaxInflightEntries int
 	ScheduleEvery      time.Duration // how often the leader checks hunt schedules; default 200ms

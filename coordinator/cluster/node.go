@@ -72,9 +72,12 @@ func (n *Node) openRaft() error {
 		return fmt.Errorf("cannot create data directory: %w", err)
 	}
 	n.lock = flock.New(filepath.Join(c.DataDir, "LOCK"))
-	if ok, err := n.lock.TryLock(); err != nil || !ok {
+	if ok, err := n.lock.TryLock(); err != nil {
 		n.lock = nil
-		return fmt.Errorf("%s is locked: is another coordinator using this data directory? (%v)", c.DataDir, err)
+		return fmt.Errorf("cannot lock data directory: %w", err)
+	} else if !ok {
+		n.lock = nil
+		return fmt.Errorf("%s is locked: is another coordinator using this data directory?", c.DataDir)
 	}
 	var err error
 	n.walm = newWALMetrics()
@@ -167,8 +170,13 @@ func (n *Node) closeStores() {
 }
 
 // StoreMetrics returns the log store's own metrics (raft-wal's writes,
-// reads, rotations and truncations; nothing on raft-boltdb).
-func (n *Node) StoreMetrics() prometheus.Collector { return n.walm }
+// reads, rotations and truncations), or nil on raft-boltdb, which has none.
+func (n *Node) StoreMetrics() prometheus.Collector {
+	if n.cfg.LogStore != "wal" {
+		return nil
+	}
+	return n.walm
+}
 
 // FSM returns the node's replicated state machine, for reads.
 func (n *Node) FSM() *fsm.FSM { return n.fsm }

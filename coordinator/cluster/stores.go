@@ -22,11 +22,11 @@ type logStore interface {
 
 // storeFiles names the file by which each log store kind is recognised in
 // a data directory.
-var storeFiles = map[string]string{"bolt": "raft.db", "wal": filepath.Join("wal", "wal-meta.db")}
+var storeFiles = [...]struct{ kind, file string }{{"wal", filepath.Join("wal", "wal-meta.db")}, {"bolt", "raft.db"}}
 
-// openLogStore opens the durable log store kind under dir (raft-wal reports
-// to walm); kind "" means the
-// store dir already holds, or raft-wal for a new directory. raft-wal is the
+// openLogStore opens the durable log store kind under dir, raft-wal
+// reporting to walm, and returns it with its kind. Kind "" means the store
+// dir already holds, or raft-wal for a new directory. raft-wal is the
 // default: one fsync per append instead of bbolt's two, 2.2–2.6× faster per
 // write (BenchmarkLogStore in this package), and the store that keeps the
 // claim p99 under 20 ms at 5,000 claims/s (bench/RESULTS.md). It must be
@@ -36,19 +36,21 @@ var storeFiles = map[string]string{"bolt": "raft.db", "wal": filepath.Join("wal"
 func openLogStore(kind, dir string, walm *walMetrics) (logStore, string, error) {
 	// A log written by the other store must not be taken for an empty one:
 	// the node would forget its term and vote, and could vote twice.
-	held := ""
-	for k, file := range storeFiles {
-		if _, err := os.Stat(filepath.Join(dir, file)); err == nil {
-			held = k
+	var held []string
+	for _, s := range storeFiles {
+		if _, err := os.Stat(filepath.Join(dir, s.file)); err == nil {
+			held = append(held, s.kind)
 		}
 	}
 	switch {
-	case kind == "" && held == "":
-		kind = "wal"
+	case len(held) > 1:
+		return nil, "", fmt.Errorf("%s holds both a wal and a bolt log store: remove the one this node did not use", dir)
+	case len(held) == 1 && kind != "" && kind != held[0]:
+		return nil, "", fmt.Errorf("%s holds a %s log store, not %s: start with -log-store=%s", dir, held[0], kind, held[0])
+	case len(held) == 1:
+		kind = held[0]
 	case kind == "":
-		kind = held
-	case held != "" && held != kind:
-		return nil, "", fmt.Errorf("%s holds a %s log store (%s), not %s: start with -log-store=%s", dir, held, storeFiles[held], kind, held)
+		kind = "wal"
 	}
 	st, err := openStore(kind, dir, walm)
 	return st, kind, err
@@ -60,9 +62,6 @@ func openStore(kind, dir string, walm *walMetrics) (logStore, error) {
 		d := filepath.Join(dir, "wal")
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, err
-		}
-		if walm == nil {
-			walm = newWALMetrics() // counted, never collected
 		}
 		w, err := raftwal.Open(d, raftwal.WithMetricsCollector(walm))
 		if err != nil {

@@ -100,6 +100,7 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 func dropReasons(st *core.Stats) map[string]uint64 {
 	return map[string]uint64{
 		"queue_full": st.DroppedQueue, "stale": st.DroppedStale, "rate_limited": st.RejectedRate,
+		"claim_rate_limited": st.RejectedClaims, "claim_unknown_treasure": st.UnknownClaims,
 		"impossible_speed": st.RejectedSpeed, "invalid_position": st.RejectedInvalid, "before_hello": st.DroppedEarly,
 	}
 }

@@ -111,6 +111,7 @@ const (
 	OutcomeUnknown        uint8 = 5
 	OutcomeRateLimited    uint8 = 6
 	OutcomeUnavailable    uint8 = 7
+	OutcomeRequestReused  uint8 = 8
 )
 
 // EVENT kinds.

@@ -196,3 +196,43 @@ func TestLoadReportsCountPlayers(t *testing.T) {
 		t.Errorf("register: %d", code)
 	}
 }
+
+// TestBadClaimFailsAlone: a request that batches a bad claim (treasure 0,
+// hunt 0, player 0) with honest ones is judged claim by claim. It was
+// refused whole with a 400 and every honest claim in it answered
+// unavailable.
+func TestBadClaimFailsAlone(t *testing.T) {
+	c := embedded(t)
+	var created struct{ Hunt uint32 }
+	if st := do(t, c, "POST", "/v1/hunts", api.HuntRequest{Name: "h", Area: area, Resolution: 9, Treasures: 3, ClaimRadius: 1}, &created); st != http.StatusCreated {
+		t.Fatalf("create: %d", st)
+	}
+	do(t, c, "POST", fmt.Sprintf("/v1/hunts/%d/start", created.Hunt), nil, nil)
+	var hunt api.HuntDetail
+	do(t, c, "GET", fmt.Sprintf("/v1/hunts/%d", created.Hunt), nil, &hunt)
+	tr := hunt.Treasures[0]
+	h := created.Hunt
+	req := api.ClaimsRequest{Claims: []fsm.Claim{
+		{Edge: "e", Request: 1, Hunt: h, Treasure: 0, Player: 5, Cell: tr.Cell},
+		{Edge: "e", Request: 2, Hunt: h, Treasure: tr.ID, Player: 6, Cell: tr.Cell},
+		{Edge: "e", Request: 3, Hunt: 0, Treasure: tr.ID, Player: 5, Cell: tr.Cell},
+		{Edge: "e", Request: 4, Hunt: h, Treasure: tr.ID, Player: 0, Cell: tr.Cell},
+		{Edge: "e", Request: 5, Hunt: h, Treasure: tr.ID, Player: 7, Cell: tr.Cell},
+	}}
+	var res api.ClaimsResponse
+	if st := do(t, c, "POST", "/v1/edge/claims", req, &res); st != http.StatusOK {
+		t.Fatalf("claims: status %d, want 200", st)
+	}
+	want := []uint8{protocol.OutcomeUnknown, protocol.OutcomeWon, protocol.OutcomeUnknown, protocol.OutcomeUnknown, protocol.OutcomeAlreadyClaimed}
+	if len(res.Outcomes) != len(want) {
+		t.Fatalf("%d outcomes for %d claims", len(res.Outcomes), len(want))
+	}
+	for i, o := range res.Outcomes {
+		if o.Code != want[i] || o.Treasure != req.Claims[i].Treasure {
+			t.Errorf("claim %d: %+v, want outcome %d", i, o, want[i])
+		}
+	}
+	if st := do(t, c, "POST", "/v1/edge/claims", api.ClaimsRequest{Claims: []fsm.Claim{{Request: 9, Hunt: h, Treasure: tr.ID, Player: 5}}}, nil); st != http.StatusBadRequest {
+		t.Errorf("a claim without an edge id: status %d, want 400", st)
+	}
+}

@@ -68,7 +68,7 @@ var outcomeNames = map[uint8]string{
 	protocol.OutcomeWon: "won", protocol.OutcomeAlreadyClaimed: "already_claimed",
 	protocol.OutcomeTooFar: "too_far", protocol.OutcomeHuntNotActive: "hunt_not_active",
 	protocol.OutcomeUnknown: "unknown_treasure", protocol.OutcomeRateLimited: "rate_limited",
-	protocol.OutcomeUnavailable: "unavailable",
+	protocol.OutcomeUnavailable: "unavailable", protocol.OutcomeRequestReused: "request_reused",
 }
 
 func outcomeName(c uint8) string {

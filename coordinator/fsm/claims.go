@@ -3,7 +3,6 @@ package fsm
 import (
 	"math/rand/v2"
 	"slices"
-	"strconv"
 
 	"github.com/veltrix/veltrix/geo"
 	"github.com/veltrix/veltrix/protocol"
@@ -19,9 +18,10 @@ type Outcome struct {
 	Index    uint64 `json:"index"` // log entry that decided it
 }
 
-// ClaimKey is the idempotency key of a claim.
-func ClaimKey(edge string, request uint64) string {
-	return edge + "/" + strconv.FormatUint(request, 10)
+// IDOf is the deduplication key of cl: its hunt, player and the low 32 bits
+// of its request (edges before version 2 put the player in the high bits).
+func IDOf(cl *Claim) ClaimID {
+	return ClaimID{Hunt: cl.Hunt, Player: cl.Player, Request: uint32(cl.Request)}
 }
 
 func (f *FSM) claimsLocked(index uint64, c *Claims) []Outcome {
@@ -34,19 +34,25 @@ func (f *FSM) claimsLocked(index uint64, c *Claims) []Outcome {
 	return out
 }
 
-// claimLocked decides one claim: the first valid claim of a treasure wins; a
-// claim whose key was seen before gets the original outcome back unchanged.
+// claimLocked decides one claim: the first valid claim of a treasure wins.
+// A claim whose (hunt, player, request) was seen before is a retry: for the
+// same treasure it gets the original outcome back unchanged; for another
+// treasure it is refused (OutcomeRequestReused), claims nothing and changes
+// nothing, so a reused request id can never be told it won what it did not.
 func (f *FSM) claimLocked(index uint64, now int64, cl *Claim, rng *rand.Rand) Outcome {
 	h := f.s.Hunts[cl.Hunt]
 	if h == nil {
 		return Outcome{Code: protocol.OutcomeUnknown, Treasure: cl.Treasure, Index: index}
 	}
-	key := ClaimKey(cl.Edge, cl.Request)
-	if prev, ok := h.Claims[key]; ok {
+	id := IDOf(cl)
+	if prev, ok := f.s.Claims.Get(id); ok {
+		if prev.Treasure != cl.Treasure {
+			return Outcome{Code: protocol.OutcomeRequestReused, Treasure: cl.Treasure, Index: index, Score: h.Scores[cl.Player]}
+		}
 		return prev
 	}
 	o := f.decideLocked(index, now, h, cl, rng)
-	h.Claims[key] = o
+	f.s.Claims.add(id, o)
 	return o
 }
 

@@ -58,8 +58,8 @@ type SetNode struct {
 
 // Claim is one claim as an edge submits it.
 type Claim struct {
-	Edge     string `json:"edge"`    // edge id; with Request, the idempotency key
-	Request  uint64 `json:"request"` // unique per edge
+	Edge     string `json:"edge"`    // the edge that submitted it
+	Request  uint64 `json:"request"` // the player's CLAIM request id; with Hunt and Player, the idempotency key (only the low 32 bits count)
 	Hunt     uint32 `json:"hunt"`
 	Treasure uint32 `json:"treasure"`
 	Player   uint32 `json:"player"`

@@ -118,6 +118,9 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	if err := dec.Decode(s); err != nil {
 		return fmt.Errorf("fsm: cannot restore snapshot: %w", err)
 	}
+	if err := upgradeClaims(s); err != nil {
+		return fmt.Errorf("fsm: cannot restore snapshot: %w", err)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.s, f.derived = s, map[uint32]*huntIndex{}

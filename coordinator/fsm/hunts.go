@@ -93,7 +93,7 @@ func (f *FSM) createHuntLocked(index uint64, c *CreateHunt) *CreateResult {
 	h := &Hunt{
 		ID: f.s.NextHunt, Spec: c.Spec, State: Scheduled,
 		Treasures: make(map[uint32]Treasure, len(placed)), Remaining: len(placed),
-		Scores: map[uint32]uint32{}, Leaders: []Leader{}, Claims: map[string]Outcome{},
+		Scores: map[uint32]uint32{}, Leaders: []Leader{},
 	}
 	f.s.NextHunt++
 	for _, p := range placed {

@@ -58,7 +58,9 @@ type Hunt struct {
 	Remaining int                 `json:"remaining"` // unclaimed treasures
 	Scores    map[uint32]uint32   `json:"scores"`    // player → score
 	Leaders   []Leader            `json:"leaders"`   // top MaxLeaders, best first
-	Claims    map[string]Outcome  `json:"claims"`    // idempotency key → outcome
+	// LegacyClaims is read from states written before State.Claims (an
+	// outcome per "edge/request" key) and moved there on restore.
+	LegacyClaims map[string]Outcome `json:"claims,omitempty"`
 }
 
 // Treasure is one placed treasure. Its position lies inside its cell.
@@ -102,12 +104,13 @@ type State struct {
 	Edges        map[string]Edge   `json:"edges"`
 	Nodes        map[string]string `json:"nodes"` // raft server id → HTTP API address
 	Events       EventLog          `json:"events"`
+	Claims       ClaimLog          `json:"claims"` // recent outcomes, for retries
 }
 
 func newState() *State {
 	return &State{
 		NextHunt: 1, NextTreasure: 1,
 		Hunts: map[uint32]*Hunt{}, Edges: map[string]Edge{}, Nodes: map[string]string{},
-		Events: EventLog{Cap: DefaultEventCap},
+		Events: EventLog{Cap: DefaultEventCap}, Claims: newClaimLog(),
 	}
 }

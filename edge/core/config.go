@@ -34,6 +34,10 @@ type Treasures interface {
 	TreasuresIn(hunt uint32, cells []geo.Cell, dst []protocol.TreasureEntry) []protocol.TreasureEntry
 	// Hint is the hot/cold hint from a position to the nearest unclaimed treasure.
 	Hint(hunt uint32, lat, lng int32) (protocol.Hint, bool)
+	// NoSuchTreasure reports that hunt certainly has no treasure id, so a
+	// claim of it is answered at once, without a coordinator trip. It
+	// answers false when unsure (a treasure may be newer than the replica).
+	NoSuchTreasure(hunt, id uint32) bool
 }
 
 // Notifier is the transport side of the core. The core calls it with its
@@ -60,6 +64,8 @@ type Config struct {
 	MaxAccuracy   float64 // metres: a POSITION with a larger accuracy radius is rejected invalid_position; default 500
 	PositionRate  float64 // POSITIONs per second per player; default 5
 	PositionBurst float64 // token bucket depth; default 10
+	ClaimRate     float64 // CLAIMs per second per player; default 2
+	ClaimBurst    float64 // claim token bucket depth; default 10
 	SlowTicks     int     // consecutive ticks with drops before closing too_slow; default 30
 	SnapshotEvery int     // ticks between full snapshots of a watched cell; default 50
 	MaxControl    int     // bytes of undelivered control messages before too_slow; default 256 KiB
@@ -100,6 +106,8 @@ func (c *Config) withDefaults() Config {
 	setF(&d.MaxAccuracy, 500)
 	setF(&d.PositionRate, 5)
 	setF(&d.PositionBurst, 10)
+	setF(&d.ClaimRate, 2)
+	setF(&d.ClaimBurst, 10)
 	setF(&d.Hysteresis, 1.1)
 	if d.Now == nil {
 		d.Now = time.Now

@@ -37,10 +37,12 @@ type Core struct {
 	stats   Stats
 }
 
-// bucket is a player's position token bucket (pointer-free).
+// bucket is a player's position and claim token buckets (pointer-free).
 type bucket struct {
 	tokens   float64
 	at       int64 // µs of the last refill
+	claims   float64
+	claimAt  int64 // µs of the last claim refill
 	sessions int   // the player's welcomed sessions
 }
 
@@ -57,6 +59,8 @@ type Stats struct {
 	DroppedStale     uint64 // a queued frame older than the arena ring
 	DroppedEarly     uint64 // a datagram that overtook its session\'s HELLO
 	RejectedRate     uint64
+	RejectedClaims   uint64 // CLAIMs over the player's claim rate
+	UnknownClaims    uint64 // CLAIMs of a treasure the edge knows does not exist
 	RejectedSpeed    uint64
 	RejectedInvalid  uint64
 	Closes           map[protocol.Code]uint64

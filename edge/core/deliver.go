@@ -122,7 +122,8 @@ func (c *Core) helloLocked(id SessionID, s *slot, body []byte) error {
 	s.state, s.kind, s.hunt, s.player, s.res = stateActive, m.Kind, m.Hunt, claims.Player, uint8(h.Resolution)
 	b, ok := c.buckets[s.player]
 	if !ok {
-		b = bucket{tokens: c.cfg.PositionBurst, at: c.cfg.Now().UnixMicro()}
+		now := c.cfg.Now().UnixMicro()
+		b = bucket{tokens: c.cfg.PositionBurst, at: now, claims: c.cfg.ClaimBurst, claimAt: now}
 	}
 	b.sessions++
 	c.buckets[s.player] = b
@@ -175,19 +176,35 @@ func (c *Core) positionLocked(id SessionID, s *slot, body []byte) error {
 	return nil
 }
 
-// takeTokenLocked refills the token bucket of s's player — shared by all
-// the player's sessions, so more connections buy no more positions — and
-// takes one token.
+// takeTokenLocked takes a POSITION token from the bucket of s's player —
+// shared by all the player's sessions, so more connections buy no more
+// positions.
 func (c *Core) takeTokenLocked(s *slot, now int64) bool {
 	b := c.buckets[s.player]
-	b.tokens = min(c.cfg.PositionBurst, b.tokens+float64(now-b.at)/1e6*c.cfg.PositionRate)
-	b.at = now
-	ok := b.tokens >= 1
-	if ok {
-		b.tokens--
-	}
+	ok := take(&b.tokens, &b.at, now, c.cfg.PositionRate, c.cfg.PositionBurst)
 	c.buckets[s.player] = b
 	return ok
+}
+
+// takeClaimLocked takes a CLAIM token from the bucket of s's player, shared
+// the same way.
+func (c *Core) takeClaimLocked(s *slot) bool {
+	b := c.buckets[s.player]
+	ok := take(&b.claims, &b.claimAt, c.cfg.Now().UnixMicro(), c.cfg.ClaimRate, c.cfg.ClaimBurst)
+	c.buckets[s.player] = b
+	return ok
+}
+
+// take refills a token bucket holding *tokens, last refilled at *at (µs),
+// with rate tokens a second up to burst, and takes one if it can.
+func take(tokens *float64, at *int64, now int64, rate, burst float64) bool {
+	*tokens = min(burst, *tokens+float64(now-*at)/1e6*rate)
+	*at = now
+	if *tokens < 1 {
+		return false
+	}
+	*tokens--
+	return true
 }
 
 // tooFast reports whether reaching p from the last position by now needs a
@@ -239,6 +256,12 @@ func (c *Core) claimLocked(id SessionID, s *slot, body []byte) error {
 	}
 	res := protocol.ClaimResult{Request: m.Request, Treasure: m.Treasure}
 	switch {
+	case !c.takeClaimLocked(s):
+		c.stats.RejectedClaims++
+		res.Outcome = protocol.OutcomeRateLimited
+	case m.Treasure == 0 || c.cfg.Treasures != nil && c.cfg.Treasures.NoSuchTreasure(s.hunt, m.Treasure):
+		c.stats.UnknownClaims++
+		res.Outcome = protocol.OutcomeUnknown
 	case c.cfg.Claims == nil:
 		res.Outcome = protocol.OutcomeUnavailable
 	case !s.placed:

@@ -21,14 +21,15 @@ type pendingClaim struct {
 const maxPending = 16384
 
 // Submit implements core.Claims. It is called with the core locked, so it
-// only queues; claimLoop answers. The idempotency key is this edge's id and
-// (player, request): a player retrying a CLAIM with the same request id can
-// never win twice.
+// only queues; claimLoop answers. The coordinator deduplicates by (hunt,
+// player, request), whichever edge a claim comes through: a player retrying
+// a CLAIM with the same request id can never win twice, even after a
+// reconnect to another edge.
 func (l *Link) Submit(id core.SessionID, player, hunt, request, treasure uint32, cell uint64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.pending = append(l.pending, pendingClaim{session: id, request: request, claim: fsm.Claim{
-		Edge: l.cfg.EdgeID, Request: uint64(player)<<32 | uint64(request), Hunt: hunt, Treasure: treasure,
+		Edge: l.cfg.EdgeID, Request: uint64(request), Hunt: hunt, Treasure: treasure,
 		Player: player, Cell: cell,
 	}})
 	select {
@@ -78,14 +79,15 @@ func (l *Link) submitBatch(ctx context.Context, c *core.Core, batch []pendingCla
 	}
 }
 
-// retry calls f until it succeeds or ClaimTimeout passes (a leader change
-// takes well under that); retries reuse the same idempotency keys.
+// retry calls f until it succeeds, is refused (4xx), or ClaimTimeout
+// passes (a leader change takes well under that); retries reuse the same
+// idempotency keys.
 func (l *Link) retry(ctx context.Context, f func(context.Context) error) error {
 	ctx, cancel := context.WithTimeout(ctx, l.cfg.ClaimTimeout)
 	defer cancel()
 	for backoff := 50 * time.Millisecond; ; backoff = min(2*backoff, time.Second) {
 		err := f(ctx)
-		if err == nil || ctx.Err() != nil {
+		if err == nil || ctx.Err() != nil || permanent(err) {
 			return err
 		}
 		select {

@@ -174,9 +174,24 @@ func (l *Link) do(ctx context.Context, c *http.Client, method, url string, body 
 	}
 	if resp.StatusCode/100 != 2 {
 		resp.Body.Close()
-		return nil, fmt.Errorf("%s %s: %s", method, url, resp.Status)
+		return nil, &statusError{what: method + " " + url, code: resp.StatusCode, status: resp.Status}
 	}
 	return resp, nil
+}
+
+// statusError is a coordinator's answer other than 2xx.
+type statusError struct {
+	what, status string
+	code         int
+}
+
+func (e *statusError) Error() string { return e.what + ": " + e.status }
+
+// permanent reports whether err is a refusal that the same request will
+// meet again (4xx): retrying it only delays the answer.
+func permanent(err error) bool {
+	var se *statusError
+	return errors.As(err, &se) && se.code/100 == 4
 }
 
 // post sends body to path on the first coordinator that answers.

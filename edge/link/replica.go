@@ -21,6 +21,7 @@ type Replica struct {
 	mu      sync.RWMutex // guards everything below
 	hunts   map[uint32]*huntReplica
 	applied uint64
+	maxID   uint32    // the highest treasure id seen (ids grow across all hunts)
 	contact time.Time // last line from the coordinator
 	core    *core.Core
 	outbox  []protocol.Event // events for players, sent once mu is released
@@ -185,6 +186,7 @@ func (r *Replica) putHuntsLocked(hs []api.HuntDetail) {
 		h.index, _ = geo.NewIndex(geo.DefaultIndexResolution)
 		for _, t := range d.Treasures {
 			h.treasures[t.ID] = t
+			r.maxID = max(r.maxID, t.ID)
 			if !t.Claimed() {
 				h.addOpen(t)
 			}
@@ -251,6 +253,24 @@ func (r *Replica) Hint(hunt uint32, lat, lng int32) (protocol.Hint, bool) {
 	return protocol.Hint{Band: uint8(band), Bearing: uint16(bearing*100) % 36000}, true
 }
 
+// NoSuchTreasure implements core.Treasures. Treasure ids are allocated in
+// log order across all hunts, so an id at or below the highest one the
+// replica has seen, and not among the hunt's, never will be; a higher id
+// may be a treasure placed after what the replica reflects.
+func (r *Replica) NoSuchTreasure(hunt, id uint32) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	h := r.hunts[hunt]
+	if id == 0 {
+		return true
+	}
+	if h == nil || id > r.maxID {
+		return false
+	}
+	_, ok := h.treasures[id]
+	return !ok
+}
+
 func (r *Replica) eventLocked(e *fsm.Event) {
 	h := r.hunts[e.Hunt]
 	if h == nil {
@@ -270,6 +290,7 @@ func (r *Replica) eventLocked(e *fsm.Event) {
 			cell, _ := geo.CellOf(geo.PointE7(e.Lat, e.Lng), h.Spec.Resolution)
 			t := fsm.Treasure{ID: e.Treasure, Cell: uint64(cell), Lat: e.Lat, Lng: e.Lng, Points: uint16(e.Points)}
 			h.treasures[e.Treasure] = t
+			r.maxID = max(r.maxID, t.ID)
 			h.Remaining++
 			h.Total++
 			h.addOpen(t)

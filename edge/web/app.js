@@ -6,10 +6,12 @@ import * as P from './protocol.js';
 const $ = (id) => document.getElementById(id);
 const q = new URLSearchParams(location.search);
 const bands = ['no treasure', 'burning', 'hot', 'warm', 'cool', 'cold', 'freezing'];
-const outcomes = ['', 'won', 'already claimed', 'too far', 'hunt not active', 'unknown treasure', 'rate limited', 'unavailable'];
+const outcomes = ['', 'won', 'already claimed', 'too far', 'hunt not active', 'unknown treasure', 'rate limited', 'unavailable', 'request id reused'];
 
 const st = {
-  me: null, player: 0, hunt: 0, seq: 0, request: 0,
+  // CLAIM request ids must stay unique for the player across reconnects and
+  // reloads (SPEC §2.1): start at a random point of the u32 range.
+  me: null, player: 0, hunt: 0, seq: 0, request: crypto.getRandomValues(new Uint32Array(1))[0],
   players: new Map(), treasures: new Map(), cells: [], cellKey: '', link: null,
 };
 
@@ -144,7 +146,7 @@ function nearestTreasure() {
 function claim() {
   const id = nearestTreasure();
   if (id == null) { $('result').textContent = 'no treasure in sight'; return; }
-  st.link.send(P.encode({ type: 'CLAIM', request: ++st.request, treasure: id }));
+  st.link.send(P.encode({ type: 'CLAIM', request: (st.request = (st.request + 1) >>> 0 || 1), treasure: id }));
 }
 
 async function refreshCells() {

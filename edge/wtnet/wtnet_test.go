@@ -47,6 +47,7 @@ func (noTreasures) TreasuresIn(_ uint32, _ []geo.Cell, dst []protocol.TreasureEn
 	return dst
 }
 func (noTreasures) Hint(uint32, int32, int32) (protocol.Hint, bool) { return protocol.Hint{}, false }
+func (noTreasures) NoSuchTreasure(uint32, uint32) bool              { return false }
 
 func newRig(t *testing.T, tweak ...func(*core.Config)) *rig {
 	certs := NewDevCerts("127.0.0.1")

@@ -129,6 +129,7 @@ export const Outcome = Object.freeze({
   unknown_treasure: 5,
   rate_limited: 6,
   unavailable: 7,
+  request_reused: 8,
 });
 /** EVENT kinds. */
 export const EventKind = Object.freeze({ treasure_claimed: 1, treasure_spawned: 2, hunt_started: 3, hunt_ended: 4 });

@@ -43,6 +43,8 @@ type Config struct {
 	PublicKey    ed25519.PublicKey // verifies player tokens; nil: fetched from a coordinator
 	TickHz       int               // default 10
 	Radius       int               // interest radius k; default 1
+	ClaimRate    float64           // CLAIMs per second per player; default 2
+	ClaimBurst   float64           // claim bucket depth; default 10
 	CheckOrigin  func(*http.Request) bool
 	// WebTransport: UDP on the HTTP listener's address unless WTListen is
 	// set; TLSCert/TLSKey files, or rotating self-signed dev certificates
@@ -228,7 +230,7 @@ func (e *Edge) build() error {
 		route = append(route, e.WT)
 	}
 	if e.Core, err = core.New(core.Config{PublicKey: cfg.PublicKey, Hunts: e.Link.Replica(), Claims: e.Link, Treasures: e.Link.Replica(),
-		Notifier: route, TickHz: cfg.TickHz, Radius: cfg.Radius}); err != nil {
+		Notifier: route, TickHz: cfg.TickHz, Radius: cfg.Radius, ClaimRate: cfg.ClaimRate, ClaimBurst: cfg.ClaimBurst}); err != nil {
 		return err
 	}
 	e.WS.Attach(e.Core)

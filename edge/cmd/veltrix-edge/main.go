@@ -33,6 +33,7 @@ type options struct {
 	tlsCert, tlsKey, origins                               string
 	transport                                              string
 	rings                                                  int
+	claimRate, claimBurst                                  float64
 	drainDelay                                             time.Duration
 }
 
@@ -46,6 +47,8 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.region, "region", "", "region this edge serves")
 	fs.StringVar(&o.publicURL, "public-url", "", "WebSocket URL players use (default: ws://<listen>/ws)")
 	fs.IntVar(&o.tickHz, "tick-hz", 10, "fan-out ticks per second")
+	fs.Float64Var(&o.claimRate, "claim-rate", 2, "CLAIMs per second per player; beyond it a claim is answered rate_limited")
+	fs.Float64Var(&o.claimBurst, "claim-burst", 10, "CLAIMs a player may make at once before -claim-rate applies")
 	fs.IntVar(&o.radius, "radius", 1, "interest radius in cells (grid disk k)")
 	fs.BoolVar(&o.devMode, "dev", false, "run a whole local system: in-process coordinator, demo hunt, simulated crowd")
 	fs.StringVar(&o.devDir, "dev-dir", "data/dev", "dev mode: coordinator data directory")
@@ -99,6 +102,7 @@ func run(o *options) error {
 	}
 	cfg := edge.Config{Listen: o.listen, Coordinators: splitList(o.coordinators), EdgeToken: o.edgeToken,
 		ID: o.id, Region: o.region, PublicURL: o.publicURL, TickHz: o.tickHz, Radius: o.radius, Logger: log,
+		ClaimRate: o.claimRate, ClaimBurst: o.claimBurst,
 		TLSCert: o.tlsCert, TLSKey: o.tlsKey, CheckOrigin: edge.AllowOrigins(splitList(o.origins)), Transport: o.transport, Rings: o.rings}
 	var e *edge.Edge
 	var stop func() error

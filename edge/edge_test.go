@@ -24,7 +24,7 @@ import (
 const admin = "edge-test-admin"
 
 type world struct {
-	t     *testing.T
+	t     testing.TB
 	coord *coordinator.Coordinator
 	edge  *edge.Edge
 	hunt  api.HuntDetail
@@ -60,7 +60,7 @@ func eachTransport(t *testing.T, test func(t *testing.T, transport string)) {
 
 // embedded starts a single-node coordinator (closed at t's cleanup) and
 // waits for it to lead.
-func embedded(t *testing.T) *coordinator.Coordinator {
+func embedded(t testing.TB) *coordinator.Coordinator {
 	t.Helper()
 	c, err := coordinator.Embedded(t.TempDir(), admin)
 	if err != nil {
@@ -78,7 +78,7 @@ func embedded(t *testing.T) *coordinator.Coordinator {
 // newWorld starts a single-node coordinator with an active hunt and an edge
 // on transport that follows it, and waits until the edge's replica holds
 // the hunt.
-func newWorld(t *testing.T, transport string) *world {
+func newWorld(t testing.TB, transport string) *world {
 	c := embedded(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -142,7 +142,7 @@ func (w *world) playerWith(id uint32, o client.Options) (*client.Client, *inbox)
 }
 
 // await returns the first message of type T that passes ok.
-func await[T protocol.Message](t *testing.T, in *inbox, ok func(T) bool) T {
+func await[T protocol.Message](t testing.TB, in *inbox, ok func(T) bool) T {
 	t.Helper()
 	for i, m := range in.kept {
 		if x, is := m.(T); is && ok(x) {

@@ -332,7 +332,10 @@ func (cl *Client) Position(lat, lng, accuracy float64) error {
 }
 
 // Claim asks to claim treasure; the answer arrives as a CLAIM_RESULT with
-// the same request id. Retrying with the same id never wins twice.
+// the same request id. Retrying with the same id never wins twice. Request
+// ids name the player's claim in the hunt across connections and edges
+// (SPEC §2.1): keep them unique for the player, across reconnects too (a
+// reused id for another treasure is answered request_reused).
 func (cl *Client) Claim(request, treasure uint32) error {
 	return cl.sendReliable(func(b []byte) []byte {
 		return protocol.AppendClaim(b, &protocol.Claim{Request: request, Treasure: treasure})

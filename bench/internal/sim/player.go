@@ -2,6 +2,7 @@ package sim
 
 import (
 	"encoding/binary"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -219,6 +220,9 @@ func (p *player) maybeClaim(now time.Time, storm bool) {
 func (p *player) sendClaimLocked(now time.Time, treasure uint32) {
 	if p.claimed == nil {
 		p.claimed, p.pending = map[uint32]bool{}, map[uint32]time.Time{}
+		// Request ids stay unique for the player across runs against the
+		// same hunt (SPEC §2.1): start anywhere in the range.
+		p.nextReq = rand.Uint32()
 	}
 	p.claimed[treasure] = true
 	p.nextReq++

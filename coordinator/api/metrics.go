@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/veltrix/veltrix/coordinator/cluster"
+	"github.com/veltrix/veltrix/coordinator/fsm"
 	"github.com/veltrix/veltrix/protocol"
 )
 
@@ -56,6 +57,12 @@ func newMetrics(reg *prometheus.Registry, node *cluster.Node, _ *Server) *metric
 		gauge("veltrix_coordinator_raft_applied_index", "Raft applied index.", func() float64 { return float64(node.Status().AppliedIndex) }),
 		gauge("veltrix_coordinator_staleness_seconds", "Time since this node last heard from the leader (0 on the leader).",
 			func() float64 { return node.Staleness().Seconds() }),
+		gauge("veltrix_coordinator_claims_remembered", "Claim outcomes kept for retries (bounded by the FSM's MaxClaimRecords).",
+			func() float64 {
+				var n int
+				node.FSM().View(func(s *fsm.State) { n = s.Claims.Len() })
+				return float64(n)
+			}),
 	)
 	return m
 }

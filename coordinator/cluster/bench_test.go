@@ -90,6 +90,7 @@ func startClusterWith(tb testing.TB, n int, timeouts time.Duration, base Config,
 		for _, f := range perNode {
 			f(i, &cfg)
 		}
+		cfg.InsecureRaft = cfg.RaftTLS == nil // the raft TLS tests and benchmarks set RaftTLS
 		node, err := Open(cfg)
 		if err != nil {
 			tb.Fatal(err)

@@ -271,7 +271,7 @@ func BenchmarkRaftTransport(b *testing.B) {
 
 // transportRounds is how many times BenchmarkRaftTransport alternates the
 // two transports.
-const transportRounds = 3
+const transportRounds = 5
 
 func benchClusterClaimsPaced(b *testing.B, base Config) {
 	const rate = 5000

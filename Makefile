@@ -32,13 +32,14 @@ DEV_TOKEN ?= dev-admin-token
 run: build
 	$(BIN)/veltrix-edge -dev -dev-dir data/dev -listen 127.0.0.1:8090
 
-# A local 3-node coordinator cluster on loopback, in the background.
+# A local 3-node coordinator cluster on loopback, in the background, with raft
+# over plain TCP (-insecure-raft: loopback development only).
 CLUSTER_DIR := data/cluster
 cluster: build
 	@mkdir -p $(CLUSTER_DIR)
 	@peers=c1=127.0.0.1:7101,c2=127.0.0.1:7102,c3=127.0.0.1:7103; \
 	for i in 1 2 3; do \
-	  $(BIN)/veltrix-coordinator -id c$$i -bootstrap -peers $$peers -data-dir $(CLUSTER_DIR)/c$$i \
+	  $(BIN)/veltrix-coordinator -id c$$i -bootstrap -peers $$peers -data-dir $(CLUSTER_DIR)/c$$i -insecure-raft \
 	    -raft-addr 127.0.0.1:710$$i -api-addr 127.0.0.1:810$$i -admin-token $(DEV_TOKEN) \
 	    >$(CLUSTER_DIR)/c$$i.log 2>&1 & echo $$! >$(CLUSTER_DIR)/c$$i.pid; \
 	  echo "c$$i: raft 127.0.0.1:710$$i  api http://127.0.0.1:810$$i  log $(CLUSTER_DIR)/c$$i.log"; \

@@ -111,6 +111,7 @@ func Embedded(dir, adminToken string) (*Coordinator, error) {
 		Listen: "127.0.0.1:0",
 		Cluster: cluster.Config{
 			ID: "embedded", RaftAddr: "127.0.0.1:0", DataDir: dir, Bootstrap: true,
+			InsecureRaft:     true, // one voter, no peers, loopback: development only
 			HeartbeatTimeout: 100 * time.Millisecond, ElectionTimeout: 100 * time.Millisecond,
 			LeaderLeaseTimeout: 100 * time.Millisecond,
 		},

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -139,6 +140,9 @@ func (c *testCluster) start(i int, extra ...string) {
 	args := append([]string{"-id", p.id, "-raft-addr", p.raft, "-api-addr", p.api, "-data-dir", p.dir,
 		"-admin-token", adminToken, "-signing-key", c.key, "-log-level", "warn",
 		"-heartbeat-timeout", "200ms", "-election-timeout", "200ms", "-leader-lease-timeout", "150ms"}, extra...)
+	if !slices.Contains(extra, "-raft-tls-cert") {
+		args = append(args, "-insecure-raft") // loopback test clusters; raft_tls_test.go runs one over TLS
+	}
 	cmd := exec.Command(coordinatorBin, args...)
 	if p.log == nil {
 		p.log = &lockedBuffer{}

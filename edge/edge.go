@@ -60,6 +60,11 @@ type Config struct {
 	// saying why), "uring" (fail if unavailable) or "netpoll".
 	Transport string
 	Rings     int // io_uring rings; default one per CPU
+
+	// CoordinatorTLS is the client TLS configuration for https://
+	// coordinators: the CA to trust and the client certificate to present
+	// (mutual TLS). nil: the system roots, no client certificate.
+	CoordinatorTLS *tls.Config
 }
 
 // Transport is what the edge needs of a WebSocket transport: the core's
@@ -214,12 +219,13 @@ func (e *Edge) build() error {
 	}
 	var err error
 	if cfg.PublicKey == nil {
-		if cfg.PublicKey, err = fetchKey(cfg.Coordinators); err != nil {
+		if cfg.PublicKey, err = fetchKey(cfg.Coordinators, coordinatorClient(cfg.CoordinatorTLS, 5*time.Second)); err != nil {
 			return err
 		}
 	}
 	if e.Link, err = link.New(link.Config{Coordinators: cfg.Coordinators, Token: cfg.EdgeToken, EdgeID: cfg.ID,
-		Region: cfg.Region, URLs: []string{cfg.PublicURL}, Logger: cfg.Logger}); err != nil {
+		Region: cfg.Region, URLs: []string{cfg.PublicURL}, Logger: cfg.Logger,
+		Client: coordinatorClient(cfg.CoordinatorTLS, 10*time.Second)}); err != nil {
 		return err
 	}
 	route := notifiers{e.WS}
@@ -314,9 +320,16 @@ func AllowOrigins(origins []string) func(*http.Request) bool {
 
 // fetchKey reads the player-token public key from the first coordinator
 // that serves it.
-func fetchKey(coords []string) (ed25519.PublicKey, error) {
+// coordinatorClient is an HTTP client for the coordinators' API with
+// tlsConf (nil: Go's defaults) and timeout.
+func coordinatorClient(tlsConf *tls.Config, timeout time.Duration) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = tlsConf
+	return &http.Client{Timeout: timeout, Transport: t}
+}
+
+func fetchKey(coords []string, client *http.Client) (ed25519.PublicKey, error) {
 	var last error
-	client := &http.Client{Timeout: 5 * time.Second}
 	for _, c := range coords {
 		resp, err := client.Get(strings.TrimRight(c, "/") + "/v1/keys/token")
 		if err != nil {

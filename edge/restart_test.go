@@ -38,7 +38,7 @@ func testCoordinatorRestartIsSurvived(t *testing.T, transport string) {
 	apiAddr, raftAddr, dir := freePort(t), freePort(t), t.TempDir()
 	start := func() *coordinator.Coordinator {
 		c, err := coordinator.Start(coordinator.Config{Listen: apiAddr,
-			Cluster: cluster.Config{ID: "solo", RaftAddr: raftAddr, DataDir: dir, Bootstrap: true,
+			Cluster: cluster.Config{ID: "solo", RaftAddr: raftAddr, DataDir: dir, Bootstrap: true, InsecureRaft: true,
 				HeartbeatTimeout: 100 * time.Millisecond, ElectionTimeout: 100 * time.Millisecond, LeaderLeaseTimeout: 100 * time.Millisecond},
 			API: api.Config{AdminToken: admin, SigningKey: priv}})
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"path/filepath"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/veltrix/veltrix/coordinator/fsm"
 	"github.com/veltrix/veltrix/geo"
+	"github.com/veltrix/veltrix/internal/testpki"
 )
 
 // BenchmarkLogStore compares the two durable raft log stores on this
@@ -90,6 +92,7 @@ func startClusterWith(tb testing.TB, n int, timeouts time.Duration, base Config,
 		for _, f := range perNode {
 			f(i, &cfg)
 		}
+		cfg.InsecureRaft = cfg.RaftTLS == nil // the raft TLS tests and benchmarks set RaftTLS
 		node, err := Open(cfg)
 		if err != nil {
 			tb.Fatal(err)
@@ -222,11 +225,7 @@ func BenchmarkClusterClaimsPaced(b *testing.B) {
 // figures that chose the MaxInflightEntries default. Select one kind with
 // -bench=ClaimsInflight/paced or /closed.
 func BenchmarkClaimsInflight(b *testing.B) {
-	kinds := []struct {
-		name string
-		f    func(*testing.B, Config)
-	}{{"paced", benchClusterClaimsPaced}, {"closed", benchClusterClaims}}
-	for _, kind := range kinds {
+	for _, kind := range claimBenchKinds {
 		b.Run(kind.name, func(b *testing.B) {
 			for _, k := range []int{1, 2, 3, 16} {
 				b.Run(fmt.Sprintf("inflight=%d", k), func(b *testing.B) { kind.f(b, Config{MaxInflightEntries: k}) })
@@ -234,6 +233,45 @@ func BenchmarkClaimsInflight(b *testing.B) {
 		})
 	}
 }
+
+// claimBenchKinds are the two claim benchmarks that other benchmarks vary
+// one setting of: latency at a paced load, and closed-loop throughput.
+var claimBenchKinds = []struct {
+	name string
+	f    func(*testing.B, Config)
+}{{"paced", benchClusterClaimsPaced}, {"closed", benchClusterClaims}}
+
+// BenchmarkRaftTransport runs BenchmarkClusterClaimsPaced (latency at
+// 5,000 claims/s) and BenchmarkClusterClaims (throughput) on the shipped
+// store over both raft transports: plain TCP (-insecure-raft) and mutual
+// TLS 1.3 (every node with a certificate of one CA). The two alternate for
+// transportRounds rounds (round=1/tcp, round=1/mtls, round=2/tcp, …; -count
+// would run all of one before the other), so both see the same machine.
+// Select one kind with -bench=RaftTransport/paced or /closed.
+func BenchmarkRaftTransport(b *testing.B) {
+	ca := testpki.NewCA(b, "bench raft CA")
+	dir := b.TempDir()
+	caFile := filepath.Join(dir, "ca.crt")
+	testpki.WriteFile(b, caFile, ca.PEM())
+	cert, key := raftCert(b, ca, "node").WriteFiles(b, dir, "node")
+	transports := []struct {
+		name string
+		base Config
+	}{{"tcp", Config{}}, {"mtls", Config{RaftTLS: &RaftTLS{CertFile: cert, KeyFile: key, CAFile: caFile}}}}
+	for _, kind := range claimBenchKinds {
+		b.Run(kind.name, func(b *testing.B) {
+			for round := range transportRounds {
+				for _, tr := range transports {
+					b.Run(fmt.Sprintf("round=%d/%s", round+1, tr.name), func(b *testing.B) { kind.f(b, tr.base) })
+				}
+			}
+		})
+	}
+}
+
+// transportRounds is how many times BenchmarkRaftTransport alternates the
+// two transports.
+const transportRounds = 5
 
 func benchClusterClaimsPaced(b *testing.B, base Config) {
 	const rate = 5000

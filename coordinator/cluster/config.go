@@ -37,8 +37,14 @@ func ParsePeers(s string) ([]Peer, error) {
 type Config struct {
 	ID       string // raft server id; required
 	RaftAddr string // raft TCP bind and advertised address; required
-	APIAddr  string // this node's HTTP API address as others reach it
-	DataDir  string // log, stable and snapshot stores; required
+	// RaftTLS puts mutual TLS on the raft transport (transport.go). It is
+	// required unless InsecureRaft opts in to plain TCP, on which anyone
+	// who reaches RaftAddr can move the leadership or write log entries:
+	// for loopback development and tests only.
+	RaftTLS      *RaftTLS
+	InsecureRaft bool
+	APIAddr      string // this node's HTTP API address as others reach it
+	DataDir      string // log, stable and snapshot stores; required
 
 	// Bootstrap starts a new cluster whose voters are Peers (or this node
 	// alone when Peers is empty). It is ignored when DataDir already holds
@@ -77,6 +83,14 @@ func (c *Config) Validate() error {
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data directory is required"))
+	}
+	switch {
+	case c.RaftTLS == nil && !c.InsecureRaft:
+		errs = append(errs, ErrNoRaftTLS)
+	case c.RaftTLS != nil && c.InsecureRaft:
+		errs = append(errs, errors.New("raft TLS and insecure raft are both set: choose one"))
+	case c.RaftTLS != nil:
+		errs = append(errs, c.RaftTLS.validate())
 	}
 	if c.MaxInflightEntries < 0 {
 		errs = append(errs, fmt.Errorf("max in-flight entries %d is negative", c.MaxInflightEntries))

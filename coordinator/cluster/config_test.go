@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -27,7 +28,10 @@ func TestConfigValidate(t *testing.T) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
 	}
-	good := Config{ID: "a", RaftAddr: "127.0.0.1:0", DataDir: t.TempDir()}
+	if !errors.Is(err, ErrNoRaftTLS) {
+		t.Errorf("error %q: a config with neither raft TLS nor InsecureRaft is accepted", err)
+	}
+	good := Config{ID: "a", RaftAddr: "127.0.0.1:0", InsecureRaft: true, DataDir: t.TempDir()}
 	if err := good.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -40,12 +44,12 @@ func TestConfigValidate(t *testing.T) {
 // does not crash).
 func TestDataDirInUse(t *testing.T) {
 	dir := t.TempDir()
-	n, err := Open(Config{ID: "a", RaftAddr: "127.0.0.1:0", DataDir: dir, Bootstrap: true})
+	n, err := Open(Config{ID: "a", RaftAddr: "127.0.0.1:0", InsecureRaft: true, DataDir: dir, Bootstrap: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer n.Close()
-	_, err = Open(Config{ID: "a", RaftAddr: "127.0.0.1:0", DataDir: dir, Bootstrap: true})
+	_, err = Open(Config{ID: "a", RaftAddr: "127.0.0.1:0", InsecureRaft: true, DataDir: dir, Bootstrap: true})
 	if err == nil || !strings.Contains(err.Error(), "another coordinator") {
 		t.Fatalf("second node on the same directory: %v", err)
 	}
@@ -58,19 +62,19 @@ func TestDataDirInUse(t *testing.T) {
 func TestDataDirOfTheOtherStore(t *testing.T) {
 	for _, kinds := range [][2]string{{"bolt", "wal"}, {"wal", "bolt"}} {
 		dir := t.TempDir()
-		n, err := Open(Config{ID: "a", RaftAddr: "127.0.0.1:0", DataDir: dir, Bootstrap: true, LogStore: kinds[0]})
+		n, err := Open(Config{ID: "a", RaftAddr: "127.0.0.1:0", InsecureRaft: true, DataDir: dir, Bootstrap: true, LogStore: kinds[0]})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := n.Close(); err != nil {
 			t.Fatal(err)
 		}
-		_, err = Open(Config{ID: "a", RaftAddr: "127.0.0.1:0", DataDir: dir, LogStore: kinds[1]})
+		_, err = Open(Config{ID: "a", RaftAddr: "127.0.0.1:0", InsecureRaft: true, DataDir: dir, LogStore: kinds[1]})
 		if err == nil || !strings.Contains(err.Error(), "-log-store="+kinds[0]) {
 			t.Fatalf("%s directory opened as %s: %v", kinds[0], kinds[1], err)
 		}
 		for _, kind := range []string{kinds[0], ""} { // its own store, named or by default
-			n, err = Open(Config{ID: "a", RaftAddr: "127.0.0.1:0", DataDir: dir, LogStore: kind})
+			n, err = Open(Config{ID: "a", RaftAddr: "127.0.0.1:0", InsecureRaft: true, DataDir: dir, LogStore: kind})
 			if err != nil {
 				t.Fatalf("reopening the %s directory with -log-store=%q: %v", kinds[0], kind, err)
 			}
@@ -80,7 +84,7 @@ func TestDataDirOfTheOtherStore(t *testing.T) {
 			n.Close()
 		}
 	}
-	n, err := Open(Config{ID: "a", RaftAddr: "127.0.0.1:0", DataDir: t.TempDir(), Bootstrap: true})
+	n, err := Open(Config{ID: "a", RaftAddr: "127.0.0.1:0", InsecureRaft: true, DataDir: t.TempDir(), Bootstrap: true})
 	if err != nil {
 		t.Fatal(err)
 	}

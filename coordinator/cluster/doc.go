@@ -1,5 +1,6 @@
 // Package cluster runs one coordinator node: hashicorp/raft with a durable
-// log store on disk, a file snapshot store and a TCP transport, driving the
+// log store on disk, a file snapshot store and a mutual-TLS TCP transport
+// (plain TCP only when explicitly asked for), driving the
 // replicated state machine of package fsm.
 //
 // Node adds what the state machine must not do itself: it batches claims

@@ -94,7 +94,7 @@ func (n *Node) openRaft() error {
 			return fmt.Errorf("raft address: %w", err)
 		}
 	}
-	if n.trans, err = raft.NewTCPTransport(c.RaftAddr, advertise, 8, 5*time.Second, c.RaftLog); err != nil {
+	if n.trans, err = newTransport(c, advertise); err != nil {
 		return fmt.Errorf("cannot listen for raft on %s: %w", c.RaftAddr, err)
 	}
 	c.RaftAddr = string(n.trans.LocalAddr())

@@ -144,6 +144,10 @@ func Start(o LocalOptions) (*System, error) {
 func (s *System) start(name, apiURL, bin string, args []string, stderr io.Writer) *proc {
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = stderr, stderr
+	// The local coordinators run raft over plain TCP on loopback. Set by
+	// environment, not flag, so that binaries older than the flag (a
+	// compare against an old build) still start; edges ignore it.
+	cmd.Env = append(os.Environ(), "VELTRIX_INSECURE_RAFT=true")
 	p := &proc{name: name, api: apiURL, cmd: cmd, done: make(chan struct{})}
 	if err := cmd.Start(); err != nil {
 		p.err = err

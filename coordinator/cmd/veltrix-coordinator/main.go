@@ -7,8 +7,11 @@
 //	veltrix-coordinator -id c1 -raft-addr 10.0.0.1:7000 -api-addr 10.0.0.1:8080 \
 //	    -bootstrap -peers c1=10.0.0.1:7000,c2=10.0.0.2:7000,c3=10.0.0.3:7000
 //
-// (the same -bootstrap -peers on all three). A node joining a running
-// cluster names any member's API with -join.
+// (the same -bootstrap -peers on all three), each also with its raft
+// certificate: -raft-tls-cert, -raft-tls-key and -raft-tls-ca (mutual TLS
+// between coordinators, docs/operations.md). Without them a node refuses to
+// start unless -insecure-raft is given, for loopback development and tests.
+// A node joining a running cluster names any member's API with -join.
 package main
 
 import (
@@ -48,6 +51,8 @@ type options struct {
 	peers, join                                  string
 	adminToken, edgeToken, signingKey            string
 	tlsCert, tlsKey, tlsClientCA                 string
+	raftCert, raftKey, raftCA, raftName          string
+	insecureRaft                                 bool
 	logStore, logLevel                           string
 	heartbeat, election, lease                   time.Duration
 	snapshotThreshold                            uint64
@@ -71,6 +76,11 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this certificate")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "private key of -tls-cert")
 	fs.StringVar(&o.tlsClientCA, "tls-client-ca", "", "require client certificates signed by this CA (mutual TLS)")
+	fs.StringVar(&o.raftCert, "raft-tls-cert", "", "this node's raft certificate (PEM; re-read when the file changes): mutual TLS between coordinators")
+	fs.StringVar(&o.raftKey, "raft-tls-key", "", "private key of -raft-tls-cert (PEM; re-read when the file changes)")
+	fs.StringVar(&o.raftCA, "raft-tls-ca", "", "CA bundle that signs every coordinator's raft certificate (PEM; re-read when the file changes)")
+	fs.StringVar(&o.raftName, "raft-tls-name", cluster.DefaultRaftPeerName, "DNS name every coordinator's raft certificate carries; peers without it are refused")
+	fs.BoolVar(&o.insecureRaft, "insecure-raft", false, "run raft over plain, unauthenticated TCP (anyone reaching -raft-addr can forge log entries): loopback development and tests only")
 	fs.StringVar(&o.logStore, "log-store", "", "raft log store: wal (raft-wal) or bolt (raft-boltdb); default: the one the data directory holds, wal for a new one")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.DurationVar(&o.heartbeat, "heartbeat-timeout", 300*time.Millisecond, "raft heartbeat timeout")
@@ -154,7 +164,10 @@ func run(o *options) error {
 	if err != nil {
 		return err
 	}
-	log.Info("coordinator started", "id", o.id, "api", c.URL(), "raft", c.Node.RaftAddr(), "data", o.dataDir)
+	log.Info("coordinator started", "id", o.id, "api", c.URL(), "raft", c.Node.RaftAddr(), "raft_tls", !o.insecureRaft, "data", o.dataDir)
+	if o.insecureRaft {
+		log.Warn("raft runs over plain TCP (-insecure-raft): anyone who reaches the raft address can move the leadership and write log entries")
+	}
 	if o.join != "" {
 		if err := joinCluster(o, cfg); err != nil {
 			c.Close()
@@ -170,6 +183,10 @@ func run(o *options) error {
 }
 
 func (o *options) config(log *slog.Logger) (*coordinator.Config, error) {
+	raftTLS, err := o.raftTLS()
+	if err != nil {
+		return nil, err
+	}
 	peers, err := cluster.ParsePeers(o.peers)
 	if err != nil {
 		return nil, fmt.Errorf("-peers: %w", err)
@@ -192,6 +209,7 @@ func (o *options) config(log *slog.Logger) (*coordinator.Config, error) {
 			Bootstrap: o.bootstrap, Peers: peers, LogStore: o.logStore,
 			HeartbeatTimeout: o.heartbeat, ElectionTimeout: o.election, LeaderLeaseTimeout: o.lease,
 			SnapshotThreshold: o.snapshotThreshold, MaxInflightEntries: o.inflight, Logger: log,
+			RaftTLS: raftTLS, InsecureRaft: o.insecureRaft,
 		},
 		API: api.Config{AdminToken: admin, EdgeToken: o.edgeToken, SigningKey: key, Logger: log},
 	}
@@ -199,6 +217,28 @@ func (o *options) config(log *slog.Logger) (*coordinator.Config, error) {
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// raftTLS checks the raft transport's flags: all three certificate files,
+// or -insecure-raft alone.
+func (o *options) raftTLS() (*cluster.RaftTLS, error) {
+	var missing []string
+	for _, f := range []struct{ name, v string }{{"-raft-tls-cert", o.raftCert}, {"-raft-tls-key", o.raftKey}, {"-raft-tls-ca", o.raftCA}} {
+		if f.v == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	switch {
+	case o.insecureRaft && len(missing) < 3:
+		return nil, errors.New("-insecure-raft and -raft-tls-* are both set: choose one")
+	case o.insecureRaft:
+		return nil, nil
+	case len(missing) > 0:
+		return nil, fmt.Errorf("raft needs mutual TLS between coordinators: set -raft-tls-cert, -raft-tls-key and -raft-tls-ca "+
+			"(or VELTRIX_RAFT_TLS_CERT, VELTRIX_RAFT_TLS_KEY, VELTRIX_RAFT_TLS_CA; missing: %s); "+
+			"only a loopback development or test cluster may run raft over plain TCP, with -insecure-raft", strings.Join(missing, ", "))
+	}
+	return &cluster.RaftTLS{CertFile: o.raftCert, KeyFile: o.raftKey, CAFile: o.raftCA, PeerName: o.raftName}, nil
 }
 
 // secretFile returns v, or the token in path, creating a random one there.

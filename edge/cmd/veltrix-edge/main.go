@@ -4,11 +4,15 @@
 //
 //	veltrix-edge -listen :8090 -coordinators http://c1:8080,http://c2:8080 -edge-token … -id eu-west-1
 //
+// Over https:// coordinators, -coordinator-ca names the CA to trust and
+// -coordinator-cert/-coordinator-key the client certificate of mutual TLS.
+//
 // With -dev it runs a whole local system instead: a single-node coordinator
 // in-process, a demo hunt, this edge and a crowd of simulated players.
 package main
 
 import (
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -23,6 +27,7 @@ import (
 
 	"github.com/veltrix/veltrix/edge"
 	"github.com/veltrix/veltrix/edge/dev"
+	"github.com/veltrix/veltrix/internal/certfile"
 )
 
 type options struct {
@@ -31,6 +36,7 @@ type options struct {
 	devMode                                                bool
 	devDir, logLevel, pprofAddr                            string
 	tlsCert, tlsKey, origins                               string
+	coordCA, coordCert, coordKey                           string
 	transport                                              string
 	rings                                                  int
 	claimRate, claimBurst                                  float64
@@ -43,6 +49,9 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8090", "HTTP and WebSocket listen address")
 	fs.StringVar(&o.coordinators, "coordinators", "", "coordinator API base URLs, comma-separated")
 	fs.StringVar(&o.edgeToken, "edge-token", "", "the coordinators' edge bearer token")
+	fs.StringVar(&o.coordCA, "coordinator-ca", "", "CA bundle (PEM) that signs the https:// coordinators' certificates (default: the system roots)")
+	fs.StringVar(&o.coordCert, "coordinator-cert", "", "client certificate (PEM) for https:// coordinators that require one (mutual TLS; re-read when the file changes)")
+	fs.StringVar(&o.coordKey, "coordinator-key", "", "private key of -coordinator-cert")
 	fs.StringVar(&o.id, "id", "", "edge id (default: edge-<port>)")
 	fs.StringVar(&o.region, "region", "", "region this edge serves")
 	fs.StringVar(&o.publicURL, "public-url", "", "WebSocket URL players use (default: ws://<listen>/ws)")
@@ -100,7 +109,11 @@ func run(o *options) error {
 	if o.pprofAddr != "" {
 		go func() { log.Error("pprof server ended", "err", http.ListenAndServe(o.pprofAddr, nil)) }() // DefaultServeMux holds pprof
 	}
-	cfg := edge.Config{Listen: o.listen, Coordinators: splitList(o.coordinators), EdgeToken: o.edgeToken,
+	coordTLS, err := o.coordinatorTLS(log)
+	if err != nil {
+		return err
+	}
+	cfg := edge.Config{Listen: o.listen, Coordinators: splitList(o.coordinators), EdgeToken: o.edgeToken, CoordinatorTLS: coordTLS,
 		ID: o.id, Region: o.region, PublicURL: o.publicURL, TickHz: o.tickHz, Radius: o.radius, Logger: log,
 		ClaimRate: o.claimRate, ClaimBurst: o.claimBurst,
 		TLSCert: o.tlsCert, TLSKey: o.tlsKey, CheckOrigin: edge.AllowOrigins(splitList(o.origins)), Transport: o.transport, Rings: o.rings}
@@ -135,6 +148,25 @@ func run(o *options) error {
 	}
 	log.Info("shutting down: players are told to reconnect", "signal", s.String())
 	return stop()
+}
+
+// coordinatorTLS is the client TLS for https:// coordinators from
+// -coordinator-ca, -coordinator-cert and -coordinator-key (nil without
+// them).
+func (o *options) coordinatorTLS(log *slog.Logger) (*tls.Config, error) {
+	if o.coordCA == "" && o.coordCert == "" && o.coordKey == "" {
+		return nil, nil
+	}
+	for _, c := range splitList(o.coordinators) {
+		if !strings.HasPrefix(c, "https://") {
+			return nil, fmt.Errorf("-coordinator-ca/-cert/-key need https:// coordinators, not %s", c)
+		}
+	}
+	src, err := certfile.Load(certfile.Files{Cert: o.coordCert, Key: o.coordKey, CA: o.coordCA}, log)
+	if err != nil {
+		return nil, fmt.Errorf("coordinator TLS: %w", err)
+	}
+	return src.ClientConfig(), nil
 }
 
 func splitList(s string) []string {

@@ -19,7 +19,12 @@ module "coordinator_config" {
   admin_token     = var.admin_token
   edge_token      = var.edge_token
   signing_key_pem = var.signing_key_pem
-  data_volume     = { device = "/dev/nvme1n1" } # each voter's data_device overrides it
+  # Each voter's raft certificate (DNS name veltrix-raft, serverAuth and
+  # clientAuth) and the raft CA, placed by the image or an instance-profile
+  # fetch like the edges' certificates; docs/operations.md says how to issue
+  # and rotate them.
+  raft_tls    = { cert_path = "/etc/veltrix/tls/raft.crt", key_path = "/etc/veltrix/tls/raft.key", ca_path = "/etc/veltrix/tls/raft-ca.crt" }
+  data_volume = { device = "/dev/nvme1n1" } # each voter's data_device overrides it
   # Edges in other regions are 70-250 ms away, the voters are not: raft keeps
   # its in-region defaults.
   release = try(var.releases.coordinator, null)

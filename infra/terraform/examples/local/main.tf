@@ -25,8 +25,15 @@ module "coordinators" {
   config_dir       = "${local.run_dir}/etc"
   data_root        = "${local.run_dir}/data"
   signing_key_path = "${local.run_dir}/etc/token.key"
-  binary_path      = "${local.bin_dir}/veltrix-coordinator"
-  log_level        = "warn"
+  # Raft over mutual TLS, as in production: scripts/raft-certs.sh issues a
+  # throwaway CA and one certificate per voter at apply time.
+  raft_tls = {
+    cert_path = "${local.run_dir}/etc/raft/{id}.crt"
+    key_path  = "${local.run_dir}/etc/raft/{id}.key"
+    ca_path   = "${local.run_dir}/etc/raft/ca.crt"
+  }
+  binary_path = "${local.bin_dir}/veltrix-coordinator"
+  log_level   = "warn"
 }
 
 module "edges" {
@@ -129,6 +136,22 @@ resource "terraform_data" "signing_key" {
   depends_on = [terraform_data.run_dir]
 }
 
+# The raft certificates: in the cloud they come from the operator's PKI and
+# are placed out of band; here a script (openssl) issues a local CA and one
+# certificate per voter under run_dir, which destroy removes.
+resource "terraform_data" "raft_certs" {
+  input = {
+    dir    = "${local.run_dir}/etc/raft"
+    voters = join(" ", [for v in local.voters : v.id])
+  }
+
+  provisioner "local-exec" {
+    command = "'${local.scripts}/raft-certs.sh' '${self.input.dir}' ${self.input.voters}"
+  }
+
+  depends_on = [terraform_data.run_dir]
+}
+
 resource "terraform_data" "coordinator" {
   for_each = module.coordinators.nodes
 
@@ -160,7 +183,7 @@ resource "terraform_data" "coordinator" {
     }
   }
 
-  depends_on = [local_file.rendered, local_sensitive_file.secrets, terraform_data.signing_key]
+  depends_on = [local_file.rendered, local_sensitive_file.secrets, terraform_data.signing_key, terraform_data.raft_certs]
 }
 
 resource "terraform_data" "coordinators_ready" {

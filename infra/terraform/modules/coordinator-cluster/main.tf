@@ -37,6 +37,12 @@ locals {
 
   env = { for v in var.voters : v.id => merge(local.common_env,
     {
+      VELTRIX_RAFT_TLS_CERT = replace(var.raft_tls.cert_path, "{id}", v.id)
+      VELTRIX_RAFT_TLS_KEY  = replace(var.raft_tls.key_path, "{id}", v.id)
+      VELTRIX_RAFT_TLS_CA   = replace(var.raft_tls.ca_path, "{id}", v.id)
+    },
+    var.raft_tls.peer_name == null ? {} : { VELTRIX_RAFT_TLS_NAME = var.raft_tls.peer_name },
+    {
       VELTRIX_ID            = v.id
       VELTRIX_DATA_DIR      = local.paths[v.id].data_dir
       VELTRIX_RAFT_ADDR     = "${v.address}:${var.raft_port}"

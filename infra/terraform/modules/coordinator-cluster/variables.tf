@@ -120,8 +120,38 @@ variable "signing_key_pem" {
   }
 }
 
+variable "raft_tls" {
+  description = <<-EOT
+    Mutual TLS between the voters on the raft port (required: this module
+    never runs raft over plain TCP). Files on each host, placed out of band
+    like the API certificate: cert_path and key_path are the voter's raft
+    certificate and key (-raft-tls-cert, -raft-tls-key), ca_path the CA
+    bundle that signs every voter's raft certificate (-raft-tls-ca). Each
+    certificate must carry the DNS name peer_name (-raft-tls-name; null: the
+    binary's default, veltrix-raft) and both the serverAuth and clientAuth
+    extended key usages. "{id}" in a path is replaced by the voter's id, for
+    voters that share a machine (examples/local). The coordinator re-reads
+    the files when they change: rotate by replacing them (docs/operations.md).
+  EOT
+  type = object({
+    cert_path = string
+    key_path  = string
+    ca_path   = string
+    peer_name = optional(string)
+  })
+
+  validation {
+    condition     = alltrue([for p in [var.raft_tls.cert_path, var.raft_tls.key_path, var.raft_tls.ca_path] : can(regex("^/[A-Za-z0-9._/{}-]+$", p))])
+    error_message = "Every raft_tls path must be absolute, without spaces."
+  }
+  validation {
+    condition     = var.raft_tls.peer_name == null || can(regex("^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$", coalesce(var.raft_tls.peer_name, "-")))
+    error_message = "raft_tls.peer_name must be a lower-case DNS name."
+  }
+}
+
 variable "tls" {
-  description = "HTTPS for the API: certificate and key files (-tls-cert, -tls-key); client_ca_path requires client certificates signed by that CA (-tls-client-ca, mutual TLS; the edge cannot present one yet, so this locks edges out); ca_path is a CA file to trust for peers (SSL_CERT_FILE) when not mutual. Null: plain HTTP (private networks only)."
+  description = "HTTPS for the API: certificate and key files (-tls-cert, -tls-key); client_ca_path requires client certificates signed by that CA (-tls-client-ca, mutual TLS: edges then need -coordinator-cert and -coordinator-key); ca_path is a CA file to trust for peers (SSL_CERT_FILE) when not mutual. Null: plain HTTP (private networks only)."
   type = object({
     cert_path      = string
     key_path       = string

@@ -42,6 +42,7 @@ locals {
     var.pprof_addr == "" ? {} : { VELTRIX_EDGE_PPROF = var.pprof_addr },
     var.drain_delay_seconds == 0 ? {} : { VELTRIX_EDGE_DRAIN_DELAY = "${var.drain_delay_seconds}s" },
     var.coordinator_ca_path == null ? {} : { SSL_CERT_FILE = var.coordinator_ca_path },
+    var.coordinator_client_cert == null ? {} : { VELTRIX_EDGE_COORDINATOR_CERT = var.coordinator_client_cert.cert_path, VELTRIX_EDGE_COORDINATOR_KEY = var.coordinator_client_cert.key_path },
   )
   env_file = join("", [for k in sort(keys(local.env)) : "${k}=${local.env[k]}\n"])
 

@@ -101,6 +101,20 @@ variable "coordinator_ca_path" {
   }
 }
 
+variable "coordinator_client_cert" {
+  description = "Client certificate and key files the edge presents to https:// coordinators that require one (-coordinator-cert, -coordinator-key; the coordinators' tls.client_ca_path). Re-read when the files change. Null: none."
+  type = object({
+    cert_path = string
+    key_path  = string
+  })
+  default = null
+
+  validation {
+    condition     = var.coordinator_client_cert == null || alltrue([for p in [try(var.coordinator_client_cert.cert_path, ""), try(var.coordinator_client_cert.key_path, "")] : can(regex("^/[A-Za-z0-9._/-]+$", p))])
+    error_message = "coordinator_client_cert paths must be absolute, without spaces."
+  }
+}
+
 variable "allowed_origins" {
   description = "Browser origins allowed besides the edge's own host (-allowed-origins), e.g. [\"https://play.example.com\"]."
   type        = list(string)

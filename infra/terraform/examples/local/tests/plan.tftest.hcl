@@ -30,6 +30,15 @@ run "renders_three_voters_and_two_edges" {
     error_message = "The voters must bootstrap together on loopback."
   }
   assert {
+    condition = (
+      module.coordinators.nodes.c2.env.VELTRIX_RAFT_TLS_CERT == "/tmp/veltrix-local-plan/etc/raft/c2.crt" &&
+      module.coordinators.nodes.c2.env.VELTRIX_RAFT_TLS_KEY == "/tmp/veltrix-local-plan/etc/raft/c2.key" &&
+      module.coordinators.nodes.c2.env.VELTRIX_RAFT_TLS_CA == "/tmp/veltrix-local-plan/etc/raft/ca.crt" &&
+      terraform_data.raft_certs.input.voters == "c1 c2 c3"
+    )
+    error_message = "The voters must run raft over mutual TLS with per-voter certificates issued at apply time."
+  }
+  assert {
     condition     = module.edges["local-b"].env.VELTRIX_EDGE_COORDINATORS == "http://127.0.0.11:19201,http://127.0.0.12:19201,http://127.0.0.13:19201" && module.edges["local-b"].listen == "127.0.0.22:19301"
     error_message = "Each edge must follow all three coordinators from its own address."
   }

@@ -8,6 +8,7 @@ variables {
   ]
   admin_token = "admin-token-0123456789abcdef"
   edge_token  = "edge-token-0123456789abcdef"
+  raft_tls    = { cert_path = "/etc/veltrix/tls/raft.crt", key_path = "/etc/veltrix/tls/raft.key", ca_path = "/etc/veltrix/tls/raft-ca.crt" }
 }
 
 run "three_voters_bootstrap" {
@@ -32,8 +33,19 @@ run "three_voters_bootstrap" {
       VELTRIX_LOG_LEVEL     = "info"
       VELTRIX_BOOTSTRAP     = "true"
       VELTRIX_PEERS         = "c1=10.0.1.10:7000,c2=10.0.2.10:7000,c3=10.0.3.10:7000"
+      VELTRIX_RAFT_TLS_CERT = "/etc/veltrix/tls/raft.crt"
+      VELTRIX_RAFT_TLS_KEY  = "/etc/veltrix/tls/raft.key"
+      VELTRIX_RAFT_TLS_CA   = "/etc/veltrix/tls/raft-ca.crt"
     }
     error_message = "A bootstrap voter's environment is wrong."
+  }
+  assert {
+    condition = (
+      contains(output.nodes.c1.flags, "-raft-tls-cert=/etc/veltrix/tls/raft.crt") && contains(output.nodes.c1.flags, "-raft-tls-key=/etc/veltrix/tls/raft.key") &&
+      contains(output.nodes.c1.flags, "-raft-tls-ca=/etc/veltrix/tls/raft-ca.crt") &&
+      alltrue([for id, n in output.nodes : !strcontains(lower(n.env_file), "insecure") && !strcontains(lower(join(" ", n.flags)), "insecure")])
+    )
+    error_message = "Every voter runs raft over mutual TLS, never -insecure-raft."
   }
   assert {
     condition     = contains(output.nodes.c1.flags, "-bootstrap") && contains(output.nodes.c1.flags, "-raft-addr=10.0.1.10:7000") && contains(output.nodes.c1.flags, "-advertise-api=10.0.1.10:8080")
@@ -142,10 +154,18 @@ run "loopback_binds_own_address" {
     api_bind_all = false
     raft_port    = 19101
     api_port     = 19201
+    raft_tls     = { cert_path = "/run/veltrix/raft/{id}.crt", key_path = "/run/veltrix/raft/{id}.key", ca_path = "/run/veltrix/raft/ca.crt", peer_name = "raft.veltrix.internal" }
   }
 
   assert {
     condition     = output.nodes.c3.api_listen == "127.0.0.13:19201" && output.nodes.c3.raft_addr == "127.0.0.13:19101" && output.nodes.c3.api_url == "http://127.0.0.13:19201"
     error_message = "Without api_bind_all each voter binds its own address."
+  }
+  assert {
+    condition = (
+      output.nodes.c3.env.VELTRIX_RAFT_TLS_CERT == "/run/veltrix/raft/c3.crt" && output.nodes.c3.env.VELTRIX_RAFT_TLS_KEY == "/run/veltrix/raft/c3.key" &&
+      output.nodes.c2.env.VELTRIX_RAFT_TLS_CA == "/run/veltrix/raft/ca.crt" && output.nodes.c2.env.VELTRIX_RAFT_TLS_NAME == "raft.veltrix.internal"
+    )
+    error_message = "Voters sharing a machine get their own raft certificate ({id}); peer_name reaches -raft-tls-name."
   }
 }

@@ -8,6 +8,19 @@ variables {
   ]
   admin_token = "admin-token-0123456789abcdef"
   edge_token  = "edge-token-0123456789abcdef"
+  raft_tls    = { cert_path = "/etc/veltrix/tls/raft.crt", key_path = "/etc/veltrix/tls/raft.key", ca_path = "/etc/veltrix/tls/raft-ca.crt" }
+}
+
+run "relative_raft_certificate" {
+  command = plan
+  variables { raft_tls = { cert_path = "raft.crt", key_path = "/etc/veltrix/tls/raft.key", ca_path = "/etc/veltrix/tls/raft-ca.crt" } }
+  expect_failures = [var.raft_tls]
+}
+
+run "raft_peer_name_not_a_dns_name" {
+  command = plan
+  variables { raft_tls = { cert_path = "/etc/veltrix/tls/raft.crt", key_path = "/etc/veltrix/tls/raft.key", ca_path = "/etc/veltrix/tls/raft-ca.crt", peer_name = "Raft Peers" } }
+  expect_failures = [var.raft_tls]
 }
 
 run "four_voters" {

@@ -136,6 +136,12 @@ run "coordinator_ca_relative" {
   expect_failures = [var.coordinator_ca_path]
 }
 
+run "relative_coordinator_client_cert" {
+  command = plan
+  variables { coordinator_client_cert = { cert_path = "edge.crt", key_path = "/etc/veltrix/tls/edge.key" } }
+  expect_failures = [var.coordinator_client_cert]
+}
+
 run "radius_zero" {
   command = plan
   variables { radius = 0 }
@@ -231,14 +237,15 @@ run "stop_timeout_fractional" {
 run "upper_boundaries_accepted" {
   command = plan
   variables {
-    id                   = "e${join("", [for i in range(62) : "x"])}"
-    radius               = 4
-    log_level            = "error"
-    stop_timeout_seconds = 600
-    service_user         = "_${join("", [for i in range(30) : "v"])}"
-    coordinator_ca_path  = "/etc/veltrix/tls/coordinator-ca.pem"
-    binary_path          = "/opt/veltrix/bin/veltrix-edge"
-    config_dir           = "/etc/veltrix-edge"
+    id                      = "e${join("", [for i in range(62) : "x"])}"
+    radius                  = 4
+    log_level               = "error"
+    stop_timeout_seconds    = 600
+    service_user            = "_${join("", [for i in range(30) : "v"])}"
+    coordinator_ca_path     = "/etc/veltrix/tls/coordinator-ca.pem"
+    coordinator_client_cert = { cert_path = "/etc/veltrix/tls/edge-client.crt", key_path = "/etc/veltrix/tls/edge-client.key" }
+    binary_path             = "/opt/veltrix/bin/veltrix-edge"
+    config_dir              = "/etc/veltrix-edge"
   }
 
   assert {
@@ -248,6 +255,10 @@ run "upper_boundaries_accepted" {
   assert {
     condition     = output.env.SSL_CERT_FILE == "/etc/veltrix/tls/coordinator-ca.pem" && output.paths.env_file == "/etc/veltrix-edge/edge.env"
     error_message = "coordinator_ca_path must set SSL_CERT_FILE and config_dir must hold the environment files."
+  }
+  assert {
+    condition     = output.env.VELTRIX_EDGE_COORDINATOR_CERT == "/etc/veltrix/tls/edge-client.crt" && output.env.VELTRIX_EDGE_COORDINATOR_KEY == "/etc/veltrix/tls/edge-client.key" && contains(output.flags, "-coordinator-cert=/etc/veltrix/tls/edge-client.crt")
+    error_message = "coordinator_client_cert must reach -coordinator-cert and -coordinator-key."
   }
   assert {
     condition     = strcontains(output.systemd_unit, "TimeoutStopSec=600\n") && strcontains(output.systemd_unit, "User=_${join("", [for i in range(30) : "v"])}\n") && strcontains(output.systemd_unit, "ExecStart=/opt/veltrix/bin/veltrix-edge")

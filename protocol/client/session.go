@@ -84,11 +84,24 @@ func (cl *Client) refresh() {
 		cl.refresher = time.AfterFunc(retryRefresh, cl.refresh)
 		return
 	}
+	_ = cl.presentLocked(tok) // if this connection is lost, the next HELLO carries tok
+	cl.scheduleRefreshLocked(retryRefresh)
+}
+
+// PresentToken sends tok, a fresh token for the same player and hunt, with
+// TOKEN (SPEC.md §2.3) and keeps it for reconnects: for an app that renews
+// its tokens itself rather than through Options.Refresh.
+func (cl *Client) PresentToken(tok string) error {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return cl.presentLocked(tok)
+}
+
+func (cl *Client) presentLocked(tok string) error {
 	cl.token = tok
 	cl.buf = protocol.AppendToken(cl.buf[:0], &protocol.Token{Token: protocol.Text(tok)})
-	_ = cl.c.sendReliable(cl.buf) // if this connection is lost, the next HELLO carries tok
 	cl.sentAt = time.Now()
-	cl.scheduleRefreshLocked(retryRefresh)
+	return cl.c.sendReliable(cl.buf)
 }
 
 // final reports whether a connection's end must not be retried: the edge

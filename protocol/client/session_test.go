@@ -119,6 +119,14 @@ func TestRefreshPresentsAFreshToken(t *testing.T) {
 	if tok != fresh {
 		t.Error("a reconnect would not say HELLO with the refreshed token")
 	}
+	// An app that renews tokens itself presents them the same way.
+	own, _ := token.Mint(priv, 1, 7, "", time.Now(), 2*time.Hour)
+	if err := cl.PresentToken(own); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.next(t, protocol.TypeToken).(*protocol.Token); string(got.Token) != own {
+		t.Fatalf("PresentToken sent %q", got.Token)
+	}
 }
 
 // TestKeepAliveSendsPing (issue 12 item 8): a client that sends nothing

@@ -1,12 +1,18 @@
 package edge_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/veltrix/veltrix/coordinator/api"
+	"github.com/veltrix/veltrix/edge"
 	"github.com/veltrix/veltrix/protocol"
 	"github.com/veltrix/veltrix/protocol/client"
 )
@@ -58,4 +64,65 @@ func TestNewestConnectionOfAPlayerWins(t *testing.T) {
 		}
 		await(t, curMsgs, func(*protocol.Pong) bool { return true })
 	})
+}
+
+// TestDemoPageRefreshesItsToken (issue 12 item 7): the page, given a
+// session by /dev/session, refreshes its token before it expires — here at
+// once, as this /dev/session hands out tokens with a minute to live —
+// through /dev/session again (a token minted by the coordinator), and
+// presents it with TOKEN: the edge accepts it and the page stays connected.
+func TestDemoPageRefreshesItsToken(t *testing.T) {
+	w := newWorld(t, "netpoll")
+	const player = 700
+	mint := func() (string, error) { // POST /v1/tokens, as edge/dev does, with a one-minute lifetime
+		b, _ := json.Marshal(api.TokenRequest{Player: player, Hunt: w.hunt.ID, TTLSeconds: 60})
+		req, _ := http.NewRequest("POST", w.coord.URL()+"/v1/tokens", bytes.NewReader(b))
+		req.Header.Set("Authorization", "Bearer "+admin)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		var tok struct{ Token string }
+		if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || resp.StatusCode != http.StatusOK {
+			return "", fmt.Errorf("minting: %s %v", resp.Status, err)
+		}
+		return tok.Token, nil
+	}
+	e, err := edge.Start(edge.Config{Listen: "127.0.0.1:0", Coordinators: []string{w.coord.URL()}, EdgeToken: admin,
+		Transport: "netpoll", DisableWT: true, Extra: func(mux *http.ServeMux) {
+			mux.HandleFunc("GET /dev/session", func(rw http.ResponseWriter, r *http.Request) {
+				tok, err := mint()
+				if err != nil {
+					http.Error(rw, err.Error(), http.StatusBadGateway)
+					return
+				}
+				rw.Header().Set("Content-Type", "application/json")
+				_ = json.NewEncoder(rw).Encode(map[string]any{"player": player, "hunt": w.hunt.ID, "token": tok,
+					"center": [2]float64{52.3730796, 4.8924534}})
+			})
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	waitHunt(t, e, w.hunt.ID)
+	ctx := browser(t)
+	must(t, chromedp.Do(ctx, chromedp.Navigate(e.URL()+"/?transport=ws")))
+	poll(t, ctx, `document.querySelector('#state').textContent === 'connected'`)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(20 * time.Second)
+	for e.Core.Snapshot().TokensRefreshed == 0 { // an observable counter, polled
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatal("the edge never received a TOKEN from the page")
+		}
+	}
+	st := e.Core.Snapshot()
+	if st.Closes[protocol.CodeUnauthorized]+st.Closes[protocol.CodeWrongHunt]+st.Closes[protocol.CodeTokenExpired] != 0 {
+		t.Errorf("the refresh closed the page's session: %v", st.Closes)
+	}
+	poll(t, ctx, `document.querySelector('#state').textContent === 'connected'`)
 }

@@ -38,8 +38,9 @@ function tokenTimes(tok) {
 // Before the token expires — once two thirds of its lifetime have passed, at
 // the latest a minute before — the page asks /dev/session for a fresh one
 // (minted by the coordinator's token endpoint) and presents it with TOKEN.
-// A token given in the URL has nowhere to be refreshed from.
-function scheduleRefresh(s) {
+// A token given in the URL has nowhere to be refreshed from. After a refresh
+// the next one waits at least `floor` ms, however short-lived the tokens are.
+function scheduleRefresh(s, floor = 0) {
   const t = tokenTimes(s.token);
   if (!t || q.get('token')) return;
   const at = Math.min(t.iat + (t.exp - t.iat) * 2 / 3, t.exp - 60_000);
@@ -49,12 +50,12 @@ function scheduleRefresh(s) {
       if (!r.ok) throw new Error(`token refresh failed: ${r.status}`);
       s.token = (await r.json()).token;
       st.link.send(P.encode({ type: 'TOKEN', token: s.token }));
-      scheduleRefresh(s);
+      scheduleRefresh(s, 5000);
     } catch (e) {
       $('error').textContent = e.message;
       setTimeout(() => scheduleRefresh(s), 5000);
     }
-  }, Math.max(at - Date.now(), 0));
+  }, Math.max(at - Date.now(), floor));
 }
 
 // ---- transports -------------------------------------------------------------

@@ -34,7 +34,7 @@ func (c *Core) Deliver(id SessionID, frame []byte) error {
 	if s == nil {
 		return ErrUnknownSession
 	}
-	s.lastIn = c.cfg.Now().UnixMicro()
+	c.touchLocked(s, c.cfg.Now().UnixMicro())
 	for len(frame) > 0 && s.state != stateClosed {
 		t, body, rest, err := protocol.Split(frame)
 		if err != nil {
@@ -124,6 +124,7 @@ func (c *Core) helloLocked(id SessionID, s *slot, body []byte) error {
 	}
 	s.state, s.kind, s.hunt, s.player, s.res = stateActive, m.Kind, m.Hunt, claims.Player, uint8(h.Resolution)
 	s.expires = c.expiryOf(claims)
+	c.touchLocked(s, c.cfg.Now().UnixMicro())
 	c.seatLocked(id, s)
 	b, ok := c.buckets[s.player]
 	if !ok {

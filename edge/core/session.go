@@ -1,8 +1,6 @@
 package core
 
 import (
-	"time"
-
 	"github.com/veltrix/veltrix/protocol"
 	"github.com/veltrix/veltrix/protocol/token"
 )
@@ -42,6 +40,7 @@ func (c *Core) tokenLocked(s *slot, body []byte) error {
 		return errOtherPlayer
 	}
 	s.expires = c.expiryOf(claims)
+	c.touchLocked(s, c.cfg.Now().UnixMicro())
 	c.stats.TokensRefreshed++
 	return nil
 }
@@ -70,17 +69,20 @@ func (c *Core) unseatLocked(id SessionID, s *slot) {
 	}
 }
 
-// expireLocked closes a welcomed session whose token expired (past the
-// grace) or that sent nothing for IdleTimeout, ERROR first; it reports
-// whether it did. The tick calls it for every session.
-func (c *Core) expireLocked(id SessionID, s *slot, now int64) bool {
-	switch {
-	case now >= s.expires:
+// touchLocked records a frame received at now: the session's deadline is
+// its token's expiry or now + IdleTimeout, whichever comes first. Keeping
+// the one deadline makes the tick's check a single comparison.
+func (c *Core) touchLocked(s *slot, now int64) {
+	s.deadline = min(s.expires, now+c.cfg.IdleTimeout.Microseconds())
+}
+
+// expireLocked closes a welcomed session whose deadline (now >=
+// s.deadline) has come, ERROR first: token_expired when its token expired
+// (past the grace), idle when it sent nothing for IdleTimeout.
+func (c *Core) expireLocked(id SessionID, s *slot, now int64) {
+	if now >= s.expires {
 		_ = c.failLocked(id, s, errExpired)
-	case now-s.lastIn >= int64(c.cfg.IdleTimeout/time.Microsecond):
-		_ = c.failLocked(id, s, errIdle)
-	default:
-		return false
+		return
 	}
-	return true
+	_ = c.failLocked(id, s, errIdle)
 }

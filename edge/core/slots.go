@@ -36,14 +36,15 @@ type frameRef struct {
 
 // slot is one session. It holds no pointers: the GC never scans the table.
 type slot struct {
-	gen     uint32
-	state   uint8
-	kind    uint8
-	res     uint8  // the hunt's H3 resolution
-	hunt    uint32 // 0 before HELLO
-	player  uint32
-	lastIn  int64 // server µs of the last frame received (idle limit)
-	expires int64 // server µs past which the session ends token_expired (token exp + grace)
+	gen    uint32
+	state  uint8
+	kind   uint8
+	res    uint8  // the hunt's H3 resolution
+	hunt   uint32 // 0 before HELLO
+	player uint32
+
+	expires  int64 // server µs past which the session ends token_expired (token exp + grace)
+	deadline int64 // server µs of the session's next end: min(expires, last frame + IdleTimeout)
 
 	placed     bool     // has a position, hence a cell
 	cell       geo.Cell // current cell at res

@@ -34,7 +34,9 @@ func (c *Core) Deliver(id SessionID, frame []byte) error {
 	if s == nil {
 		return ErrUnknownSession
 	}
-	c.touchLocked(s, c.cfg.Now().UnixMicro())
+	if len(frame) > 0 { // activity (SPEC.md §2.3): a frame holds at least a message header
+		c.touchLocked(s, c.cfg.Now().UnixMicro())
+	}
 	for len(frame) > 0 && s.state != stateClosed {
 		t, body, rest, err := protocol.Split(frame)
 		if err != nil {

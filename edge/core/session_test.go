@@ -127,9 +127,13 @@ func TestIdleSessionIsClosedIdle(t *testing.T) {
 	}
 	r.expectClosed(quiet, protocol.CodeIdle, "150 s without a message")
 	r.expectOpen(pinger, "a PING every 50 s")
-	r.now = r.now.Add(60 * time.Second)
+	r.now = r.now.Add(50 * time.Second)
+	if err := r.c.Deliver(pinger, nil); err != nil { // an empty frame is no message
+		t.Fatal(err)
+	}
+	r.now = r.now.Add(10 * time.Second)
 	r.c.Tick()
-	r.expectClosed(pinger, protocol.CodeIdle, "60 s after the last PING")
+	r.expectClosed(pinger, protocol.CodeIdle, "60 s after the last PING, an empty frame between")
 	if st := r.c.Snapshot(); st.Closes[protocol.CodeIdle] != 2 || st.Closes[protocol.CodeNormal] != 0 {
 		t.Errorf("closes %v: want 2 idle, no normal", st.Closes)
 	}

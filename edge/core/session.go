@@ -19,8 +19,9 @@ var (
 // seatKey names a player in a hunt: it holds at most one welcomed session.
 type seatKey struct{ hunt, player uint32 }
 
-// expiryOf is when a session holding claims must end: the token's expiry
-// plus the grace (for clock skew and a refresh in flight).
+// expiryOf is when a session holding the token that carried claims must
+// end: the token's expiry plus the grace (for clock skew and a refresh in
+// flight).
 func (c *Core) expiryOf(claims *token.Claims) int64 {
 	return claims.ExpiresAt.UnixMicro() + c.cfg.TokenGrace.Microseconds()
 }
@@ -51,11 +52,11 @@ func (c *Core) tokenLocked(s *slot, body []byte) error {
 func (c *Core) seatLocked(id SessionID, s *slot) {
 	k := seatKey{s.hunt, s.player}
 	if old, ok := c.seats[k]; ok && old != id {
-		if os := c.tab.get(old); os != nil && os.state == stateActive {
+		if prev := c.tab.get(old); prev != nil && prev.state == stateActive {
 			// Out of its cell now, before the new session's first
 			// POSITION: watchers see "left" before "entered", never after.
-			c.unplaceLocked(old, os)
-			_ = c.failLocked(old, os, errReplaced)
+			c.unplaceLocked(old, prev)
+			_ = c.failLocked(old, prev, errReplaced)
 		}
 	}
 	c.seats[k] = id

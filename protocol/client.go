@@ -130,3 +130,24 @@ func (m *Bye) Decode(body []byte) error {
 	m.Code = Code(le.Uint16(body))
 	return nil
 }
+
+// Token presents a fresh access token on a live session (SPEC.md §2.1).
+type Token struct {
+	Token Text `json:"token"` // at most MaxToken bytes; longer is cut
+}
+
+// AppendToken appends m to dst.
+func AppendToken(dst []byte, m *Token) []byte {
+	dst = appendHeader(dst, TypeToken, 2+min(len(m.Token), MaxToken))
+	return appendBytes16(dst, m.Token, MaxToken)
+}
+
+// Decode fills m from body. m.Token aliases body.
+func (m *Token) Decode(body []byte) error {
+	tok, _, err := readBytes16(body, 0, MaxToken)
+	if err != nil {
+		return err
+	}
+	m.Token = tok
+	return nil
+}

@@ -16,6 +16,7 @@ func samples() []Message {
 		&Claim{Request: 77, Treasure: 1 << 31},
 		&Ping{Time: 12345},
 		&Bye{Code: CodeShuttingDown},
+		&Token{Token: Text("d.e.f")},
 		&Welcome{Player: 1, Hunt: 2, Resolution: 9, TickHz: 20, Radius: 2, Time: 99},
 		&CellUpdate{Cell: 0x8928308280fffff, Tick: 5, Flags: FlagSnapshot, Entries: []CellEntry{
 			{Op: OpEntered, Player: 1, Lat: 10, Lng: -10, Stamp: 1},
@@ -62,6 +63,7 @@ func TestEncoderCutsOverLimits(t *testing.T) {
 		want int // body length after encoding
 	}{
 		{&Hello{Token: long}, helloFixed + MaxToken},
+		{&Token{Token: long}, 2 + MaxToken},
 		{&ErrorMessage{Text: long}, 4 + MaxText},
 		{&Redirect{URL: long}, 4 + MaxURL},
 		{&CellUpdate{Entries: make([]CellEntry, MaxCellEntries+5)}, cellUpdateFixed + MaxCellEntries*CellEntrySize},

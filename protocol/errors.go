@@ -27,6 +27,8 @@ const (
 	CodeInternal           Code = 13
 	CodeRedirect           Code = 14
 	CodeInvalidPosition    Code = 15
+	CodeIdle               Code = 16
+	CodeReplaced           Code = 17
 )
 
 var codeInfo = [...]struct {
@@ -49,6 +51,8 @@ var codeInfo = [...]struct {
 	CodeInternal:           {"internal", true},
 	CodeRedirect:           {"redirect", true},
 	CodeInvalidPosition:    {"invalid_position", false},
+	CodeIdle:               {"idle", true},
+	CodeReplaced:           {"replaced", true},
 }
 
 // String returns the spec name of c ("bad_message").

@@ -64,6 +64,10 @@ func normalise(m Message) Message {
 		if len(m.Token) == 0 {
 			m.Token = nil
 		}
+	case *Token:
+		if len(m.Token) == 0 {
+			m.Token = nil
+		}
 	case *ErrorMessage:
 		if len(m.Text) == 0 {
 			m.Text = nil
@@ -93,6 +97,7 @@ func FuzzPosition(f *testing.F)    { fuzzDecoder(f, TypePosition) }
 func FuzzClaim(f *testing.F)       { fuzzDecoder(f, TypeClaim) }
 func FuzzPing(f *testing.F)        { fuzzDecoder(f, TypePing) }
 func FuzzBye(f *testing.F)         { fuzzDecoder(f, TypeBye) }
+func FuzzToken(f *testing.F)       { fuzzDecoder(f, TypeToken) }
 func FuzzWelcome(f *testing.F)     { fuzzDecoder(f, TypeWelcome) }
 func FuzzCellUpdate(f *testing.F)  { fuzzDecoder(f, TypeCellUpdate) }
 func FuzzTreasures(f *testing.F)   { fuzzDecoder(f, TypeTreasures) }

@@ -25,6 +25,8 @@ func NewMessage(t Type) Message {
 		return new(Ping)
 	case TypeBye:
 		return new(Bye)
+	case TypeToken:
+		return new(Token)
 	case TypeWelcome:
 		return new(Welcome)
 	case TypeCellUpdate:
@@ -67,6 +69,7 @@ func (*Position) Type() Type     { return TypePosition }
 func (*Claim) Type() Type        { return TypeClaim }
 func (*Ping) Type() Type         { return TypePing }
 func (*Bye) Type() Type          { return TypeBye }
+func (*Token) Type() Type        { return TypeToken }
 func (*Welcome) Type() Type      { return TypeWelcome }
 func (*CellUpdate) Type() Type   { return TypeCellUpdate }
 func (*Treasures) Type() Type    { return TypeTreasures }
@@ -83,6 +86,7 @@ func (m *Position) AppendTo(dst []byte) []byte     { return AppendPosition(dst, 
 func (m *Claim) AppendTo(dst []byte) []byte        { return AppendClaim(dst, m) }
 func (m *Ping) AppendTo(dst []byte) []byte         { return AppendPing(dst, m) }
 func (m *Bye) AppendTo(dst []byte) []byte          { return AppendBye(dst, m) }
+func (m *Token) AppendTo(dst []byte) []byte        { return AppendToken(dst, m) }
 func (m *Welcome) AppendTo(dst []byte) []byte      { return AppendWelcome(dst, m) }
 func (m *CellUpdate) AppendTo(dst []byte) []byte   { return AppendCellUpdate(dst, m) }
 func (m *Treasures) AppendTo(dst []byte) []byte    { return AppendTreasures(dst, m) }

@@ -15,6 +15,7 @@ const (
 	TypeClaim    Type = 0x03
 	TypePing     Type = 0x04
 	TypeBye      Type = 0x05
+	TypeToken    Type = 0x06
 )
 
 // Edge → client message types.
@@ -33,7 +34,7 @@ const (
 
 var typeNames = map[Type]string{
 	TypeHello: "HELLO", TypePosition: "POSITION", TypeClaim: "CLAIM", TypePing: "PING",
-	TypeBye: "BYE", TypeWelcome: "WELCOME", TypeCellUpdate: "CELL_UPDATE",
+	TypeBye: "BYE", TypeToken: "TOKEN", TypeWelcome: "WELCOME", TypeCellUpdate: "CELL_UPDATE",
 	TypeTreasures: "TREASURES", TypeHint: "HINT", TypeClaimResult: "CLAIM_RESULT",
 	TypeEvent: "EVENT", TypeHuntStatus: "HUNT_STATUS", TypeError: "ERROR",
 	TypeRedirect: "REDIRECT", TypePong: "PONG",
@@ -60,7 +61,7 @@ const (
 	MaxBody           = MaxMessage - HeaderSize
 	MaxWebSocketFrame = 65536 // payload bytes of one WebSocket frame
 	MaxDatagram       = 1200  // payload bytes of one WebTransport datagram
-	MaxToken          = 2048  // HELLO token bytes
+	MaxToken          = 2048  // HELLO and TOKEN token bytes
 	MaxText           = 256   // ERROR text bytes
 	MaxURL            = 1024  // REDIRECT url bytes
 	MaxCellEntries    = 960   // CELL_UPDATE entries per message

@@ -70,7 +70,14 @@ type Config struct {
 	SnapshotEvery int     // ticks between full snapshots of a watched cell; default 50
 	MaxControl    int     // bytes of undelivered control messages before too_slow; default 256 KiB
 	Hysteresis    float64 // leave a cell only this far (× edge length) from its centre; default 1.1
-	Now           func() time.Time
+	// IdleTimeout closes (ERROR idle) a welcomed session that sent no
+	// message for this long (SPEC.md §2.3); default 60s.
+	IdleTimeout time.Duration
+	// TokenGrace is how long past its token's expiry a session lives
+	// without a TOKEN refresh before ERROR token_expired closes it
+	// (SPEC.md §2.3); default 10s.
+	TokenGrace time.Duration
+	Now        func() time.Time
 }
 
 func (c *Config) validate() error {
@@ -109,6 +116,12 @@ func (c *Config) withDefaults() Config {
 	setF(&d.ClaimRate, 2)
 	setF(&d.ClaimBurst, 10)
 	setF(&d.Hysteresis, 1.1)
+	if d.IdleTimeout <= 0 {
+		d.IdleTimeout = 60 * time.Second
+	}
+	if d.TokenGrace <= 0 {
+		d.TokenGrace = 10 * time.Second
+	}
 	if d.Now == nil {
 		d.Now = time.Now
 	}

@@ -32,6 +32,7 @@ type Core struct {
 	arenas  [arenaRing]arena         // encoded frames of recent ticks, by tick % arenaRing
 	ctrl    map[uint32][]byte        // slot → control messages waiting (never dropped)
 	buckets map[uint32]bucket        // player → position token bucket, shared by its sessions
+	seats   map[seatKey]SessionID    // (hunt, player) → its one welcomed session (newest wins)
 	disk    []geo.Cell               // scratch: the interest area being (un)watched
 	tbuf    []protocol.TreasureEntry // scratch        // scratch
 	stats   Stats
@@ -63,6 +64,7 @@ type Stats struct {
 	UnknownClaims    uint64 // CLAIMs of a treasure the edge knows does not exist
 	RejectedSpeed    uint64
 	RejectedInvalid  uint64
+	TokensRefreshed  uint64 // TOKEN messages accepted
 	Closes           map[protocol.Code]uint64
 	LastTickCells    int           // changed, watched cells at the start of the last tick (counted apart from encoding)
 	LastTickFrames   int           // CELL_UPDATE frames the last tick encoded: LastTickCells, plus one per 69 entries beyond the first 69 of a cell
@@ -75,7 +77,7 @@ func New(cfg Config) (*Core, error) {
 		return nil, err
 	}
 	return &Core{cfg: cfg.withDefaults(), cells: map[cellKey]*cellState{}, ctrl: map[uint32][]byte{}, buckets: map[uint32]bucket{},
-		stats: Stats{Closes: map[protocol.Code]uint64{}}}, nil
+		seats: map[seatKey]SessionID{}, stats: Stats{Closes: map[protocol.Code]uint64{}}}, nil
 }
 
 // Open registers a new connection and returns its session id.
@@ -95,15 +97,10 @@ func (c *Core) Closed(id SessionID) {
 	if s == nil {
 		return
 	}
-	if s.placed {
-		k := cellKey{s.hunt, s.cell}
-		c.recordLocked(k, s, opLeft)
-		cs := c.cells[k]
-		cs.players = removeIdx(cs.players, id.index())
-		c.watchLocked(s.hunt, s.cell, id.index(), false)
-	}
+	c.unplaceLocked(id, s)
 	delete(c.ctrl, id.index())
-	if s.state != stateHello { // welcomed: the player holds a share of a bucket
+	if s.state != stateHello { // welcomed: the player holds a share of a bucket and maybe its seat
+		c.unseatLocked(id, s)
 		if b := c.buckets[s.player]; b.sessions <= 1 {
 			delete(c.buckets, s.player)
 		} else {
@@ -113,6 +110,20 @@ func (c *Core) Closed(id SessionID) {
 	}
 	c.tab.release(id)
 	c.stats.Sessions--
+}
+
+// unplaceLocked takes session id out of its cell, if it has one: the
+// player "left" for the cell's watchers, and its interest area is unwatched.
+func (c *Core) unplaceLocked(id SessionID, s *slot) {
+	if !s.placed {
+		return
+	}
+	k := cellKey{s.hunt, s.cell}
+	c.recordLocked(k, s, opLeft)
+	cs := c.cells[k]
+	cs.players = removeIdx(cs.players, id.index())
+	c.watchLocked(s.hunt, s.cell, id.index(), false)
+	s.placed = false
 }
 
 // closeLocked asks the transport to close id with code: input stops, what is

@@ -272,7 +272,7 @@ func eastOf(p geo.Point, m float64) geo.Point {
 }
 
 func TestLeavingAndCellChanges(t *testing.T) {
-	r := newRig(t)
+	r := newRig(t, func(c *Config) { c.IdleTimeout = time.Hour }) // a watches a minute without a word
 	a, b := r.join(1), r.join(2)
 	r.move(a, dam)
 	r.move(b, near)
@@ -467,12 +467,16 @@ func TestHysteresis(t *testing.T) {
 	}
 }
 
-// Two connections of one player share its position budget.
+// A player's position budget outlives a connection that a newer one
+// replaced: reconnecting buys no more positions.
 func TestRateLimitIsPerPlayer(t *testing.T) {
 	r := newRig(t) // burst 10, 5/s
-	a, b := r.join(7), r.join(7)
+	a := r.join(7)
 	for range 8 {
 		r.move(a, dam)
+	}
+	b := r.join(7) // replaces a, which is closing but not yet Closed
+	for range 8 {
 		r.move(b, dam)
 	}
 	if got := r.c.Snapshot().RejectedRate; got != 6 {

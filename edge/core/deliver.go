@@ -34,6 +34,9 @@ func (c *Core) Deliver(id SessionID, frame []byte) error {
 	if s == nil {
 		return ErrUnknownSession
 	}
+	if len(frame) > 0 { // activity (SPEC.md §2.3): a frame holds at least a message header
+		c.touchLocked(s, c.cfg.Now().UnixMicro())
+	}
 	for len(frame) > 0 && s.state != stateClosed {
 		t, body, rest, err := protocol.Split(frame)
 		if err != nil {
@@ -89,6 +92,8 @@ func (c *Core) handleLocked(id SessionID, s *slot, t protocol.Type, body []byte)
 		c.controlLocked(id, s, protocol.AppendPong(c.ctrlBuf(id), &protocol.Pong{Echo: m.Time, Time: c.nowMicro()}))
 	case protocol.TypeBye:
 		c.closeLocked(id, s, protocol.CodeNormal)
+	case protocol.TypeToken:
+		return c.tokenLocked(s, body)
 	default:
 		if t.FromEdge() {
 			return errWrongDirection
@@ -120,6 +125,9 @@ func (c *Core) helloLocked(id SessionID, s *slot, body []byte) error {
 		return err
 	}
 	s.state, s.kind, s.hunt, s.player, s.res = stateActive, m.Kind, m.Hunt, claims.Player, uint8(h.Resolution)
+	s.expires = c.expiryOf(claims)
+	c.touchLocked(s, c.cfg.Now().UnixMicro())
+	c.seatLocked(id, s)
 	b, ok := c.buckets[s.player]
 	if !ok {
 		now := c.cfg.Now().UnixMicro()

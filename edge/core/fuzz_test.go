@@ -15,6 +15,8 @@ func FuzzDeliver(f *testing.F) {
 	f.Add(protocol.AppendClaim(nil, &protocol.Claim{Request: 1, Treasure: 2}))
 	f.Add([]byte{0x01, 0x08, 0x00, 1, 1, 7, 0, 0, 0, 0, 0})
 	f.Add([]byte{0x7f, 0x01, 0x00, 0xff})
+	f.Add(protocol.AppendToken(nil, &protocol.Token{Token: protocol.Text("x.y.z")}))
+	f.Add([]byte{0x06, 0x03, 0x00, 0x05, 0x00, 'a'})
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		r := newRig(t)
 		good, bad := r.join(1), r.join(2)

@@ -43,6 +43,9 @@ type slot struct {
 	hunt   uint32 // 0 before HELLO
 	player uint32
 
+	expires  int64 // server µs past which the session ends token_expired (token exp + grace)
+	deadline int64 // server µs of the session's next end: min(expires, last frame + IdleTimeout)
+
 	placed     bool     // has a position, hence a cell
 	cell       geo.Cell // current cell at res
 	centLat    int32    // centre of cell, for hysteresis

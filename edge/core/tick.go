@@ -110,11 +110,18 @@ func (c *Core) scheduleSnapshotsLocked() {
 }
 
 // checkSlowLocked closes sessions that dropped frames for SlowTicks ticks in
-// a row: they cannot keep up.
+// a row: they cannot keep up. The same pass over the slots closes sessions
+// whose token expired or that went idle (s.deadline, expireLocked): one
+// comparison per session and tick, and no timer.
 func (c *Core) checkSlowLocked() {
+	now := c.cfg.Now().UnixMicro()
 	for i := range c.tab.slots {
 		s := &c.tab.slots[i]
 		if s.state != stateActive {
+			continue
+		}
+		if now >= s.deadline {
+			c.expireLocked(makeID(uint32(i), s.gen), s, now)
 			continue
 		}
 		if !s.droppedNow {

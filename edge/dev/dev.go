@@ -197,7 +197,8 @@ func (d *Dev) dial(ctx context.Context, player uint32) (*client.Client, error) {
 	}
 	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	return client.Dial(dctx, client.Options{URL: d.Edge.WSURL(), Token: tok, Hunt: d.Hunt, Kind: protocol.KindBot})
+	return client.Dial(dctx, client.Options{URL: d.Edge.WSURL(), Token: tok, Hunt: d.Hunt, Kind: protocol.KindBot,
+		Refresh: func(context.Context) (string, error) { return d.Token(player) }})
 }
 
 func (d *Dev) walk(ctx context.Context, c *client.Client, rng *rand.Rand, lat, lng, heading float64) (float64, float64, float64) {

@@ -444,7 +444,7 @@ func (r *ring) scan() {
 			r.kill(uint32(i)) // no session yet: nothing to count
 		case c.deadline != 0 && r.now > c.deadline && c.flags&fEnding == 0:
 			c.deadline = 0
-			code := protocol.CodeNormal // idle
+			code := protocol.CodeIdle // never normal (SPEC.md §2.3)
 			if c.flags&fGotData == 0 {
 				code = protocol.CodeHelloRequired
 			}

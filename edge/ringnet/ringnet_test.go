@@ -11,7 +11,7 @@ import (
 
 // start runs a ringnet server (two rings) on loopback with a core.
 func start(t testing.TB, o wstest.Options, cc core.Config) (*core.Core, *Server) {
-	return startWith(t, Config{HelloTimeout: o.HelloTimeout, WriteTimeout: o.WriteTimeout}, cc)
+	return startWith(t, Config{HelloTimeout: o.HelloTimeout, WriteTimeout: o.WriteTimeout, IdleTimeout: o.IdleTimeout}, cc)
 }
 
 // keyed runs startWith with a core for hunt 7 whose tokens are signed by

@@ -34,7 +34,12 @@ type Config struct {
 	// equals the request's Host (as the netpoll transport).
 	CheckOrigin  func(r *http.Request) bool
 	HelloTimeout time.Duration // time to the first data frame (HELLO); default 10s
-	IdleTimeout  time.Duration // time without any frame from the client; default 60s
+	// IdleTimeout is the time without any frame from the client (WebSocket
+	// pings included) after which the connection is closed idle; default
+	// 90s. It is a backstop: the core closes a session without a protocol
+	// message for its own IdleTimeout (60s, SPEC.md §2.3) first, with an
+	// ERROR idle before the close.
+	IdleTimeout  time.Duration
 	WriteTimeout time.Duration // time one send may stay in flight; default 10s
 	Entries      uint32        // SQ entries per ring; default 1024 (CQ: 8×)
 	Buffers      uint32        // provided buffers per ring (power of two); default 1024
@@ -52,7 +57,7 @@ func (c *Config) defaults() {
 		c.HelloTimeout = 10 * time.Second
 	}
 	if c.IdleTimeout == 0 {
-		c.IdleTimeout = 60 * time.Second
+		c.IdleTimeout = 90 * time.Second
 	}
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = 10 * time.Second

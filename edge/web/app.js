@@ -25,6 +25,41 @@ async function session() {
   return r.json();
 }
 
+// ---- token refresh (SPEC §2.3) ---------------------------------------------------
+
+// The issue and expiry times (ms) of a JWT, read without verifying it.
+function tokenTimes(tok) {
+  try {
+    const claims = JSON.parse(atob(tok.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+    return { iat: (claims.iat ?? claims.nbf ?? claims.exp) * 1000, exp: claims.exp * 1000 };
+  } catch {
+    return null;
+  }
+}
+
+// Before the token expires — once two thirds of its lifetime have passed, at
+// the latest a minute before — the page asks /dev/session for a fresh one
+// (minted by the coordinator's token endpoint) and presents it with TOKEN.
+// A token given in the URL has nowhere to be refreshed from. After a refresh
+// the next one waits at least `floor` ms, however short-lived the tokens are.
+function scheduleRefresh(s, floor = 0) {
+  const t = tokenTimes(s.token);
+  if (!t || q.get('token')) return;
+  const at = Math.min(t.iat + (t.exp - t.iat) * 2 / 3, t.exp - 60_000);
+  setTimeout(async () => {
+    try {
+      const r = await fetch(`/dev/session?player=${s.player}`);
+      if (!r.ok) throw new Error(`token refresh failed: ${r.status}`);
+      s.token = (await r.json()).token;
+      st.link.send(P.encode({ type: 'TOKEN', token: s.token }));
+      scheduleRefresh(s, 5000);
+    } catch (e) {
+      $('error').textContent = e.message;
+      setTimeout(() => scheduleRefresh(s), 5000);
+    }
+  }, Math.max(at - Date.now(), floor));
+}
+
 // ---- transports -------------------------------------------------------------
 
 class WSLink {
@@ -226,9 +261,10 @@ async function main() {
   $('transport').textContent = st.link.name;
   st.link.send(P.encode({ type: 'HELLO', version: P.VERSION, kind: P.Kind.browser, hunt: s.hunt, token: s.token }));
   st.link.closed.then((why) => { $('state').textContent = why; });
+  scheduleRefresh(s);
   sendPosition();
   refreshCells();
-  setInterval(sendPosition, 1000);
+  setInterval(sendPosition, 1000); // a POSITION a second also keeps the session from going idle (SPEC §2.3)
   fetchStatus(); // the name, and the status until the edge pushes HUNT_STATUS
   requestAnimationFrame(draw);
 }

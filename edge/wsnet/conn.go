@@ -113,7 +113,8 @@ func (c *conn) readLoop() {
 
 // readFailed ends the connection after a failed read. A deadline is the
 // transport's decision: a client silent until the HELLO deadline gets
-// hello_required, an idle one normal. Anything else is the client gone.
+// hello_required, an idle one idle (never normal: SPEC.md §2.3). Anything
+// else is the client gone.
 func (c *conn) readFailed(err error, beforeHello bool) {
 	switch {
 	case !isTimeout(err):
@@ -121,7 +122,7 @@ func (c *conn) readFailed(err error, beforeHello bool) {
 	case beforeHello:
 		c.end(protocol.CodeHelloRequired)
 	default:
-		c.end(protocol.CodeNormal)
+		c.end(protocol.CodeIdle)
 	}
 }
 

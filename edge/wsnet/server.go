@@ -27,7 +27,12 @@ type Config struct {
 	// whose Origin host equals the request's Host.
 	CheckOrigin  func(r *http.Request) bool
 	HelloTimeout time.Duration // time to the first frame (HELLO); default 10s
-	IdleTimeout  time.Duration // time without any frame from the client; default 60s
+	// IdleTimeout is the time without any frame from the client (WebSocket
+	// pings included) after which the connection is closed idle; default
+	// 90s. It is a backstop: the core closes a session without a protocol
+	// message for its own IdleTimeout (60s, SPEC.md §2.3) first, with an
+	// ERROR idle before the close.
+	IdleTimeout  time.Duration
 	WriteTimeout time.Duration // time to write one batch; default 10s
 	// HeaderTimeout bounds reading an upgrade request on the zero-copy path
 	// (Listen); default 10s.
@@ -53,7 +58,7 @@ func New(cfg Config) *Server {
 		cfg.HelloTimeout = 10 * time.Second
 	}
 	if cfg.IdleTimeout == 0 {
-		cfg.IdleTimeout = 60 * time.Second
+		cfg.IdleTimeout = 90 * time.Second
 	}
 	if cfg.WriteTimeout == 0 {
 		cfg.WriteTimeout = 10 * time.Second

@@ -43,6 +43,16 @@ type Options struct {
 	// load generator reads thousands of connections without allocating
 	// per message. REDIRECT is not followed in this mode.
 	Frames func(frame []byte)
+	// Refresh, when set, mints a fresh token for the same player and hunt
+	// (from the coordinator's POST /v1/tokens, or whatever issued the
+	// first). The client calls it once two thirds of its token's lifetime
+	// have passed (at the latest a minute before it expires), presents the
+	// new token with TOKEN and uses it for later reconnects (SPEC.md §2.3).
+	Refresh func(ctx context.Context) (string, error)
+	// KeepAlive is how long the client may send nothing before it sends a
+	// PING, so that the edge does not close it idle (SPEC.md §2.3: at
+	// least every 30 s); default 25s, negative: never.
+	KeepAlive time.Duration
 	// LocalAddr is the local IP a WebSocket connection is made from (e.g.
 	// 127.0.0.2, so that many connections do not share one address's
 	// ephemeral ports); empty lets the system choose.
@@ -61,13 +71,18 @@ type conn interface {
 type Client struct {
 	opts Options
 
-	mu      sync.Mutex // guards url, c, seq, buf, welcome, closed
-	url     string     // where to connect: Options.URL until a REDIRECT
-	c       conn
-	seq     uint32
-	buf     []byte
-	welcome protocol.Welcome
-	closed  bool
+	mu        sync.Mutex // guards the fields below
+	url       string     // where to connect: Options.URL until a REDIRECT
+	token     string     // the current token: Options.Token until a refresh
+	c         conn
+	seq       uint32
+	buf       []byte
+	welcome   protocol.Welcome
+	closed    bool
+	stopped   bool        // the client has stopped: timers do nothing
+	sentAt    time.Time   // when the client last sent a message (keepalive)
+	keep      *time.Timer // keepalive PING
+	refresher *time.Timer // token refresh
 
 	done chan struct{}
 	err  error // why the client stopped; set before done is closed
@@ -78,12 +93,18 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 	if o.MaxBackoff == 0 {
 		o.MaxBackoff = 10 * time.Second
 	}
-	cl := &Client{opts: o, url: o.URL, done: make(chan struct{})}
+	if o.KeepAlive == 0 {
+		o.KeepAlive = 25 * time.Second
+	}
+	cl := &Client{opts: o, url: o.URL, token: o.Token, done: make(chan struct{})}
 	c, w, first, err := cl.connect(ctx)
 	if err != nil {
 		return nil, err
 	}
+	cl.mu.Lock()
 	cl.c, cl.welcome = c, w
+	cl.startTimersLocked()
+	cl.mu.Unlock()
 	go cl.run(c, first)
 	return cl, nil
 }
@@ -92,7 +113,7 @@ func (cl *Client) connect(ctx context.Context) (conn, protocol.Welcome, []protoc
 	var c conn
 	var err error
 	cl.mu.Lock()
-	url := cl.url
+	url, tok := cl.url, cl.token
 	cl.mu.Unlock()
 	if strings.HasPrefix(url, "https://") {
 		c, err = dialWT(ctx, url, cl.opts.CertHash)
@@ -102,7 +123,7 @@ func (cl *Client) connect(ctx context.Context) (conn, protocol.Welcome, []protoc
 	if err != nil {
 		return nil, protocol.Welcome{}, nil, fmt.Errorf("cannot connect to %s: %w", url, err)
 	}
-	hello := protocol.AppendHello(nil, &protocol.Hello{Version: protocol.Version, Kind: cl.opts.Kind, Hunt: cl.opts.Hunt, Token: protocol.Text(cl.opts.Token)})
+	hello := protocol.AppendHello(nil, &protocol.Hello{Version: protocol.Version, Kind: cl.opts.Kind, Hunt: cl.opts.Hunt, Token: protocol.Text(tok)})
 	if err := c.sendReliable(hello); err != nil {
 		c.close()
 		return nil, protocol.Welcome{}, nil, err
@@ -185,6 +206,7 @@ func readMessages(c conn) ([]protocol.Message, error) {
 // at once and at the new URL after a REDIRECT, with backoff otherwise.
 func (cl *Client) run(c conn, first []protocol.Message) {
 	defer close(cl.done)
+	defer cl.stopTimers()
 	backoff := 100 * time.Millisecond
 	for {
 		err := cl.dispatch(first)
@@ -192,7 +214,7 @@ func (cl *Client) run(c conn, first []protocol.Message) {
 			err = cl.readLoop(c)
 		}
 		c.close()
-		if !cl.opts.Reconnect || cl.isClosed() {
+		if !cl.opts.Reconnect || cl.isClosed() || final(err) {
 			cl.err = err
 			return
 		}
@@ -217,8 +239,7 @@ func (cl *Client) run(c conn, first []protocol.Message) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			nc, w, msgs, derr := cl.connect(ctx)
 			cancel()
-			var refused *RefusedError
-			if errors.As(derr, &refused) {
+			if final(derr) {
 				cl.err = derr
 				return
 			}
@@ -323,6 +344,7 @@ func (cl *Client) Err() error {
 func (cl *Client) Position(lat, lng, accuracy float64) error {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
+	cl.sentAt = time.Now()
 	cl.seq++
 	cl.buf = protocol.AppendPosition(cl.buf[:0], &protocol.Position{
 		Seq: cl.seq, Lat: int32(math.Round(lat * 1e7)), Lng: int32(math.Round(lng * 1e7)),
@@ -352,12 +374,14 @@ func (cl *Client) Ping() error {
 func (cl *Client) sendReliable(enc func([]byte) []byte) error {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
+	cl.sentAt = time.Now()
 	cl.buf = enc(cl.buf[:0])
 	return cl.c.sendReliable(cl.buf)
 }
 
 // Close says BYE and closes the connection for good.
 func (cl *Client) Close() error {
+	cl.stopTimers()
 	cl.mu.Lock()
 	cl.closed = true
 	c := cl.c

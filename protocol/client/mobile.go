@@ -105,6 +105,16 @@ func (m *Mobile) Ping() error {
 	return m.c.Ping()
 }
 
+// RefreshToken presents a fresh token for the same player and hunt before
+// the current one expires (SPEC.md §2.3: two thirds into its lifetime, at
+// the latest a minute before); reconnections use it too.
+func (m *Mobile) RefreshToken(token string) error {
+	if m.c == nil {
+		return errNotConnected
+	}
+	return m.c.PresentToken(token)
+}
+
 // Close leaves the hunt.
 func (m *Mobile) Close() error {
 	if m.c == nil {

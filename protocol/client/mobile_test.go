@@ -128,6 +128,7 @@ func TestMobileHandsEveryMessageOnWithItsFields(t *testing.T) {
 		"SendPosition": func() error { return m.SendPosition(52.37, 4.89, 5) },
 		"Claim":        func() error { return m.Claim(1, 5) },
 		"Ping":         func() error { return m.Ping() },
+		"RefreshToken": func() error { return m.RefreshToken("t") },
 		"Close":        m.Close,
 	} {
 		if err := call(); !errors.Is(err, errNotConnected) {

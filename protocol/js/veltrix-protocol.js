@@ -26,6 +26,7 @@ export const MessageType = Object.freeze({
   CLAIM: 0x03,
   PING: 0x04,
   BYE: 0x05,
+  TOKEN: 0x06,
   // edge → client
   WELCOME: 0x41,
   CELL_UPDATE: 0x42,
@@ -53,7 +54,7 @@ export const MAX_MESSAGE = 16384; // header + body
 export const MAX_BODY = MAX_MESSAGE - HEADER_SIZE;
 export const MAX_WS_FRAME = 65536; // WebSocket frame payload
 export const MAX_DATAGRAM = 1200; // WebTransport datagram payload
-export const MAX_TOKEN = 2048; // HELLO token bytes
+export const MAX_TOKEN = 2048; // HELLO and TOKEN token bytes
 export const MAX_TEXT = 256; // ERROR text bytes
 export const MAX_URL = 1024; // REDIRECT url bytes
 export const MAX_CELL_ENTRIES = 960; // CELL_UPDATE entries per message
@@ -84,6 +85,8 @@ export const Code = Object.freeze({
   internal: 13,
   redirect: 14,
   invalid_position: 15,
+  idle: 16,
+  replaced: 17,
 });
 
 const CODE_NAMES = Object.keys(Code); // index = code: the table above is dense from 0
@@ -260,6 +263,11 @@ DECODERS[MessageType.PING] = (dv, b, p, end) => {
 DECODERS[MessageType.BYE] = (dv, b, p, end) => {
   needBody('BYE', end - p, 2);
   return { type: 'BYE', code: dv.getUint16(p, true) };
+};
+
+DECODERS[MessageType.TOKEN] = (dv, b, p, end) => {
+  needBody('TOKEN', end - p, 2);
+  return { type: 'TOKEN', token: text(dv, b, p, end, MAX_TOKEN, 'TOKEN token') };
 };
 
 DECODERS[MessageType.WELCOME] = (dv, b, p, end) => {
@@ -693,6 +701,13 @@ ENCODERS.set('BYE', {
   write(dv, b, p, m) {
     dv.setUint16(p, u16(m.code, 'BYE.code'), true);
     return p + 2;
+  },
+});
+
+ENCODERS.set('TOKEN', {
+  size: (m) => textSize(m.token, MAX_TOKEN, 'TOKEN.token'),
+  write(dv, b, p, m) {
+    return putText(dv, b, p, m.token);
   },
 });
 

@@ -72,3 +72,40 @@ func Verify(pub ed25519.PublicKey, tok string, hunt uint32, now time.Time) (*Cla
 	}
 	return &c, nil
 }
+
+// Lifetime reads when tok was issued and when it expires, without
+// verifying it: a client uses it to refresh its token in time (SPEC.md
+// §2.3). A token without iat counts as issued at its nbf, or at its exp.
+func Lifetime(tok string) (issued, expires time.Time, err error) {
+	var c Claims
+	if _, _, err := jwt.NewParser().ParseUnverified(tok, &c); err != nil {
+		return time.Time{}, time.Time{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if c.ExpiresAt == nil {
+		return time.Time{}, time.Time{}, fmt.Errorf("%w: no expiry", ErrInvalid)
+	}
+	expires = c.ExpiresAt.Time
+	switch {
+	case c.IssuedAt != nil:
+		issued = c.IssuedAt.Time
+	case c.NotBefore != nil:
+		issued = c.NotBefore.Time
+	default:
+		issued = expires
+	}
+	return issued, expires, nil
+}
+
+// RefreshAt is when a client holding a token issued at issued and expiring
+// at expires should ask for a new one: once two thirds of its lifetime
+// have passed, and at the latest a minute before it expires (SPEC.md §2.3).
+func RefreshAt(issued, expires time.Time) time.Time {
+	return minTime(issued.Add(expires.Sub(issued)*2/3), expires.Add(-time.Minute))
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}

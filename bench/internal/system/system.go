@@ -357,6 +357,11 @@ func (s *System) Hunt(id uint32) (*api.HuntDetail, error) {
 	return &d, s.call(leader, "GET", fmt.Sprintf("/v1/hunts/%d?consistent=true", id), nil, &d)
 }
 
+// tokenTTL outlives the longest run (-duration at most 24h): an edge ends a
+// session when its token expires (SPEC.md §2.3), and the simulated players
+// do not refresh theirs.
+const tokenTTL = 25 * time.Hour
+
 // Tokens mints player tokens for players first … first+n-1: locally when
 // the system is ours, else through the admin API (8 at a time).
 func (s *System) Tokens(hunt uint32, first, n int) ([]string, error) {
@@ -364,7 +369,7 @@ func (s *System) Tokens(hunt uint32, first, n int) ([]string, error) {
 	if s.Key != nil {
 		now := time.Now()
 		for i := range out {
-			t, err := token.Mint(s.Key, uint32(first+i), hunt, "bench", now, 6*time.Hour)
+			t, err := token.Mint(s.Key, uint32(first+i), hunt, "bench", now, tokenTTL)
 			if err != nil {
 				return nil, err
 			}
@@ -381,7 +386,7 @@ func (s *System) Tokens(hunt uint32, first, n int) ([]string, error) {
 			for i := w; i < n; i += 8 {
 				var tok struct{ Token string }
 				if err := s.call(s.Coordinator, "POST", "/v1/tokens", api.TokenRequest{Player: uint32(first + i), Hunt: hunt,
-					Name: "bench", TTLSeconds: 6 * 3600}, &tok); err != nil {
+					Name: "bench", TTLSeconds: int(tokenTTL / time.Second)}, &tok); err != nil {
 					errs[w] = err
 					return
 				}

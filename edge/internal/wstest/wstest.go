@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 // Options are the transport settings a test needs (zero: the default).
 type Options struct {
 	HelloTimeout, WriteTimeout time.Duration
+	IdleTimeout                time.Duration // the transport's own idle deadline (a backstop behind the core's)
 }
 
 // Transport is a running transport under test.
@@ -47,6 +49,10 @@ func Run(t *testing.T, f Factory) {
 	t.Run("ClientClose", func(t *testing.T) { testClientClose(t, f) })
 	t.Run("SlowReader", func(t *testing.T) { testSlowReader(t, f) })
 	t.Run("CloseAll", func(t *testing.T) { testCloseAll(t, f) })
+	t.Run("Idle", func(t *testing.T) { testIdle(t, f) })
+	t.Run("TokenExpiry", func(t *testing.T) { testTokenExpiry(t, f) })
+	t.Run("Replaced", func(t *testing.T) { testReplaced(t, f) })
+	t.Run("IdleBackstop", func(t *testing.T) { testIdleBackstop(t, f) })
 }
 
 // OneHunt is a hunt source with hunt 7 active.
@@ -168,8 +174,7 @@ func sendControl(t *testing.T, nc net.Conn, fr ws.Frame) {
 
 func (e *edge) hello(nc net.Conn, player uint32) {
 	e.t.Helper()
-	tok, _ := token.Mint(e.priv, player, 7, "", time.Now(), time.Hour)
-	send(e.t, nc, protocol.AppendHello(nil, &protocol.Hello{Version: 1, Kind: protocol.KindBot, Hunt: 7, Token: protocol.Text(tok)}))
+	send(e.t, nc, protocol.AppendHello(nil, &protocol.Hello{Version: 1, Kind: protocol.KindBot, Hunt: 7, Token: protocol.Text(e.mint(player, time.Hour))}))
 	if w, ok := next(e.t, nc).(*protocol.Welcome); !ok || w.Player != player {
 		e.t.Fatalf("no WELCOME for %d", player)
 	}
@@ -433,5 +438,142 @@ func drainToClose(t *testing.T, nc net.Conn) (ws.StatusCode, bool) {
 			code, _ := ws.ParseCloseFrameData(fr.Payload)
 			return code, true
 		}
+	}
+}
+
+// mint is a token for player in hunt 7, valid for ttl from now.
+func (e *edge) mint(player uint32, ttl time.Duration) string {
+	e.t.Helper()
+	tok, err := token.Mint(e.priv, player, 7, "", time.Now(), ttl)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return tok
+}
+
+// clock is the core's clock in the session tests: the real time moved on
+// by hand, so that an hour passes without a sleep.
+type clock struct{ skew atomic.Int64 }
+
+func (c *clock) now() time.Time          { return time.Now().Add(time.Duration(c.skew.Load())) }
+func (c *clock) advance(d time.Duration) { c.skew.Add(int64(d)) }
+func (c *clock) install(cc *core.Config) { cc.Now = c.now }
+
+// expectErrorThenClose reads what the server sends until it closes: an
+// ERROR with code must come first, then a close frame carrying 4000+code
+// (SPEC.md §4).
+func expectErrorThenClose(t *testing.T, nc net.Conn, code protocol.Code, what string) {
+	t.Helper()
+	gotError := false
+	for {
+		fr, err := readFrame(nc)
+		if err != nil {
+			t.Fatalf("%s: connection ended without a close frame: %v", what, err)
+		}
+		switch fr.Header.OpCode {
+		case ws.OpBinary:
+			for data := fr.Payload; len(data) > 0; {
+				typ, body, rest, err := protocol.Split(data)
+				if err != nil {
+					t.Fatalf("%s: %v", what, err)
+				}
+				if typ == protocol.TypeError {
+					var m protocol.ErrorMessage
+					if err := m.Decode(body); err != nil {
+						t.Fatal(err)
+					}
+					if m.Code != code {
+						t.Fatalf("%s: ERROR %v (%q), want %v", what, m.Code, m.Text, code)
+					}
+					gotError = true
+				}
+				data = rest
+			}
+		case ws.OpClose:
+			got, _ := ws.ParseCloseFrameData(fr.Payload)
+			if got != ws.StatusCode(code.WebSocketCloseCode()) {
+				t.Fatalf("%s: close code %d, want %d (%v)", what, got, code.WebSocketCloseCode(), code)
+			}
+			if !gotError {
+				t.Fatalf("%s: closed %v without an ERROR first", what, code)
+			}
+			return
+		}
+	}
+}
+
+// testIdle (SPEC.md §2.3): a welcomed client that sends nothing for the
+// idle limit gets ERROR idle and a close with idle (4016), not normal; a
+// client that sends PING stays.
+func testIdle(t *testing.T, f Factory) {
+	var clk clock
+	e := newEdge(t, f, Options{}, clk.install)
+	quiet, pinger := e.dial(), e.dial()
+	e.hello(quiet, 1)
+	e.hello(pinger, 2)
+	for i := uint64(1); i <= 3; i++ { // 150 s of the core's time, a PING every 50 s
+		clk.advance(50 * time.Second)
+		roundTrip(t, pinger, i)
+		e.core.Tick()
+	}
+	expectErrorThenClose(t, quiet, protocol.CodeIdle, "150 s without a message")
+	roundTrip(t, pinger, 9)
+	if n := e.core.Snapshot().Closes[protocol.CodeIdle]; n != 1 {
+		t.Errorf("Closes[idle] = %d, want 1", n)
+	}
+}
+
+// testTokenExpiry (SPEC.md §2.3): without a TOKEN the session ends
+// token_expired (4004, ERROR first) after its token's expiry and the
+// grace; a client that sent TOKEN with a fresh token stays.
+func testTokenExpiry(t *testing.T, f Factory) {
+	var clk clock
+	e := newEdge(t, f, Options{}, clk.install, func(c *core.Config) { c.IdleTimeout = 24 * time.Hour })
+	stale, fresh := e.dial(), e.dial()
+	e.hello(stale, 1)
+	e.hello(fresh, 2)
+	send(t, fresh, protocol.AppendToken(nil, &protocol.Token{Token: protocol.Text(e.mint(2, 3*time.Hour))}))
+	roundTrip(t, fresh, 1) // the TOKEN was handled
+	clk.advance(time.Hour + 11*time.Second)
+	e.core.Tick()
+	expectErrorThenClose(t, stale, protocol.CodeTokenExpired, "an hour and the grace without TOKEN")
+	roundTrip(t, fresh, 2)
+	// A TOKEN for another player is fatal.
+	send(t, fresh, protocol.AppendToken(nil, &protocol.Token{Token: protocol.Text(e.mint(3, 3*time.Hour))}))
+	expectErrorThenClose(t, fresh, protocol.CodeUnauthorized, "TOKEN naming another player")
+}
+
+// testReplaced (SPEC.md §2.3): a second connection of the same player wins;
+// the first gets ERROR replaced and a close with replaced (4017), and the
+// player is counted once.
+func testReplaced(t *testing.T, f Factory) {
+	e := newEdge(t, f, Options{})
+	first, second := e.dial(), e.dial()
+	e.hello(first, 1)
+	send(t, first, position(1, dam))
+	roundTrip(t, first, 1)
+	e.hello(second, 1)
+	expectErrorThenClose(t, first, protocol.CodeReplaced, "the older connection of player 1")
+	send(t, second, position(1, dam))
+	roundTrip(t, second, 2)
+	if n := e.core.PlayersByHunt()[7]; n != 1 {
+		t.Errorf("PlayersByHunt = %d, want 1", n)
+	}
+}
+
+// testIdleBackstop: the transport's own idle deadline (behind the core's
+// limit) closes with idle (4016) too, never normal, and counts it once.
+// WebSocket pings are no protocol activity, but they are frames: the
+// deadline runs from the last frame of any kind.
+func testIdleBackstop(t *testing.T, f Factory) {
+	e := newEdge(t, f, Options{IdleTimeout: 150 * time.Millisecond})
+	nc := e.dial()
+	e.hello(nc, 1)
+	before := e.core.Snapshot().Closes[protocol.CodeIdle]
+	if code := closeCode(t, nc); code != ws.StatusCode(protocol.CodeIdle.WebSocketCloseCode()) {
+		t.Fatalf("idle deadline: close code %d, want %d (idle)", code, protocol.CodeIdle.WebSocketCloseCode())
+	}
+	if d := e.core.Snapshot().Closes[protocol.CodeIdle] - before; d != 1 {
+		t.Errorf("Closes[idle] grew by %d, want 1", d)
 	}
 }

@@ -63,6 +63,7 @@ const SPEC = {
   CLAIM: [0x03, [['request', 'u32'], ['treasure', 'u32']]],
   PING: [0x04, [['time', 'u64']]],
   BYE: [0x05, [['code', 'u16']]],
+  TOKEN: [0x06, [['token', 'bytes16', MAX_TOKEN]]],
   WELCOME: [0x41, [['player', 'u32'], ['hunt', 'u32'], ['resolution', 'u8'], ['tickHz', 'u8'], ['radius', 'u8'], ['time', 'u64']]],
   CELL_UPDATE: [0x42, [['cell', 'cell'], ['tick', 'u32'], ['flags', 'u8'], ['entries', 'list16', MAX_CELL_ENTRIES, ENTRY]]],
   TREASURES: [0x43, [['flags', 'u8'], ['treasures', 'list16', MAX_TREASURE_ENTRIES, TREASURE]]],
@@ -211,6 +212,7 @@ describe('constants (SPEC §2–§4)', () => {
       ['token_expired', true], ['wrong_hunt', true], ['rate_limited', false], ['impossible_speed', false],
       ['too_slow', true], ['hello_required', true], ['hunt_not_active', false], ['shutting_down', true],
       ['message_too_large', true], ['internal', true], ['redirect', true], ['invalid_position', false],
+      ['idle', true], ['replaced', true],
     ];
     assert.equal(Object.keys(Code).length, table.length);
     table.forEach(([name, fatal], code) => {
@@ -262,6 +264,7 @@ describe('messages', () => {
         '021600' + '01000000' + 'ffffffff' + '02000000' + '0300' + '0500000001000000'],
       [{ type: 'ERROR', code: 12, text: 'é' }, '480600' + '0c00' + '0200' + 'c3a9'],
       [{ type: 'HELLO', version: 1, kind: 2, hunt: 7, token: '' }, '010800' + '01' + '02' + '07000000' + '0000'],
+      [{ type: 'TOKEN', token: 'a.b' }, '060500' + '0300' + '612e62'],
       [{ type: 'CELL_UPDATE', cell: '8928308280fffff', tick: 1, flags: 3, entries: [] },
         '420f00' + 'ffff0f2808839208' + '01000000' + '03' + '0000'],
       [{ type: 'HUNT_STATUS', hunt: 1, state: 2, total: 3, remaining: 4, players: 5, starts: 6, ends: 7, leaders: [{ player: 8, score: 9 }] },
@@ -288,7 +291,7 @@ describe('messages', () => {
       assert.deepEqual(decodeFrame(want), [m]);
       assert.deepEqual(decodeMessage(MessageType[m.type], want.subarray(3)), m);
     }
-    assert.equal(seen.size, 15);
+    assert.equal(seen.size, 16);
   });
 
   test('extreme field values round-trip', () => {

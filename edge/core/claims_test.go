@@ -63,23 +63,33 @@ func TestClaimsOfUnknownTreasuresAnsweredAtEdge(t *testing.T) {
 }
 
 // TestClaimRateLimitPerPlayer: a player's claims beyond its bucket are
-// answered rate_limited without reaching the coordinator, however many
-// connections it spreads them over, and the bucket refills with time.
+// answered rate_limited without reaching the coordinator, a new connection
+// (which replaces the old one) buys it no more claims, and the bucket
+// refills with time.
 func TestClaimRateLimitPerPlayer(t *testing.T) {
 	var sub submitted
 	r := newRig(t, func(c *Config) { c.Claims, c.ClaimRate, c.ClaimBurst = &sub, 2, 4 })
-	a, b := r.join(1), r.join(1)
-	other := r.join(2)
-	for _, id := range []SessionID{a, b, other} {
+	a, other := r.join(1), r.join(2)
+	for _, id := range []SessionID{a, other} {
 		if err := r.move(id, dam); err != nil {
 			t.Fatal(err)
 		}
 		r.pull(id)
 	}
+	for i := range 2 {
+		if res := r.claim(a, uint32(i+1), 5); res != nil {
+			t.Fatalf("claim %d within the burst answered %+v", i, res)
+		}
+	}
+	b := r.join(1) // replaces a
+	r.c.Closed(a)
+	if err := r.move(b, dam); err != nil {
+		t.Fatal(err)
+	}
+	r.pull(b)
 	limited := 0
-	for i := range 20 {
-		id := []SessionID{a, b}[i%2]
-		if res := r.claim(id, uint32(i+1), 5); res != nil {
+	for i := 2; i < 20; i++ {
+		if res := r.claim(b, uint32(i+1), 5); res != nil {
 			if res.Outcome != protocol.OutcomeRateLimited || res.Request != uint32(i+1) {
 				t.Fatalf("claim %d answered %+v", i, res)
 			}
@@ -93,7 +103,7 @@ func TestClaimRateLimitPerPlayer(t *testing.T) {
 		t.Fatalf("another player's claim was limited: %+v", res)
 	}
 	r.now = r.now.Add(500 * time.Millisecond) // one token at 2/s
-	if res := r.claim(a, 100, 5); res != nil {
+	if res := r.claim(b, 100, 5); res != nil {
 		t.Fatalf("claim after a refill: %+v", res)
 	}
 	if res := r.claim(b, 101, 5); res == nil || res.Outcome != protocol.OutcomeRateLimited {

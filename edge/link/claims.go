@@ -96,14 +96,26 @@ func (l *Link) retry(ctx context.Context, f func(context.Context) error) error {
 	}
 }
 
-// Register records this edge with the coordinators.
+// Register records this edge (and this instance of it) with the
+// coordinators, retrying through leader changes; a refusal (4xx: another
+// live instance holds the id, or the credential is another edge's) returns
+// at once.
 func (l *Link) Register(ctx context.Context) error {
-	return l.retry(ctx, func(ctx context.Context) error {
-		return l.post(ctx, "/v1/edge/register", fsm.Edge{ID: l.cfg.EdgeID, Region: l.cfg.Region, URLs: l.cfg.URLs}, nil)
+	var no error
+	err := l.retry(ctx, func(ctx context.Context) error {
+		err := l.post(ctx, "/v1/edge/register", fsm.Edge{ID: l.cfg.EdgeID, Instance: l.cfg.Instance, Region: l.cfg.Region, URLs: l.cfg.URLs}, nil)
+		if refused(err) {
+			no, err = err, nil
+		}
+		return err
 	})
+	if no != nil {
+		return no
+	}
+	return err
 }
 
 // ReportLoad sends the players online per hunt.
 func (l *Link) ReportLoad(ctx context.Context, hunts map[uint32]int) error {
-	return l.post(ctx, "/v1/edge/load", api.LoadReport{Edge: l.cfg.EdgeID, Hunts: hunts}, nil)
+	return l.post(ctx, "/v1/edge/load", api.LoadReport{Edge: l.cfg.EdgeID, Instance: l.cfg.Instance, Hunts: hunts}, nil)
 }

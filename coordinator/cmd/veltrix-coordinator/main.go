@@ -153,6 +153,11 @@ func run(o *options) error {
 	if err != nil {
 		return err
 	}
+	// SIGHUP reloads the edge credentials; caught from before the API
+	// serves, so that an early one never ends the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	cfg.API.Registry = prometheus.NewRegistry()
 	if err := exportRaftMetrics(cfg.API.Registry); err != nil {
 		return err
@@ -171,7 +176,7 @@ func run(o *options) error {
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	stopReload := reloadCredentials(c.API, o.edgeCredentials != "", log)
+	stopReload := reloadCredentials(c.API, hup, o.edgeCredentials != "", log)
 	defer stopReload()
 	s := <-sig
 	log.Info("shutting down", "signal", s.String())
@@ -182,15 +187,13 @@ func run(o *options) error {
 // change (a stat); SIGHUP reloads it at once.
 const credentialsPoll = 5 * time.Second
 
-// reloadCredentials re-reads the edge credentials file on SIGHUP and when
-// it changes, until the returned stop is called. A bad file is logged and
+// reloadCredentials re-reads the edge credentials file on SIGHUP (from
+// hup) and when it changes, until the returned stop is called. A bad file is logged and
 // the credentials in use stay.
-func reloadCredentials(srv *api.Server, enabled bool, log *slog.Logger) (stop func()) {
+func reloadCredentials(srv *api.Server, hup <-chan os.Signal, enabled bool, log *slog.Logger) (stop func()) {
 	if !enabled {
 		return func() {}
 	}
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
 	done := make(chan struct{})
 	go func() {
 		t := time.NewTicker(credentialsPoll)
@@ -211,7 +214,7 @@ func reloadCredentials(srv *api.Server, enabled bool, log *slog.Logger) (stop fu
 			}
 		}
 	}()
-	return func() { signal.Stop(hup); close(done) }
+	return func() { close(done) }
 }
 
 func (o *options) config(log *slog.Logger) (*coordinator.Config, error) {

@@ -396,7 +396,8 @@ func (e *Edge) register(ctx context.Context) bool {
 }
 
 // identify settles the edge id: the one the edge token is bound to, else
-// the configured one, else link.DefaultEdgeID.
+// the configured one, else link.DefaultEdgeID (after the prefix of a group
+// credential).
 func (e *Edge) identify() error {
 	cfg := &e.cfg
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -418,7 +419,10 @@ func (e *Edge) identify() error {
 	if cfg.ID == "" {
 		_, port, _ := net.SplitHostPort(e.ln.Addr().String())
 		p, _ := strconv.Atoi(port)
-		cfg.ID = link.DefaultEdgeID(p)
+		cfg.ID = who.Prefix + link.DefaultEdgeID(p)
+	}
+	if !strings.HasPrefix(cfg.ID, who.Prefix) {
+		return fmt.Errorf("edge: the edge token is for edge ids starting %q, not %q", who.Prefix, cfg.ID)
 	}
 	if !api.ValidEdgeID(cfg.ID) {
 		return fmt.Errorf("edge: id %q: letters, digits, '.', '_' or '-', at most %d", cfg.ID, api.MaxEdgeIDLen)

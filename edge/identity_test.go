@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,8 +44,10 @@ func registered(t *testing.T, c *coordinator.Coordinator, id string) fsm.Edge {
 // id is refused; and the binary's edge refuses the admin token (item 14).
 func TestEdgeIdentity(t *testing.T) {
 	c := embedded(t)
-	if err := c.API.Credentials().Add("edge-cred", "token-of-edge-cred"); err != nil {
-		t.Fatal(err)
+	for id, tok := range map[string]string{"edge-cred": "token-of-edge-cred", "asg-eu-*": "token-of-a-group"} {
+		if err := c.API.Credentials().Add(id, tok); err != nil {
+			t.Fatal(err)
+		}
 	}
 	start := func(cfg edge.Config) (*edge.Edge, error) {
 		cfg.Listen, cfg.Coordinators, cfg.Transport, cfg.DisableWT = "127.0.0.1:0", []string{c.URL()}, "netpoll", true
@@ -79,6 +82,13 @@ func TestEdgeIdentity(t *testing.T) {
 		t.Fatalf("an edge with a credential has id %q, want edge-cred", e.ID())
 	}
 	first := registered(t, c, "edge-cred")
+	g, err := start(edge.Config{EdgeToken: "token-of-a-group"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(g.ID(), "asg-eu-") {
+		t.Errorf("an edge with a group credential has id %q, want asg-eu-…", g.ID())
+	}
 
 	// A second process with the same credential (a copied configuration)
 	// is another instance: refused while the first is live.
@@ -102,6 +112,7 @@ func TestEdgeIdentity(t *testing.T) {
 		{"the admin token", edge.Config{EdgeToken: admin, RefuseAdminToken: true}},
 		{"a wrong token", edge.Config{EdgeToken: "no-such-token"}},
 		{"an invalid id", edge.Config{EdgeToken: admin, ID: "bad id"}},
+		{"an id outside its group", edge.Config{EdgeToken: "token-of-a-group", ID: "asg-us-1"}},
 	} {
 		if _, err := start(bad.cfg); err == nil {
 			t.Errorf("an edge started with %s", bad.what)

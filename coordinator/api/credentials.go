@@ -25,6 +25,10 @@ import (
 // blank lines and lines starting with '#' are ignored. An id may have more
 // than one line: that is how a token is rotated without downtime (add the
 // new hash, move the edge to the new token, remove the old line, reload).
+// An id ending in '*' ("eu-west-1-*") is a group credential, for identical
+// instances of an autoscaling group: its token acts as any edge id with
+// that prefix (each instance names itself, e.g. eu-west-1-<instance id>),
+// and never as an id outside it.
 type Credentials struct {
 	path   string
 	forbid *[32]byte // the admin token's hash: no edge may have it
@@ -61,8 +65,8 @@ func ParseCredentials(r io.Reader) (map[[32]byte]string, error) {
 		if len(f) != 2 {
 			return nil, fmt.Errorf("line %d: want \"<edge id> <sha256 hex of the token>\"", n)
 		}
-		if !ValidEdgeID(f[0]) {
-			return nil, fmt.Errorf("line %d: %w", n, errEdgeID)
+		if !validCredentialID(f[0]) {
+			return nil, fmt.Errorf("line %d: %w (or such a prefix followed by '*')", n, errEdgeID)
 		}
 		var h [32]byte
 		if b, err := hex.DecodeString(f[1]); err != nil || len(b) != len(h) {
@@ -117,9 +121,24 @@ func (c *Credentials) forbidToken(token string) error {
 	return nil
 }
 
-// Add gives edge id the token (in memory; a file reload replaces it).
+// validCredentialID accepts an edge id, or an id prefix followed by '*'.
+func validCredentialID(id string) bool {
+	return ValidEdgeID(strings.TrimSuffix(id, "*"))
+}
+
+// Covers reports whether a credential for cid (an id, or a prefix and '*')
+// may act as edge id.
+func Covers(cid, id string) bool {
+	if prefix, ok := strings.CutSuffix(cid, "*"); ok {
+		return strings.HasPrefix(id, prefix) && ValidEdgeID(id)
+	}
+	return cid == id
+}
+
+// Add gives edge id (or a prefix and '*') the token (in memory; a file
+// reload replaces it).
 func (c *Credentials) Add(id, token string) error {
-	if !ValidEdgeID(id) {
+	if !validCredentialID(id) {
 		return errEdgeID
 	}
 	if token == "" {
@@ -217,12 +236,20 @@ func (c *Credentials) lookupHash(h [32]byte) (string, bool) {
 	return id, ok
 }
 
-// Has reports whether edge id has a credential (then only that credential
-// may act as it).
+// Has reports whether a credential covers edge id (then only such a
+// credential may act as it).
 func (c *Credentials) Has(id string) bool {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return c.ids[id] > 0
+	if c.ids[id] > 0 {
+		return true
+	}
+	for cid := range c.ids { // group credentials are few
+		if strings.HasSuffix(cid, "*") && Covers(cid, id) {
+			return true
+		}
+	}
+	return false
 }
 
 // IDs returns the edge ids that have credentials, sorted.

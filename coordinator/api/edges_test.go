@@ -108,7 +108,7 @@ func edgeRows(t *testing.T, c *coordinator.Coordinator) map[string]api.EdgeStatu
 // another edge's id, and absurd counts, are refused; a second live
 // instance of an edge is refused (item 13); a silent edge's load expires.
 func TestForgedEdgeWritesRefused(t *testing.T) {
-	creds, err := api.NewCredentials(map[string]string{"edge-a": "token-a", "edge-b": "token-b"})
+	creds, err := api.NewCredentials(map[string]string{"edge-a": "token-a", "edge-b": "token-b", "grp-*": "token-g"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,6 +155,8 @@ func TestForgedEdgeWritesRefused(t *testing.T) {
 		{"unregistered edge", "admin-secret", "/v1/edge/load", load("ghost", "g1", 5), http.StatusConflict},
 		{"wrong token", "token-c", "/v1/edge/load", load("edge-a", "a1", 5), http.StatusUnauthorized},
 		{"invalid edge id", "shared", "/v1/edge/register", reg("bad id/", "x1"), http.StatusBadRequest},
+		{"group credential outside its prefix", "token-g", "/v1/edge/register", reg("edge-c", "c1"), http.StatusForbidden},
+		{"shared token in a group's prefix", "shared", "/v1/edge/register", reg("grp-1", "g1"), http.StatusForbidden},
 	}
 	for _, r := range refused {
 		if code, b := as(t, c, r.token, "POST", r.path, r.body); code != r.want {
@@ -170,12 +172,19 @@ func TestForgedEdgeWritesRefused(t *testing.T) {
 		t.Errorf("players online %d after forged loads, want 150", n)
 	}
 	rows := edgeRows(t, c)
-	if len(rows) != 2 || !rows["edge-a"].Live || rows["edge-a"].Players != 150 || rows["edge-b"].Registered || !rows["edge-b"].Credential {
+	if len(rows) != 3 || !rows["edge-a"].Live || rows["edge-a"].Players != 150 || rows["edge-b"].Registered || !rows["edge-b"].Credential {
 		t.Errorf("edges after forged loads: %+v", rows)
 	}
 
+	// A group credential acts as any id with its prefix.
+	if code, b := as(t, c, "token-g", "GET", "/v1/edge/whoami", nil); code != http.StatusOK || !bytes.Contains(b, []byte(`"prefix":"grp-"`)) {
+		t.Errorf("whoami of a group credential: %d %s", code, b)
+	}
+	if code, b := as(t, c, "token-g", "POST", "/v1/edge/register", reg("grp-i-0abc", "g1")); code != http.StatusOK {
+		t.Errorf("group credential registers grp-i-0abc: %d %s", code, b)
+	}
 	// The shared token may register ids without credentials, up to MaxEdges.
-	for i := range 3 {
+	for i := range 2 {
 		if code, b := as(t, c, "shared", "POST", "/v1/edge/register", reg(fmt.Sprintf("free-%d", i), "f1")); code != http.StatusOK {
 			t.Fatalf("shared token registers free-%d: %d %s", i, code, b)
 		}

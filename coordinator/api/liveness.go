@@ -76,15 +76,21 @@ func (s *Server) playersOnline(hunt uint32) int {
 }
 
 // Identity answers GET /v1/edge/whoami: the edge id the caller's credential
-// is bound to ("" for the shared edge token and the admin token).
+// is bound to ("" for the shared edge token and the admin token), or for a
+// group credential the prefix its ids must have.
 type Identity struct {
-	Edge  string `json:"edge,omitempty"`
-	Admin bool   `json:"admin,omitempty"` // the caller used the admin token
+	Edge   string `json:"edge,omitempty"`
+	Prefix string `json:"prefix,omitempty"`
+	Admin  bool   `json:"admin,omitempty"` // the caller used the admin token
 }
 
 func (s *Server) whoami(w http.ResponseWriter, r *http.Request) {
 	p, _ := r.Context().Value(principalKey{}).(principal)
-	writeJSON(w, http.StatusOK, Identity{Edge: p.edge, Admin: p.admin})
+	id := Identity{Edge: p.edge, Admin: p.admin}
+	if prefix, ok := strings.CutSuffix(p.edge, "*"); ok {
+		id.Edge, id.Prefix = "", prefix
+	}
+	writeJSON(w, http.StatusOK, id)
 }
 
 // EdgeStatus is one row of GET /v1/edges: a registered edge or an edge

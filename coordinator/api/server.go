@@ -177,7 +177,7 @@ func unauthorized(w http.ResponseWriter) {
 
 // principal is who an edge request acts as.
 type principal struct {
-	edge  string // the edge id its credential is bound to; "" when unbound
+	edge  string // the edge id (or prefix and '*') its credential is bound to; "" when unbound
 	admin bool   // the admin token: any edge
 }
 
@@ -218,7 +218,7 @@ func (s *Server) actsAs(w http.ResponseWriter, r *http.Request, id string) bool 
 	switch {
 	case p.admin:
 		return true
-	case p.edge != "" && p.edge != id:
+	case p.edge != "" && !Covers(p.edge, id):
 		writeError(w, http.StatusForbidden, "this credential is edge %q's; it cannot act as edge %q", p.edge, id)
 		return false
 	case p.edge == "" && s.cfg.EdgeCredentials.Has(id):

@@ -452,6 +452,11 @@ func (e *Edge) Close() error {
 	err := e.srv.Shutdown(ctx)
 	e.cancel()
 	e.wg.Wait()
+	lctx, lcancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer lcancel()
+	if lerr := e.Link.Leave(lctx); lerr != nil {
+		e.cfg.Logger.Warn("cannot tell the coordinators this edge is leaving", "err", lerr)
+	}
 	if e.udp != nil {
 		e.udp.Close()
 	}

@@ -103,6 +103,13 @@ func TestEdgeIdentity(t *testing.T) {
 	if now := registered(t, c, "edge-cred"); now.Instance != first.Instance {
 		t.Errorf("the registration moved to the second instance")
 	}
+	// Once the first shuts down (it says so), the second takes the id at once.
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := second.Register(context.Background()); err != nil {
+		t.Errorf("the second instance after the first left: %v", err)
+	}
 
 	for _, bad := range []struct {
 		what string

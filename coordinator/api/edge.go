@@ -225,11 +225,14 @@ func checkEdge(e *fsm.Edge) error {
 }
 
 // LoadReport is the body of POST /v1/edge/load: players online per hunt,
-// from the registered instance of an edge.
+// from the registered instance of an edge. Leaving (an edge shutting down)
+// ends the instance's liveness at once, so that its successor registers
+// without waiting for the load TTL.
 type LoadReport struct {
 	Edge     string         `json:"edge"`
 	Instance string         `json:"instance"`
 	Hunts    map[uint32]int `json:"hunts"`
+	Leaving  bool           `json:"leaving,omitempty"`
 }
 
 // MaxHuntsPerReport bounds the hunts of one load report.
@@ -262,7 +265,11 @@ func (s *Server) reportLoad(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusConflict, "edge %s is registered by another instance: register again (refused while that one is live)", rep.Edge)
 		return
 	}
-	s.touch(rep.Edge, rep.Instance, rep.Hunts)
+	if rep.Leaving {
+		s.forget(rep.Edge, rep.Instance)
+	} else {
+		s.touch(rep.Edge, rep.Instance, rep.Hunts)
+	}
 	if r.Header.Get(forwardedHeader) == "" {
 		s.fanOutLoad(r.Header.Get("Authorization"), rep)
 	}

@@ -214,6 +214,14 @@ func TestForgedEdgeWritesRefused(t *testing.T) {
 	if code, _ := as(t, c, "token-a", "POST", "/v1/edge/load", load("edge-a", "a2", 7)); code != http.StatusNoContent || players(t, c, hunt) != 7 {
 		t.Errorf("the new instance reports: %d, players %d", code, players(t, c, hunt))
 	}
+	// An instance that leaves (shutdown) stops counting at once, and its
+	// successor registers without waiting for the TTL.
+	if code, _ := as(t, c, "token-a", "POST", "/v1/edge/load", api.LoadReport{Edge: "edge-a", Instance: "a2", Leaving: true}); code != http.StatusNoContent || players(t, c, hunt) != 0 {
+		t.Errorf("the instance leaves: %d, players %d", code, players(t, c, hunt))
+	}
+	if code, b := as(t, c, "token-a", "POST", "/v1/edge/register", reg("edge-a", "a3")); code != http.StatusOK {
+		t.Errorf("the successor of an instance that left: %d %s", code, b)
+	}
 }
 
 // TestEdgeTokenIsNotAdminToken: a node refuses an edge credential equal to

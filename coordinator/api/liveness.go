@@ -39,6 +39,15 @@ func (s *Server) touch(id, instance string, hunts map[uint32]int) {
 	}
 }
 
+// forget ends the liveness of instance of edge id (it is shutting down).
+func (s *Server) forget(id, instance string) {
+	s.lockSwept()
+	defer s.mu.Unlock()
+	if l := s.live[id]; l != nil && l.instance == instance {
+		delete(s.live, id)
+	}
+}
+
 // lockSwept locks mu, drops the entries of edges silent for LoadTTL and
 // returns the time it swept at. The caller unlocks mu.
 func (s *Server) lockSwept() time.Time {

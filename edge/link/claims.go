@@ -115,6 +115,12 @@ func (l *Link) Register(ctx context.Context) error {
 	return err
 }
 
+// Leave tells the coordinators this instance is shutting down: it stops
+// counting, and the next instance of the edge may register at once.
+func (l *Link) Leave(ctx context.Context) error {
+	return l.post(ctx, "/v1/edge/load", api.LoadReport{Edge: l.cfg.EdgeID, Instance: l.cfg.Instance, Leaving: true}, nil)
+}
+
 // ReportLoad sends the players online per hunt.
 func (l *Link) ReportLoad(ctx context.Context, hunts map[uint32]int) error {
 	return l.post(ctx, "/v1/edge/load", api.LoadReport{Edge: l.cfg.EdgeID, Instance: l.cfg.Instance, Hunts: hunts}, nil)

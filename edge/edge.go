@@ -419,7 +419,7 @@ func (e *Edge) identify() error {
 	if cfg.ID == "" {
 		_, port, _ := net.SplitHostPort(e.ln.Addr().String())
 		p, _ := strconv.Atoi(port)
-		cfg.ID = who.Prefix + link.DefaultEdgeID(p)
+		cfg.ID = link.DefaultEdgeID(who.Prefix, p)
 	}
 	if !strings.HasPrefix(cfg.ID, who.Prefix) {
 		return fmt.Errorf("edge: the edge token is for edge ids starting %q, not %q", who.Prefix, cfg.ID)

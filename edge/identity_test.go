@@ -65,8 +65,8 @@ func TestEdgeIdentity(t *testing.T) {
 		}
 		_, port, _ := net.SplitHostPort(e.URL()[len("http://"):])
 		p, _ := strconv.Atoi(port)
-		if e.ID() != link.DefaultEdgeID(p) {
-			t.Errorf("default id %q, want %q", e.ID(), link.DefaultEdgeID(p))
+		if e.ID() != link.DefaultEdgeID("", p) {
+			t.Errorf("default id %q, want %q", e.ID(), link.DefaultEdgeID("", p))
 		}
 		ids = append(ids, e.ID())
 	}

@@ -37,10 +37,11 @@ func WhoAmI(ctx context.Context, client *http.Client, coordinators []string, tok
 }
 
 // DefaultEdgeID is the edge id of a node whose credential names none and
-// that was given no -id: the host name and the port, unique per node and
-// stable across restarts (the same id after a restart keeps claim retries
-// idempotent), made of the characters an edge id allows.
-func DefaultEdgeID(port int) string {
+// that was given no -id: prefix (a group credential's), the host name and
+// the port — unique per node and stable across restarts (the same id after
+// a restart keeps claim retries idempotent), made of the characters an edge
+// id allows and at most api.MaxEdgeIDLen long.
+func DefaultEdgeID(prefix string, port int) string {
 	host, err := os.Hostname()
 	if err != nil || host == "" {
 		host = "edge"
@@ -52,9 +53,9 @@ func DefaultEdgeID(port int) string {
 		}
 	}
 	suffix := "-" + strconv.Itoa(port)
-	id := string(b[:min(len(b), api.MaxEdgeIDLen-len(suffix))]) + suffix
+	id := prefix + string(b[:max(0, min(len(b), api.MaxEdgeIDLen-len(prefix)-len(suffix)))]) + suffix
 	if !api.ValidEdgeID(id) {
-		id = "edge" + suffix
+		id = prefix + "edge" + suffix
 	}
 	return id
 }

@@ -200,6 +200,10 @@ func (s *Server) registerEdge(w http.ResponseWriter, r *http.Request) {
 	entry, err := fsm.Encode(&fsm.RegisterEdge{Edge: e})
 	if _, ok := s.applyEntry(w, r, entry, err); ok {
 		s.touch(e.ID, e.Instance, nil)
+		// The other nodes learn the instance is live (best effort: one
+		// that has not applied the registration yet waits for the first
+		// load report).
+		s.fanOutLoad(r.Header.Get("Authorization"), LoadReport{Edge: e.ID, Instance: e.Instance})
 		writeJSON(w, http.StatusOK, e)
 	}
 }

@@ -25,6 +25,7 @@ build:
 	$(if $(CMDS),$(GO) build -o $(BIN)/ $(addprefix ./,$(CMDS)))
 
 DEV_TOKEN ?= dev-admin-token
+DEV_EDGE_TOKEN ?= dev-edge-token
 
 # The whole local system (see README.md): an in-process single-node
 # coordinator (data in ./data/dev), a demo hunt, an edge on 127.0.0.1:8090
@@ -40,11 +41,11 @@ cluster: build
 	@peers=c1=127.0.0.1:7101,c2=127.0.0.1:7102,c3=127.0.0.1:7103; \
 	for i in 1 2 3; do \
 	  $(BIN)/veltrix-coordinator -id c$$i -bootstrap -peers $$peers -data-dir $(CLUSTER_DIR)/c$$i -insecure-raft \
-	    -raft-addr 127.0.0.1:710$$i -api-addr 127.0.0.1:810$$i -admin-token $(DEV_TOKEN) \
+	    -raft-addr 127.0.0.1:710$$i -api-addr 127.0.0.1:810$$i -admin-token $(DEV_TOKEN) -edge-token $(DEV_EDGE_TOKEN) \
 	    >$(CLUSTER_DIR)/c$$i.log 2>&1 & echo $$! >$(CLUSTER_DIR)/c$$i.pid; \
 	  echo "c$$i: raft 127.0.0.1:710$$i  api http://127.0.0.1:810$$i  log $(CLUSTER_DIR)/c$$i.log"; \
 	done; \
-	echo "admin token: $(DEV_TOKEN); stop with: make cluster-stop"
+	echo "admin token: $(DEV_TOKEN); shared edge token (development): $(DEV_EDGE_TOKEN); stop with: make cluster-stop"
 
 cluster-stop:
 	@for f in $(CLUSTER_DIR)/*.pid; do [ -f $$f ] && kill $$(cat $$f) 2>/dev/null; rm -f $$f; done; true

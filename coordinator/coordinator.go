@@ -101,7 +101,9 @@ func (c *Coordinator) Close() error {
 }
 
 // Embedded starts a single-node cluster on loopback with its data under dir,
-// a fresh token signing key, and adminToken for both APIs.
+// a fresh token signing key, and adminToken for the admin API (the admin
+// token may also act as any edge; API.Credentials().Add gives an edge a
+// credential of its own, as dev mode does).
 func Embedded(dir, adminToken string) (*Coordinator, error) {
 	_, priv, err := token.GenerateKey()
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/veltrix/veltrix/coordinator/api"
 	"github.com/veltrix/veltrix/edge/core"
 	"github.com/veltrix/veltrix/edge/internal/uring"
 	"github.com/veltrix/veltrix/edge/link"
@@ -37,7 +38,7 @@ type Config struct {
 	Listen       string   // HTTP listen address; default 127.0.0.1:8090
 	Coordinators []string // coordinator API base URLs; required
 	EdgeToken    string   // the coordinators' edge bearer token; required
-	ID           string   // edge id; default "edge-" + listen port
+	ID           string   // edge id; default the edge token's (a per-edge credential), else link.DefaultEdgeID
 	Region       string
 	PublicURL    string            // ws:// or wss:// URL players use; default from Listen
 	PublicKey    ed25519.PublicKey // verifies player tokens; nil: fetched from a coordinator
@@ -65,6 +66,9 @@ type Config struct {
 	// coordinators: the CA to trust and the client certificate to present
 	// (mutual TLS). nil: the system roots, no client certificate.
 	CoordinatorTLS *tls.Config
+	// RefuseAdminToken makes Start fail when EdgeToken is the coordinators'
+	// admin token (the binary sets it; tests may use the admin token).
+	RefuseAdminToken bool
 }
 
 // Transport is what the edge needs of a WebSocket transport: the core's
@@ -133,9 +137,6 @@ func (c *Config) defaults() error {
 	}
 	if c.Listen == "" {
 		c.Listen = "127.0.0.1:8090"
-	}
-	if c.ID == "" {
-		c.ID = "edge-" + c.Listen[strings.LastIndexByte(c.Listen, ':')+1:]
 	}
 	if c.TickHz == 0 {
 		c.TickHz = 10
@@ -216,6 +217,9 @@ func (e *Edge) build() error {
 			scheme = "wss://"
 		}
 		cfg.PublicURL = scheme + e.ln.Addr().String() + "/ws"
+	}
+	if err := e.identify(); err != nil {
+		return err
 	}
 	var err error
 	if cfg.PublicKey == nil {
@@ -367,10 +371,13 @@ func (e *Edge) tickLoop(ctx context.Context) {
 	}
 }
 
+// loadLoop registers the edge, then reports its load every LoadEvery. A
+// refused registration (another live instance holds the id) or a load
+// report refused because the registration moved to another instance is
+// retried each period: the coordinators accept this instance once the
+// other one has been silent for their load TTL.
 func (e *Edge) loadLoop(ctx context.Context) {
-	if err := e.Link.Register(ctx); err != nil && ctx.Err() == nil {
-		e.cfg.Logger.Warn("cannot register with the coordinators", "err", err)
-	}
+	registered := e.register(ctx)
 	t := time.NewTicker(e.cfg.LoadEvery)
 	defer t.Stop()
 	for {
@@ -378,12 +385,68 @@ func (e *Edge) loadLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := e.Link.ReportLoad(ctx, e.Core.PlayersByHunt()); err != nil && ctx.Err() == nil {
-				e.cfg.Logger.Warn("cannot report load", "err", err)
+		}
+		if !registered {
+			if registered = e.register(ctx); !registered {
+				continue
 			}
+		}
+		err := e.Link.ReportLoad(ctx, e.Core.PlayersByHunt())
+		var se *link.StatusError
+		if errors.As(err, &se) && se.Code == http.StatusConflict {
+			registered = false
+		}
+		if err != nil && ctx.Err() == nil {
+			e.cfg.Logger.Warn("cannot report load", "err", err)
 		}
 	}
 }
+
+func (e *Edge) register(ctx context.Context) bool {
+	err := e.Link.Register(ctx)
+	if err != nil && ctx.Err() == nil {
+		e.cfg.Logger.Error("cannot register with the coordinators; retrying", "edge", e.cfg.ID, "err", err, "in", e.cfg.LoadEvery.String())
+	}
+	return err == nil
+}
+
+// identify settles the edge id: the one the edge token is bound to, else
+// the configured one, else link.DefaultEdgeID (after the prefix of a group
+// credential).
+func (e *Edge) identify() error {
+	cfg := &e.cfg
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	who, err := link.WhoAmI(ctx, &http.Client{Timeout: 5 * time.Second}, cfg.Coordinators, cfg.EdgeToken)
+	var se *link.StatusError
+	switch {
+	case errors.As(err, &se) && (se.Code == http.StatusUnauthorized || se.Code == http.StatusForbidden):
+		return fmt.Errorf("edge: the coordinators refuse the edge token: %w", err)
+	case err != nil:
+		cfg.Logger.Warn("cannot ask the coordinators which edge the token is", "err", err)
+	case who.Admin && cfg.RefuseAdminToken:
+		return errors.New("edge: the edge token is the coordinators' admin token: give the edge a credential of its own")
+	case who.Edge != "" && cfg.ID != "" && cfg.ID != who.Edge:
+		return fmt.Errorf("edge: the edge token is edge %q's, not %q's", who.Edge, cfg.ID)
+	case who.Edge != "":
+		cfg.ID = who.Edge
+	}
+	if cfg.ID == "" {
+		_, port, _ := net.SplitHostPort(e.ln.Addr().String())
+		p, _ := strconv.Atoi(port)
+		cfg.ID = link.DefaultEdgeID(who.Prefix, p)
+	}
+	if !strings.HasPrefix(cfg.ID, who.Prefix) {
+		return fmt.Errorf("edge: the edge token is for edge ids starting %q, not %q", who.Prefix, cfg.ID)
+	}
+	if !api.ValidEdgeID(cfg.ID) {
+		return fmt.Errorf("edge: id %q: letters, digits, '.', '_' or '-', at most %d", cfg.ID, api.MaxEdgeIDLen)
+	}
+	return nil
+}
+
+// ID is the edge's id (settled at Start).
+func (e *Edge) ID() string { return e.cfg.ID }
 
 // URL is the edge's HTTP base URL.
 func (e *Edge) URL() string { return "http://" + e.ln.Addr().String() }
@@ -404,6 +467,11 @@ func (e *Edge) Close() error {
 	err := e.srv.Shutdown(ctx)
 	e.cancel()
 	e.wg.Wait()
+	lctx, lcancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer lcancel()
+	if lerr := e.Link.Leave(lctx); lerr != nil {
+		e.cfg.Logger.Warn("cannot tell the coordinators this edge is leaving", "err", lerr)
+	}
 	if e.udp != nil {
 		e.udp.Close()
 	}

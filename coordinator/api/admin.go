@@ -70,6 +70,10 @@ func (s *Server) createHunt(w http.ResponseWriter, r *http.Request) {
 	if !s.readJSON(w, r, &req) {
 		return
 	}
+	if !validText(req.Name, fsm.MaxNameLen) {
+		writeError(w, http.StatusBadRequest, "name must be 1 to %d bytes of UTF-8 text without control characters", fsm.MaxNameLen)
+		return
+	}
 	spec := req.Spec()
 	seed := rand.Uint64()
 	if err := spec.CheckPlacement(seed); err != nil {

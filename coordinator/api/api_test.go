@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -26,6 +25,12 @@ func embedded(t testing.TB) *coordinator.Coordinator {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ready(t, c)
+}
+
+// ready waits for c to lead and closes it when the test ends.
+func ready(t testing.TB, c *coordinator.Coordinator) *coordinator.Coordinator {
+	t.Helper()
 	t.Cleanup(func() { c.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -35,27 +40,16 @@ func embedded(t testing.TB) *coordinator.Coordinator {
 	return c
 }
 
+// do sends an admin request and decodes a 2xx answer into out.
 func do(t *testing.T, c *coordinator.Coordinator, method, path string, in, out any) int {
 	t.Helper()
-	var body io.Reader
-	if in != nil {
-		b, _ := json.Marshal(in)
-		body = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, c.URL()+path, body)
-	req.Header.Set("Authorization", "Bearer "+admin)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if out != nil && resp.StatusCode < 300 {
-		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+	code, b := as(t, c, admin, method, path, in)
+	if out != nil && code < 300 {
+		if err := json.Unmarshal(b, out); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return resp.StatusCode
+	return code
 }
 
 var area = api.AreaRequest{Outer: [][2]float64{{52.36, 4.88}, {52.36, 4.912}, {52.38, 4.912}, {52.38, 4.88}}}
@@ -183,7 +177,10 @@ func TestLoadReportsCountPlayers(t *testing.T) {
 	var created struct{ Hunt uint32 }
 	do(t, c, "POST", "/v1/hunts", api.HuntRequest{Name: "h", Area: area, Resolution: 9, Treasures: 1}, &created)
 	for _, e := range []string{"edge-a", "edge-b"} {
-		if st := do(t, c, "POST", "/v1/edge/load", api.LoadReport{Edge: e, Hunts: map[uint32]int{created.Hunt: 150}}, nil); st != http.StatusNoContent {
+		if code := do(t, c, "POST", "/v1/edge/register", fsm.Edge{ID: e, Instance: "i1", Region: "eu-west", URLs: []string{"wss://a/ws"}}, nil); code != http.StatusOK {
+			t.Fatalf("register: %d", code)
+		}
+		if st := do(t, c, "POST", "/v1/edge/load", api.LoadReport{Edge: e, Instance: "i1", Hunts: map[uint32]int{created.Hunt: 150}}, nil); st != http.StatusNoContent {
 			t.Fatalf("load report: %d", st)
 		}
 	}
@@ -191,9 +188,6 @@ func TestLoadReportsCountPlayers(t *testing.T) {
 	do(t, c, "GET", fmt.Sprintf("/v1/hunts/%d/status", created.Hunt), nil, &st)
 	if st.PlayersOnline != 300 {
 		t.Errorf("players online %d, want 300", st.PlayersOnline)
-	}
-	if code := do(t, c, "POST", "/v1/edge/register", fsm.Edge{ID: "edge-a", Region: "eu-west", URLs: []string{"wss://a/ws"}}, nil); code != http.StatusOK {
-		t.Errorf("register: %d", code)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -139,6 +140,11 @@ func (s *Server) claims(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
+	for i := range req.Claims {
+		if !s.actsAs(w, r, req.Claims[i].Edge) {
+			return
+		}
+	}
 	outs := make([]fsm.Outcome, len(req.Claims))
 	valid := make([]fsm.Claim, 0, len(req.Claims))
 	for i, c := range req.Claims {
@@ -181,46 +187,140 @@ func validateClaims(cs []fsm.Claim) error {
 	return nil
 }
 
+// registerEdge records the edge in the replicated registry. A second live
+// edge under the same id (another instance while the first still reports)
+// is refused with 409 until the first has been silent for LoadTTL.
 func (s *Server) registerEdge(w http.ResponseWriter, r *http.Request) {
 	var e fsm.Edge
 	if !s.readJSON(w, r, &e) {
 		return
 	}
-	if e.ID == "" || len(e.ID) > 255 || len(e.URLs) == 0 || len(e.URLs) > 16 {
-		writeError(w, http.StatusBadRequest, "an edge needs an id (1-255 bytes) and 1 to 16 urls")
+	if err := checkEdge(&e); err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
 		return
+	}
+	if !s.actsAs(w, r, e.ID) {
+		return
+	}
+	s.regMu.Lock()
+	defer s.regMu.Unlock()
+	var prev fsm.Edge
+	var known bool
+	var n int
+	s.node.FSM().View(func(st *fsm.State) { prev, known = st.Edges[e.ID]; n = len(st.Edges) })
+	if !known && n >= s.cfg.MaxEdges {
+		writeError(w, http.StatusForbidden, "the coordinators hold %d registered edges, the limit", n)
+		return
+	}
+	if known && prev.Instance != e.Instance {
+		if ago, live := s.liveFor(e.ID, prev.Instance); live {
+			writeError(w, http.StatusConflict, "edge %s is live as another instance (it reported %v ago): a second edge with this id is refused until the first has been silent for %v",
+				e.ID, ago.Round(time.Millisecond), s.cfg.LoadTTL)
+			return
+		}
 	}
 	e.Since = s.now().UnixMicro()
 	entry, err := fsm.Encode(&fsm.RegisterEdge{Edge: e})
 	if _, ok := s.applyEntry(w, r, entry, err); ok {
+		s.touch(e.ID, e.Instance, nil)
+		// The other nodes learn the instance is live (best effort: one
+		// that has not applied the registration yet waits for the first
+		// load report).
+		s.fanOutLoad(r.Header.Get("Authorization"), LoadReport{Edge: e.ID, Instance: e.Instance})
 		writeJSON(w, http.StatusOK, e)
 	}
 }
 
-// LoadReport is the body of POST /v1/edge/load: players online per hunt.
-type LoadReport struct {
-	Edge  string         `json:"edge"`
-	Hunts map[uint32]int `json:"hunts"`
+// checkEdge validates a registration's fields.
+func checkEdge(e *fsm.Edge) error {
+	switch {
+	case !ValidEdgeID(e.ID):
+		return errEdgeID
+	case !ValidEdgeID(e.Instance):
+		return errors.New("an edge registers with its instance: 1 to 64 letters, digits, '.', '_' or '-', new at every start")
+	case e.Region != "" && !validText(e.Region, 64):
+		return errors.New("a region is up to 64 bytes of UTF-8 text without control characters")
+	case len(e.URLs) == 0 || len(e.URLs) > 16:
+		return errors.New("an edge has 1 to 16 urls")
+	}
+	for _, u := range e.URLs {
+		if !validText(u, 2048) {
+			return errors.New("a url is 1 to 2048 bytes of UTF-8 text without control characters")
+		}
+	}
+	return nil
 }
+
+// LoadReport is the body of POST /v1/edge/load: players online per hunt,
+// from the registered instance of an edge. Leaving (an edge shutting down)
+// ends the instance's liveness at once, so that its successor registers
+// without waiting for the load TTL.
+type LoadReport struct {
+	Edge     string         `json:"edge"`
+	Instance string         `json:"instance"`
+	Hunts    map[uint32]int `json:"hunts"`
+	Leaving  bool           `json:"leaving,omitempty"`
+}
+
+// MaxHuntsPerReport bounds the hunts of one load report.
+const MaxHuntsPerReport = 1024
 
 // reportLoad keeps an edge's load report as soft state (never in the log)
 // and passes it on to the other nodes so that any node's status counts it.
+// Only the registered instance of a registered edge reports, within
+// MaxPlayersPerEdge; a report counts for LoadTTL.
 func (s *Server) reportLoad(w http.ResponseWriter, r *http.Request) {
 	var rep LoadReport
 	if !s.readJSON(w, r, &rep) {
 		return
 	}
-	if rep.Edge == "" || len(rep.Hunts) > 1024 {
-		writeError(w, http.StatusBadRequest, "a load report needs an edge id and at most 1024 hunts")
+	if err := s.checkLoad(&rep); err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	s.mu.Lock()
-	s.load[rep.Edge] = edgeLoad{at: s.now(), hunts: rep.Hunts}
-	s.mu.Unlock()
+	if !s.actsAs(w, r, rep.Edge) {
+		return
+	}
+	var reg fsm.Edge
+	var known bool
+	s.node.FSM().View(func(st *fsm.State) { reg, known = st.Edges[rep.Edge] })
+	switch {
+	case !known:
+		writeError(w, http.StatusConflict, "edge %s is not registered: register first", rep.Edge)
+		return
+	case reg.Instance != rep.Instance:
+		writeError(w, http.StatusConflict, "edge %s is registered by another instance: register again (refused while that one is live)", rep.Edge)
+		return
+	}
+	if rep.Leaving {
+		s.forget(rep.Edge, rep.Instance)
+	} else {
+		s.touch(rep.Edge, rep.Instance, rep.Hunts)
+	}
 	if r.Header.Get(forwardedHeader) == "" {
 		s.fanOutLoad(r.Header.Get("Authorization"), rep)
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// checkLoad validates a load report: a plausible count of players.
+func (s *Server) checkLoad(rep *LoadReport) error {
+	if !ValidEdgeID(rep.Edge) || !ValidEdgeID(rep.Instance) {
+		return errors.New("a load report needs a valid edge id and instance")
+	}
+	if len(rep.Hunts) > MaxHuntsPerReport {
+		return fmt.Errorf("a load report carries at most %d hunts", MaxHuntsPerReport)
+	}
+	total := 0
+	for h, n := range rep.Hunts {
+		if h == 0 || n < 0 || n > s.cfg.MaxPlayersPerEdge {
+			return fmt.Errorf("hunt %d: %d players is not within 0..%d per edge", h, n, s.cfg.MaxPlayersPerEdge)
+		}
+		if total += n; total > s.cfg.MaxPlayersPerEdge {
+			return fmt.Errorf("more than %d players on one edge", s.cfg.MaxPlayersPerEdge)
+		}
+	}
+	return nil
 }
 
 // fanOutLoad sends rep to every other node, best effort, in the background.

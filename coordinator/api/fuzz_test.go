@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/veltrix/veltrix/coordinator/api"
 )
 
 // fuzzEndpoints are the write endpoints fed arbitrary bodies. Adding a
@@ -25,7 +28,7 @@ func FuzzWriteBodies(f *testing.F) {
 		`{"name":"x","area":{"outer":[[52.36,4.88],[52.36,4.912],[52.38,4.88],[52.38,4.912]]},"resolution":10,"treasures":5}`,
 		`{"name":"x","area":{"outer":[[1e308,-1e308],[0,0],[1,1]]},"resolution":99,"treasures":-1}`,
 		`{"claims":[{"edge":"e","request":1,"hunt":1,"treasure":1,"player":1,"cell":"8a1969052d97fff"}]}`,
-		`{"claims":[]}`, `{"edge":"e","hunts":{"1":5}}`, `{"id":"e","region":"r","urls":["ws://x/ws"]}`,
+		`{"claims":[]}`, `{"edge":"e","hunts":{"1":5}}`, `{"id":"e","instance":"i1","region":"r","urls":["ws://x/ws"]}`, `{"edge":"e","instance":"i1","hunts":{"1":5}}`,
 		`{"player":1,"hunt":1}`, `{"player":-1}`, `{}`, `[]`, `null`, `{"unknown":1}`, `{`, "\x00\xff", ``,
 	}
 	for i, s := range seeds {
@@ -51,6 +54,26 @@ func FuzzWriteBodies(f *testing.F) {
 			var e struct{ Error string }
 			if json.Unmarshal(b, &e) != nil || e.Error == "" {
 				t.Fatalf("POST %s %q: %d without a JSON error: %s", path, body, resp.StatusCode, b)
+			}
+		}
+	})
+}
+
+// FuzzParseCredentials feeds arbitrary credentials files to the parser:
+// it never panics, and every credential it accepts names a valid edge id.
+func FuzzParseCredentials(f *testing.F) {
+	f.Add("edge-a " + api.HashToken("t") + "\n# comment\n\nedge-b " + api.HashToken("u") + "\n")
+	f.Add("edge-a " + api.HashToken("t") + "\nedge-b " + api.HashToken("t") + "\n")
+	f.Add("edge-a zz\n")
+	f.Add("bad/id " + api.HashToken("t"))
+	f.Fuzz(func(t *testing.T, file string) {
+		m, err := api.ParseCredentials(strings.NewReader(file))
+		if err != nil {
+			return
+		}
+		for _, id := range m {
+			if !api.ValidEdgeID(id) {
+				t.Fatalf("accepted edge id %q", id)
 			}
 		}
 	})

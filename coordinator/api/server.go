@@ -9,16 +9,20 @@
 package api
 
 import (
+	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -27,8 +31,24 @@ import (
 
 // Config configures a Server. Zero values mean defaults.
 type Config struct {
-	AdminToken string             // bearer token of the admin API; required
-	EdgeToken  string             // bearer token of the edge API; default AdminToken
+	AdminToken string // bearer token of the admin API (it may also act as any edge); required
+	// EdgeCredentials binds per-edge tokens to edge ids: a request bearing
+	// one acts as that edge only. Nil: an empty set (Credentials().Add).
+	EdgeCredentials *Credentials
+	// EdgeToken is a shared edge token, not bound to an id: its holder may
+	// act as any edge id without a credential of its own. No default; it
+	// may not equal AdminToken.
+	EdgeToken string
+	// Soft state limits (see docs/operations.md): a load report counts, and
+	// an edge is live, for LoadTTL after it (default 30 s, three reports of
+	// an edge's default period); one edge may report at most
+	// MaxPlayersPerEdge players (default 200,000); at most MaxEdges edges
+	// are registered (default 1024).
+	LoadTTL           time.Duration
+	MaxPlayersPerEdge int
+	MaxEdges          int
+	Now               func() time.Time // the clock of the soft state; default time.Now
+
 	SigningKey ed25519.PrivateKey // mints player tokens; nil disables POST /v1/tokens
 	MaxBody    int64              // request body limit; default 1 MiB
 	// Forward is the client used to forward writes to the leader (TLS and
@@ -47,8 +67,10 @@ type Server struct {
 	mux     *http.ServeMux
 	metrics *metrics
 
-	mu   sync.Mutex          // guards load
-	load map[string]edgeLoad // edge id → latest load report (soft state)
+	regMu sync.Mutex // serialises edge registrations (check, then propose)
+
+	mu   sync.Mutex           // guards live
+	live map[string]*edgeLive // edge id → liveness and load (soft state)
 	now  func() time.Time
 }
 
@@ -57,8 +79,29 @@ func New(node *cluster.Node, cfg Config) (*Server, error) {
 	if cfg.AdminToken == "" {
 		return nil, errors.New("api: an admin token is required")
 	}
-	if cfg.EdgeToken == "" {
-		cfg.EdgeToken = cfg.AdminToken
+	if cfg.LoadTTL < 0 || cfg.MaxPlayersPerEdge < 0 || cfg.MaxEdges < 0 {
+		return nil, errors.New("api: the load TTL, players per edge and edges limits cannot be negative")
+	}
+	if cfg.EdgeToken == cfg.AdminToken {
+		return nil, errors.New("api: the edge token must differ from the admin token (edges would hold admin rights)")
+	}
+	if cfg.EdgeCredentials == nil {
+		cfg.EdgeCredentials, _ = NewCredentials(nil)
+	}
+	if err := cfg.EdgeCredentials.forbidToken(cfg.AdminToken); err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	if cfg.LoadTTL == 0 {
+		cfg.LoadTTL = 30 * time.Second
+	}
+	if cfg.MaxPlayersPerEdge == 0 {
+		cfg.MaxPlayersPerEdge = 200_000
+	}
+	if cfg.MaxEdges == 0 {
+		cfg.MaxEdges = 1024
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	if cfg.MaxBody == 0 {
 		cfg.MaxBody = 1 << 20
@@ -75,7 +118,7 @@ func New(node *cluster.Node, cfg Config) (*Server, error) {
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
 	}
-	s := &Server{cfg: cfg, node: node, mux: http.NewServeMux(), load: map[string]edgeLoad{}, now: time.Now}
+	s := &Server{cfg: cfg, node: node, mux: http.NewServeMux(), live: map[string]*edgeLive{}, now: cfg.Now}
 	s.metrics = newMetrics(cfg.Registry, node, s)
 	s.routes()
 	return s, nil
@@ -85,7 +128,7 @@ func New(node *cluster.Node, cfg Config) (*Server, error) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 func (s *Server) routes() {
-	admin, edge := s.auth(s.cfg.AdminToken), s.auth(s.cfg.EdgeToken)
+	admin, edge := s.auth(s.cfg.AdminToken), s.edgeAuth
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", s.metrics.handler())
@@ -108,6 +151,8 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /v1/edge/claims", edge(s.leaderOnly(s.claims)))
 	s.mux.Handle("POST /v1/edge/register", edge(s.leaderOnly(s.registerEdge)))
 	s.mux.Handle("POST /v1/edge/load", edge(http.HandlerFunc(s.reportLoad)))
+	s.mux.Handle("GET /v1/edge/whoami", edge(http.HandlerFunc(s.whoami)))
+	s.mux.Handle("GET /v1/edges", admin(http.HandlerFunc(s.listEdges)))
 }
 
 // auth requires "Authorization: Bearer <token>".
@@ -117,13 +162,70 @@ func (s *Server) auth(token string) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			got := []byte(r.Header.Get("Authorization"))
 			if subtle.ConstantTimeCompare(got, want) != 1 {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="veltrix"`)
-				writeError(w, http.StatusUnauthorized, "missing or wrong bearer token")
+				unauthorized(w)
 				return
 			}
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+func unauthorized(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="veltrix"`)
+	writeError(w, http.StatusUnauthorized, "missing or wrong bearer token")
+}
+
+// principal is who an edge request acts as.
+type principal struct {
+	edge  string // the edge id (or prefix and '*') its credential is bound to; "" when unbound
+	admin bool   // the admin token: any edge
+}
+
+type principalKey struct{}
+
+// edgeAuth admits the edge API's callers: an edge's own credential (bound
+// to its id), the shared edge token (unbound) or the admin token, and
+// passes on who the caller is for actsAs.
+func (s *Server) edgeAuth(next http.Handler) http.Handler {
+	admin := []byte(s.cfg.AdminToken)
+	shared := []byte(s.cfg.EdgeToken)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		var p principal
+		switch {
+		case !ok || tok == "":
+			unauthorized(w)
+			return
+		case subtle.ConstantTimeCompare([]byte(tok), admin) == 1:
+			p.admin = true
+		default:
+			if id, bound := s.cfg.EdgeCredentials.Lookup(tok); bound {
+				p.edge = id
+			} else if len(shared) == 0 || subtle.ConstantTimeCompare([]byte(tok), shared) != 1 {
+				unauthorized(w)
+				return
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+	})
+}
+
+// actsAs reports whether the caller may act as edge id, answering 403
+// itself when not: a bound credential acts as its own edge only, and the
+// shared token never as an edge that has a credential of its own.
+func (s *Server) actsAs(w http.ResponseWriter, r *http.Request, id string) bool {
+	p, _ := r.Context().Value(principalKey{}).(principal)
+	switch {
+	case p.admin:
+		return true
+	case p.edge != "" && !Covers(p.edge, id):
+		writeError(w, http.StatusForbidden, "this credential is edge %q's; it cannot act as edge %q", p.edge, id)
+		return false
+	case p.edge == "" && s.cfg.EdgeCredentials.Has(id):
+		writeError(w, http.StatusForbidden, "edge %q has a credential of its own; the shared edge token cannot act as it", id)
+		return false
+	}
+	return true
 }
 
 // apiError is the body of every error response.
@@ -143,20 +245,29 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // readJSON decodes the request body into v: at most MaxBody bytes, no unknown
-// fields, exactly one JSON value. It writes the 4xx itself and returns false.
+// fields, exactly one JSON value, valid UTF-8. It writes the 4xx itself and returns false.
 func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		writeError(w, http.StatusUnsupportedMediaType, "content type %q is not application/json", ct)
 		return false
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
+	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			writeError(w, http.StatusRequestEntityTooLarge, "request body exceeds %d bytes", tooBig.Limit)
 			return false
 		}
+		writeError(w, http.StatusBadRequest, "cannot read the body: %v", err)
+		return false
+	}
+	if !utf8.Valid(body) {
+		writeError(w, http.StatusBadRequest, "malformed JSON body: not valid UTF-8")
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
 		writeError(w, http.StatusBadRequest, "malformed JSON body: %v", err)
 		return false
 	}

@@ -3,7 +3,6 @@ package api
 import (
 	"net/http"
 	"slices"
-	"time"
 
 	"github.com/veltrix/veltrix/coordinator/fsm"
 )
@@ -83,26 +82,6 @@ func (s *Server) readStatus(id uint32) (st HuntStatus, found bool) {
 	})
 	st.PlayersOnline = s.playersOnline(id)
 	return st, found
-}
-
-// loadTTL is how long an edge's load report counts.
-const loadTTL = 30 * time.Second
-
-type edgeLoad struct {
-	at    time.Time
-	hunts map[uint32]int
-}
-
-func (s *Server) playersOnline(hunt uint32) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n, now := 0, s.now()
-	for _, l := range s.load {
-		if now.Sub(l.at) < loadTTL {
-			n += l.hunts[hunt]
-		}
-	}
-	return n
 }
 
 func sortHunts(hs []HuntSummary) {

@@ -92,6 +92,9 @@ type Edge struct {
 	Region string   `json:"region"`
 	URLs   []string `json:"urls"`
 	Since  int64    `json:"since"`
+	// Instance is new at every start of the edge process: the coordinator
+	// refuses a second live edge under one id by it.
+	Instance string `json:"instance,omitempty"`
 }
 
 // State is the whole replicated state. It is only touched by the FSM's

@@ -7,6 +7,7 @@ package dev
 import (
 	"bytes"
 	"context"
+	crand "crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -29,7 +30,7 @@ import (
 type Options struct {
 	DataDir    string // coordinator data; required
 	Listen     string // edge listen address
-	AdminToken string // coordinator admin (and edge) token
+	AdminToken string // coordinator admin token (the edge gets its own credential)
 	Crowd      int    // simulated players
 	Logger     *slog.Logger
 	// Edge is the edge's configuration (tick rate, radius, transport,
@@ -85,7 +86,16 @@ func (d *Dev) setUp(ctx context.Context) error {
 		return err
 	}
 	cfg := d.opts.Edge
-	cfg.Listen, cfg.Coordinators, cfg.EdgeToken, cfg.Logger, cfg.Extra = d.opts.Listen, []string{d.Coordinator.URL()}, d.opts.AdminToken, d.opts.Logger, d.routes
+	if cfg.ID == "" {
+		cfg.ID = "dev-edge"
+	}
+	// The edge gets a credential of its own, bound to its id, as in
+	// production (docs/operations.md): never the admin token.
+	edgeToken := crand.Text()
+	if err := d.Coordinator.API.Credentials().Add(cfg.ID, edgeToken); err != nil {
+		return err
+	}
+	cfg.Listen, cfg.Coordinators, cfg.EdgeToken, cfg.Logger, cfg.Extra = d.opts.Listen, []string{d.Coordinator.URL()}, edgeToken, d.opts.Logger, d.routes
 	if cfg.Region == "" {
 		cfg.Region = "dev"
 	}

@@ -79,7 +79,7 @@ func (l *Link) submitBatch(ctx context.Context, c *core.Core, batch []pendingCla
 	}
 }
 
-// retry calls f until it succeeds, is refused (4xx), or ClaimTimeout
+// retry calls f until it succeeds, is refused (4xx but 429), or ClaimTimeout
 // passes (a leader change takes well under that); retries reuse the same
 // idempotency keys.
 func (l *Link) retry(ctx context.Context, f func(context.Context) error) error {
@@ -87,7 +87,7 @@ func (l *Link) retry(ctx context.Context, f func(context.Context) error) error {
 	defer cancel()
 	for backoff := 50 * time.Millisecond; ; backoff = min(2*backoff, time.Second) {
 		err := f(ctx)
-		if err == nil || ctx.Err() != nil || permanent(err) {
+		if err == nil || ctx.Err() != nil || refused(err) {
 			return err
 		}
 		select {
@@ -98,14 +98,23 @@ func (l *Link) retry(ctx context.Context, f func(context.Context) error) error {
 	}
 }
 
-// Register records this edge with the coordinators.
+// Register records this edge (and this instance of it) with the
+// coordinators, retrying through leader changes; a refusal (4xx: another
+// live instance holds the id, or the credential is another edge's) returns
+// at once.
 func (l *Link) Register(ctx context.Context) error {
 	return l.retry(ctx, func(ctx context.Context) error {
-		return l.post(ctx, "/v1/edge/register", fsm.Edge{ID: l.cfg.EdgeID, Region: l.cfg.Region, URLs: l.cfg.URLs}, nil)
+		return l.post(ctx, "/v1/edge/register", fsm.Edge{ID: l.cfg.EdgeID, Instance: l.cfg.Instance, Region: l.cfg.Region, URLs: l.cfg.URLs}, nil)
 	})
+}
+
+// Leave tells the coordinators this instance is shutting down: it stops
+// counting, and the next instance of the edge may register at once.
+func (l *Link) Leave(ctx context.Context) error {
+	return l.post(ctx, "/v1/edge/load", api.LoadReport{Edge: l.cfg.EdgeID, Instance: l.cfg.Instance, Leaving: true}, nil)
 }
 
 // ReportLoad sends the players online per hunt.
 func (l *Link) ReportLoad(ctx context.Context, hunts map[uint32]int) error {
-	return l.post(ctx, "/v1/edge/load", api.LoadReport{Edge: l.cfg.EdgeID, Hunts: hunts}, nil)
+	return l.post(ctx, "/v1/edge/load", api.LoadReport{Edge: l.cfg.EdgeID, Instance: l.cfg.Instance, Hunts: hunts}, nil)
 }

@@ -30,6 +30,9 @@ type Config struct {
 	Coordinators []string // API base URLs of any coordinator nodes; required
 	Token        string   // the coordinators' edge bearer token; required
 	EdgeID       string   // required
+	// Instance is new at every start of the edge process (default: random):
+	// the coordinators refuse a second live edge under one id by it.
+	Instance     string
 	Region       string
 	URLs         []string     // where players reach this edge
 	Client       *http.Client // default: 10 s timeout, no timeout for the stream
@@ -57,6 +60,9 @@ func New(cfg Config) (*Link, error) {
 	}
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{Timeout: 10 * time.Second}
+	}
+	if cfg.Instance == "" {
+		cfg.Instance = newInstance()
 	}
 	if cfg.ClaimTimeout == 0 {
 		cfg.ClaimTimeout = 3 * time.Second
@@ -173,25 +179,33 @@ func (l *Link) do(ctx context.Context, c *http.Client, method, url string, body 
 		return nil, err
 	}
 	if resp.StatusCode/100 != 2 {
-		resp.Body.Close()
-		return nil, &statusError{what: method + " " + url, code: resp.StatusCode, status: resp.Status}
+		defer resp.Body.Close()
+		var e struct{ Error string }
+		_ = json.NewDecoder(io.LimitReader(resp.Body, 4<<10)).Decode(&e)
+		return nil, &StatusError{Method: method, URL: url, Code: resp.StatusCode, Status: resp.Status, Message: e.Error}
 	}
 	return resp, nil
 }
 
-// statusError is a coordinator's answer other than 2xx.
-type statusError struct {
-	what, status string
-	code         int
+// StatusError is a coordinator's non-2xx answer.
+type StatusError struct {
+	Method, URL, Status string
+	Code                int
+	Message             string // the JSON error's text, if any
 }
 
-func (e *statusError) Error() string { return e.what + ": " + e.status }
+func (e *StatusError) Error() string {
+	if e.Message == "" {
+		return fmt.Sprintf("%s %s: %s", e.Method, e.URL, e.Status)
+	}
+	return fmt.Sprintf("%s %s: %s: %s", e.Method, e.URL, e.Status, e.Message)
+}
 
-// permanent reports whether err is a refusal that the same request will
-// meet again (4xx): retrying it only delays the answer.
-func permanent(err error) bool {
-	var se *statusError
-	return errors.As(err, &se) && se.code/100 == 4
+// refused reports whether err is a coordinator's 4xx answer other than 429:
+// the request will not succeed by being repeated.
+func refused(err error) bool {
+	var se *StatusError
+	return errors.As(err, &se) && se.Code/100 == 4 && se.Code != http.StatusTooManyRequests
 }
 
 // post sends body to path on the first coordinator that answers.

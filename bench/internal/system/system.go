@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -66,6 +67,9 @@ type LocalOptions struct {
 	ReadyWithin time.Duration // default 30s
 }
 
+// benchEdgeID is the id of the local system's edge.
+const benchEdgeID = "bench-edge"
+
 // Start starts a local system in a temporary directory: Voters
 // coordinators sharing one signing key, and one edge.
 func Start(o LocalOptions) (*System, error) {
@@ -102,6 +106,13 @@ func Start(o LocalOptions) (*System, error) {
 	if err := os.WriteFile(keyPath, pem, 0o600); err != nil {
 		return nil, err
 	}
+	// The edge has a credential of its own, bound to its id (never the
+	// admin token): the coordinators read it from a credentials file.
+	edgeToken := rand.Text()
+	credPath := filepath.Join(dir, "edge-credentials")
+	if err := os.WriteFile(credPath, []byte(benchEdgeID+" "+api.HashToken(edgeToken)+"\n"), 0o600); err != nil {
+		return nil, err
+	}
 	ports, err := freePorts(2*o.Voters + 1)
 	if err != nil {
 		return nil, err
@@ -115,7 +126,7 @@ func Start(o LocalOptions) (*System, error) {
 		args := []string{"-id", fmt.Sprintf("c%d", i+1), "-bootstrap", "-peers", strings.Join(peers, ","),
 			"-raft-addr", fmt.Sprintf("127.0.0.1:%d", ports[2*i]), "-api-addr", strings.TrimPrefix(urls[i], "http://"),
 			"-data-dir", filepath.Join(dir, fmt.Sprintf("c%d", i+1)), "-admin-token", s.AdminToken,
-			"-signing-key", keyPath, "-log-level", "warn"}
+			"-signing-key", keyPath, "-edge-credentials", credPath, "-log-level", "warn"}
 		s.start(fmt.Sprintf("c%d", i+1), urls[i], coordBin, args, o.Stderr)
 	}
 	s.Coordinator = urls[0]
@@ -130,8 +141,8 @@ func Start(o LocalOptions) (*System, error) {
 		listen = fmt.Sprintf("127.0.0.1:%d", ports[len(ports)-1])
 	}
 	s.Edge = "http://" + listen
-	args := append([]string{"-listen", listen, "-coordinators", strings.Join(urls, ","), "-edge-token", s.AdminToken,
-		"-id", "bench-edge", "-log-level", "warn"}, o.EdgeArgs...)
+	args := append([]string{"-listen", listen, "-coordinators", strings.Join(urls, ","), "-edge-token", edgeToken,
+		"-id", benchEdgeID, "-log-level", "warn"}, o.EdgeArgs...)
 	p := s.start("edge", s.Edge, edgeBin, args, o.Stderr)
 	if err := s.waitReady(ctx, p); err != nil {
 		s.Close()

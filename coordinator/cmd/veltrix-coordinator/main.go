@@ -57,6 +57,9 @@ type options struct {
 	heartbeat, election, lease                   time.Duration
 	snapshotThreshold                            uint64
 	inflight                                     int
+	edgeCredentials                              string
+	loadTTL                                      time.Duration
+	maxPlayersPerEdge, maxEdges                  int
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -71,7 +74,11 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.peers, "peers", "", "voters of a new cluster: id=host:port,… (default: this node alone)")
 	fs.StringVar(&o.join, "join", "", "API base URL of a member of an existing cluster to join")
 	fs.StringVar(&o.adminToken, "admin-token", "", "admin API bearer token (default: generated into <data-dir>/admin-token)")
-	fs.StringVar(&o.edgeToken, "edge-token", "", "edge API bearer token (default: the admin token)")
+	fs.StringVar(&o.edgeToken, "edge-token", "", "a shared edge API bearer token, not bound to an edge id (prefer -edge-credentials); no default, and never the admin token")
+	fs.StringVar(&o.edgeCredentials, "edge-credentials", "", "file of per-edge credentials, lines \"<edge id> <sha256 hex of its token>\": each token acts as its edge only; re-read on SIGHUP and when it changes")
+	fs.DurationVar(&o.loadTTL, "load-ttl", 30*time.Second, "an edge's load report counts, and the edge is live, this long after it")
+	fs.IntVar(&o.maxPlayersPerEdge, "max-players-per-edge", 200_000, "players one edge may report online; a report over it is refused")
+	fs.IntVar(&o.maxEdges, "max-edges", 1024, "edges that may be registered")
 	fs.StringVar(&o.signingKey, "signing-key", "", "Ed25519 PEM key that signs player tokens (default: generated into <data-dir>/token.key)")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this certificate")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "private key of -tls-cert")
@@ -156,6 +163,11 @@ func run(o *options) error {
 	if err != nil {
 		return err
 	}
+	// SIGHUP reloads the edge credentials; caught from before the API
+	// serves, so that an early one never ends the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	cfg.API.Registry = prometheus.NewRegistry()
 	if err := exportRaftMetrics(cfg.API.Registry); err != nil {
 		return err
@@ -177,9 +189,45 @@ func run(o *options) error {
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	stopReload := reloadCredentials(c.API, hup, o.edgeCredentials != "", log)
+	defer stopReload()
 	s := <-sig
 	log.Info("shutting down", "signal", s.String())
 	return c.Close()
+}
+
+// credentialsPoll is how often the edge credentials file is checked for a
+// change (a stat); SIGHUP reloads it at once.
+const credentialsPoll = 5 * time.Second
+
+// reloadCredentials re-reads the edge credentials file on SIGHUP (from
+// hup) and when it changes, until the returned stop is called. A bad file is logged and
+// the credentials in use stay.
+func reloadCredentials(srv *api.Server, hup <-chan os.Signal, enabled bool, log *slog.Logger) (stop func()) {
+	if !enabled {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(credentialsPoll)
+		defer t.Stop()
+		for {
+			always := false
+			select {
+			case <-done:
+				return
+			case <-hup:
+				always = true
+			case <-t.C:
+			}
+			if changed, err := srv.ReloadCredentials(always); err != nil {
+				log.Error("cannot reload the edge credentials; keeping the previous ones", "err", err)
+			} else if changed {
+				log.Info("edge credentials reloaded", "edges", len(srv.Credentials().IDs()))
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 func (o *options) config(log *slog.Logger) (*coordinator.Config, error) {
@@ -211,7 +259,16 @@ func (o *options) config(log *slog.Logger) (*coordinator.Config, error) {
 			SnapshotThreshold: o.snapshotThreshold, MaxInflightEntries: o.inflight, Logger: log,
 			RaftTLS: raftTLS, InsecureRaft: o.insecureRaft,
 		},
-		API: api.Config{AdminToken: admin, EdgeToken: o.edgeToken, SigningKey: key, Logger: log},
+		API: api.Config{AdminToken: admin, EdgeToken: o.edgeToken, SigningKey: key, Logger: log,
+			LoadTTL: o.loadTTL, MaxPlayersPerEdge: o.maxPlayersPerEdge, MaxEdges: o.maxEdges},
+	}
+	if o.edgeToken != "" && o.edgeToken == admin {
+		return nil, errors.New("-edge-token must differ from the admin token: edges would hold admin rights")
+	}
+	if o.edgeCredentials != "" {
+		if cfg.API.EdgeCredentials, err = api.LoadCredentials(o.edgeCredentials); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.TLS, cfg.API.Forward, err = o.tls(); err != nil {
 		return nil, err

@@ -48,11 +48,11 @@ func parseFlags(args []string) (*options, error) {
 	fs := flag.NewFlagSet("veltrix-edge", flag.ContinueOnError)
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8090", "HTTP and WebSocket listen address")
 	fs.StringVar(&o.coordinators, "coordinators", "", "coordinator API base URLs, comma-separated")
-	fs.StringVar(&o.edgeToken, "edge-token", "", "the coordinators' edge bearer token")
+	fs.StringVar(&o.edgeToken, "edge-token", "", "this edge's credential with the coordinators (never their admin token)")
 	fs.StringVar(&o.coordCA, "coordinator-ca", "", "CA bundle (PEM) that signs the https:// coordinators' certificates (default: the system roots)")
 	fs.StringVar(&o.coordCert, "coordinator-cert", "", "client certificate (PEM) for https:// coordinators that require one (mutual TLS; re-read when the file changes)")
 	fs.StringVar(&o.coordKey, "coordinator-key", "", "private key of -coordinator-cert")
-	fs.StringVar(&o.id, "id", "", "edge id (default: edge-<port>)")
+	fs.StringVar(&o.id, "id", "", "edge id (default: the id the -edge-token is bound to, else <hostname>-<port>)")
 	fs.StringVar(&o.region, "region", "", "region this edge serves")
 	fs.StringVar(&o.publicURL, "public-url", "", "WebSocket URL players use (default: ws://<listen>/ws)")
 	fs.IntVar(&o.tickHz, "tick-hz", 10, "fan-out ticks per second")
@@ -116,7 +116,8 @@ func run(o *options) error {
 	cfg := edge.Config{Listen: o.listen, Coordinators: splitList(o.coordinators), EdgeToken: o.edgeToken, CoordinatorTLS: coordTLS,
 		ID: o.id, Region: o.region, PublicURL: o.publicURL, TickHz: o.tickHz, Radius: o.radius, Logger: log,
 		ClaimRate: o.claimRate, ClaimBurst: o.claimBurst,
-		TLSCert: o.tlsCert, TLSKey: o.tlsKey, CheckOrigin: edge.AllowOrigins(splitList(o.origins)), Transport: o.transport, Rings: o.rings}
+		TLSCert: o.tlsCert, TLSKey: o.tlsKey, CheckOrigin: edge.AllowOrigins(splitList(o.origins)), Transport: o.transport, Rings: o.rings,
+		RefuseAdminToken: true}
 	var e *edge.Edge
 	var stop func() error
 	if o.devMode {
@@ -132,7 +133,7 @@ func run(o *options) error {
 		if e, err = edge.Start(cfg); err != nil {
 			return err
 		}
-		log.Info("edge started", "url", e.URL(), "ws", e.WSURL(), "transport", e.TransportName())
+		log.Info("edge started", "id", e.ID(), "url", e.URL(), "ws", e.WSURL(), "transport", e.TransportName())
 		stop = e.Close
 	}
 	sig := make(chan os.Signal, 1)

@@ -39,5 +39,9 @@ edge_regions = {
 # Secrets: pass these from a secrets manager (TF_VAR_admin_token, ...), never
 # commit them. The values here are placeholders for the offline check.
 admin_token     = "REPLACE-admin-token-0123456789"
-edge_token      = "REPLACE-edge-token-0123456789"
 signing_key_pem = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n-----END PRIVATE KEY-----\n"
+edge_tokens = {
+  eu-west-1      = "REPLACE-edge-token-eu-west-1-0123456789"
+  us-east-1      = "REPLACE-edge-token-us-east-1-0123456789"
+  ap-southeast-1 = "REPLACE-edge-token-ap-southeast-1-0123"
+}

@@ -16,8 +16,10 @@ module "coordinator_config" {
     address     = var.coordinators.voters[id].private_ip
     data_device = module.coordinators.data_devices[id]
   }]
+  # One group credential per region: the region's instances are identical
+  # and name themselves <region>-<instance id> (edge-node's default id).
   admin_token     = var.admin_token
-  edge_token      = var.edge_token
+  edge_tokens     = { for r, t in var.edge_tokens : "${r}-*" => t }
   signing_key_pem = var.signing_key_pem
   # Each voter's raft certificate (DNS name veltrix-raft, serverAuth and
   # clientAuth) and the raft CA, placed by the image or an instance-profile
@@ -63,7 +65,7 @@ module "edge_config" {
 
   region           = each.key
   coordinator_urls = module.coordinator_config.api_urls
-  edge_token       = var.edge_token
+  edge_token       = var.edge_tokens[each.key]
   port             = local.edge_port
   public_url       = "wss://ws.${var.zone.name}/ws" # module.dns_plan.ws_url
 

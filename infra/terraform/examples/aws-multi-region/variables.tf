@@ -49,9 +49,9 @@ variable "admin_token" {
   sensitive   = true
 }
 
-variable "edge_token" {
-  description = "Coordinator edge bearer token, given to every edge."
-  type        = string
+variable "edge_tokens" {
+  description = "Edge bearer token per edge region (each region's instances share it as a group credential <region>-*); never the admin token."
+  type        = map(string)
   sensitive   = true
 }
 

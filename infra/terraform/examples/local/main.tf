@@ -11,6 +11,9 @@ locals {
   scripts = abspath("${path.module}/scripts")
 
   voters = [for i, a in var.coordinator_addresses : { id = "c${i + 1}", address = a }]
+
+  # Every edge has a credential of its own, bound to its id edge-<region>.
+  edge_tokens = { for r in keys(var.edges) : r => lookup(var.edge_tokens, r, "local-edge-token-${r}-0123456789") }
 }
 
 module "coordinators" {
@@ -21,7 +24,7 @@ module "coordinators" {
   api_port         = var.ports.api
   api_bind_all     = false
   admin_token      = var.admin_token
-  edge_token       = var.edge_token
+  edge_tokens      = { for r, t in local.edge_tokens : "edge-${r}" => t }
   config_dir       = "${local.run_dir}/etc"
   data_root        = "${local.run_dir}/data"
   signing_key_path = "${local.run_dir}/etc/token.key"
@@ -43,7 +46,7 @@ module "edges" {
   region           = each.key
   id               = "edge-${each.key}"
   coordinator_urls = module.coordinators.api_urls
-  edge_token       = var.edge_token
+  edge_token       = local.edge_tokens[each.key]
   listen_host      = each.value
   port             = var.ports.edge
   public_url       = "ws://${each.value}:${var.ports.edge}/ws"

@@ -75,10 +75,10 @@ variable "admin_token" {
   sensitive   = true
 }
 
-variable "edge_token" {
-  description = "Edge bearer token of the local cluster (local use only)."
-  type        = string
-  default     = "local-edge-token-0123456789"
+variable "edge_tokens" {
+  description = "Each edge's own bearer token, by region (local use only); a region not named gets local-edge-token-<region>-0123456789."
+  type        = map(string)
+  default     = {}
   sensitive   = true
 }
 

@@ -15,6 +15,7 @@ locals {
   # voters share one machine (examples/local).
   paths = { for v in var.voters : v.id => {
     env_file         = "${var.config_dir}/coordinator-${v.id}.env"
+    edge_credentials = "${var.config_dir}/edge-credentials"
     secrets_env_file = "${var.config_dir}/coordinator-secrets.env"
     unit             = "/etc/systemd/system/veltrix-coordinator.service"
     data_dir         = "${var.data_root}/${v.id}"
@@ -25,6 +26,7 @@ locals {
       VELTRIX_SIGNING_KEY = var.signing_key_path
       VELTRIX_LOG_LEVEL   = var.log_level
     },
+    { VELTRIX_EDGE_CREDENTIALS = "${var.config_dir}/edge-credentials" }, # re-read on SIGHUP and on change
     var.log_store == null ? {} : { VELTRIX_LOG_STORE = var.log_store },
     var.tls == null ? {} : { VELTRIX_TLS_CERT = var.tls.cert_path, VELTRIX_TLS_KEY = var.tls.key_path },
     try(var.tls.client_ca_path, null) == null ? {} : { VELTRIX_TLS_CLIENT_CA = var.tls.client_ca_path },
@@ -60,7 +62,11 @@ locals {
     (k == "VELTRIX_BOOTSTRAP" ? "-bootstrap" : "-${replace(lower(trimprefix(k, "VELTRIX_")), "_", "-")}=${e[k]}") if startswith(k, "VELTRIX_")
   ] }
 
-  secrets_env_file = "VELTRIX_ADMIN_TOKEN=${var.admin_token}\nVELTRIX_EDGE_TOKEN=${var.edge_token}\n"
+  secrets_env_file = "VELTRIX_ADMIN_TOKEN=${var.admin_token}\n"
+
+  # Per-edge credentials: the tokens' SHA-256 only (not secret: the tokens
+  # are long and random), the same file on every voter.
+  edge_credentials = nonsensitive(join("", [for id in sort(keys(var.edge_tokens)) : "${id} ${sha256(var.edge_tokens[id])}\n"]))
 
   systemd_unit = { for v in var.voters : v.id => templatefile("${path.module}/templates/veltrix-coordinator.service.tftpl", {
     id               = v.id
@@ -73,8 +79,9 @@ locals {
   }) }
 
   files = { for v in var.voters : v.id => {
-    (local.paths[v.id].env_file) = { content = local.env_file[v.id], permissions = "0644" }
-    (local.paths[v.id].unit)     = { content = local.systemd_unit[v.id], permissions = "0644" }
+    (local.paths[v.id].env_file)         = { content = local.env_file[v.id], permissions = "0644" }
+    (local.paths[v.id].unit)             = { content = local.systemd_unit[v.id], permissions = "0644" }
+    (local.paths[v.id].edge_credentials) = { content = local.edge_credentials, permissions = "0644" }
   } }
   secret_files = merge(
     { "${var.config_dir}/coordinator-secrets.env" = { content = local.secrets_env_file, permissions = "0600" } },

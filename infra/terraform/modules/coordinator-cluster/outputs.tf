@@ -17,6 +17,11 @@ output "nodes" {
   } }
 
   precondition {
+    condition     = !contains(values(var.edge_tokens), var.admin_token)
+    error_message = "An edge token equals the admin token: edges would hold admin rights, and the coordinators refuse to start."
+  }
+
+  precondition {
     condition     = alltrue([for e in values(local.env) : alltrue([for x in values(e) : can(regex("^[^\\s\"'\\\\$`]+$", x))])])
     error_message = "A coordinator setting holds whitespace, a quote, a backslash, $ or a backtick, which an environment file cannot carry unquoted."
   }
@@ -29,7 +34,7 @@ output "user_data" {
 }
 
 output "secrets_env_file" {
-  description = "Contents of the root-only secrets environment file (admin and edge tokens), the same on every voter."
+  description = "Contents of the root-only secrets environment file (the admin token), the same on every voter."
   value       = local.secrets_env_file
   sensitive   = true
 }

@@ -86,14 +86,18 @@ variable "admin_token" {
   }
 }
 
-variable "edge_token" {
-  description = "Edge API bearer token (-edge-token), the same on every voter and given to every edge."
-  type        = string
+variable "edge_tokens" {
+  description = "Per-edge bearer tokens by edge id, or by an id prefix ending in * for the identical instances of an autoscaling group (each names itself <prefix><instance>). Voters hold only their SHA-256, in the -edge-credentials file; each edge is given its own token, never the admin token."
+  type        = map(string)
   sensitive   = true
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9._~+/=-]{16,512}$", var.edge_token))
-    error_message = "edge_token must be 16-512 characters of letters, digits and ._~+/=- (no spaces or quotes)."
+    condition     = length(var.edge_tokens) > 0 && alltrue([for id, t in var.edge_tokens : can(regex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}[*]?$", id)) && can(regex("^[A-Za-z0-9._~+/=-]{16,512}$", t))])
+    error_message = "edge_tokens maps edge ids (letters, digits, ._-, at most 64, optionally ending in *) to tokens of 16-512 characters of letters, digits and ._~+/=-."
+  }
+  validation {
+    condition     = length(distinct(values(var.edge_tokens))) == length(var.edge_tokens)
+    error_message = "Every edge in edge_tokens needs a token of its own."
   }
 }
 

@@ -9,7 +9,7 @@ variable "region" {
 }
 
 variable "id" {
-  description = "Edge id (-id), unique among all edges. Empty: each host names itself <region>-<cloud-init instance id> at first boot, which suits autoscaling groups."
+  description = "Edge id (-id), unique among all edges; it must be the id edge_token is bound to (an edge_tokens key of coordinator-cluster). Empty: each host names itself <region>-<cloud-init instance id> at first boot, which suits autoscaling groups sharing a group credential <region>-*."
   type        = string
   default     = ""
 
@@ -34,7 +34,7 @@ variable "coordinator_urls" {
 }
 
 variable "edge_token" {
-  description = "The coordinators' edge bearer token (-edge-token). Written only to the root-only secrets environment file."
+  description = "This edge's own credential with the coordinators (-edge-token): its value in coordinator-cluster's edge_tokens, never the admin token. Written only to the root-only secrets environment file."
   type        = string
   sensitive   = true
 

@@ -7,7 +7,7 @@ variables {
     { id = "c3", address = "10.0.3.10" },
   ]
   admin_token = "admin-token-0123456789abcdef"
-  edge_token  = "edge-token-0123456789abcdef"
+  edge_tokens = { "edge-a" = "edge-token-0123456789abcdef", "eu-west-1-*" = "edge-group-token-0123456789" }
   raft_tls    = { cert_path = "/etc/veltrix/tls/raft.crt", key_path = "/etc/veltrix/tls/raft.key", ca_path = "/etc/veltrix/tls/raft-ca.crt" }
 }
 
@@ -36,6 +36,8 @@ run "three_voters_bootstrap" {
       VELTRIX_RAFT_TLS_CERT = "/etc/veltrix/tls/raft.crt"
       VELTRIX_RAFT_TLS_KEY  = "/etc/veltrix/tls/raft.key"
       VELTRIX_RAFT_TLS_CA   = "/etc/veltrix/tls/raft-ca.crt"
+      # Per-edge credentials, re-read on SIGHUP and on change.
+      VELTRIX_EDGE_CREDENTIALS = "/etc/veltrix/edge-credentials"
     }
     error_message = "A bootstrap voter's environment is wrong."
   }
@@ -52,8 +54,12 @@ run "three_voters_bootstrap" {
     error_message = "Flags must mirror the environment."
   }
   assert {
-    condition     = output.secrets_env_file == "VELTRIX_ADMIN_TOKEN=admin-token-0123456789abcdef\nVELTRIX_EDGE_TOKEN=edge-token-0123456789abcdef\n" && !strcontains(output.nodes.c1.env_file, "token-0123")
+    condition     = output.secrets_env_file == "VELTRIX_ADMIN_TOKEN=admin-token-0123456789abcdef\n" && !strcontains(output.nodes.c1.env_file, "token-0123")
     error_message = "Tokens belong in the secrets file only."
+  }
+  assert {
+    condition     = output.nodes.c1.files["/etc/veltrix/edge-credentials"].content == "edge-a ${sha256("edge-token-0123456789abcdef")}\neu-west-1-* ${sha256("edge-group-token-0123456789")}\n" && !strcontains(output.nodes.c1.files["/etc/veltrix/edge-credentials"].content, "token-0123")
+    error_message = "Every voter gets the edges' credentials as SHA-256 hashes, one line an edge, and no token."
   }
   assert {
     condition = alltrue([for line in [
@@ -69,10 +75,10 @@ run "three_voters_bootstrap" {
   }
   assert {
     condition = (
-      [for f in yamldecode(output.user_data.c1).write_files : f.path] == ["/etc/systemd/system/veltrix-coordinator.service", "/etc/veltrix/coordinator-c1.env", "/etc/veltrix/coordinator-secrets.env"] &&
+      [for f in yamldecode(output.user_data.c1).write_files : f.path] == ["/etc/systemd/system/veltrix-coordinator.service", "/etc/veltrix/coordinator-c1.env", "/etc/veltrix/coordinator-secrets.env", "/etc/veltrix/edge-credentials"] &&
       alltrue([for f in yamldecode(output.user_data.c1).write_files : base64decode(f.content) == merge(output.nodes.c1.files, output.secret_files)[f.path].content])
     )
-    error_message = "cloud-init must write the unit and both environment files, exactly as rendered."
+    error_message = "cloud-init must write the unit, both environment files and the edge credentials, exactly as rendered."
   }
   assert {
     condition = yamldecode(output.user_data.c1).runcmd == [

@@ -7,7 +7,7 @@ variables {
     { id = "c3", address = "10.0.3.10" },
   ]
   admin_token = "admin-token-0123456789abcdef"
-  edge_token  = "edge-token-0123456789abcdef"
+  edge_tokens = { "edge-a" = "edge-token-0123456789abcdef", "eu-west-1-*" = "edge-group-token-0123456789" }
   raft_tls    = { cert_path = "/etc/veltrix/tls/raft.crt", key_path = "/etc/veltrix/tls/raft.key", ca_path = "/etc/veltrix/tls/raft-ca.crt" }
 }
 
@@ -176,14 +176,38 @@ run "raft_port_fractional" {
 
 run "short_edge_token" {
   command = plan
-  variables { edge_token = "edge-token-0123" }
-  expect_failures = [var.edge_token]
+  variables { edge_tokens = { "edge-a" = "edge-token-0123" } }
+  expect_failures = [var.edge_tokens]
 }
 
 run "edge_token_with_space" {
   command = plan
-  variables { edge_token = "edge token 0123456789abcdef" }
-  expect_failures = [var.edge_token]
+  variables { edge_tokens = { "edge-a" = "edge token 0123456789abcdef" } }
+  expect_failures = [var.edge_tokens]
+}
+
+run "no_edge_tokens" {
+  command = plan
+  variables { edge_tokens = {} }
+  expect_failures = [var.edge_tokens]
+}
+
+run "edge_id_with_space" {
+  command = plan
+  variables { edge_tokens = { "edge a" = "edge-token-0123456789abcdef" } }
+  expect_failures = [var.edge_tokens]
+}
+
+run "two_edges_one_token" {
+  command = plan
+  variables { edge_tokens = { "edge-a" = "edge-token-0123456789abcdef", "edge-b" = "edge-token-0123456789abcdef" } }
+  expect_failures = [var.edge_tokens]
+}
+
+run "edge_token_is_admin_token" {
+  command = plan
+  variables { edge_tokens = { "edge-a" = "admin-token-0123456789abcdef" } }
+  expect_failures = [output.nodes]
 }
 
 run "signing_key_path_relative" {
@@ -265,7 +289,7 @@ run "lower_boundaries_accepted" {
   variables {
     raft_port            = 1024
     snapshot_threshold   = 1024
-    edge_token           = "edge-token-01234"
+    edge_tokens          = { "e" = "edge-token-01234" }
     log_level            = "warn"
     stop_timeout_seconds = 10
     signing_key_path     = "/etc/veltrix/keys/token.key"
@@ -280,8 +304,8 @@ run "lower_boundaries_accepted" {
     error_message = "raft_port 1024, snapshot_threshold 1024 and log level warn must be accepted and reach the environment."
   }
   assert {
-    condition     = output.secrets_env_file == "VELTRIX_ADMIN_TOKEN=admin-token-0123456789abcdef\nVELTRIX_EDGE_TOKEN=edge-token-01234\n"
-    error_message = "A 16-character edge token must be accepted."
+    condition     = output.nodes.c1.files["/etc/veltrix-coordinator/edge-credentials"].content == "e ${sha256("edge-token-01234")}\n"
+    error_message = "A 16-character edge token and a 1-character edge id must be accepted."
   }
   assert {
     condition     = output.signing_key_path == "/etc/veltrix/keys/token.key" && output.nodes.c1.paths.env_file == "/etc/veltrix-coordinator/coordinator-c1.env"
@@ -303,7 +327,7 @@ run "upper_boundaries_accepted" {
   command = plan
   variables {
     raft_port            = 65535
-    edge_token           = join("", [for i in range(512) : "e"])
+    edge_tokens          = { (join("", [for i in range(64) : "e"])) = join("", [for i in range(512) : "e"]) }
     log_level            = "debug"
     stop_timeout_seconds = 600
   }
@@ -313,8 +337,8 @@ run "upper_boundaries_accepted" {
     error_message = "raft_port 65535 must be accepted."
   }
   assert {
-    condition     = strcontains(output.secrets_env_file, "VELTRIX_EDGE_TOKEN=${join("", [for i in range(512) : "e"])}\n") && output.nodes.c2.env.VELTRIX_LOG_LEVEL == "debug"
-    error_message = "A 512-character edge token and log level debug must be accepted."
+    condition     = strcontains(output.nodes.c2.files["/etc/veltrix/edge-credentials"].content, "${join("", [for i in range(64) : "e"])} ${sha256(join("", [for i in range(512) : "e"]))}\n") && output.nodes.c2.env.VELTRIX_LOG_LEVEL == "debug"
+    error_message = "A 512-character edge token, a 64-character edge id and log level debug must be accepted."
   }
   assert {
     condition     = strcontains(output.nodes.c2.systemd_unit, "\nTimeoutStopSec=600\n")

@@ -24,7 +24,7 @@ func TestLogStoreSurvivesTailTruncationAndRestart(t *testing.T) {
 	for _, kind := range []string{"bolt", "wal"} {
 		t.Run(kind, func(t *testing.T) {
 			dir := t.TempDir()
-			st, _, err := openLogStore(kind, dir, newWALMetrics())
+			st, _, err := openLogStore(kind, dir, newWALMetrics(), discardLog)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -51,7 +51,7 @@ func TestLogStoreSurvivesTailTruncationAndRestart(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			st, _, err = openLogStore(kind, dir, newWALMetrics())
+			st, _, err = openLogStore(kind, dir, newWALMetrics(), discardLog)
 			if err != nil {
 				t.Fatalf("reopen after a tail truncation: %v", err)
 			}

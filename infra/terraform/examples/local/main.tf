@@ -26,7 +26,7 @@ module "coordinators" {
   data_root        = "${local.run_dir}/data"
   signing_key_path = "${local.run_dir}/etc/token.key"
   binary_path      = "${local.bin_dir}/veltrix-coordinator"
-  log_level        = "warn"
+  log_level        = "info"
 }
 
 module "edges" {
@@ -44,7 +44,7 @@ module "edges" {
   binary_path      = "${local.bin_dir}/veltrix-edge"
   max_connections  = 10000
   memory_mib       = 4096
-  log_level        = "warn"
+  log_level        = "info"
 }
 
 module "dns" {

@@ -138,7 +138,7 @@ func (cl *claimer) checkAcknowledged(i int, query string) {
 
 func TestClaimsLinearizableAcrossLeaderKill(t *testing.T) {
 	c := newCluster(t, 3, "-snapshot-threshold", "64")
-	c.leader(15 * time.Second)
+	c.leader(60 * time.Second)
 	hunt := c.createHunt(0, 30, fsm.RespawnAfter)
 	targets := hunt.Treasures[:20] // few treasures, many players: contention
 
@@ -170,9 +170,9 @@ func TestClaimsLinearizableAcrossLeaderKill(t *testing.T) {
 	// One third of the way through, SIGKILL the leader; restart it once a
 	// new leader is elected. Claims keep flowing meanwhile.
 	<-third
-	victim := c.leader(10 * time.Second)
+	victim := c.leader(60 * time.Second)
 	c.kill(victim)
-	c.leader(10 * time.Second)
+	c.leader(60 * time.Second)
 	c.start(victim)
 	wg.Wait()
 	close(errs)
@@ -190,9 +190,9 @@ func TestClaimsLinearizableAcrossLeaderKill(t *testing.T) {
 		_ = info
 		t.Fatalf("claim history of %d operations is not linearizable: %v", len(cl.ops), res)
 	}
-	lead := c.leader(10 * time.Second)
+	lead := c.leader(60 * time.Second)
 	cl.checkAcknowledged(lead, "?consistent=true")
-	c.sameState(20 * time.Second)
+	c.sameState(60 * time.Second)
 
 	// Every node down hard, then up again: nothing acknowledged is lost.
 	for i := range c.procs {
@@ -201,16 +201,16 @@ func TestClaimsLinearizableAcrossLeaderKill(t *testing.T) {
 	for i := range c.procs {
 		c.start(i)
 	}
-	lead = c.leader(15 * time.Second)
+	lead = c.leader(60 * time.Second)
 	for _, i := range c.running() {
-		eventually(t, 10*time.Second, "restarted replica caught up", func() bool {
+		eventually(t, 60*time.Second, "restarted replica caught up", func() bool {
 			var d api.HuntDetail
 			_, err := c.call(context.Background(), i, "GET", fmt.Sprintf("/v1/hunts/%d", hunt.ID), nil, &d)
 			return err == nil
 		})
 	}
 	cl.checkAcknowledged(lead, "?consistent=true")
-	c.sameState(20 * time.Second)
+	c.sameState(60 * time.Second)
 	for _, i := range c.running() {
 		cl.checkAcknowledged(i, "")
 	}
@@ -218,7 +218,7 @@ func TestClaimsLinearizableAcrossLeaderKill(t *testing.T) {
 
 func TestNoQuorumFailsFastAndRecovers(t *testing.T) {
 	c := newCluster(t, 3)
-	lead := c.leader(15 * time.Second)
+	lead := c.leader(60 * time.Second)
 	hunt := c.createHunt(lead, 5, fsm.RespawnNone)
 	survivor := (lead + 1) % 3
 	for i := range c.procs {
@@ -230,7 +230,7 @@ func TestNoQuorumFailsFastAndRecovers(t *testing.T) {
 	start := time.Now()
 	var lastErr error
 	var status int
-	for time.Since(start) < 10*time.Second {
+	for time.Since(start) < 30*time.Second {
 		body := api.ClaimsRequest{Claims: []fsm.Claim{{Edge: "e", Request: 1, Hunt: hunt.ID, Treasure: hunt.Treasures[0].ID, Player: 1, Cell: hunt.Treasures[0].Cell}}}
 		status, lastErr = c.call(context.Background(), survivor, "POST", "/v1/edge/claims", body, nil)
 		if status == http.StatusServiceUnavailable && strings.Contains(lastErr.Error(), "no quorum") {
@@ -240,7 +240,7 @@ func TestNoQuorumFailsFastAndRecovers(t *testing.T) {
 	if status != http.StatusServiceUnavailable || !strings.Contains(lastErr.Error(), "no quorum") {
 		t.Fatalf("write without quorum: status %d, err %v; want 503 no quorum", status, lastErr)
 	}
-	if took := time.Since(start); took > 5*time.Second {
+	if took := time.Since(start); took > 15*time.Second { // ApplyTimeout is 2 s: far from hanging, with room for a busy machine
 		t.Errorf("no-quorum error took %v", took)
 	}
 	// Reads keep working on the survivor and say how stale they may be.
@@ -260,7 +260,7 @@ func TestNoQuorumFailsFastAndRecovers(t *testing.T) {
 			c.start(i)
 		}
 	}
-	c.leader(15 * time.Second)
+	c.leader(60 * time.Second)
 	var res api.ClaimsResponse
 	body := api.ClaimsRequest{Claims: []fsm.Claim{{Edge: "e", Request: 2, Hunt: hunt.ID, Treasure: hunt.Treasures[0].ID, Player: 1, Cell: hunt.Treasures[0].Cell}}}
 	if _, err := c.call(context.Background(), survivor, "POST", "/v1/edge/claims", body, &res); err != nil || res.Outcomes[0].Code != protocol.OutcomeWon {
@@ -273,7 +273,7 @@ func TestNoQuorumFailsFastAndRecovers(t *testing.T) {
 
 func TestMembershipAndForwarding(t *testing.T) {
 	c := newCluster(t, 3)
-	lead := c.leader(15 * time.Second)
+	lead := c.leader(60 * time.Second)
 	follower := (lead + 1) % 3
 	hunt := c.createHunt(follower, 4, fsm.RespawnNone) // written through a follower
 
@@ -281,12 +281,12 @@ func TestMembershipAndForwarding(t *testing.T) {
 	addrs := freeAddrs(t, 2)
 	c.procs = append(c.procs, &proc{id: "c4", raft: addrs[0], api: addrs[1], dir: t.TempDir()})
 	c.start(3, "-join", c.url(follower))
-	eventually(t, 15*time.Second, "c4 in the configuration", func() bool {
+	eventually(t, 60*time.Second, "c4 in the configuration", func() bool {
 		var st clusterStatus
 		_, err := c.call(context.Background(), lead, "GET", "/v1/cluster", nil, &st)
 		return err == nil && len(st.Servers) == 4
 	})
-	c.sameState(15 * time.Second)
+	c.sameState(60 * time.Second)
 	var d api.HuntDetail
 	if _, err := c.call(context.Background(), 3, "GET", fmt.Sprintf("/v1/hunts/%d", hunt.ID), nil, &d); err != nil || len(d.Treasures) != 4 {
 		t.Fatalf("new voter's replica: %d treasures, %v", len(d.Treasures), err)
@@ -310,7 +310,7 @@ func TestMembershipAndForwarding(t *testing.T) {
 
 func TestBadAdminInputWritesNothing(t *testing.T) {
 	c := newCluster(t, 1)
-	c.leader(15 * time.Second)
+	c.leader(60 * time.Second)
 	ctx := context.Background()
 	bad := []struct {
 		path string

@@ -102,7 +102,7 @@ func freeAddrs(t testing.TB, n int) []string {
 
 // newCluster starts n voters bootstrapped together.
 func newCluster(t testing.TB, n int, extra ...string) *testCluster {
-	c := &testCluster{t: t, http: &http.Client{Timeout: 5 * time.Second}}
+	c := &testCluster{t: t, http: &http.Client{Timeout: 30 * time.Second}} // a hang guard: a busy machine answers late
 	_, priv, _ := token.GenerateKey()
 	pem, _ := token.EncodePrivateKey(priv)
 	c.key = filepath.Join(t.TempDir(), "token.key")

@@ -130,7 +130,7 @@ func (w *world) playerWith(id uint32, o client.Options) (*client.Client, *inbox)
 	var tok struct{ Token string }
 	w.call("POST", "/v1/tokens", api.TokenRequest{Player: id, Hunt: w.hunt.ID}, &tok)
 	msgs := &inbox{ch: make(chan protocol.Message, 1024)}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	o.Token, o.Hunt, o.Kind, o.Handler = tok.Token, w.hunt.ID, protocol.KindBot, func(m protocol.Message) { msgs.ch <- m }
 	c, err := client.Dial(ctx, o)

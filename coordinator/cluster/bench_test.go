@@ -25,7 +25,7 @@ func BenchmarkLogStore(b *testing.B) {
 	for _, kind := range []string{"bolt", "wal"} {
 		for _, batch := range []int{1, 64} {
 			b.Run(fmt.Sprintf("%s/batch=%d", kind, batch), func(b *testing.B) {
-				st, _, err := openLogStore(kind, b.TempDir(), newWALMetrics())
+				st, _, err := openLogStore(kind, b.TempDir(), newWALMetrics(), discardLog)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -81,7 +81,7 @@ func (n *Node) openRaft() error {
 	}
 	var err error
 	n.walm = newWALMetrics()
-	if n.logs, c.LogStore, err = openLogStore(c.LogStore, c.DataDir, n.walm); err != nil {
+	if n.logs, c.LogStore, err = openLogStore(c.LogStore, c.DataDir, n.walm, c.Logger.With("node", c.ID)); err != nil {
 		return fmt.Errorf("cannot open log store: %w", err)
 	}
 	snaps, err := raft.NewFileSnapshotStore(filepath.Join(c.DataDir, "snapshots"), 3, c.RaftLog)

@@ -3,6 +3,7 @@ package cluster
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -33,7 +34,8 @@ var storeFiles = [...]struct{ kind, file string }{{"wal", filepath.Join("wal", "
 // v0.4.1 or later: v0.4.0 could not reopen a log whose tail raft had
 // truncated (TestLogStoreSurvivesTailTruncationAndRestart). raft-boltdb
 // stays selectable, and directories written with it keep opening with it.
-func openLogStore(kind, dir string, walm *walMetrics) (logStore, string, error) {
+// raft-wal repairs a torn tail at open in silence; repairFiler logs it to log.
+func openLogStore(kind, dir string, walm *walMetrics, log *slog.Logger) (logStore, string, error) {
 	// A log written by the other store must not be taken for an empty one:
 	// the node would forget its term and vote, and could vote twice.
 	var held []string
@@ -52,18 +54,18 @@ func openLogStore(kind, dir string, walm *walMetrics) (logStore, string, error) 
 	case kind == "":
 		kind = "wal"
 	}
-	st, err := openStore(kind, dir, walm)
+	st, err := openStore(kind, dir, walm, log)
 	return st, kind, err
 }
 
-func openStore(kind, dir string, walm *walMetrics) (logStore, error) {
+func openStore(kind, dir string, walm *walMetrics, log *slog.Logger) (logStore, error) {
 	switch kind {
 	case "wal":
 		d := filepath.Join(dir, "wal")
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, err
 		}
-		w, err := raftwal.Open(d, raftwal.WithMetricsCollector(walm))
+		w, err := raftwal.Open(d, raftwal.WithMetricsCollector(walm), raftwal.WithSegmentFiler(newRepairFiler(d, log)))
 		if err != nil {
 			return nil, err // not a typed nil inside the interface
 		}

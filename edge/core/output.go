@@ -42,8 +42,9 @@ func (c *Core) readyLocked(id SessionID, s *slot) {
 }
 
 // enqueueLocked queues frame ref for slot idx. A full queue drops the
-// farthest (then oldest) frame: positions are latest-wins and near cells
-// matter most.
+// farthest frame of all, ref included, and among the farthest the oldest:
+// positions are latest-wins and near cells matter most. So ref itself is
+// dropped only when it is strictly farther than every queued frame.
 func (c *Core) enqueueLocked(idx uint32, ref frameRef) {
 	s := &c.tab.slots[idx]
 	if s.state != stateActive {
@@ -56,10 +57,13 @@ func (c *Core) enqueueLocked(idx uint32, ref frameRef) {
 				worst = i
 			}
 		}
-		copy(s.queue[worst:], s.queue[worst+1:])
-		s.qCount--
 		s.droppedNow = true
 		c.stats.DroppedQueue++
+		if ref.dist > s.queue[worst].dist {
+			return // the queue is full, hence already pending
+		}
+		copy(s.queue[worst:], s.queue[worst+1:])
+		s.qCount--
 	}
 	s.queue[s.qCount] = ref
 	s.qCount++

@@ -396,7 +396,9 @@ func (r *ring) received(ci uint32, e *uring.CQE) {
 	bid, hasBuf := e.Buffer()
 	switch {
 	case e.Res > 0 && hasBuf:
-		if c.flags&(fInputDone|fDying) == 0 {
+		// A connection on its way to net/http keeps every byte read until
+		// the hand-off: they are the rest of its request.
+		if c.flags&(fInputDone|fDying) == 0 || c.flags&fHandoff != 0 {
 			r.input(ci, r.bufs.Buf(bid, int(e.Res)))
 		}
 		r.bufs.Recycle(bid)

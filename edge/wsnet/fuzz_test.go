@@ -26,7 +26,7 @@ func FuzzHandshake(f *testing.F) {
 			t.Fatalf("the server stopped accepting: %v", err)
 		}
 		defer nc.Close()
-		_ = nc.SetDeadline(time.Now().Add(5 * time.Second))
+		_ = nc.SetDeadline(time.Now().Add(30 * time.Second))
 		_, _ = nc.Write(data)
 		if tc, ok := nc.(*net.TCPConn); ok {
 			_ = tc.CloseWrite()
@@ -34,7 +34,7 @@ func FuzzHandshake(f *testing.F) {
 		if _, err := io.Copy(io.Discard, nc); err != nil {
 			var ne net.Error
 			if errorsAs(err, &ne) && ne.Timeout() {
-				t.Fatal("the server neither answered nor closed a connection within 5 s")
+				t.Fatal("the server neither answered nor closed a connection within 30 s")
 			}
 		}
 	})

@@ -51,7 +51,7 @@ func (noTreasures) NoSuchTreasure(uint32, uint32) bool              { return fal
 
 func newRig(t *testing.T, tweak ...func(*core.Config)) *rig {
 	certs := NewDevCerts("127.0.0.1")
-	srv := New(Config{TLS: &tls.Config{GetCertificate: certs.GetCertificate}, HelloTimeout: 300 * time.Millisecond})
+	srv := New(Config{TLS: &tls.Config{GetCertificate: certs.GetCertificate}, HelloTimeout: 2 * time.Second}) // no HELLO races it on a busy machine
 	pub, priv, _ := token.GenerateKey()
 	cc := core.Config{PublicKey: pub, Hunts: oneHunt{}, Notifier: srv}
 	for _, f := range tweak {
@@ -110,7 +110,7 @@ func (r *rig) open() *player {
 		QUICConfig: &quic.Config{EnableDatagrams: true, EnableStreamResetPartialDelivery: true, InitialPacketSize: 1452},
 	}
 	r.t.Cleanup(func() { tr.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	_, sess, err := tr.Dial(ctx, r.url, nil)
 	if err != nil {
@@ -126,7 +126,7 @@ func (r *rig) open() *player {
 // closedWith waits for the session to end and returns its error code.
 func (p *player) closedWith(t *testing.T) protocol.Code {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	_, err := p.sess.AcceptStream(ctx) // fails with the session's close once it ends
 	var se *webtransport.SessionError
@@ -145,7 +145,7 @@ func (p *player) write(t *testing.T, b []byte) {
 // next reads one message from the stream.
 func (p *player) next(t *testing.T) protocol.Message {
 	t.Helper()
-	_ = p.str.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_ = p.str.SetReadDeadline(time.Now().Add(30 * time.Second))
 	hdr := make([]byte, protocol.HeaderSize)
 	if _, err := io.ReadFull(p.str, hdr); err != nil {
 		t.Fatal(err)
@@ -186,7 +186,7 @@ func TestPositionsAndCellUpdatesAsDatagrams(t *testing.T) {
 		p.await(t, protocol.TypeTreasures)
 	}
 	r.core.Tick()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	d, err := a.sess.ReceiveDatagram(ctx)
 	if err != nil {
@@ -335,7 +335,7 @@ func TestShutdownIsCounted(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []*player{a, b} {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		if _, err := p.sess.AcceptStream(ctx); ctx.Err() != nil {
 			t.Errorf("the session outlived Shutdown: %v", err)
 		}

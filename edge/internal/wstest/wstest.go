@@ -83,7 +83,7 @@ func newEdge(t *testing.T, f Factory, o Options, tweak ...func(*core.Config)) *e
 
 func (e *edge) dial() net.Conn {
 	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	nc, _, _, err := ws.Dial(ctx, e.url)
 	if err != nil {
@@ -234,7 +234,7 @@ func testNeighbours(t *testing.T, f Factory) {
 }
 
 func testBadInput(t *testing.T, f Factory) {
-	e := newEdge(t, f, Options{HelloTimeout: 300 * time.Millisecond})
+	e := newEdge(t, f, Options{HelloTimeout: 2 * time.Second}) // no step of a case races it on a busy machine; the silent case waits for it
 	good := e.dial()
 	e.hello(good, 1)
 	cases := []struct {

@@ -36,7 +36,7 @@ module "coordinators" {
     ca_path   = "${local.run_dir}/etc/raft/ca.crt"
   }
   binary_path = "${local.bin_dir}/veltrix-coordinator"
-  log_level   = "warn"
+  log_level   = "info"
 }
 
 module "edges" {
@@ -54,7 +54,7 @@ module "edges" {
   binary_path      = "${local.bin_dir}/veltrix-edge"
   max_connections  = 10000
   memory_mib       = 4096
-  log_level        = "warn"
+  log_level        = "info"
 }
 
 module "dns" {

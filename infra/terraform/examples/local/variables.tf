@@ -83,9 +83,9 @@ variable "edge_tokens" {
 }
 
 variable "ready_timeout_seconds" {
-  description = "How long apply waits for every /readyz to answer 200 before failing."
+  description = "How long apply waits for every /readyz to answer 200 before failing (generous: a busy machine starts slowly)."
   type        = number
-  default     = 60
+  default     = 120
 
   validation {
     condition     = var.ready_timeout_seconds >= 5 && var.ready_timeout_seconds <= 600

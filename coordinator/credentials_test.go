@@ -27,7 +27,7 @@ func TestEdgeTokenEqualToAdminTokenRefused(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		addrs := freeAddrs(t, 2)
 		cmd := exec.CommandContext(ctx, coordinatorBin, append([]string{"-id", "c1", "-bootstrap", "-raft-addr", addrs[0], "-api-addr", addrs[1],
-			"-data-dir", t.TempDir(), "-admin-token", adminToken}, flags...)...)
+			"-data-dir", t.TempDir(), "-admin-token", adminToken, "-insecure-raft"}, flags...)...)
 		out, err := cmd.CombinedOutput()
 		cancel()
 		if err == nil || !strings.Contains(string(out), "admin token") {

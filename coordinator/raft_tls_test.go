@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/veltrix/veltrix/coordinator/certfile/testpki"
 	"github.com/veltrix/veltrix/coordinator/cluster"
 	"github.com/veltrix/veltrix/coordinator/fsm"
-	"github.com/veltrix/veltrix/internal/testpki"
 )
 
 // The binary refuses to start without raft certificates, naming the flags.

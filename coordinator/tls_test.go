@@ -10,8 +10,8 @@ import (
 
 	"github.com/veltrix/veltrix/coordinator"
 	"github.com/veltrix/veltrix/coordinator/api"
+	"github.com/veltrix/veltrix/coordinator/certfile/testpki"
 	"github.com/veltrix/veltrix/coordinator/cluster"
-	"github.com/veltrix/veltrix/internal/testpki"
 )
 
 func TestMutualTLS(t *testing.T) {

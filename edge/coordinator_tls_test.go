@@ -11,10 +11,10 @@ import (
 
 	"github.com/veltrix/veltrix/coordinator"
 	"github.com/veltrix/veltrix/coordinator/api"
+	"github.com/veltrix/veltrix/coordinator/certfile"
+	"github.com/veltrix/veltrix/coordinator/certfile/testpki"
 	"github.com/veltrix/veltrix/coordinator/cluster"
 	"github.com/veltrix/veltrix/edge"
-	"github.com/veltrix/veltrix/internal/certfile"
-	"github.com/veltrix/veltrix/internal/testpki"
 	"github.com/veltrix/veltrix/protocol/token"
 )
 

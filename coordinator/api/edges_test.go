@@ -44,7 +44,7 @@ func startWith(t *testing.T, cfg api.Config) *coordinator.Coordinator {
 	cfg.AdminToken = admin
 	c, err := coordinator.Start(coordinator.Config{
 		Listen: "127.0.0.1:0",
-		Cluster: cluster.Config{ID: "c1", RaftAddr: "127.0.0.1:0", DataDir: t.TempDir(), Bootstrap: true,
+		Cluster: cluster.Config{ID: "c1", RaftAddr: "127.0.0.1:0", DataDir: t.TempDir(), Bootstrap: true, InsecureRaft: true,
 			HeartbeatTimeout: 100 * time.Millisecond, ElectionTimeout: 100 * time.Millisecond, LeaderLeaseTimeout: 100 * time.Millisecond},
 		API: cfg,
 	})

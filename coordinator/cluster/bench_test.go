@@ -14,9 +14,9 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/hashicorp/raft"
 
+	"github.com/veltrix/veltrix/coordinator/certfile/testpki"
 	"github.com/veltrix/veltrix/coordinator/fsm"
 	"github.com/veltrix/veltrix/geo"
-	"github.com/veltrix/veltrix/internal/testpki"
 )
 
 // BenchmarkLogStore compares the two durable raft log stores on this

@@ -13,7 +13,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 
-	"github.com/veltrix/veltrix/internal/certfile"
+	"github.com/veltrix/veltrix/coordinator/certfile"
 )
 
 // DefaultRaftPeerName is the DNS name (subject alternative name) every

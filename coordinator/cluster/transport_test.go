@@ -19,9 +19,9 @@ import (
 
 	"github.com/hashicorp/raft"
 
+	"github.com/veltrix/veltrix/coordinator/certfile/testpki"
 	"github.com/veltrix/veltrix/coordinator/fsm"
 	"github.com/veltrix/veltrix/geo"
-	"github.com/veltrix/veltrix/internal/testpki"
 )
 
 // The issue-12 attack, over real loopback listeners: a forger that can

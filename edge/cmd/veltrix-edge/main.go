@@ -25,9 +25,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/veltrix/veltrix/coordinator/certfile"
 	"github.com/veltrix/veltrix/edge"
 	"github.com/veltrix/veltrix/edge/dev"
-	"github.com/veltrix/veltrix/internal/certfile"
 )
 
 type options struct {

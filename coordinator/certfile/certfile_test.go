@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/veltrix/veltrix/internal/testpki"
+	"github.com/veltrix/veltrix/coordinator/certfile/testpki"
 )
 
 // touch steps a file's times forward: a rewrite within the file system's

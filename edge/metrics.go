@@ -101,6 +101,7 @@ func dropReasons(st *core.Stats) map[string]uint64 {
 	return map[string]uint64{
 		"queue_full": st.DroppedQueue, "stale": st.DroppedStale, "rate_limited": st.RejectedRate,
 		"impossible_speed": st.RejectedSpeed, "invalid_position": st.RejectedInvalid, "before_hello": st.DroppedEarly,
+		"message_flood": st.RejectedFlood,
 	}
 }
 

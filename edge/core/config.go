@@ -60,6 +60,8 @@ type Config struct {
 	MaxAccuracy   float64 // metres: a POSITION with a larger accuracy radius is rejected invalid_position; default 500
 	PositionRate  float64 // POSITIONs per second per player; default 5
 	PositionBurst float64 // token bucket depth; default 10
+	MessageRate   float64 // messages of any type per second per session; default 50
+	MessageBurst  float64 // its token bucket depth; default 100
 	SlowTicks     int     // consecutive ticks with drops before closing too_slow; default 30
 	SnapshotEvery int     // ticks between full snapshots of a watched cell; default 50
 	MaxControl    int     // bytes of undelivered control messages before too_slow; default 256 KiB
@@ -100,6 +102,8 @@ func (c *Config) withDefaults() Config {
 	setF(&d.MaxAccuracy, 500)
 	setF(&d.PositionRate, 5)
 	setF(&d.PositionBurst, 10)
+	setF(&d.MessageRate, 50)
+	setF(&d.MessageBurst, 100)
 	setF(&d.Hysteresis, 1.1)
 	if d.Now == nil {
 		d.Now = time.Now

@@ -57,6 +57,7 @@ type Stats struct {
 	DroppedStale     uint64 // a queued frame older than the arena ring
 	DroppedEarly     uint64 // a datagram that overtook its session\'s HELLO
 	RejectedRate     uint64
+	RejectedFlood    uint64 // a message of any type over the session's MessageRate
 	RejectedSpeed    uint64
 	RejectedInvalid  uint64
 	Closes           map[protocol.Code]uint64
@@ -79,7 +80,10 @@ func (c *Core) Open() SessionID {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.stats.Sessions++
-	return c.tab.alloc()
+	id := c.tab.alloc()
+	s := c.tab.get(id)
+	s.msgTokens, s.msgAt = c.cfg.MessageBurst, c.cfg.Now().UnixMicro()
+	return id
 }
 
 // Closed tells the core that session id's connection is gone. The player

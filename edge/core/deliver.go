@@ -21,6 +21,7 @@ var (
 	errInaccurate      = &protocol.Error{Code: protocol.CodeInvalidPosition, Kind: "position", Msg: "position accuracy worse than the edge accepts"}
 	errTooFast         = &protocol.Error{Code: protocol.CodeImpossibleSpeed, Kind: "position", Msg: "position implies an impossible speed"}
 	errRateLimited     = &protocol.Error{Code: protocol.CodeRateLimited, Kind: "position", Msg: "too many positions; excess dropped"}
+	errFlood           = &protocol.Error{Code: protocol.CodeRateLimited, Kind: "session", Msg: "too many messages; excess dropped"}
 )
 
 // Deliver hands the core one frame (one or more whole messages) that
@@ -41,6 +42,11 @@ func (c *Core) Deliver(id SessionID, frame []byte) error {
 		}
 		frame = rest
 		c.stats.MessagesIn[t]++
+		if !c.takeMessageLocked(s) {
+			c.stats.RejectedFlood++
+			c.rejectLocked(id, s, errFlood)
+			continue
+		}
 		if err := c.handleLocked(id, s, t, body); err != nil {
 			var pe *protocol.Error
 			if errors.As(err, &pe) && !pe.Code.Fatal() {
@@ -188,6 +194,21 @@ func (c *Core) takeTokenLocked(s *slot, now int64) bool {
 	}
 	c.buckets[s.player] = b
 	return ok
+}
+
+// takeMessageLocked refills session s's message bucket and takes one token:
+// a flood of any message type (PINGs that ask for PONGs, CLAIMs, unknown
+// types) is dropped beyond MessageRate, answered rate_limited at most once
+// a second, so that it costs the edge neither work nor output.
+func (c *Core) takeMessageLocked(s *slot) bool {
+	now := c.cfg.Now().UnixMicro()
+	s.msgTokens = min(c.cfg.MessageBurst, s.msgTokens+float64(now-s.msgAt)/1e6*c.cfg.MessageRate)
+	s.msgAt = now
+	if s.msgTokens < 1 {
+		return false
+	}
+	s.msgTokens--
+	return true
 }
 
 // tooFast reports whether reaching p from the last position by now needs a

@@ -408,6 +408,8 @@ func (r *ring) received(ci uint32, e *uring.CQE) {
 		r.bufs.Recycle(bid)
 	}
 	switch {
+	case e.Res <= 0 && c.flags&fLinger != 0: // the client closed (or failed) after our close frame
+		r.kill(ci)
 	case e.Res == uring.ENOBUFS: // already negative, as CQE results are
 		r.noBufs.Add(1)
 		r.parked = append(r.parked, parkedConn{slot: ci, gen: c.gen}) // not EOF: re-armed when buffers return
@@ -436,6 +438,17 @@ func (r *ring) scan() {
 			continue
 		}
 		switch {
+		case c.flags&fLinger != 0:
+			if r.now > c.deadline {
+				r.kill(uint32(i))
+			}
+		case c.flags&fHeld != 0 && c.flags&fSending == 0:
+			if r.now-c.sendAt > int64(cfg.WriteTimeout) {
+				r.closeWith(uint32(i), protocol.CodeTooSlow)
+			} else {
+				c.flags |= fWantPull
+				r.flush(uint32(i)) // asks the kernel again
+			}
 		case c.flags&fSending != 0 && r.now-c.sendAt > int64(cfg.WriteTimeout):
 			// The client stopped reading: no close frame can reach it.
 			r.countClose(uint32(i), protocol.CodeTooSlow)
@@ -464,13 +477,13 @@ func (r *ring) release(ci uint32) {
 	r.putHandle(c.part)
 	r.putHandle(c.frag)
 	r.putHandle(c.out)
-	sess, ws := c.sess, c.state == stWS
+	sess, ws, lingered := c.sess, c.state == stWS, c.flags&fLinger != 0
 	gen := c.gen + 1
 	*c = conn{gen: gen & 0xffffff, fd: -1}
 	r.free = append(r.free, ci)
 	if ws && sess != 0 {
 		r.srv.core.Closed(sess)
-		r.srv.unregister(sess)
+		r.srv.unregister(sess, !lingered)
 	}
 }
 

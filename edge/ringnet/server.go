@@ -51,7 +51,7 @@ type Config struct {
 	// close frame, draining input, so that closing it does not reset away
 	// what the client has not read yet; default 1s.
 	CloseLinger time.Duration
-	Logger       *slog.Logger
+	Logger      *slog.Logger
 }
 
 func (c *Config) defaults() {

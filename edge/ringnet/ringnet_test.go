@@ -55,6 +55,6 @@ func TestConformance(t *testing.T) {
 		hs := &http.Server{Handler: srv} // as the edge serves what the rings hand over
 		go func() { _ = hs.Serve(srv.Listener()) }()
 		t.Cleanup(func() { hs.Close() })
-		return c, wstest.Transport{URL: "ws://" + srv.Addr().String() + "/ws", Conns: srv.Conns, CloseAll: srv.CloseAll}
+		return c, wstest.Transport{URL: "ws://" + srv.Addr().String() + "/ws", Conns: srv.Conns, CloseAll: srv.CloseAll, Shutdown: srv.Shutdown}
 	})
 }

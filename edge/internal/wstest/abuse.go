@@ -105,3 +105,28 @@ func testOversizedHead(t *testing.T, f Factory) {
 		t.Fatalf("16 MB of headers answered %s, want 431", resp.Status)
 	}
 }
+
+// testShutdown: Shutdown tells every player shutting_down with an ERROR
+// (docs/operations.md), then the close frame, and returns once they ended.
+func testShutdown(t *testing.T, f Factory) {
+	e := newEdge(t, f, Options{})
+	if e.srv.Shutdown == nil {
+		t.Fatal("the transport under test must expose Shutdown (wstest.Transport.Shutdown)")
+	}
+	a, b := e.dial(), e.dial()
+	e.hello(a, 1)
+	e.hello(b, 2)
+	done := make(chan struct{})
+	go func() { defer close(done); e.srv.Shutdown() }()
+	for _, nc := range []net.Conn{a, b} {
+		code, errs := closeAndErrors(t, nc)
+		if code != ws.StatusCode(protocol.CodeShuttingDown.WebSocketCloseCode()) || !lastIs(errs, protocol.CodeShuttingDown) {
+			t.Errorf("close %d after ERRORs %v, want ERROR shutting_down, then close %d", code, errs, protocol.CodeShuttingDown.WebSocketCloseCode())
+		}
+		nc.Close() // as a client does after the close frame
+	}
+	<-done
+	if n := e.core.Snapshot().Closes[protocol.CodeShuttingDown]; n != 2 {
+		t.Errorf("Closes[shutting_down] %d, want 2", n)
+	}
+}

@@ -35,6 +35,9 @@ type Transport struct {
 	// CloseAll closes every connection with a code (the server's
 	// CloseAll); required.
 	CloseAll func(protocol.Code)
+	// Shutdown is the server's Shutdown (it may run again at cleanup);
+	// required.
+	Shutdown func()
 }
 
 // Factory starts a transport with o as cc's Notifier, creates the core
@@ -51,6 +54,7 @@ func Run(t *testing.T, f Factory) {
 	t.Run("CloseAll", func(t *testing.T) { testCloseAll(t, f) })
 	t.Run("PingFlood", func(t *testing.T) { testPingFlood(t, f) })
 	t.Run("OversizedHead", func(t *testing.T) { testOversizedHead(t, f) })
+	t.Run("Shutdown", func(t *testing.T) { testShutdown(t, f) })
 }
 
 // OneHunt is a hunt source with hunt 7 active.

@@ -308,7 +308,7 @@ func (r *ring) reap() {
 // generation) or whose receive is armed again already.
 func (r *ring) unpark() {
 	for _, p := range r.parked {
-		if c := &r.conns[p.slot]; c.gen == p.gen && c.state != stFree && c.flags&(fDying|fInputDone|fRecv) == 0 {
+		if c := &r.conns[p.slot]; c.gen == p.gen && c.flags&fRecv == 0 && r.draining(c) {
 			r.armRecv(p.slot)
 		}
 	}
@@ -400,7 +400,7 @@ func (r *ring) received(ci uint32, e *uring.CQE) {
 			r.input(ci, r.bufs.Buf(bid, int(e.Res)))
 		}
 		r.bufs.Recycle(bid)
-		if c := &r.conns[ci]; c.flags&fRecv == 0 && c.flags&(fInputDone|fDying) == 0 && c.state != stFree {
+		if c := &r.conns[ci]; c.flags&fRecv == 0 && r.draining(c) {
 			r.armRecv(ci) // multishot ended without an error (e.g. CQ pressure)
 		}
 		return
@@ -421,6 +421,13 @@ func (r *ring) received(ci uint32, e *uring.CQE) {
 	case e.Res < 0 && c.flags&(fDying|fHandoff) == 0:
 		r.kill(ci)
 	}
+}
+
+// draining reports whether c's receive should stay armed: while it reads,
+// and — input ignored — while a WebSocket connection ends, so that what the
+// client still sends is drained rather than left to reset the close away.
+func (r *ring) draining(c *conn) bool {
+	return c.state != stFree && c.flags&fDying == 0 && (c.flags&fInputDone == 0 || c.state == stWS)
 }
 
 // scan enforces deadlines (HELLO, idle, write, handshake) over the slot

@@ -138,13 +138,6 @@ func readFrame(nc net.Conn) (ws.Frame, error) {
 	return ws.Frame{Header: h, Payload: payload}, err
 }
 
-// closeCode reads until the server closes and returns the close code.
-func closeCode(t *testing.T, nc net.Conn) ws.StatusCode {
-	t.Helper()
-	code, _ := closeAndErrors(t, nc)
-	return code
-}
-
 // closeAndErrors reads until the server closes and returns the close code
 // and the codes of the ERROR messages that came before it.
 func closeAndErrors(t *testing.T, nc net.Conn) (ws.StatusCode, []protocol.Code) {

@@ -57,10 +57,10 @@ type conn struct {
 	out      uint32 // raw bytes waiting to be sent
 	send     uint32 // send context while fSending
 	rd       rstate
+	unacked  uint32 // upper bound of the bytes the client has not acknowledged (see behind); here, it fills padding
 	sess     core.SessionID
 	deadline int64 // ring-monotonic ns; 0: none
 	sendAt   int64
-	unacked  uint32 // upper bound of the bytes the client has not acknowledged (see behind)
 }
 
 func (r *ring) alloc(fd int) uint32 {

@@ -1,6 +1,8 @@
 // Package wstest is the WebSocket transports' shared conformance suite:
-// the same Go clients, framing, bad input and slow readers against wsnet
-// (netpoll) and ringnet (io_uring). Test code only imports it.
+// the same Go clients, framing, bad input (each fatal one ERROR, then the
+// close), slow readers, PING floods, oversized upgrade heads, CloseAll and
+// Shutdown against wsnet (netpoll) and ringnet (io_uring). Test code only
+// imports it.
 package wstest
 
 import (

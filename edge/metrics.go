@@ -102,6 +102,7 @@ func dropReasons(st *core.Stats) map[string]uint64 {
 		"queue_full": st.DroppedQueue, "stale": st.DroppedStale, "rate_limited": st.RejectedRate,
 		"claim_rate_limited": st.RejectedClaims, "claim_unknown_treasure": st.UnknownClaims,
 		"impossible_speed": st.RejectedSpeed, "invalid_position": st.RejectedInvalid, "before_hello": st.DroppedEarly,
+		"message_flood": st.RejectedFlood,
 	}
 }
 

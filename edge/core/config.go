@@ -66,6 +66,8 @@ type Config struct {
 	PositionBurst float64 // token bucket depth; default 10
 	ClaimRate     float64 // CLAIMs per second per player; default 2
 	ClaimBurst    float64 // claim token bucket depth; default 10
+	MessageRate   float64 // messages of any type per second per session; default 50
+	MessageBurst  float64 // its token bucket depth; default 100
 	SlowTicks     int     // consecutive ticks with drops before closing too_slow; default 30
 	SnapshotEvery int     // ticks between full snapshots of a watched cell; default 50
 	MaxControl    int     // bytes of undelivered control messages before too_slow; default 256 KiB
@@ -115,6 +117,8 @@ func (c *Config) withDefaults() Config {
 	setF(&d.PositionBurst, 10)
 	setF(&d.ClaimRate, 2)
 	setF(&d.ClaimBurst, 10)
+	setF(&d.MessageRate, 50)
+	setF(&d.MessageBurst, 100)
 	setF(&d.Hysteresis, 1.1)
 	if d.IdleTimeout <= 0 {
 		d.IdleTimeout = 60 * time.Second

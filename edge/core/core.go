@@ -62,6 +62,7 @@ type Stats struct {
 	RejectedRate     uint64
 	RejectedClaims   uint64 // CLAIMs over the player's claim rate
 	UnknownClaims    uint64 // CLAIMs of a treasure the edge knows does not exist
+	RejectedFlood    uint64 // a message of any type over the session's MessageRate
 	RejectedSpeed    uint64
 	RejectedInvalid  uint64
 	TokensRefreshed  uint64 // TOKEN messages accepted
@@ -85,7 +86,10 @@ func (c *Core) Open() SessionID {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.stats.Sessions++
-	return c.tab.alloc()
+	id := c.tab.alloc()
+	s := c.tab.get(id)
+	s.msgTokens, s.msgAt = c.cfg.MessageBurst, c.cfg.Now().UnixMicro()
+	return id
 }
 
 // Closed tells the core that session id's connection is gone. The player

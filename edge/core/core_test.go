@@ -345,6 +345,11 @@ func TestSlowConsumerIsDroppedThenClosed(t *testing.T) {
 	if r.net.closed[mover] != 0 {
 		t.Error("a reading player was closed")
 	}
+	// Its backlog was dropped: the too_slow ERROR is all it is sent.
+	if msgs := r.pull(slow); len(msgs) != 1 || msgs[0].Type() != protocol.TypeError || msgs[0].(*protocol.ErrorMessage).Code != protocol.CodeTooSlow {
+		n, _ := countTypes(msgs)
+		t.Fatalf("after too_slow: %v, want the too_slow ERROR alone", n)
+	}
 }
 
 func TestClaimsWithoutCoordinatorAreUnavailable(t *testing.T) {

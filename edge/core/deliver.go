@@ -21,6 +21,7 @@ var (
 	errInaccurate      = &protocol.Error{Code: protocol.CodeInvalidPosition, Kind: "position", Msg: "position accuracy worse than the edge accepts"}
 	errTooFast         = &protocol.Error{Code: protocol.CodeImpossibleSpeed, Kind: "position", Msg: "position implies an impossible speed"}
 	errRateLimited     = &protocol.Error{Code: protocol.CodeRateLimited, Kind: "position", Msg: "too many positions; excess dropped"}
+	errFlood           = &protocol.Error{Code: protocol.CodeRateLimited, Kind: "session", Msg: "too many messages; excess dropped"}
 )
 
 // Deliver hands the core one frame (one or more whole messages) that
@@ -44,6 +45,11 @@ func (c *Core) Deliver(id SessionID, frame []byte) error {
 		}
 		frame = rest
 		c.stats.MessagesIn[t]++
+		if !c.takeMessageLocked(s) {
+			c.stats.RejectedFlood++
+			c.rejectLocked(id, s, errFlood)
+			continue
+		}
 		if err := c.handleLocked(id, s, t, body); err != nil {
 			var pe *protocol.Error
 			if errors.As(err, &pe) && !pe.Code.Fatal() {
@@ -213,6 +219,14 @@ func take(tokens *float64, at *int64, now int64, rate, burst float64) bool {
 	}
 	*tokens--
 	return true
+}
+
+// takeMessageLocked takes a token from session s's message bucket: a flood
+// of any message type (PINGs that ask for PONGs, CLAIMs, unknown types) is
+// dropped beyond MessageRate, answered rate_limited at most once a second,
+// so that it costs the edge neither work nor output.
+func (c *Core) takeMessageLocked(s *slot) bool {
+	return take(&s.msgTokens, &s.msgAt, c.cfg.Now().UnixMicro(), c.cfg.MessageRate, c.cfg.MessageBurst)
 }
 
 // tooFast reports whether reaching p from the last position by now needs a

@@ -29,10 +29,28 @@ func (c *Core) ctrlBuf(id SessionID) []byte { return c.ctrl[id.index()] }
 func (c *Core) controlLocked(id SessionID, s *slot, b []byte) {
 	c.ctrl[id.index()] = b
 	if len(b) > c.cfg.MaxControl {
-		c.closeLocked(id, s, protocol.CodeTooSlow)
+		c.tooSlowLocked(id, s)
+		return
 	}
 	c.readyLocked(id, s)
 }
+
+// tooSlowLocked closes a session that fell too far behind. What waits for
+// it (control messages, queued frames) is dropped — it could not take it,
+// and a backlog would leave no room for the close — so that a too_slow
+// ERROR is all the transport still sends before the close (SPEC.md §4).
+func (c *Core) tooSlowLocked(id SessionID, s *slot) {
+	if s.state == stateClosed {
+		return
+	}
+	c.stats.DroppedQueue += uint64(s.qCount)
+	s.qCount = 0
+	c.ctrl[id.index()] = protocol.AppendError(c.ctrl[id.index()][:0], &protocol.ErrorMessage{Code: protocol.CodeTooSlow, Text: errTooSlowText})
+	c.readyLocked(id, s)
+	c.closeLocked(id, s, protocol.CodeTooSlow)
+}
+
+var errTooSlowText = protocol.Text("too far behind: output dropped")
 
 func (c *Core) readyLocked(id SessionID, s *slot) {
 	if !s.pending {

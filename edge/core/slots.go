@@ -58,6 +58,8 @@ type slot struct {
 	changeCell geo.Cell // the cell of that list
 	changeIdx  uint32   // index of the entry
 	errAt      int64    // server µs of the last non-fatal ERROR sent
+	msgTokens  float64  // the session's message token bucket (any type)
+	msgAt      int64    // server µs of its last refill
 	hintAt     int64    // server µs of the last hint computed
 	hintKey    uint16   // band and bearing/10° of the last HINT sent
 	dropTicks  uint16   // consecutive ticks that dropped frames

@@ -130,7 +130,7 @@ func (c *Core) checkSlowLocked() {
 		}
 		s.droppedNow = false
 		if s.dropTicks++; int(s.dropTicks) >= c.cfg.SlowTicks {
-			c.closeLocked(makeID(uint32(i), s.gen), s, protocol.CodeTooSlow)
+			c.tooSlowLocked(makeID(uint32(i), s.gen), s)
 		}
 	}
 }

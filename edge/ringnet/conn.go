@@ -34,6 +34,9 @@ const (
 	fHandoff                          // hand the fd to net/http once its requests ended
 	fGotData                          // a data frame arrived (the HELLO deadline is over)
 	fKillAfterSend                    // an HTTP error response: close after it
+	fDecided                          // the ring decided the close: an ERROR with its code precedes the close frame
+	fHeld                             // the client is MaxBacklog behind: output waits in the core (since sendAt)
+	fLinger                           // the close frame is out: half-closed, draining input until EOF or the deadline
 )
 
 // maxHead bounds an upgrade request's head; bigger ones go to net/http.
@@ -54,6 +57,7 @@ type conn struct {
 	out      uint32 // raw bytes waiting to be sent
 	send     uint32 // send context while fSending
 	rd       rstate
+	unacked  uint32 // upper bound of the bytes the client has not acknowledged (see behind); here, it fills padding
 	sess     core.SessionID
 	deadline int64 // ring-monotonic ns; 0: none
 	sendAt   int64
@@ -185,6 +189,7 @@ func (r *ring) fail(code protocol.Code) { r.closeWith(r.cur, code) }
 // (Notifier.Close) go straight to end: the core counted them.
 func (r *ring) closeWith(ci uint32, code protocol.Code) {
 	if r.countClose(ci, code) {
+		r.conns[ci].flags |= fDecided
 		r.end(ci, code)
 	}
 }

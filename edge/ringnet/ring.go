@@ -308,7 +308,7 @@ func (r *ring) reap() {
 // generation) or whose receive is armed again already.
 func (r *ring) unpark() {
 	for _, p := range r.parked {
-		if c := &r.conns[p.slot]; c.gen == p.gen && c.state != stFree && c.flags&(fDying|fInputDone|fRecv) == 0 {
+		if c := &r.conns[p.slot]; c.gen == p.gen && c.flags&fRecv == 0 && r.draining(c) {
 			r.armRecv(p.slot)
 		}
 	}
@@ -402,7 +402,7 @@ func (r *ring) received(ci uint32, e *uring.CQE) {
 			r.input(ci, r.bufs.Buf(bid, int(e.Res)))
 		}
 		r.bufs.Recycle(bid)
-		if c := &r.conns[ci]; c.flags&fRecv == 0 && c.flags&(fInputDone|fDying) == 0 && c.state != stFree {
+		if c := &r.conns[ci]; c.flags&fRecv == 0 && r.draining(c) {
 			r.armRecv(ci) // multishot ended without an error (e.g. CQ pressure)
 		}
 		return
@@ -410,6 +410,8 @@ func (r *ring) received(ci uint32, e *uring.CQE) {
 		r.bufs.Recycle(bid)
 	}
 	switch {
+	case e.Res <= 0 && c.flags&fLinger != 0: // the client closed (or failed) after our close frame
+		r.kill(ci)
 	case e.Res == uring.ENOBUFS: // already negative, as CQE results are
 		r.noBufs.Add(1)
 		r.parked = append(r.parked, parkedConn{slot: ci, gen: c.gen}) // not EOF: re-armed when buffers return
@@ -421,6 +423,13 @@ func (r *ring) received(ci uint32, e *uring.CQE) {
 	case e.Res < 0 && c.flags&(fDying|fHandoff) == 0:
 		r.kill(ci)
 	}
+}
+
+// draining reports whether c's receive should stay armed: while it reads,
+// and — input ignored — while a WebSocket connection ends, so that what the
+// client still sends is drained rather than left to reset the close away.
+func (r *ring) draining(c *conn) bool {
+	return c.state != stFree && c.flags&fDying == 0 && (c.flags&fInputDone == 0 || c.state == stWS)
 }
 
 // scan enforces deadlines (HELLO, idle, write, handshake) over the slot
@@ -438,6 +447,17 @@ func (r *ring) scan() {
 			continue
 		}
 		switch {
+		case c.flags&fLinger != 0:
+			if r.now > c.deadline {
+				r.kill(uint32(i))
+			}
+		case c.flags&fHeld != 0 && c.flags&fSending == 0:
+			if r.now-c.sendAt > int64(cfg.WriteTimeout) {
+				r.closeWith(uint32(i), protocol.CodeTooSlow)
+			} else {
+				c.flags |= fWantPull
+				r.flush(uint32(i)) // asks the kernel again
+			}
 		case c.flags&fSending != 0 && r.now-c.sendAt > int64(cfg.WriteTimeout):
 			// The client stopped reading: no close frame can reach it.
 			r.countClose(uint32(i), protocol.CodeTooSlow)
@@ -466,13 +486,13 @@ func (r *ring) release(ci uint32) {
 	r.putHandle(c.part)
 	r.putHandle(c.frag)
 	r.putHandle(c.out)
-	sess, ws := c.sess, c.state == stWS
+	sess, ws, lingered := c.sess, c.state == stWS, c.flags&fLinger != 0
 	gen := c.gen + 1
 	*c = conn{gen: gen & 0xffffff, fd: -1}
 	r.free = append(r.free, ci)
 	if ws && sess != 0 {
 		r.srv.core.Closed(sess)
-		r.srv.unregister(sess)
+		r.srv.unregister(sess, !lingered)
 	}
 }
 

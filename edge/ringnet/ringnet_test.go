@@ -2,6 +2,7 @@ package ringnet
 
 import (
 	"crypto/ed25519"
+	"net/http"
 	"testing"
 
 	"github.com/veltrix/veltrix/edge/core"
@@ -11,7 +12,7 @@ import (
 
 // start runs a ringnet server (two rings) on loopback with a core.
 func start(t testing.TB, o wstest.Options, cc core.Config) (*core.Core, *Server) {
-	return startWith(t, Config{HelloTimeout: o.HelloTimeout, WriteTimeout: o.WriteTimeout, IdleTimeout: o.IdleTimeout}, cc)
+	return startWith(t, Config{HelloTimeout: o.HelloTimeout, WriteTimeout: o.WriteTimeout, IdleTimeout: o.IdleTimeout, MaxBacklog: o.MaxBacklog, CloseLinger: o.CloseLinger}, cc)
 }
 
 // keyed runs startWith with a core for hunt 7 whose tokens are signed by
@@ -51,6 +52,9 @@ func startWith(t testing.TB, cfg Config, cc core.Config) (*core.Core, *Server) {
 func TestConformance(t *testing.T) {
 	wstest.Run(t, func(t *testing.T, o wstest.Options, cc core.Config) (*core.Core, wstest.Transport) {
 		c, srv := start(t, o, cc)
-		return c, wstest.Transport{URL: "ws://" + srv.Addr().String() + "/ws", Conns: srv.Conns, CloseAll: srv.CloseAll}
+		hs := &http.Server{Handler: srv} // as the edge serves what the rings hand over
+		go func() { _ = hs.Serve(srv.Listener()) }()
+		t.Cleanup(func() { hs.Close() })
+		return c, wstest.Transport{URL: "ws://" + srv.Addr().String() + "/ws", Conns: srv.Conns, CloseAll: srv.CloseAll, Shutdown: srv.Shutdown}
 	})
 }

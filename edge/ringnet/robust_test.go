@@ -20,8 +20,9 @@ import (
 
 // TestUnparkSkipsStaleEntries: a connection parked on ENOBUFS is re-armed
 // when buffers return only if it is still the same connection (same
-// generation), still reading, and its receive is not armed already — a
-// second multishot recv on one socket would split its bytes.
+// generation), still reading — or a WebSocket connection ending, whose input
+// is drained — and its receive is not armed already: a second multishot
+// recv on one socket would split its bytes.
 func TestUnparkSkipsStaleEntries(t *testing.T) {
 	runtime.LockOSThread() // the ring is SINGLE_ISSUER: this thread owns it
 	defer runtime.UnlockOSThread()
@@ -40,17 +41,21 @@ func TestUnparkSkipsStaleEntries(t *testing.T) {
 	defer br.Close()
 	r := &ring{ur: ur, bufs: br}
 	r.conns = []conn{
-		{fd: 100, gen: 3, state: stWS},                    // live, parked under gen 3: re-armed
-		{fd: 101, gen: 5, state: stWS},                    // parked under gen 4: its slot was reused
-		{fd: 102, gen: 1, state: stWS, flags: fRecv},      // armed again meanwhile
-		{fd: 103, gen: 1, state: stFree},                  // ended
-		{fd: 104, gen: 1, state: stWS, flags: fDying},     // closing
-		{fd: 105, gen: 1, state: stWS, flags: fInputDone}, // input over
+		{fd: 100, gen: 3, state: stWS},                      // live, parked under gen 3: re-armed
+		{fd: 101, gen: 5, state: stWS},                      // parked under gen 4: its slot was reused
+		{fd: 102, gen: 1, state: stWS, flags: fRecv},        // armed again meanwhile
+		{fd: 103, gen: 1, state: stFree},                    // ended
+		{fd: 104, gen: 1, state: stWS, flags: fDying},       // closing
+		{fd: 105, gen: 1, state: stHTTP, flags: fInputDone}, // input over (an HTTP hand-off)
+		{fd: 106, gen: 1, state: stWS, flags: fInputDone},   // ending: drained until the close
 	}
-	r.parked = []parkedConn{{0, 3}, {1, 4}, {2, 1}, {3, 1}, {4, 1}, {5, 1}, {0, 3}} // slot 0 twice
+	r.parked = []parkedConn{{0, 3}, {1, 4}, {2, 1}, {3, 1}, {4, 1}, {5, 1}, {0, 3}, {6, 1}} // slot 0 twice
 	r.unpark()
-	if n := ur.Pending(); n != 1 {
-		t.Errorf("%d receives armed, want 1 (slot 0, once)", n)
+	if n := ur.Pending(); n != 2 {
+		t.Errorf("%d receives armed, want 2 (slot 0, once, and slot 6)", n)
+	}
+	if r.conns[6].flags&fRecv == 0 {
+		t.Error("an ending WebSocket connection was not re-armed to drain its input")
 	}
 	if r.conns[0].flags&fRecv == 0 || r.conns[0].inflight != 1 {
 		t.Errorf("slot 0: flags %b inflight %d, want its recv armed", r.conns[0].flags, r.conns[0].inflight)

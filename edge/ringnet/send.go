@@ -29,7 +29,7 @@ const (
 const maxPullFrames = core.MaxPullFrames
 
 // A compile-time check that maxIovecs holds the worst case above.
-var _ [maxIovecs - (1 + 2*(1+maxPullFrames) + 1)]struct{}
+var _ [maxIovecs - (1 + 2*(1+maxPullFrames) + 1 + 1)]struct{}
 
 // sendRec is the Go side of a send in flight: what it pins and must give
 // back when it completes.
@@ -102,11 +102,24 @@ func (r *ring) flush(ci uint32) {
 	var ctl []byte
 	var lease core.Lease
 	frames := r.frames[:0]
+	closing := c.flags&fEnding != 0 && c.flags&fCloseQueued == 0
+	if c.flags&fWantPull != 0 && c.state == stWS && !closing && r.behind(c) {
+		if c.flags&fHeld == 0 { // output waits in the core; scan asks again
+			c.flags |= fHeld
+			c.sendAt = r.now
+		}
+		return
+	}
+	c.flags &^= fHeld
 	if c.flags&fWantPull != 0 && c.state == stWS {
 		c.flags &^= fWantPull
 		ctl, frames, lease = r.srv.core.Pull(c.sess, frames)
+		if closing && c.flags&fDecided != 0 && c.code == protocol.CodeTooSlow {
+			// Closed too_slow by the ring: the backlog could not be taken.
+			r.srv.core.Release(lease)
+			ctl, frames, lease = nil, frames[:0], core.Lease{}
+		}
 	}
-	closing := c.flags&fEnding != 0 && c.flags&fCloseQueued == 0
 	if len(ctl) == 0 && len(frames) == 0 && c.out == 0 && !closing {
 		r.srv.core.Release(lease)
 		return
@@ -139,6 +152,14 @@ func (r *ring) flush(ci uint32) {
 			c.flags |= fEnding | fInputDone
 			c.code = protocol.CodeInternal
 		}
+	}
+	if closing && c.flags&fDecided != 0 && c.code != protocol.CodeNormal {
+		// The core queued no ERROR for a close the ring decided: say why.
+		start := len(r.sw.b)
+		msg := protocol.ErrorMessage{Code: c.code, Text: protocol.Text(c.code.String())}
+		appendHeader(&r.sw, ws.OpBinary, protocol.HeaderSize+4+len(msg.Text))
+		r.sw.b = protocol.AppendError(r.sw.b, &msg)
+		m.Add(r.sw.b[start:])
 	}
 	if closing {
 		start := len(r.sw.b)
@@ -212,13 +233,60 @@ func (r *ring) sent(ci uint32, res int32) {
 	closeSent := rec.close
 	rec.ctl, rec.lease, rec.out, rec.close = nil, core.Lease{}, 0, false
 	r.sends.put(k)
+	if res > 0 {
+		c.unacked += uint32(res)
+	}
 	switch {
+	case res >= 0 && closeSent && c.state == stWS:
+		r.linger(ci)
 	case res < 0, closeSent, c.flags&fKillAfterSend != 0:
 		r.kill(ci)
 	default:
 		r.flush(ci)
 	}
 }
+
+// linger half-closes connection ci after its close frame and keeps its
+// receive draining until the client's EOF or CloseLinger (scan): closing a
+// socket with unread input resets it, and a reset loses what the client
+// has not read yet (the final ERROR and close frame). It no longer counts
+// as open.
+func (r *ring) linger(ci uint32) {
+	c := &r.conns[ci]
+	c.flags |= fLinger
+	c.deadline = r.now + int64(r.srv.cfg.CloseLinger)
+	r.srv.conns.Add(-1)
+	r.sqe().PrepShutdown(int(c.fd), shutWR, uring.UserData(opCancel, c.gen, ci))
+	c.inflight++
+	if c.flags&fRecv == 0 { // nothing to drain into: end now
+		r.kill(ci)
+	}
+}
+
+// shutWR is SHUT_WR for PrepShutdown.
+const shutWR = 1
+
+// behind reports whether connection c is more than MaxBacklog behind.
+// c.unacked bounds what the kernel holds unacknowledged (its last answer
+// plus what was sent since): the kernel is asked (SIOCOUTQ) only when that
+// bound passes MaxBacklog, so a client that keeps up costs one system call
+// per MaxBacklog bytes sent.
+func (r *ring) behind(c *conn) bool {
+	if int(c.unacked) <= r.srv.cfg.MaxBacklog {
+		return false
+	}
+	n, err := uring.OutQueue(int(c.fd))
+	if err != nil {
+		return false
+	}
+	c.unacked = uint32(n)
+	return n > r.srv.cfg.MaxBacklog
+}
+
+// sendSlack is the send buffer room beyond MaxBacklog: one more send (up
+// to the core's 256 KiB of control messages and a queue of frames), the
+// final ERROR and the close frame.
+const sendSlack = 512 << 10
 
 // queuePong queues a pong frame echoing payload.
 func (r *ring) queueFrame(ci uint32, op ws.OpCode, payload []byte) {

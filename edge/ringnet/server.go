@@ -46,7 +46,17 @@ type Config struct {
 	BufferSize   int           // bytes per provided buffer; default 2048
 	MaxConns     int           // connections over all rings; default RLIMIT_NOFILE minus 512 for the rest of the process
 	EventfdWake  bool          // wake rings with an eventfd even where MSG_RING works (the fallback, tested on any kernel)
-	Logger       *slog.Logger
+	// MaxBacklog is how many bytes a client may leave unacknowledged in
+	// its socket before output waits in the core (which drops frames and
+	// closes it too_slow); output held back for WriteTimeout also closes it
+	// too_slow, with its ERROR and close frame (the send buffer, fixed at
+	// MaxBacklog + 512 KiB, keeps room for them). Default 256 KiB.
+	MaxBacklog int
+	// CloseLinger bounds how long a connection stays half-closed after its
+	// close frame, draining input, so that closing it does not reset away
+	// what the client has not read yet; default 1s.
+	CloseLinger time.Duration
+	Logger      *slog.Logger
 }
 
 func (c *Config) defaults() {
@@ -64,6 +74,12 @@ func (c *Config) defaults() {
 	}
 	if c.Buffers == 0 {
 		c.Buffers = 1024
+	}
+	if c.MaxBacklog <= 0 {
+		c.MaxBacklog = 256 << 10
+	}
+	if c.CloseLinger <= 0 {
+		c.CloseLinger = time.Second
 	}
 	if c.BufferSize == 0 {
 		c.BufferSize = 2048
@@ -125,7 +141,13 @@ func New(cfg Config) (*Server, error) {
 	errs := make(chan error, cfg.Rings)
 	for i := range cfg.Rings {
 		fd, bound, err := uring.Listen(addr)
+		if err == nil {
+			err = uring.SetSendBuffer(fd, cfg.MaxBacklog+sendSlack) // accepted sockets inherit it
+		}
 		if err != nil {
+			if fd >= 0 {
+				uring.CloseFd(fd)
+			}
 			s.stop()
 			return nil, err
 		}
@@ -238,11 +260,15 @@ func (s *Server) register(id core.SessionID, v uint64) bool {
 	return true
 }
 
-func (s *Server) unregister(id core.SessionID) {
+// unregister ends session id's registration; counted is false when the
+// connection already left the open count (it lingered after its close).
+func (s *Server) unregister(id core.SessionID, counted bool) {
 	s.mu.Lock()
 	delete(s.ids, id)
 	s.mu.Unlock()
-	s.conns.Add(-1)
+	if counted {
+		s.conns.Add(-1)
+	}
 	s.sessions.Done()
 }
 

@@ -13,7 +13,7 @@ import (
 // goroutine: each tick's CELL_UPDATE reaches both neighbours, round after
 // round, and the wake-ups went through the fallback.
 func TestEventfdWakeups(t *testing.T) {
-	c, srv, url, priv := keyed(t, Config{EventfdWake: true}, core.Config{PositionRate: 1e9, PositionBurst: 1e9, MaxSpeed: 1e6})
+	c, srv, url, priv := keyed(t, Config{EventfdWake: true}, core.Config{PositionRate: 1e9, PositionBurst: 1e9, MessageRate: 1e9, MessageBurst: 1e9, MaxSpeed: 1e6})
 	for _, r := range srv.rings {
 		if !r.ur.EventfdWake() { // set before the rings started serving
 			t.Fatalf("ring %d wakes with MSG_RING, want the eventfd", r.idx)

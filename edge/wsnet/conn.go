@@ -26,11 +26,19 @@ type conn struct {
 	wake chan struct{} // cap 1: output waiting
 	stop chan struct{} // closed once: flush and close with code
 
+	readDone chan struct{} // closed when the reader returns
+
 	closeOnce sync.Once
 	code      protocol.Code // set before stop is closed
+	decided   bool          // the transport chose to close (counted): the core queued no ERROR for it
 	wmu       sync.Mutex
 	bufs      net.Buffers
 	out       [][]byte
+
+	bl backlog // the writer's
+
+	dmu       sync.Mutex // orders the reader's deadlines and the writer's linger
+	lingering bool       // the close frame is out: the read deadline is the linger's
 }
 
 func (c *conn) signal() {
@@ -47,7 +55,7 @@ func (c *conn) signal() {
 // Notifier.Close, which the core calls with its lock held.
 func (c *conn) stopWith(code protocol.Code, counted bool) {
 	first := false
-	c.closeOnce.Do(func() { c.code, first = code, true })
+	c.closeOnce.Do(func() { c.code, c.decided, first = code, counted, true })
 	if !first {
 		return
 	}
@@ -67,11 +75,12 @@ func (c *conn) hangUp() { c.stopWith(protocol.CodeNormal, false) }
 // readLoop reads client frames until the connection fails or ends.
 func (c *conn) readLoop() {
 	defer c.srv.wg.Done()
+	defer close(c.readDone)
 	var buf, msg []byte // frame payload (reused); reassembled fragments
 	inFrag := false     // a fragmented message is being gathered
 	timeout := c.srv.cfg.HelloTimeout
 	for {
-		_ = c.nc.SetReadDeadline(time.Now().Add(timeout))
+		c.readDeadline(timeout)
 		h, err := ws.ReadHeader(c.in)
 		if err != nil {
 			c.readFailed(err, timeout == c.srv.cfg.HelloTimeout)
@@ -80,6 +89,7 @@ func (c *conn) readLoop() {
 		code, ok := c.checkHeader(h, inFrag, len(msg))
 		if !ok {
 			c.end(code)
+			c.discard()
 			return
 		}
 		if int64(cap(buf)) < h.Length {
@@ -106,10 +116,15 @@ func (c *conn) readLoop() {
 			payload, msg = msg, msg[:0]
 		}
 		if err := c.srv.core.Deliver(c.id, payload); err != nil {
-			return // core has queued the ERROR and asked to close
+			c.discard() // core has queued the ERROR and asked to close
+			return
 		}
 	}
 }
+
+// discard reads and drops what the client still sends while the writer
+// closes the connection (see linger).
+func (c *conn) discard() { _, _ = io.Copy(io.Discard, c.in) }
 
 // readFailed ends the connection after a failed read. A deadline is the
 // transport's decision: a client silent until the HELLO deadline gets
@@ -155,7 +170,9 @@ func (c *conn) checkHeader(h ws.Header, inFrag bool, pending int) (protocol.Code
 func (c *conn) control(op ws.OpCode, payload []byte) bool {
 	switch op {
 	case ws.OpPing:
-		c.writeFrame(ws.OpPong, payload)
+		if !c.stopping() { // nothing follows a close frame
+			c.writeFrame(ws.OpPong, payload)
+		}
 	case ws.OpClose:
 		c.hangUp()
 		return false
@@ -164,29 +181,105 @@ func (c *conn) control(op ws.OpCode, payload []byte) bool {
 }
 
 // writeLoop writes core's output until the connection ends, then closes it
-// and tells core.
+// and tells core. Output waits in the core while the client is MaxBacklog
+// behind (backlog.go); held back for WriteTimeout, the client is too_slow.
 func (c *conn) writeLoop() {
 	defer c.srv.wg.Done()
 	defer c.finish()
-	for final := false; !final; {
+	recheck := time.NewTimer(time.Hour)
+	recheck.Stop()
+	defer recheck.Stop()
+	var heldSince time.Time // zero: output flows
+	for {
 		select {
 		case <-c.wake:
+		case <-recheck.C:
 		case <-c.stop:
-			final = true
+			c.closeOut()
+			return
 		}
-		ctrl, frames, lease := c.srv.core.Pull(c.id, c.out[:0])
-		if ctrl != nil {
-			frames = append(append(c.out[:0:0], ctrl), frames...) // rare: control output
+		if c.bl.behind(c) {
+			if heldSince.IsZero() {
+				heldSince = time.Now()
+			}
+			if time.Since(heldSince) > c.srv.cfg.WriteTimeout {
+				c.end(protocol.CodeTooSlow)
+				continue
+			}
+			recheck.Reset(c.srv.cfg.WriteTimeout / 8)
+			continue
 		}
-		c.out = frames[:0]
-		err := c.writeBatch(frames)
-		c.srv.core.Release(lease)
-		if err != nil {
+		heldSince = time.Time{}
+		if err := c.flush(); err != nil {
 			c.writeFailed(err)
 			return
 		}
 	}
+}
+
+// flush writes what the core has for the connection.
+func (c *conn) flush() error {
+	ctrl, frames, lease := c.srv.core.Pull(c.id, c.out[:0])
+	if ctrl != nil {
+		frames = append(append(c.out[:0:0], ctrl), frames...) // rare: control output
+	}
+	c.out = frames[:0]
+	err := c.writeBatch(frames)
+	c.srv.core.Release(lease)
+	return err
+}
+
+// closeOut ends the connection as SPEC.md §4 says: the last output, an
+// ERROR with the code when the transport decided the close (the core
+// queued one for the closes it asked for), the close frame, then a linger
+// while the client reads them. A client closed too_slow by the transport
+// gets no backlog: it could not take it.
+func (c *conn) closeOut() {
+	if c.decided && c.code == protocol.CodeTooSlow {
+		_, _, lease := c.srv.core.Pull(c.id, c.out[:0])
+		c.srv.core.Release(lease)
+	} else if err := c.flush(); err != nil {
+		return // the client is gone, or a write was cut short: no close frame can follow
+	}
+	if c.decided && c.code != protocol.CodeNormal {
+		c.writeFrame(ws.OpBinary, protocol.AppendError(nil, &protocol.ErrorMessage{Code: c.code, Text: protocol.Text(c.code.String())}))
+	}
 	c.writeFrame(ws.OpClose, ws.NewCloseFrameBody(ws.StatusCode(c.code.WebSocketCloseCode()), c.code.String()))
+	c.linger()
+}
+
+// linger half-closes the connection and waits, at most CloseLinger, for the
+// reader to see the client's close frame or EOF: closing a socket with
+// unread input resets it, and a reset loses what the client has not read.
+func (c *conn) linger() {
+	c.srv.forget(c.id) // closed: no longer counted, while it lingers
+	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+	}
+	c.dmu.Lock()
+	c.lingering = true
+	_ = c.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.CloseLinger))
+	c.dmu.Unlock()
+	<-c.readDone
+}
+
+// readDeadline sets the reader's deadline d from now, unless the
+// connection lingers (its deadline is the linger's).
+func (c *conn) readDeadline(d time.Duration) {
+	c.dmu.Lock()
+	if !c.lingering {
+		_ = c.nc.SetReadDeadline(time.Now().Add(d))
+	}
+	c.dmu.Unlock()
+}
+
+func (c *conn) stopping() bool {
+	select {
+	case <-c.stop:
+		return true
+	default:
+		return false
+	}
 }
 
 // writeFailed ends the connection after a failed write: a client that did
@@ -203,9 +296,7 @@ func (c *conn) writeFailed(err error) {
 func (c *conn) finish() {
 	c.nc.Close()
 	c.srv.core.Closed(c.id)
-	c.srv.mu.Lock()
-	delete(c.srv.conns, c.id)
-	c.srv.mu.Unlock()
+	c.srv.forget(c.id)
 }
 
 // writeBatch sends frames as binary WebSocket messages — as few as the
@@ -223,8 +314,9 @@ func (c *conn) writeBatch(frames [][]byte) error {
 		c.bufs = append(c.bufs, frames[:n]...)
 		c.wmu.Lock()
 		_ = c.nc.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
-		_, err := c.bufs.WriteTo(c.nc)
+		w, err := c.bufs.WriteTo(c.nc)
 		c.wmu.Unlock()
+		c.bl.sent += int(w)
 		if err != nil {
 			return err
 		}

@@ -151,13 +151,47 @@ func (s *Server) upgrade(nc net.Conn, br *bufio.Reader) {
 			return nil, nil
 		},
 	}
+	head := &headLimit{r: br, left: s.cfg.MaxHeaderBytes}
 	if _, err := u.Upgrade(struct {
 		io.Reader
 		io.Writer
-	}{br, nc}); err != nil {
+	}{head, nc}); err != nil {
+		if errors.Is(err, errHeadTooLarge) { // the Upgrader wrote nothing: say why, as net/http does
+			refuseHead(nc, s.cfg.HeaderTimeout)
+		}
 		nc.Close() // the Upgrader wrote the rejection
 		return
 	}
 	_ = nc.SetReadDeadline(time.Time{})
 	s.attach(nc, br)
+}
+
+// errHeadTooLarge ends an upgrade whose head passed MaxHeaderBytes.
+var errHeadTooLarge = errors.New("wsnet: request head too large")
+
+// headLimit reads at most left bytes of an upgrade request's head.
+type headLimit struct {
+	r    io.Reader
+	left int
+}
+
+func (h *headLimit) Read(p []byte) (int, error) {
+	if h.left <= 0 {
+		return 0, errHeadTooLarge
+	}
+	n, err := h.r.Read(p[:min(len(p), h.left)])
+	h.left -= n
+	return n, err
+}
+
+// refuseHead answers 431 to a request whose head is too large, half-closes
+// and drains a little of what the client still sends (bounded by timeout
+// and 1 MiB), so that closing does not reset the answer away.
+func refuseHead(nc net.Conn, timeout time.Duration) {
+	_ = nc.SetDeadline(time.Now().Add(timeout))
+	_, _ = io.WriteString(nc, "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: 31\r\n\r\nrequest header fields too large")
+	if cw, ok := nc.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(nc, 1<<20))
 }

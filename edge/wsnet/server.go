@@ -37,7 +37,23 @@ type Config struct {
 	// HeaderTimeout bounds reading an upgrade request on the zero-copy path
 	// (Listen); default 10s.
 	HeaderTimeout time.Duration
-	Logger        *slog.Logger
+	// MaxHeaderBytes bounds an upgrade request's head on the zero-copy path
+	// (a longer one is answered 431, as net/http does); default 16 KiB, the
+	// io_uring transport's bound.
+	MaxHeaderBytes int
+	// MaxBacklog is how many bytes a client may leave unacknowledged in its
+	// socket before output waits in the core (which drops frames and closes
+	// it too_slow); output held back for WriteTimeout also closes it
+	// too_slow. Default 256 KiB. The socket's send buffer is sized so that
+	// the backlog, one more batch, the final ERROR and the close frame
+	// always fit: a close is never cut short by a full buffer.
+	MaxBacklog int
+	// CloseLinger bounds how long a closed connection keeps reading (and
+	// discarding) what the client still sends, so that closing the socket
+	// does not reset it before the client read the final ERROR and close
+	// frame; default 1s.
+	CloseLinger time.Duration
+	Logger      *slog.Logger
 }
 
 // Server accepts WebSocket connections and attaches them to a core. It is
@@ -65,6 +81,15 @@ func New(cfg Config) *Server {
 	}
 	if cfg.HeaderTimeout == 0 {
 		cfg.HeaderTimeout = 10 * time.Second
+	}
+	if cfg.MaxHeaderBytes <= 0 {
+		cfg.MaxHeaderBytes = 16 << 10
+	}
+	if cfg.MaxBacklog <= 0 {
+		cfg.MaxBacklog = 256 << 10
+	}
+	if cfg.CloseLinger <= 0 {
+		cfg.CloseLinger = time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -128,7 +153,8 @@ func (s *Server) refusal(r *http.Request) (int, string) {
 // attach opens a session for an upgraded connection; br holds what was read
 // past the upgrade request, if anything.
 func (s *Server) attach(nc net.Conn, br *bufio.Reader) {
-	c := &conn{srv: s, nc: nc, in: readerOf(nc, br), wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	c := &conn{srv: s, nc: nc, in: readerOf(nc, br), wake: make(chan struct{}, 1), stop: make(chan struct{}), readDone: make(chan struct{})}
+	c.sizeSendBuffer()
 	// Lock order: the core calls Ready/Close (which take s.mu) while it
 	// holds its own lock, so s.mu is never held across a call into the core.
 	c.id = s.core.Open()
@@ -166,6 +192,13 @@ func (s *Server) Close(id core.SessionID, code protocol.Code) {
 	if c := s.lookup(id); c != nil {
 		c.stopWith(code, false)
 	}
+}
+
+// forget removes a closed connection from the open ones.
+func (s *Server) forget(id core.SessionID) {
+	s.mu.Lock()
+	delete(s.conns, id)
+	s.mu.Unlock()
 }
 
 func (s *Server) lookup(id core.SessionID) *conn {

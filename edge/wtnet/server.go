@@ -29,8 +29,23 @@ type Config struct {
 	CheckOrigin  func(*http.Request) bool
 	Path         string        // default /wt
 	HelloTimeout time.Duration // from session to HELLO on its stream; default 10s
+	// WriteTimeout bounds one write of control messages on the stream: a
+	// client that does not read its stream (QUIC flow control stops the
+	// write) is closed too_slow after it; default 10s.
+	WriteTimeout time.Duration
 	Logger       *slog.Logger
 }
+
+// Stream limits (SPEC.md §3), stated to the client in the QUIC handshake: a
+// QUIC connection carries one session, whose CONNECT request and single
+// client-opened stream are its only bidirectional streams; unidirectional
+// streams are HTTP/3's own (control and the two QPACK streams). A client
+// cannot open more: the limits refuse them before they cost the edge
+// anything.
+const (
+	maxBidiStreams = 2
+	maxUniStreams  = 3
+)
 
 // Server serves WebTransport sessions over one UDP socket. It is the core's
 // Notifier for its sessions.
@@ -53,6 +68,9 @@ func New(cfg Config) *Server {
 	if cfg.HelloTimeout == 0 {
 		cfg.HelloTimeout = 10 * time.Second
 	}
+	if cfg.WriteTimeout == 0 {
+		cfg.WriteTimeout = 10 * time.Second
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -60,9 +78,10 @@ func New(cfg Config) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc(cfg.Path, s.handle)
 	h3 := &http3.Server{
-		TLSConfig:  http3.ConfigureTLSConfig(cfg.TLS),
-		QUICConfig: &quic.Config{EnableDatagrams: true, MaxIdleTimeout: time.Minute, KeepAlivePeriod: 15 * time.Second},
-		Handler:    mux,
+		TLSConfig: http3.ConfigureTLSConfig(cfg.TLS),
+		QUICConfig: &quic.Config{EnableDatagrams: true, MaxIdleTimeout: time.Minute, KeepAlivePeriod: 15 * time.Second,
+			MaxIncomingStreams: maxBidiStreams, MaxIncomingUniStreams: maxUniStreams},
+		Handler: mux,
 	}
 	webtransport.ConfigureHTTP3Server(h3)
 	s.wt = &webtransport.Server{H3: h3, CheckOrigin: cfg.CheckOrigin}

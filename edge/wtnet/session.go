@@ -84,7 +84,7 @@ func (ss *session) linger() {
 	if str == nil || ss.code == protocol.CodeNormal {
 		return
 	}
-	if ss.decided {
+	if ss.decided && ss.code != protocol.CodeTooSlow { // too_slow: the stream is stuck, maybe mid-message
 		// The core queued no ERROR for a close it did not ask for: say why
 		// on the stream, where it cannot be lost to the session's teardown
 		// the way the close capsule can be when the edge shuts down.
@@ -212,12 +212,26 @@ func (ss *session) writeLoop() {
 
 var errNoStream = errors.New("wtnet: no stream to write to")
 
+// writeFailed ends the session after a failed stream write: a client that
+// did not take its control messages within WriteTimeout stopped reading
+// its stream (too_slow); any other error means it is gone.
+func (ss *session) writeFailed(err error) {
+	var ne interface{ Timeout() bool }
+	if errors.As(err, &ne) && ne.Timeout() {
+		ss.end(protocol.CodeTooSlow)
+		return
+	}
+	ss.hangUp()
+}
+
 func (ss *session) write(str *webtransport.Stream, ctrl []byte, frames [][]byte) error {
 	if len(ctrl) > 0 {
 		if str == nil {
 			return errNoStream
 		}
+		_ = str.SetWriteDeadline(time.Now().Add(ss.srv.cfg.WriteTimeout))
 		if _, err := str.Write(ctrl); err != nil {
+			ss.writeFailed(err)
 			return err
 		}
 	}

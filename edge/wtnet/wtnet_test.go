@@ -50,8 +50,14 @@ func (noTreasures) Hint(uint32, int32, int32) (protocol.Hint, bool) { return pro
 func (noTreasures) NoSuchTreasure(uint32, uint32) bool              { return false }
 
 func newRig(t *testing.T, tweak ...func(*core.Config)) *rig {
+	return newRigWith(t, Config{}, tweak...)
+}
+
+// newRigWith is newRig with server settings (TLS and HelloTimeout are set).
+func newRigWith(t *testing.T, cfg Config, tweak ...func(*core.Config)) *rig {
 	certs := NewDevCerts("127.0.0.1")
-	srv := New(Config{TLS: &tls.Config{GetCertificate: certs.GetCertificate}, HelloTimeout: 2 * time.Second}) // no HELLO races it on a busy machine
+	cfg.TLS, cfg.HelloTimeout = &tls.Config{GetCertificate: certs.GetCertificate}, 2*time.Second // no HELLO races it on a busy machine
+	srv := New(cfg)
 	pub, priv, _ := token.GenerateKey()
 	cc := core.Config{PublicKey: pub, Hunts: oneHunt{}, Notifier: srv}
 	for _, f := range tweak {
@@ -282,6 +288,12 @@ func TestBadInputOverWebTransport(t *testing.T) {
 		{"oversized stream message", true, func(t *testing.T, p *player) {
 			p.write(t, []byte{byte(protocol.TypeClaim), 0xff, 0xff}) // announces a 65,535-byte body
 		}, protocol.CodeMessageTooLarge, true, true},
+		{"oversized stream message, body and all", true, func(t *testing.T, p *player) {
+			n := protocol.MaxBody + 1
+			p.write(t, append([]byte{byte(protocol.TypeClaim), byte(n), byte(n >> 8)}, make([]byte, n)...))
+		}, protocol.CodeMessageTooLarge, true, true},
+		{"type 0x00 on the stream", true, func(t *testing.T, p *player) { p.write(t, []byte{0x00, 2, 0, 1, 2}) }, protocol.CodeBadMessage, true, true},
+		{"truncated POSITION datagram", true, datagram(protocol.AppendPosition(nil, &protocol.Position{Seq: 1})[:10]), protocol.CodeBadMessage, true, true},
 	}
 	for n, c := range cases {
 		p := r.open()
@@ -343,5 +355,58 @@ func TestShutdownIsCounted(t *testing.T) {
 	}
 	if n := r.core.Snapshot().Closes[protocol.CodeShuttingDown]; n != 2 {
 		t.Errorf("shutting down two sessions counted %d closes, want 2", n)
+	}
+}
+
+// TestStreamLimit: SPEC.md §3 states the stream limits in the QUIC
+// handshake. A client that opens streams beyond its session's one is
+// refused by QUIC flow control before the edge holds anything for them
+// (1,000 were once accepted up to 98, never read), and its session plays on.
+func TestStreamLimit(t *testing.T) {
+	r := newRig(t)
+	p := r.dial(1)
+	uni := 0
+	for i := range 1000 {
+		if _, err := p.sess.OpenStream(); err == nil {
+			t.Fatalf("stream %d beyond the session's one was opened; the limit is %d bidirectional streams per connection", i+1, maxBidiStreams)
+		}
+		if _, err := p.sess.OpenUniStream(); err == nil {
+			uni++
+		}
+	}
+	// HTTP/3's control stream took one of the connection's unidirectional
+	// streams; the edge reads none of its own.
+	if uni >= maxUniStreams {
+		t.Errorf("%d unidirectional streams opened beside HTTP/3's, want fewer than %d", uni, maxUniStreams)
+	}
+	p.write(t, protocol.AppendPing(nil, &protocol.Ping{Time: 5}))
+	if m, ok := p.await(t, protocol.TypePong).(*protocol.Pong); !ok || m.Echo != 5 {
+		t.Fatal("the session did not play on")
+	}
+}
+
+// TestStreamNotReadIsTooSlow: a client that floods PINGs on its stream and
+// never reads the PONGs stops the edge's stream writes (QUIC flow control);
+// after WriteTimeout the session is closed too_slow instead of holding a
+// blocked writer for good.
+func TestStreamNotReadIsTooSlow(t *testing.T) {
+	r := newRigWith(t, Config{WriteTimeout: 300 * time.Millisecond}, func(c *core.Config) { c.MessageRate, c.MessageBurst = 1e9, 1e9 })
+	p := r.dial(1)
+	var flood []byte
+	for i := range 500 {
+		flood = protocol.AppendPing(flood, &protocol.Ping{Time: uint64(i)})
+	}
+	go func() {
+		for p.sess.Context().Err() == nil {
+			if _, err := p.str.Write(flood); err != nil {
+				return
+			}
+		}
+	}()
+	if code := p.closedWith(t); code != protocol.CodeTooSlow {
+		t.Fatalf("closed with %v, want too_slow", code)
+	}
+	if n := r.core.Snapshot().Closes[protocol.CodeTooSlow]; n != 1 {
+		t.Errorf("Closes[too_slow] %d, want 1", n)
 	}
 }

@@ -118,3 +118,18 @@ func FileConn(fd int) (net.Conn, error) {
 	defer f.Close()
 	return net.FileConn(f)
 }
+
+// OutQueue is how many bytes socket fd holds that its peer has not
+// acknowledged (SIOCOUTQ): how far a client that stopped reading is behind,
+// beyond what its own receive buffer took. It makes no allocation.
+func OutQueue(fd int) (int, error) { return unix.IoctlGetInt(fd, unix.SIOCOUTQ) }
+
+// SetSendBuffer sets socket fd's SO_SNDBUF to n bytes (the kernel doubles
+// it for its bookkeeping, and stops autotuning it). Sockets accepted from a
+// listener inherit the listener's.
+func SetSendBuffer(fd, n int) error {
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, n); err != nil {
+		return fmt.Errorf("uring: SO_SNDBUF: %w", err)
+	}
+	return nil
+}

@@ -1,6 +1,8 @@
 // Package wstest is the WebSocket transports' shared conformance suite:
-// the same Go clients, framing, bad input and slow readers against wsnet
-// (netpoll) and ringnet (io_uring). Test code only imports it.
+// the same Go clients, framing, bad input (each fatal one ERROR, then the
+// close), slow readers, PING floods, oversized upgrade heads, CloseAll and
+// Shutdown against wsnet (netpoll) and ringnet (io_uring). Test code only
+// imports it.
 package wstest
 
 import (
@@ -26,6 +28,8 @@ import (
 type Options struct {
 	HelloTimeout, WriteTimeout time.Duration
 	IdleTimeout                time.Duration // the transport's own idle deadline (a backstop behind the core's)
+	MaxBacklog                 int           // bytes a client may leave unread in its socket
+	CloseLinger                time.Duration // how long a closed connection waits for the client to read its end
 }
 
 // Transport is a running transport under test.
@@ -35,6 +39,9 @@ type Transport struct {
 	// CloseAll closes every connection with a code (the server's
 	// CloseAll); required.
 	CloseAll func(protocol.Code)
+	// Shutdown is the server's Shutdown (it may run again at cleanup);
+	// required.
+	Shutdown func()
 }
 
 // Factory starts a transport with o as cc's Notifier, creates the core
@@ -53,6 +60,9 @@ func Run(t *testing.T, f Factory) {
 	t.Run("TokenExpiry", func(t *testing.T) { testTokenExpiry(t, f) })
 	t.Run("Replaced", func(t *testing.T) { testReplaced(t, f) })
 	t.Run("IdleBackstop", func(t *testing.T) { testIdleBackstop(t, f) })
+	t.Run("PingFlood", func(t *testing.T) { testPingFlood(t, f) })
+	t.Run("OversizedHead", func(t *testing.T) { testOversizedHead(t, f) })
+	t.Run("Shutdown", func(t *testing.T) { testShutdown(t, f) })
 }
 
 // OneHunt is a hunt source with hunt 7 active.
@@ -136,19 +146,48 @@ func readFrame(nc net.Conn) (ws.Frame, error) {
 	return ws.Frame{Header: h, Payload: payload}, err
 }
 
-// closeCode reads until the server closes and returns the close code.
-func closeCode(t *testing.T, nc net.Conn) ws.StatusCode {
+// closeAndErrors reads until the server closes and returns the close code
+// and the codes of the ERROR messages that came before it.
+func closeAndErrors(t *testing.T, nc net.Conn) (ws.StatusCode, []protocol.Code) {
 	t.Helper()
+	var errs []protocol.Code
 	for {
 		fr, err := readFrame(nc)
 		if err != nil {
 			t.Fatalf("connection ended without a close frame: %v", err)
 		}
-		if fr.Header.OpCode == ws.OpClose {
+		switch fr.Header.OpCode {
+		case ws.OpClose:
 			code, _ := ws.ParseCloseFrameData(fr.Payload)
-			return code
+			return code, errs
+		case ws.OpBinary:
+			errs = append(errs, errorCodes(fr.Payload)...)
 		}
 	}
+}
+
+// errorCodes are the codes of the ERROR messages in a frame's payload.
+func errorCodes(data []byte) []protocol.Code {
+	var codes []protocol.Code
+	for len(data) > 0 {
+		typ, body, rest, err := protocol.Split(data)
+		if err != nil {
+			return codes
+		}
+		if typ == protocol.TypeError {
+			var m protocol.ErrorMessage
+			if m.Decode(body) == nil {
+				codes = append(codes, m.Code)
+			}
+		}
+		data = rest
+	}
+	return codes
+}
+
+// lastIs reports whether codes ends with code.
+func lastIs(codes []protocol.Code, code protocol.Code) bool {
+	return len(codes) > 0 && codes[len(codes)-1] == code
 }
 
 // nextFrame reads the next frame the server sends, whatever its opcode.
@@ -245,6 +284,14 @@ func testBadInput(t *testing.T, f Factory) {
 		{"text frame", func(nc net.Conn) { wsutil.WriteClientText(nc, []byte("hi")) }, protocol.CodeBadMessage},
 		{"garbage", func(nc net.Conn) { send(t, nc, []byte{0, 1, 2, 3}) }, protocol.CodeBadMessage},
 		{"oversized", func(nc net.Conn) { send(t, nc, make([]byte, protocol.MaxWebSocketFrame+1)) }, protocol.CodeMessageTooLarge},
+		{"unmasked", func(nc net.Conn) {
+			ws.WriteFrame(nc, ws.NewBinaryFrame(protocol.AppendPing(nil, &protocol.Ping{Time: 1})))
+		}, protocol.CodeBadMessage},
+		{"fragmented past the limit", func(nc net.Conn) {
+			half := make([]byte, protocol.MaxWebSocketFrame/2+1)
+			ws.WriteFrame(nc, ws.MaskFrameInPlace(ws.NewFrame(ws.OpBinary, false, half)))
+			ws.WriteFrame(nc, ws.MaskFrameInPlace(ws.NewFrame(ws.OpContinuation, true, half)))
+		}, protocol.CodeMessageTooLarge},
 		{"position before hello", func(nc net.Conn) { send(t, nc, position(1, dam)) }, protocol.CodeHelloRequired},
 		{"bad token", func(nc net.Conn) {
 			send(t, nc, protocol.AppendHello(nil, &protocol.Hello{Version: 1, Hunt: 7, Token: protocol.Text("x.y.z")}))
@@ -255,8 +302,13 @@ func testBadInput(t *testing.T, f Factory) {
 		before := e.core.Snapshot().Closes[c.want]
 		nc := e.dial()
 		c.act(nc)
-		if got := closeCode(t, nc); got != ws.StatusCode(c.want.WebSocketCloseCode()) {
+		got, errs := closeAndErrors(t, nc)
+		if got != ws.StatusCode(c.want.WebSocketCloseCode()) {
 			t.Errorf("%s: close code %d, want %d", c.name, got, c.want.WebSocketCloseCode())
+		}
+		// SPEC.md §2.2: a fatal ERROR, then the close.
+		if !lastIs(errs, c.want) {
+			t.Errorf("%s: ERRORs before the close %v, want one with %v last", c.name, errs, c.want)
 		}
 		// Counted once, by the transport (framing, deadline) or by the core
 		// (what it asked to close), before the close frame was sent.
@@ -274,19 +326,24 @@ func testCloseAll(t *testing.T, f Factory) {
 	if e.srv.CloseAll == nil {
 		t.Fatal("the transport under test must expose CloseAll (wstest.Transport.CloseAll)")
 	}
-	a, b := e.dial(), e.dial()
-	e.hello(a, 1)
-	e.hello(b, 2)
-	const code = protocol.CodeRedirect // any code but shutting_down
-	before := e.core.Snapshot().Closes[code]
-	e.srv.CloseAll(code)
-	for _, nc := range []net.Conn{a, b} {
-		if got := closeCode(t, nc); got != ws.StatusCode(code.WebSocketCloseCode()) {
-			t.Errorf("close code %d, want %d", got, code.WebSocketCloseCode())
+	for i, code := range []protocol.Code{protocol.CodeRedirect, protocol.CodeShuttingDown} {
+		a, b := e.dial(), e.dial()
+		e.hello(a, uint32(2*i+1))
+		e.hello(b, uint32(2*i+2))
+		before := e.core.Snapshot().Closes[code]
+		e.srv.CloseAll(code)
+		for _, nc := range []net.Conn{a, b} {
+			got, errs := closeAndErrors(t, nc)
+			if got != ws.StatusCode(code.WebSocketCloseCode()) {
+				t.Errorf("close code %d, want %d", got, code.WebSocketCloseCode())
+			}
+			if !lastIs(errs, code) { // docs/operations.md: players are told shutting_down
+				t.Errorf("ERRORs before the close %v, want one with %v last", errs, code)
+			}
 		}
-	}
-	if d := e.core.Snapshot().Closes[code] - before; d != 2 {
-		t.Errorf("Closes[%v] grew by %d for 2 connections, want 2", code, d)
+		if d := e.core.Snapshot().Closes[code] - before; d != 2 {
+			t.Errorf("Closes[%v] grew by %d for 2 connections, want 2", code, d)
+		}
 	}
 }
 
@@ -349,7 +406,8 @@ func testClientClose(t *testing.T, f Factory) {
 // overflows, and the connection is closed — while another player keeps
 // playing.
 func testSlowReader(t *testing.T, f Factory) {
-	e := newEdge(t, f, Options{WriteTimeout: 200 * time.Millisecond}, func(c *core.Config) { c.SnapshotEvery = 1; c.SlowTicks = 5 })
+	e := newEdge(t, f, Options{WriteTimeout: 200 * time.Millisecond, MaxBacklog: 64 << 10, CloseLinger: 10 * time.Second},
+		func(c *core.Config) { c.SnapshotEvery = 1; c.SlowTicks = 5 })
 	for p := uint32(100); p < 160; p++ { // a crowd in the cell, held by the core alone
 		id := e.core.Open()
 		tok, _ := token.Mint(e.priv, p, 7, "", time.Now(), time.Hour)
@@ -392,7 +450,7 @@ func testSlowReader(t *testing.T, f Factory) {
 	// fill at ~0.5 MB/s.
 	pace := time.NewTicker(2 * time.Millisecond)
 	defer pace.Stop()
-	for tick := 0; e.srv.Conns() == 2; tick++ {
+	for tick := 0; e.srv.Conns() == 2; tick++ { // a closed connection no longer counts, even while it lingers
 		if tick == 15_000 {
 			t.Fatal("the slow reader was never closed")
 		}
@@ -410,34 +468,16 @@ func testSlowReader(t *testing.T, f Factory) {
 	if st.Closes[protocol.CodeTooSlow] == 0 {
 		t.Error("no close counted too_slow")
 	}
-	// What reaches the slow client: its socket buffers are full, so a close
-	// frame queued behind the frames it never read may never get there —
-	// neither transport can deliver one to a client that does not read
-	// (the write stalls, the write timeout ends the connection). What both
-	// guarantee: the connection ends, and if a close frame does arrive, its
-	// code is too_slow (4008, SPEC.md).
-	if code, ok := drainToClose(t, slow); ok && code != ws.StatusCode(protocol.CodeTooSlow.WebSocketCloseCode()) {
+	// What reaches the slow client once it reads: what its socket held
+	// (at most MaxBacklog beyond its own receive buffer), then the too_slow
+	// ERROR and the close frame — the edge kept room for them (SPEC.md §4).
+	_ = slow.SetReadDeadline(time.Now().Add(10 * time.Second))
+	code, errs := closeAndErrors(t, slow)
+	if code != ws.StatusCode(protocol.CodeTooSlow.WebSocketCloseCode()) {
 		t.Errorf("slow reader closed with %d, want %d (too_slow)", code, protocol.CodeTooSlow.WebSocketCloseCode())
 	}
-}
-
-// drainToClose reads what the server sent until the connection ends: the
-// close frame's code, if one came.
-func drainToClose(t *testing.T, nc net.Conn) (ws.StatusCode, bool) {
-	t.Helper()
-	_ = nc.SetReadDeadline(time.Now().Add(10 * time.Second))
-	for {
-		fr, err := readFrame(nc)
-		if ne, ok := err.(net.Error); ok && ne.Timeout() {
-			t.Fatal("the slow reader's connection was never ended")
-		}
-		if err != nil {
-			return 0, false
-		}
-		if fr.Header.OpCode == ws.OpClose {
-			code, _ := ws.ParseCloseFrameData(fr.Payload)
-			return code, true
-		}
+	if !lastIs(errs, protocol.CodeTooSlow) {
+		t.Errorf("ERRORs before the close %v, want too_slow last", errs)
 	}
 }
 
@@ -562,7 +602,8 @@ func testReplaced(t *testing.T, f Factory) {
 }
 
 // testIdleBackstop: the transport's own idle deadline (behind the core's
-// limit) closes with idle (4016) too, never normal, and counts it once.
+// limit) closes with ERROR idle and idle (4016) too, never normal, and
+// counts it once.
 // WebSocket pings are no protocol activity, but they are frames: the
 // deadline runs from the last frame of any kind.
 func testIdleBackstop(t *testing.T, f Factory) {
@@ -570,9 +611,7 @@ func testIdleBackstop(t *testing.T, f Factory) {
 	nc := e.dial()
 	e.hello(nc, 1)
 	before := e.core.Snapshot().Closes[protocol.CodeIdle]
-	if code := closeCode(t, nc); code != ws.StatusCode(protocol.CodeIdle.WebSocketCloseCode()) {
-		t.Fatalf("idle deadline: close code %d, want %d (idle)", code, protocol.CodeIdle.WebSocketCloseCode())
-	}
+	expectErrorThenClose(t, nc, protocol.CodeIdle, "the transport's idle deadline")
 	if d := e.core.Snapshot().Closes[protocol.CodeIdle] - before; d != 1 {
 		t.Errorf("Closes[idle] grew by %d, want 1", d)
 	}

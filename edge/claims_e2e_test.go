@@ -6,14 +6,22 @@ import (
 	"time"
 
 	"github.com/veltrix/veltrix/coordinator/fsm"
+	"github.com/veltrix/veltrix/edge"
 	"github.com/veltrix/veltrix/protocol"
 	"github.com/veltrix/veltrix/protocol/client"
 )
 
-// standOn connects player id and places it on treasure tr.
+// standOn connects player id to the world's edge and places it on
+// treasure tr.
 func (w *world) standOn(id uint32, tr fsm.Treasure) (*client.Client, *inbox) {
 	w.t.Helper()
-	c, in := w.player(id)
+	return w.standOnAt(w.edge, id, tr)
+}
+
+// standOnAt is standOn through edge e.
+func (w *world) standOnAt(e *edge.Edge, id uint32, tr fsm.Treasure) (*client.Client, *inbox) {
+	w.t.Helper()
+	c, in := w.playerWith(id, client.Options{URL: e.WSURL()})
 	if err := c.Position(float64(tr.Lat)/1e7, float64(tr.Lng)/1e7, 3); err != nil {
 		w.t.Fatal(err)
 	}
@@ -63,26 +71,60 @@ func TestClaimRequestReusedAfterReconnect(t *testing.T) {
 	}
 }
 
-// flood makes player id claim treasure as fast as it can, with new request
-// ids, until stop is closed; it returns the outcomes it was answered.
+// TestClaimRetryThroughAnotherEdge: the claim key is (hunt, player,
+// request), not the edge. A player that won A with request 1 on one edge,
+// then (still connected there) uses request 1 for B on another edge is
+// refused request_reused, and retrying A there gets the original outcome.
+func TestClaimRetryThroughAnotherEdge(t *testing.T) {
+	w := newWorld(t, "netpoll")
+	other := w.startEdge("uring")
+	a, b := w.hunt.Treasures[0], w.hunt.Treasures[1]
+	c1, in1 := w.standOn(101, a)
+	won := w.claim(c1, in1, 1, a.ID)
+	if won.Outcome != protocol.OutcomeWon {
+		t.Fatalf("claim of A: %+v", won)
+	}
+	c2, in2 := w.standOnAt(other, 101, b)
+	if r := w.claim(c2, in2, 1, b.ID); r.Outcome != protocol.OutcomeRequestReused || r.Treasure != b.ID {
+		t.Fatalf("request 1 reused for B on another edge: %+v, want request_reused", r)
+	}
+	if r := w.claim(c2, in2, 1, a.ID); *r != *won {
+		t.Fatalf("retry of the first claim through another edge: %+v, want %+v", r, won)
+	}
+}
+
+// flood makes player id claim treasure every 2 ms, with new request ids,
+// until stop is closed: 500 claims/s, ten times the edge's message rate per
+// connection and 250 times its claim rate per player. It returns the
+// outcomes of the claims answered (a claim over the message rate is dropped
+// unanswered) and closes started once 20 were answered rate_limited.
 func (w *world) flood(id, treasure uint32, stop <-chan struct{}, started chan<- struct{}) map[uint8]int {
 	c, in := w.standOn(id, w.hunt.Treasures[len(w.hunt.Treasures)-1])
 	got := map[uint8]int{}
 	var once sync.Once
-	for req := uint32(1); ; req++ {
+	pace := time.NewTicker(2 * time.Millisecond)
+	defer pace.Stop()
+	for req := uint32(1); ; {
 		select {
 		case <-stop:
 			return got
-		default:
-		}
-		if err := c.Claim(req, treasure); err != nil {
-			w.t.Error(err)
-			return got
-		}
-		r := await(w.t, in, func(r *protocol.ClaimResult) bool { return r.Request == req })
-		got[r.Outcome]++
-		if got[r.Outcome] == 20 {
+		case <-c.Done():
+			w.t.Errorf("the flooding player %d was closed: %v", id, c.Err())
 			once.Do(func() { close(started) })
+			return got
+		case m := <-in.ch:
+			if r, ok := m.(*protocol.ClaimResult); ok {
+				got[r.Outcome]++
+				if got[protocol.OutcomeRateLimited] == 20 {
+					once.Do(func() { close(started) })
+				}
+			}
+		case <-pace.C:
+			if err := c.Claim(req, treasure); err != nil {
+				w.t.Error(err)
+				return got
+			}
+			req++
 		}
 	}
 }

@@ -80,15 +80,25 @@ func embedded(t testing.TB) *coordinator.Coordinator {
 // the hunt.
 func newWorld(t testing.TB, transport string) *world {
 	c := embedded(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	w := &world{t: t, coord: c}
 	var created struct{ Hunt uint32 }
 	w.call("POST", "/v1/hunts", api.HuntRequest{Name: "race", Area: api.AreaRequest{Outer: [][2]float64{{52.36, 4.88}, {52.36, 4.912}, {52.38, 4.912}, {52.38, 4.88}}},
 		Resolution: 10, Treasures: 5, MinSpacing: 2, ClaimRadius: 1}, &created)
 	w.call("POST", fmt.Sprintf("/v1/hunts/%d/start", created.Hunt), nil, nil)
 	w.call("GET", fmt.Sprintf("/v1/hunts/%d?consistent=true", created.Hunt), nil, &w.hunt)
-	e, err := edge.Start(edge.Config{Listen: "127.0.0.1:0", Coordinators: []string{c.URL()}, EdgeToken: admin, Transport: transport})
+	w.edge = w.startEdge(transport)
+	return w
+}
+
+// startEdge starts an edge on transport following the world's coordinator
+// (closed at the test's cleanup) and waits until its replica holds the
+// active hunt.
+func (w *world) startEdge(transport string) *edge.Edge {
+	t := w.t
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	e, err := edge.Start(edge.Config{Listen: "127.0.0.1:0", Coordinators: []string{w.coord.URL()}, EdgeToken: admin, Transport: transport})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,12 +106,11 @@ func newWorld(t testing.TB, transport string) *world {
 		t.Fatalf("edge runs %s, want %s", e.TransportName(), transport)
 	}
 	t.Cleanup(func() { e.Close() })
-	w.edge = e
 	rep := e.Link.Replica()
 	for {
 		ch := rep.Changed()
-		if info, ok := rep.Hunt(created.Hunt); ok && info.Active {
-			return w
+		if info, ok := rep.Hunt(w.hunt.ID); ok && info.Active {
+			return e
 		}
 		select {
 		case <-ch:

@@ -237,6 +237,7 @@ describe('constants (SPEC §2–§4)', () => {
     assert.deepEqual({ ...P.Band }, { unknown: 0, burning: 1, hot: 2, warm: 3, cool: 4, cold: 5, freezing: 6 });
     assert.deepEqual({ ...P.Outcome }, {
       won: 1, already_claimed: 2, too_far: 3, hunt_not_active: 4, unknown_treasure: 5, rate_limited: 6, unavailable: 7,
+      request_reused: 8,
     });
     assert.deepEqual({ ...P.EventKind }, { treasure_claimed: 1, treasure_spawned: 2, hunt_started: 3, hunt_ended: 4 });
     assert.deepEqual({ ...P.HuntState }, { scheduled: 1, active: 2, ended: 3 });

@@ -42,6 +42,7 @@ import (
 	"github.com/veltrix/veltrix/coordinator"
 	"github.com/veltrix/veltrix/coordinator/api"
 	"github.com/veltrix/veltrix/coordinator/cluster"
+	"github.com/veltrix/veltrix/coordinator/flagenv"
 	"github.com/veltrix/veltrix/protocol/token"
 )
 
@@ -95,7 +96,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.DurationVar(&o.lease, "leader-lease-timeout", 250*time.Millisecond, "raft leader lease timeout")
 	fs.Uint64Var(&o.snapshotThreshold, "snapshot-threshold", 8192, "log entries between raft snapshots")
 	fs.IntVar(&o.inflight, "claim-entries-in-flight", 2, "claim batches handed to raft at once; claims arriving meanwhile gather into the next batch")
-	if err := envDefaults(fs); err != nil {
+	if err := flagenv.Apply(fs, "VELTRIX_"); err != nil {
 		return nil, err
 	}
 	if err := fs.Parse(args); err != nil {
@@ -105,20 +106,6 @@ func parseFlags(args []string) (*options, error) {
 		o.dataDir = filepath.Join("data", o.id)
 	}
 	return o, nil
-}
-
-// envDefaults sets each flag from VELTRIX_<NAME> when that is set.
-func envDefaults(fs *flag.FlagSet) error {
-	var errs []error
-	fs.VisitAll(func(f *flag.Flag) {
-		name := "VELTRIX_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := os.LookupEnv(name); ok {
-			if err := f.Value.Set(v); err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q: %v", name, v, err))
-			}
-		}
-	})
-	return errors.Join(errs...)
 }
 
 func main() {

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/veltrix/veltrix/coordinator/certfile"
+	"github.com/veltrix/veltrix/coordinator/flagenv"
 	"github.com/veltrix/veltrix/edge"
 	"github.com/veltrix/veltrix/edge/dev"
 )
@@ -70,16 +71,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.IntVar(&o.rings, "rings", 0, "io_uring rings, each pinned to a CPU (default: one per CPU)")
 	fs.DurationVar(&o.drainDelay, "drain-delay", 0, "on SIGTERM/SIGINT, answer /readyz with 503 for this long (so load balancers stop sending players) before telling connected players to reconnect elsewhere")
 	fs.StringVar(&o.pprofAddr, "pprof", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060); off by default")
-	var errs []error
-	fs.VisitAll(func(f *flag.Flag) {
-		name := "VELTRIX_EDGE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := os.LookupEnv(name); ok {
-			if err := f.Value.Set(v); err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q: %v", name, v, err))
-			}
-		}
-	})
-	if err := errors.Join(errs...); err != nil {
+	if err := flagenv.Apply(fs, "VELTRIX_EDGE_"); err != nil {
 		return nil, err
 	}
 	return o, fs.Parse(args)

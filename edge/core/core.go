@@ -74,7 +74,7 @@ type Stats struct {
 
 // New returns a core.
 func New(cfg Config) (*Core, error) {
-	if err := cfg.validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	return &Core{cfg: cfg.withDefaults(), cells: map[cellKey]*cellState{}, ctrl: map[uint32][]byte{}, buckets: map[uint32]bucket{},

@@ -64,22 +64,22 @@ func (c *Config) defaults() {
 		c.Rings = runtime.GOMAXPROCS(0)
 	}
 	if c.HelloTimeout == 0 {
-		c.HelloTimeout = 10 * time.Second
+		c.HelloTimeout = core.DefaultHelloTimeout
 	}
 	if c.IdleTimeout == 0 {
-		c.IdleTimeout = 90 * time.Second
+		c.IdleTimeout = core.DefaultConnIdleTimeout
 	}
 	if c.WriteTimeout == 0 {
-		c.WriteTimeout = 10 * time.Second
+		c.WriteTimeout = core.DefaultWriteTimeout
 	}
 	if c.Buffers == 0 {
 		c.Buffers = 1024
 	}
 	if c.MaxBacklog <= 0 {
-		c.MaxBacklog = 256 << 10
+		c.MaxBacklog = core.DefaultMaxBacklog
 	}
 	if c.CloseLinger <= 0 {
-		c.CloseLinger = time.Second
+		c.CloseLinger = core.DefaultCloseLinger
 	}
 	if c.BufferSize == 0 {
 		c.BufferSize = 2048

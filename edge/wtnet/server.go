@@ -66,10 +66,10 @@ func New(cfg Config) *Server {
 		cfg.Path = "/wt"
 	}
 	if cfg.HelloTimeout == 0 {
-		cfg.HelloTimeout = 10 * time.Second
+		cfg.HelloTimeout = core.DefaultHelloTimeout
 	}
 	if cfg.WriteTimeout == 0 {
-		cfg.WriteTimeout = 10 * time.Second
+		cfg.WriteTimeout = core.DefaultWriteTimeout
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

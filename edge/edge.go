@@ -332,9 +332,9 @@ func (n notifiers) Ready(id core.SessionID) {
 	}
 }
 
-func (n notifiers) Close(id core.SessionID, code protocol.Code) {
+func (n notifiers) Hangup(id core.SessionID, code protocol.Code) {
 	for _, t := range n {
-		t.Close(id, code)
+		t.Hangup(id, code)
 	}
 }
 

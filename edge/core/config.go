@@ -46,9 +46,9 @@ type Treasures interface {
 type Notifier interface {
 	// Ready says session id has output waiting; the transport calls Pull.
 	Ready(id SessionID)
-	// Close asks the transport to close session id with code after
+	// Hangup asks the transport to close session id with code after
 	// flushing what Pull still returns.
-	Close(id SessionID, code protocol.Code)
+	Hangup(id SessionID, code protocol.Code)
 }
 
 // Config configures a Core. Zero values mean defaults.

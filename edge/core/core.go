@@ -138,14 +138,14 @@ func (c *Core) closeLocked(id SessionID, s *slot, code protocol.Code) {
 	}
 	s.state = stateClosed
 	c.stats.Closes[code]++
-	c.cfg.Notifier.Close(id, code)
+	c.cfg.Notifier.Hangup(id, code)
 }
 
 // CountClose counts a close that a transport decided itself (a framing
 // violation, a handshake or write timeout, an oversized datagram, shutdown)
 // under its code, beside the closes the core asks for. A transport calls it
 // once per such close and never for a close it was asked for through
-// Notifier.Close (the core has counted those).
+// Notifier.Hangup (the core has counted those).
 func (c *Core) CountClose(code protocol.Code) {
 	c.mu.Lock()
 	c.stats.Closes[code]++

@@ -18,8 +18,8 @@ type fakeNet struct {
 	closed map[SessionID]protocol.Code
 }
 
-func (f *fakeNet) Ready(id SessionID)                     { f.ready[id]++ }
-func (f *fakeNet) Close(id SessionID, code protocol.Code) { f.closed[id] = code }
+func (f *fakeNet) Ready(id SessionID)                      { f.ready[id]++ }
+func (f *fakeNet) Hangup(id SessionID, code protocol.Code) { f.closed[id] = code }
 
 type hunts map[uint32]HuntInfo
 

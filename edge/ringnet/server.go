@@ -197,7 +197,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 func (s *Server) Ready(id core.SessionID) { s.post(id, msgReady, 0) }
 
 // Close implements core.Notifier: the ring flushes, then closes with code.
-func (s *Server) Close(id core.SessionID, code protocol.Code) { s.post(id, msgClose, code) }
+func (s *Server) Hangup(id core.SessionID, code protocol.Code) { s.post(id, msgClose, code) }
 
 func (s *Server) post(id core.SessionID, kind uint8, code protocol.Code) {
 	s.mu.RLock()

@@ -190,9 +190,9 @@ func (s *Server) Ready(id core.SessionID) {
 	}
 }
 
-// Close implements core.Notifier: the writer flushes, then closes with code.
-// The core has counted the close.
-func (s *Server) Close(id core.SessionID, code protocol.Code) {
+// Hangup implements core.Notifier: the writer flushes, then closes with
+// code. The core has counted the close.
+func (s *Server) Hangup(id core.SessionID, code protocol.Code) {
 	if c := s.lookup(id); c != nil {
 		c.stopWith(code, false)
 	}

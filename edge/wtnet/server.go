@@ -127,9 +127,9 @@ func (s *Server) Ready(id core.SessionID) {
 	}
 }
 
-// Close implements core.Notifier: the session flushes, then closes with
+// Hangup implements core.Notifier: the session flushes, then closes with
 // code. The core has counted the close.
-func (s *Server) Close(id core.SessionID, code protocol.Code) {
+func (s *Server) Hangup(id core.SessionID, code protocol.Code) {
 	if ss := s.lookup(id); ss != nil {
 		ss.stopWith(code, false)
 	}

@@ -56,16 +56,8 @@ type Stats struct {
 	CellsChanged     uint64      // changed, watched cells over all ticks, counted apart from encoding
 	FramesQueued     uint64      // frame references queued to sessions
 	BytesFannedOut   uint64
-	DroppedQueue     uint64 // a frame pushed out of a full queue
-	DroppedStale     uint64 // a queued frame older than the arena ring
-	DroppedEarly     uint64 // a datagram that overtook its session\'s HELLO
-	RejectedRate     uint64
-	RejectedClaims   uint64 // CLAIMs over the player's claim rate
-	UnknownClaims    uint64 // CLAIMs of a treasure the edge knows does not exist
-	RejectedFlood    uint64 // a message of any type over the session's MessageRate
-	RejectedSpeed    uint64
-	RejectedInvalid  uint64
-	TokensRefreshed  uint64 // TOKEN messages accepted
+	Drops            [NumDropReasons]uint64 // frames dropped and messages refused, by reason
+	TokensRefreshed  uint64                 // TOKEN messages accepted
 	Closes           map[protocol.Code]uint64
 	LastTickCells    int           // changed, watched cells at the start of the last tick (counted apart from encoding)
 	LastTickFrames   int           // CELL_UPDATE frames the last tick encoded: LastTickCells, plus one per 69 entries beyond the first 69 of a cell

@@ -33,6 +33,14 @@ import (
 	"github.com/veltrix/veltrix/protocol/token"
 )
 
+// Defaults of Config that are the edge's own (the core's are core.Default*),
+// named once: Start applies them and cmd/veltrix-edge's flags read them.
+const (
+	DefaultListen    = "127.0.0.1:8090"
+	DefaultLoadEvery = 10 * time.Second // load report period
+	DefaultTransport = "auto"
+)
+
 // Config configures an edge. Zero values mean defaults.
 type Config struct {
 	Listen       string   // HTTP listen address; default 127.0.0.1:8090
@@ -103,9 +111,10 @@ type Edge struct {
 // Start starts an edge: it fetches the token key if needed, connects the
 // coordinator link, and serves.
 func Start(cfg Config) (*Edge, error) {
-	if err := cfg.defaults(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	cfg.defaults()
 	e := &Edge{cfg: cfg}
 	if err := e.listen(); err != nil {
 		return nil, err
@@ -120,7 +129,7 @@ func Start(cfg Config) (*Edge, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e.cancel = cancel
-	e.srv = &http.Server{Handler: e.routes(), ReadHeaderTimeout: 10 * time.Second}
+	e.srv = &http.Server{Handler: e.routes(), ReadHeaderTimeout: wsnet.DefaultHeaderTimeout}
 	e.run(ctx, func() { e.Link.Run(ctx) })
 	e.run(ctx, func() { e.tickLoop(ctx) })
 	e.run(ctx, func() { e.loadLoop(ctx) })
@@ -131,30 +140,55 @@ func Start(cfg Config) (*Edge, error) {
 	return e, nil
 }
 
-func (c *Config) defaults() error {
-	if len(c.Coordinators) == 0 || c.EdgeToken == "" {
-		return errors.New("edge: coordinator URLs and an edge token are required")
+// Validate says what is wrong with c, in words: every problem at once.
+// Zero values are defaults; negative ones are errors.
+func (c *Config) Validate() error {
+	var errs []error
+	if len(c.Coordinators) == 0 {
+		errs = append(errs, errors.New("coordinator URLs are required"))
 	}
+	for _, u := range c.Coordinators {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			errs = append(errs, fmt.Errorf("coordinator URL %q is not http(s)://host[:port]", u))
+		}
+	}
+	if c.EdgeToken == "" {
+		errs = append(errs, errors.New("an edge token is required"))
+	}
+	switch c.Transport {
+	case "", "auto", "uring", "netpoll":
+	default:
+		errs = append(errs, fmt.Errorf("transport %q: want auto, uring or netpoll", c.Transport))
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("a TLS certificate and its key go together"))
+	}
+	if c.TickHz < 0 || c.Radius < 0 || c.ClaimRate < 0 || c.ClaimBurst < 0 || c.LoadEvery < 0 || c.Rings < 0 {
+		errs = append(errs, fmt.Errorf("tick rate %d, radius %d, claim rate %v, claim burst %v, load period %v and rings %d cannot be negative",
+			c.TickHz, c.Radius, c.ClaimRate, c.ClaimBurst, c.LoadEvery, c.Rings))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("edge: %w", err)
+	}
+	return nil
+}
+
+func (c *Config) defaults() {
 	if c.Listen == "" {
-		c.Listen = "127.0.0.1:8090"
+		c.Listen = DefaultListen
 	}
 	if c.TickHz == 0 {
-		c.TickHz = 10
+		c.TickHz = core.DefaultTickHz
 	}
 	if c.LoadEvery == 0 {
-		c.LoadEvery = 10 * time.Second
+		c.LoadEvery = DefaultLoadEvery
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
-	switch c.Transport {
-	case "":
-		c.Transport = "auto"
-	case "auto", "uring", "netpoll":
-	default:
-		return fmt.Errorf("edge: transport %q: want auto, uring or netpoll", c.Transport)
+	if c.Transport == "" {
+		c.Transport = DefaultTransport
 	}
-	return nil
 }
 
 // listen opens the HTTP port: on io_uring rings (one SO_REUSEPORT listener
@@ -229,7 +263,7 @@ func (e *Edge) build() error {
 	}
 	if e.Link, err = link.New(link.Config{Coordinators: cfg.Coordinators, Token: cfg.EdgeToken, EdgeID: cfg.ID,
 		Region: cfg.Region, URLs: []string{cfg.PublicURL}, Logger: cfg.Logger,
-		Client: coordinatorClient(cfg.CoordinatorTLS, 10*time.Second)}); err != nil {
+		Client: coordinatorClient(cfg.CoordinatorTLS, link.DefaultRequestTimeout)}); err != nil {
 		return err
 	}
 	route := notifiers{e.WS}
@@ -298,9 +332,9 @@ func (n notifiers) Ready(id core.SessionID) {
 	}
 }
 
-func (n notifiers) Close(id core.SessionID, code protocol.Code) {
+func (n notifiers) Hangup(id core.SessionID, code protocol.Code) {
 	for _, t := range n {
-		t.Close(id, code)
+		t.Hangup(id, code)
 	}
 }
 

@@ -89,20 +89,11 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 	count("frames", st.FramesEncoded)
 	count("queued", st.FramesQueued)
 	count("bytes", st.BytesFannedOut)
-	for reason, n := range dropReasons(&st) {
-		count("drops", n, reason)
+	for reason, n := range st.Drops {
+		count("drops", n, core.DropReason(reason).String())
 	}
 	for code, n := range st.Closes {
 		count("closes", n, code.String())
-	}
-}
-
-func dropReasons(st *core.Stats) map[string]uint64 {
-	return map[string]uint64{
-		"queue_full": st.DroppedQueue, "stale": st.DroppedStale, "rate_limited": st.RejectedRate,
-		"claim_rate_limited": st.RejectedClaims, "claim_unknown_treasure": st.UnknownClaims,
-		"impossible_speed": st.RejectedSpeed, "invalid_position": st.RejectedInvalid, "before_hello": st.DroppedEarly,
-		"message_flood": st.RejectedFlood,
 	}
 }
 

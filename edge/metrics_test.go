@@ -2,9 +2,14 @@ package edge
 
 import (
 	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/veltrix/veltrix/edge/core"
+	"github.com/veltrix/veltrix/edge/wsnet"
+	"github.com/veltrix/veltrix/protocol/token"
 )
 
 // The GC pause histogram counts every pause the runtime saw, cumulatively
@@ -33,3 +38,39 @@ func TestGCPauseHistogram(t *testing.T) {
 		prev, prevLe = b.GetCumulativeCount(), b.GetUpperBound()
 	}
 }
+
+// veltrix_edge_drops_total carries exactly the reason labels dashboards
+// select on, one series each, even before any drop.
+func TestDropReasonLabels(t *testing.T) {
+	pub, _, _ := token.GenerateKey()
+	ws := wsnet.New(wsnet.Config{})
+	c, err := core.New(core.Config{PublicKey: pub, Hunts: noHunts{}, Notifier: ws})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(newStatsCollector(&Edge{Core: c, WS: ws}))
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range fams {
+		if f.GetName() != "veltrix_edge_drops_total" {
+			continue
+		}
+		for _, m := range f.Metric {
+			got = append(got, m.Label[0].GetValue())
+		}
+	}
+	slices.Sort(got)
+	want := []string{"before_hello", "claim_rate_limited", "claim_unknown_treasure", "impossible_speed", "invalid_position",
+		"message_flood", "queue_full", "rate_limited", "stale"}
+	if !slices.Equal(got, want) {
+		t.Errorf("drop reasons %v, want %v", got, want)
+	}
+}
+
+type noHunts struct{}
+
+func (noHunts) Hunt(uint32) (core.HuntInfo, bool) { return core.HuntInfo{}, false }

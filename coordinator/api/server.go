@@ -29,6 +29,17 @@ import (
 	"github.com/veltrix/veltrix/coordinator/cluster"
 )
 
+// Defaults of Config, named once: New applies them and the coordinator's
+// flags (cmd/veltrix-coordinator) read them.
+const (
+	// DefaultLoadTTL is three reports of an edge's default load period.
+	DefaultLoadTTL           = 30 * time.Second
+	DefaultMaxPlayersPerEdge = 200_000
+	DefaultMaxEdges          = 1024
+	DefaultMaxBody           = 1 << 20
+	DefaultForwardTimeout    = 10 * time.Second // a write forwarded to the leader
+)
+
 // Config configures a Server. Zero values mean defaults.
 type Config struct {
 	AdminToken string // bearer token of the admin API (it may also act as any edge); required
@@ -60,6 +71,30 @@ type Config struct {
 	Registry *prometheus.Registry
 }
 
+// Validate says what is wrong with c, in words: every problem at once.
+// Zero values are defaults; negative ones are errors.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.AdminToken == "" {
+		errs = append(errs, errors.New("an admin token is required"))
+	} else if c.EdgeToken == c.AdminToken {
+		errs = append(errs, errors.New("the edge token must differ from the admin token (edges would hold admin rights)"))
+	}
+	if c.LoadTTL < 0 || c.MaxPlayersPerEdge < 0 || c.MaxEdges < 0 {
+		errs = append(errs, errors.New("the load TTL, players per edge and edges limits cannot be negative"))
+	}
+	if c.MaxBody < 0 {
+		errs = append(errs, fmt.Errorf("body limit %d is negative", c.MaxBody))
+	}
+	if c.Scheme != "" && c.Scheme != "http" && c.Scheme != "https" {
+		errs = append(errs, fmt.Errorf("peer scheme %q is not http or https", c.Scheme))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("api: %w", err)
+	}
+	return nil
+}
+
 // Server serves one node's API.
 type Server struct {
 	cfg     Config
@@ -76,14 +111,8 @@ type Server struct {
 
 // New returns a Server for node.
 func New(node *cluster.Node, cfg Config) (*Server, error) {
-	if cfg.AdminToken == "" {
-		return nil, errors.New("api: an admin token is required")
-	}
-	if cfg.LoadTTL < 0 || cfg.MaxPlayersPerEdge < 0 || cfg.MaxEdges < 0 {
-		return nil, errors.New("api: the load TTL, players per edge and edges limits cannot be negative")
-	}
-	if cfg.EdgeToken == cfg.AdminToken {
-		return nil, errors.New("api: the edge token must differ from the admin token (edges would hold admin rights)")
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	if cfg.EdgeCredentials == nil {
 		cfg.EdgeCredentials, _ = NewCredentials(nil)
@@ -92,22 +121,22 @@ func New(node *cluster.Node, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("api: %w", err)
 	}
 	if cfg.LoadTTL == 0 {
-		cfg.LoadTTL = 30 * time.Second
+		cfg.LoadTTL = DefaultLoadTTL
 	}
 	if cfg.MaxPlayersPerEdge == 0 {
-		cfg.MaxPlayersPerEdge = 200_000
+		cfg.MaxPlayersPerEdge = DefaultMaxPlayersPerEdge
 	}
 	if cfg.MaxEdges == 0 {
-		cfg.MaxEdges = 1024
+		cfg.MaxEdges = DefaultMaxEdges
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	if cfg.MaxBody == 0 {
-		cfg.MaxBody = 1 << 20
+		cfg.MaxBody = DefaultMaxBody
 	}
 	if cfg.Forward == nil {
-		cfg.Forward = &http.Client{Timeout: 10 * time.Second}
+		cfg.Forward = &http.Client{Timeout: DefaultForwardTimeout}
 	}
 	if cfg.Scheme == "" {
 		cfg.Scheme = "http"

@@ -32,6 +32,19 @@ func ParsePeers(s string) ([]Peer, error) {
 	return out, nil
 }
 
+// Defaults of Config, named once: withDefaults applies them and the
+// coordinator's flags (cmd/veltrix-coordinator) read them.
+const (
+	DefaultHeartbeatTimeout   = 300 * time.Millisecond
+	DefaultElectionTimeout    = 300 * time.Millisecond
+	DefaultLeaderLeaseTimeout = 250 * time.Millisecond
+	DefaultApplyTimeout       = 2 * time.Second
+	DefaultScheduleEvery      = 200 * time.Millisecond
+	DefaultSnapshotThreshold  = 8192
+	DefaultMaxClaimBatch      = 1024
+	DefaultMaxInflightEntries = 2
+)
+
 // Config configures a Node. The zero value of every optional field means its
 // default.
 type Config struct {
@@ -113,19 +126,19 @@ func (c *Config) withDefaults() Config {
 			*v = x
 		}
 	}
-	def(&d.HeartbeatTimeout, 300*time.Millisecond)
-	def(&d.ElectionTimeout, 300*time.Millisecond)
-	def(&d.LeaderLeaseTimeout, 250*time.Millisecond)
-	def(&d.ApplyTimeout, 2*time.Second)
-	def(&d.ScheduleEvery, 200*time.Millisecond)
+	def(&d.HeartbeatTimeout, DefaultHeartbeatTimeout)
+	def(&d.ElectionTimeout, DefaultElectionTimeout)
+	def(&d.LeaderLeaseTimeout, DefaultLeaderLeaseTimeout)
+	def(&d.ApplyTimeout, DefaultApplyTimeout)
+	def(&d.ScheduleEvery, DefaultScheduleEvery)
 	if d.SnapshotThreshold == 0 {
-		d.SnapshotThreshold = 8192
+		d.SnapshotThreshold = DefaultSnapshotThreshold
 	}
 	if d.MaxClaimBatch == 0 {
-		d.MaxClaimBatch = 1024
+		d.MaxClaimBatch = DefaultMaxClaimBatch
 	}
 	if d.MaxInflightEntries == 0 {
-		d.MaxInflightEntries = 2
+		d.MaxInflightEntries = DefaultMaxInflightEntries
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)

@@ -81,7 +81,7 @@ func BenchmarkCity10k(b *testing.B) {
 		}
 	}
 	st := r.c.Snapshot()
-	if n := st.RejectedRate + st.RejectedSpeed + st.RejectedInvalid - before.RejectedRate - before.RejectedSpeed - before.RejectedInvalid; n > 0 {
+	if n := st.Drops[DropRateLimited] + st.Drops[DropImpossibleSpeed] + st.Drops[DropInvalidPosition] - before.Drops[DropRateLimited] - before.Drops[DropImpossibleSpeed] - before.Drops[DropInvalidPosition]; n > 0 {
 		b.Fatalf("%d positions rejected: the load is not what it claims", n)
 	}
 	bytes := float64(st.BytesFannedOut - before.BytesFannedOut)

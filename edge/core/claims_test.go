@@ -109,7 +109,7 @@ func TestClaimRateLimitPerPlayer(t *testing.T) {
 	if res := r.claim(b, 101, 5); res == nil || res.Outcome != protocol.OutcomeRateLimited {
 		t.Fatalf("second claim after one refill: %+v, want rate limited", res)
 	}
-	if r.c.Snapshot().RejectedClaims != 17 {
-		t.Fatalf("stats count %d limited claims, want 17", r.c.Snapshot().RejectedClaims)
+	if r.c.Snapshot().Drops[DropClaimRateLimited] != 17 {
+		t.Fatalf("stats count %d limited claims, want 17", r.c.Snapshot().Drops[DropClaimRateLimited])
 	}
 }

@@ -3,6 +3,7 @@ package core
 import (
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/veltrix/veltrix/geo"
@@ -45,9 +46,9 @@ type Treasures interface {
 type Notifier interface {
 	// Ready says session id has output waiting; the transport calls Pull.
 	Ready(id SessionID)
-	// Close asks the transport to close session id with code after
+	// Hangup asks the transport to close session id with code after
 	// flushing what Pull still returns.
-	Close(id SessionID, code protocol.Code)
+	Hangup(id SessionID, code protocol.Code)
 }
 
 // Config configures a Core. Zero values mean defaults.
@@ -82,14 +83,39 @@ type Config struct {
 	Now        func() time.Time
 }
 
-func (c *Config) validate() error {
-	switch {
-	case len(c.PublicKey) != ed25519.PublicKeySize:
-		return errors.New("core: an Ed25519 public key is required to verify tokens")
-	case c.Hunts == nil:
-		return errors.New("core: a hunt source is required")
-	case c.Notifier == nil:
-		return errors.New("core: a notifier is required")
+// Validate says what is wrong with c, in words: every problem at once.
+// Zero values are defaults; negative ones are errors.
+func (c *Config) Validate() error {
+	var errs []error
+	if len(c.PublicKey) != ed25519.PublicKeySize {
+		errs = append(errs, errors.New("an Ed25519 public key is required to verify tokens"))
+	}
+	if c.Hunts == nil {
+		errs = append(errs, errors.New("a hunt source is required"))
+	}
+	if c.Notifier == nil {
+		errs = append(errs, errors.New("a notifier is required"))
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{
+		{"tick rate", float64(c.TickHz)}, {"radius", float64(c.Radius)}, {"maximum speed", c.MaxSpeed},
+		{"maximum accuracy", c.MaxAccuracy}, {"position rate", c.PositionRate}, {"position burst", c.PositionBurst},
+		{"claim rate", c.ClaimRate}, {"claim burst", c.ClaimBurst}, {"message rate", c.MessageRate},
+		{"message burst", c.MessageBurst}, {"slow ticks", float64(c.SlowTicks)}, {"snapshot period", float64(c.SnapshotEvery)},
+		{"control bytes limit", float64(c.MaxControl)}, {"hysteresis", c.Hysteresis},
+		{"idle timeout", c.IdleTimeout.Seconds()}, {"token grace", c.TokenGrace.Seconds()},
+	} {
+		if f.v < 0 {
+			errs = append(errs, fmt.Errorf("%s %v is negative", f.name, f.v))
+		}
+	}
+	if c.Hysteresis != 0 && c.Hysteresis < 1 {
+		errs = append(errs, fmt.Errorf("hysteresis %v is below 1 (a player would leave a cell while inside it)", c.Hysteresis))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("core: %w", err)
 	}
 	return nil
 }
@@ -106,25 +132,25 @@ func (c *Config) withDefaults() Config {
 			*v = x
 		}
 	}
-	setInt(&d.TickHz, 10)
-	setInt(&d.Radius, 1)
-	setInt(&d.SlowTicks, 30)
-	setInt(&d.SnapshotEvery, 50)
-	setInt(&d.MaxControl, 256<<10)
-	setF(&d.MaxSpeed, 60)
-	setF(&d.MaxAccuracy, 500)
-	setF(&d.PositionRate, 5)
-	setF(&d.PositionBurst, 10)
-	setF(&d.ClaimRate, 2)
-	setF(&d.ClaimBurst, 10)
-	setF(&d.MessageRate, 50)
-	setF(&d.MessageBurst, 100)
-	setF(&d.Hysteresis, 1.1)
+	setInt(&d.TickHz, DefaultTickHz)
+	setInt(&d.Radius, DefaultRadius)
+	setInt(&d.SlowTicks, DefaultSlowTicks)
+	setInt(&d.SnapshotEvery, DefaultSnapshotEvery)
+	setInt(&d.MaxControl, DefaultMaxControl)
+	setF(&d.MaxSpeed, DefaultMaxSpeed)
+	setF(&d.MaxAccuracy, DefaultMaxAccuracy)
+	setF(&d.PositionRate, DefaultPositionRate)
+	setF(&d.PositionBurst, DefaultPositionBurst)
+	setF(&d.ClaimRate, DefaultClaimRate)
+	setF(&d.ClaimBurst, DefaultClaimBurst)
+	setF(&d.MessageRate, DefaultMessageRate)
+	setF(&d.MessageBurst, DefaultMessageBurst)
+	setF(&d.Hysteresis, DefaultHysteresis)
 	if d.IdleTimeout <= 0 {
-		d.IdleTimeout = 60 * time.Second
+		d.IdleTimeout = DefaultIdleTimeout
 	}
 	if d.TokenGrace <= 0 {
-		d.TokenGrace = 10 * time.Second
+		d.TokenGrace = DefaultTokenGrace
 	}
 	if d.Now == nil {
 		d.Now = time.Now

@@ -56,16 +56,8 @@ type Stats struct {
 	CellsChanged     uint64      // changed, watched cells over all ticks, counted apart from encoding
 	FramesQueued     uint64      // frame references queued to sessions
 	BytesFannedOut   uint64
-	DroppedQueue     uint64 // a frame pushed out of a full queue
-	DroppedStale     uint64 // a queued frame older than the arena ring
-	DroppedEarly     uint64 // a datagram that overtook its session\'s HELLO
-	RejectedRate     uint64
-	RejectedClaims   uint64 // CLAIMs over the player's claim rate
-	UnknownClaims    uint64 // CLAIMs of a treasure the edge knows does not exist
-	RejectedFlood    uint64 // a message of any type over the session's MessageRate
-	RejectedSpeed    uint64
-	RejectedInvalid  uint64
-	TokensRefreshed  uint64 // TOKEN messages accepted
+	Drops            [NumDropReasons]uint64 // frames dropped and messages refused, by reason
+	TokensRefreshed  uint64                 // TOKEN messages accepted
 	Closes           map[protocol.Code]uint64
 	LastTickCells    int           // changed, watched cells at the start of the last tick (counted apart from encoding)
 	LastTickFrames   int           // CELL_UPDATE frames the last tick encoded: LastTickCells, plus one per 69 entries beyond the first 69 of a cell
@@ -74,7 +66,7 @@ type Stats struct {
 
 // New returns a core.
 func New(cfg Config) (*Core, error) {
-	if err := cfg.validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	return &Core{cfg: cfg.withDefaults(), cells: map[cellKey]*cellState{}, ctrl: map[uint32][]byte{}, buckets: map[uint32]bucket{},
@@ -138,14 +130,14 @@ func (c *Core) closeLocked(id SessionID, s *slot, code protocol.Code) {
 	}
 	s.state = stateClosed
 	c.stats.Closes[code]++
-	c.cfg.Notifier.Close(id, code)
+	c.cfg.Notifier.Hangup(id, code)
 }
 
 // CountClose counts a close that a transport decided itself (a framing
 // violation, a handshake or write timeout, an oversized datagram, shutdown)
 // under its code, beside the closes the core asks for. A transport calls it
 // once per such close and never for a close it was asked for through
-// Notifier.Close (the core has counted those).
+// Notifier.Hangup (the core has counted those).
 func (c *Core) CountClose(code protocol.Code) {
 	c.mu.Lock()
 	c.stats.Closes[code]++

@@ -18,8 +18,8 @@ type fakeNet struct {
 	closed map[SessionID]protocol.Code
 }
 
-func (f *fakeNet) Ready(id SessionID)                     { f.ready[id]++ }
-func (f *fakeNet) Close(id SessionID, code protocol.Code) { f.closed[id] = code }
+func (f *fakeNet) Ready(id SessionID)                      { f.ready[id]++ }
+func (f *fakeNet) Hangup(id SessionID, code protocol.Code) { f.closed[id] = code }
 
 type hunts map[uint32]HuntInfo
 
@@ -215,15 +215,15 @@ func TestPositionValidation(t *testing.T) {
 	r.c.Deliver(id, protocol.AppendPosition(nil, &protocol.Position{Seq: 1, Lat: lat, Lng: lng})) // old seq
 	r.c.Deliver(id, protocol.AppendPosition(nil, &protocol.Position{Seq: 99, Lat: 950000000, Lng: 0}))
 	st := r.c.Snapshot()
-	if st.RejectedSpeed != 1 || st.RejectedInvalid != 2 || r.net.closed[id] != 0 {
+	if st.Drops[DropImpossibleSpeed] != 1 || st.Drops[DropInvalidPosition] != 2 || r.net.closed[id] != 0 {
 		t.Errorf("stats %+v closed %v", st, r.net.closed[id])
 	}
 	// A flood: the bucket holds 10, refills at 5/s.
 	for range 30 {
 		r.move(id, near)
 	}
-	if st := r.c.Snapshot(); st.RejectedRate < 15 {
-		t.Errorf("flood of 30 positions: %d rate-limited", st.RejectedRate)
+	if st := r.c.Snapshot(); st.Drops[DropRateLimited] < 15 {
+		t.Errorf("flood of 30 positions: %d rate-limited", st.Drops[DropRateLimited])
 	}
 	r.pull(id)
 	// Accuracy (decimetres): beyond MaxAccuracy (default 500 m) is invalid,
@@ -339,8 +339,8 @@ func TestSlowConsumerIsDroppedThenClosed(t *testing.T) {
 		}
 	}
 	st := r.c.Snapshot()
-	if st.DroppedQueue == 0 || r.net.closed[slow] != protocol.CodeTooSlow || st.Closes[protocol.CodeTooSlow] != 1 {
-		t.Fatalf("slow consumer: dropped %d, closed %v", st.DroppedQueue, r.net.closed[slow])
+	if st.Drops[DropQueueFull] == 0 || r.net.closed[slow] != protocol.CodeTooSlow || st.Closes[protocol.CodeTooSlow] != 1 {
+		t.Fatalf("slow consumer: dropped %d, closed %v", st.Drops[DropQueueFull], r.net.closed[slow])
 	}
 	if r.net.closed[mover] != 0 {
 		t.Error("a reading player was closed")
@@ -413,8 +413,8 @@ func TestEarlyDatagramIsDropped(t *testing.T) {
 	if err := r.c.DeliverUnordered(id, protocol.AppendPosition(nil, &protocol.Position{Seq: 1, Lat: lat, Lng: lng})); err != nil {
 		t.Fatal(err)
 	}
-	if r.net.closed[id] != 0 || r.c.Snapshot().DroppedEarly != 1 {
-		t.Fatalf("early datagram: closed %v, dropped %d", r.net.closed[id], r.c.Snapshot().DroppedEarly)
+	if r.net.closed[id] != 0 || r.c.Snapshot().Drops[DropBeforeHello] != 1 {
+		t.Fatalf("early datagram: closed %v, dropped %d", r.net.closed[id], r.c.Snapshot().Drops[DropBeforeHello])
 	}
 }
 
@@ -484,7 +484,7 @@ func TestRateLimitIsPerPlayer(t *testing.T) {
 	for range 8 {
 		r.move(b, dam)
 	}
-	if got := r.c.Snapshot().RejectedRate; got != 6 {
+	if got := r.c.Snapshot().Drops[DropRateLimited]; got != 6 {
 		t.Fatalf("16 positions from one player's two sessions: %d rate-limited, want 6", got)
 	}
 	r.c.Closed(a)

@@ -46,7 +46,7 @@ func (c *Core) Deliver(id SessionID, frame []byte) error {
 		frame = rest
 		c.stats.MessagesIn[t]++
 		if !c.takeMessageLocked(s) {
-			c.stats.RejectedFlood++
+			c.stats.Drops[DropMessageFlood]++
 			c.rejectLocked(id, s, errFlood)
 			continue
 		}
@@ -70,7 +70,7 @@ func (c *Core) DeliverUnordered(id SessionID, frame []byte) error {
 	s := c.tab.get(id)
 	early := s != nil && s.state == stateHello
 	if early {
-		c.stats.DroppedEarly++
+		c.stats.Drops[DropBeforeHello]++
 	}
 	c.mu.Unlock()
 	if early {
@@ -157,20 +157,20 @@ func (c *Core) positionLocked(id SessionID, s *slot, body []byte) error {
 	}
 	now := c.cfg.Now().UnixMicro()
 	if !c.takeTokenLocked(s, now) {
-		c.stats.RejectedRate++
+		c.stats.Drops[DropRateLimited]++
 		return errRateLimited
 	}
 	if m.Lat < -900000000 || m.Lat > 900000000 || m.Lng < -1800000000 || m.Lng > 1800000000 || (s.placed && m.Seq <= s.seq) {
-		c.stats.RejectedInvalid++
+		c.stats.Drops[DropInvalidPosition]++
 		return errInvalidPosition
 	}
 	if float64(m.Accuracy)/10 > c.cfg.MaxAccuracy {
-		c.stats.RejectedInvalid++
+		c.stats.Drops[DropInvalidPosition]++
 		return errInaccurate
 	}
 	p := geo.PointE7(m.Lat, m.Lng)
 	if s.placed && c.tooFast(s, p, now, m.Accuracy) {
-		c.stats.RejectedSpeed++
+		c.stats.Drops[DropImpossibleSpeed]++
 		return errTooFast
 	}
 	cell, err := geo.CellOf(p, int(s.res))
@@ -279,10 +279,10 @@ func (c *Core) claimLocked(id SessionID, s *slot, body []byte) error {
 	res := protocol.ClaimResult{Request: m.Request, Treasure: m.Treasure}
 	switch {
 	case !c.takeClaimLocked(s):
-		c.stats.RejectedClaims++
+		c.stats.Drops[DropClaimRateLimited]++
 		res.Outcome = protocol.OutcomeRateLimited
 	case m.Treasure == 0 || c.cfg.Treasures != nil && c.cfg.Treasures.NoSuchTreasure(s.hunt, m.Treasure):
-		c.stats.UnknownClaims++
+		c.stats.Drops[DropClaimUnknownTreasure]++
 		res.Outcome = protocol.OutcomeUnknown
 	case c.cfg.Claims == nil:
 		res.Outcome = protocol.OutcomeUnavailable

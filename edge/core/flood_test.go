@@ -45,8 +45,8 @@ func TestMessageFloodIsRateLimited(t *testing.T) {
 	if _, closed := r.net.closed[id]; closed {
 		t.Fatal("rate_limited closed the session")
 	}
-	if got := r.c.Snapshot().RejectedFlood; got != 1000-19 {
-		t.Errorf("RejectedFlood %d, want %d", got, 1000-19)
+	if got := r.c.Snapshot().Drops[DropMessageFlood]; got != 1000-19 {
+		t.Errorf("message_flood drops %d, want %d", got, 1000-19)
 	}
 	r.now = r.now.Add(time.Second) // 10 tokens back
 	r.c.Deliver(id, protocol.AppendPing(nil, &protocol.Ping{Time: 9}))

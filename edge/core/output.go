@@ -43,7 +43,7 @@ func (c *Core) tooSlowLocked(id SessionID, s *slot) {
 	if s.state == stateClosed {
 		return
 	}
-	c.stats.DroppedQueue += uint64(s.qCount)
+	c.stats.Drops[DropQueueFull] += uint64(s.qCount)
 	s.qCount = 0
 	c.ctrl[id.index()] = protocol.AppendError(c.ctrl[id.index()][:0], &protocol.ErrorMessage{Code: protocol.CodeTooSlow, Text: errTooSlowText})
 	c.readyLocked(id, s)
@@ -76,7 +76,7 @@ func (c *Core) enqueueLocked(idx uint32, ref frameRef) {
 			}
 		}
 		s.droppedNow = true
-		c.stats.DroppedQueue++
+		c.stats.Drops[DropQueueFull]++
 		if ref.dist > s.queue[worst].dist {
 			return // the queue is full, hence already pending
 		}
@@ -119,7 +119,7 @@ func (c *Core) Pull(id SessionID, dst [][]byte) (control []byte, frames [][]byte
 		age := c.tick - ref.tick
 		a := &c.arenas[ref.tick%arenaRing]
 		if age >= arenaRing || a.tick != ref.tick {
-			c.stats.DroppedStale++
+			c.stats.Drops[DropStale]++
 			continue
 		}
 		if lease.mask&(1<<age) == 0 {

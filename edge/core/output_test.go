@@ -133,8 +133,8 @@ func TestFullQueueDropsFarthestFirst(t *testing.T) {
 	if last := r.c.tick; oldestFar < last-2 { // 8 of 3 a tick: the last three ticks'
 		t.Errorf("a distance-2 frame of tick %d survived newer ones (last tick %d): the oldest go first", oldestFar, last)
 	}
-	if st.DroppedQueue != 6*ticks-queueLen || st.DroppedStale != 0 {
-		t.Errorf("dropped %d from the queue (want %d), %d stale", st.DroppedQueue, 6*ticks-queueLen, st.DroppedStale)
+	if st.Drops[DropQueueFull] != 6*ticks-queueLen || st.Drops[DropStale] != 0 {
+		t.Errorf("dropped %d from the queue (want %d), %d stale", st.Drops[DropQueueFull], 6*ticks-queueLen, st.Drops[DropStale])
 	}
 	if len(pongs) != ticks || pongs[0] != 1 || pongs[ticks-1] != ticks {
 		t.Errorf("PONGs %v: control messages must never be dropped", pongs)
@@ -157,7 +157,7 @@ func TestFullQueueDropsIncomingFarthest(t *testing.T) {
 	if want := []int{near, queueLen - near, 0}; kept[0] != want[0] || kept[1] != want[1] || kept[2] != want[2] {
 		t.Errorf("frames kept by distance %v, want %v (the incoming farthest frame dropped)", kept, want)
 	}
-	if want := uint64(7*near - queueLen + 1); st.DroppedQueue != want || st.DroppedStale != 0 {
-		t.Errorf("dropped %d from the queue (want %d), %d stale", st.DroppedQueue, want, st.DroppedStale)
+	if want := uint64(7*near - queueLen + 1); st.Drops[DropQueueFull] != want || st.Drops[DropStale] != 0 {
+		t.Errorf("dropped %d from the queue (want %d), %d stale", st.Drops[DropQueueFull], want, st.Drops[DropStale])
 	}
 }

@@ -14,8 +14,8 @@ import (
 
 type nopNotifier struct{}
 
-func (nopNotifier) Ready(core.SessionID)                {}
-func (nopNotifier) Close(core.SessionID, protocol.Code) {}
+func (nopNotifier) Ready(core.SessionID)                 {}
+func (nopNotifier) Hangup(core.SessionID, protocol.Code) {}
 
 // FuzzStream feeds arbitrary NDJSON to a replica attached to a core with a
 // player in the hunt: applying it must never panic, whatever the

@@ -25,6 +25,15 @@ import (
 	"github.com/veltrix/veltrix/edge/core"
 )
 
+// Defaults of Config, named once.
+const (
+	// DefaultRequestTimeout bounds one request to a coordinator (the
+	// event stream excepted).
+	DefaultRequestTimeout = 10 * time.Second
+	// DefaultClaimTimeout bounds a claim batch's round trip.
+	DefaultClaimTimeout = 3 * time.Second
+)
+
 // Config configures a Link.
 type Config struct {
 	Coordinators []string // API base URLs of any coordinator nodes; required
@@ -38,6 +47,27 @@ type Config struct {
 	Client       *http.Client // default: 10 s timeout, no timeout for the stream
 	ClaimTimeout time.Duration
 	Logger       *slog.Logger
+}
+
+// Validate says what is wrong with c, in words: every problem at once.
+func (c *Config) Validate() error {
+	var errs []error
+	if len(c.Coordinators) == 0 {
+		errs = append(errs, errors.New("coordinator URLs are required"))
+	}
+	if c.Token == "" {
+		errs = append(errs, errors.New("an edge token is required"))
+	}
+	if c.EdgeID == "" {
+		errs = append(errs, errors.New("an edge id is required"))
+	}
+	if c.ClaimTimeout < 0 {
+		errs = append(errs, fmt.Errorf("claim timeout %v is negative", c.ClaimTimeout))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("link: %w", err)
+	}
+	return nil
 }
 
 // Link is a running coordinator link. Its replica serves core.Hunts; its
@@ -55,17 +85,17 @@ type Link struct {
 
 // New returns a link; call Attach, then Run.
 func New(cfg Config) (*Link, error) {
-	if len(cfg.Coordinators) == 0 || cfg.Token == "" || cfg.EdgeID == "" {
-		return nil, errors.New("link: coordinator URLs, an edge token and an edge id are required")
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	if cfg.Client == nil {
-		cfg.Client = &http.Client{Timeout: 10 * time.Second}
+		cfg.Client = &http.Client{Timeout: DefaultRequestTimeout}
 	}
 	if cfg.Instance == "" {
 		cfg.Instance = newInstance()
 	}
 	if cfg.ClaimTimeout == 0 {
-		cfg.ClaimTimeout = 3 * time.Second
+		cfg.ClaimTimeout = DefaultClaimTimeout
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -186,7 +186,7 @@ func (r *ring) fail(code protocol.Code) { r.closeWith(r.cur, code) }
 // itself (a framing violation, a deadline, shutdown): the core counts it
 // under code, once, unless the connection is already closing (then its
 // close was counted when it was decided). Closes the core asks for
-// (Notifier.Close) go straight to end: the core counted them.
+// (Notifier.Hangup) go straight to end: the core counted them.
 func (r *ring) closeWith(ci uint32, code protocol.Code) {
 	if r.countClose(ci, code) {
 		r.conns[ci].flags |= fDecided

@@ -22,7 +22,7 @@ const (
 // Inbox messages from other goroutines.
 const (
 	msgReady    uint8 = iota + 1
-	msgClose          // Notifier.Close: the core counted the close
+	msgClose          // Notifier.Hangup: the core counted the close
 	msgCloseAll       // Server.CloseAll: counted by the ring
 	msgStop
 )

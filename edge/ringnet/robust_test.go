@@ -133,8 +133,8 @@ func TestFailedRingReleasesSessions(t *testing.T) {
 // nopNotifier is a core.Notifier that only counts readiness.
 type nopNotifier struct{}
 
-func (nopNotifier) Ready(core.SessionID)                {}
-func (nopNotifier) Close(core.SessionID, protocol.Code) {}
+func (nopNotifier) Ready(core.SessionID)                 {}
+func (nopNotifier) Hangup(core.SessionID, protocol.Code) {}
 
 // TestPullFitsOneSend: the core's queue holds maxPullFrames frames, so one
 // Pull returns at most that many, and one send context holds them all even

@@ -64,22 +64,22 @@ func (c *Config) defaults() {
 		c.Rings = runtime.GOMAXPROCS(0)
 	}
 	if c.HelloTimeout == 0 {
-		c.HelloTimeout = 10 * time.Second
+		c.HelloTimeout = core.DefaultHelloTimeout
 	}
 	if c.IdleTimeout == 0 {
-		c.IdleTimeout = 90 * time.Second
+		c.IdleTimeout = core.DefaultConnIdleTimeout
 	}
 	if c.WriteTimeout == 0 {
-		c.WriteTimeout = 10 * time.Second
+		c.WriteTimeout = core.DefaultWriteTimeout
 	}
 	if c.Buffers == 0 {
 		c.Buffers = 1024
 	}
 	if c.MaxBacklog <= 0 {
-		c.MaxBacklog = 256 << 10
+		c.MaxBacklog = core.DefaultMaxBacklog
 	}
 	if c.CloseLinger <= 0 {
-		c.CloseLinger = time.Second
+		c.CloseLinger = core.DefaultCloseLinger
 	}
 	if c.BufferSize == 0 {
 		c.BufferSize = 2048
@@ -197,7 +197,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 func (s *Server) Ready(id core.SessionID) { s.post(id, msgReady, 0) }
 
 // Close implements core.Notifier: the ring flushes, then closes with code.
-func (s *Server) Close(id core.SessionID, code protocol.Code) { s.post(id, msgClose, code) }
+func (s *Server) Hangup(id core.SessionID, code protocol.Code) { s.post(id, msgClose, code) }
 
 func (s *Server) post(id core.SessionID, kind uint8, code protocol.Code) {
 	s.mu.RLock()

@@ -52,7 +52,7 @@ func (c *conn) signal() {
 // wins. A close the transport decided itself (counted) is counted in the
 // core before the writer may send the close frame. sync.Once only orders
 // the fields: calling the core inside it could deadlock against
-// Notifier.Close, which the core calls with its lock held.
+// Notifier.Hangup, which the core calls with its lock held.
 func (c *conn) stopWith(code protocol.Code, counted bool) {
 	first := false
 	c.closeOnce.Do(func() { c.code, c.decided, first = code, counted, true })

@@ -20,6 +20,10 @@ import (
 	"github.com/veltrix/veltrix/protocol"
 )
 
+// DefaultHeaderTimeout bounds reading an HTTP request's head, on the
+// zero-copy upgrade path and (edge.Start) in net/http.
+const DefaultHeaderTimeout = 10 * time.Second
+
 // Config configures a Server. Zero values mean defaults.
 type Config struct {
 	// CheckOrigin decides whether a browser page of that Origin may connect;
@@ -71,25 +75,25 @@ type Server struct {
 // New returns a server; Attach the core before serving.
 func New(cfg Config) *Server {
 	if cfg.HelloTimeout == 0 {
-		cfg.HelloTimeout = 10 * time.Second
+		cfg.HelloTimeout = core.DefaultHelloTimeout
 	}
 	if cfg.IdleTimeout == 0 {
-		cfg.IdleTimeout = 90 * time.Second
+		cfg.IdleTimeout = core.DefaultConnIdleTimeout
 	}
 	if cfg.WriteTimeout == 0 {
-		cfg.WriteTimeout = 10 * time.Second
+		cfg.WriteTimeout = core.DefaultWriteTimeout
 	}
 	if cfg.HeaderTimeout == 0 {
-		cfg.HeaderTimeout = 10 * time.Second
+		cfg.HeaderTimeout = DefaultHeaderTimeout
 	}
 	if cfg.MaxHeaderBytes <= 0 {
 		cfg.MaxHeaderBytes = 16 << 10
 	}
 	if cfg.MaxBacklog <= 0 {
-		cfg.MaxBacklog = 256 << 10
+		cfg.MaxBacklog = core.DefaultMaxBacklog
 	}
 	if cfg.CloseLinger <= 0 {
-		cfg.CloseLinger = time.Second
+		cfg.CloseLinger = core.DefaultCloseLinger
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -186,9 +190,9 @@ func (s *Server) Ready(id core.SessionID) {
 	}
 }
 
-// Close implements core.Notifier: the writer flushes, then closes with code.
-// The core has counted the close.
-func (s *Server) Close(id core.SessionID, code protocol.Code) {
+// Hangup implements core.Notifier: the writer flushes, then closes with
+// code. The core has counted the close.
+func (s *Server) Hangup(id core.SessionID, code protocol.Code) {
 	if c := s.lookup(id); c != nil {
 		c.stopWith(code, false)
 	}

@@ -15,8 +15,8 @@ import (
 // closes records the closes a core asks a transport for.
 type closes map[core.SessionID]protocol.Code
 
-func (closes) Ready(core.SessionID)                          {}
-func (c closes) Close(id core.SessionID, code protocol.Code) { c[id] = code }
+func (closes) Ready(core.SessionID)                           {}
+func (c closes) Hangup(id core.SessionID, code protocol.Code) { c[id] = code }
 
 // inputRig is a core fed the way a session's readers feed it, with no
 // network: a welcomed session under test and a welcomed neighbour.

@@ -66,10 +66,10 @@ func New(cfg Config) *Server {
 		cfg.Path = "/wt"
 	}
 	if cfg.HelloTimeout == 0 {
-		cfg.HelloTimeout = 10 * time.Second
+		cfg.HelloTimeout = core.DefaultHelloTimeout
 	}
 	if cfg.WriteTimeout == 0 {
-		cfg.WriteTimeout = 10 * time.Second
+		cfg.WriteTimeout = core.DefaultWriteTimeout
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -127,9 +127,9 @@ func (s *Server) Ready(id core.SessionID) {
 	}
 }
 
-// Close implements core.Notifier: the session flushes, then closes with
+// Hangup implements core.Notifier: the session flushes, then closes with
 // code. The core has counted the close.
-func (s *Server) Close(id core.SessionID, code protocol.Code) {
+func (s *Server) Hangup(id core.SessionID, code protocol.Code) {
 	if ss := s.lookup(id); ss != nil {
 		ss.stopWith(code, false)
 	}

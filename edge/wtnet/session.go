@@ -33,7 +33,7 @@ type session struct {
 // stopWith asks the writer to flush and finish with code; the first caller
 // wins. A close the transport decided itself (counted) is counted in the
 // core before the writer may close the session. sync.Once only orders the
-// fields: calling the core inside it could deadlock against Notifier.Close,
+// fields: calling the core inside it could deadlock against Notifier.Hangup,
 // which the core calls with its lock held.
 func (ss *session) stopWith(code protocol.Code, counted bool) {
 	first := false

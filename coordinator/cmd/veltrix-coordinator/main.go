@@ -42,6 +42,7 @@ import (
 	"github.com/veltrix/veltrix/coordinator"
 	"github.com/veltrix/veltrix/coordinator/api"
 	"github.com/veltrix/veltrix/coordinator/cluster"
+	"github.com/veltrix/veltrix/coordinator/flagenv"
 	"github.com/veltrix/veltrix/protocol/token"
 )
 
@@ -76,9 +77,9 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.adminToken, "admin-token", "", "admin API bearer token (default: generated into <data-dir>/admin-token)")
 	fs.StringVar(&o.edgeToken, "edge-token", "", "a shared edge API bearer token, not bound to an edge id (prefer -edge-credentials); no default, and never the admin token")
 	fs.StringVar(&o.edgeCredentials, "edge-credentials", "", "file of per-edge credentials, lines \"<edge id> <sha256 hex of its token>\": each token acts as its edge only; re-read on SIGHUP and when it changes")
-	fs.DurationVar(&o.loadTTL, "load-ttl", 30*time.Second, "an edge's load report counts, and the edge is live, this long after it")
-	fs.IntVar(&o.maxPlayersPerEdge, "max-players-per-edge", 200_000, "players one edge may report online; a report over it is refused")
-	fs.IntVar(&o.maxEdges, "max-edges", 1024, "edges that may be registered")
+	fs.DurationVar(&o.loadTTL, "load-ttl", api.DefaultLoadTTL, "an edge's load report counts, and the edge is live, this long after it")
+	fs.IntVar(&o.maxPlayersPerEdge, "max-players-per-edge", api.DefaultMaxPlayersPerEdge, "players one edge may report online; a report over it is refused")
+	fs.IntVar(&o.maxEdges, "max-edges", api.DefaultMaxEdges, "edges that may be registered")
 	fs.StringVar(&o.signingKey, "signing-key", "", "Ed25519 PEM key that signs player tokens (default: generated into <data-dir>/token.key)")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this certificate")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "private key of -tls-cert")
@@ -90,12 +91,12 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.insecureRaft, "insecure-raft", false, "run raft over plain, unauthenticated TCP (anyone reaching -raft-addr can forge log entries): loopback development and tests only")
 	fs.StringVar(&o.logStore, "log-store", "", "raft log store: wal (raft-wal) or bolt (raft-boltdb); default: the one the data directory holds, wal for a new one")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
-	fs.DurationVar(&o.heartbeat, "heartbeat-timeout", 300*time.Millisecond, "raft heartbeat timeout")
-	fs.DurationVar(&o.election, "election-timeout", 300*time.Millisecond, "raft election timeout")
-	fs.DurationVar(&o.lease, "leader-lease-timeout", 250*time.Millisecond, "raft leader lease timeout")
-	fs.Uint64Var(&o.snapshotThreshold, "snapshot-threshold", 8192, "log entries between raft snapshots")
-	fs.IntVar(&o.inflight, "claim-entries-in-flight", 2, "claim batches handed to raft at once; claims arriving meanwhile gather into the next batch")
-	if err := envDefaults(fs); err != nil {
+	fs.DurationVar(&o.heartbeat, "heartbeat-timeout", cluster.DefaultHeartbeatTimeout, "raft heartbeat timeout")
+	fs.DurationVar(&o.election, "election-timeout", cluster.DefaultElectionTimeout, "raft election timeout")
+	fs.DurationVar(&o.lease, "leader-lease-timeout", cluster.DefaultLeaderLeaseTimeout, "raft leader lease timeout")
+	fs.Uint64Var(&o.snapshotThreshold, "snapshot-threshold", cluster.DefaultSnapshotThreshold, "log entries between raft snapshots")
+	fs.IntVar(&o.inflight, "claim-entries-in-flight", cluster.DefaultMaxInflightEntries, "claim batches handed to raft at once; claims arriving meanwhile gather into the next batch")
+	if err := flagenv.Apply(fs, "VELTRIX_"); err != nil {
 		return nil, err
 	}
 	if err := fs.Parse(args); err != nil {
@@ -105,20 +106,6 @@ func parseFlags(args []string) (*options, error) {
 		o.dataDir = filepath.Join("data", o.id)
 	}
 	return o, nil
-}
-
-// envDefaults sets each flag from VELTRIX_<NAME> when that is set.
-func envDefaults(fs *flag.FlagSet) error {
-	var errs []error
-	fs.VisitAll(func(f *flag.Flag) {
-		name := "VELTRIX_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := os.LookupEnv(name); ok {
-			if err := f.Value.Set(v); err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q: %v", name, v, err))
-			}
-		}
-	})
-	return errors.Join(errs...)
 }
 
 func main() {
@@ -366,7 +353,7 @@ func (o *options) tls() (*tls.Config, *http.Client, error) {
 		srv.ClientCAs, srv.ClientAuth = pool, tls.RequireAndVerifyClientCert
 		cli.RootCAs = pool
 	}
-	return srv, &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: cli}}, nil
+	return srv, &http.Client{Timeout: api.DefaultForwardTimeout, Transport: &http.Transport{TLSClientConfig: cli}}, nil
 }
 
 // joinCluster asks a member (forwarded to the leader) to add this node.

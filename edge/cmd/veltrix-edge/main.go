@@ -26,7 +26,9 @@ import (
 	"time"
 
 	"github.com/veltrix/veltrix/coordinator/certfile"
+	"github.com/veltrix/veltrix/coordinator/flagenv"
 	"github.com/veltrix/veltrix/edge"
+	"github.com/veltrix/veltrix/edge/core"
 	"github.com/veltrix/veltrix/edge/dev"
 )
 
@@ -46,7 +48,7 @@ type options struct {
 func parseFlags(args []string) (*options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("veltrix-edge", flag.ContinueOnError)
-	fs.StringVar(&o.listen, "listen", "127.0.0.1:8090", "HTTP and WebSocket listen address")
+	fs.StringVar(&o.listen, "listen", edge.DefaultListen, "HTTP and WebSocket listen address")
 	fs.StringVar(&o.coordinators, "coordinators", "", "coordinator API base URLs, comma-separated")
 	fs.StringVar(&o.edgeToken, "edge-token", "", "this edge's credential with the coordinators (never their admin token)")
 	fs.StringVar(&o.coordCA, "coordinator-ca", "", "CA bundle (PEM) that signs the https:// coordinators' certificates (default: the system roots)")
@@ -55,10 +57,10 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.id, "id", "", "edge id (default: the id the -edge-token is bound to, else <hostname>-<port>)")
 	fs.StringVar(&o.region, "region", "", "region this edge serves")
 	fs.StringVar(&o.publicURL, "public-url", "", "WebSocket URL players use (default: ws://<listen>/ws)")
-	fs.IntVar(&o.tickHz, "tick-hz", 10, "fan-out ticks per second")
-	fs.Float64Var(&o.claimRate, "claim-rate", 2, "CLAIMs per second per player; beyond it a claim is answered rate_limited")
-	fs.Float64Var(&o.claimBurst, "claim-burst", 10, "CLAIMs a player may make at once before -claim-rate applies")
-	fs.IntVar(&o.radius, "radius", 1, "interest radius in cells (grid disk k)")
+	fs.IntVar(&o.tickHz, "tick-hz", core.DefaultTickHz, "fan-out ticks per second")
+	fs.Float64Var(&o.claimRate, "claim-rate", core.DefaultClaimRate, "CLAIMs per second per player; beyond it a claim is answered rate_limited")
+	fs.Float64Var(&o.claimBurst, "claim-burst", core.DefaultClaimBurst, "CLAIMs a player may make at once before -claim-rate applies")
+	fs.IntVar(&o.radius, "radius", core.DefaultRadius, "interest radius in cells (grid disk k)")
 	fs.BoolVar(&o.devMode, "dev", false, "run a whole local system: in-process coordinator, demo hunt, simulated crowd")
 	fs.StringVar(&o.devDir, "dev-dir", "data/dev", "dev mode: coordinator data directory")
 	fs.IntVar(&o.crowd, "crowd", 20, "dev mode: simulated players")
@@ -66,20 +68,11 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "certificate for wss://, https:// and WebTransport (default: HTTP, and rotating self-signed certificates for WebTransport)")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "private key of -tls-cert")
 	fs.StringVar(&o.origins, "allowed-origins", "", "browser origins allowed besides the edge's own, comma-separated (scheme://host[:port])")
-	fs.StringVar(&o.transport, "transport", "auto", "WebSocket transport: auto (io_uring where the kernel allows, else netpoll, logged), uring or netpoll")
+	fs.StringVar(&o.transport, "transport", edge.DefaultTransport, "WebSocket transport: auto (io_uring where the kernel allows, else netpoll, logged), uring or netpoll")
 	fs.IntVar(&o.rings, "rings", 0, "io_uring rings, each pinned to a CPU (default: one per CPU)")
 	fs.DurationVar(&o.drainDelay, "drain-delay", 0, "on SIGTERM/SIGINT, answer /readyz with 503 for this long (so load balancers stop sending players) before telling connected players to reconnect elsewhere")
 	fs.StringVar(&o.pprofAddr, "pprof", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060); off by default")
-	var errs []error
-	fs.VisitAll(func(f *flag.Flag) {
-		name := "VELTRIX_EDGE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := os.LookupEnv(name); ok {
-			if err := f.Value.Set(v); err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q: %v", name, v, err))
-			}
-		}
-	})
-	if err := errors.Join(errs...); err != nil {
+	if err := flagenv.Apply(fs, "VELTRIX_EDGE_"); err != nil {
 		return nil, err
 	}
 	return o, fs.Parse(args)

@@ -30,3 +30,20 @@ func TestCoordinatorTLSFlags(t *testing.T) {
 		t.Error("a missing CA file was accepted")
 	}
 }
+
+// Flags come from VELTRIX_EDGE_<FLAG> too, and the command line wins.
+func TestFlagsFromEnvironment(t *testing.T) {
+	t.Setenv("VELTRIX_EDGE_TICK_HZ", "20")
+	t.Setenv("VELTRIX_EDGE_REGION", "eu")
+	o, err := parseFlags([]string{"-region", "us"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.tickHz != 20 || o.region != "us" {
+		t.Errorf("tick-hz %d, region %q: want 20 from the environment, us from the command line", o.tickHz, o.region)
+	}
+	t.Setenv("VELTRIX_EDGE_CLAIM_RATE", "lots")
+	if _, err := parseFlags(nil); err == nil || !strings.Contains(err.Error(), "VELTRIX_EDGE_CLAIM_RATE") {
+		t.Errorf("a bad variable: %v", err)
+	}
+}

@@ -62,8 +62,8 @@ func testPingFlood(t *testing.T, f Factory) {
 	waitFor(t, "the flooder to be closed too_slow", func() bool { return e.core.Snapshot().Closes[protocol.CodeTooSlow] > 0 })
 	close(stop)
 	<-flooded
-	if e.core.Snapshot().RejectedFlood == 0 {
-		t.Error("no message of the flood was dropped (RejectedFlood 0)")
+	if e.core.Snapshot().Drops[core.DropMessageFlood] == 0 {
+		t.Error("no message of the flood was dropped (no message_flood drops)")
 	}
 	_ = nc.SetReadDeadline(time.Now().Add(10 * time.Second))
 	code, errs := closeAndErrors(t, nc)

@@ -462,8 +462,8 @@ func testSlowReader(t *testing.T, f Factory) {
 		t.Fatal("the reading neighbour was closed, not the slow reader")
 	}
 	st := e.core.Snapshot()
-	if st.DroppedQueue == 0 {
-		t.Error("the slow reader was closed without its queue overflowing (DroppedQueue 0)")
+	if st.Drops[core.DropQueueFull] == 0 {
+		t.Error("the slow reader was closed without its queue overflowing (no queue_full drops)")
 	}
 	if st.Closes[protocol.CodeTooSlow] == 0 {
 		t.Error("no close counted too_slow")

@@ -1,0 +1,46 @@
+package core
+
+import "time"
+
+// Defaults of Config, named once: withDefaults applies them, and the edge's
+// flags (cmd/veltrix-edge) and edge.Config read them.
+const (
+	DefaultTickHz        = 10        // fan-out ticks per second
+	DefaultRadius        = 1         // interest radius k (grid disk)
+	DefaultMaxSpeed      = 60.0      // m/s
+	DefaultMaxAccuracy   = 500.0     // metres
+	DefaultPositionRate  = 5.0       // POSITIONs per second per player
+	DefaultPositionBurst = 10.0      // POSITION bucket depth
+	DefaultClaimRate     = 2.0       // CLAIMs per second per player
+	DefaultClaimBurst    = 10.0      // CLAIM bucket depth
+	DefaultMessageRate   = 50.0      // messages per second per session
+	DefaultMessageBurst  = 100.0     // message bucket depth
+	DefaultSlowTicks     = 30        // consecutive ticks with drops before too_slow (SPEC.md §4)
+	DefaultSnapshotEvery = 50        // ticks between full snapshots of a watched cell
+	DefaultMaxControl    = 256 << 10 // bytes of undelivered control messages before too_slow
+	DefaultHysteresis    = 1.1       // × edge length from a cell's centre before leaving it
+
+	DefaultIdleTimeout = 60 * time.Second // without a message: ERROR idle (SPEC.md §2.3)
+	DefaultTokenGrace  = 10 * time.Second // past a token's expiry (SPEC.md §2.3)
+)
+
+// Defaults the transports (edge/wsnet, edge/ringnet, edge/wtnet) share.
+const (
+	// DefaultHelloTimeout is the time from a connection to its HELLO
+	// (SPEC.md §2.3: closed hello_required after it).
+	DefaultHelloTimeout = 10 * time.Second
+	// DefaultWriteTimeout bounds one write to a client; a client that does
+	// not read for longer is closed too_slow (SPEC.md §4).
+	DefaultWriteTimeout = 10 * time.Second
+	// DefaultConnIdleTimeout is the WebSocket transports' backstop: a
+	// connection without any frame (pings included) for this long is
+	// closed idle. It is longer than DefaultIdleTimeout, which the core
+	// enforces first with an ERROR.
+	DefaultConnIdleTimeout = 90 * time.Second
+	// DefaultMaxBacklog is how many bytes a WebSocket client may leave
+	// unacknowledged in its socket before output waits in the core.
+	DefaultMaxBacklog = 256 << 10
+	// DefaultCloseLinger bounds how long a closed WebSocket connection keeps
+	// draining input so the client reads the final ERROR and close frame.
+	DefaultCloseLinger = time.Second
+)

@@ -22,7 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/veltrix/veltrix/coordinator/api"
+	"github.com/veltrix/veltrix/coordinator/wire"
 	"github.com/veltrix/veltrix/edge/core"
 	"github.com/veltrix/veltrix/edge/internal/uring"
 	"github.com/veltrix/veltrix/edge/link"
@@ -473,8 +473,8 @@ func (e *Edge) identify() error {
 	if !strings.HasPrefix(cfg.ID, who.Prefix) {
 		return fmt.Errorf("edge: the edge token is for edge ids starting %q, not %q", who.Prefix, cfg.ID)
 	}
-	if !api.ValidEdgeID(cfg.ID) {
-		return fmt.Errorf("edge: id %q: letters, digits, '.', '_' or '-', at most %d", cfg.ID, api.MaxEdgeIDLen)
+	if !wire.ValidEdgeID(cfg.ID) {
+		return fmt.Errorf("edge: id %q: letters, digits, '.', '_' or '-', at most %d", cfg.ID, wire.MaxEdgeIDLen)
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/veltrix/veltrix/coordinator"
 	"github.com/veltrix/veltrix/coordinator/api"
+	"github.com/veltrix/veltrix/coordinator/wire"
 	"github.com/veltrix/veltrix/edge"
 	"github.com/veltrix/veltrix/protocol"
 	"github.com/veltrix/veltrix/protocol/client"
@@ -32,19 +33,8 @@ type world struct {
 
 func (w *world) call(method, path string, in, out any) {
 	w.t.Helper()
-	b, _ := json.Marshal(in)
-	req, _ := http.NewRequest(method, w.coord.URL()+path, bytes.NewReader(b))
-	req.Header.Set("Authorization", "Bearer "+admin)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode >= 300 {
-		w.t.Fatalf("%s %s: %v %v", method, path, resp, err)
-	}
-	defer resp.Body.Close()
-	if out != nil {
-		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-			w.t.Fatal(err)
-		}
+	if err := wire.NewClient([]string{w.coord.URL()}, admin, nil).Do(context.Background(), method, path, in, out, false); err != nil {
+		w.t.Fatal(err)
 	}
 }
 

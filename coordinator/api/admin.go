@@ -13,57 +13,9 @@ import (
 
 	"github.com/veltrix/veltrix/coordinator/cluster"
 	"github.com/veltrix/veltrix/coordinator/fsm"
-	"github.com/veltrix/veltrix/geo"
+	"github.com/veltrix/veltrix/coordinator/wire"
 	"github.com/veltrix/veltrix/protocol/token"
 )
-
-// HuntRequest is the body of POST /v1/hunts. Area vertices are [lat, lng]
-// pairs in degrees; times are RFC 3339.
-type HuntRequest struct {
-	Name        string      `json:"name"`
-	Area        AreaRequest `json:"area"`
-	Resolution  int         `json:"resolution"`
-	Starts      *time.Time  `json:"starts,omitempty"`
-	Ends        *time.Time  `json:"ends,omitempty"`
-	Treasures   int         `json:"treasures"`
-	MinSpacing  int         `json:"min_spacing"`
-	ClaimRadius int         `json:"claim_radius"`
-	Points      uint16      `json:"points,omitempty"`
-	Respawn     string      `json:"respawn,omitempty"`
-}
-
-// AreaRequest is a polygon: an outer ring and optional holes.
-type AreaRequest struct {
-	Outer [][2]float64   `json:"outer"`
-	Holes [][][2]float64 `json:"holes,omitempty"`
-}
-
-func ring(pts [][2]float64) []geo.Point {
-	out := make([]geo.Point, len(pts))
-	for i, p := range pts {
-		out[i] = geo.Point{Lat: p[0], Lng: p[1]}
-	}
-	return out
-}
-
-// Spec converts the request into the state machine's spec.
-func (h *HuntRequest) Spec() fsm.HuntSpec {
-	s := fsm.HuntSpec{
-		Name: h.Name, Area: geo.Polygon{Outer: ring(h.Area.Outer)}, Resolution: h.Resolution,
-		Treasures: h.Treasures, MinSpacing: h.MinSpacing, ClaimRadius: h.ClaimRadius,
-		Points: h.Points, Respawn: h.Respawn,
-	}
-	for _, hole := range h.Area.Holes {
-		s.Area.Holes = append(s.Area.Holes, ring(hole))
-	}
-	if h.Starts != nil {
-		s.Starts = h.Starts.UnixMicro()
-	}
-	if h.Ends != nil {
-		s.Ends = h.Ends.UnixMicro()
-	}
-	return s
-}
 
 func (s *Server) createHunt(w http.ResponseWriter, r *http.Request) {
 	var req HuntRequest
@@ -74,7 +26,7 @@ func (s *Server) createHunt(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "name must be 1 to %d bytes of UTF-8 text without control characters", fsm.MaxNameLen)
 		return
 	}
-	spec := req.Spec()
+	spec := fsm.HuntSpec(req.Spec())
 	seed := rand.Uint64()
 	if err := spec.CheckPlacement(seed); err != nil {
 		writeError(w, http.StatusBadRequest, "%v", err)
@@ -120,18 +72,8 @@ func huntID(w http.ResponseWriter, r *http.Request) (uint32, bool) {
 	return uint32(id), true
 }
 
-// HuntSummary is a hunt without its treasures.
-type HuntSummary struct {
-	ID          uint32       `json:"id"`
-	Spec        fsm.HuntSpec `json:"spec"`
-	State       string       `json:"state"`
-	Total       int          `json:"treasures_total"`
-	Remaining   int          `json:"treasures_remaining"`
-	Leaderboard []fsm.Leader `json:"leaderboard"`
-}
-
 func summary(h *fsm.Hunt) HuntSummary {
-	return HuntSummary{ID: h.ID, Spec: h.Spec, State: h.State.String(), Total: len(h.Treasures), Remaining: h.Remaining,
+	return HuntSummary{ID: h.ID, Spec: wire.HuntSpec(h.Spec), State: h.State.String(), Total: len(h.Treasures), Remaining: h.Remaining,
 		Leaderboard: slices.Clone(h.Leaders)}
 }
 
@@ -144,12 +86,6 @@ func (s *Server) listHunts(w http.ResponseWriter, _ *http.Request) {
 	})
 	sortHunts(out)
 	writeJSON(w, http.StatusOK, out)
-}
-
-// HuntDetail is a hunt with its treasures.
-type HuntDetail struct {
-	HuntSummary
-	Treasures []fsm.Treasure `json:"treasures"`
 }
 
 func (s *Server) getHunt(w http.ResponseWriter, r *http.Request) {
@@ -249,14 +185,6 @@ func (s *Server) removeServer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, s.node.Status())
-}
-
-// TokenRequest is the body of POST /v1/tokens (development).
-type TokenRequest struct {
-	Player     uint32 `json:"player"`
-	Hunt       uint32 `json:"hunt"`
-	Name       string `json:"name,omitempty"`
-	TTLSeconds int    `json:"ttl_seconds,omitempty"` // default 3600
 }
 
 func (s *Server) mintToken(w http.ResponseWriter, r *http.Request) {

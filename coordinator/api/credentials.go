@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/veltrix/veltrix/coordinator/wire"
 )
 
 // Credentials binds edge bearer tokens to edge ids: a request bearing an
@@ -44,12 +46,8 @@ type fileStamp struct {
 	size int64
 }
 
-// HashToken returns the hex SHA-256 of a token: what a credentials file
-// line holds (Terraform's sha256() computes the same).
-func HashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
+// HashToken is wire.HashToken.
+func HashToken(token string) string { return wire.HashToken(token) }
 
 // ParseCredentials reads credential lines: it returns token hash → edge id,
 // or an error naming the first bad line.

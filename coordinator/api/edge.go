@@ -15,17 +15,6 @@ import (
 	"github.com/veltrix/veltrix/protocol"
 )
 
-// StreamMessage is one line of the event stream (newline-delimited JSON).
-// Type is "snapshot" (Index, Hunts, Edges set), "event" (Event set) or
-// "heartbeat" (Index set).
-type StreamMessage struct {
-	Type  string       `json:"type"`
-	Index uint64       `json:"index,omitempty"`
-	Hunts []HuntDetail `json:"hunts,omitempty"`
-	Edges []fsm.Edge   `json:"edges,omitempty"`
-	Event *fsm.Event   `json:"event,omitempty"`
-}
-
 // heartbeatEvery is how often an idle stream proves it is alive.
 const heartbeatEvery = 5 * time.Second
 
@@ -112,19 +101,6 @@ func snapshotMessage(st *fsm.State) StreamMessage {
 	})
 	return m
 }
-
-// ClaimsRequest is the body of POST /v1/edge/claims.
-type ClaimsRequest struct {
-	Claims []fsm.Claim `json:"claims"`
-}
-
-// ClaimsResponse answers it, one outcome per claim in order.
-type ClaimsResponse struct {
-	Outcomes []fsm.Outcome `json:"outcomes"`
-}
-
-// MaxClaimsPerRequest bounds one claims request.
-const MaxClaimsPerRequest = 4096
 
 // claims judges each claim on its own: a request is refused whole (400)
 // only when the edge itself wrote it wrong (no claims, too many, no edge
@@ -250,20 +226,6 @@ func checkEdge(e *fsm.Edge) error {
 	}
 	return nil
 }
-
-// LoadReport is the body of POST /v1/edge/load: players online per hunt,
-// from the registered instance of an edge. Leaving (an edge shutting down)
-// ends the instance's liveness at once, so that its successor registers
-// without waiting for the load TTL.
-type LoadReport struct {
-	Edge     string         `json:"edge"`
-	Instance string         `json:"instance"`
-	Hunts    map[uint32]int `json:"hunts"`
-	Leaving  bool           `json:"leaving,omitempty"`
-}
-
-// MaxHuntsPerReport bounds the hunts of one load report.
-const MaxHuntsPerReport = 1024
 
 // reportLoad keeps an edge's load report as soft state (never in the log)
 // and passes it on to the other nodes so that any node's status counts it.

@@ -84,15 +84,6 @@ func (s *Server) playersOnline(hunt uint32) int {
 	return n
 }
 
-// Identity answers GET /v1/edge/whoami: the edge id the caller's credential
-// is bound to ("" for the shared edge token and the admin token), or for a
-// group credential the prefix its ids must have.
-type Identity struct {
-	Edge   string `json:"edge,omitempty"`
-	Prefix string `json:"prefix,omitempty"`
-	Admin  bool   `json:"admin,omitempty"` // the caller used the admin token
-}
-
 func (s *Server) whoami(w http.ResponseWriter, r *http.Request) {
 	p, _ := r.Context().Value(principalKey{}).(principal)
 	id := Identity{Edge: p.edge, Admin: p.admin}

@@ -7,26 +7,6 @@ import (
 	"github.com/veltrix/veltrix/coordinator/fsm"
 )
 
-// HuntStatus is the body of GET /v1/hunts/{id}/status.
-type HuntStatus struct {
-	Hunt          uint32       `json:"hunt"`
-	Name          string       `json:"name"`
-	State         string       `json:"state"`
-	Total         int          `json:"treasures_total"`
-	Remaining     int          `json:"treasures_remaining"`
-	Leaderboard   []fsm.Leader `json:"leaderboard"`
-	PlayersOnline int          `json:"players_online"`
-	Starts        int64        `json:"starts,omitempty"` // µs since the Unix epoch
-	Ends          int64        `json:"ends,omitempty"`
-	// How this answer was read: Consistent answers are linearizable (read on
-	// the leader after a barrier); others come from this node's replica, which
-	// may lag the leader by up to StalenessMS.
-	Node         string `json:"node"`
-	AppliedIndex uint64 `json:"applied_index"`
-	Consistent   bool   `json:"consistent"`
-	StalenessMS  int64  `json:"staleness_ms"`
-}
-
 // huntStatus serves the status from this node's replica, or, with
 // ?consistent=true, a linearizable read on the leader (forwarded if needed).
 func (s *Server) huntStatus(w http.ResponseWriter, r *http.Request) {

@@ -25,26 +25,4 @@ func validText(s string, max int) bool {
 	return true
 }
 
-// MaxEdgeIDLen bounds an edge id.
-const MaxEdgeIDLen = 64
-
-// ValidEdgeID reports whether id is a usable edge id: 1 to MaxEdgeIDLen
-// letters, digits, '.', '_' or '-', starting with a letter or digit (ids
-// appear in claim keys, credential files and metrics labels).
-func ValidEdgeID(id string) bool {
-	if id == "" || len(id) > MaxEdgeIDLen {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case i > 0 && (c == '.' || c == '_' || c == '-'):
-		default:
-			return false
-		}
-	}
-	return true
-}
-
 var errEdgeID = fmt.Errorf("an edge id is 1 to %d letters, digits, '.', '_' or '-', starting with a letter or digit", MaxEdgeIDLen)

@@ -2,21 +2,14 @@ package fsm
 
 import (
 	"math/rand/v2"
-	"slices"
 
+	"github.com/veltrix/veltrix/coordinator/wire"
 	"github.com/veltrix/veltrix/geo"
 	"github.com/veltrix/veltrix/protocol"
 )
 
-// Outcome is the result of one claim. Code is a protocol CLAIM_RESULT
-// outcome (protocol.OutcomeWon, …).
-type Outcome struct {
-	Code     uint8  `json:"code"`
-	Treasure uint32 `json:"treasure"`
-	Points   uint32 `json:"points,omitempty"`
-	Score    uint32 `json:"score,omitempty"`
-	Index    uint64 `json:"index"` // log entry that decided it
-}
+// Outcome is the result of one claim (wire.Outcome).
+type Outcome = wire.Outcome
 
 // IDOf is the deduplication key of cl: its hunt, player and the low 32 bits
 // of its request (edges before version 2 put the player in the high bits).
@@ -109,26 +102,8 @@ func (h *Hunt) bumpLeader(player, score uint32) {
 	h.Leaders = UpdateLeaders(h.Leaders, player, score)
 }
 
-// UpdateLeaders records that player now has score (scores only grow) in a
-// leaderboard of at most MaxLeaders rows, best first, ties by player id.
-// Replicas of the state (the edges') keep their boards with it too.
+// UpdateLeaders is wire.UpdateLeaders: the edges' replicas keep their
+// leaderboards with the same function.
 func UpdateLeaders(leaders []Leader, player, score uint32) []Leader {
-	i := slices.IndexFunc(leaders, func(l Leader) bool { return l.Player == player })
-	switch {
-	case i >= 0:
-		leaders[i].Score = score
-	case len(leaders) < MaxLeaders:
-		leaders = append(leaders, Leader{player, score})
-	case score > leaders[len(leaders)-1].Score:
-		leaders[len(leaders)-1] = Leader{player, score}
-	default:
-		return leaders
-	}
-	slices.SortFunc(leaders, func(a, b Leader) int {
-		if a.Score != b.Score {
-			return int(b.Score) - int(a.Score)
-		}
-		return int(a.Player) - int(b.Player)
-	})
-	return leaders
+	return wire.UpdateLeaders(leaders, player, score)
 }

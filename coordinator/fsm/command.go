@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/veltrix/veltrix/coordinator/wire"
 )
 
 // Kind is the first byte of every log entry the FSM applies.
@@ -56,15 +58,8 @@ type SetNode struct {
 	Addr string `json:"addr"`
 }
 
-// Claim is one claim as an edge submits it.
-type Claim struct {
-	Edge     string `json:"edge"`    // the edge that submitted it
-	Request  uint64 `json:"request"` // the player's CLAIM request id; with Hunt and Player, the idempotency key (only the low 32 bits count)
-	Hunt     uint32 `json:"hunt"`
-	Treasure uint32 `json:"treasure"`
-	Player   uint32 `json:"player"`
-	Cell     uint64 `json:"cell"` // the player's reported cell at the hunt's resolution
-}
+// Claim is one claim as an edge submits it (wire.Claim).
+type Claim = wire.Claim
 
 // Claims is a batch of claims applied in one log entry, in order. Seed seeds
 // the respawns of the batch; Time is when the leader proposed it.

@@ -11,4 +11,7 @@
 // Commands are versioned: an entry starts with a kind byte and a version
 // byte, and a node keeps decoders for every version it ever wrote, so a newer
 // node reads an older log.
+//
+// The records edges also see (Claim, Outcome, Treasure, Event, Edge, Leader)
+// are the types of coordinator/wire, aliased here.
 package fsm

@@ -1,37 +1,27 @@
 package fsm
 
-import "encoding/json"
+import (
+	"encoding/json"
 
-// EventKind says what an Event records. Kinds 1–4 match the wire protocol's
-// EVENT kinds.
-type EventKind uint8
+	"github.com/veltrix/veltrix/coordinator/wire"
+)
+
+// EventKind says what an Event records (wire.EventKind).
+type EventKind = wire.EventKind
 
 // Event kinds.
 const (
-	EventTreasureClaimed EventKind = 1
-	EventTreasurePlaced  EventKind = 2
-	EventHuntStarted     EventKind = 3
-	EventHuntEnded       EventKind = 4
-	EventScoreChanged    EventKind = 5
-	EventHuntCreated     EventKind = 6
-	EventHuntDeleted     EventKind = 7
+	EventTreasureClaimed = wire.EventTreasureClaimed
+	EventTreasurePlaced  = wire.EventTreasurePlaced
+	EventHuntStarted     = wire.EventHuntStarted
+	EventHuntEnded       = wire.EventHuntEnded
+	EventScoreChanged    = wire.EventScoreChanged
+	EventHuntCreated     = wire.EventHuntCreated
+	EventHuntDeleted     = wire.EventHuntDeleted
 )
 
-// Event is one entry of the ordered event log edges follow. Events are
-// ordered by (Index, Seq): the Raft index of the entry that caused them and
-// their position within it.
-type Event struct {
-	Index    uint64    `json:"index"`
-	Seq      uint32    `json:"seq"`
-	Kind     EventKind `json:"kind"`
-	Hunt     uint32    `json:"hunt"`
-	Treasure uint32    `json:"treasure,omitempty"`
-	Player   uint32    `json:"player,omitempty"`
-	Lat      int32     `json:"lat,omitempty"`
-	Lng      int32     `json:"lng,omitempty"`
-	Points   uint32    `json:"points,omitempty"` // treasure value, or the score for EventScoreChanged
-	Time     int64     `json:"time"`
-}
+// Event is one entry of the ordered event log edges follow (wire.Event).
+type Event = wire.Event
 
 // DefaultEventCap is how many recent events the log keeps. An edge that asks
 // for events older than that gets a state snapshot first.

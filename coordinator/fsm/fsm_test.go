@@ -131,7 +131,7 @@ func TestHuntLifecycleAndClaims(t *testing.T) {
 		t.Errorf("retried claim: %+v, want the original %+v", retry[0], outs[1])
 	}
 	hu := h.hunt(id)
-	if hu.Remaining != 4 || hu.Scores[9] != DefaultPoints || len(hu.Leaders) != 1 || hu.Leaders[0] != (Leader{9, DefaultPoints}) {
+	if hu.Remaining != 4 || hu.Scores[9] != DefaultPoints || len(hu.Leaders) != 1 || hu.Leaders[0] != (Leader{Player: 9, Score: DefaultPoints}) {
 		t.Errorf("after claims: remaining %d, scores %v, leaders %v", hu.Remaining, hu.Scores, hu.Leaders)
 	}
 	if got := hu.Treasures[tr.ID]; got.ClaimedBy != 9 || !got.Claimed() {
@@ -200,10 +200,10 @@ func TestLeaderboardKeepsTopTen(t *testing.T) {
 		hu.bumpLeader(p, p*10)
 	}
 	hu.bumpLeader(2, 1000) // a low player climbs to the top
-	if len(hu.Leaders) != MaxLeaders || hu.Leaders[0] != (Leader{2, 1000}) || hu.Leaders[1] != (Leader{15, 150}) {
+	if len(hu.Leaders) != MaxLeaders || hu.Leaders[0] != (Leader{Player: 2, Score: 1000}) || hu.Leaders[1] != (Leader{Player: 15, Score: 150}) {
 		t.Fatalf("leaders %v", hu.Leaders)
 	}
-	if last := hu.Leaders[MaxLeaders-1]; last != (Leader{7, 70}) {
+	if last := hu.Leaders[MaxLeaders-1]; last != (Leader{Player: 7, Score: 70}) {
 		t.Errorf("last row %v, want {7 70}", last)
 	}
 }

@@ -1,51 +1,31 @@
 package fsm
 
-import (
-	"github.com/veltrix/veltrix/geo"
-)
+import "github.com/veltrix/veltrix/coordinator/wire"
 
-// HuntState is where a hunt is in its life. The numbers match the wire
-// protocol's HUNT_STATUS states.
-type HuntState uint8
+// Most records below are defined by coordinator/wire, the edge↔coordinator
+// contract, so that a value has one JSON form in the log, in snapshots and
+// on the wire.
+
+// HuntState is where a hunt is in its life (wire.HuntState).
+type HuntState = wire.HuntState
 
 // Hunt states.
 const (
-	Scheduled HuntState = 1
-	Active    HuntState = 2
-	Ended     HuntState = 3
+	Scheduled = wire.Scheduled
+	Active    = wire.Active
+	Ended     = wire.Ended
 )
-
-func (s HuntState) String() string {
-	switch s {
-	case Scheduled:
-		return "scheduled"
-	case Active:
-		return "active"
-	case Ended:
-		return "ended"
-	}
-	return "unknown"
-}
 
 // Respawn policies: what happens to a treasure's place once it is claimed.
 const (
-	RespawnNone  = "none"  // the hunt runs until its treasures are gone
-	RespawnAfter = "claim" // a claimed treasure is replaced by a new one elsewhere
+	RespawnNone  = wire.RespawnNone
+	RespawnAfter = wire.RespawnAfter
 )
 
-// HuntSpec is what an operator says when creating a hunt.
-type HuntSpec struct {
-	Name        string      `json:"name"`
-	Area        geo.Polygon `json:"area"`
-	Resolution  int         `json:"resolution"`
-	Starts      int64       `json:"starts,omitempty"` // µs since the Unix epoch; 0 = on demand
-	Ends        int64       `json:"ends,omitempty"`   // µs since the Unix epoch; 0 = on demand
-	Treasures   int         `json:"treasures"`
-	MinSpacing  int         `json:"min_spacing"`  // grid distance between treasures
-	ClaimRadius int         `json:"claim_radius"` // grid distance from player to treasure
-	Points      uint16      `json:"points"`       // awarded per treasure; 0 = 100
-	Respawn     string      `json:"respawn"`      // RespawnNone or RespawnAfter
-}
+// HuntSpec is what an operator says when creating a hunt: the fields of
+// wire.HuntSpec (so each converts to the other and both encode alike), in
+// a type of the state machine's own, which validates and places.
+type HuntSpec wire.HuntSpec
 
 // Hunt is a hunt and everything it owns.
 type Hunt struct {
@@ -63,39 +43,17 @@ type Hunt struct {
 	LegacyClaims map[string]Outcome `json:"claims,omitempty"`
 }
 
-// Treasure is one placed treasure. Its position lies inside its cell.
-type Treasure struct {
-	ID        uint32 `json:"id"`
-	Cell      uint64 `json:"cell"`
-	Lat       int32  `json:"lat"` // degrees × 1e7
-	Lng       int32  `json:"lng"`
-	Points    uint16 `json:"points"`
-	ClaimedBy uint32 `json:"claimed_by,omitempty"`
-	ClaimedAt int64  `json:"claimed_at,omitempty"`
-}
+// Treasure is one placed treasure (wire.Treasure).
+type Treasure = wire.Treasure
 
-// Claimed reports whether t has been won.
-func (t Treasure) Claimed() bool { return t.ClaimedAt != 0 }
-
-// Leader is one leaderboard row.
-type Leader struct {
-	Player uint32 `json:"player"`
-	Score  uint32 `json:"score"`
-}
+// Leader is one leaderboard row (wire.Leader).
+type Leader = wire.Leader
 
 // MaxLeaders is the length of a hunt's leaderboard.
-const MaxLeaders = 10
+const MaxLeaders = wire.MaxLeaders
 
-// Edge is a registered edge node.
-type Edge struct {
-	ID     string   `json:"id"`
-	Region string   `json:"region"`
-	URLs   []string `json:"urls"`
-	Since  int64    `json:"since"`
-	// Instance is new at every start of the edge process: the coordinator
-	// refuses a second live edge under one id by it.
-	Instance string `json:"instance,omitempty"`
-}
+// Edge is a registered edge node (wire.Edge).
+type Edge = wire.Edge
 
 // State is the whole replicated state. It is only touched by the FSM's
 // Apply (one goroutine at a time, under the FSM's lock).

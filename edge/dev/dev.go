@@ -5,12 +5,9 @@
 package dev
 
 import (
-	"bytes"
 	"context"
 	crand "crypto/rand"
 	"encoding/json"
-	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"math/rand/v2"
@@ -20,7 +17,7 @@ import (
 	"time"
 
 	"github.com/veltrix/veltrix/coordinator"
-	"github.com/veltrix/veltrix/coordinator/api"
+	"github.com/veltrix/veltrix/coordinator/wire"
 	"github.com/veltrix/veltrix/edge"
 	"github.com/veltrix/veltrix/protocol"
 	"github.com/veltrix/veltrix/protocol/client"
@@ -110,8 +107,9 @@ func (d *Dev) setUp(ctx context.Context) error {
 // demoHunt returns the active demo hunt, creating and starting it if the
 // data directory has none.
 func (d *Dev) demoHunt() (uint32, error) {
-	var hunts []api.HuntSummary
-	if err := d.call("GET", "/v1/hunts", nil, &hunts); err != nil {
+	c := d.admin()
+	hunts, err := c.Hunts(context.Background())
+	if err != nil {
 		return 0, err
 	}
 	for _, h := range hunts {
@@ -120,44 +118,24 @@ func (d *Dev) demoHunt() (uint32, error) {
 		}
 	}
 	const half = 0.01 // ~2.2 km × 1.4 km
-	area := api.AreaRequest{Outer: [][2]float64{{Center[0] - half, Center[1] - half}, {Center[0] - half, Center[1] + half},
+	area := wire.AreaRequest{Outer: [][2]float64{{Center[0] - half, Center[1] - half}, {Center[0] - half, Center[1] + half},
 		{Center[0] + half, Center[1] + half}, {Center[0] + half, Center[1] - half}}}
-	var created struct{ Hunt uint32 }
-	if err := d.call("POST", "/v1/hunts", api.HuntRequest{Name: "Amsterdam demo", Area: area, Resolution: 10,
-		Treasures: 40, MinSpacing: 2, ClaimRadius: 1, Respawn: "claim"}, &created); err != nil {
+	id, err := c.CreateHunt(context.Background(), wire.HuntRequest{Name: "Amsterdam demo", Area: area, Resolution: 10,
+		Treasures: 40, MinSpacing: 2, ClaimRadius: 1, Respawn: wire.RespawnAfter})
+	if err != nil {
 		return 0, err
 	}
-	return created.Hunt, d.call("POST", fmt.Sprintf("/v1/hunts/%d/start", created.Hunt), nil, nil)
+	return id, c.StartHunt(context.Background(), id)
 }
 
-func (d *Dev) call(method, path string, in, out any) error {
-	b, _ := json.Marshal(in)
-	req, err := http.NewRequest(method, d.Coordinator.URL()+path, bytes.NewReader(b))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+d.opts.AdminToken)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(msg))
-	}
-	if out != nil {
-		return json.NewDecoder(resp.Body).Decode(out)
-	}
-	return nil
+// admin is a client of the in-process coordinator with the admin token.
+func (d *Dev) admin() *wire.Client {
+	return wire.NewClient([]string{d.Coordinator.URL()}, d.opts.AdminToken, nil)
 }
 
 // Token mints a development token for player in the demo hunt.
 func (d *Dev) Token(player uint32) (string, error) {
-	var tok struct{ Token string }
-	err := d.call("POST", "/v1/tokens", api.TokenRequest{Player: player, Hunt: d.Hunt, Name: "dev"}, &tok)
-	return tok.Token, err
+	return d.admin().Token(context.Background(), wire.TokenRequest{Player: player, Hunt: d.Hunt, Name: "dev"})
 }
 
 // routes adds GET /dev/session?player=N: a token and where to connect, for

@@ -4,15 +4,14 @@ import (
 	"context"
 	"time"
 
-	"github.com/veltrix/veltrix/coordinator/api"
-	"github.com/veltrix/veltrix/coordinator/fsm"
+	"github.com/veltrix/veltrix/coordinator/wire"
 	"github.com/veltrix/veltrix/edge/core"
 	"github.com/veltrix/veltrix/protocol"
 )
 
 type pendingClaim struct {
 	session core.SessionID
-	claim   fsm.Claim
+	claim   wire.Claim
 	request uint32 // the player's CLAIM request id
 }
 
@@ -28,7 +27,7 @@ const maxPending = 16384
 func (l *Link) Submit(id core.SessionID, player, hunt, request, treasure uint32, cell uint64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.pending = append(l.pending, pendingClaim{session: id, request: request, claim: fsm.Claim{
+	l.pending = append(l.pending, pendingClaim{session: id, request: request, claim: wire.Claim{
 		Edge: l.cfg.EdgeID, Request: uint64(request), Hunt: hunt, Treasure: treasure,
 		Player: player, Cell: cell,
 	}})
@@ -52,7 +51,7 @@ func (l *Link) claimLoop(ctx context.Context) {
 		l.pending = nil
 		l.mu.Unlock()
 		for len(batch) > 0 && c != nil {
-			n := min(len(batch), api.MaxClaimsPerRequest)
+			n := min(len(batch), wire.MaxClaimsPerRequest)
 			l.submitBatch(ctx, c, batch[:n], len(batch) > maxPending)
 			batch = batch[n:]
 		}
@@ -60,14 +59,17 @@ func (l *Link) claimLoop(ctx context.Context) {
 }
 
 func (l *Link) submitBatch(ctx context.Context, c *core.Core, batch []pendingClaim, shed bool) {
-	req := api.ClaimsRequest{Claims: make([]fsm.Claim, len(batch))}
+	claims := make([]wire.Claim, len(batch))
 	for i, p := range batch {
-		req.Claims[i] = p.claim
+		claims[i] = p.claim
 	}
-	var resp api.ClaimsResponse
+	var resp wire.ClaimsResponse
 	err := context.DeadlineExceeded
 	if !shed {
-		err = l.retry(ctx, func(ctx context.Context) error { return l.post(ctx, "/v1/edge/claims", req, &resp) })
+		err = l.retry(ctx, func(ctx context.Context) (err error) {
+			resp, err = l.api.Claims(ctx, claims)
+			return err
+		})
 	}
 	for i, p := range batch {
 		r := protocol.ClaimResult{Request: p.request, Treasure: p.claim.Treasure, Outcome: protocol.OutcomeUnavailable}
@@ -104,17 +106,17 @@ func (l *Link) retry(ctx context.Context, f func(context.Context) error) error {
 // at once.
 func (l *Link) Register(ctx context.Context) error {
 	return l.retry(ctx, func(ctx context.Context) error {
-		return l.post(ctx, "/v1/edge/register", fsm.Edge{ID: l.cfg.EdgeID, Instance: l.cfg.Instance, Region: l.cfg.Region, URLs: l.cfg.URLs}, nil)
+		return l.api.Register(ctx, wire.Edge{ID: l.cfg.EdgeID, Instance: l.cfg.Instance, Region: l.cfg.Region, URLs: l.cfg.URLs})
 	})
 }
 
 // Leave tells the coordinators this instance is shutting down: it stops
 // counting, and the next instance of the edge may register at once.
 func (l *Link) Leave(ctx context.Context) error {
-	return l.post(ctx, "/v1/edge/load", api.LoadReport{Edge: l.cfg.EdgeID, Instance: l.cfg.Instance, Leaving: true}, nil)
+	return l.api.Load(ctx, wire.LoadReport{Edge: l.cfg.EdgeID, Instance: l.cfg.Instance, Leaving: true})
 }
 
 // ReportLoad sends the players online per hunt.
 func (l *Link) ReportLoad(ctx context.Context, hunts map[uint32]int) error {
-	return l.post(ctx, "/v1/edge/load", api.LoadReport{Edge: l.cfg.EdgeID, Instance: l.cfg.Instance, Hunts: hunts}, nil)
+	return l.api.Load(ctx, wire.LoadReport{Edge: l.cfg.EdgeID, Instance: l.cfg.Instance, Hunts: hunts})
 }

@@ -5,8 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/veltrix/veltrix/coordinator/api"
-	"github.com/veltrix/veltrix/coordinator/fsm"
+	"github.com/veltrix/veltrix/coordinator/wire"
 	"github.com/veltrix/veltrix/edge/core"
 	"github.com/veltrix/veltrix/protocol"
 	"github.com/veltrix/veltrix/protocol/token"
@@ -22,11 +21,11 @@ func (nopNotifier) Hangup(core.SessionID, protocol.Code) {}
 // coordinator (or a broken proxy) sends, and the replica must stay usable.
 func FuzzStream(f *testing.F) {
 	f.Add(exampleStream(f))
-	f.Add(ndjson(f, event(fsm.Event{Index: 2, Kind: fsm.EventTreasurePlaced, Hunt: 1, Treasure: 9, Lat: 900000000, Lng: -1800000000})))
-	f.Add(ndjson(f, api.StreamMessage{Type: "snapshot", Hunts: []api.HuntDetail{hunt(1, fsm.Active)}},
-		event(fsm.Event{Index: 1, Kind: fsm.EventTreasurePlaced, Hunt: 1, Treasure: 9, Lat: 523730796, Lng: 48924534}),
-		event(fsm.Event{Index: 2, Kind: fsm.EventTreasureClaimed, Hunt: 1, Treasure: 9}),
-		event(fsm.Event{Index: 3, Kind: fsm.EventHuntDeleted, Hunt: 1})))
+	f.Add(ndjson(f, event(wire.Event{Index: 2, Kind: wire.EventTreasurePlaced, Hunt: 1, Treasure: 9, Lat: 900000000, Lng: -1800000000})))
+	f.Add(ndjson(f, wire.StreamMessage{Type: "snapshot", Hunts: []wire.HuntDetail{hunt(1, wire.Active)}},
+		event(wire.Event{Index: 1, Kind: wire.EventTreasurePlaced, Hunt: 1, Treasure: 9, Lat: 523730796, Lng: 48924534}),
+		event(wire.Event{Index: 2, Kind: wire.EventTreasureClaimed, Hunt: 1, Treasure: 9}),
+		event(wire.Event{Index: 3, Kind: wire.EventHuntDeleted, Hunt: 1})))
 	f.Add(`{"type":"snapshot","hunts":[{"id":1,"spec":{"resolution":99},"treasures":[{"id":1,"cell":1,"lat":-2147483648}]}]}` + "\n" +
 		`{"type":"event","event":{"kind":2,"hunt":1,"treasure":2,"lat":2147483647}}` + "\n")
 	f.Add(`{"type":"event"}` + "\n")

@@ -9,7 +9,6 @@ package link
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,11 +16,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/veltrix/veltrix/coordinator/api"
+	"github.com/veltrix/veltrix/coordinator/wire"
 	"github.com/veltrix/veltrix/edge/core"
 )
 
@@ -73,9 +71,9 @@ func (c *Config) Validate() error {
 // Link is a running coordinator link. Its replica serves core.Hunts; its
 // claim batcher serves core.Claims.
 type Link struct {
-	cfg    Config
-	stream *http.Client
-	rep    *Replica
+	cfg Config
+	api *wire.Client
+	rep *Replica
 
 	mu      sync.Mutex // guards pending, core
 	pending []pendingClaim
@@ -100,9 +98,10 @@ func New(cfg Config) (*Link, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	stream := *cfg.Client
-	stream.Timeout = 0 // the stream lives as long as the link; heartbeats prove it alive
-	return &Link{cfg: cfg, stream: &stream, rep: newReplica(), wake: make(chan struct{}, 1)}, nil
+	// The client's event stream has no timeout: it lives as long as the
+	// link, and heartbeats prove it alive.
+	api := wire.NewClient(cfg.Coordinators, cfg.Token, cfg.Client)
+	return &Link{cfg: cfg, api: api, rep: newReplica(), wake: make(chan struct{}, 1)}, nil
 }
 
 // Replica is the link's local copy of hunt state.
@@ -153,17 +152,16 @@ func (l *Link) follow(ctx context.Context) {
 }
 
 func (l *Link) followOnce(ctx context.Context, base string) error {
-	url := fmt.Sprintf("%s/v1/edge/events?from=%d", strings.TrimRight(base, "/"), l.rep.Applied())
-	resp, err := l.do(ctx, l.stream, http.MethodGet, url, nil)
+	body, err := l.api.Events(ctx, base, l.rep.Applied())
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
+	defer body.Close()
 	// A coordinator heartbeats every few seconds: silence means the stream
 	// is dead even if its connection is not, so close it and reconnect.
-	watchdog := time.AfterFunc(streamSilence, func() { resp.Body.Close() })
+	watchdog := time.AfterFunc(streamSilence, func() { body.Close() })
 	defer watchdog.Stop()
-	if err := l.rep.follow(resp.Body, func() { watchdog.Reset(streamSilence) }); err != nil {
+	if err := l.rep.follow(body, func() { watchdog.Reset(streamSilence) }); err != nil {
 		return err
 	}
 	return errors.New("stream closed by the coordinator")
@@ -173,14 +171,14 @@ func (l *Link) followOnce(ctx context.Context, base string) error {
 var errBadEvent = errors.New("an event line without an event")
 
 // follow applies the coordinator's event stream — NDJSON, one
-// api.StreamMessage a line — from rd until it ends (nil) or a line is bad.
+// wire.StreamMessage a line — from rd until it ends (nil) or a line is bad.
 // heard is called for every line (the stream's liveness).
 func (r *Replica) follow(rd io.Reader, heard func()) error {
 	sc := bufio.NewScanner(rd)
 	sc.Buffer(make([]byte, 0, 64<<10), 256<<20) // a snapshot line can be large
 	for sc.Scan() {
 		heard()
-		var m api.StreamMessage
+		var m wire.StreamMessage
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
 			return fmt.Errorf("bad stream line: %w", err)
 		}
@@ -192,70 +190,9 @@ func (r *Replica) follow(rd io.Reader, heard func()) error {
 	return sc.Err()
 }
 
-// do sends an authenticated request and fails on a non-2xx answer.
-func (l *Link) do(ctx context.Context, c *http.Client, method, url string, body []byte) (*http.Response, error) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, url, rd)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+l.cfg.Token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode/100 != 2 {
-		defer resp.Body.Close()
-		var e struct{ Error string }
-		_ = json.NewDecoder(io.LimitReader(resp.Body, 4<<10)).Decode(&e)
-		return nil, &StatusError{Method: method, URL: url, Code: resp.StatusCode, Status: resp.Status, Message: e.Error}
-	}
-	return resp, nil
-}
-
-// StatusError is a coordinator's non-2xx answer.
-type StatusError struct {
-	Method, URL, Status string
-	Code                int
-	Message             string // the JSON error's text, if any
-}
-
-func (e *StatusError) Error() string {
-	if e.Message == "" {
-		return fmt.Sprintf("%s %s: %s", e.Method, e.URL, e.Status)
-	}
-	return fmt.Sprintf("%s %s: %s: %s", e.Method, e.URL, e.Status, e.Message)
-}
+// StatusError is a coordinator's non-2xx answer (wire.StatusError).
+type StatusError = wire.StatusError
 
 // refused reports whether err is a coordinator's 4xx answer other than 429:
 // the request will not succeed by being repeated.
-func refused(err error) bool {
-	var se *StatusError
-	return errors.As(err, &se) && se.Code/100 == 4 && se.Code != http.StatusTooManyRequests
-}
-
-// post sends body to path on the first coordinator that answers.
-func (l *Link) post(ctx context.Context, path string, body, out any) error {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return err
-	}
-	var last error
-	for _, base := range l.cfg.Coordinators {
-		resp, err := l.do(ctx, l.cfg.Client, http.MethodPost, strings.TrimRight(base, "/")+path, b)
-		if err != nil {
-			last = err
-			continue
-		}
-		defer resp.Body.Close()
-		if out == nil {
-			return nil
-		}
-		return json.NewDecoder(resp.Body).Decode(out)
-	}
-	return last
-}
+func refused(err error) bool { return wire.Refused(err) }

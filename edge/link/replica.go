@@ -4,8 +4,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/veltrix/veltrix/coordinator/api"
-	"github.com/veltrix/veltrix/coordinator/fsm"
+	"github.com/veltrix/veltrix/coordinator/wire"
 	"github.com/veltrix/veltrix/edge/core"
 	"github.com/veltrix/veltrix/geo"
 	"github.com/veltrix/veltrix/protocol"
@@ -31,8 +30,8 @@ type Replica struct {
 }
 
 type huntReplica struct {
-	api.HuntSummary
-	treasures map[uint32]fsm.Treasure
+	wire.HuntSummary
+	treasures map[uint32]wire.Treasure
 	byCell    map[geo.Cell][]uint32 // unclaimed treasures by cell at the hunt's resolution
 	index     *geo.Index            // unclaimed treasures, for hints
 }
@@ -87,20 +86,20 @@ func (r *Replica) Hunt(id uint32) (core.HuntInfo, bool) {
 	if h == nil {
 		return core.HuntInfo{}, false
 	}
-	return core.HuntInfo{ID: id, Resolution: h.Spec.Resolution, Active: h.State == fsm.Active.String()}, true
+	return core.HuntInfo{ID: id, Resolution: h.Spec.Resolution, Active: h.State == wire.Active.String()}, true
 }
 
 // Status is the hunt status from the replica, stating its staleness.
-func (r *Replica) Status(id uint32, playersOnline int) (api.HuntStatus, bool) {
+func (r *Replica) Status(id uint32, playersOnline int) (wire.HuntStatus, bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	h := r.hunts[id]
 	if h == nil {
-		return api.HuntStatus{}, false
+		return wire.HuntStatus{}, false
 	}
-	return api.HuntStatus{
+	return wire.HuntStatus{
 		Hunt: id, Name: h.Spec.Name, State: h.State, Total: h.Total, Remaining: h.Remaining,
-		Leaderboard: append([]fsm.Leader{}, h.Leaderboard...), PlayersOnline: playersOnline,
+		Leaderboard: append([]wire.Leader{}, h.Leaderboard...), PlayersOnline: playersOnline,
 		Starts: h.Spec.Starts, Ends: h.Spec.Ends, Node: "edge", AppliedIndex: r.applied,
 		StalenessMS: time.Since(r.contact).Milliseconds(),
 	}, true
@@ -117,7 +116,7 @@ func (r *Replica) HuntIDs() []uint32 {
 	return ids
 }
 
-func (r *Replica) apply(m *api.StreamMessage) {
+func (r *Replica) apply(m *wire.StreamMessage) {
 	r.mu.Lock()
 	r.applyLocked(m)
 	out, news, c := r.outbox, r.news, r.core
@@ -150,11 +149,11 @@ func (h *huntReplica) wireStatus() protocol.HuntStatus {
 	st := protocol.HuntStatus{Hunt: h.ID, Total: uint32(h.Total), Remaining: uint32(h.Remaining),
 		Starts: uint64(h.Spec.Starts), Ends: uint64(h.Spec.Ends)}
 	switch h.State {
-	case fsm.Scheduled.String():
+	case wire.Scheduled.String():
 		st.State = protocol.HuntScheduled
-	case fsm.Active.String():
+	case wire.Active.String():
 		st.State = protocol.HuntActive
-	case fsm.Ended.String():
+	case wire.Ended.String():
 		st.State = protocol.HuntEnded
 	}
 	for _, l := range h.Leaderboard {
@@ -163,7 +162,7 @@ func (h *huntReplica) wireStatus() protocol.HuntStatus {
 	return st
 }
 
-func (r *Replica) applyLocked(m *api.StreamMessage) {
+func (r *Replica) applyLocked(m *wire.StreamMessage) {
 	r.contact = time.Now()
 	switch m.Type {
 	case "snapshot":
@@ -179,9 +178,9 @@ func (r *Replica) applyLocked(m *api.StreamMessage) {
 	}
 }
 
-func (r *Replica) putHuntsLocked(hs []api.HuntDetail) {
+func (r *Replica) putHuntsLocked(hs []wire.HuntDetail) {
 	for _, d := range hs {
-		h := &huntReplica{HuntSummary: d.HuntSummary, treasures: make(map[uint32]fsm.Treasure, len(d.Treasures)),
+		h := &huntReplica{HuntSummary: d.HuntSummary, treasures: make(map[uint32]wire.Treasure, len(d.Treasures)),
 			byCell: map[geo.Cell][]uint32{}}
 		h.index, _ = geo.NewIndex(geo.DefaultIndexResolution)
 		for _, t := range d.Treasures {
@@ -195,12 +194,12 @@ func (r *Replica) putHuntsLocked(hs []api.HuntDetail) {
 	}
 }
 
-func (h *huntReplica) addOpen(t fsm.Treasure) {
+func (h *huntReplica) addOpen(t wire.Treasure) {
 	h.byCell[geo.Cell(t.Cell)] = append(h.byCell[geo.Cell(t.Cell)], t.ID)
 	_ = h.index.Add(t.ID, geo.PointE7(t.Lat, t.Lng))
 }
 
-func (h *huntReplica) removeOpen(t fsm.Treasure) {
+func (h *huntReplica) removeOpen(t wire.Treasure) {
 	c := geo.Cell(t.Cell)
 	ids := h.byCell[c]
 	for i, id := range ids {
@@ -218,7 +217,7 @@ func (h *huntReplica) removeOpen(t fsm.Treasure) {
 	h.index.Remove(t.ID)
 }
 
-func entryOf(t fsm.Treasure, state uint8) protocol.TreasureEntry {
+func entryOf(t wire.Treasure, state uint8) protocol.TreasureEntry {
 	return protocol.TreasureEntry{Treasure: t.ID, Lat: t.Lat, Lng: t.Lng, Points: t.Points, State: state}
 }
 
@@ -271,13 +270,13 @@ func (r *Replica) NoSuchTreasure(hunt, id uint32) bool {
 	return !ok
 }
 
-func (r *Replica) eventLocked(e *fsm.Event) {
+func (r *Replica) eventLocked(e *wire.Event) {
 	h := r.hunts[e.Hunt]
 	if h == nil {
 		return
 	}
 	switch e.Kind {
-	case fsm.EventTreasureClaimed:
+	case wire.EventTreasureClaimed:
 		if t, ok := h.treasures[e.Treasure]; ok && !t.Claimed() {
 			t.ClaimedBy, t.ClaimedAt = e.Player, e.Time
 			h.treasures[e.Treasure] = t
@@ -285,10 +284,10 @@ func (r *Replica) eventLocked(e *fsm.Event) {
 			h.removeOpen(t)
 			r.news = append(r.news, treasureNews{e.Hunt, geo.Cell(t.Cell), entryOf(t, protocol.TreasureClaimed)})
 		}
-	case fsm.EventTreasurePlaced:
+	case wire.EventTreasurePlaced:
 		if _, ok := h.treasures[e.Treasure]; !ok {
 			cell, _ := geo.CellOf(geo.PointE7(e.Lat, e.Lng), h.Spec.Resolution)
-			t := fsm.Treasure{ID: e.Treasure, Cell: uint64(cell), Lat: e.Lat, Lng: e.Lng, Points: uint16(e.Points)}
+			t := wire.Treasure{ID: e.Treasure, Cell: uint64(cell), Lat: e.Lat, Lng: e.Lng, Points: uint16(e.Points)}
 			h.treasures[e.Treasure] = t
 			r.maxID = max(r.maxID, t.ID)
 			h.Remaining++
@@ -296,20 +295,20 @@ func (r *Replica) eventLocked(e *fsm.Event) {
 			h.addOpen(t)
 			r.news = append(r.news, treasureNews{e.Hunt, cell, entryOf(t, protocol.TreasureAvailable)})
 		}
-	case fsm.EventHuntStarted:
-		h.State = fsm.Active.String()
-	case fsm.EventHuntEnded:
-		h.State = fsm.Ended.String()
-	case fsm.EventScoreChanged:
-		h.Leaderboard = fsm.UpdateLeaders(h.Leaderboard, e.Player, e.Points)
-	case fsm.EventHuntDeleted:
+	case wire.EventHuntStarted:
+		h.State = wire.Active.String()
+	case wire.EventHuntEnded:
+		h.State = wire.Ended.String()
+	case wire.EventScoreChanged:
+		h.Leaderboard = wire.UpdateLeaders(h.Leaderboard, e.Player, e.Points)
+	case wire.EventHuntDeleted:
 		delete(r.hunts, e.Hunt)
 	}
 	if r.stale == nil {
 		r.stale = map[uint32]bool{}
 	}
-	r.stale[e.Hunt] = true                                                  // every kind but deletion changes what HUNT_STATUS shows
-	if e.Kind >= fsm.EventTreasureClaimed && e.Kind <= fsm.EventHuntEnded { // the kinds players see
+	r.stale[e.Hunt] = true                                                    // every kind but deletion changes what HUNT_STATUS shows
+	if e.Kind >= wire.EventTreasureClaimed && e.Kind <= wire.EventHuntEnded { // the kinds players see
 		r.outbox = append(r.outbox, protocol.Event{Kind: uint8(e.Kind), Hunt: e.Hunt, Treasure: e.Treasure,
 			Player: e.Player, Lat: e.Lat, Lng: e.Lng, Time: uint64(e.Time)})
 	}

@@ -9,8 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/veltrix/veltrix/coordinator/api"
-	"github.com/veltrix/veltrix/coordinator/fsm"
+	"github.com/veltrix/veltrix/coordinator/wire"
 	"github.com/veltrix/veltrix/geo"
 	"github.com/veltrix/veltrix/protocol"
 )
@@ -18,21 +17,21 @@ import (
 var dam = geo.Point{Lat: 52.3730796, Lng: 4.8924534}
 
 // treasureAt is treasure id at p, in its resolution-9 cell.
-func treasureAt(id uint32, p geo.Point) fsm.Treasure {
+func treasureAt(id uint32, p geo.Point) wire.Treasure {
 	c, _ := geo.CellOf(p, 9)
 	lat, lng := p.E7()
-	return fsm.Treasure{ID: id, Cell: uint64(c), Lat: lat, Lng: lng, Points: 100}
+	return wire.Treasure{ID: id, Cell: uint64(c), Lat: lat, Lng: lng, Points: 100}
 }
 
-func hunt(id uint32, state fsm.HuntState, ts ...fsm.Treasure) api.HuntDetail {
-	return api.HuntDetail{HuntSummary: api.HuntSummary{ID: id, Spec: fsm.HuntSpec{Name: fmt.Sprint("hunt ", id), Resolution: 9},
+func hunt(id uint32, state wire.HuntState, ts ...wire.Treasure) wire.HuntDetail {
+	return wire.HuntDetail{HuntSummary: wire.HuntSummary{ID: id, Spec: wire.HuntSpec{Name: fmt.Sprint("hunt ", id), Resolution: 9},
 		State: state.String(), Total: len(ts), Remaining: len(ts)}, Treasures: ts}
 }
 
-func event(e fsm.Event) api.StreamMessage { return api.StreamMessage{Type: "event", Event: &e} }
+func event(e wire.Event) wire.StreamMessage { return wire.StreamMessage{Type: "event", Event: &e} }
 
 // ndjson is the coordinator's event stream carrying ms.
-func ndjson(t testing.TB, ms ...api.StreamMessage) string {
+func ndjson(t testing.TB, ms ...wire.StreamMessage) string {
 	var b strings.Builder
 	for _, m := range ms {
 		line, err := json.Marshal(m)
@@ -51,12 +50,12 @@ func exampleStream(t testing.TB) string {
 	east := geo.Point{Lat: dam.Lat, Lng: dam.Lng + 0.01}
 	lat, lng := geo.Point{Lat: dam.Lat + 0.01, Lng: dam.Lng}.E7()
 	return ndjson(t,
-		api.StreamMessage{Type: "snapshot", Index: 10, Hunts: []api.HuntDetail{hunt(1, fsm.Scheduled, treasureAt(1, dam), treasureAt(2, east))}},
-		event(fsm.Event{Index: 11, Kind: fsm.EventHuntStarted, Hunt: 1}),
-		event(fsm.Event{Index: 12, Kind: fsm.EventTreasureClaimed, Hunt: 1, Treasure: 1, Player: 42, Time: 5}),
-		event(fsm.Event{Index: 13, Kind: fsm.EventTreasurePlaced, Hunt: 1, Treasure: 3, Lat: lat, Lng: lng, Points: 50}),
-		event(fsm.Event{Index: 14, Kind: fsm.EventScoreChanged, Hunt: 1, Player: 42, Points: 100}),
-		api.StreamMessage{Type: "heartbeat", Index: 15},
+		wire.StreamMessage{Type: "snapshot", Index: 10, Hunts: []wire.HuntDetail{hunt(1, wire.Scheduled, treasureAt(1, dam), treasureAt(2, east))}},
+		event(wire.Event{Index: 11, Kind: wire.EventHuntStarted, Hunt: 1}),
+		event(wire.Event{Index: 12, Kind: wire.EventTreasureClaimed, Hunt: 1, Treasure: 1, Player: 42, Time: 5}),
+		event(wire.Event{Index: 13, Kind: wire.EventTreasurePlaced, Hunt: 1, Treasure: 3, Lat: lat, Lng: lng, Points: 50}),
+		event(wire.Event{Index: 14, Kind: wire.EventScoreChanged, Hunt: 1, Player: 42, Points: 100}),
+		wire.StreamMessage{Type: "heartbeat", Index: 15},
 	)
 }
 
@@ -90,7 +89,7 @@ func TestReplicaAppliesEventsInOrder(t *testing.T) {
 	if st.Total != 3 || st.Remaining != 2 || st.AppliedIndex != 15 || st.PlayersOnline != 3 {
 		t.Errorf("status %+v: want 3 treasures, 2 remaining, applied 15", st)
 	}
-	if len(st.Leaderboard) != 1 || st.Leaderboard[0] != (fsm.Leader{Player: 42, Score: 100}) {
+	if len(st.Leaderboard) != 1 || st.Leaderboard[0] != (wire.Leader{Player: 42, Score: 100}) {
 		t.Errorf("leaderboard %+v", st.Leaderboard)
 	}
 	if got := treasures(r, 1); len(got) != 2 || !got[2] || !got[3] {
@@ -100,14 +99,14 @@ func TestReplicaAppliesEventsInOrder(t *testing.T) {
 		t.Error("no hint toward the open treasures")
 	}
 	// The hunt ends, then is deleted.
-	tail := ndjson(t, event(fsm.Event{Index: 16, Kind: fsm.EventHuntEnded, Hunt: 1}))
+	tail := ndjson(t, event(wire.Event{Index: 16, Kind: wire.EventHuntEnded, Hunt: 1}))
 	if err := r.follow(strings.NewReader(tail), func() {}); err != nil {
 		t.Fatal(err)
 	}
 	if h, _ := r.Hunt(1); h.Active {
 		t.Error("an ended hunt is still active")
 	}
-	tail = ndjson(t, event(fsm.Event{Index: 17, Kind: fsm.EventHuntDeleted, Hunt: 1}))
+	tail = ndjson(t, event(wire.Event{Index: 17, Kind: wire.EventHuntDeleted, Hunt: 1}))
 	if err := r.follow(strings.NewReader(tail), func() {}); err != nil {
 		t.Fatal(err)
 	}
@@ -121,14 +120,14 @@ func TestReplicaAppliesEventsInOrder(t *testing.T) {
 // back nor applies twice.
 func TestReplicaSnapshotThenTail(t *testing.T) {
 	r := newReplica()
-	old := ndjson(t, api.StreamMessage{Type: "snapshot", Index: 3, Hunts: []api.HuntDetail{hunt(9, fsm.Active, treasureAt(7, dam))}})
+	old := ndjson(t, wire.StreamMessage{Type: "snapshot", Index: 3, Hunts: []wire.HuntDetail{hunt(9, wire.Active, treasureAt(7, dam))}})
 	if err := r.follow(strings.NewReader(old+exampleStream(t)), func() {}); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := r.Hunt(9); ok {
 		t.Error("a hunt absent from the newer snapshot survived it")
 	}
-	replay := ndjson(t, event(fsm.Event{Index: 12, Kind: fsm.EventTreasureClaimed, Hunt: 1, Treasure: 1, Player: 42, Time: 5}))
+	replay := ndjson(t, event(wire.Event{Index: 12, Kind: wire.EventTreasureClaimed, Hunt: 1, Treasure: 1, Player: 42, Time: 5}))
 	if err := r.follow(strings.NewReader(replay), func() {}); err != nil {
 		t.Fatal(err)
 	}

@@ -6,11 +6,9 @@
 package system
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -25,8 +23,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/veltrix/veltrix/coordinator/api"
-	"github.com/veltrix/veltrix/coordinator/fsm"
+	"github.com/veltrix/veltrix/coordinator/wire"
 	"github.com/veltrix/veltrix/protocol/token"
 )
 
@@ -110,7 +107,7 @@ func Start(o LocalOptions) (*System, error) {
 	// admin token): the coordinators read it from a credentials file.
 	edgeToken := rand.Text()
 	credPath := filepath.Join(dir, "edge-credentials")
-	if err := os.WriteFile(credPath, []byte(benchEdgeID+" "+api.HashToken(edgeToken)+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(credPath, []byte(benchEdgeID+" "+wire.HashToken(edgeToken)+"\n"), 0o600); err != nil {
 		return nil, err
 	}
 	ports, err := freePorts(2*o.Voters + 1)
@@ -340,31 +337,32 @@ func (s *System) CreateHunt(o HuntOptions) (uint32, error) {
 	dLat := o.SizeKm / 2 / 111.32
 	dLng := dLat / cosDeg(o.Center[0])
 	c := o.Center
-	area := api.AreaRequest{Outer: [][2]float64{{c[0] - dLat, c[1] - dLng}, {c[0] - dLat, c[1] + dLng},
+	area := wire.AreaRequest{Outer: [][2]float64{{c[0] - dLat, c[1] - dLng}, {c[0] - dLat, c[1] + dLng},
 		{c[0] + dLat, c[1] + dLng}, {c[0] + dLat, c[1] - dLng}}}
-	respawn := fsm.RespawnNone
+	respawn := wire.RespawnNone
 	if o.Respawn {
-		respawn = fsm.RespawnAfter
+		respawn = wire.RespawnAfter
 	}
 	leader, err := s.Leader()
 	if err != nil {
 		return 0, err
 	}
-	var created struct{ Hunt uint32 }
-	if err := s.call(leader, "POST", "/v1/hunts", api.HuntRequest{Name: "bench", Area: area, Resolution: o.Resolution,
-		Treasures: o.Treasures, MinSpacing: 2, ClaimRadius: 1, Respawn: respawn}, &created); err != nil {
+	admin := wire.NewClient([]string{leader}, s.AdminToken, s.http)
+	id, err := admin.CreateHunt(context.Background(), wire.HuntRequest{Name: "bench", Area: area, Resolution: o.Resolution,
+		Treasures: o.Treasures, MinSpacing: 2, ClaimRadius: 1, Respawn: respawn})
+	if err != nil {
 		return 0, err
 	}
-	return created.Hunt, s.call(leader, "POST", fmt.Sprintf("/v1/hunts/%d/start", created.Hunt), nil, nil)
+	return id, admin.StartHunt(context.Background(), id)
 }
 
 // Hunt returns a hunt with its treasures (a linearizable read).
-func (s *System) Hunt(id uint32) (*api.HuntDetail, error) {
+func (s *System) Hunt(id uint32) (*wire.HuntDetail, error) {
 	leader, err := s.Leader()
 	if err != nil {
 		return nil, err
 	}
-	var d api.HuntDetail
+	var d wire.HuntDetail
 	return &d, s.call(leader, "GET", fmt.Sprintf("/v1/hunts/%d?consistent=true", id), nil, &d)
 }
 
@@ -388,6 +386,7 @@ func (s *System) Tokens(hunt uint32, first, n int) ([]string, error) {
 		}
 		return out, nil
 	}
+	c := wire.NewClient([]string{s.Coordinator}, s.AdminToken, s.http)
 	var wg sync.WaitGroup
 	errs := make([]error, 8)
 	for w := range 8 {
@@ -395,13 +394,13 @@ func (s *System) Tokens(hunt uint32, first, n int) ([]string, error) {
 		go func() {
 			defer wg.Done()
 			for i := w; i < n; i += 8 {
-				var tok struct{ Token string }
-				if err := s.call(s.Coordinator, "POST", "/v1/tokens", api.TokenRequest{Player: uint32(first + i), Hunt: hunt,
-					Name: "bench", TTLSeconds: int(tokenTTL / time.Second)}, &tok); err != nil {
+				tok, err := c.Token(context.Background(), wire.TokenRequest{Player: uint32(first + i), Hunt: hunt,
+					Name: "bench", TTLSeconds: int(tokenTTL / time.Second)})
+				if err != nil {
 					errs[w] = err
 					return
 				}
-				out[i] = tok.Token
+				out[i] = tok
 			}
 		}()
 	}
@@ -410,33 +409,7 @@ func (s *System) Tokens(hunt uint32, first, n int) ([]string, error) {
 }
 
 func (s *System) call(base, method, path string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return err
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, base+path, body)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+s.AdminToken)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := s.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(msg))
-	}
-	if out != nil {
-		return json.NewDecoder(resp.Body).Decode(out)
-	}
-	return nil
+	return wire.NewClient([]string{base}, s.AdminToken, s.http).Do(context.Background(), method, path, in, out, false)
 }
 
 // WSURL is the edge's WebSocket URL.

@@ -119,12 +119,16 @@ func Start(o LocalOptions) (*System, error) {
 		peers = append(peers, fmt.Sprintf("c%d=127.0.0.1:%d", i+1, ports[2*i]))
 		urls = append(urls, fmt.Sprintf("http://127.0.0.1:%d", ports[2*i+1]))
 	}
+	coordEnv, err := coordinatorEnv(coordBin, credPath, edgeToken)
+	if err != nil {
+		return nil, err
+	}
 	for i := range o.Voters {
 		args := []string{"-id", fmt.Sprintf("c%d", i+1), "-bootstrap", "-peers", strings.Join(peers, ","),
 			"-raft-addr", fmt.Sprintf("127.0.0.1:%d", ports[2*i]), "-api-addr", strings.TrimPrefix(urls[i], "http://"),
 			"-data-dir", filepath.Join(dir, fmt.Sprintf("c%d", i+1)), "-admin-token", s.AdminToken,
-			"-signing-key", keyPath, "-edge-credentials", credPath, "-log-level", "warn"}
-		s.start(fmt.Sprintf("c%d", i+1), urls[i], coordBin, args, o.Stderr)
+			"-signing-key", keyPath, "-log-level", "warn"}
+		s.start(fmt.Sprintf("c%d", i+1), urls[i], coordBin, args, coordEnv, o.Stderr)
 	}
 	s.Coordinator = urls[0]
 	ctx, cancel := context.WithTimeout(context.Background(), o.ReadyWithin)
@@ -140,7 +144,7 @@ func Start(o LocalOptions) (*System, error) {
 	s.Edge = "http://" + listen
 	args := append([]string{"-listen", listen, "-coordinators", strings.Join(urls, ","), "-edge-token", edgeToken,
 		"-id", benchEdgeID, "-log-level", "warn"}, o.EdgeArgs...)
-	p := s.start("edge", s.Edge, edgeBin, args, o.Stderr)
+	p := s.start("edge", s.Edge, edgeBin, args, nil, o.Stderr)
 	if err := s.waitReady(ctx, p); err != nil {
 		s.Close()
 		return nil, err
@@ -149,13 +153,57 @@ func Start(o LocalOptions) (*System, error) {
 	return s, nil
 }
 
-func (s *System) start(name, apiURL, bin string, args []string, stderr io.Writer) *proc {
+// coordinatorEnv is the environment the local coordinators add to ours.
+// Settings an older build may not know go here rather than on the command
+// line: a binary ignores a VELTRIX_* variable it has no flag for, but
+// refuses an unknown flag, so one compare can start an old build and a new
+// one alike.
+//
+//   - VELTRIX_INSECURE_RAFT: the coordinators run raft over plain TCP on
+//     loopback (a build before raft TLS had no other way).
+//   - VELTRIX_EDGE_CREDENTIALS: the edge's token, bound to its id.
+//   - VELTRIX_EDGE_TOKEN, only for a build before -edge-credentials: that
+//     build accepted one shared edge token (by default the admin token), so
+//     it is given the edge's token as that. A build with per-edge
+//     credentials gets no shared token.
+func coordinatorEnv(coordBin, credPath, edgeToken string) ([]string, error) {
+	usage, err := exec.Command(coordBin, "-h").CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("%s -h: %w: %s", coordBin, err, usage)
+	}
+	return coordinatorEnvFor(flagNames(string(usage)), credPath, edgeToken), nil
+}
+
+// coordinatorEnvFor is coordinatorEnv for a coordinator with the given flags.
+func coordinatorEnvFor(flags map[string]bool, credPath, edgeToken string) []string {
+	env := []string{"VELTRIX_INSECURE_RAFT=true", "VELTRIX_EDGE_CREDENTIALS=" + credPath}
+	if !flags["edge-credentials"] {
+		env = append(env, "VELTRIX_EDGE_TOKEN="+edgeToken)
+	}
+	return env
+}
+
+// flagNames are the flags a command's -h usage (the flag package's
+// PrintDefaults: each flag on a line "  -name …") lists.
+func flagNames(usage string) map[string]bool {
+	out := map[string]bool{}
+	for line := range strings.Lines(usage) {
+		rest, ok := strings.CutPrefix(line, "  -")
+		if !ok {
+			continue
+		}
+		if name := strings.Fields(rest); len(name) > 0 {
+			out[name[0]] = true
+		}
+	}
+	return out
+}
+
+// start starts bin with args, and env added to our environment.
+func (s *System) start(name, apiURL, bin string, args, env []string, stderr io.Writer) *proc {
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = stderr, stderr
-	// The local coordinators run raft over plain TCP on loopback. Set by
-	// environment, not flag, so that binaries older than the flag (a
-	// compare against an old build) still start; edges ignore it.
-	cmd.Env = append(os.Environ(), "VELTRIX_INSECURE_RAFT=true")
+	cmd.Env = append(os.Environ(), env...)
 	p := &proc{name: name, api: apiURL, cmd: cmd, done: make(chan struct{})}
 	if err := cmd.Start(); err != nil {
 		p.err = err

@@ -3,6 +3,7 @@ package system
 import (
 	"context"
 	"crypto/ed25519"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -73,7 +74,7 @@ func TestAttachedHunt(t *testing.T) {
 		{"respawn", true, fsm.RespawnAfter},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			id, err := s.CreateHunt(HuntOptions{Center: [2]float64{52.37, 4.89}, SizeKm: 2, Resolution: 9, Treasures: 12, Respawn: tc.respawn})
+			id, err := s.CreateHunt(HuntOptions{Center: [2]float64{52.37, 4.89}, SizeKm: 4, Resolution: 9, Treasures: 12, Respawn: tc.respawn})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -84,10 +85,13 @@ func TestAttachedHunt(t *testing.T) {
 			if h.ID != id || h.State != "active" || h.Total != 12 || len(h.Treasures) != 12 || h.Spec.Respawn != tc.want || h.Spec.Resolution != 9 {
 				t.Fatalf("hunt %d: id %d, state %q, total %d, treasures %d, spec %+v", id, h.ID, h.State, h.Total, len(h.Treasures), h.Spec)
 			}
-			// The treasures lie inside the 2 km square around the centre.
+			// The treasures lie in the cells of the 4 km square around the
+			// centre (a cell's centre may lie up to a cell, ~0.2 km, out).
+			dLat := (2 + 0.2) / 111.32
+			dLng := dLat / math.Cos(52.37*math.Pi/180)
 			for _, tr := range h.Treasures {
 				lat, lng := float64(tr.Lat)/1e7, float64(tr.Lng)/1e7
-				if lat < 52.36 || lat > 52.38 || lng < 4.874 || lng > 4.906 {
+				if math.Abs(lat-52.37) > dLat || math.Abs(lng-4.89) > dLng {
 					t.Errorf("treasure %d at %.5f,%.5f, outside the hunt's square", tr.ID, lat, lng)
 				}
 			}
@@ -180,5 +184,47 @@ func TestWTInfo(t *testing.T) {
 	defer none.Close()
 	if _, _, err := Attach(none.URL, none.URL, admin).WTInfo(); err == nil || !strings.Contains(err.Error(), "404") {
 		t.Errorf("WTInfo without WebTransport: %v", err)
+	}
+}
+
+// Attached to a coordinator that is not the leader, Leader follows the
+// leader it names, and says so when there is none.
+func TestAttachedLeaderFromAFollower(t *testing.T) {
+	for _, tc := range []struct {
+		name, answer, want, err string
+	}{
+		{"names the leader", `{"state":"Follower","leader_api":"127.0.0.1:8081"}`, "http://127.0.0.1:8081", ""},
+		{"names it with its scheme", `{"state":"Follower","leader_api":"http://127.0.0.1:8082"}`, "http://127.0.0.1:8082", ""},
+		{"no leader", `{"state":"Candidate","leader_api":""}`, "", "no leader"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path != "/v1/cluster" || r.Header.Get("Authorization") != "Bearer "+admin {
+					http.Error(w, "no", http.StatusForbidden)
+					return
+				}
+				_, _ = w.Write([]byte(tc.answer))
+			}))
+			defer srv.Close()
+			got, err := Attach("http://127.0.0.1:1", srv.URL, admin).Leader()
+			if got != tc.want || (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("Leader: %q, %v; want %q, %q", got, err, tc.want, tc.err)
+			}
+		})
+	}
+	srv := httptest.NewServer(http.NotFoundHandler())
+	srv.Close()
+	if _, err := Attach("http://127.0.0.1:1", srv.URL, admin).Leader(); err == nil {
+		t.Error("Leader from an unreachable coordinator")
+	}
+}
+
+// Close on an attached system stops nothing and removes nothing; the
+// coordinator still serves.
+func TestAttachedClose(t *testing.T) {
+	s, c := attached(t, "http://127.0.0.1:1")
+	s.Close()
+	if l, err := s.Leader(); err != nil || l != c.URL() {
+		t.Errorf("after Close: %q, %v", l, err)
 	}
 }

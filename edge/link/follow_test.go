@@ -172,3 +172,70 @@ func TestFollowWatchdog(t *testing.T) {
 		pw2.Close()
 	})
 }
+
+// status is a coordinator's answer with code and a JSON error.
+func status(req *http.Request, code int) *http.Response {
+	return &http.Response{StatusCode: code, Status: http.StatusText(code), Header: http.Header{}, Request: req,
+		Body: io.NopCloser(strings.NewReader(`{"error":"` + http.StatusText(code) + `"}`))}
+}
+
+// Register tries every coordinator, and retries with backoff (50 ms
+// doubling to 1 s) through failures and 429 until ClaimTimeout; any other
+// 4xx is a refusal that returns at once.
+func TestRegisterRetries(t *testing.T) {
+	ms := time.Millisecond
+	for _, tc := range []struct {
+		name   string
+		answer func(n int, req *http.Request) (*http.Response, error)
+		at     []time.Duration // of each attempt (a request to c1, then c2)
+		c1Won  bool            // the last attempt ended at c1
+		code   int             // of the StatusError returned; 0: success
+	}{
+		{"unavailable", func(_ int, req *http.Request) (*http.Response, error) { return status(req, 503), nil },
+			[]time.Duration{0, 50 * ms, 150 * ms, 350 * ms, 750 * ms, 1550 * ms, 2550 * ms}, false, 503},
+		{"rate limited", func(_ int, req *http.Request) (*http.Response, error) { return status(req, 429), nil },
+			[]time.Duration{0, 50 * ms, 150 * ms, 350 * ms, 750 * ms, 1550 * ms, 2550 * ms}, false, 429},
+		{"refused", func(_ int, req *http.Request) (*http.Response, error) { return status(req, 409), nil },
+			[]time.Duration{0}, false, 409},
+		{"second coordinator answers", func(n int, req *http.Request) (*http.Response, error) {
+			if n%2 == 0 {
+				return nil, errors.New("connection refused")
+			}
+			return status(req, 200), nil
+		}, []time.Duration{0}, false, 0},
+		{"answers on the third attempt", func(n int, req *http.Request) (*http.Response, error) {
+			if n < 4 {
+				return status(req, 503), nil
+			}
+			return status(req, 200), nil
+		}, []time.Duration{0, 50 * ms, 150 * ms}, true, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := &fakeStream{began: time.Now(), answer: tc.answer}
+				l := followLink(t, f)
+				err := l.Register(t.Context())
+				var se *StatusError
+				if tc.code == 0 && err != nil || tc.code != 0 && (!errors.As(err, &se) || se.Code != tc.code) {
+					t.Fatalf("Register: %v, want status %d", err, tc.code)
+				}
+				var want []streamReq
+				for i, at := range tc.at {
+					want = append(want, streamReq{at: at, host: "c1"})
+					if !tc.c1Won || i < len(tc.at)-1 {
+						want = append(want, streamReq{at: at, host: "c2"})
+					}
+				}
+				got := f.requests()
+				if len(got) != len(want) {
+					t.Fatalf("requests %v, want %v", got, want)
+				}
+				for i := range got {
+					if got[i] != want[i] {
+						t.Errorf("request %d: %+v, want %+v", i, got[i], want[i])
+					}
+				}
+			})
+		})
+	}
+}

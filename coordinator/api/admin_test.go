@@ -1,12 +1,16 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/veltrix/veltrix/coordinator"
 	"github.com/veltrix/veltrix/coordinator/api"
 )
 
@@ -153,5 +157,48 @@ func TestAddVoterRefusesBadRequests(t *testing.T) {
 				t.Errorf("%d %s, want 400", code, body)
 			}
 		})
+	}
+}
+
+// metric is the value line of name in the node's /metrics ("" if absent).
+func metric(t *testing.T, c *coordinator.Coordinator, name string) string {
+	t.Helper()
+	resp, err := http.Get(c.URL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, name+" "); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// /metrics counts the edges following this node's event stream, and
+// forgets one once it goes.
+func TestMetricsCountStreamFollowers(t *testing.T) {
+	c := embedded(t)
+	const followers = "veltrix_coordinator_stream_followers"
+	if v := metric(t, c, followers); v != "0" {
+		t.Fatalf("%s = %q before any stream, want 0", followers, v)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	lines := stream(t, ctx, c, 0)
+	<-lines // the snapshot: the stream is being served
+	if v := metric(t, c, followers); v != "1" {
+		t.Errorf("%s = %q with one stream, want 1", followers, v)
+	}
+	cancel()
+	for range lines { // until the stream is closed on our side
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for metric(t, c, followers) != "0" {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still %q 10 s after the stream ended", followers, metric(t, c, followers))
+		}
+		time.Sleep(10 * time.Millisecond) // polling an observable condition with a deadline
 	}
 }

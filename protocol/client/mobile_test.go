@@ -7,6 +7,7 @@ import (
 	"go/parser"
 	"go/token"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/veltrix/veltrix/protocol"
@@ -61,11 +62,25 @@ func types(e ast.Expr) string {
 	return "?"
 }
 
-// recorder is a MobileHandler that writes each call as one line.
-type recorder struct{ calls []string }
+// recorder is a MobileHandler that writes each call as one line, and
+// also sends it on seen when that is set (calls come from the client's
+// goroutines).
+type recorder struct {
+	mu    sync.Mutex
+	calls []string
+	seen  chan string
+}
 
-func (r *recorder) add(format string, a ...any) { r.calls = append(r.calls, fmt.Sprintf(format, a...)) }
-func (r *recorder) OnWelcome(p, h int64)        { r.add("welcome %d %d", p, h) }
+func (r *recorder) add(format string, a ...any) {
+	call := fmt.Sprintf(format, a...)
+	r.mu.Lock()
+	r.calls = append(r.calls, call)
+	r.mu.Unlock()
+	if r.seen != nil {
+		r.seen <- call
+	}
+}
+func (r *recorder) OnWelcome(p, h int64) { r.add("welcome %d %d", p, h) }
 func (r *recorder) OnPlayer(p int64, lat, lng float64, left bool) {
 	r.add("player %d %.7f %.7f %v", p, lat, lng, left)
 }

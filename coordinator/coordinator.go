@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/veltrix/veltrix/coordinator/api"
@@ -36,6 +37,9 @@ type Coordinator struct {
 	served chan error
 	scheme string
 	stop   context.CancelFunc // ends long-lived requests (event streams) on Close
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Start opens the node and serves its API until Close.
@@ -88,8 +92,14 @@ func (c *Coordinator) WaitLeader(ctx context.Context) error {
 	}
 }
 
-// Close stops serving and shuts the node down.
+// Close stops serving and shuts the node down. Closing again returns what
+// the first Close did.
 func (c *Coordinator) Close() error {
+	c.closeOnce.Do(func() { c.closeErr = c.close() })
+	return c.closeErr
+}
+
+func (c *Coordinator) close() error {
 	c.stop() // event streams end now; their edges reconnect elsewhere
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -95,6 +95,40 @@ func TestFollowBackoff(t *testing.T) {
 	})
 }
 
+// A stream that worked and then ended starts the backoff over: the link
+// reconnects 100 ms later, not after the backoff earlier failures reached.
+func TestFollowBackoffResetsAfterAHealthyStream(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		opened := make(chan *io.PipeWriter, 1)
+		f := &fakeStream{began: time.Now(), answer: func(n int, req *http.Request) (*http.Response, error) {
+			if n != 3 {
+				return nil, errors.New("connection refused")
+			}
+			resp, pw := streamBody(req)
+			opened <- pw
+			return resp, nil
+		}}
+		l := followLink(t, f)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() { defer close(done); l.follow(ctx) }()
+		pw := <-opened // the fourth attempt, at 700 ms
+		if _, err := io.WriteString(pw, `{"type":"snapshot","index":3,"hunts":[],"edges":[]}`+"\n"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Second) // heard, within streamSilence
+		pw.Close()                   // the coordinator ends the stream
+		ended := time.Since(f.began)
+		time.Sleep(time.Second)
+		cancel()
+		<-done
+		got := f.requests()
+		if len(got) < 6 || got[4].at != ended+100*time.Millisecond || got[5].at != ended+300*time.Millisecond {
+			t.Fatalf("attempts %v; after the stream ended at %v want the next at +100 ms and +300 ms", got, ended)
+		}
+	})
+}
+
 // A refused stream (a coordinator's error status) backs off the same way
 // as a failed connection.
 func TestFollowBackoffOnStatus(t *testing.T) {

@@ -134,9 +134,12 @@ func (l *Link) follow(ctx context.Context) {
 	backoff := 100 * time.Millisecond
 	for i := 0; ctx.Err() == nil; i++ {
 		base := l.cfg.Coordinators[i%len(l.cfg.Coordinators)]
-		err := l.followOnce(ctx, base)
+		heard, err := l.followOnce(ctx, base)
 		if ctx.Err() != nil {
 			return
+		}
+		if heard { // the stream worked: this failure starts the backoff over
+			backoff = 100 * time.Millisecond
 		}
 		l.cfg.Logger.Warn("coordinator event stream ended; reconnecting", "coordinator", base, "err", err, "in", backoff)
 		select {
@@ -145,26 +148,25 @@ func (l *Link) follow(ctx context.Context) {
 		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, 5*time.Second)
-		if err == nil {
-			backoff = 100 * time.Millisecond
-		}
 	}
 }
 
-func (l *Link) followOnce(ctx context.Context, base string) error {
+// followOnce follows one coordinator's stream until it fails; heard says
+// whether it delivered any line.
+func (l *Link) followOnce(ctx context.Context, base string) (heard bool, err error) {
 	body, err := l.api.Events(ctx, base, l.rep.Applied())
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer body.Close()
 	// A coordinator heartbeats every few seconds: silence means the stream
 	// is dead even if its connection is not, so close it and reconnect.
 	watchdog := time.AfterFunc(streamSilence, func() { body.Close() })
 	defer watchdog.Stop()
-	if err := l.rep.follow(body, func() { watchdog.Reset(streamSilence) }); err != nil {
-		return err
+	if err := l.rep.follow(body, func() { heard = true; watchdog.Reset(streamSilence) }); err != nil {
+		return heard, err
 	}
-	return errors.New("stream closed by the coordinator")
+	return heard, errors.New("stream closed by the coordinator")
 }
 
 // errBadEvent is an "event" line without its event.

@@ -160,9 +160,9 @@ func TestLinkResumesFromAppliedIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for range 2 {
-		if err := l.followOnce(context.Background(), srv.URL); err == nil {
-			t.Fatal("a closed stream is not an error")
+	for i, lines := range []bool{true, false} { // the stream, then an empty one
+		if heard, err := l.followOnce(context.Background(), srv.URL); err == nil || heard != lines {
+			t.Fatalf("stream %d: heard %v, err %v; want heard %v and an error (a closed stream)", i, heard, err, lines)
 		}
 	}
 	if first, second := <-froms, <-froms; first != "0" || second != "15" {

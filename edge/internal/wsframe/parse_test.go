@@ -1,4 +1,4 @@
-package ringnet
+package wsframe
 
 import (
 	"bytes"
@@ -14,30 +14,30 @@ import (
 // recorder is a framing handler that writes down what it is given.
 type recorder struct{ events []string }
 
-func (r *recorder) message(p []byte) bool {
+func (r *recorder) Message(p []byte) bool {
 	r.events = append(r.events, fmt.Sprintf("msg %x", p))
 	return true
 }
 
-func (r *recorder) control(op ws.OpCode, p []byte) bool {
+func (r *recorder) Control(op ws.OpCode, p []byte) bool {
 	r.events = append(r.events, fmt.Sprintf("ctl %d %x", op, p))
 	return op != ws.OpClose
 }
 
-func (r *recorder) fail(code protocol.Code) { r.events = append(r.events, "fail "+code.String()) }
+func (r *recorder) Fail(code protocol.Code) { r.events = append(r.events, "fail "+code.String()) }
 
 // feedChunks feeds stream cut into chunks as the ring does: each chunk is a
 // fresh buffer (overwritten after feeding, as a recycled provided buffer
 // is), partial frames kept in a buffer of their own.
 func feedChunks(stream []byte, cuts ...int) []string {
-	var st rstate
-	var hr hdrReader
+	var st State
+	var hr HeaderReader
 	var part, frag []byte
 	rec := &recorder{}
 	prev := 0
 	for _, cut := range append(cuts, len(stream)) {
 		chunk := append([]byte(nil), stream[prev:cut]...)
-		part = st.feedPartial(&hr, part, chunk, &frag, rec)
+		part = st.FeedPartial(&hr, part, chunk, &frag, rec)
 		for i := range chunk {
 			chunk[i] = 0xee // the buffer goes back to the kernel
 		}

@@ -76,8 +76,8 @@ func (c *conn) hangUp() { c.stopWith(protocol.CodeNormal, false) }
 func (c *conn) readLoop() {
 	defer c.srv.wg.Done()
 	defer close(c.readDone)
-	var buf, msg []byte // frame payload (reused); reassembled fragments
-	inFrag := false     // a fragmented message is being gathered
+	var buf, frag []byte // frame payload (reused); fragments gathered
+	var st wsframe.State
 	timeout := c.srv.cfg.HelloTimeout
 	for {
 		c.readDeadline(timeout)
@@ -86,7 +86,7 @@ func (c *conn) readLoop() {
 			c.readFailed(err, timeout == c.srv.cfg.HelloTimeout)
 			return
 		}
-		code, ok := wsframe.Check(h, inFrag, len(msg))
+		code, ok := wsframe.Check(h, st.InFrag(), len(frag))
 		if !ok {
 			c.end(code)
 			c.discard()
@@ -108,14 +108,11 @@ func (c *conn) readLoop() {
 			continue
 		}
 		timeout = c.srv.cfg.IdleTimeout
-		if !h.Fin || inFrag { // a fragment: gather the message
-			msg, inFrag = append(msg, payload...), !h.Fin
-			if inFrag {
-				continue
-			}
-			payload, msg = msg, msg[:0]
+		msg, whole := st.Gather(h, payload, &frag)
+		if !whole {
+			continue
 		}
-		if err := c.srv.core.Deliver(c.id, payload); err != nil {
+		if err := c.srv.core.Deliver(c.id, msg); err != nil {
 			c.discard() // core has queued the ERROR and asked to close
 			return
 		}

@@ -109,17 +109,30 @@ func (st *State) frame(hd ws.Header, payload []byte, frag *[]byte, h Handler) bo
 	if hd.OpCode.IsControl() {
 		return h.Control(hd.OpCode, payload)
 	}
-	if !hd.Fin || st.inFrag { // a fragment: gather the message
-		*frag = append(*frag, payload...)
-		if st.inFrag = !hd.Fin; st.inFrag {
-			return true
-		}
-		ok := h.Message(*frag)
-		*frag = (*frag)[:0]
-		return ok
-	}
-	return h.Message(payload)
+	msg, whole := st.Gather(hd, payload, frag)
+	return !whole || h.Message(msg)
 }
+
+// Gather takes a data frame (header hd, payload unmasked) and returns the
+// message it completes: payload itself when it is not a fragment, else the
+// fragments gathered in frag (their bytes valid until the next Gather).
+// whole is false while fragments are still coming.
+func (st *State) Gather(hd ws.Header, payload []byte, frag *[]byte) (msg []byte, whole bool) {
+	if hd.Fin && !st.inFrag {
+		return payload, true
+	}
+	*frag = append(*frag, payload...)
+	if st.inFrag = !hd.Fin; st.inFrag {
+		return nil, false
+	}
+	msg = *frag
+	*frag = msg[:0]
+	return msg, true
+}
+
+// InFrag reports whether a fragmented message is being gathered (Check's
+// inFrag).
+func (st *State) InFrag() bool { return st.inFrag }
 
 // FeedPartial feeds data after part, the bytes of an incomplete frame kept
 // from earlier buffers (empty if none), and returns the bytes to keep now,

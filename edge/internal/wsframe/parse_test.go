@@ -131,3 +131,35 @@ func FuzzFraming(f *testing.F) {
 		}
 	})
 }
+
+// TestGather: a whole frame is its own message; fragments make one, in
+// order, and the next message starts empty.
+func TestGather(t *testing.T) {
+	var st State
+	var frag []byte
+	steps := []struct {
+		fin         bool
+		payload     string
+		want        string
+		whole, frag bool
+	}{
+		{true, "one", "one", true, false},
+		{false, "a/", "", false, true},
+		{false, "b/", "", false, true},
+		{true, "c", "a/b/c", true, false},
+		{true, "two", "two", true, false},
+	}
+	for i, s := range steps {
+		op := ws.OpBinary
+		if i == 2 || i == 3 {
+			op = ws.OpContinuation
+		}
+		msg, whole := st.Gather(ws.Header{Fin: s.fin, OpCode: op}, []byte(s.payload), &frag)
+		if string(msg) != s.want || whole != s.whole || st.InFrag() != s.frag {
+			t.Fatalf("step %d: %q, %v, in a message %v; want %q, %v, %v", i, msg, whole, st.InFrag(), s.want, s.whole, s.frag)
+		}
+	}
+	if len(frag) != 0 {
+		t.Errorf("%d bytes left gathered", len(frag))
+	}
+}

@@ -8,8 +8,8 @@
 //   - Check: the protocol's rules for a client frame header (gobwas/ws's
 //     ws.CheckHeader, then binary only and the 64 KiB message limit).
 //   - State.Feed: the frame parser over buffers cut anywhere (ringnet's
-//     receive path; wsnet reads headers with ws.ReadHeader and checks them
-//     with Check).
+//     receive path); State.Gather: fragments into messages (both; wsnet
+//     reads headers with ws.ReadHeader and checks them with Check).
 //   - ParseHead, UpgradeLine: the sniff of a connection's first request
 //     (is it a GET of /ws this edge upgrades itself?).
 //   - SameOrigin, Refusal: the upgrade policy.

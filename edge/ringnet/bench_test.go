@@ -40,7 +40,7 @@ type benchClient struct {
 	out  []byte
 	in   []byte
 	hbuf [ws.MaxHeaderSize]byte
-	w    slabWriter
+	w    clientWriter
 }
 
 func dialWelcomed(tb testing.TB, url string, priv ed25519.PrivateKey, player uint32) *benchClient {
@@ -76,7 +76,18 @@ func (c *benchClient) sendFrames(tb testing.TB, msg []byte, ping bool) {
 	}
 }
 
-func appendClientFrame(w *slabWriter, op ws.OpCode, msg []byte) []byte {
+// clientWriter appends a client's frames to b (through hdr: no allocation).
+type clientWriter struct {
+	b   []byte
+	hdr [ws.MaxHeaderSize]byte
+}
+
+func (w *clientWriter) Write(p []byte) (int, error) {
+	w.b = append(w.b, p...)
+	return len(p), nil
+}
+
+func appendClientFrame(w *clientWriter, op ws.OpCode, msg []byte) []byte {
 	h := ws.Header{Fin: true, OpCode: op, Masked: true, Mask: [4]byte{9, 8, 7, 6}, Length: int64(len(msg))}
 	_ = ws.WriteHeaderBuffer(w, h, w.hdr[:])
 	start := len(w.b)

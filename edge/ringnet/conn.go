@@ -1,7 +1,6 @@
 package ringnet
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/veltrix/veltrix/edge/core"
 	"github.com/veltrix/veltrix/edge/internal/uring"
+	"github.com/veltrix/veltrix/edge/internal/wsframe"
 	"github.com/veltrix/veltrix/protocol"
 )
 
@@ -39,9 +39,6 @@ const (
 	fLinger                           // the close frame is out: half-closed, draining input until EOF or the deadline
 )
 
-// maxHead bounds an upgrade request's head; bigger ones go to net/http.
-const maxHead = 16 << 10
-
 // conn is one connection's state: no pointers, so the slot table costs the
 // GC nothing however many connections are open. Buffers are handles into
 // the ring's held table and exist only while needed.
@@ -56,7 +53,7 @@ type conn struct {
 	frag     uint32 // a fragmented message being gathered
 	out      uint32 // raw bytes waiting to be sent
 	send     uint32 // send context while fSending
-	rd       rstate
+	rd       wsframe.State
 	unacked  uint32 // upper bound of the bytes the client has not acknowledged (see behind); here, it fills padding
 	sess     core.SessionID
 	deadline int64 // ring-monotonic ns; 0: none
@@ -140,19 +137,19 @@ func (r *ring) input(ci uint32, data []byte) {
 	part := r.heldBuf(c.part)
 	frag := r.heldBuf(c.frag)
 	rd := c.rd
-	part = rd.feedPartial(&r.hr, part, data, &frag, r)
+	part = rd.FeedPartial(&r.hr, part, data, &frag, r)
 	c = &r.conns[ci]
 	c.rd = rd
-	if rd.done {
+	if rd.Done() {
 		part, frag = part[:0], frag[:0]
 	}
 	c.part = r.keep(c.part, part)
 	c.frag = r.keep(c.frag, frag)
 }
 
-// message, control and fail make the ring the framing path's handler, for
-// connection r.cur.
-func (r *ring) message(payload []byte) bool {
+// Message, Control and Fail make the ring the framing parser's handler
+// (wsframe.Handler), for connection r.cur.
+func (r *ring) Message(payload []byte) bool {
 	c := &r.conns[r.cur]
 	c.flags |= fGotData
 	c.deadline = r.now + int64(r.srv.cfg.IdleTimeout)
@@ -163,7 +160,7 @@ func (r *ring) message(payload []byte) bool {
 	return true
 }
 
-func (r *ring) control(op ws.OpCode, payload []byte) bool {
+func (r *ring) Control(op ws.OpCode, payload []byte) bool {
 	c := &r.conns[r.cur]
 	if c.flags&fGotData != 0 {
 		c.deadline = r.now + int64(r.srv.cfg.IdleTimeout)
@@ -180,7 +177,7 @@ func (r *ring) control(op ws.OpCode, payload []byte) bool {
 	return true
 }
 
-func (r *ring) fail(code protocol.Code) { r.closeWith(r.cur, code) }
+func (r *ring) Fail(code protocol.Code) { r.closeWith(r.cur, code) }
 
 // closeWith ends connection ci with code for a reason the ring decided
 // itself (a framing violation, a deadline, shutdown): the core counts it
@@ -272,54 +269,12 @@ func (r *ring) httpInput(ci uint32, data []byte) {
 	if c.flags&(fHandoff|fInputDone) != 0 {
 		return
 	}
-	switch v, req, n := parseHead(buf); v {
-	case headHandoff:
+	switch v, req, n := wsframe.ParseHead(buf); v {
+	case wsframe.HeadHandoff:
 		r.startHandoff(ci)
-	case headUpgrade:
+	case wsframe.HeadUpgrade:
 		r.upgrade(ci, req, buf, n)
 	}
-}
-
-// What parseHead makes of the bytes of a first request gathered so far.
-type headVerdict uint8
-
-const (
-	headMore    headVerdict = iota // incomplete: wait for more bytes
-	headHandoff                    // not an upgrade the ring answers: net/http's
-	headUpgrade                    // a GET of /ws, its head complete
-)
-
-// parseHead decides, as early as the bytes allow, whether buf (the start
-// of a connection's first request) is a GET of /ws the ring answers: a
-// request line that cannot be one, or a head longer than maxHead, goes to
-// net/http at once. For headUpgrade it returns the request and the head's
-// length (the bytes after it are the client's first frames). The verdict
-// does not depend on how the bytes were split (FuzzHTTPHead).
-func parseHead(buf []byte) (headVerdict, *http.Request, int) {
-	line := bytes.IndexByte(buf, '\n')
-	switch {
-	case line >= 0 && !wsLine(buf[:line]),
-		line < 0 && len(buf) >= len("GET /ws?") && !wsLine(buf):
-		return headHandoff, nil, 0
-	}
-	n := headerEnd(buf)
-	switch {
-	case n > maxHead, n == 0 && len(buf) > maxHead:
-		return headHandoff, nil, 0
-	case n == 0:
-		return headMore, nil, 0
-	}
-	req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(buf[:n])))
-	if err != nil || req.Method != http.MethodGet || req.URL.Path != "/ws" {
-		return headHandoff, nil, 0
-	}
-	return headUpgrade, req, n
-}
-
-// wsLine reports whether a request line (or its first bytes, at least
-// len("GET /ws?")) may be a GET of /ws.
-func wsLine(line []byte) bool {
-	return bytes.HasPrefix(line, []byte("GET /ws ")) || bytes.HasPrefix(line, []byte("GET /ws?"))
 }
 
 func (r *ring) startHandoff(ci uint32) {
@@ -352,12 +307,8 @@ func (r *ring) handoff(ci uint32) {
 func (r *ring) upgrade(ci uint32, req *http.Request, buf []byte, n int) {
 	c := &r.conns[ci]
 	c.flags |= fInputDone
-	switch {
-	case !r.srv.cfg.CheckOrigin(req):
-		r.reject(ci, http.StatusForbidden, "origin not allowed")
-		return
-	case r.srv.isClosing():
-		r.reject(ci, http.StatusServiceUnavailable, "edge shutting down")
+	if status, why := wsframe.Refusal(r.srv.cfg.CheckOrigin(req), r.srv.isClosing()); status != 0 {
+		r.reject(ci, status, why)
 		return
 	}
 	var resp bytes.Buffer

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/veltrix/veltrix/edge/internal/uring"
+	"github.com/veltrix/veltrix/edge/internal/wsframe"
 	"github.com/veltrix/veltrix/protocol"
 )
 
@@ -63,7 +64,7 @@ type ring struct {
 	parked  []parkedConn // connections whose recv stopped on ENOBUFS
 	sends   sendPool
 	cqes    []uring.CQE
-	hr      hdrReader
+	hr      wsframe.HeaderReader
 	sw      slabWriter
 	frames  [][]byte // Pull scratch
 	cur     uint32   // the slot being fed (handler methods)

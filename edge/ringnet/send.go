@@ -7,6 +7,7 @@ import (
 
 	"github.com/veltrix/veltrix/edge/core"
 	"github.com/veltrix/veltrix/edge/internal/uring"
+	"github.com/veltrix/veltrix/edge/internal/wsframe"
 	"github.com/veltrix/veltrix/protocol"
 )
 
@@ -156,17 +157,12 @@ func (r *ring) flush(ci uint32) {
 	if closing && c.flags&fDecided != 0 && c.code != protocol.CodeNormal {
 		// The core queued no ERROR for a close the ring decided: say why.
 		start := len(r.sw.b)
-		msg := protocol.ErrorMessage{Code: c.code, Text: protocol.Text(c.code.String())}
-		appendHeader(&r.sw, ws.OpBinary, protocol.HeaderSize+4+len(msg.Text))
-		r.sw.b = protocol.AppendError(r.sw.b, &msg)
+		r.sw.b = wsframe.AppendError(r.sw.b, c.code)
 		m.Add(r.sw.b[start:])
 	}
 	if closing {
 		start := len(r.sw.b)
-		reason := c.code.String()
-		appendHeader(&r.sw, ws.OpClose, 2+len(reason))
-		code := c.code.WebSocketCloseCode()
-		r.sw.b = append(append(r.sw.b, byte(code>>8), byte(code)), reason...)
+		r.sw.b = wsframe.AppendClose(r.sw.b, c.code)
 		m.Add(r.sw.b[start:])
 		c.flags |= fCloseQueued
 		rec.close = true
@@ -198,7 +194,7 @@ func (r *ring) addMessages(m *uring.Msg, rec *sendRec, ctl []byte, frames [][]by
 	}
 	for i < n {
 		j, size := i, 0
-		for j < n && (j == i || size+len(item(j)) <= protocol.MaxWebSocketFrame) && m.Room() >= j-i+3 {
+		for j < n && wsframe.Joins(j-i, size, len(item(j))) && m.Room() >= j-i+3 {
 			size += len(item(j))
 			j++
 		}
@@ -206,7 +202,7 @@ func (r *ring) addMessages(m *uring.Msg, rec *sendRec, ctl []byte, frames [][]by
 			return false // no room left
 		}
 		start := len(r.sw.b)
-		appendHeader(&r.sw, ws.OpBinary, size)
+		r.sw.b = wsframe.AppendHeader(r.sw.b, ws.OpBinary, size)
 		m.Add(r.sw.b[start:])
 		for ; i < j; i++ {
 			b := item(i)
@@ -283,19 +279,15 @@ func (r *ring) behind(c *conn) bool {
 	return n > r.srv.cfg.MaxBacklog
 }
 
-// sendSlack is the send buffer room beyond MaxBacklog: one more send (up
-// to the core's 256 KiB of control messages and a queue of frames), the
-// final ERROR and the close frame.
-const sendSlack = 512 << 10
+// slabWriter appends to a send context's off-heap slab (its capacity
+// bounds it: appends stay in place).
+type slabWriter struct{ b []byte }
 
-// queuePong queues a pong frame echoing payload.
+// queueFrame queues a frame of op with payload (a pong).
 func (r *ring) queueFrame(ci uint32, op ws.OpCode, payload []byte) {
 	c := &r.conns[ci]
-	r.sw.b = r.heldBuf(c.out)
-	appendHeader(&r.sw, op, len(payload))
-	r.sw.b = append(r.sw.b, payload...)
-	c.out = r.keep(c.out, r.sw.b)
-	r.sw.b = nil
+	b := wsframe.AppendHeader(r.heldBuf(c.out), op, len(payload))
+	c.out = r.keep(c.out, append(b, payload...))
 	r.flush(ci)
 }
 

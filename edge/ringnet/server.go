@@ -22,6 +22,7 @@ import (
 
 	"github.com/veltrix/veltrix/edge/core"
 	"github.com/veltrix/veltrix/edge/internal/uring"
+	"github.com/veltrix/veltrix/edge/internal/wsframe"
 	"github.com/veltrix/veltrix/protocol"
 )
 
@@ -91,17 +92,8 @@ func (c *Config) defaults() {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	if c.CheckOrigin == nil {
-		c.CheckOrigin = sameOrigin
+		c.CheckOrigin = wsframe.SameOrigin
 	}
-}
-
-func sameOrigin(r *http.Request) bool {
-	o := r.Header.Get("Origin")
-	if o == "" {
-		return true
-	}
-	u, err := http.NewRequest(http.MethodGet, o, nil)
-	return err == nil && u.URL.Host == r.Host
 }
 
 // Server is the core's Notifier for connections on the rings: create it,
@@ -142,7 +134,7 @@ func New(cfg Config) (*Server, error) {
 	for i := range cfg.Rings {
 		fd, bound, err := uring.Listen(addr)
 		if err == nil {
-			err = uring.SetSendBuffer(fd, cfg.MaxBacklog+sendSlack) // accepted sockets inherit it
+			err = uring.SetSendBuffer(fd, cfg.MaxBacklog+wsframe.SendSlack) // accepted sockets inherit it
 		}
 		if err != nil {
 			if fd >= 0 {

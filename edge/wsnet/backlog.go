@@ -6,12 +6,8 @@ import (
 	"syscall"
 
 	"github.com/veltrix/veltrix/edge/internal/uring"
+	"github.com/veltrix/veltrix/edge/internal/wsframe"
 )
-
-// sendSlack is the send buffer room beyond MaxBacklog: one more batch (up
-// to the core's 256 KiB of control messages and a queue of frames), the
-// final ERROR and the close frame.
-const sendSlack = 512 << 10
 
 // backlog tracks how far behind the client is: the bytes its socket holds
 // unacknowledged. The kernel is asked (SIOCOUTQ) only when what was written
@@ -39,7 +35,7 @@ func (b *backlog) behind(c *conn) bool {
 }
 
 // sizeSendBuffer fixes the connection's send buffer at MaxBacklog plus
-// sendSlack (instead of letting the kernel grow it to megabytes for a
+// wsframe.SendSlack (instead of letting the kernel grow it to megabytes for a
 // client that does not read) and readies the backlog queries.
 func (c *conn) sizeSendBuffer() {
 	nc := c.nc
@@ -58,7 +54,7 @@ func (c *conn) sizeSendBuffer() {
 	if !ok {
 		return
 	}
-	if rc, err := tc.SyscallConn(); err == nil && tc.SetWriteBuffer(c.srv.cfg.MaxBacklog+sendSlack) == nil {
+	if rc, err := tc.SyscallConn(); err == nil && tc.SetWriteBuffer(c.srv.cfg.MaxBacklog+wsframe.SendSlack) == nil {
 		c.bl.rc = rc
 	}
 }

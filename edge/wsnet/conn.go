@@ -1,7 +1,6 @@
 package wsnet
 
 import (
-	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -11,6 +10,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/veltrix/veltrix/edge/core"
+	"github.com/veltrix/veltrix/edge/internal/wsframe"
 	"github.com/veltrix/veltrix/protocol"
 )
 
@@ -76,8 +76,8 @@ func (c *conn) hangUp() { c.stopWith(protocol.CodeNormal, false) }
 func (c *conn) readLoop() {
 	defer c.srv.wg.Done()
 	defer close(c.readDone)
-	var buf, msg []byte // frame payload (reused); reassembled fragments
-	inFrag := false     // a fragmented message is being gathered
+	var buf, frag []byte // frame payload (reused); fragments gathered
+	var st wsframe.State
 	timeout := c.srv.cfg.HelloTimeout
 	for {
 		c.readDeadline(timeout)
@@ -86,7 +86,7 @@ func (c *conn) readLoop() {
 			c.readFailed(err, timeout == c.srv.cfg.HelloTimeout)
 			return
 		}
-		code, ok := c.checkHeader(h, inFrag, len(msg))
+		code, ok := wsframe.Check(h, st.InFrag(), len(frag))
 		if !ok {
 			c.end(code)
 			c.discard()
@@ -108,14 +108,11 @@ func (c *conn) readLoop() {
 			continue
 		}
 		timeout = c.srv.cfg.IdleTimeout
-		if !h.Fin || inFrag { // a fragment: gather the message
-			msg, inFrag = append(msg, payload...), !h.Fin
-			if inFrag {
-				continue
-			}
-			payload, msg = msg, msg[:0]
+		msg, whole := st.Gather(h, payload, &frag)
+		if !whole {
+			continue
 		}
-		if err := c.srv.core.Deliver(c.id, payload); err != nil {
+		if err := c.srv.core.Deliver(c.id, msg); err != nil {
 			c.discard() // core has queued the ERROR and asked to close
 			return
 		}
@@ -144,26 +141,6 @@ func (c *conn) readFailed(err error, beforeHello bool) {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
-}
-
-// checkHeader enforces the protocol's framing rules; it returns the close
-// code for a violation.
-func (c *conn) checkHeader(h ws.Header, inFrag bool, pending int) (protocol.Code, bool) {
-	switch {
-	case !h.Masked || h.Rsv != 0:
-		return protocol.CodeBadMessage, false
-	case h.OpCode == ws.OpText:
-		return protocol.CodeBadMessage, false // SPEC.md §3: binary frames only
-	case h.OpCode.IsControl() && (h.Length > 125 || !h.Fin):
-		return protocol.CodeBadMessage, false
-	case h.OpCode == ws.OpContinuation && !inFrag, h.OpCode == ws.OpBinary && inFrag:
-		return protocol.CodeBadMessage, false
-	case h.Length+int64(pending) > protocol.MaxWebSocketFrame:
-		return protocol.CodeMessageTooLarge, false
-	case h.OpCode.IsReserved():
-		return protocol.CodeBadMessage, false
-	}
-	return 0, true
 }
 
 // control answers a ping or a close; it reports whether to keep reading.
@@ -241,10 +218,11 @@ func (c *conn) closeOut() {
 	} else if err := c.flush(); err != nil {
 		return // the client is gone, or a write was cut short: no close frame can follow
 	}
+	var last []byte
 	if c.decided && c.code != protocol.CodeNormal {
-		c.writeFrame(ws.OpBinary, protocol.AppendError(nil, &protocol.ErrorMessage{Code: c.code, Text: protocol.Text(c.code.String())}))
+		last = wsframe.AppendError(last, c.code)
 	}
-	c.writeFrame(ws.OpClose, ws.NewCloseFrameBody(ws.StatusCode(c.code.WebSocketCloseCode()), c.code.String()))
+	c.write(net.Buffers{wsframe.AppendClose(last, c.code)})
 	c.linger()
 }
 
@@ -304,13 +282,9 @@ func (c *conn) finish() {
 // written as they are, never copied per connection.
 func (c *conn) writeBatch(frames [][]byte) error {
 	for len(frames) > 0 {
-		n, size := 0, 0
-		for n < len(frames) && (n == 0 || size+len(frames[n]) <= protocol.MaxWebSocketFrame) {
-			size += len(frames[n])
-			n++
-		}
+		n, size := wsframe.Batch(frames)
 		var hdr [10]byte
-		c.bufs = append(c.bufs[:0], appendHeader(hdr[:0], ws.OpBinary, size))
+		c.bufs = append(c.bufs[:0], wsframe.AppendHeader(hdr[:0], ws.OpBinary, size))
 		c.bufs = append(c.bufs, frames[:n]...)
 		c.wmu.Lock()
 		_ = c.nc.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
@@ -325,23 +299,16 @@ func (c *conn) writeBatch(frames [][]byte) error {
 	return nil
 }
 
+// writeFrame writes one frame of op with payload (a pong).
 func (c *conn) writeFrame(op ws.OpCode, payload []byte) {
 	var hdr [10]byte
+	c.write(net.Buffers{wsframe.AppendHeader(hdr[:0], op, len(payload)), payload})
+}
+
+// write writes b within WriteTimeout, in order with the writer's batches.
+func (c *conn) write(b net.Buffers) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	_ = c.nc.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
-	b := net.Buffers{appendHeader(hdr[:0], op, len(payload)), payload}
 	_, _ = b.WriteTo(c.nc)
-}
-
-// appendHeader appends an unmasked, final server frame header (RFC 6455 §5.2).
-func appendHeader(dst []byte, op ws.OpCode, n int) []byte {
-	dst = append(dst, 0x80|byte(op))
-	switch {
-	case n < 126:
-		return append(dst, byte(n))
-	case n <= 0xffff:
-		return binary.BigEndian.AppendUint16(append(dst, 126), uint16(n))
-	}
-	return binary.BigEndian.AppendUint64(append(dst, 127), uint64(n))
 }

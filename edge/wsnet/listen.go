@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
+
+	"github.com/veltrix/veltrix/edge/internal/wsframe"
 )
 
 // Listen wraps inner (plain TCP, or TLS) so that WebSocket upgrades to
@@ -67,23 +69,18 @@ func (l *sortingListener) acceptLoop() {
 	}
 }
 
-// wsPrefixes are the request lines taken by the zero-copy path.
-var wsPrefixes = [][]byte{[]byte("GET /ws "), []byte("GET /ws?")}
-
 // sort reads the request line's first bytes and routes the connection.
 func (l *sortingListener) sort(nc net.Conn) {
 	_ = nc.SetReadDeadline(time.Now().Add(l.srv.cfg.HeaderTimeout))
 	br := bufio.NewReaderSize(nc, 1024)
-	head, err := br.Peek(len(wsPrefixes[0]))
+	head, err := br.Peek(wsframe.SniffLen)
 	if err != nil && len(head) == 0 {
 		nc.Close() // nothing came: a half-open connection
 		return
 	}
-	for _, p := range wsPrefixes {
-		if bytes.Equal(head, p) {
-			l.srv.upgrade(nc, br)
-			return
-		}
+	if wsframe.UpgradeLine(head) {
+		l.srv.upgrade(nc, br)
+		return
 	}
 	_ = nc.SetReadDeadline(time.Time{}) // net/http sets its own
 	select {

@@ -17,6 +17,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/veltrix/veltrix/edge/core"
+	"github.com/veltrix/veltrix/edge/internal/wsframe"
 	"github.com/veltrix/veltrix/protocol"
 )
 
@@ -87,7 +88,7 @@ func New(cfg Config) *Server {
 		cfg.HeaderTimeout = DefaultHeaderTimeout
 	}
 	if cfg.MaxHeaderBytes <= 0 {
-		cfg.MaxHeaderBytes = 16 << 10
+		cfg.MaxHeaderBytes = wsframe.MaxHead
 	}
 	if cfg.MaxBacklog <= 0 {
 		cfg.MaxBacklog = core.DefaultMaxBacklog
@@ -99,22 +100,13 @@ func New(cfg Config) *Server {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.CheckOrigin == nil {
-		cfg.CheckOrigin = sameOrigin
+		cfg.CheckOrigin = wsframe.SameOrigin
 	}
 	return &Server{cfg: cfg, conns: map[core.SessionID]*conn{}}
 }
 
 // Attach sets the core the server feeds.
 func (s *Server) Attach(c *core.Core) { s.core = c }
-
-func sameOrigin(r *http.Request) bool {
-	o := r.Header.Get("Origin")
-	if o == "" {
-		return true
-	}
-	u, err := http.NewRequest(http.MethodGet, o, nil)
-	return err == nil && u.URL.Host == r.Host
-}
 
 // ServeHTTP upgrades the request to a WebSocket connection.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -142,16 +134,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // refusal is the HTTP status and reason an upgrade request is refused with
 // (a foreign origin, shutdown), or 0 when it may proceed.
 func (s *Server) refusal(r *http.Request) (int, string) {
-	if !s.cfg.CheckOrigin(r) {
-		return http.StatusForbidden, "origin not allowed"
-	}
+	allowed := s.cfg.CheckOrigin(r)
 	s.mu.RLock()
 	closing := s.closing
 	s.mu.RUnlock()
-	if closing {
-		return http.StatusServiceUnavailable, "edge shutting down"
-	}
-	return 0, ""
+	return wsframe.Refusal(allowed, closing)
 }
 
 // attach opens a session for an upgraded connection; br holds what was read

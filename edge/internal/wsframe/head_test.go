@@ -1,4 +1,4 @@
-package ringnet
+package wsframe
 
 import (
 	"bytes"
@@ -10,15 +10,15 @@ import (
 const upgradeHead = "GET /ws HTTP/1.1\r\nHost: edge\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
 	"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
 
-// gatherHead feeds data to parseHead as the ring does: the bytes gathered
-// so far, after each recv (a cut), until a verdict other than headMore.
-func gatherHead(data []byte, cuts ...int) (headVerdict, *http.Request, int) {
+// gatherHead feeds data to ParseHead as the ring does: the bytes gathered
+// so far, after each recv (a cut), until a verdict other than HeadMore.
+func gatherHead(data []byte, cuts ...int) (Verdict, *http.Request, int) {
 	for _, cut := range append(cuts, len(data)) {
-		if v, req, n := parseHead(data[:cut]); v != headMore {
+		if v, req, n := ParseHead(data[:cut]); v != HeadMore {
 			return v, req, n
 		}
 	}
-	return headMore, nil, 0
+	return HeadMore, nil, 0
 }
 
 // TestParseHead: what the ring answers itself and what goes to net/http.
@@ -27,64 +27,64 @@ func TestParseHead(t *testing.T) {
 	cases := []struct {
 		name string
 		in   string
-		want headVerdict
+		want Verdict
 	}{
-		{"upgrade", upgradeHead, headUpgrade},
-		{"upgrade with a query", strings.Replace(upgradeHead, "/ws ", "/ws?hunt=7 ", 1), headUpgrade},
-		{"upgrade and a first frame", upgradeHead + string(frame), headUpgrade},
-		{"upgrade, head incomplete", upgradeHead[:len(upgradeHead)-1], headMore},
-		{"first bytes", "GET /w", headMore},
-		{"another path", "GET / HTTP/1.1\r\nHost: edge\r\n\r\n", headHandoff},
-		{"another path, first bytes", "GET /wsx", headHandoff},
-		{"a path that decodes to /ws", "GET /%77s HTTP/1.1\r\nHost: edge\r\n\r\n", headHandoff},
-		{"POST", "POST /ws HTTP/1.1\r\n", headHandoff},
-		{"garbage", "\x16\x03\x01\x02\x00\x01\x00\x01", headHandoff},
-		{"bad head", "GET /ws HTTP/1.1\r\nno colon\r\n\r\n", headHandoff},
-		{"huge head", "GET /ws HTTP/1.1\r\nX: " + strings.Repeat("a", maxHead) + "\r\n\r\n", headHandoff},
-		{"huge head, incomplete", "GET /ws HTTP/1.1\r\nX: " + strings.Repeat("a", maxHead), headHandoff},
+		{"upgrade", upgradeHead, HeadUpgrade},
+		{"upgrade with a query", strings.Replace(upgradeHead, "/ws ", "/ws?hunt=7 ", 1), HeadUpgrade},
+		{"upgrade and a first frame", upgradeHead + string(frame), HeadUpgrade},
+		{"upgrade, head incomplete", upgradeHead[:len(upgradeHead)-1], HeadMore},
+		{"first bytes", "GET /w", HeadMore},
+		{"another path", "GET / HTTP/1.1\r\nHost: edge\r\n\r\n", HeadHandoff},
+		{"another path, first bytes", "GET /wsx", HeadHandoff},
+		{"a path that decodes to /ws", "GET /%77s HTTP/1.1\r\nHost: edge\r\n\r\n", HeadHandoff},
+		{"POST", "POST /ws HTTP/1.1\r\n", HeadHandoff},
+		{"garbage", "\x16\x03\x01\x02\x00\x01\x00\x01", HeadHandoff},
+		{"bad head", "GET /ws HTTP/1.1\r\nno colon\r\n\r\n", HeadHandoff},
+		{"huge head", "GET /ws HTTP/1.1\r\nX: " + strings.Repeat("a", MaxHead) + "\r\n\r\n", HeadHandoff},
+		{"huge head, incomplete", "GET /ws HTTP/1.1\r\nX: " + strings.Repeat("a", MaxHead), HeadHandoff},
 	}
 	for _, c := range cases {
-		v, req, n := parseHead([]byte(c.in))
+		v, req, n := ParseHead([]byte(c.in))
 		if v != c.want {
 			t.Errorf("%s: verdict %d, want %d", c.name, v, c.want)
 		}
-		if v == headUpgrade && (req.URL.Path != "/ws" || c.in[:n] != upgradeHead && !strings.HasSuffix(c.in[:n], "\r\n\r\n")) {
+		if v == HeadUpgrade && (req.URL.Path != "/ws" || c.in[:n] != upgradeHead && !strings.HasSuffix(c.in[:n], "\r\n\r\n")) {
 			t.Errorf("%s: path %q, head of %d bytes", c.name, req.URL.Path, n)
 		}
 	}
-	if _, _, n := parseHead([]byte(upgradeHead + string(frame))); n != len(upgradeHead) {
+	if _, _, n := ParseHead([]byte(upgradeHead + string(frame))); n != len(upgradeHead) {
 		t.Errorf("pipelined frame: head of %d bytes, want %d", n, len(upgradeHead))
 	}
 }
 
-// FuzzHTTPHead: parseHead never panics, never keeps waiting beyond maxHead
+// FuzzParseHead: ParseHead never panics, never keeps waiting beyond MaxHead
 // bytes, returns a head within the bytes it was given, and decides the
 // same whatever the recv boundaries (each cut point, and byte by byte).
-func FuzzHTTPHead(f *testing.F) {
+func FuzzParseHead(f *testing.F) {
 	f.Add([]byte(upgradeHead), 10)
 	f.Add([]byte(upgradeHead+string(clientFrame(0x2, true, []byte("pipelined")))), 100)
 	f.Add([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /ws HTTP/1.1\r\n\r\n"), 3)
 	f.Add([]byte("\x00\xff garbage \r\n\r\n"), 1)
-	f.Add([]byte("GET /ws HTTP/1.1\r\nX: "+strings.Repeat("a", maxHead+10)+"\r\n\r\n"), maxHead)
+	f.Add([]byte("GET /ws HTTP/1.1\r\nX: "+strings.Repeat("a", MaxHead+10)+"\r\n\r\n"), MaxHead)
 	f.Add([]byte("GET /ws?"+strings.Repeat("q", 100)+" HTTP/1.1\r\nHost: x\r\n\r\n"), 7)
 	f.Fuzz(func(t *testing.T, data []byte, cut int) {
-		if len(data) > 4*maxHead {
-			return // the verdict comes by maxHead+1 bytes: longer adds nothing
+		if len(data) > 4*MaxHead {
+			return // the verdict comes by MaxHead+1 bytes: longer adds nothing
 		}
-		v, req, n := parseHead(data)
+		v, req, n := ParseHead(data)
 		switch v {
-		case headMore:
-			if len(data) > maxHead {
+		case HeadMore:
+			if len(data) > MaxHead {
 				t.Fatalf("still waiting after %d bytes", len(data))
 			}
-		case headUpgrade:
-			if n <= 0 || n > len(data) || n > maxHead || !bytes.HasSuffix(data[:n], []byte("\r\n\r\n")) {
+		case HeadUpgrade:
+			if n <= 0 || n > len(data) || n > MaxHead || !bytes.HasSuffix(data[:n], []byte("\r\n\r\n")) {
 				t.Fatalf("head of %d bytes in %d", n, len(data))
 			}
 			if req == nil || req.Method != http.MethodGet || req.URL.Path != "/ws" {
 				t.Fatalf("upgrade verdict for %+v", req)
 			}
-		case headHandoff:
+		case HeadHandoff:
 		default:
 			t.Fatalf("verdict %d", v)
 		}

@@ -1,4 +1,4 @@
-package ringnet
+package wsframe
 
 import (
 	"bytes"
@@ -14,30 +14,30 @@ import (
 // recorder is a framing handler that writes down what it is given.
 type recorder struct{ events []string }
 
-func (r *recorder) message(p []byte) bool {
+func (r *recorder) Message(p []byte) bool {
 	r.events = append(r.events, fmt.Sprintf("msg %x", p))
 	return true
 }
 
-func (r *recorder) control(op ws.OpCode, p []byte) bool {
+func (r *recorder) Control(op ws.OpCode, p []byte) bool {
 	r.events = append(r.events, fmt.Sprintf("ctl %d %x", op, p))
 	return op != ws.OpClose
 }
 
-func (r *recorder) fail(code protocol.Code) { r.events = append(r.events, "fail "+code.String()) }
+func (r *recorder) Fail(code protocol.Code) { r.events = append(r.events, "fail "+code.String()) }
 
 // feedChunks feeds stream cut into chunks as the ring does: each chunk is a
 // fresh buffer (overwritten after feeding, as a recycled provided buffer
 // is), partial frames kept in a buffer of their own.
 func feedChunks(stream []byte, cuts ...int) []string {
-	var st rstate
-	var hr hdrReader
+	var st State
+	var hr HeaderReader
 	var part, frag []byte
 	rec := &recorder{}
 	prev := 0
 	for _, cut := range append(cuts, len(stream)) {
 		chunk := append([]byte(nil), stream[prev:cut]...)
-		part = st.feedPartial(&hr, part, chunk, &frag, rec)
+		part = st.FeedPartial(&hr, part, chunk, &frag, rec)
 		for i := range chunk {
 			chunk[i] = 0xee // the buffer goes back to the kernel
 		}
@@ -130,4 +130,36 @@ func FuzzFraming(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestGather: a whole frame is its own message; fragments make one, in
+// order, and the next message starts empty.
+func TestGather(t *testing.T) {
+	var st State
+	var frag []byte
+	steps := []struct {
+		fin         bool
+		payload     string
+		want        string
+		whole, frag bool
+	}{
+		{true, "one", "one", true, false},
+		{false, "a/", "", false, true},
+		{false, "b/", "", false, true},
+		{true, "c", "a/b/c", true, false},
+		{true, "two", "two", true, false},
+	}
+	for i, s := range steps {
+		op := ws.OpBinary
+		if i == 2 || i == 3 {
+			op = ws.OpContinuation
+		}
+		msg, whole := st.Gather(ws.Header{Fin: s.fin, OpCode: op}, []byte(s.payload), &frag)
+		if string(msg) != s.want || whole != s.whole || st.InFrag() != s.frag {
+			t.Fatalf("step %d: %q, %v, in a message %v; want %q, %v, %v", i, msg, whole, st.InFrag(), s.want, s.whole, s.frag)
+		}
+	}
+	if len(frag) != 0 {
+		t.Errorf("%d bytes left gathered", len(frag))
+	}
 }

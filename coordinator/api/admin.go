@@ -77,7 +77,10 @@ func summary(h *fsm.Hunt) HuntSummary {
 		Leaderboard: slices.Clone(h.Leaders)}
 }
 
-func (s *Server) listHunts(w http.ResponseWriter, _ *http.Request) {
+func (s *Server) listHunts(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.readBarrier(w, r, s.listHunts); !ok {
+		return
+	}
 	out := []HuntSummary{}
 	s.node.FSM().View(func(st *fsm.State) {
 		for _, h := range st.Hunts {

@@ -161,6 +161,15 @@ func (c *Client) Hunts(ctx context.Context) ([]HuntSummary, error) {
 	return hs, err
 }
 
+// ConsistentHunts is Hunts read through the leader after a barrier: it
+// reflects every write committed before the call, a restarted node's
+// replayed log included.
+func (c *Client) ConsistentHunts(ctx context.Context) ([]HuntSummary, error) {
+	var hs []HuntSummary
+	err := c.Do(ctx, http.MethodGet, "/v1/hunts?consistent=true", nil, &hs, false)
+	return hs, err
+}
+
 // Hunt returns a hunt with its treasures (admin token).
 func (c *Client) Hunt(ctx context.Context, id uint32) (HuntDetail, error) {
 	var d HuntDetail

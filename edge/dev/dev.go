@@ -108,7 +108,9 @@ func (d *Dev) setUp(ctx context.Context) error {
 // data directory has none.
 func (d *Dev) demoHunt() (uint32, error) {
 	c := d.admin()
-	hunts, err := c.Hunts(context.Background())
+	// Consistent: on a restart the node replays its log after it starts,
+	// and a stale read would create a second demo hunt.
+	hunts, err := c.ConsistentHunts(context.Background())
 	if err != nil {
 		return 0, err
 	}

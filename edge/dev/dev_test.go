@@ -62,3 +62,26 @@ func TestDevModeHonoursTheEdgeConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestRestartKeepsTheDemoHunt: dev mode restarted on its data directory
+// finds its demo hunt in the replayed log and does not create another one
+// (a read before the replay used to, about one restart in six).
+func TestRestartKeepsTheDemoHunt(t *testing.T) {
+	dir := t.TempDir()
+	var hunts []uint32
+	for range 4 {
+		// No WebTransport: webtransport-go v0.13.0's Server.Close races
+		// its own Serve when it comes right after it (WaitGroup Add/Wait).
+		d, err := Start(Options{DataDir: dir, Listen: "127.0.0.1:0", AdminToken: "dev-test", Edge: edge.Config{Transport: "netpoll", DisableWT: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hunts = append(hunts, d.Hunt)
+		d.Close()
+	}
+	for i, h := range hunts {
+		if h != hunts[0] {
+			t.Fatalf("restart %d runs hunt %d, the first run hunt %d: %v", i, h, hunts[0], hunts)
+		}
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/hashicorp/raft"
 )
 
 // Peer is a voter named when bootstrapping a new cluster.
@@ -49,7 +51,7 @@ const (
 // default.
 type Config struct {
 	ID       string // raft server id; required
-	RaftAddr string // raft TCP bind and advertised address; required
+	RaftAddr string // raft TCP bind and advertised address; required unless Transport is set
 	// RaftTLS puts mutual TLS on the raft transport (transport.go). It is
 	// required unless InsecureRaft opts in to plain TCP, on which anyone
 	// who reaches RaftAddr can move the leadership or write log entries:
@@ -58,6 +60,15 @@ type Config struct {
 	InsecureRaft bool
 	APIAddr      string // this node's HTTP API address as others reach it
 	DataDir      string // log, stable and snapshot stores; required
+
+	// Transport, when set, is the raft transport the node uses as is
+	// instead of listening on RaftAddr: for tests (raft's in-memory
+	// transport, whose Disconnect makes partitions without TCP) and for
+	// embedding. RaftAddr, RaftTLS and InsecureRaft must then be empty; the
+	// node's raft address is the transport's LocalAddr, Peers name
+	// addresses of this transport, and the caller, who owns the transport,
+	// closes it after Close.
+	Transport raft.Transport
 
 	// Bootstrap starts a new cluster whose voters are Peers (or this node
 	// alone when Peers is empty). It is ignored when DataDir already holds
@@ -91,11 +102,32 @@ func (c *Config) Validate() error {
 	if c.ID == "" {
 		errs = append(errs, errors.New("node id is required"))
 	}
-	if _, _, err := net.SplitHostPort(c.RaftAddr); err != nil {
-		errs = append(errs, fmt.Errorf("raft address %q: %v", c.RaftAddr, err))
-	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data directory is required"))
+	}
+	errs = append(errs, c.validateTransport())
+	if c.MaxInflightEntries < 0 {
+		errs = append(errs, fmt.Errorf("max in-flight entries %d is negative", c.MaxInflightEntries))
+	}
+	if c.LogStore != "" && c.LogStore != "wal" && c.LogStore != "bolt" {
+		errs = append(errs, fmt.Errorf("log store %q is not wal or bolt", c.LogStore))
+	}
+	return errors.Join(errs...)
+}
+
+// validateTransport checks the raft transport's fields: a given Transport,
+// or an address and peers in host:port form with TLS or the plain-TCP
+// opt-in.
+func (c *Config) validateTransport() error {
+	if c.Transport != nil {
+		if c.RaftAddr != "" || c.RaftTLS != nil || c.InsecureRaft {
+			return errors.New("a raft transport is given: raft address, TLS and insecure raft must be empty")
+		}
+		return nil // peer addresses are the transport's own
+	}
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.RaftAddr); err != nil {
+		errs = append(errs, fmt.Errorf("raft address %q: %v", c.RaftAddr, err))
 	}
 	switch {
 	case c.RaftTLS == nil && !c.InsecureRaft:
@@ -104,12 +136,6 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("raft TLS and insecure raft are both set: choose one"))
 	case c.RaftTLS != nil:
 		errs = append(errs, c.RaftTLS.validate())
-	}
-	if c.MaxInflightEntries < 0 {
-		errs = append(errs, fmt.Errorf("max in-flight entries %d is negative", c.MaxInflightEntries))
-	}
-	if c.LogStore != "" && c.LogStore != "wal" && c.LogStore != "bolt" {
-		errs = append(errs, fmt.Errorf("log store %q is not wal or bolt", c.LogStore))
 	}
 	for _, p := range c.Peers {
 		if _, _, err := net.SplitHostPort(p.Addr); err != nil {

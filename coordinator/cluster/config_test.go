@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/hashicorp/raft"
 )
 
 func TestParsePeers(t *testing.T) {
@@ -37,6 +39,29 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if d := good.withDefaults(); d.MaxClaimBatch != 1024 || d.ApplyTimeout == 0 {
 		t.Errorf("defaults %+v", d)
+	}
+}
+
+// A given raft transport needs neither TLS nor the plain-TCP opt-in, takes
+// peers in its own address form, and refuses the fields it makes unused.
+func TestConfigValidateGivenTransport(t *testing.T) {
+	_, tr := raft.NewInmemTransport("mem-a")
+	mem := Config{ID: "a", DataDir: t.TempDir(), Transport: tr, Peers: []Peer{{ID: "a", Addr: "mem-a"}, {ID: "b", Addr: "mem-b"}}}
+	if err := mem.Validate(); err != nil {
+		t.Fatalf("config with an in-memory transport: %v", err)
+	}
+	for name, set := range map[string]func(*Config){
+		"raft address":  func(c *Config) { c.RaftAddr = "127.0.0.1:0" },
+		"raft TLS":      func(c *Config) { c.RaftTLS = &RaftTLS{CertFile: "c", KeyFile: "k", CAFile: "ca"} },
+		"insecure raft": func(c *Config) { c.InsecureRaft = true },
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := mem
+			set(&c)
+			if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "must be empty") {
+				t.Errorf("transport and %s: %v", name, err)
+			}
+		})
 	}
 }
 

@@ -39,7 +39,8 @@ type Node struct {
 	lock  *flock.Flock // held on DataDir for the node's life
 	walm  *walMetrics
 	logs  logStore
-	trans *raft.NetworkTransport
+	trans raft.Transport
+	owned *raft.NetworkTransport // trans when the node opened it (not Config.Transport); closed by Close
 
 	claims chan *claimReq // to the batcher
 	stop   chan struct{}  // closed by Close
@@ -88,14 +89,11 @@ func (n *Node) openRaft() error {
 	if err != nil {
 		return fmt.Errorf("cannot open snapshot store: %w", err)
 	}
-	var advertise net.Addr // nil: the listener's own address (port 0 picks one)
-	if _, port, _ := net.SplitHostPort(c.RaftAddr); port != "0" {
-		if advertise, err = net.ResolveTCPAddr("tcp", c.RaftAddr); err != nil {
-			return fmt.Errorf("raft address: %w", err)
+	if n.trans = c.Transport; n.trans == nil {
+		if n.owned, err = listen(c); err != nil {
+			return err
 		}
-	}
-	if n.trans, err = newTransport(c, advertise); err != nil {
-		return fmt.Errorf("cannot listen for raft on %s: %w", c.RaftAddr, err)
+		n.trans = n.owned
 	}
 	c.RaftAddr = string(n.trans.LocalAddr())
 	rc := n.raftConfig()
@@ -116,6 +114,22 @@ func (n *Node) openRaft() error {
 		return n.raft.BootstrapCluster(n.bootstrapConfig()).Error()
 	}
 	return nil
+}
+
+// listen opens the node's own raft transport on c.RaftAddr.
+func listen(c *Config) (*raft.NetworkTransport, error) {
+	var advertise net.Addr // nil: the listener's own address (port 0 picks one)
+	if _, port, _ := net.SplitHostPort(c.RaftAddr); port != "0" {
+		var err error
+		if advertise, err = net.ResolveTCPAddr("tcp", c.RaftAddr); err != nil {
+			return nil, fmt.Errorf("raft address: %w", err)
+		}
+	}
+	t, err := newTransport(c, advertise)
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen for raft on %s: %w", c.RaftAddr, err)
+	}
+	return t, nil
 }
 
 func (n *Node) raftConfig() *raft.Config {
@@ -158,8 +172,8 @@ func (n *Node) Close() error {
 }
 
 func (n *Node) closeStores() {
-	if n.trans != nil {
-		n.trans.Close()
+	if n.owned != nil {
+		n.owned.Close()
 	}
 	if n.logs != nil {
 		n.logs.Close()

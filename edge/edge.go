@@ -266,15 +266,13 @@ func (e *Edge) build() error {
 		Client: coordinatorClient(cfg.CoordinatorTLS, link.DefaultRequestTimeout)}); err != nil {
 		return err
 	}
-	route := notifiers{e.WS}
 	if !cfg.DisableWT {
 		if err := e.buildWT(); err != nil {
 			return err
 		}
-		route = append(route, e.WT)
 	}
 	if e.Core, err = core.New(core.Config{PublicKey: cfg.PublicKey, Hunts: e.Link.Replica(), Claims: e.Link, Treasures: e.Link.Replica(),
-		Notifier: route, TickHz: cfg.TickHz, Radius: cfg.Radius, ClaimRate: cfg.ClaimRate, ClaimBurst: cfg.ClaimBurst}); err != nil {
+		TickHz: cfg.TickHz, Radius: cfg.Radius, ClaimRate: cfg.ClaimRate, ClaimBurst: cfg.ClaimBurst}); err != nil {
 		return err
 	}
 	e.WS.Attach(e.Core)
@@ -320,22 +318,6 @@ func (e *Edge) WTURL() string {
 		return ""
 	}
 	return "https://" + e.udp.LocalAddr().String() + "/wt"
-}
-
-// notifiers routes the core's notifications to every transport; each
-// ignores sessions it does not own.
-type notifiers []core.Notifier
-
-func (n notifiers) Ready(id core.SessionID) {
-	for _, t := range n {
-		t.Ready(id)
-	}
-}
-
-func (n notifiers) Hangup(id core.SessionID, code protocol.Code) {
-	for _, t := range n {
-		t.Hangup(id, code)
-	}
 }
 
 // AllowOrigins is an origin policy: requests without an Origin (apps, bots)

@@ -44,7 +44,7 @@ func TestGCPauseHistogram(t *testing.T) {
 func TestDropReasonLabels(t *testing.T) {
 	pub, _, _ := token.GenerateKey()
 	ws := wsnet.New(wsnet.Config{})
-	c, err := core.New(core.Config{PublicKey: pub, Hunts: noHunts{}, Notifier: ws})
+	c, err := core.New(core.Config{PublicKey: pub, Hunts: noHunts{}})
 	if err != nil {
 		t.Fatal(err)
 	}

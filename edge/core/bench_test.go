@@ -1,7 +1,9 @@
 package core
 
 import (
+	"fmt"
 	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"github.com/veltrix/veltrix/protocol"
@@ -44,20 +46,8 @@ func BenchmarkPositionFanOut(b *testing.B) {
 // frames encoded per tick beside the changed cells per tick (counted apart
 // from the encoding): equal, one frame per changed cell.
 func BenchmarkCity10k(b *testing.B) {
-	const players, tickHz = 10_000, 10
-	r := newRig(b, func(c *Config) { c.PositionRate, c.PositionBurst, c.MaxSpeed = 1e9, 1e9, 1e6 })
-	rng := rand.New(rand.NewPCG(1, 2))
-	ids := make([]SessionID, players)
-	pos := make([][2]int32, players)
-	for i := range ids {
-		ids[i] = r.join(uint32(i + 1))
-		pos[i] = [2]int32{523730796 + int32(rng.IntN(1_000_000)) - 500_000, 48924534 + int32(rng.IntN(1_600_000)) - 800_000}
-		lat, lng := pos[i][0], pos[i][1]
-		if err := r.c.Deliver(ids[i], protocol.AppendPosition(nil, &protocol.Position{Seq: 1, Lat: lat, Lng: lng})); err != nil {
-			b.Fatal(err)
-		}
-	}
-	r.c.Tick()
+	const players, tickHz = city10kPlayers, 10
+	r, ids, pos, rng := city10k(b)
 	frame := make([]byte, 0, 64)
 	var out [][]byte
 	seq := uint32(1)
@@ -91,4 +81,71 @@ func BenchmarkCity10k(b *testing.B) {
 	b.ReportMetric(bytes/b.Elapsed().Seconds(), "fanout-B/cpu-s")
 	b.ReportMetric(b.Elapsed().Seconds()/simSeconds, "cores")
 	b.ReportMetric(bytes/simSeconds, "fanout-B/s")
+}
+
+const city10kPlayers = 10_000
+
+// city10k is BenchmarkCity10k's city: its players welcomed and placed, one
+// tick run.
+func city10k(b *testing.B) (*rig, []SessionID, [][2]int32, *rand.Rand) {
+	r := newRig(b, func(c *Config) { c.PositionRate, c.PositionBurst, c.MaxSpeed = 1e9, 1e9, 1e6 })
+	rng := rand.New(rand.NewPCG(1, 2))
+	ids := make([]SessionID, city10kPlayers)
+	pos := make([][2]int32, city10kPlayers)
+	for i := range ids {
+		ids[i] = r.join(uint32(i + 1))
+		pos[i] = [2]int32{523730796 + int32(rng.IntN(1_000_000)) - 500_000, 48924534 + int32(rng.IntN(1_600_000)) - 800_000}
+		lat, lng := pos[i][0], pos[i][1]
+		if err := r.c.Deliver(ids[i], protocol.AppendPosition(nil, &protocol.Position{Seq: 1, Lat: lat, Lng: lng})); err != nil {
+			b.Fatal(err)
+		}
+	}
+	r.c.Tick()
+	return r, ids, pos, rng
+}
+
+// BenchmarkCity10kDeliverers is BenchmarkCity10k's tick with its
+// deliveries and pulls split over 1 or 2 goroutines (as the transports'
+// goroutines or rings call the core), each owning a disjoint half of the
+// players: one op is one tick. Against the core's single mutex it shows
+// whether a second caller adds throughput (the lock is not the limit) or
+// only waits (per-hunt shards would help).
+func BenchmarkCity10kDeliverers(b *testing.B) {
+	for _, g := range []int{1, 2} {
+		b.Run(fmt.Sprintf("goroutines=%d", g), func(b *testing.B) {
+			const tickHz = 10
+			r, ids, pos, _ := city10k(b)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for t := 0; b.Loop(); t++ {
+				var wg sync.WaitGroup
+				for w := range g {
+					wg.Go(func() {
+						frame := make([]byte, 0, 64)
+						for i := t%tickHz + w*tickHz; i < len(ids); i += g * tickHz { // a tenth of the players move this tick
+							lat := pos[i][0] + int32(t/tickHz%2)*10 // ~1 m back and forth
+							frame = protocol.AppendPosition(frame[:0], &protocol.Position{Seq: uint32(t + 2), Lat: lat, Lng: pos[i][1], Time: uint64(t)})
+							if err := r.c.Deliver(ids[i], frame); err != nil {
+								b.Error(err)
+								return
+							}
+						}
+					})
+				}
+				wg.Wait()
+				r.c.Tick()
+				for w := range g {
+					wg.Go(func() {
+						var out [][]byte
+						for i := w; i < len(ids); i += g {
+							var l Lease
+							_, out, l = r.c.Pull(ids[i], out[:0])
+							r.c.Release(l)
+						}
+					})
+				}
+				wg.Wait()
+			}
+		})
+	}
 }

@@ -41,14 +41,16 @@ type Treasures interface {
 	NoSuchTreasure(hunt, id uint32) bool
 }
 
-// Notifier is the transport side of the core. The core calls it with its
-// lock held: implementations must not block or call back into the core.
+// Notifier is the transport side of the core. The core calls only the
+// session's owner (the Notifier whose Owner was given to Open), passing back
+// the handle given to Open, with its lock held: implementations must not
+// block or call back into the core.
 type Notifier interface {
 	// Ready says session id has output waiting; the transport calls Pull.
-	Ready(id SessionID)
+	Ready(id SessionID, handle uint64)
 	// Hangup asks the transport to close session id with code after
 	// flushing what Pull still returns.
-	Hangup(id SessionID, code protocol.Code)
+	Hangup(id SessionID, handle uint64, code protocol.Code)
 }
 
 // Config configures a Core. Zero values mean defaults.
@@ -57,7 +59,6 @@ type Config struct {
 	Hunts     Hunts             // required
 	Claims    Claims            // nil: claims are answered "unavailable"
 	Treasures Treasures         // nil: no TREASURES or HINTs are sent
-	Notifier  Notifier          // required
 
 	TickHz        int     // fan-out ticks per second; default 10
 	Radius        int     // interest radius k (grid disk); default 1
@@ -92,9 +93,6 @@ func (c *Config) Validate() error {
 	}
 	if c.Hunts == nil {
 		errs = append(errs, errors.New("a hunt source is required"))
-	}
-	if c.Notifier == nil {
-		errs = append(errs, errors.New("a notifier is required"))
 	}
 	for _, f := range []struct {
 		name string

@@ -12,7 +12,7 @@ import (
 func TestConfigValidate(t *testing.T) {
 	pub, _, _ := token.GenerateKey()
 	good := func() Config {
-		return Config{PublicKey: pub, Hunts: hunts{}, Notifier: &fakeNet{}}
+		return Config{PublicKey: pub, Hunts: hunts{}}
 	}
 	tests := []struct {
 		name  string
@@ -21,7 +21,7 @@ func TestConfigValidate(t *testing.T) {
 	}{
 		{name: "required fields and zero defaults", tweak: func(*Config) {}},
 		{name: "everything required missing", tweak: func(c *Config) { *c = Config{} },
-			want: []string{"public key", "hunt source", "notifier"}},
+			want: []string{"public key", "hunt source"}},
 		{name: "negative rates and sizes", tweak: func(c *Config) { c.TickHz, c.ClaimRate, c.MaxControl = -1, -2, -3 },
 			want: []string{"tick rate -1", "claim rate -2", "control bytes limit -3"}},
 		{name: "negative timeouts", tweak: func(c *Config) { c.IdleTimeout, c.TokenGrace = -time.Second, -time.Second },

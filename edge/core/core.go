@@ -25,6 +25,7 @@ type Core struct {
 	cfg Config
 
 	mu      sync.Mutex // guards all fields below
+	owners  []Notifier // by Owner: the transports that registered
 	tab     table
 	cells   map[cellKey]*cellState
 	dirty   []cellKey
@@ -73,13 +74,34 @@ func New(cfg Config) (*Core, error) {
 		seats: map[seatKey]SessionID{}, stats: Stats{Closes: map[protocol.Code]uint64{}}}, nil
 }
 
-// Open registers a new connection and returns its session id.
-func (c *Core) Open() SessionID {
+// Owner names a transport registered with the core (Register).
+type Owner uint8
+
+// Register adds transport n and returns the Owner it opens sessions with.
+// At most 256 transports register; more is a programming error (panic).
+func (c *Core) Register(n Notifier) Owner {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if n == nil || len(c.owners) > 255 {
+		panic("core: Register needs a notifier, and takes at most 256")
+	}
+	c.owners = append(c.owners, n)
+	return Owner(len(c.owners) - 1)
+}
+
+// Open registers a new connection of transport owner and returns its
+// session id. The core calls only owner's Notifier for it, with handle
+// (the transport's own reference to the connection, opaque to the core).
+func (c *Core) Open(owner Owner, handle uint64) SessionID {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if int(owner) >= len(c.owners) {
+		panic("core: Open with an unregistered owner")
+	}
 	c.stats.Sessions++
 	id := c.tab.alloc()
 	s := c.tab.get(id)
+	s.owner, s.handle = owner, handle
 	s.msgTokens, s.msgAt = c.cfg.MessageBurst, c.cfg.Now().UnixMicro()
 	return id
 }
@@ -130,7 +152,7 @@ func (c *Core) closeLocked(id SessionID, s *slot, code protocol.Code) {
 	}
 	s.state = stateClosed
 	c.stats.Closes[code]++
-	c.cfg.Notifier.Hangup(id, code)
+	c.owners[s.owner].Hangup(id, s.handle, code)
 }
 
 // CountClose counts a close that a transport decided itself (a framing

@@ -18,19 +18,20 @@ type fakeNet struct {
 	closed map[SessionID]protocol.Code
 }
 
-func (f *fakeNet) Ready(id SessionID)                      { f.ready[id]++ }
-func (f *fakeNet) Hangup(id SessionID, code protocol.Code) { f.closed[id] = code }
+func (f *fakeNet) Ready(id SessionID, _ uint64)                      { f.ready[id]++ }
+func (f *fakeNet) Hangup(id SessionID, _ uint64, code protocol.Code) { f.closed[id] = code }
 
 type hunts map[uint32]HuntInfo
 
 func (h hunts) Hunt(id uint32) (HuntInfo, bool) { x, ok := h[id]; return x, ok }
 
 type rig struct {
-	t    testing.TB
-	c    *Core
-	net  *fakeNet
-	priv ed25519.PrivateKey
-	now  time.Time
+	t     testing.TB
+	c     *Core
+	net   *fakeNet
+	owner Owner
+	priv  ed25519.PrivateKey
+	now   time.Time
 }
 
 const testHunt = 7
@@ -39,7 +40,7 @@ func newRig(t testing.TB, tweak ...func(*Config)) *rig {
 	pub, priv, _ := token.GenerateKey()
 	r := &rig{t: t, net: &fakeNet{ready: map[SessionID]int{}, closed: map[SessionID]protocol.Code{}}, priv: priv,
 		now: time.Unix(1795000000, 0)}
-	cfg := Config{PublicKey: pub, Hunts: hunts{testHunt: {ID: testHunt, Resolution: 9, Active: true}}, Notifier: r.net,
+	cfg := Config{PublicKey: pub, Hunts: hunts{testHunt: {ID: testHunt, Resolution: 9, Active: true}},
 		Now: func() time.Time { return r.now }}
 	for _, f := range tweak {
 		f(&cfg)
@@ -49,12 +50,13 @@ func newRig(t testing.TB, tweak ...func(*Config)) *rig {
 		t.Fatal(err)
 	}
 	r.c = c
+	r.owner = c.Register(r.net)
 	return r
 }
 
 func (r *rig) join(player uint32) SessionID {
 	r.t.Helper()
-	id := r.c.Open()
+	id := r.c.Open(r.owner, 0)
 	tok, _ := token.Mint(r.priv, player, testHunt, "", r.now, time.Hour)
 	if err := r.c.Deliver(id, protocol.AppendHello(nil, &protocol.Hello{Version: 1, Kind: protocol.KindBot, Hunt: testHunt, Token: protocol.Text(tok)})); err != nil {
 		r.t.Fatal(err)
@@ -120,7 +122,7 @@ var (
 
 func TestHelloRequiredAndBadTokens(t *testing.T) {
 	r := newRig(t)
-	id := r.c.Open()
+	id := r.c.Open(r.owner, 0)
 	err := r.move(id, dam)
 	if protocol.CodeOf(err) != protocol.CodeHelloRequired || r.net.closed[id] != protocol.CodeHelloRequired {
 		t.Fatalf("POSITION before HELLO: %v, closed %v", err, r.net.closed[id])
@@ -142,7 +144,7 @@ func TestHelloRequiredAndBadTokens(t *testing.T) {
 		code  protocol.Code
 	}{protocol.Hello{Version: 1, Hunt: testHunt, Token: protocol.Text(expired)}, protocol.CodeTokenExpired})
 	for _, c := range cases {
-		id := r.c.Open()
+		id := r.c.Open(r.owner, 0)
 		err := r.c.Deliver(id, protocol.AppendHello(nil, &c.hello))
 		if protocol.CodeOf(err) != c.code || r.net.closed[id] != c.code {
 			t.Errorf("HELLO %+v: err %v, closed %v, want %v", c.hello, err, r.net.closed[id], c.code)
@@ -408,7 +410,7 @@ func TestHotPathDoesNotAllocate(t *testing.T) {
 // A datagram that overtakes the HELLO on the stream is dropped, not fatal.
 func TestEarlyDatagramIsDropped(t *testing.T) {
 	r := newRig(t)
-	id := r.c.Open()
+	id := r.c.Open(r.owner, 0)
 	lat, lng := dam.E7()
 	if err := r.c.DeliverUnordered(id, protocol.AppendPosition(nil, &protocol.Position{Seq: 1, Lat: lat, Lng: lng})); err != nil {
 		t.Fatal(err)

@@ -20,7 +20,7 @@ func FuzzDeliver(f *testing.F) {
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		r := newRig(t)
 		good, bad := r.join(1), r.join(2)
-		fresh := r.c.Open()
+		fresh := r.c.Open(r.owner, 0)
 		for _, id := range []SessionID{bad, fresh} {
 			if err := r.c.Deliver(id, frame); err != nil && protocol.CodeOf(err) == protocol.CodeInternal {
 				t.Fatalf("error without a protocol code: %v", err)

@@ -55,7 +55,7 @@ var errTooSlowText = protocol.Text("too far behind: output dropped")
 func (c *Core) readyLocked(id SessionID, s *slot) {
 	if !s.pending {
 		s.pending = true
-		c.cfg.Notifier.Ready(id)
+		c.owners[s.owner].Ready(id, s.handle)
 	}
 }
 

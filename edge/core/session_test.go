@@ -101,7 +101,7 @@ func TestTokenMustNameTheSession(t *testing.T) {
 		}
 		r.expectClosed(id, c.want, c.name)
 	}
-	id := r.c.Open()
+	id := r.c.Open(r.owner, 0)
 	if err := r.c.Deliver(id, r.mint(1, testHunt, r.now, time.Hour)); protocol.CodeOf(err) != protocol.CodeHelloRequired {
 		t.Errorf("TOKEN before HELLO: %v", err)
 	}

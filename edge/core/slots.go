@@ -64,7 +64,9 @@ type slot struct {
 	hintKey    uint16   // band and bearing/10° of the last HINT sent
 	dropTicks  uint16   // consecutive ticks that dropped frames
 	droppedNow bool
-	pending    bool // Ready was called and Pull has not run since
+	pending    bool   // Ready was called and Pull has not run since
+	owner      Owner  // the transport that opened the session
+	handle     uint64 // the transport's own reference, passed back to it
 	qCount     uint8
 	queue      [queueLen]frameRef
 }

@@ -13,8 +13,8 @@ import (
 
 type nopNotifier struct{}
 
-func (nopNotifier) Ready(core.SessionID)                 {}
-func (nopNotifier) Hangup(core.SessionID, protocol.Code) {}
+func (nopNotifier) Ready(core.SessionID, uint64)                 {}
+func (nopNotifier) Hangup(core.SessionID, uint64, protocol.Code) {}
 
 // FuzzStream feeds arbitrary NDJSON to a replica attached to a core with a
 // player in the hunt: applying it must never panic, whatever the
@@ -33,16 +33,17 @@ func FuzzStream(f *testing.F) {
 	pub, priv, _ := token.GenerateKey()
 	f.Fuzz(func(t *testing.T, stream string) {
 		r := newReplica()
-		c, err := core.New(core.Config{PublicKey: pub, Hunts: r, Treasures: r, Notifier: nopNotifier{}})
+		c, err := core.New(core.Config{PublicKey: pub, Hunts: r, Treasures: r})
 		if err != nil {
 			t.Fatal(err)
 		}
 		r.attach(c)
+		owner := c.Register(nopNotifier{})
 		// A player in hunt 1 near Dam Square sees what the stream does to it.
 		if err := r.follow(strings.NewReader(exampleStream(t)), func() {}); err != nil {
 			t.Fatal(err)
 		}
-		id := c.Open()
+		id := c.Open(owner, 0)
 		tok, _ := token.Mint(priv, 5, 1, "", time.Now(), time.Hour)
 		_ = c.Deliver(id, protocol.AppendHello(nil, &protocol.Hello{Version: 1, Hunt: 1, Token: protocol.Text(tok)}))
 		_ = c.Deliver(id, protocol.AppendPosition(nil, &protocol.Position{Seq: 1, Lat: 523730796, Lng: 48924534}))

@@ -328,10 +328,11 @@ func (r *ring) upgrade(ci uint32, req *http.Request, buf []byte, n int) {
 	rest := append([]byte(nil), buf[n:]...)
 	r.putHandle(c.part)
 	c.part = 0
-	sess := r.srv.core.Open()
+	v := r.sessionValue(ci)
+	sess := r.srv.core.Open(r.srv.owner, v)
 	c = &r.conns[ci]
 	c.sess, c.state = sess, stWS
-	if !r.srv.register(sess, r.sessionValue(ci)) { // Shutdown began meanwhile
+	if !r.srv.register(sess, v) { // Shutdown began meanwhile
 		r.srv.core.CountClose(protocol.CodeShuttingDown)
 		r.srv.core.Closed(sess)
 		c.sess, c.state = 0, stHTTP

@@ -37,7 +37,6 @@ func startWith(t testing.TB, cfg Config, cc core.Config) (*core.Core, *Server) {
 	if err != nil {
 		t.Fatalf("io_uring transport unavailable: %v", err)
 	}
-	cc.Notifier = srv
 	c, err := core.New(cc)
 	if err != nil {
 		t.Fatal(err)

@@ -133,8 +133,8 @@ func TestFailedRingReleasesSessions(t *testing.T) {
 // nopNotifier is a core.Notifier that only counts readiness.
 type nopNotifier struct{}
 
-func (nopNotifier) Ready(core.SessionID)                 {}
-func (nopNotifier) Hangup(core.SessionID, protocol.Code) {}
+func (nopNotifier) Ready(core.SessionID, uint64)                 {}
+func (nopNotifier) Hangup(core.SessionID, uint64, protocol.Code) {}
 
 // TestPullFitsOneSend: the core's queue holds maxPullFrames frames, so one
 // Pull returns at most that many, and one send context holds them all even
@@ -142,14 +142,15 @@ func (nopNotifier) Hangup(core.SessionID, protocol.Code) {}
 // messages and the close frame: addMessages never runs out of iovecs.
 func TestPullFitsOneSend(t *testing.T) {
 	pub, priv, _ := token.GenerateKey()
-	c, err := core.New(core.Config{PublicKey: pub, Hunts: wstest.OneHunt{}, Notifier: nopNotifier{}, Radius: 3, SnapshotEvery: 1, SlowTicks: 1 << 20}) // 37 cells watched
+	c, err := core.New(core.Config{PublicKey: pub, Hunts: wstest.OneHunt{}, Radius: 3, SnapshotEvery: 1, SlowTicks: 1 << 20}) // 37 cells watched
 	if err != nil {
 		t.Fatal(err)
 	}
+	owner := c.Register(nopNotifier{})
 	dam := geo.Point{Lat: 52.3730796, Lng: 4.8924534}
 	var me core.SessionID
 	for p := uint32(1); p <= 15*15; p++ { // players in every cell around the last one
-		id := c.Open()
+		id := c.Open(owner, 0)
 		tok, _ := token.Mint(priv, p, 7, "", time.Now(), time.Hour)
 		lat, lng := geo.Point{Lat: dam.Lat + float64(p%15)*1e-3, Lng: dam.Lng + float64(p/15)*1.5e-3}.E7()
 		if p == 15*15 {

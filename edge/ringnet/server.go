@@ -96,11 +96,12 @@ func (c *Config) defaults() {
 	}
 }
 
-// Server is the core's Notifier for connections on the rings: create it,
-// then the core with it, then Attach (the rings accept from then on).
+// Server is the core's Notifier for connections on the rings: Attach
+// registers it as their owner (the rings accept from then on).
 type Server struct {
 	cfg   Config
 	core  *core.Core
+	owner core.Owner
 	rings []*ring
 	addr  *net.TCPAddr
 
@@ -163,9 +164,10 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// Attach sets the core the server feeds and starts accepting.
+// Attach sets the core the server feeds, registers the server as the owner
+// of the sessions it opens, and starts accepting.
 func (s *Server) Attach(c *core.Core) {
-	s.core = c
+	s.core, s.owner = c, c.Register(s)
 	close(s.attached)
 }
 
@@ -185,19 +187,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 }
 
 // Ready implements core.Notifier (called with the core's lock held: it only
-// queues to the owning ring).
-func (s *Server) Ready(id core.SessionID) { s.post(id, msgReady, 0) }
+// queues to the owning ring). handle is the connection's sessionValue, given
+// to Open: no lookup; the ring drops it if the connection's generation moved on.
+func (s *Server) Ready(_ core.SessionID, handle uint64) { s.post(handle, msgReady, 0) }
 
-// Close implements core.Notifier: the ring flushes, then closes with code.
-func (s *Server) Hangup(id core.SessionID, code protocol.Code) { s.post(id, msgClose, code) }
+// Hangup implements core.Notifier: the ring flushes, then closes with code.
+func (s *Server) Hangup(_ core.SessionID, handle uint64, code protocol.Code) {
+	s.post(handle, msgClose, code)
+}
 
-func (s *Server) post(id core.SessionID, kind uint8, code protocol.Code) {
-	s.mu.RLock()
-	v, ok := s.ids[id]
-	s.mu.RUnlock()
-	if ok {
-		s.rings[v>>56].post(msg{kind: kind, code: code, gen: uint32(v>>32) & 0xffffff, slot: uint32(v)})
-	}
+// post queues a message for the connection v (ring:8 | gen:24 | slot:32).
+func (s *Server) post(v uint64, kind uint8, code protocol.Code) {
+	s.rings[v>>56].post(msg{kind: kind, code: code, gen: uint32(v>>32) & 0xffffff, slot: uint32(v)})
 }
 
 // CloseAll closes every open WebSocket connection with code (they flush
@@ -210,7 +211,7 @@ func (s *Server) CloseAll(code protocol.Code) {
 	}
 	s.mu.RUnlock()
 	for _, v := range ids {
-		s.rings[v>>56].post(msg{kind: msgCloseAll, code: code, gen: uint32(v>>32) & 0xffffff, slot: uint32(v)})
+		s.post(v, msgCloseAll, code)
 	}
 }
 

@@ -26,7 +26,7 @@ func zeroCopyServer(t *testing.T, cfg Config) (*Server, *httptest.Server) {
 	t.Helper()
 	pub, _, _ := token.GenerateKey()
 	srv := New(cfg)
-	c, err := core.New(core.Config{PublicKey: pub, Hunts: oneHunt{}, Notifier: srv})
+	c, err := core.New(core.Config{PublicKey: pub, Hunts: oneHunt{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,10 +62,11 @@ type Config struct {
 }
 
 // Server accepts WebSocket connections and attaches them to a core. It is
-// the core's Notifier: create it first, then the core with it, then Attach.
+// the core's Notifier for its sessions: Attach registers it as their owner.
 type Server struct {
-	cfg  Config
-	core *core.Core
+	cfg   Config
+	core  *core.Core
+	owner core.Owner
 
 	mu      sync.RWMutex // guards conns and closing
 	conns   map[core.SessionID]*conn
@@ -105,8 +106,9 @@ func New(cfg Config) *Server {
 	return &Server{cfg: cfg, conns: map[core.SessionID]*conn{}}
 }
 
-// Attach sets the core the server feeds.
-func (s *Server) Attach(c *core.Core) { s.core = c }
+// Attach sets the core the server feeds and registers the server as the
+// owner of the sessions it opens.
+func (s *Server) Attach(c *core.Core) { s.core, s.owner = c, c.Register(s) }
 
 // ServeHTTP upgrades the request to a WebSocket connection.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -148,7 +150,7 @@ func (s *Server) attach(nc net.Conn, br *bufio.Reader) {
 	c.sizeSendBuffer()
 	// Lock order: the core calls Ready/Close (which take s.mu) while it
 	// holds its own lock, so s.mu is never held across a call into the core.
-	c.id = s.core.Open()
+	c.id = s.core.Open(s.owner, 0) // the map by id is the reference
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -171,7 +173,7 @@ func readerOf(nc net.Conn, br *bufio.Reader) io.Reader {
 }
 
 // Ready implements core.Notifier.
-func (s *Server) Ready(id core.SessionID) {
+func (s *Server) Ready(id core.SessionID, _ uint64) {
 	if c := s.lookup(id); c != nil {
 		c.signal()
 	}
@@ -179,7 +181,7 @@ func (s *Server) Ready(id core.SessionID) {
 
 // Hangup implements core.Notifier: the writer flushes, then closes with
 // code. The core has counted the close.
-func (s *Server) Hangup(id core.SessionID, code protocol.Code) {
+func (s *Server) Hangup(id core.SessionID, _ uint64, code protocol.Code) {
 	if c := s.lookup(id); c != nil {
 		c.stopWith(code, false)
 	}

@@ -27,12 +27,11 @@ func TestConformance(t *testing.T) {
 	}
 }
 
-// startServer serves a server with cfg and a core made from cc (its
-// Notifier set to the server) on httptest — through Listen when zeroCopy;
+// startServer serves a server with cfg and a core made from cc (attached
+// to the server) on httptest — through Listen when zeroCopy;
 // cleanup shuts both down.
 func startServer(tb testing.TB, zeroCopy bool, cfg Config, cc core.Config) (*Server, *core.Core, *httptest.Server) {
 	srv := New(cfg)
-	cc.Notifier = srv
 	c, err := core.New(cc)
 	if err != nil {
 		tb.Fatal(err)

@@ -15,8 +15,8 @@ import (
 // closes records the closes a core asks a transport for.
 type closes map[core.SessionID]protocol.Code
 
-func (closes) Ready(core.SessionID)                           {}
-func (c closes) Hangup(id core.SessionID, code protocol.Code) { c[id] = code }
+func (closes) Ready(core.SessionID, uint64)                             {}
+func (c closes) Hangup(id core.SessionID, _ uint64, code protocol.Code) { c[id] = code }
 
 // inputRig is a core fed the way a session's readers feed it, with no
 // network: a welcomed session under test and a welcomed neighbour.
@@ -29,13 +29,14 @@ type inputRig struct {
 func newInputRig(t *testing.T) *inputRig {
 	pub, priv, _ := token.GenerateKey()
 	r := &inputRig{closed: closes{}}
-	c, err := core.New(core.Config{PublicKey: pub, Hunts: oneHunt{}, Notifier: r.closed})
+	c, err := core.New(core.Config{PublicKey: pub, Hunts: oneHunt{}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.core = c
+	owner := c.Register(r.closed)
 	hello := func(player uint32) core.SessionID {
-		id := c.Open()
+		id := c.Open(owner, 0)
 		tok, _ := token.Mint(priv, player, 7, "", time.Now(), time.Hour)
 		if err := c.Deliver(id, protocol.AppendHello(nil, &protocol.Hello{Version: 1, Hunt: 7, Token: protocol.Text(tok)})); err != nil {
 			t.Fatal(err)

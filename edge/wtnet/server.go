@@ -50,9 +50,10 @@ const (
 // Server serves WebTransport sessions over one UDP socket. It is the core's
 // Notifier for its sessions.
 type Server struct {
-	cfg  Config
-	core *core.Core
-	wt   *webtransport.Server
+	cfg   Config
+	core  *core.Core
+	owner core.Owner
+	wt    *webtransport.Server
 
 	mu       sync.RWMutex // guards sessions and closing
 	sessions map[core.SessionID]*session
@@ -88,8 +89,9 @@ func New(cfg Config) *Server {
 	return s
 }
 
-// Attach sets the core the server feeds.
-func (s *Server) Attach(c *core.Core) { s.core = c }
+// Attach sets the core the server feeds and registers the server as the
+// owner of the sessions it opens.
+func (s *Server) Attach(c *core.Core) { s.core, s.owner = c, c.Register(s) }
 
 // Serve serves sessions on conn until Close.
 func (s *Server) Serve(conn net.PacketConn) error {
@@ -118,7 +120,7 @@ func (s *Server) Shutdown() error {
 }
 
 // Ready implements core.Notifier.
-func (s *Server) Ready(id core.SessionID) {
+func (s *Server) Ready(id core.SessionID, _ uint64) {
 	if ss := s.lookup(id); ss != nil {
 		select {
 		case ss.wake <- struct{}{}:
@@ -129,7 +131,7 @@ func (s *Server) Ready(id core.SessionID) {
 
 // Hangup implements core.Notifier: the session flushes, then closes with
 // code. The core has counted the close.
-func (s *Server) Hangup(id core.SessionID, code protocol.Code) {
+func (s *Server) Hangup(id core.SessionID, _ uint64, code protocol.Code) {
 	if ss := s.lookup(id); ss != nil {
 		ss.stopWith(code, false)
 	}
@@ -158,7 +160,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	ss := &session{srv: s, sess: sess, wake: make(chan struct{}, 1), stop: make(chan struct{})}
 	// Lock order: the core calls Ready/Close (which take s.mu) while it
 	// holds its own lock, so s.mu is never held across a call into the core.
-	ss.id = s.core.Open()
+	ss.id = s.core.Open(s.owner, 0) // the map by id is the reference
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()

@@ -59,7 +59,7 @@ func newRigWith(t *testing.T, cfg Config, tweak ...func(*core.Config)) *rig {
 	cfg.TLS, cfg.HelloTimeout = &tls.Config{GetCertificate: certs.GetCertificate}, 2*time.Second // no HELLO races it on a busy machine
 	srv := New(cfg)
 	pub, priv, _ := token.GenerateKey()
-	cc := core.Config{PublicKey: pub, Hunts: oneHunt{}, Notifier: srv}
+	cc := core.Config{PublicKey: pub, Hunts: oneHunt{}}
 	for _, f := range tweak {
 		f(&cc)
 	}

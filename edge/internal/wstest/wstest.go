@@ -44,8 +44,8 @@ type Transport struct {
 	Shutdown func()
 }
 
-// Factory starts a transport with o as cc's Notifier, creates the core
-// from cc, attaches it and serves; it stops everything at t's cleanup.
+// Factory starts a transport with o, creates the core from cc, attaches it
+// (the transport registers as the owner of its sessions) and serves; it stops everything at t's cleanup.
 type Factory func(t *testing.T, o Options, cc core.Config) (*core.Core, Transport)
 
 // Run runs the suite against the transport f starts.
@@ -64,6 +64,15 @@ func Run(t *testing.T, f Factory) {
 	t.Run("OversizedHead", func(t *testing.T) { testOversizedHead(t, f) })
 	t.Run("Shutdown", func(t *testing.T) { testShutdown(t, f) })
 }
+
+// Nobody is a core.Notifier that owns sessions no transport serves.
+type Nobody struct{}
+
+// Ready implements core.Notifier: nothing to wake.
+func (Nobody) Ready(core.SessionID, uint64) {}
+
+// Hangup implements core.Notifier: nothing to close.
+func (Nobody) Hangup(core.SessionID, uint64, protocol.Code) {}
 
 // OneHunt is a hunt source with hunt 7 active.
 type OneHunt struct{}
@@ -408,8 +417,9 @@ func testClientClose(t *testing.T, f Factory) {
 func testSlowReader(t *testing.T, f Factory) {
 	e := newEdge(t, f, Options{WriteTimeout: 200 * time.Millisecond, MaxBacklog: 64 << 10, CloseLinger: 10 * time.Second},
 		func(c *core.Config) { c.SnapshotEvery = 1; c.SlowTicks = 5 })
+	crowd := e.core.Register(Nobody{})
 	for p := uint32(100); p < 160; p++ { // a crowd in the cell, held by the core alone
-		id := e.core.Open()
+		id := e.core.Open(crowd, 0)
 		tok, _ := token.Mint(e.priv, p, 7, "", time.Now(), time.Hour)
 		frame := protocol.AppendHello(nil, &protocol.Hello{Version: 1, Hunt: 7, Token: protocol.Text(tok)})
 		frame = append(frame, position(1, geo.Point{Lat: dam.Lat + float64(p)*1e-7, Lng: dam.Lng})...)

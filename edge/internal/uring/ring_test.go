@@ -1,6 +1,7 @@
 package uring
 
 import (
+	"errors"
 	"runtime"
 	"strconv"
 	"testing"
@@ -280,5 +281,31 @@ func TestReadWritePipe(t *testing.T) {
 				t.Fatal("read back different bytes")
 			}
 		})
+	}
+}
+
+// TestClosedRing: what may still be called on a closed ring fails cleanly
+// (Wake from another goroutine racing with shutdown, a buffer ring
+// registered too late) instead of reaching a reused descriptor. SQE, Submit,
+// Ready and Reap must not be called after Close: the rings are unmapped.
+func TestClosedRing(t *testing.T) {
+	r := ownedRing(t, Config{Entries: 4})
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The closed ring's fd is -1: io_uring_register's "blind" form, which
+	// takes only SEND_MSG_RING and refuses the rest with EINVAL.
+	if b, err := NewBufRing(r, 1, 4, 64); !errors.Is(err, unix.EINVAL) {
+		if b != nil {
+			b.Close()
+		}
+		t.Fatalf("NewBufRing on a closed ring: %v, want EINVAL", err)
+	}
+	r.Sleep()
+	done := make(chan struct{})
+	go func() { r.Wake(); close(done) }() // MSG_RING to fd -1: refused, not a crash
+	<-done
+	if n := r.Stats.Wakeups.Load(); n != 1 {
+		t.Fatalf("%d wake-ups counted, want 1", n)
 	}
 }

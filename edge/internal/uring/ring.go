@@ -207,11 +207,12 @@ func (r *Ring) Ready() uint32 { return atomic.LoadUint32(r.cqTail) - *r.cqHead }
 func (r *Ring) Reap(dst []CQE) []CQE {
 	head := *r.cqHead
 	tail := atomic.LoadUint32(r.cqTail)
+	n := len(dst)
 	for ; head != tail && len(dst) < cap(dst); head++ {
 		dst = append(dst, r.cqes[head&r.cqMask])
 	}
 	atomic.StoreUint32(r.cqHead, head)
-	r.Stats.Completions.Add(uint64(len(dst)))
+	r.Stats.Completions.Add(uint64(len(dst) - n)) // what this call reaped, not what dst held before
 	return dst
 }
 

@@ -114,6 +114,9 @@ func OpenFileLimit() int {
 // net.Conn on Go's netpoller (for handing plain HTTP requests to net/http).
 // fd is closed; the net.Conn holds a duplicate.
 func FileConn(fd int) (net.Conn, error) {
+	if fd < 0 {
+		return nil, fmt.Errorf("uring: FileConn of fd %d", fd)
+	}
 	f := os.NewFile(uintptr(fd), "ring-conn")
 	defer f.Close()
 	return net.FileConn(f)

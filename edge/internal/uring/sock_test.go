@@ -123,6 +123,13 @@ func TestFileConn(t *testing.T) {
 
 // TestFileConnNotASocket: a descriptor that is no socket is refused (and
 // still closed: FileConn owns it either way).
+func TestFileConnBadFD(t *testing.T) {
+	if c, err := FileConn(-1); err == nil {
+		c.Close()
+		t.Fatal("FileConn(-1) succeeded")
+	}
+}
+
 func TestFileConnNotASocket(t *testing.T) {
 	var p [2]int
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {

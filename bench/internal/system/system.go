@@ -76,38 +76,14 @@ func Start(o LocalOptions) (*System, error) {
 			return nil, fmt.Errorf("cannot find %s (run make build, or pass -bin-dir): %w", b, err)
 		}
 	}
-	if o.Voters == 0 {
-		o.Voters = 1
-	}
-	if o.ReadyWithin == 0 {
-		o.ReadyWithin = 30 * time.Second
-	}
-	if o.Stderr == nil {
-		o.Stderr = io.Discard
-	}
+	o.withDefaults()
 	dir, err := os.MkdirTemp("", "veltrix-bench-")
 	if err != nil {
 		return nil, err
 	}
 	s := &System{dir: dir, AdminToken: "bench-admin-token", http: &http.Client{Timeout: 30 * time.Second}}
-	_, key, err := token.GenerateKey()
+	keyPath, credPath, edgeToken, err := s.writeSecrets()
 	if err != nil {
-		return nil, err
-	}
-	s.Key = key
-	pem, err := token.EncodePrivateKey(key)
-	if err != nil {
-		return nil, err
-	}
-	keyPath := filepath.Join(dir, "token.key")
-	if err := os.WriteFile(keyPath, pem, 0o600); err != nil {
-		return nil, err
-	}
-	// The edge has a credential of its own, bound to its id (never the
-	// admin token): the coordinators read it from a credentials file.
-	edgeToken := rand.Text()
-	credPath := filepath.Join(dir, "edge-credentials")
-	if err := os.WriteFile(credPath, []byte(benchEdgeID+" "+wire.HashToken(edgeToken)+"\n"), 0o600); err != nil {
 		return nil, err
 	}
 	ports, err := freePorts(2*o.Voters + 1)
@@ -151,6 +127,43 @@ func Start(o LocalOptions) (*System, error) {
 	}
 	s.EdgePID = p.cmd.Process.Pid
 	return s, nil
+}
+
+func (o *LocalOptions) withDefaults() {
+	if o.Voters == 0 {
+		o.Voters = 1
+	}
+	if o.ReadyWithin == 0 {
+		o.ReadyWithin = 30 * time.Second
+	}
+	if o.Stderr == nil {
+		o.Stderr = io.Discard
+	}
+}
+
+// writeSecrets writes into the system's directory the key that signs player
+// tokens (s.Key) and the coordinators' credentials file, which binds a
+// fresh edge token to the bench edge's id (never the admin token).
+func (s *System) writeSecrets() (keyPath, credPath, edgeToken string, err error) {
+	_, key, err := token.GenerateKey()
+	if err != nil {
+		return "", "", "", err
+	}
+	s.Key = key
+	pem, err := token.EncodePrivateKey(key)
+	if err != nil {
+		return "", "", "", err
+	}
+	keyPath = filepath.Join(s.dir, "token.key")
+	if err := os.WriteFile(keyPath, pem, 0o600); err != nil {
+		return "", "", "", err
+	}
+	edgeToken = rand.Text()
+	credPath = filepath.Join(s.dir, "edge-credentials")
+	if err := os.WriteFile(credPath, []byte(benchEdgeID+" "+wire.HashToken(edgeToken)+"\n"), 0o600); err != nil {
+		return "", "", "", err
+	}
+	return keyPath, credPath, edgeToken, nil
 }
 
 // coordinatorEnv is the environment the local coordinators add to ours.

@@ -113,13 +113,7 @@ func (r *ring) flush(ci uint32) {
 	}
 	c.flags &^= fHeld
 	if c.flags&fWantPull != 0 && c.state == stWS {
-		c.flags &^= fWantPull
-		ctl, frames, lease = r.srv.core.Pull(c.sess, frames)
-		if closing && c.flags&fDecided != 0 && c.code == protocol.CodeTooSlow {
-			// Closed too_slow by the ring: the backlog could not be taken.
-			r.srv.core.Release(lease)
-			ctl, frames, lease = nil, frames[:0], core.Lease{}
-		}
+		ctl, frames, lease = r.pull(c, frames, closing)
 	}
 	if len(ctl) == 0 && len(frames) == 0 && c.out == 0 && !closing {
 		r.srv.core.Release(lease)
@@ -154,18 +148,8 @@ func (r *ring) flush(ci uint32) {
 			c.code = protocol.CodeInternal
 		}
 	}
-	if closing && c.flags&fDecided != 0 && c.code != protocol.CodeNormal {
-		// The core queued no ERROR for a close the ring decided: say why.
-		start := len(r.sw.b)
-		r.sw.b = wsframe.AppendError(r.sw.b, c.code)
-		m.Add(r.sw.b[start:])
-	}
 	if closing {
-		start := len(r.sw.b)
-		r.sw.b = wsframe.AppendClose(r.sw.b, c.code)
-		m.Add(r.sw.b[start:])
-		c.flags |= fCloseQueued
-		rec.close = true
+		r.appendClosing(c, &m, rec)
 	}
 	rec.lease = lease
 	r.frames = frames[:0]
@@ -175,6 +159,34 @@ func (r *ring) flush(ci uint32) {
 	c.send = k
 	c.inflight++
 	c.sendAt = r.now
+}
+
+// pull takes c's output from the core, none of it when the ring closes c
+// too_slow (the backlog could not be taken).
+func (r *ring) pull(c *conn, frames [][]byte, closing bool) ([]byte, [][]byte, core.Lease) {
+	c.flags &^= fWantPull
+	ctl, frames, lease := r.srv.core.Pull(c.sess, frames)
+	if closing && c.flags&fDecided != 0 && c.code == protocol.CodeTooSlow {
+		r.srv.core.Release(lease)
+		return nil, frames[:0], core.Lease{}
+	}
+	return ctl, frames, lease
+}
+
+// appendClosing ends the send of a connection being closed: the ERROR that
+// says why, when the ring decided the close (the core queued none), then
+// the close frame.
+func (r *ring) appendClosing(c *conn, m *uring.Msg, rec *sendRec) {
+	if c.flags&fDecided != 0 && c.code != protocol.CodeNormal {
+		start := len(r.sw.b)
+		r.sw.b = wsframe.AppendError(r.sw.b, c.code)
+		m.Add(r.sw.b[start:])
+	}
+	start := len(r.sw.b)
+	r.sw.b = wsframe.AppendClose(r.sw.b, c.code)
+	m.Add(r.sw.b[start:])
+	c.flags |= fCloseQueued
+	rec.close = true
 }
 
 // addMessages adds ctl and frames as binary messages, as few as the frame

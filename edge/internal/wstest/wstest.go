@@ -408,6 +408,34 @@ func testClientClose(t *testing.T, f Factory) {
 	}
 }
 
+// readPongs reads everything the server sends nc, passing on the echo of
+// each PONG; the channel closes when the connection ends.
+func readPongs(nc net.Conn) <-chan uint64 {
+	pongs := make(chan uint64, 16)
+	go func() {
+		defer close(pongs)
+		for {
+			data, _, err := wsutil.ReadServerData(nc)
+			if err != nil {
+				return
+			}
+			for len(data) > 0 {
+				typ, body, rest, err := protocol.Split(data)
+				if err != nil {
+					return
+				}
+				if typ == protocol.TypePong {
+					var p protocol.Pong
+					_ = p.Decode(body)
+					pongs <- p.Echo
+				}
+				data = rest
+			}
+		}
+	}()
+	return pongs
+}
+
 // testSlowReader: a client that stops reading cannot hold the edge.
 // Its cell is full of players and re-sent as a snapshot every tick; once the
 // socket's buffers are full the writer blocks, the core's queue for it
@@ -433,28 +461,7 @@ func testSlowReader(t *testing.T, f Factory) {
 	roundTrip(t, slow, 1)
 	send(t, good, position(1, geo.Point{Lat: dam.Lat, Lng: dam.Lng + 0.05})) // elsewhere in town
 	roundTrip(t, good, 1)
-	pongs := make(chan uint64, 16)
-	go func() { // the good client reads everything, passing PONGs on
-		defer close(pongs)
-		for {
-			data, _, err := wsutil.ReadServerData(good)
-			if err != nil {
-				return
-			}
-			for len(data) > 0 {
-				typ, body, rest, err := protocol.Split(data)
-				if err != nil {
-					return
-				}
-				if typ == protocol.TypePong {
-					var p protocol.Pong
-					_ = p.Decode(body)
-					pongs <- p.Echo
-				}
-				data = rest
-			}
-		}
-	}()
+	pongs := readPongs(good)
 	// Ticks at 500 Hz: a reading client keeps up, the slow one's buffers
 	// fill at ~0.5 MB/s.
 	pace := time.NewTicker(2 * time.Millisecond)

@@ -35,8 +35,9 @@ func (c *Core) Deliver(id SessionID, frame []byte) error {
 	if s == nil {
 		return ErrUnknownSession
 	}
-	if len(frame) > 0 { // activity (SPEC.md §2.3): a frame holds at least a message header
-		c.touchLocked(s, c.cfg.Now().UnixMicro())
+	now := c.cfg.Now().UnixMicro() // one clock read for the frame's messages
+	if len(frame) > 0 {            // activity (SPEC.md §2.3): a frame holds at least a message header
+		c.touchLocked(s, now)
 	}
 	for len(frame) > 0 && s.state != stateClosed {
 		t, body, rest, err := protocol.Split(frame)
@@ -45,12 +46,12 @@ func (c *Core) Deliver(id SessionID, frame []byte) error {
 		}
 		frame = rest
 		c.stats.MessagesIn[t]++
-		if !c.takeMessageLocked(s) {
+		if !c.takeMessageLocked(s, now) {
 			c.stats.Drops[DropMessageFlood]++
 			c.rejectLocked(id, s, errFlood)
 			continue
 		}
-		if err := c.handleLocked(id, s, t, body); err != nil {
+		if err := c.handleLocked(id, s, t, body, now); err != nil {
 			var pe *protocol.Error
 			if errors.As(err, &pe) && !pe.Code.Fatal() {
 				c.rejectLocked(id, s, pe)
@@ -79,7 +80,8 @@ func (c *Core) DeliverUnordered(id SessionID, frame []byte) error {
 	return c.Deliver(id, frame)
 }
 
-func (c *Core) handleLocked(id SessionID, s *slot, t protocol.Type, body []byte) error {
+// handleLocked handles one message received at now (µs).
+func (c *Core) handleLocked(id SessionID, s *slot, t protocol.Type, body []byte, now int64) error {
 	if s.state == stateHello && t != protocol.TypeHello {
 		return errHelloRequired
 	}
@@ -87,9 +89,9 @@ func (c *Core) handleLocked(id SessionID, s *slot, t protocol.Type, body []byte)
 	case protocol.TypeHello:
 		return c.helloLocked(id, s, body)
 	case protocol.TypePosition:
-		return c.positionLocked(id, s, body)
+		return c.positionLocked(id, s, body, now)
 	case protocol.TypeClaim:
-		return c.claimLocked(id, s, body)
+		return c.claimLocked(id, s, body, now)
 	case protocol.TypePing:
 		var m protocol.Ping
 		if err := m.Decode(body); err != nil {
@@ -150,12 +152,11 @@ func (c *Core) helloLocked(id SessionID, s *slot, body []byte) error {
 
 // positionLocked is the hot path: it allocates nothing unless the player
 // changes cell.
-func (c *Core) positionLocked(id SessionID, s *slot, body []byte) error {
+func (c *Core) positionLocked(id SessionID, s *slot, body []byte, now int64) error {
 	var m protocol.Position
 	if err := m.Decode(body); err != nil {
 		return err
 	}
-	now := c.cfg.Now().UnixMicro()
 	if !c.takeTokenLocked(s, now) {
 		c.stats.Drops[DropRateLimited]++
 		return errRateLimited
@@ -202,9 +203,9 @@ func (c *Core) takeTokenLocked(s *slot, now int64) bool {
 
 // takeClaimLocked takes a CLAIM token from the bucket of s's player, shared
 // the same way.
-func (c *Core) takeClaimLocked(s *slot) bool {
+func (c *Core) takeClaimLocked(s *slot, now int64) bool {
 	b := c.buckets[s.player]
-	ok := take(&b.claims, &b.claimAt, c.cfg.Now().UnixMicro(), c.cfg.ClaimRate, c.cfg.ClaimBurst)
+	ok := take(&b.claims, &b.claimAt, now, c.cfg.ClaimRate, c.cfg.ClaimBurst)
 	c.buckets[s.player] = b
 	return ok
 }
@@ -225,8 +226,8 @@ func take(tokens *float64, at *int64, now int64, rate, burst float64) bool {
 // of any message type (PINGs that ask for PONGs, CLAIMs, unknown types) is
 // dropped beyond MessageRate, answered rate_limited at most once a second,
 // so that it costs the edge neither work nor output.
-func (c *Core) takeMessageLocked(s *slot) bool {
-	return take(&s.msgTokens, &s.msgAt, c.cfg.Now().UnixMicro(), c.cfg.MessageRate, c.cfg.MessageBurst)
+func (c *Core) takeMessageLocked(s *slot, now int64) bool {
+	return take(&s.msgTokens, &s.msgAt, now, c.cfg.MessageRate, c.cfg.MessageBurst)
 }
 
 // tooFast reports whether reaching p from the last position by now needs a
@@ -271,14 +272,14 @@ func (c *Core) moveLocked(id SessionID, s *slot, cell geo.Cell) {
 	c.enterLocked(id, s, cell)
 }
 
-func (c *Core) claimLocked(id SessionID, s *slot, body []byte) error {
+func (c *Core) claimLocked(id SessionID, s *slot, body []byte, now int64) error {
 	var m protocol.Claim
 	if err := m.Decode(body); err != nil {
 		return err
 	}
 	res := protocol.ClaimResult{Request: m.Request, Treasure: m.Treasure}
 	switch {
-	case !c.takeClaimLocked(s):
+	case !c.takeClaimLocked(s, now):
 		c.stats.Drops[DropClaimRateLimited]++
 		res.Outcome = protocol.OutcomeRateLimited
 	case m.Treasure == 0 || c.cfg.Treasures != nil && c.cfg.Treasures.NoSuchTreasure(s.hunt, m.Treasure):

@@ -139,7 +139,7 @@ func worker(t *testing.T, out string, exitOK bool) *workerProc {
 	}
 	cmd := exec.Command(name)
 	if err := cmd.Start(); err != nil {
-		t.Skipf("cannot run %s: %v", name, err)
+		t.Fatalf("cannot run %s: %v", name, err)
 	}
 	w := &workerProc{cmd: cmd, ready: make(chan struct{}), done: make(chan struct{})}
 	w.read(strings.NewReader(out))

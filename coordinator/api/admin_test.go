@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -79,48 +78,9 @@ func TestAdminRequestsRefusedWithReasons(t *testing.T) {
 	}
 }
 
-// TestHuntTransitions walks a hunt through its life over HTTP: each
-// transition is allowed once, in order, and a wrong one is a 409 that
-// changes nothing.
-func TestHuntTransitions(t *testing.T) {
-	c := embedded(t)
-	var created struct{ Hunt uint32 }
-	if st := do(t, c, "POST", "/v1/hunts", api.HuntRequest{Name: "walk", Area: area, Resolution: 9, Treasures: 3, ClaimRadius: 1}, &created); st != http.StatusCreated {
-		t.Fatalf("create: %d", st)
-	}
-	path := fmt.Sprintf("/v1/hunts/%d", created.Hunt)
-	steps := []struct {
-		method, suffix string
-		status         int
-		state          string // the hunt's state after the step; "" once deleted
-	}{
-		{"POST", "/stop", http.StatusOK, "ended"}, // a scheduled hunt may be ended
-		{"POST", "/start", http.StatusConflict, "ended"},
-		{"POST", "/stop", http.StatusConflict, "ended"},
-		{"DELETE", "", http.StatusOK, ""},
-		{"DELETE", "", http.StatusNotFound, ""},
-	}
-	for i, s := range steps {
-		if st := do(t, c, s.method, path+s.suffix, nil, nil); st != s.status {
-			t.Fatalf("step %d %s %s: status %d, want %d", i, s.method, s.suffix, st, s.status)
-		}
-		var h api.HuntDetail
-		st := do(t, c, "GET", path, nil, &h)
-		switch {
-		case s.state == "" && st != http.StatusNotFound:
-			t.Fatalf("step %d: the deleted hunt answers %d", i, st)
-		case s.state != "" && (st != http.StatusOK || h.State != s.state):
-			t.Fatalf("step %d: hunt is %q (%d), want %q", i, h.State, st, s.state)
-		}
-	}
-}
-
-// TestHuntsListedInOrder: GET /v1/hunts lists every hunt by id, and the
-// state digest moves with the applied index.
+// TestHuntsListedInOrder: GET /v1/hunts lists every hunt by id.
 func TestHuntsListedInOrder(t *testing.T) {
 	c := embedded(t)
-	var before api.StateDigest
-	do(t, c, "GET", "/v1/cluster/state", nil, &before)
 	for _, name := range []string{"c", "a", "b"} {
 		if st := do(t, c, "POST", "/v1/hunts", api.HuntRequest{Name: name, Area: area, Resolution: 9, Treasures: 2, ClaimRadius: 1}, nil); st != http.StatusCreated {
 			t.Fatalf("create %s: %d", name, st)
@@ -131,11 +91,6 @@ func TestHuntsListedInOrder(t *testing.T) {
 	if len(list) != 3 || list[0].Spec.Name != "c" || list[1].Spec.Name != "a" || list[2].Spec.Name != "b" ||
 		list[0].ID >= list[1].ID || list[1].ID >= list[2].ID {
 		t.Fatalf("hunts listed as %+v, want the three by id", list)
-	}
-	var after api.StateDigest
-	do(t, c, "GET", "/v1/cluster/state", nil, &after)
-	if after.Applied < before.Applied+3 || after.SHA256 == before.SHA256 || len(after.SHA256) != 64 {
-		t.Fatalf("digest before %+v, after %+v", before, after)
 	}
 }
 

@@ -40,6 +40,7 @@ func TestHuntLifecycle(t *testing.T) {
 		{"start", "POST", path + "/start", http.StatusOK, "active"},
 		{"start again", "POST", path + "/start", http.StatusConflict, "active"},
 		{"stop", "POST", path + "/stop", http.StatusOK, "ended"},
+		{"stop again", "POST", path + "/stop", http.StatusConflict, "ended"},
 		{"start an ended hunt", "POST", path + "/start", http.StatusConflict, "ended"},
 	} {
 		t.Run(step.name, func(t *testing.T) {
@@ -58,6 +59,15 @@ func TestHuntLifecycle(t *testing.T) {
 	}
 	if code, _ := as(t, c, admin, "GET", path+"?consistent=true", nil); code != http.StatusNotFound {
 		t.Errorf("GET after DELETE: %d, want 404", code)
+	}
+	if code, _ := as(t, c, admin, "DELETE", path, nil); code != http.StatusNotFound {
+		t.Errorf("DELETE again: %d, want 404", code)
+	}
+	// A scheduled hunt may be ended without ever starting.
+	var other struct{ Hunt uint32 }
+	do(t, c, "POST", "/v1/hunts", api.HuntRequest{Name: "never", Area: area, Resolution: 9, Treasures: 2, ClaimRadius: 1}, &other)
+	if code, body := as(t, c, admin, "POST", fmt.Sprintf("/v1/hunts/%d/stop", other.Hunt), nil); code != http.StatusOK {
+		t.Errorf("stop a scheduled hunt: %d %s, want 200", code, body)
 	}
 	for _, tc := range []struct {
 		name, method, path string

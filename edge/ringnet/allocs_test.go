@@ -33,21 +33,33 @@ func TestRingHotPathAllocs(t *testing.T) {
 	}
 	runtime.ReadMemStats(&ms1)
 	var ours []string
-	own := 0
+	own, pinners := 0, 0
 	for site, n := range allocSites() {
 		if d := n - before[site]; d > 0 && !strings.Contains(site, ".allocSites\n") { // the first snapshot's own
 			if runtimeOwn(site) {
 				own += int(d)
 				continue
 			}
+			// A Pinner's storage, when a GC emptied the P's cache and the
+			// ring's thread ran on another P between its Unpin and Pin
+			// (pinAnchor): a rare refill, never one per send.
+			if strings.Contains(site, "\truntime.(*Pinner).Pin\n") && pinners+int(d) <= maxPinnerRefills {
+				pinners += int(d)
+				continue
+			}
 			ours = append(ours, fmt.Sprintf("%d at\n%s", d, site))
 		}
 	}
-	t.Logf("%d rounds: %d allocations in all, %d of them the runtime's own", rounds, ms1.Mallocs-ms0.Mallocs, own)
+	t.Logf("%d rounds: %d allocations in all, %d of them the runtime's own, %d Pinner refills", rounds, ms1.Mallocs-ms0.Mallocs, own, pinners)
 	if len(ours) > 0 {
 		t.Errorf("%d position→cell update rounds allocate:\n%s", rounds, strings.Join(ours, "\n"))
 	}
 }
+
+// maxPinnerRefills is how many Pinner storage refills a run of the hot path
+// may see (see TestRingHotPathAllocs): a few per run, against one per send
+// if pinAnchor stopped working.
+const maxPinnerRefills = 3
 
 // allocSites returns the allocations recorded so far, by call stack. The
 // profile is published by a completed GC cycle: two GCs make it current.

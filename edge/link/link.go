@@ -39,7 +39,9 @@ type Config struct {
 	EdgeID       string   // required
 	// Instance is new at every start of the edge process (default: random):
 	// the coordinators refuse a second live edge under one id by it.
-	Instance     string
+	Instance string
+	// Region is the edge's region: its event stream carries only the hunts
+	// homed there or nowhere ("": every hunt).
 	Region       string
 	URLs         []string     // where players reach this edge
 	Client       *http.Client // default: 10 s timeout, no timeout for the stream
@@ -101,7 +103,7 @@ func New(cfg Config) (*Link, error) {
 	// The client's event stream has no timeout: it lives as long as the
 	// link, and heartbeats prove it alive.
 	api := wire.NewClient(cfg.Coordinators, cfg.Token, cfg.Client)
-	return &Link{cfg: cfg, api: api, rep: newReplica(), wake: make(chan struct{}, 1)}, nil
+	return &Link{cfg: cfg, api: api, rep: newReplica(cfg.Region), wake: make(chan struct{}, 1)}, nil
 }
 
 // Replica is the link's local copy of hunt state.
@@ -154,7 +156,7 @@ func (l *Link) follow(ctx context.Context) {
 // followOnce follows one coordinator's stream until it fails; heard says
 // whether it delivered any line.
 func (l *Link) followOnce(ctx context.Context, base string) (heard bool, err error) {
-	body, err := l.api.Events(ctx, base, l.rep.Applied())
+	body, err := l.api.Events(ctx, base, l.rep.Applied(), l.cfg.Region)
 	if err != nil {
 		return false, err
 	}

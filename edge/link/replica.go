@@ -19,6 +19,8 @@ import (
 type Replica struct {
 	mu      sync.RWMutex // guards everything below
 	hunts   map[uint32]*huntReplica
+	homes   map[uint32]string // hunt → home region, for every homed hunt the stream names
+	region  string            // the stream's region: hunts homed elsewhere are dropped ("": none)
 	applied uint64
 	maxID   uint32    // the highest treasure id seen (ids grow across all hunts)
 	contact time.Time // last line from the coordinator
@@ -43,8 +45,17 @@ type treasureNews struct {
 	entry protocol.TreasureEntry
 }
 
-func newReplica() *Replica {
-	return &Replica{hunts: map[uint32]*huntReplica{}, changed: make(chan struct{})}
+func newReplica(region string) *Replica {
+	return &Replica{hunts: map[uint32]*huntReplica{}, homes: map[uint32]string{}, region: region, changed: make(chan struct{})}
+}
+
+// Home is the region hunt is homed in ("" and false when it has none, or
+// the replica has not heard of it): the edges of that region serve it.
+func (r *Replica) Home(hunt uint32) (string, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	h, ok := r.homes[hunt]
+	return h, ok
 }
 
 // Changed returns a channel closed after the next applied stream message.
@@ -166,7 +177,10 @@ func (r *Replica) applyLocked(m *wire.StreamMessage) {
 	r.contact = time.Now()
 	switch m.Type {
 	case "snapshot":
-		r.hunts = map[uint32]*huntReplica{}
+		r.hunts, r.homes = map[uint32]*huntReplica{}, map[uint32]string{}
+		for id, home := range m.Homes {
+			r.setHomeLocked(id, home)
+		}
 		r.putHuntsLocked(m.Hunts)
 		r.applied = m.Index
 	case "event":
@@ -191,6 +205,20 @@ func (r *Replica) putHuntsLocked(hs []wire.HuntDetail) {
 			}
 		}
 		r.hunts[d.ID] = h
+		r.setHomeLocked(d.ID, d.Home)
+	}
+}
+
+// setHomeLocked records hunt's home; a hunt homed in another region than
+// the stream's leaves the replica (the stream no longer carries it).
+func (r *Replica) setHomeLocked(hunt uint32, home string) {
+	if home == "" {
+		delete(r.homes, hunt)
+		return
+	}
+	r.homes[hunt] = home
+	if r.region != "" && home != r.region {
+		delete(r.hunts, hunt)
 	}
 }
 
@@ -271,6 +299,12 @@ func (r *Replica) NoSuchTreasure(hunt, id uint32) bool {
 }
 
 func (r *Replica) eventLocked(e *wire.Event) {
+	switch e.Kind {
+	case wire.EventHuntHomed:
+		r.setHomeLocked(e.Hunt, e.Region)
+	case wire.EventHuntDeleted:
+		delete(r.homes, e.Hunt)
+	}
 	h := r.hunts[e.Hunt]
 	if h == nil {
 		return

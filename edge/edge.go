@@ -29,6 +29,7 @@ import (
 	"github.com/veltrix/veltrix/edge/ringnet"
 	"github.com/veltrix/veltrix/edge/wsnet"
 	"github.com/veltrix/veltrix/edge/wtnet"
+	"github.com/veltrix/veltrix/geo"
 	"github.com/veltrix/veltrix/protocol"
 	"github.com/veltrix/veltrix/protocol/token"
 )
@@ -47,14 +48,26 @@ type Config struct {
 	Coordinators []string // coordinator API base URLs; required
 	EdgeToken    string   // the coordinators' edge bearer token; required
 	ID           string   // edge id; default the edge token's (a per-edge credential), else link.DefaultEdgeID
-	Region       string
-	PublicURL    string            // ws:// or wss:// URL players use; default from Listen
-	PublicKey    ed25519.PublicKey // verifies player tokens; nil: fetched from a coordinator
-	TickHz       int               // default 10
-	Radius       int               // interest radius k; default 1
-	ClaimRate    float64           // CLAIMs per second per player; default 2
-	ClaimBurst   float64           // claim bucket depth; default 10
-	CheckOrigin  func(*http.Request) bool
+	// Region is the region this edge serves (geo.ValidRegion): its event
+	// stream carries only the hunts homed there or nowhere, and HELLOs for
+	// hunts homed elsewhere are redirected there (Regions). "": every hunt.
+	Region string
+	// Regions is the routing table, in geo.ParseTable's text form
+	// ("eu ws=wss://… wt=https://… cells=831f…,…; us ws=…"): each region's
+	// entry points and coarse cells. GET /v1/route answers from it, and a
+	// HELLO for a hunt homed in another region is sent there (REDIRECT).
+	Regions string
+	// Siblings are the other edges of this region, in the same form (the
+	// names are theirs: edge ids): a draining edge sends its players there
+	// (REDIRECT) instead of only closing them shutting_down.
+	Siblings    string
+	PublicURL   string            // ws:// or wss:// URL players use; default from Listen
+	PublicKey   ed25519.PublicKey // verifies player tokens; nil: fetched from a coordinator
+	TickHz      int               // default 10
+	Radius      int               // interest radius k; default 1
+	ClaimRate   float64           // CLAIMs per second per player; default 2
+	ClaimBurst  float64           // claim bucket depth; default 10
+	CheckOrigin func(*http.Request) bool
 	// WebTransport: UDP on the HTTP listener's address unless WTListen is
 	// set; TLSCert/TLSKey files, or rotating self-signed dev certificates
 	// (browsers pin them by the hash GET /v1/wt serves).
@@ -106,6 +119,8 @@ type Edge struct {
 	wg     sync.WaitGroup
 
 	draining atomic.Bool // set by Drain: /readyz answers 503
+	table    *geo.Table  // Config.Regions
+	siblings []geo.Region
 }
 
 // Start starts an edge: it fetches the token key if needed, connects the
@@ -116,6 +131,9 @@ func Start(cfg Config) (*Edge, error) {
 	}
 	cfg.defaults()
 	e := &Edge{cfg: cfg}
+	e.table, _ = geo.ParseTable(cfg.Regions) // Validate parsed both
+	sib, _ := geo.ParseTable(cfg.Siblings)
+	e.siblings = sib.Regions()
 	if err := e.listen(); err != nil {
 		return nil, err
 	}
@@ -162,6 +180,15 @@ func (c *Config) Validate() error {
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, errors.New("a TLS certificate and its key go together"))
+	}
+	if c.Region != "" && !geo.ValidRegion(c.Region) {
+		errs = append(errs, fmt.Errorf("region %q: 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit", c.Region))
+	}
+	if _, err := geo.ParseTable(c.Regions); err != nil {
+		errs = append(errs, fmt.Errorf("regions: %w", err))
+	}
+	if _, err := geo.ParseTable(c.Siblings); err != nil {
+		errs = append(errs, fmt.Errorf("siblings: %w", err))
 	}
 	if c.TickHz < 0 || c.Radius < 0 || c.ClaimRate < 0 || c.ClaimBurst < 0 || c.LoadEvery < 0 || c.Rings < 0 {
 		errs = append(errs, fmt.Errorf("tick rate %d, radius %d, claim rate %v, claim burst %v, load period %v and rings %d cannot be negative",
@@ -272,7 +299,7 @@ func (e *Edge) build() error {
 		}
 	}
 	if e.Core, err = core.New(core.Config{PublicKey: cfg.PublicKey, Hunts: e.Link.Replica(), Claims: e.Link, Treasures: e.Link.Replica(),
-		TickHz: cfg.TickHz, Radius: cfg.Radius, ClaimRate: cfg.ClaimRate, ClaimBurst: cfg.ClaimBurst}); err != nil {
+		Router: router{e}, TickHz: cfg.TickHz, Radius: cfg.Radius, ClaimRate: cfg.ClaimRate, ClaimBurst: cfg.ClaimBurst}); err != nil {
 		return err
 	}
 	e.WS.Attach(e.Core)
@@ -470,10 +497,14 @@ func (e *Edge) URL() string { return "http://" + e.ln.Addr().String() }
 // WSURL is the WebSocket URL players connect to.
 func (e *Edge) WSURL() string { return e.cfg.PublicURL }
 
-// Close tells players to reconnect elsewhere (shutting_down), stops serving
-// and waits for the edge's goroutines.
+// Close tells players to reconnect elsewhere — REDIRECT to a sibling edge
+// when the edge has Siblings, shutting_down otherwise — stops serving and
+// waits for the edge's goroutines.
 func (e *Edge) Close() error {
 	e.draining.Store(true)
+	if n := e.Core.RedirectAll(); n > 0 {
+		e.cfg.Logger.Info("players redirected to sibling edges", "players", n)
+	}
 	e.WS.Shutdown()
 	if e.WT != nil {
 		e.WT.Shutdown()

@@ -236,3 +236,53 @@ func TestDrainRedirectsToSibling(t *testing.T) {
 			players, transport, (total / players).Round(time.Microsecond), worst.Round(time.Microsecond), time.Since(start).Round(time.Millisecond))
 	})
 }
+
+// TestDemoPageFollowsDrain: the page connected to an edge that shuts down
+// with a sibling follows the REDIRECT and is welcomed by the sibling.
+func TestDemoPageFollowsDrain(t *testing.T) {
+	w := huntWorld(t)
+	var pages atomic.Value
+	pages.Store("")
+	sibling := w.startEdgeWith(edge.Config{Transport: "netpoll", CheckOrigin: func(r *http.Request) bool { return r.Header.Get("Origin") == pages.Load().(string) }})
+	draining := w.startEdgeWith(edge.Config{Transport: "netpoll", Siblings: "s ws=" + sibling.WSURL()})
+	pages.Store(draining.URL())
+	for _, e := range []*edge.Edge{sibling, draining} {
+		w.until(e, "the hunt", func(rep *link.Replica) bool { _, ok := rep.Hunt(w.hunt.ID); return ok })
+	}
+	var tok struct{ Token string }
+	w.call("POST", "/v1/tokens", api.TokenRequest{Player: 800, Hunt: w.hunt.ID}, &tok)
+	ctx := browser(t)
+	must(t, chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/?token=%s&hunt=%d&transport=ws", draining.URL(), url.QueryEscape(tok.Token), w.hunt.ID))))
+	poll(t, ctx, `document.querySelector('#state').textContent === 'connected'`)
+	poll(t, ctx, fmt.Sprintf(`document.querySelector('#edge').textContent === %q`, draining.WSURL()))
+	if err := draining.Close(); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, ctx, fmt.Sprintf(`document.querySelector('#edge').textContent === %q && document.querySelector('#state').textContent === 'connected'`, sibling.WSURL()))
+	if n := sibling.Core.PlayersByHunt()[w.hunt.ID]; n != 1 {
+		t.Fatalf("the sibling holds %d players, want the page's", n)
+	}
+}
+
+// TestHuntMovesItsPlayers: when a hunt's home moves to another region, the
+// players connected in its old region are redirected there (a Go client
+// with Reconnect follows) and the old region's edge lets the hunt go.
+func TestHuntMovesItsPlayers(t *testing.T) {
+	w := huntWorld(t)
+	w.call("PUT", fmt.Sprintf("/v1/hunts/%d/home", w.hunt.ID), wire.HomeRequest{Region: "b"}, nil)
+	a := w.startEdgeWith(edge.Config{Region: "a", Transport: "netpoll"})
+	b := w.startEdgeWith(edge.Config{Region: "b", Transport: "netpoll", Regions: "a ws=" + a.WSURL()})
+	w.until(b, "the hunt", func(rep *link.Replica) bool { _, ok := rep.Hunt(w.hunt.ID); return ok })
+	_, in := w.playerWith(301, client.Options{URL: b.WSURL(), Reconnect: true})
+	w.call("PUT", fmt.Sprintf("/v1/hunts/%d/home", w.hunt.ID), wire.HomeRequest{Region: "a"}, nil)
+	if r := await(t, in, func(*protocol.Redirect) bool { return true }); string(r.URL) != a.WSURL() {
+		t.Fatalf("REDIRECT to %s, want region a's %s", r.URL, a.WSURL())
+	}
+	await(t, in, func(*protocol.Welcome) bool { return true })
+	if n := a.Core.PlayersByHunt()[w.hunt.ID]; n != 1 {
+		t.Fatalf("region a's edge holds %d players of the hunt, want 1", n)
+	}
+	if _, ok := b.Link.Replica().Hunt(w.hunt.ID); ok {
+		t.Fatal("region b's edge still holds the hunt that moved away")
+	}
+}

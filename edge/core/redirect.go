@@ -4,8 +4,8 @@ import "github.com/veltrix/veltrix/protocol"
 
 // Redirects (SPEC.md §2.2 REDIRECT): a HELLO for a hunt another region
 // serves, or any HELLO while the edge drains to a sibling, is answered
-// REDIRECT and the session closed with code redirect; RedirectAll moves
-// every welcomed session the same way.
+// REDIRECT and the session closed with code redirect; RedirectAll and
+// RedirectHunt move welcomed sessions the same way.
 
 // errRedirected ends a session that was sent elsewhere. Its REDIRECT, which
 // carries the code, is all the client gets: no ERROR follows it.
@@ -40,7 +40,14 @@ func (c *Core) redirectLocked(id SessionID, s *slot, url string) error {
 // RedirectAll sends every welcomed session where the Router says (a
 // draining edge: its sibling) and closes it, code redirect; sessions the
 // Router keeps ("") stay. It returns how many it sent away.
-func (c *Core) RedirectAll() int {
+func (c *Core) RedirectAll() int { return c.redirect(0) }
+
+// RedirectHunt is RedirectAll for the sessions of one hunt (its home moved
+// to another region).
+func (c *Core) RedirectHunt(hunt uint32) int { return c.redirect(hunt) }
+
+// redirect asks the Router about every welcomed session of hunt (0: all).
+func (c *Core) redirect(hunt uint32) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.cfg.Router == nil {
@@ -49,7 +56,7 @@ func (c *Core) RedirectAll() int {
 	n := 0
 	for i := range c.tab.slots {
 		s := &c.tab.slots[i]
-		if s.state != stateActive {
+		if s.state != stateActive || (hunt != 0 && s.hunt != hunt) {
 			continue
 		}
 		if url := c.cfg.Router.Redirect(s.hunt, s.player, c.webTransportLocked(s)); url != "" {

@@ -9,10 +9,10 @@ import (
 	"github.com/veltrix/veltrix/protocol/token"
 )
 
-// router sends hunt 8 (homed elsewhere, unknown to this edge) to region B,
-// and everyone to a sibling while draining; WebTransport sessions get the
-// WebTransport URL.
-type router struct{ draining bool }
+// router sends hunt 8 (homed elsewhere, unknown to this edge) to region B
+// unless it is kept here, and everyone to a sibling while draining;
+// WebTransport sessions get the WebTransport URL.
+type router struct{ draining, keep8 bool }
 
 func (r *router) Redirect(hunt, player uint32, wt bool) string {
 	scheme := "ws://"
@@ -20,7 +20,7 @@ func (r *router) Redirect(hunt, player uint32, wt bool) string {
 		scheme = "https://"
 	}
 	switch {
-	case hunt == 8:
+	case hunt == 8 && !r.keep8:
 		return scheme + "b.example/"
 	case r.draining:
 		return fmt.Sprintf("%ssibling.example/%d", scheme, player)
@@ -89,4 +89,28 @@ func TestDrainRedirectsEveryone(t *testing.T) {
 	}
 	id, _ := r.hello(r.owner, 3, testHunt) // a HELLO while draining goes to the sibling too
 	r.redirected(id, "ws://sibling.example/3")
+}
+
+// TestRedirectHunt: when a hunt moves to another region, its sessions are
+// sent there; other hunts' sessions stay.
+func TestRedirectHunt(t *testing.T) {
+	rt := &router{keep8: true} // hunt 8 is served here when its player joins
+	r := newRig(t, func(c *Config) {
+		c.Router = rt
+		c.Hunts = hunts{testHunt: {ID: testHunt, Resolution: 9, Active: true}, 8: {ID: 8, Resolution: 9, Active: true}}
+	})
+	stay := r.join(1)
+	moved, err := r.hello(r.owner, 2, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.pull(moved)
+	rt.keep8 = false // then it moves to region B
+	if n := r.c.RedirectHunt(8); n != 1 {
+		t.Fatalf("RedirectHunt(8) moved %d sessions, want 1", n)
+	}
+	r.redirected(moved, "ws://b.example/")
+	if _, closed := r.net.closed[stay]; closed {
+		t.Fatal("a session of another hunt was closed")
+	}
 }

@@ -28,6 +28,7 @@ type Replica struct {
 	outbox  []protocol.Event // events for players, sent once mu is released
 	news    []treasureNews   // treasure changes for players, likewise
 	stale   map[uint32]bool  // hunts whose status changed, pushed likewise
+	moved   []uint32         // hunts that moved to another region: their players are redirected likewise
 	changed chan struct{}    // closed and replaced after every applied message
 }
 
@@ -130,14 +131,14 @@ func (r *Replica) HuntIDs() []uint32 {
 func (r *Replica) apply(m *wire.StreamMessage) {
 	r.mu.Lock()
 	r.applyLocked(m)
-	out, news, c := r.outbox, r.news, r.core
+	out, news, moved, c := r.outbox, r.news, r.moved, r.core
 	var statuses []protocol.HuntStatus
 	for id := range r.stale {
 		if h := r.hunts[id]; h != nil {
 			statuses = append(statuses, h.wireStatus())
 		}
 	}
-	r.outbox, r.news, r.stale = nil, nil, nil
+	r.outbox, r.news, r.stale, r.moved = nil, nil, nil, nil
 	close(r.changed)
 	r.changed = make(chan struct{})
 	r.mu.Unlock()
@@ -152,6 +153,9 @@ func (r *Replica) apply(m *wire.StreamMessage) {
 	}
 	for _, st := range statuses {
 		c.BroadcastStatus(st)
+	}
+	for _, h := range moved {
+		c.RedirectHunt(h) // the core asks the edge's router where to
 	}
 }
 
@@ -177,9 +181,13 @@ func (r *Replica) applyLocked(m *wire.StreamMessage) {
 	r.contact = time.Now()
 	switch m.Type {
 	case "snapshot":
+		held := r.hunts
 		r.hunts, r.homes = map[uint32]*huntReplica{}, map[uint32]string{}
 		for id, home := range m.Homes {
 			r.setHomeLocked(id, home)
+			if held[id] != nil && r.hunts[id] == nil {
+				r.moved = append(r.moved, id) // moved while the stream was down
+			}
 		}
 		r.putHuntsLocked(m.Hunts)
 		r.applied = m.Index
@@ -210,15 +218,17 @@ func (r *Replica) putHuntsLocked(hs []wire.HuntDetail) {
 }
 
 // setHomeLocked records hunt's home; a hunt homed in another region than
-// the stream's leaves the replica (the stream no longer carries it).
+// the stream's leaves the replica (the stream no longer carries it), and
+// its players are redirected there.
 func (r *Replica) setHomeLocked(hunt uint32, home string) {
 	if home == "" {
 		delete(r.homes, hunt)
 		return
 	}
 	r.homes[hunt] = home
-	if r.region != "" && home != r.region {
+	if r.region != "" && home != r.region && r.hunts[hunt] != nil {
 		delete(r.hunts, hunt)
+		r.moved = append(r.moved, hunt)
 	}
 }
 

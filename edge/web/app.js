@@ -164,9 +164,10 @@ async function start(s, target) {
       $('state').textContent = 'redirect loop';
       $('error').textContent = `more than ${MAX_REDIRECTS} redirects without a WELCOME; the last to ${to}`;
     } else {
+      const wait = to === st.link.url ? 100 << st.redirects : 0; // a retry of the same edge backs off
       st.redirects++;
       $('state').textContent = 'redirected';
-      start(s, { url: to }).catch(failed);
+      setTimeout(() => start(s, { url: to }).catch(failed), wait);
     }
   });
 }
@@ -204,7 +205,12 @@ function handle(msgs) {
       case 'HUNT_STATUS':
         showStatus({ state: huntStates[m.state] ?? m.state, remaining: m.remaining, total: m.total, players: m.players, leaders: m.leaders });
         break;
-      case 'ERROR': $('error').textContent = `edge: ${m.text}`; break;
+      case 'ERROR':
+        $('error').textContent = `edge: ${m.text}`;
+        // An edge a REDIRECT named may not know the hunt yet (it has just
+        // moved there): try it again, within the redirect bound (SPEC §2.2).
+        if (m.code === P.Code.wrong_hunt && !st.player && st.redirects > 0) st.redirect = st.link.url;
+        break;
     }
   }
 }

@@ -65,10 +65,11 @@ type Options struct {
 	Route              string
 	Near               *LatLng
 	PreferWebTransport bool
-	// MaxRedirects bounds the REDIRECTs followed in a row without a
-	// WELCOME (SPEC.md §2.2): one more ends the client with a
-	// *RedirectError that wraps ErrRedirectLoop. Default
-	// DefaultMaxRedirects; negative follows none.
+	// MaxRedirects bounds the REDIRECTs followed (and wrong_hunt answers
+	// of an edge a REDIRECT named, retried) in a row without a WELCOME
+	// (SPEC.md §2.2): one more ends the client with a *RedirectError that
+	// wraps ErrRedirectLoop. Default DefaultMaxRedirects; negative follows
+	// none.
 	MaxRedirects int
 }
 
@@ -130,7 +131,7 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 		}
 	}
 	cl := &Client{opts: o, url: o.URL, token: o.Token, done: make(chan struct{})}
-	c, w, first, err := cl.connect(ctx)
+	c, w, first, err := cl.connect(ctx, false)
 	if err != nil {
 		return nil, err
 	}
@@ -143,21 +144,34 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 }
 
 // connect dials, says HELLO and returns the WELCOME, following the
-// REDIRECTs that answer HELLO up to MaxRedirects in a row.
-func (cl *Client) connect(ctx context.Context) (conn, protocol.Welcome, []protocol.Message, error) {
+// REDIRECTs that answer HELLO up to MaxRedirects in a row. redirected says
+// the URL came from a REDIRECT: the edge it names may not have heard of the
+// hunt yet (its replica trails the coordinators by a moment, as when a
+// hunt has just moved there), so wrong_hunt from it is tried again after
+// a short backoff, within the same bound (SPEC.md §2.2).
+func (cl *Client) connect(ctx context.Context, redirected bool) (conn, protocol.Welcome, []protocol.Message, error) {
 	for n := 0; ; n++ {
 		c, w, first, err := cl.connectOnce(ctx)
 		var r *RedirectError
-		if !errors.As(err, &r) {
-			return c, w, first, err
-		}
-		if n >= cl.opts.MaxRedirects {
+		var refused *RefusedError
+		switch {
+		case errors.As(err, &r) && n >= cl.opts.MaxRedirects:
 			r.Loop = true
 			return nil, protocol.Welcome{}, nil, r
+		case r != nil:
+			cl.mu.Lock()
+			cl.url = r.URL
+			cl.mu.Unlock()
+			redirected = true
+		case redirected && errors.As(err, &refused) && refused.Code == protocol.CodeWrongHunt && n < cl.opts.MaxRedirects:
+			select {
+			case <-time.After(100 * time.Millisecond << n): // backoff, not synchronisation
+			case <-ctx.Done():
+				return nil, protocol.Welcome{}, nil, err
+			}
+		default:
+			return c, w, first, err
 		}
-		cl.mu.Lock()
-		cl.url = r.URL
-		cl.mu.Unlock()
 	}
 }
 
@@ -302,7 +316,8 @@ func (cl *Client) run(c conn, first []protocol.Message) {
 		}
 		var redirect *RedirectError
 		wait := backoff
-		if errors.As(err, &redirect) {
+		redirected := errors.As(err, &redirect)
+		if redirected {
 			cl.mu.Lock()
 			cl.url = redirect.URL
 			cl.mu.Unlock()
@@ -319,7 +334,7 @@ func (cl *Client) run(c conn, first []protocol.Message) {
 				return
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			nc, w, msgs, derr := cl.connect(ctx)
+			nc, w, msgs, derr := cl.connect(ctx, redirected)
 			cancel()
 			if final(derr) {
 				cl.err = derr

@@ -48,26 +48,14 @@ type Config struct {
 	Coordinators []string // coordinator API base URLs; required
 	EdgeToken    string   // the coordinators' edge bearer token; required
 	ID           string   // edge id; default the edge token's (a per-edge credential), else link.DefaultEdgeID
-	// Region is the region this edge serves (geo.ValidRegion): its event
-	// stream carries only the hunts homed there or nowhere, and HELLOs for
-	// hunts homed elsewhere are redirected there (Regions). "": every hunt.
-	Region string
-	// Regions is the routing table, in geo.ParseTable's text form
-	// ("eu ws=wss://… wt=https://… cells=831f…,…; us ws=…"): each region's
-	// entry points and coarse cells. GET /v1/route answers from it, and a
-	// HELLO for a hunt homed in another region is sent there (REDIRECT).
-	Regions string
-	// Siblings are the other edges of this region, in the same form (the
-	// names are theirs: edge ids): a draining edge sends its players there
-	// (REDIRECT) instead of only closing them shutting_down.
-	Siblings    string
-	PublicURL   string            // ws:// or wss:// URL players use; default from Listen
-	PublicKey   ed25519.PublicKey // verifies player tokens; nil: fetched from a coordinator
-	TickHz      int               // default 10
-	Radius      int               // interest radius k; default 1
-	ClaimRate   float64           // CLAIMs per second per player; default 2
-	ClaimBurst  float64           // claim bucket depth; default 10
-	CheckOrigin func(*http.Request) bool
+	Region       string
+	PublicURL    string            // ws:// or wss:// URL players use; default from Listen
+	PublicKey    ed25519.PublicKey // verifies player tokens; nil: fetched from a coordinator
+	TickHz       int               // default 10
+	Radius       int               // interest radius k; default 1
+	ClaimRate    float64           // CLAIMs per second per player; default 2
+	ClaimBurst   float64           // claim bucket depth; default 10
+	CheckOrigin  func(*http.Request) bool
 	// WebTransport: UDP on the HTTP listener's address unless WTListen is
 	// set; TLSCert/TLSKey files, or rotating self-signed dev certificates
 	// (browsers pin them by the hash GET /v1/wt serves).
@@ -90,6 +78,19 @@ type Config struct {
 	// RefuseAdminToken makes Start fail when EdgeToken is the coordinators'
 	// admin token (the binary sets it; tests may use the admin token).
 	RefuseAdminToken bool
+
+	// Routing. Region (geo.ValidRegion) is the region this edge serves:
+	// its event stream carries only the hunts homed there or nowhere, and
+	// HELLOs for hunts homed elsewhere are redirected; "": every hunt.
+	// Regions is the routing table, in geo.ParseTable's text form
+	// ("eu ws=wss://… wt=https://… cells=831f…,…; us ws=…"): each region's
+	// entry points and coarse cells. GET /v1/route answers from it, and a
+	// HELLO for a hunt homed in another region is sent there (REDIRECT).
+	Regions string
+	// Siblings are the other edges of this region, in the same form (the
+	// names are theirs: edge ids): a draining edge sends its players there
+	// (REDIRECT) instead of only closing them shutting_down.
+	Siblings string
 }
 
 // Transport is what the edge needs of a WebSocket transport: the core's

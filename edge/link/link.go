@@ -39,10 +39,8 @@ type Config struct {
 	EdgeID       string   // required
 	// Instance is new at every start of the edge process (default: random):
 	// the coordinators refuse a second live edge under one id by it.
-	Instance string
-	// Region is the edge's region: its event stream carries only the hunts
-	// homed there or nowhere ("": every hunt).
-	Region       string
+	Instance     string
+	Region       string       // the event stream carries only the hunts homed here or nowhere ("": every hunt)
 	URLs         []string     // where players reach this edge
 	Client       *http.Client // default: 10 s timeout, no timeout for the stream
 	ClaimTimeout time.Duration

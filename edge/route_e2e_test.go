@@ -286,3 +286,32 @@ func TestHuntMovesItsPlayers(t *testing.T) {
 		t.Fatal("region b's edge still holds the hunt that moved away")
 	}
 }
+
+// TestDrainRedirectsWebTransportPlayer: a WebTransport session of a
+// draining edge gets its REDIRECT too (to the sibling's WebSocket URL when
+// the sibling names no WebTransport URL) and the Go client follows it.
+func TestDrainRedirectsWebTransportPlayer(t *testing.T) {
+	w := huntWorld(t)
+	sibling := w.startEdge("netpoll")
+	draining := w.startEdgeWith(edge.Config{Transport: "netpoll", Siblings: "s ws=" + sibling.WSURL()})
+	w.until(draining, "the hunt", func(rep *link.Replica) bool { _, ok := rep.Hunt(w.hunt.ID); return ok })
+	var info struct {
+		URL  string `json:"url"`
+		Hash []byte `json:"cert_sha256"`
+	}
+	resp, err := http.Get(draining.URL() + "/v1/wt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, json.NewDecoder(resp.Body).Decode(&info))
+	resp.Body.Close()
+	_, in := w.playerWith(900, client.Options{URL: info.URL, CertHash: info.Hash, Reconnect: true})
+	must(t, draining.Close())
+	if r := await(t, in, func(*protocol.Redirect) bool { return true }); string(r.URL) != sibling.WSURL() {
+		t.Fatalf("REDIRECT to %s, want the sibling's %s", r.URL, sibling.WSURL())
+	}
+	await(t, in, func(*protocol.Welcome) bool { return true })
+	if n := sibling.Core.PlayersByHunt()[w.hunt.ID]; n != 1 {
+		t.Fatalf("the sibling holds %d players, want 1", n)
+	}
+}

@@ -31,7 +31,7 @@ type Options struct {
 	// CertHash pins a WebTransport server certificate by its SHA-256 (as a
 	// browser's serverCertificateHashes); nil verifies against system roots.
 	CertHash []byte
-	Handler  Handler // may be nil
+	Handler  Handler // may be nil; a REDIRECT answering Dial's HELLO reaches it on Dial's goroutine
 	// Reconnect redials after a lost connection (not after the edge refused
 	// the player, nor after Close), with backoff from 100 ms to MaxBackoff.
 	Reconnect  bool

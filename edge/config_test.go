@@ -24,6 +24,11 @@ func TestConfigValidate(t *testing.T) {
 			want: []string{`transport "epoll": want auto, uring or netpoll`}},
 		{name: "certificate without key", cfg: edge.Config{Coordinators: []string{"http://c"}, EdgeToken: "t", TLSCert: "c.pem"},
 			want: []string{"certificate and its key"}},
+		{name: "routing", cfg: edge.Config{Coordinators: []string{"http://c"}, EdgeToken: "t", Region: "eu",
+			Regions: "eu ws=wss://eu/ws; us ws=wss://us/ws cells=822a17fffffffff", Siblings: "e2 ws=ws://e2:8090/ws wt=https://e2:8090/wt"}},
+		{name: "bad routing", cfg: edge.Config{Coordinators: []string{"http://c"}, EdgeToken: "t", Region: "eu west",
+			Regions: "eu ws=http://eu/ws", Siblings: "e2 ws=ws://e2/ws; e2 ws=ws://e3/ws"},
+			want: []string{`region "eu west"`, "regions: invalid routing table", "siblings: invalid routing table: region \"e2\" is named twice"}},
 		{name: "negative tick rate", cfg: edge.Config{Coordinators: []string{"http://c"}, EdgeToken: "t", TickHz: -1},
 			want: []string{"tick rate -1", "cannot be negative"}},
 	}

@@ -29,6 +29,7 @@ import (
 	"github.com/veltrix/veltrix/edge/ringnet"
 	"github.com/veltrix/veltrix/edge/wsnet"
 	"github.com/veltrix/veltrix/edge/wtnet"
+	"github.com/veltrix/veltrix/geo"
 	"github.com/veltrix/veltrix/protocol"
 	"github.com/veltrix/veltrix/protocol/token"
 )
@@ -77,6 +78,19 @@ type Config struct {
 	// RefuseAdminToken makes Start fail when EdgeToken is the coordinators'
 	// admin token (the binary sets it; tests may use the admin token).
 	RefuseAdminToken bool
+
+	// Routing. Region (geo.ValidRegion) is the region this edge serves:
+	// its event stream carries only the hunts homed there or nowhere, and
+	// HELLOs for hunts homed elsewhere are redirected; "": every hunt.
+	// Regions is the routing table, in geo.ParseTable's text form
+	// ("eu ws=wss://… wt=https://… cells=831f…,…; us ws=…"): each region's
+	// entry points and coarse cells. GET /v1/route answers from it, and a
+	// HELLO for a hunt homed in another region is sent there (REDIRECT).
+	Regions string
+	// Siblings are the other edges of this region, in the same form (the
+	// names are theirs: edge ids): a draining edge sends its players there
+	// (REDIRECT) instead of only closing them shutting_down.
+	Siblings string
 }
 
 // Transport is what the edge needs of a WebSocket transport: the core's
@@ -106,6 +120,8 @@ type Edge struct {
 	wg     sync.WaitGroup
 
 	draining atomic.Bool // set by Drain: /readyz answers 503
+	table    *geo.Table  // Config.Regions
+	siblings []geo.Region
 }
 
 // Start starts an edge: it fetches the token key if needed, connects the
@@ -116,6 +132,9 @@ func Start(cfg Config) (*Edge, error) {
 	}
 	cfg.defaults()
 	e := &Edge{cfg: cfg}
+	e.table, _ = geo.ParseTable(cfg.Regions) // Validate parsed both
+	sib, _ := geo.ParseTable(cfg.Siblings)
+	e.siblings = sib.Regions()
 	if err := e.listen(); err != nil {
 		return nil, err
 	}
@@ -162,6 +181,15 @@ func (c *Config) Validate() error {
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, errors.New("a TLS certificate and its key go together"))
+	}
+	if c.Region != "" && !geo.ValidRegion(c.Region) {
+		errs = append(errs, fmt.Errorf("region %q: 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit", c.Region))
+	}
+	if _, err := geo.ParseTable(c.Regions); err != nil {
+		errs = append(errs, fmt.Errorf("regions: %w", err))
+	}
+	if _, err := geo.ParseTable(c.Siblings); err != nil {
+		errs = append(errs, fmt.Errorf("siblings: %w", err))
 	}
 	if c.TickHz < 0 || c.Radius < 0 || c.ClaimRate < 0 || c.ClaimBurst < 0 || c.LoadEvery < 0 || c.Rings < 0 {
 		errs = append(errs, fmt.Errorf("tick rate %d, radius %d, claim rate %v, claim burst %v, load period %v and rings %d cannot be negative",
@@ -272,7 +300,7 @@ func (e *Edge) build() error {
 		}
 	}
 	if e.Core, err = core.New(core.Config{PublicKey: cfg.PublicKey, Hunts: e.Link.Replica(), Claims: e.Link, Treasures: e.Link.Replica(),
-		TickHz: cfg.TickHz, Radius: cfg.Radius, ClaimRate: cfg.ClaimRate, ClaimBurst: cfg.ClaimBurst}); err != nil {
+		Router: router{e}, TickHz: cfg.TickHz, Radius: cfg.Radius, ClaimRate: cfg.ClaimRate, ClaimBurst: cfg.ClaimBurst}); err != nil {
 		return err
 	}
 	e.WS.Attach(e.Core)
@@ -470,10 +498,14 @@ func (e *Edge) URL() string { return "http://" + e.ln.Addr().String() }
 // WSURL is the WebSocket URL players connect to.
 func (e *Edge) WSURL() string { return e.cfg.PublicURL }
 
-// Close tells players to reconnect elsewhere (shutting_down), stops serving
-// and waits for the edge's goroutines.
+// Close tells players to reconnect elsewhere — REDIRECT to a sibling edge
+// when the edge has Siblings, shutting_down otherwise — stops serving and
+// waits for the edge's goroutines.
 func (e *Edge) Close() error {
 	e.draining.Store(true)
+	if n := e.Core.RedirectAll(); n > 0 {
+		e.cfg.Logger.Info("players redirected to sibling edges", "players", n)
+	}
 	e.WS.Shutdown()
 	if e.WT != nil {
 		e.WT.Shutdown()

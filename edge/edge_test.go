@@ -18,6 +18,7 @@ import (
 	"github.com/veltrix/veltrix/coordinator/api"
 	"github.com/veltrix/veltrix/coordinator/wire"
 	"github.com/veltrix/veltrix/edge"
+	"github.com/veltrix/veltrix/edge/link"
 	"github.com/veltrix/veltrix/protocol"
 	"github.com/veltrix/veltrix/protocol/client"
 )
@@ -69,6 +70,14 @@ func embedded(t testing.TB) *coordinator.Coordinator {
 // on transport that follows it, and waits until the edge's replica holds
 // the hunt.
 func newWorld(t testing.TB, transport string) *world {
+	w := huntWorld(t)
+	w.edge = w.startEdge(transport)
+	return w
+}
+
+// huntWorld starts a single-node coordinator with an active hunt, and no
+// edge yet.
+func huntWorld(t testing.TB) *world {
 	c := embedded(t)
 	w := &world{t: t, coord: c}
 	var created struct{ Hunt uint32 }
@@ -76,7 +85,6 @@ func newWorld(t testing.TB, transport string) *world {
 		Resolution: 10, Treasures: 5, MinSpacing: 2, ClaimRadius: 1}, &created)
 	w.call("POST", fmt.Sprintf("/v1/hunts/%d/start", created.Hunt), nil, nil)
 	w.call("GET", fmt.Sprintf("/v1/hunts/%d?consistent=true", created.Hunt), nil, &w.hunt)
-	w.edge = w.startEdge(transport)
 	return w
 }
 
@@ -84,28 +92,46 @@ func newWorld(t testing.TB, transport string) *world {
 // (closed at the test's cleanup) and waits until its replica holds the
 // active hunt.
 func (w *world) startEdge(transport string) *edge.Edge {
+	e := w.startEdgeWith(edge.Config{Transport: transport})
+	w.until(e, "the active hunt", func(rep *link.Replica) bool {
+		info, ok := rep.Hunt(w.hunt.ID)
+		return ok && info.Active
+	})
+	return e
+}
+
+// startEdgeWith starts an edge with cfg, following the world's coordinator
+// from 127.0.0.1:0 (closed at the test's cleanup).
+func (w *world) startEdgeWith(cfg edge.Config) *edge.Edge {
 	t := w.t
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	e, err := edge.Start(edge.Config{Listen: "127.0.0.1:0", Coordinators: []string{w.coord.URL()}, EdgeToken: admin, Transport: transport})
+	cfg.Listen, cfg.Coordinators, cfg.EdgeToken = "127.0.0.1:0", []string{w.coord.URL()}, admin
+	e, err := edge.Start(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.TransportName() != transport {
-		t.Fatalf("edge runs %s, want %s", e.TransportName(), transport)
+	if cfg.Transport != "" && e.TransportName() != cfg.Transport {
+		t.Fatalf("edge runs %s, want %s", e.TransportName(), cfg.Transport)
 	}
 	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+// until waits for e's replica to satisfy ok (what names it).
+func (w *world) until(e *edge.Edge, what string, ok func(*link.Replica) bool) {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	rep := e.Link.Replica()
 	for {
 		ch := rep.Changed()
-		if info, ok := rep.Hunt(w.hunt.ID); ok && info.Active {
-			return e
+		if ok(rep) {
+			return
 		}
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			t.Fatal("the edge never saw the active hunt")
+			w.t.Fatalf("the edge never saw %s", what)
 		}
 	}
 }
@@ -122,8 +148,8 @@ func (w *world) player(id uint32) (*client.Client, *inbox) {
 	return w.playerWith(id, client.Options{URL: w.edge.WSURL()})
 }
 
-// playerWith connects a client with o (URL, transport options), filling in
-// the token, hunt and handler.
+// playerWith connects a client with o (URL, transport options, a handler
+// of its own), filling in the token, hunt and inbox.
 func (w *world) playerWith(id uint32, o client.Options) (*client.Client, *inbox) {
 	w.t.Helper()
 	var tok struct{ Token string }
@@ -131,7 +157,13 @@ func (w *world) playerWith(id uint32, o client.Options) (*client.Client, *inbox)
 	msgs := &inbox{ch: make(chan protocol.Message, 1024)}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	o.Token, o.Hunt, o.Kind, o.Handler = tok.Token, w.hunt.ID, protocol.KindBot, func(m protocol.Message) { msgs.ch <- m }
+	also := o.Handler // called too, before the inbox gets the message
+	o.Token, o.Hunt, o.Kind, o.Handler = tok.Token, w.hunt.ID, protocol.KindBot, func(m protocol.Message) {
+		if also != nil {
+			also(m)
+		}
+		msgs.ch <- m
+	}
 	c, err := client.Dial(ctx, o)
 	if err != nil {
 		w.t.Fatal(err)

@@ -21,6 +21,7 @@ func (e *Edge) routes() *http.ServeMux {
 	mux.HandleFunc("GET /v1/hunts/{id}/status", e.huntStatus)
 	mux.HandleFunc("GET /v1/wt", e.wtInfo)
 	mux.HandleFunc("GET /v1/geo/area", e.geoArea)
+	mux.HandleFunc("GET /v1/route", e.route)
 	web.Register(mux)
 	mux.Handle("GET /metrics", e.metrics())
 	if e.cfg.Extra != nil {

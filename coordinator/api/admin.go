@@ -74,7 +74,33 @@ func huntID(w http.ResponseWriter, r *http.Request) (uint32, bool) {
 
 func summary(h *fsm.Hunt) HuntSummary {
 	return HuntSummary{ID: h.ID, Spec: wire.HuntSpec(h.Spec), State: h.State.String(), Total: len(h.Treasures), Remaining: h.Remaining,
-		Leaderboard: slices.Clone(h.Leaders)}
+		Leaderboard: slices.Clone(h.Leaders), Home: h.Home}
+}
+
+// setHome sets the region whose edges serve a hunt (PUT
+// /v1/hunts/{id}/home, {"region": "eu-west"}; "" serves it anywhere).
+func (s *Server) setHome(w http.ResponseWriter, r *http.Request) {
+	id, ok := huntID(w, r)
+	if !ok {
+		return
+	}
+	var req wire.HomeRequest
+	if !s.readJSON(w, r, &req) {
+		return
+	}
+	if req.Region != "" && !wire.ValidRegion(req.Region) {
+		writeError(w, http.StatusBadRequest, "region %q: %s", req.Region, wire.RegionRule)
+		return
+	}
+	entry, err := fsm.Encode(&fsm.SetHome{Hunt: id, Region: req.Region, Time: s.now().UnixMicro()})
+	res, ok := s.applyEntry(w, r, entry, err)
+	if !ok {
+		return
+	}
+	if huntError(w, res, http.StatusBadRequest) {
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"hunt": id, "home": req.Region})
 }
 
 func (s *Server) listHunts(w http.ResponseWriter, r *http.Request) {
@@ -131,15 +157,24 @@ func (s *Server) transition(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err, _ := res.(error); err != nil {
-		status := http.StatusConflict
-		if errors.Is(err, fsm.ErrNoSuchHunt) {
-			status = http.StatusNotFound
-		}
-		writeError(w, status, "%v", err)
+	if huntError(w, res, http.StatusConflict) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]uint32{"hunt": id})
+}
+
+// huntError writes the error a hunt command's response res carries, if
+// any: 404 for a hunt that does not exist, status otherwise.
+func huntError(w http.ResponseWriter, res any, status int) bool {
+	err, _ := res.(error)
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, fsm.ErrNoSuchHunt) {
+		status = http.StatusNotFound
+	}
+	writeError(w, status, "%v", err)
+	return true
 }
 
 func (s *Server) clusterStatus(w http.ResponseWriter, _ *http.Request) {

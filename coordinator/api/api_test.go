@@ -93,16 +93,39 @@ func TestEventStreamSnapshotThenEventsThenResume(t *testing.T) {
 	}
 }
 
-// stream follows the event stream from index and delivers its messages.
+// stream follows the event stream from index and delivers its messages
+// but heartbeats.
 func stream(t *testing.T, ctx context.Context, c *coordinator.Coordinator, from uint64) <-chan api.StreamMessage {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/v1/edge/events?from=%d", c.URL(), from), nil)
+	lines := follow(t, ctx, c, fmt.Sprintf("from=%d", from))
+	out := make(chan api.StreamMessage, 64)
+	go func() {
+		defer close(out)
+		for l := range lines {
+			if l.Type != "heartbeat" {
+				out <- l.StreamMessage
+			}
+		}
+	}()
+	return out
+}
+
+// streamLine is one line of an event stream and its size on the wire.
+type streamLine struct {
+	api.StreamMessage
+	bytes int
+}
+
+// follow opens the event stream with query and delivers its lines.
+func follow(t *testing.T, ctx context.Context, c *coordinator.Coordinator, query string) <-chan streamLine {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, "GET", c.URL()+"/v1/edge/events?"+query, nil)
 	req.Header.Set("Authorization", "Bearer "+admin)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("events: %v %v", resp, err)
 	}
-	out := make(chan api.StreamMessage, 64)
+	out := make(chan streamLine, 1024)
 	go func() {
 		defer resp.Body.Close()
 		defer close(out)
@@ -110,10 +133,9 @@ func stream(t *testing.T, ctx context.Context, c *coordinator.Coordinator, from 
 		sc.Buffer(nil, 16<<20)
 		for sc.Scan() {
 			var m api.StreamMessage
-			if json.Unmarshal(sc.Bytes(), &m) != nil || m.Type == "heartbeat" {
-				continue
+			if json.Unmarshal(sc.Bytes(), &m) == nil {
+				out <- streamLine{m, len(sc.Bytes()) + 1}
 			}
-			out <- m
 		}
 	}()
 	return out

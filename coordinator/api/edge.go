@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/veltrix/veltrix/coordinator/fsm"
+	"github.com/veltrix/veltrix/coordinator/wire"
 	"github.com/veltrix/veltrix/protocol"
 )
 
@@ -21,11 +22,18 @@ const heartbeatEvery = 5 * time.Second
 // events streams the event log from ?from=INDEX (the last index the edge has
 // processed; 0 or absent for a fresh edge). An edge too far behind for the
 // retained log — or a fresh one — first gets a snapshot of the state, then
-// the events after it. Any node serves it from its own replica.
+// the events after it. With ?region=NAME it carries only the hunts homed
+// in NAME or nowhere (wire.StreamMessage). Any node serves it from its own
+// replica.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	from, err := strconv.ParseUint(r.URL.Query().Get("from"), 10, 64)
 	if err != nil && r.URL.Query().Get("from") != "" {
 		writeError(w, http.StatusBadRequest, "from %q is not a log index", r.URL.Query().Get("from"))
+		return
+	}
+	region := r.URL.Query().Get("region")
+	if region != "" && !wire.ValidRegion(region) {
+		writeError(w, http.StatusBadRequest, "region %q: %s", region, wire.RegionRule)
 		return
 	}
 	flusher, ok := w.(http.Flusher)
@@ -42,7 +50,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	defer beat.Stop()
 	for {
 		changed := s.node.FSM().Changed()
-		msgs := s.nextMessages(&from)
+		msgs := s.nextMessages(&from, region)
 		for i := range msgs {
 			if enc.Encode(&msgs[i]) != nil {
 				return
@@ -62,24 +70,20 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// nextMessages returns what an edge that has processed *from needs next and
-// advances *from to the applied index they bring it to.
-func (s *Server) nextMessages(from *uint64) []StreamMessage {
+// nextMessages returns what an edge that has processed *from needs next, of
+// region's hunts ("": all), and advances *from to the applied index they
+// bring it to.
+func (s *Server) nextMessages(from *uint64, region string) []StreamMessage {
 	var out []StreamMessage
 	s.node.FSM().View(func(st *fsm.State) {
 		evs, complete := st.Events.After(*from)
 		if *from == 0 || !complete {
-			out = append(out, snapshotMessage(st))
+			out = append(out, snapshotMessage(st, region))
 		} else {
 			for i := range evs {
-				e := evs[i]
-				m := StreamMessage{Type: "event", Event: &e}
-				if h := st.Hunts[e.Hunt]; e.Kind == fsm.EventHuntCreated && h != nil {
-					// The hunt as it is now: later events of it may repeat
-					// what it already shows; replicas apply them idempotently.
-					m.Hunts = []HuntDetail{{HuntSummary: summary(h), Treasures: sortedTreasures(h)}}
+				if m, ok := eventMessage(st, evs[i], region); ok {
+					out = append(out, m)
 				}
-				out = append(out, m)
 			}
 		}
 		*from = st.Applied
@@ -87,9 +91,42 @@ func (s *Server) nextMessages(from *uint64) []StreamMessage {
 	return out
 }
 
-func snapshotMessage(st *fsm.State) StreamMessage {
+// serves reports whether a stream for region carries hunt h: every hunt
+// without a region, and those homed in it or nowhere with one. A deleted
+// hunt's events (h nil) go to every stream.
+func serves(h *fsm.Hunt, region string) bool {
+	return region == "" || h == nil || h.Home == "" || h.Home == region
+}
+
+// eventMessage is e as a stream line for region, or false when that
+// stream leaves it out. Filtering goes by the hunt's home now, not when
+// the event happened: a hunt that moved in gets its whole state with the
+// move, and the events before it repeat part of it (replicas apply them
+// idempotently).
+func eventMessage(st *fsm.State, e fsm.Event, region string) (StreamMessage, bool) {
+	h := st.Hunts[e.Hunt]
+	if e.Kind != fsm.EventHuntHomed && !serves(h, region) {
+		return StreamMessage{}, false
+	}
+	m := StreamMessage{Type: "event", Event: &e}
+	if h != nil && (e.Kind == fsm.EventHuntCreated || e.Kind == fsm.EventHuntHomed && region != "" && serves(h, region)) {
+		// The hunt as it is now: later events of it may repeat what it
+		// already shows; replicas apply them idempotently.
+		m.Hunts = []HuntDetail{{HuntSummary: summary(h), Treasures: sortedTreasures(h)}}
+	}
+	return m, true
+}
+
+func snapshotMessage(st *fsm.State, region string) StreamMessage {
 	m := StreamMessage{Type: "snapshot", Index: st.Applied, Hunts: []HuntDetail{}, Edges: []fsm.Edge{}}
 	for _, h := range st.Hunts {
+		if !serves(h, region) {
+			if m.Homes == nil {
+				m.Homes = map[uint32]string{}
+			}
+			m.Homes[h.ID] = h.Home
+			continue
+		}
 		m.Hunts = append(m.Hunts, HuntDetail{HuntSummary: summary(h), Treasures: sortedTreasures(h)})
 	}
 	slices.SortFunc(m.Hunts, func(a, b HuntDetail) int { return int(a.ID) - int(b.ID) })

@@ -170,6 +170,7 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /v1/hunts/{id}/start", admin(s.leaderOnly(s.transition)))
 	s.mux.Handle("POST /v1/hunts/{id}/stop", admin(s.leaderOnly(s.transition)))
 	s.mux.Handle("DELETE /v1/hunts/{id}", admin(s.leaderOnly(s.transition)))
+	s.mux.Handle("PUT /v1/hunts/{id}/home", admin(s.leaderOnly(s.setHome)))
 	s.mux.Handle("GET /v1/cluster", admin(http.HandlerFunc(s.clusterStatus)))
 	s.mux.Handle("POST /v1/cluster/voters", admin(s.leaderOnly(s.addVoter)))
 	s.mux.Handle("DELETE /v1/cluster/servers/{id}", admin(s.leaderOnly(s.removeServer)))

@@ -22,6 +22,7 @@ const (
 	KindClaims       Kind = 5
 	KindRegisterEdge Kind = 6
 	KindSetNode      Kind = 7
+	KindSetHome      Kind = 8 // new in version 2 of the log (testdata/v2.log)
 )
 
 // Versions each kind is written at today. Decoders keep every older version.
@@ -58,6 +59,14 @@ type SetNode struct {
 	Addr string `json:"addr"`
 }
 
+// SetHome sets the home region of a hunt: the region whose edges serve its
+// players (others redirect them there). An empty Region serves it anywhere.
+type SetHome struct {
+	Hunt   uint32 `json:"hunt"`
+	Region string `json:"region"`
+	Time   int64  `json:"time"`
+}
+
 // Claim is one claim as an edge submits it (wire.Claim).
 type Claim = wire.Claim
 
@@ -78,6 +87,8 @@ func Encode(cmd any) ([]byte, error) {
 		return encodeJSON(KindRegisterEdge, c)
 	case *SetNode:
 		return encodeJSON(KindSetNode, c)
+	case *SetHome:
+		return encodeJSON(KindSetHome, c)
 	case *Claims:
 		return encodeClaims(c), nil
 	}
@@ -116,6 +127,8 @@ func decode(data []byte) (Kind, any, error) {
 		v = new(RegisterEdge)
 	case KindSetNode:
 		v = new(SetNode)
+	case KindSetHome:
+		v = new(SetHome)
 	case KindClaims:
 		if ver != versionClaims {
 			return k, nil, fmt.Errorf("%w: claims version %d", ErrBadCommand, ver)

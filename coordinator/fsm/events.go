@@ -18,6 +18,7 @@ const (
 	EventScoreChanged    = wire.EventScoreChanged
 	EventHuntCreated     = wire.EventHuntCreated
 	EventHuntDeleted     = wire.EventHuntDeleted
+	EventHuntHomed       = wire.EventHuntHomed
 )
 
 // Event is one entry of the ordered event log edges follow (wire.Event).

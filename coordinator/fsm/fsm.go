@@ -58,6 +58,8 @@ func (f *FSM) applyLocked(index uint64, data []byte) any {
 		f.s.Edges[c.Edge.ID] = c.Edge
 	case *SetNode:
 		f.s.Nodes[c.ID] = c.Addr
+	case *SetHome:
+		return f.setHomeLocked(index, c)
 	}
 	return nil
 }

@@ -223,6 +223,8 @@ func randomWorkload(h *harness, rng *rand.Rand, steps int) {
 			h.transition(KindStartHunt, hunts[rng.IntN(len(hunts))])
 		case r == 2 && rng.IntN(4) == 0:
 			h.transition(KindEndHunt, hunts[rng.IntN(len(hunts))])
+		case r == 3 && rng.IntN(4) == 0:
+			h.apply(&SetHome{Hunt: hunts[rng.IntN(len(hunts))], Region: []string{"", "eu", "us"}[rng.IntN(3)], Time: int64(h.index)})
 		default:
 			id := hunts[rng.IntN(len(hunts))]
 			hu := h.hunt(id)
@@ -233,6 +235,47 @@ func randomWorkload(h *harness, rng *rand.Rand, steps int) {
 			h.claim(Claim{Edge: "e", Request: uint64(rng.IntN(steps)), Hunt: id, Treasure: tr.ID + uint32(rng.IntN(2)),
 				Player: uint32(1 + rng.IntN(20)), Cell: tr.Cell})
 		}
+	}
+}
+
+// TestSetHome: a hunt's home region is set, moved and cleared with one
+// event per change; a bad region or an unknown hunt changes nothing; the
+// home survives a snapshot, and a snapshot written before homes restores
+// hunts served anywhere.
+func TestSetHome(t *testing.T) {
+	h := newHarness(t)
+	id := h.create(spec(2), 1)
+	for _, c := range []struct {
+		region string
+		hunt   uint32
+		want   error
+	}{
+		{"eu-west", id, nil}, {"eu-west", id, nil}, {"us", id, nil},
+		{"bad region", id, ErrInvalidRegion}, {"eu", 99, ErrNoSuchHunt},
+	} {
+		res := h.apply(&SetHome{Hunt: c.hunt, Region: c.region, Time: 5})
+		if err, _ := res.(error); !errors.Is(err, c.want) {
+			t.Errorf("SetHome(%d, %q) = %v, want %v", c.hunt, c.region, res, c.want)
+		}
+	}
+	var homed []string
+	h.f.View(func(s *State) {
+		for _, e := range s.Events.Window() {
+			if e.Kind == EventHuntHomed {
+				homed = append(homed, e.Region)
+			}
+		}
+	})
+	if got := h.hunt(id).Home; got != "us" || len(homed) != 2 || homed[1] != "us" {
+		t.Fatalf("home %q, events %q", got, homed)
+	}
+	d := newHarness(t)
+	if err := d.f.Restore(io.NopCloser(bytes.NewReader(h.f.Encode()))); err != nil || d.hunt(id).Home != "us" {
+		t.Fatalf("restored home %q (%v)", d.hunt(id).Home, err)
+	}
+	old := bytes.ReplaceAll(h.f.Encode(), []byte(`,"home":"us"`), nil)
+	if err := d.f.Restore(io.NopCloser(bytes.NewReader(old))); err != nil || d.hunt(id) == nil || d.hunt(id).Home != "" {
+		t.Fatalf("a snapshot without homes: %v", err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/veltrix/veltrix/coordinator/wire"
 	"github.com/veltrix/veltrix/geo"
 )
 
@@ -12,6 +13,7 @@ var (
 	ErrNoSuchHunt    = errors.New("no such hunt")
 	ErrBadTransition = errors.New("hunt is not in a state that allows this")
 	ErrInvalidSpec   = errors.New("invalid hunt")
+	ErrInvalidRegion = errors.New("invalid region")
 )
 
 // Limits of a hunt spec.
@@ -135,6 +137,24 @@ func (f *FSM) transitionLocked(index uint64, k Kind, c *HuntTransition) error {
 		return fmt.Errorf("hunt %d is %v: %w", h.ID, h.State, ErrBadTransition)
 	}
 	f.emit(ev)
+	return nil
+}
+
+// setHomeLocked moves a hunt to another home region (EventHuntHomed); a
+// hunt already there is left alone, without an event.
+func (f *FSM) setHomeLocked(index uint64, c *SetHome) error {
+	if c.Region != "" && !wire.ValidRegion(c.Region) {
+		return fmt.Errorf("%w: %q: %s", ErrInvalidRegion, c.Region, wire.RegionRule)
+	}
+	h := f.s.Hunts[c.Hunt]
+	if h == nil {
+		return fmt.Errorf("hunt %d: %w", c.Hunt, ErrNoSuchHunt)
+	}
+	if h.Home == c.Region {
+		return nil
+	}
+	h.Home = c.Region
+	f.emit(Event{Index: index, Kind: EventHuntHomed, Hunt: h.ID, Region: c.Region, Time: c.Time})
 	return nil
 }
 

@@ -38,6 +38,9 @@ type Hunt struct {
 	Remaining int                 `json:"remaining"` // unclaimed treasures
 	Scores    map[uint32]uint32   `json:"scores"`    // player → score
 	Leaders   []Leader            `json:"leaders"`   // top MaxLeaders, best first
+	// Home is the region whose edges serve the hunt ("": any region; set
+	// by SetHome, absent from states written before it).
+	Home string `json:"home,omitempty"`
 	// LegacyClaims is read from states written before State.Claims (an
 	// outcome per "edge/request" key) and moved there on restore.
 	LegacyClaims map[string]Outcome `json:"claims,omitempty"`

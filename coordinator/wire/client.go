@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"strings"
 )
 
@@ -119,10 +120,14 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any, stopO
 }
 
 // Events opens the event stream of the coordinator at base from the log
-// index the caller has applied (0: start with a snapshot). The body is
-// NDJSON, one StreamMessage a line; the caller closes it.
-func (c *Client) Events(ctx context.Context, base string, from uint64) (io.ReadCloser, error) {
+// index the caller has applied (0: start with a snapshot), carrying only
+// region's hunts ("": every hunt; see StreamMessage). The body is NDJSON,
+// one StreamMessage a line; the caller closes it.
+func (c *Client) Events(ctx context.Context, base string, from uint64, region string) (io.ReadCloser, error) {
 	url := fmt.Sprintf("%s/v1/edge/events?from=%d", strings.TrimRight(base, "/"), from)
+	if region != "" {
+		url += "&region=" + neturl.QueryEscape(region)
+	}
 	resp, err := c.send(ctx, c.stream, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err
@@ -182,6 +187,11 @@ func (c *Client) CreateHunt(ctx context.Context, req HuntRequest) (uint32, error
 	var created HuntCreated
 	err := c.Do(ctx, http.MethodPost, "/v1/hunts", req, &created, false)
 	return created.Hunt, err
+}
+
+// SetHome sets the home region of a hunt ("": any region; admin token).
+func (c *Client) SetHome(ctx context.Context, id uint32, region string) error {
+	return c.Do(ctx, http.MethodPut, fmt.Sprintf("/v1/hunts/%d/home", id), HomeRequest{Region: region}, nil, false)
 }
 
 // StartHunt starts a scheduled hunt (admin token).

@@ -77,7 +77,7 @@ func TestClientWhoAmIStopsOnRefusal(t *testing.T) {
 
 func TestClientEvents(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/v1/edge/events" || r.URL.Query().Get("from") != "7" {
+		if r.URL.Path != "/v1/edge/events" || r.URL.Query().Get("from") != "7" || r.URL.Query().Get("region") != "eu-west" {
 			w.WriteHeader(http.StatusBadRequest)
 			return
 		}
@@ -85,7 +85,7 @@ func TestClientEvents(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := NewClient([]string{srv.URL}, "tok", &http.Client{Timeout: 1})
-	body, err := c.Events(context.Background(), srv.URL, 7) // the stream ignores the client's timeout
+	body, err := c.Events(context.Background(), srv.URL, 7, "eu-west") // the stream ignores the client's timeout
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestClientEvents(t *testing.T) {
 	if !sc.Scan() || json.Unmarshal(sc.Bytes(), &m) != nil || m.Type != "heartbeat" || m.Index != 7 {
 		t.Fatalf("line %q: %+v", sc.Text(), m)
 	}
-	if _, err := c.Events(context.Background(), srv.URL+"/nope", 7); err == nil {
+	if _, err := c.Events(context.Background(), srv.URL+"/nope", 7, "eu-west"); err == nil {
 		t.Fatal("a 404 opened a stream")
 	}
 }

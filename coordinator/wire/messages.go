@@ -7,15 +7,22 @@ import (
 )
 
 // StreamMessage is one line of the edge event stream, GET
-// /v1/edge/events?from=INDEX (newline-delimited JSON). Type is "snapshot"
-// (Index, Hunts, Edges set), "event" (Event set; Hunts too for a hunt's
-// creation) or "heartbeat" (Index set).
+// /v1/edge/events?from=INDEX[&region=NAME] (newline-delimited JSON). Type
+// is "snapshot" (Index, Hunts, Edges set), "event" (Event set; Hunts too
+// for a hunt's creation, and for a move of its home into the stream's
+// region) or "heartbeat" (Index set).
+//
+// With region, the stream carries only the hunts homed there or nowhere
+// (Home ""): the others' events are left out, and a snapshot names their
+// homes in Homes instead, so that the edge can redirect their players.
+// Moves of a home (EventHuntHomed) are always sent.
 type StreamMessage struct {
-	Type  string       `json:"type"`
-	Index uint64       `json:"index,omitempty"`
-	Hunts []HuntDetail `json:"hunts,omitempty"`
-	Edges []Edge       `json:"edges,omitempty"`
-	Event *Event       `json:"event,omitempty"`
+	Type  string            `json:"type"`
+	Index uint64            `json:"index,omitempty"`
+	Hunts []HuntDetail      `json:"hunts,omitempty"`
+	Edges []Edge            `json:"edges,omitempty"`
+	Event *Event            `json:"event,omitempty"`
+	Homes map[uint32]string `json:"homes,omitempty"` // hunt → home region of the hunts a region's stream leaves out
 }
 
 // HuntSummary is a hunt without its treasures (GET /v1/hunts lists them).
@@ -26,6 +33,13 @@ type HuntSummary struct {
 	Total       int      `json:"treasures_total"`
 	Remaining   int      `json:"treasures_remaining"`
 	Leaderboard []Leader `json:"leaderboard"`
+	Home        string   `json:"home,omitempty"` // the region that serves it ("": any)
+}
+
+// HomeRequest is the body of PUT /v1/hunts/{id}/home: the region whose
+// edges serve the hunt ("" serves it in any region).
+type HomeRequest struct {
+	Region string `json:"region"`
 }
 
 // HuntDetail is a hunt with its treasures (GET /v1/hunts/{id}).

@@ -123,6 +123,7 @@ const (
 	EventScoreChanged    EventKind = 5
 	EventHuntCreated     EventKind = 6
 	EventHuntDeleted     EventKind = 7
+	EventHuntHomed       EventKind = 8 // the hunt's home region changed (Region)
 )
 
 // Event is one entry of the ordered event log edges follow. Events are
@@ -138,6 +139,7 @@ type Event struct {
 	Lat      int32     `json:"lat,omitempty"`
 	Lng      int32     `json:"lng,omitempty"`
 	Points   uint32    `json:"points,omitempty"` // treasure value, or the score for EventScoreChanged
+	Region   string    `json:"region,omitempty"` // EventHuntHomed: the new home ("": any region)
 	Time     int64     `json:"time"`
 }
 
@@ -182,6 +184,13 @@ func ValidEdgeID(id string) bool {
 	}
 	return true
 }
+
+// RegionRule says in words what ValidRegion accepts.
+const RegionRule = "a region is 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+
+// ValidRegion reports whether name is a usable region name (a hunt's home,
+// a region of the edges' routing tables): geo.ValidRegion.
+func ValidRegion(name string) bool { return geo.ValidRegion(name) }
 
 // HashToken returns the hex SHA-256 of an edge token: what a line of the
 // coordinators' credentials file holds for it (Terraform's sha256() computes

@@ -59,6 +59,7 @@ type Config struct {
 	Hunts     Hunts             // required
 	Claims    Claims            // nil: claims are answered "unavailable"
 	Treasures Treasures         // nil: no TREASURES or HINTs are sent
+	Router    Router            // nil: every HELLO is served here
 
 	TickHz        int     // fan-out ticks per second; default 10
 	Radius        int     // interest radius k (grid disk); default 1

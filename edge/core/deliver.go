@@ -52,6 +52,9 @@ func (c *Core) Deliver(id SessionID, frame []byte) error {
 			continue
 		}
 		if err := c.handleLocked(id, s, t, body, now); err != nil {
+			if err == errRedirected { // closed already, after its REDIRECT
+				return err
+			}
 			var pe *protocol.Error
 			if errors.As(err, &pe) && !pe.Code.Fatal() {
 				c.rejectLocked(id, s, pe)
@@ -124,13 +127,23 @@ func (c *Core) helloLocked(id SessionID, s *slot, body []byte) error {
 	if m.Version != protocol.Version {
 		return errVersion
 	}
+	// A hunt this edge does not hold may be served elsewhere: with a
+	// Router, the token is checked first and the player sent there.
 	h, ok := c.cfg.Hunts.Hunt(m.Hunt)
-	if !ok {
+	if !ok && c.cfg.Router == nil {
 		return errNoHunt
 	}
 	claims, err := token.Verify(c.cfg.PublicKey, string(m.Token), m.Hunt, c.cfg.Now())
 	if err != nil {
 		return err
+	}
+	if c.cfg.Router != nil {
+		if url := c.cfg.Router.Redirect(m.Hunt, claims.Player, c.webTransportLocked(s)); url != "" {
+			return c.redirectLocked(id, s, url)
+		}
+	}
+	if !ok {
+		return errNoHunt
 	}
 	s.state, s.kind, s.hunt, s.player, s.res = stateActive, m.Kind, m.Hunt, claims.Player, uint8(h.Resolution)
 	s.expires = c.expiryOf(claims)

@@ -32,7 +32,7 @@ func FuzzStream(f *testing.F) {
 	f.Add("{\n\n")
 	pub, priv, _ := token.GenerateKey()
 	f.Fuzz(func(t *testing.T, stream string) {
-		r := newReplica()
+		r := newReplica("")
 		c, err := core.New(core.Config{PublicKey: pub, Hunts: r, Treasures: r})
 		if err != nil {
 			t.Fatal(err)

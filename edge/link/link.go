@@ -40,7 +40,7 @@ type Config struct {
 	// Instance is new at every start of the edge process (default: random):
 	// the coordinators refuse a second live edge under one id by it.
 	Instance     string
-	Region       string
+	Region       string       // the event stream carries only the hunts homed here or nowhere ("": every hunt)
 	URLs         []string     // where players reach this edge
 	Client       *http.Client // default: 10 s timeout, no timeout for the stream
 	ClaimTimeout time.Duration
@@ -101,7 +101,7 @@ func New(cfg Config) (*Link, error) {
 	// The client's event stream has no timeout: it lives as long as the
 	// link, and heartbeats prove it alive.
 	api := wire.NewClient(cfg.Coordinators, cfg.Token, cfg.Client)
-	return &Link{cfg: cfg, api: api, rep: newReplica(), wake: make(chan struct{}, 1)}, nil
+	return &Link{cfg: cfg, api: api, rep: newReplica(cfg.Region), wake: make(chan struct{}, 1)}, nil
 }
 
 // Replica is the link's local copy of hunt state.
@@ -154,7 +154,7 @@ func (l *Link) follow(ctx context.Context) {
 // followOnce follows one coordinator's stream until it fails; heard says
 // whether it delivered any line.
 func (l *Link) followOnce(ctx context.Context, base string) (heard bool, err error) {
-	body, err := l.api.Events(ctx, base, l.rep.Applied())
+	body, err := l.api.Events(ctx, base, l.rep.Applied(), l.cfg.Region)
 	if err != nil {
 		return false, err
 	}

@@ -19,6 +19,8 @@ import (
 type Replica struct {
 	mu      sync.RWMutex // guards everything below
 	hunts   map[uint32]*huntReplica
+	homes   map[uint32]string // hunt → home region, for every homed hunt the stream names
+	region  string            // the stream's region: hunts homed elsewhere are dropped ("": none)
 	applied uint64
 	maxID   uint32    // the highest treasure id seen (ids grow across all hunts)
 	contact time.Time // last line from the coordinator
@@ -26,6 +28,7 @@ type Replica struct {
 	outbox  []protocol.Event // events for players, sent once mu is released
 	news    []treasureNews   // treasure changes for players, likewise
 	stale   map[uint32]bool  // hunts whose status changed, pushed likewise
+	moved   []uint32         // hunts that moved to another region: their players are redirected likewise
 	changed chan struct{}    // closed and replaced after every applied message
 }
 
@@ -43,8 +46,17 @@ type treasureNews struct {
 	entry protocol.TreasureEntry
 }
 
-func newReplica() *Replica {
-	return &Replica{hunts: map[uint32]*huntReplica{}, changed: make(chan struct{})}
+func newReplica(region string) *Replica {
+	return &Replica{hunts: map[uint32]*huntReplica{}, homes: map[uint32]string{}, region: region, changed: make(chan struct{})}
+}
+
+// Home is the region hunt is homed in ("" and false when it has none, or
+// the replica has not heard of it): the edges of that region serve it.
+func (r *Replica) Home(hunt uint32) (string, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	h, ok := r.homes[hunt]
+	return h, ok
 }
 
 // Changed returns a channel closed after the next applied stream message.
@@ -119,14 +131,14 @@ func (r *Replica) HuntIDs() []uint32 {
 func (r *Replica) apply(m *wire.StreamMessage) {
 	r.mu.Lock()
 	r.applyLocked(m)
-	out, news, c := r.outbox, r.news, r.core
+	out, news, moved, c := r.outbox, r.news, r.moved, r.core
 	var statuses []protocol.HuntStatus
 	for id := range r.stale {
 		if h := r.hunts[id]; h != nil {
 			statuses = append(statuses, h.wireStatus())
 		}
 	}
-	r.outbox, r.news, r.stale = nil, nil, nil
+	r.outbox, r.news, r.stale, r.moved = nil, nil, nil, nil
 	close(r.changed)
 	r.changed = make(chan struct{})
 	r.mu.Unlock()
@@ -141,6 +153,9 @@ func (r *Replica) apply(m *wire.StreamMessage) {
 	}
 	for _, st := range statuses {
 		c.BroadcastStatus(st)
+	}
+	for _, h := range moved {
+		c.RedirectHunt(h) // the core asks the edge's router where to
 	}
 }
 
@@ -166,7 +181,14 @@ func (r *Replica) applyLocked(m *wire.StreamMessage) {
 	r.contact = time.Now()
 	switch m.Type {
 	case "snapshot":
-		r.hunts = map[uint32]*huntReplica{}
+		held := r.hunts
+		r.hunts, r.homes = map[uint32]*huntReplica{}, map[uint32]string{}
+		for id, home := range m.Homes {
+			r.setHomeLocked(id, home)
+			if held[id] != nil && r.hunts[id] == nil {
+				r.moved = append(r.moved, id) // moved while the stream was down
+			}
+		}
 		r.putHuntsLocked(m.Hunts)
 		r.applied = m.Index
 	case "event":
@@ -191,6 +213,22 @@ func (r *Replica) putHuntsLocked(hs []wire.HuntDetail) {
 			}
 		}
 		r.hunts[d.ID] = h
+		r.setHomeLocked(d.ID, d.Home)
+	}
+}
+
+// setHomeLocked records hunt's home; a hunt homed in another region than
+// the stream's leaves the replica (the stream no longer carries it), and
+// its players are redirected there.
+func (r *Replica) setHomeLocked(hunt uint32, home string) {
+	if home == "" {
+		delete(r.homes, hunt)
+		return
+	}
+	r.homes[hunt] = home
+	if r.region != "" && home != r.region && r.hunts[hunt] != nil {
+		delete(r.hunts, hunt)
+		r.moved = append(r.moved, hunt)
 	}
 }
 
@@ -271,6 +309,12 @@ func (r *Replica) NoSuchTreasure(hunt, id uint32) bool {
 }
 
 func (r *Replica) eventLocked(e *wire.Event) {
+	switch e.Kind {
+	case wire.EventHuntHomed:
+		r.setHomeLocked(e.Hunt, e.Region)
+	case wire.EventHuntDeleted:
+		delete(r.homes, e.Hunt)
+	}
 	h := r.hunts[e.Hunt]
 	if h == nil {
 		return

@@ -78,7 +78,7 @@ func treasures(r *Replica, hunt uint32) map[uint32]bool {
 }
 
 func TestReplicaAppliesEventsInOrder(t *testing.T) {
-	r := newReplica()
+	r := newReplica("")
 	if err := r.follow(strings.NewReader(exampleStream(t)), func() {}); err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestReplicaAppliesEventsInOrder(t *testing.T) {
 // after it apply on top, and a replayed older event neither moves the index
 // back nor applies twice.
 func TestReplicaSnapshotThenTail(t *testing.T) {
-	r := newReplica()
+	r := newReplica("")
 	old := ndjson(t, wire.StreamMessage{Type: "snapshot", Index: 3, Hunts: []wire.HuntDetail{hunt(9, wire.Active, treasureAt(7, dam))}})
 	if err := r.follow(strings.NewReader(old+exampleStream(t)), func() {}); err != nil {
 		t.Fatal(err)
@@ -139,7 +139,7 @@ func TestReplicaSnapshotThenTail(t *testing.T) {
 func TestReplicaRejectsBadLines(t *testing.T) {
 	for _, in := range []string{"{not json\n", `{"type":"event"}` + "\n"} {
 		lines := 0
-		if err := newReplica().follow(strings.NewReader(in), func() { lines++ }); err == nil || lines != 1 {
+		if err := newReplica("").follow(strings.NewReader(in), func() { lines++ }); err == nil || lines != 1 {
 			t.Errorf("%q: err %v after %d lines, want an error", in, err, lines)
 		}
 	}
@@ -167,5 +167,46 @@ func TestLinkResumesFromAppliedIndex(t *testing.T) {
 	}
 	if first, second := <-froms, <-froms; first != "0" || second != "15" {
 		t.Errorf("asked from %s, then from %s; want 0, then 15", first, second)
+	}
+}
+
+// TestReplicaKeepsHomes: a region's replica learns every hunt's home (from
+// the snapshot's hunts and Homes, and from moves), drops a hunt that moves
+// to another region, and takes back one that moves in with its state.
+func TestReplicaKeepsHomes(t *testing.T) {
+	r := newReplica("eu")
+	here, anywhere := hunt(1, wire.Active, treasureAt(7, dam)), hunt(2, wire.Active)
+	here.Home = "eu"
+	in := ndjson(t, wire.StreamMessage{Type: "snapshot", Index: 3, Hunts: []wire.HuntDetail{here, anywhere}, Homes: map[uint32]string{5: "us"}})
+	if err := r.follow(strings.NewReader(in), func() {}); err != nil {
+		t.Fatal(err)
+	}
+	homes := func() [3]string {
+		var out [3]string
+		for i, id := range []uint32{1, 2, 5} {
+			out[i], _ = r.Home(id)
+		}
+		return out
+	}
+	if got := homes(); got != [3]string{"eu", "", "us"} {
+		t.Fatalf("homes after the snapshot: %q", got)
+	}
+	// Hunt 1 moves to us (it leaves the replica); hunt 5 moves in.
+	back := hunt(5, wire.Active, treasureAt(8, dam))
+	back.Home = "eu"
+	moveIn := event(wire.Event{Index: 5, Kind: wire.EventHuntHomed, Hunt: 5, Region: "eu"})
+	moveIn.Hunts = []wire.HuntDetail{back}
+	in = ndjson(t, event(wire.Event{Index: 4, Kind: wire.EventHuntHomed, Hunt: 1, Region: "us"}), moveIn)
+	if err := r.follow(strings.NewReader(in), func() {}); err != nil {
+		t.Fatal(err)
+	}
+	if got := homes(); got != [3]string{"us", "", "eu"} {
+		t.Fatalf("homes after the moves: %q", got)
+	}
+	if _, ok := r.Hunt(1); ok {
+		t.Error("a hunt that moved to another region stayed in the replica")
+	}
+	if _, ok := r.Hunt(5); !ok || len(treasures(r, 5)) != 1 {
+		t.Error("a hunt that moved in did not arrive with its treasures")
 	}
 }

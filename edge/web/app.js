@@ -1,11 +1,15 @@
-// The Veltrix demo page: connects to the edge that serves it (WebTransport
-// when the browser has it and the edge offers it, WebSocket otherwise),
-// walks a player around and draws what the edge sends.
+// The Veltrix demo page: asks the edge that serves it where the hunt is
+// played (GET /v1/route), connects there (WebTransport when the browser has
+// it and the edge offers it, WebSocket otherwise), follows REDIRECTs, walks
+// a player around and draws what the edge sends.
 import * as P from './protocol.js';
 
 const $ = (id) => document.getElementById(id);
 const q = new URLSearchParams(location.search);
 const bands = ['no treasure', 'burning', 'hot', 'warm', 'cool', 'cold', 'freezing'];
+// REDIRECTs followed in a row without a WELCOME before the page gives up
+// (SPEC §2.2): a loop between misconfigured edges ends.
+const MAX_REDIRECTS = 4;
 const outcomes = ['', 'won', 'already claimed', 'too far', 'hunt not active', 'unknown treasure', 'rate limited', 'unavailable', 'request id reused'];
 
 const st = {
@@ -13,6 +17,7 @@ const st = {
   // reloads (SPEC §2.1): start at a random point of the u32 range.
   me: null, player: 0, hunt: 0, seq: 0, request: crypto.getRandomValues(new Uint32Array(1))[0],
   players: new Map(), treasures: new Map(), cells: [], cellKey: '', link: null,
+  redirect: null, redirects: 0, // the REDIRECT url of the current connection; how many in a row
 };
 
 async function session() {
@@ -64,9 +69,10 @@ function scheduleRefresh(s, floor = 0) {
 
 class WSLink {
   name = 'websocket';
-  async open(onMessages) {
-    const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws';
-    this.ws = new WebSocket(url);
+  // url: where to connect (a route's or a REDIRECT's); null: this edge.
+  async open(onMessages, url) {
+    this.url = url ?? (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws';
+    this.ws = new WebSocket(this.url);
     this.ws.binaryType = 'arraybuffer';
     await new Promise((ok, fail) => { this.ws.onopen = ok; this.ws.onerror = () => fail(new Error('WebSocket failed')); });
     this.ws.onmessage = (e) => onMessages(P.decodeFrame(new Uint8Array(e.data)));
@@ -78,13 +84,18 @@ class WSLink {
 
 class WTLink {
   name = 'webtransport';
-  async open(onMessages) {
-    const info = await (await fetch('/v1/wt')).json();
+  // url: where to connect; null: this edge. The development certificate
+  // is pinned only for this edge (another edge needs a real certificate).
+  async open(onMessages, url) {
+    const r = await fetch('/v1/wt');
+    const info = r.ok ? await r.json() : {};
+    if (!url && !info.url) throw new Error('WebTransport is disabled on this edge');
+    this.url = url ?? info.url;
     const opts = {};
-    if (info.cert_sha256) {
+    if (info.cert_sha256 && this.url === info.url) {
       opts.serverCertificateHashes = [{ algorithm: 'sha-256', value: Uint8Array.from(atob(info.cert_sha256), (c) => c.charCodeAt(0)) }];
     }
-    this.wt = new WebTransport(info.url, opts);
+    this.wt = new WebTransport(this.url, opts);
     await this.wt.ready;
     const stream = await this.wt.createBidirectionalStream();
     this.writer = stream.writable.getWriter();
@@ -102,13 +113,20 @@ class WTLink {
   sendLossy(bytes) { this.datagrams.write(bytes); }
 }
 
-async function connect(onMessages) {
+// connect opens a link to target: {ws, wt} from /v1/route (null: this
+// edge), or {url} from a REDIRECT (https:// is WebTransport).
+async function connect(onMessages, target) {
+  if (target?.url) {
+    const l = target.url.startsWith('https://') ? new WTLink() : new WSLink();
+    await l.open(onMessages, target.url);
+    return l;
+  }
   const want = q.get('transport');
-  const wtPossible = typeof WebTransport !== 'undefined' && want !== 'ws';
+  const wtPossible = typeof WebTransport !== 'undefined' && want !== 'ws' && (!target || target.wt);
   if (wtPossible) {
     try {
       const l = new WTLink();
-      await l.open(onMessages);
+      await l.open(onMessages, target?.wt ?? null);
       return l;
     } catch (e) {
       if (want === 'wt') throw e;
@@ -116,16 +134,53 @@ async function connect(onMessages) {
     }
   }
   const l = new WSLink();
-  await l.open(onMessages);
+  await l.open(onMessages, target?.ws ?? null);
   return l;
 }
+
+// route asks this edge where the hunt is played near the player (GET
+// /v1/route): null (connect here) with ?route=0 or from an edge without it.
+async function route(s) {
+  if (q.get('route') === '0') return null;
+  const r = await fetch(`/v1/route?hunt=${s.hunt}&lat=${s.center[0]}&lng=${s.center[1]}`);
+  return r.ok ? r.json() : null;
+}
+
+// start connects to target and says HELLO; when the edge answers REDIRECT,
+// it starts again there once the connection closes, at most MAX_REDIRECTS
+// times in a row without a WELCOME.
+async function start(s, target) {
+  st.player = 0; // not welcomed: no POSITION until WELCOME
+  st.link = await connect(handle, target);
+  $('transport').textContent = st.link.name;
+  $('edge').textContent = st.link.url;
+  st.link.send(P.encode({ type: 'HELLO', version: P.VERSION, kind: P.Kind.browser, hunt: s.hunt, token: s.token }));
+  st.link.closed.then((why) => {
+    const to = st.redirect;
+    st.redirect = null;
+    if (!to) {
+      $('state').textContent = why;
+    } else if (st.redirects >= MAX_REDIRECTS) {
+      $('state').textContent = 'redirect loop';
+      $('error').textContent = `more than ${MAX_REDIRECTS} redirects without a WELCOME; the last to ${to}`;
+    } else {
+      const wait = to === st.link.url ? 100 << st.redirects : 0; // a retry of the same edge backs off
+      st.redirects++;
+      $('state').textContent = 'redirected';
+      setTimeout(() => start(s, { url: to }).catch(failed), wait);
+    }
+  });
+}
+
+function failed(e) { $('state').textContent = 'failed'; $('error').textContent = e.message; }
 
 // ---- game ----------------------------------------------------------------------
 
 function handle(msgs) {
   for (const m of msgs) {
     switch (m.type) {
-      case 'WELCOME': st.player = m.player; $('state').textContent = 'connected'; sendPosition(); break;
+      case 'WELCOME': st.player = m.player; st.redirects = 0; $('state').textContent = 'connected'; sendPosition(); break;
+      case 'REDIRECT': st.redirect = m.url; break; // followed once the edge closes (start)
       case 'CELL_UPDATE':
         if (m.flags & P.Flags.SNAPSHOT) for (const [id, p] of st.players) if (p.cell === m.cell) st.players.delete(id);
         for (const e of m.entries) {
@@ -150,7 +205,12 @@ function handle(msgs) {
       case 'HUNT_STATUS':
         showStatus({ state: huntStates[m.state] ?? m.state, remaining: m.remaining, total: m.total, players: m.players, leaders: m.leaders });
         break;
-      case 'ERROR': $('error').textContent = `edge: ${m.text}`; break;
+      case 'ERROR':
+        $('error').textContent = `edge: ${m.text}`;
+        // An edge a REDIRECT named may not know the hunt yet (it has just
+        // moved there): try it again, within the redirect bound (SPEC §2.2).
+        if (m.code === P.Code.wrong_hunt && !st.player && st.redirects > 0) st.redirect = st.link.url;
+        break;
     }
   }
 }
@@ -257,10 +317,7 @@ async function main() {
   // Start where the URL says (?lat=&lng=), else somewhere near the centre.
   const jitter = q.get('lat') ? 0 : 0.002;
   st.me = { lat: s.center[0] + (Math.random() - 0.5) * jitter, lng: s.center[1] + (Math.random() - 0.5) * jitter };
-  st.link = await connect(handle);
-  $('transport').textContent = st.link.name;
-  st.link.send(P.encode({ type: 'HELLO', version: P.VERSION, kind: P.Kind.browser, hunt: s.hunt, token: s.token }));
-  st.link.closed.then((why) => { $('state').textContent = why; });
+  await start(s, await route(s));
   scheduleRefresh(s);
   sendPosition();
   refreshCells();
@@ -286,4 +343,4 @@ canvas.addEventListener('pointermove', (e) => {
   drag = [e.clientX, e.clientY];
 });
 $('claim').addEventListener('click', claim);
-main().catch((e) => { $('state').textContent = 'failed'; $('error').textContent = e.message; });
+main().catch(failed);

@@ -93,6 +93,10 @@ func New(cfg Config) *Server {
 // owner of the sessions it opens.
 func (s *Server) Attach(c *core.Core) { s.core, s.owner = c, c.Register(s) }
 
+// WebTransport tells the core that this transport's sessions are
+// WebTransport sessions: a REDIRECT names a WebTransport URL for them.
+func (*Server) WebTransport() bool { return true }
+
 // Serve serves sessions on conn until Close.
 func (s *Server) Serve(conn net.PacketConn) error {
 	err := s.wt.Serve(conn)

@@ -31,7 +31,7 @@ type Options struct {
 	// CertHash pins a WebTransport server certificate by its SHA-256 (as a
 	// browser's serverCertificateHashes); nil verifies against system roots.
 	CertHash []byte
-	Handler  Handler // may be nil
+	Handler  Handler // may be nil; a REDIRECT answering Dial's HELLO reaches it on Dial's goroutine
 	// Reconnect redials after a lost connection (not after the edge refused
 	// the player, nor after Close), with backoff from 100 ms to MaxBackoff.
 	Reconnect  bool
@@ -57,7 +57,28 @@ type Options struct {
 	// 127.0.0.2, so that many connections do not share one address's
 	// ephemeral ports); empty lets the system choose.
 	LocalAddr string
+	// Route is the http:// or https:// base URL of any edge. When it is set
+	// and URL is not, Dial first asks it where the hunt is served (GET
+	// /v1/route, with Near when set) and connects there: over WebTransport
+	// when PreferWebTransport is set and the region offers it, WebSocket
+	// otherwise.
+	Route              string
+	Near               *LatLng
+	PreferWebTransport bool
+	// MaxRedirects bounds the REDIRECTs followed (and wrong_hunt answers
+	// of an edge a REDIRECT named, retried) in a row without a WELCOME
+	// (SPEC.md §2.2): one more ends the client with a *RedirectError that
+	// wraps ErrRedirectLoop. Default DefaultMaxRedirects; negative follows
+	// none.
+	MaxRedirects int
 }
+
+// DefaultMaxRedirects is Options.MaxRedirects' default.
+const DefaultMaxRedirects = 4
+
+// ErrRedirectLoop is wrapped by the *RedirectError of a client sent on more
+// than MaxRedirects times without being welcomed.
+var ErrRedirectLoop = errors.New("too many redirects without a WELCOME")
 
 // conn is one transport connection.
 type conn interface {
@@ -96,8 +117,21 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 	if o.KeepAlive == 0 {
 		o.KeepAlive = 25 * time.Second
 	}
+	if o.MaxRedirects == 0 {
+		o.MaxRedirects = DefaultMaxRedirects
+	}
+	if o.URL == "" && o.Route != "" {
+		r, err := Lookup(ctx, o.Route, o.Hunt, o.Near)
+		if err != nil {
+			return nil, err
+		}
+		o.URL = r.WS
+		if o.PreferWebTransport && r.WT != "" {
+			o.URL = r.WT
+		}
+	}
 	cl := &Client{opts: o, url: o.URL, token: o.Token, done: make(chan struct{})}
-	c, w, first, err := cl.connect(ctx)
+	c, w, first, err := cl.connect(ctx, false)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +143,39 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 	return cl, nil
 }
 
-func (cl *Client) connect(ctx context.Context) (conn, protocol.Welcome, []protocol.Message, error) {
+// connect dials, says HELLO and returns the WELCOME, following the
+// REDIRECTs that answer HELLO up to MaxRedirects in a row. redirected says
+// the URL came from a REDIRECT: the edge it names may not have heard of the
+// hunt yet (its replica trails the coordinators by a moment, as when a
+// hunt has just moved there), so wrong_hunt from it is tried again after
+// a short backoff, within the same bound (SPEC.md §2.2).
+func (cl *Client) connect(ctx context.Context, redirected bool) (conn, protocol.Welcome, []protocol.Message, error) {
+	for n := 0; ; n++ {
+		c, w, first, err := cl.connectOnce(ctx)
+		var r *RedirectError
+		var refused *RefusedError
+		switch {
+		case errors.As(err, &r) && n >= cl.opts.MaxRedirects:
+			r.Loop = true
+			return nil, protocol.Welcome{}, nil, r
+		case r != nil:
+			cl.mu.Lock()
+			cl.url = r.URL
+			cl.mu.Unlock()
+			redirected = true
+		case redirected && errors.As(err, &refused) && refused.Code == protocol.CodeWrongHunt && n < cl.opts.MaxRedirects:
+			select {
+			case <-time.After(100 * time.Millisecond << n): // backoff, not synchronisation
+			case <-ctx.Done():
+				return nil, protocol.Welcome{}, nil, err
+			}
+		default:
+			return c, w, first, err
+		}
+	}
+}
+
+func (cl *Client) connectOnce(ctx context.Context) (conn, protocol.Welcome, []protocol.Message, error) {
 	var c conn
 	var err error
 	cl.mu.Lock()
@@ -139,20 +205,50 @@ func (cl *Client) connect(ctx context.Context) (conn, protocol.Welcome, []protoc
 	case *protocol.ErrorMessage:
 		c.close()
 		return nil, protocol.Welcome{}, nil, &RefusedError{Code: m.Code, Text: string(m.Text)}
+	case *protocol.Redirect:
+		c.close()
+		if cl.opts.Handler != nil {
+			cl.opts.Handler(m)
+		}
+		return nil, protocol.Welcome{}, nil, redirectTo(m)
 	}
 	c.close()
 	return nil, protocol.Welcome{}, nil, fmt.Errorf("edge answered HELLO with %v", msgs[0].Type())
 }
 
 // RedirectError ends a client without Reconnect that the edge sent
-// elsewhere (REDIRECT); a client with Reconnect follows it by itself.
+// elsewhere (REDIRECT) after WELCOME; a client with Reconnect follows it by
+// itself, and every client follows the REDIRECTs that answer HELLO — up to
+// MaxRedirects in a row, beyond which Loop is set.
 type RedirectError struct {
 	Code protocol.Code
 	URL  string
+	Loop bool // more than MaxRedirects in a row: errors.Is(err, ErrRedirectLoop)
 }
 
 func (e *RedirectError) Error() string {
+	if e.Loop {
+		return fmt.Sprintf("%v: the last one to %s", ErrRedirectLoop, e.URL)
+	}
 	return fmt.Sprintf("edge redirected the player to %s (%s)", e.URL, e.Code)
+}
+
+// Unwrap makes a loop errors.Is ErrRedirectLoop.
+func (e *RedirectError) Unwrap() error {
+	if e.Loop {
+		return ErrRedirectLoop
+	}
+	return nil
+}
+
+// redirectTo is the error that sends the client to r's URL, or says why
+// it cannot follow it.
+func redirectTo(r *protocol.Redirect) error {
+	url := string(r.URL)
+	if !supportedURL(url) {
+		return fmt.Errorf("edge redirected to %q, which is not a ws://, wss:// or https:// URL", url)
+	}
+	return &RedirectError{Code: r.Code, URL: url}
 }
 
 // RefusedError is the edge refusing the player (bad token, wrong hunt, …).
@@ -220,7 +316,8 @@ func (cl *Client) run(c conn, first []protocol.Message) {
 		}
 		var redirect *RedirectError
 		wait := backoff
-		if errors.As(err, &redirect) {
+		redirected := errors.As(err, &redirect)
+		if redirected {
 			cl.mu.Lock()
 			cl.url = redirect.URL
 			cl.mu.Unlock()
@@ -237,7 +334,7 @@ func (cl *Client) run(c conn, first []protocol.Message) {
 				return
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			nc, w, msgs, derr := cl.connect(ctx)
+			nc, w, msgs, derr := cl.connect(ctx, redirected)
 			cancel()
 			if final(derr) {
 				cl.err = derr
@@ -294,11 +391,7 @@ func (cl *Client) dispatch(msgs []protocol.Message) error {
 			cl.opts.Handler(m)
 		}
 		if r, ok := m.(*protocol.Redirect); ok {
-			url := string(r.URL)
-			if !supportedURL(url) {
-				return fmt.Errorf("edge redirected to %q, which is not a ws://, wss:// or https:// URL", url)
-			}
-			return &RedirectError{Code: r.Code, URL: url}
+			return redirectTo(r)
 		}
 	}
 	return nil

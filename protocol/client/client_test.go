@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,7 +26,7 @@ type fakeEdge struct {
 
 func newFakeEdge(t *testing.T, reply func(n int) []byte) *fakeEdge {
 	e := &fakeEdge{hellos: make(chan protocol.Hello, 8)}
-	n := 0
+	var n atomic.Int32 // connections may overlap (a client redirected at HELLO)
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, _, _, err := ws.UpgradeHTTP(r, w)
 		if err != nil {
@@ -43,8 +44,7 @@ func newFakeEdge(t *testing.T, reply func(n int) []byte) *fakeEdge {
 		}
 		h.Token = append(protocol.Text(nil), h.Token...)
 		e.hellos <- h
-		n++
-		if wsutil.WriteServerBinary(c, reply(n)) != nil {
+		if wsutil.WriteServerBinary(c, reply(int(n.Add(1)))) != nil {
 			return
 		}
 		for { // hold the connection until the client goes

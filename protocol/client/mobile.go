@@ -39,6 +39,9 @@ type Mobile struct {
 	hunt                 int64
 	h                    MobileHandler
 	c                    *Client
+	route                string  // SetRoute: an edge to ask where to connect
+	near                 *LatLng // SetRoute: the player's position, if known
+	preferWT             bool
 }
 
 // NewMobile prepares a client for url (ws://, wss:// or https:// for
@@ -47,7 +50,21 @@ func NewMobile(url, token string, hunt int64, certHashBase64 string, h MobileHan
 	return &Mobile{url: url, token: token, hunt: hunt, certHash: certHashBase64, h: h}
 }
 
-// Connect dials the edge and waits up to timeoutMillis for WELCOME.
+// SetRoute makes Connect ask the edge at baseURL (http:// or https://)
+// where the hunt is served (GET /v1/route) and connect there instead of the
+// URL given to NewMobile (which may then be ""): over WebTransport when
+// preferWebTransport is set and the region offers it. With hasPosition, the
+// player's lat and lng (degrees) choose the region of a hunt without a home.
+func (m *Mobile) SetRoute(baseURL string, lat, lng float64, hasPosition, preferWebTransport bool) {
+	m.route, m.near, m.preferWT = baseURL, nil, preferWebTransport
+	if hasPosition {
+		m.near = &LatLng{Lat: lat, Lng: lng}
+	}
+}
+
+// Connect dials the edge and waits up to timeoutMillis for WELCOME. A
+// REDIRECT is followed (OnRedirect tells the app), at most
+// DefaultMaxRedirects times in a row.
 func (m *Mobile) Connect(timeoutMillis int64) error {
 	var hash []byte
 	if m.certHash != "" {
@@ -58,8 +75,12 @@ func (m *Mobile) Connect(timeoutMillis int64) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(timeoutMillis)*time.Millisecond)
 	defer cancel()
-	c, err := Dial(ctx, Options{URL: m.url, Token: m.token, Hunt: uint32(m.hunt), Kind: protocol.KindMobile,
-		CertHash: hash, Reconnect: true, Handler: m.dispatch})
+	o := Options{URL: m.url, Token: m.token, Hunt: uint32(m.hunt), Kind: protocol.KindMobile,
+		CertHash: hash, Reconnect: true, Handler: m.dispatch}
+	if m.route != "" {
+		o.URL, o.Route, o.Near, o.PreferWebTransport = "", m.route, m.near, m.preferWT
+	}
+	c, err := Dial(ctx, o)
 	if err != nil {
 		return err
 	}

@@ -105,10 +105,11 @@ func (cl *Client) presentLocked(tok string) error {
 }
 
 // final reports whether a connection's end must not be retried: the edge
-// refused the player, or a newer connection of the same player replaced
-// this one (SPEC.md §2.3).
+// refused the player, a newer connection of the same player replaced this
+// one (SPEC.md §2.3), or the edges sent it round in a redirect loop.
 func final(err error) bool {
 	var refused *RefusedError
 	var closed *ClosedError
-	return errors.As(err, &refused) || errors.As(err, &closed) && closed.Code == protocol.CodeReplaced
+	return errors.As(err, &refused) || errors.As(err, &closed) && closed.Code == protocol.CodeReplaced ||
+		errors.Is(err, ErrRedirectLoop)
 }

@@ -43,6 +43,9 @@ func TestFlagEnvironment(t *testing.T) {
 	t.Setenv("VELTRIX_EDGE_DEV", "true")
 	t.Setenv("VELTRIX_EDGE_DRAIN_DELAY", "3s")
 	t.Setenv("VELTRIX_EDGE_RADIUS", "2")
+	t.Setenv("VELTRIX_EDGE_REGION", "eu")
+	t.Setenv("VELTRIX_EDGE_REGIONS", "eu ws=wss://eu/ws; us ws=wss://us/ws")
+	t.Setenv("VELTRIX_EDGE_SIBLINGS", "e2 ws=ws://e2:8090/ws")
 	// The coordinator's variables are not the edge's.
 	t.Setenv("VELTRIX_LISTEN", "127.0.0.1:1")
 	t.Setenv("VELTRIX_TICK_HZ", "99")
@@ -52,6 +55,9 @@ func TestFlagEnvironment(t *testing.T) {
 	}
 	if o.listen != "127.0.0.1:0" || o.edgeToken != "edge-secret" || o.tickHz != 20 || o.claimRate != 0.5 || !o.devMode || o.drainDelay != 3*time.Second {
 		t.Errorf("from the environment: %+v", o)
+	}
+	if o.region != "eu" || o.regions != "eu ws=wss://eu/ws; us ws=wss://us/ws" || o.siblings != "e2 ws=ws://e2:8090/ws" {
+		t.Errorf("routing from the environment: region %q, regions %q, siblings %q", o.region, o.regions, o.siblings)
 	}
 	if got, want := splitList(o.coordinators), []string{"http://127.0.0.1:1", "http://127.0.0.1:2"}; !slices.Equal(got, want) {
 		t.Errorf("coordinators %q, want %q", got, want)

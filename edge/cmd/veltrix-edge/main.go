@@ -34,6 +34,7 @@ import (
 
 type options struct {
 	listen, coordinators, edgeToken, id, region, publicURL string
+	regions, siblings                                      string
 	tickHz, radius, crowd                                  int
 	devMode                                                bool
 	devDir, logLevel, pprofAddr                            string
@@ -55,7 +56,9 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.coordCert, "coordinator-cert", "", "client certificate (PEM) for https:// coordinators that require one (mutual TLS; re-read when the file changes)")
 	fs.StringVar(&o.coordKey, "coordinator-key", "", "private key of -coordinator-cert")
 	fs.StringVar(&o.id, "id", "", "edge id (default: the id the -edge-token is bound to, else <hostname>-<port>)")
-	fs.StringVar(&o.region, "region", "", "region this edge serves")
+	fs.StringVar(&o.region, "region", "", "region this edge serves: its event stream carries only the hunts homed there or nowhere, and players of hunts homed elsewhere are redirected (-regions)")
+	fs.StringVar(&o.regions, "regions", "", "routing table for GET /v1/route and REDIRECT: 'name ws=URL [wt=URL] [cells=h3,…]; …' (coarse H3 cells, resolution ≤ 5)")
+	fs.StringVar(&o.siblings, "siblings", "", "the other edges of this region, 'id ws=URL [wt=URL]; …': on shutdown, players are redirected to them")
 	fs.StringVar(&o.publicURL, "public-url", "", "WebSocket URL players use (default: ws://<listen>/ws)")
 	fs.IntVar(&o.tickHz, "tick-hz", core.DefaultTickHz, "fan-out ticks per second")
 	fs.Float64Var(&o.claimRate, "claim-rate", core.DefaultClaimRate, "CLAIMs per second per player; beyond it a claim is answered rate_limited")
@@ -107,7 +110,7 @@ func run(o *options) error {
 		return err
 	}
 	cfg := edge.Config{Listen: o.listen, Coordinators: splitList(o.coordinators), EdgeToken: o.edgeToken, CoordinatorTLS: coordTLS,
-		ID: o.id, Region: o.region, PublicURL: o.publicURL, TickHz: o.tickHz, Radius: o.radius, Logger: log,
+		ID: o.id, Region: o.region, Regions: o.regions, Siblings: o.siblings, PublicURL: o.publicURL, TickHz: o.tickHz, Radius: o.radius, Logger: log,
 		ClaimRate: o.claimRate, ClaimBurst: o.claimBurst,
 		TLSCert: o.tlsCert, TLSKey: o.tlsKey, CheckOrigin: edge.AllowOrigins(splitList(o.origins)), Transport: o.transport, Rings: o.rings,
 		RefuseAdminToken: true}

@@ -24,12 +24,12 @@ import (
 
 	"github.com/veltrix/veltrix/coordinator/wire"
 	"github.com/veltrix/veltrix/edge/core"
-	"github.com/veltrix/veltrix/edge/internal/uring"
 	"github.com/veltrix/veltrix/edge/link"
 	"github.com/veltrix/veltrix/edge/ringnet"
 	"github.com/veltrix/veltrix/edge/wsnet"
 	"github.com/veltrix/veltrix/edge/wtnet"
 	"github.com/veltrix/veltrix/geo"
+	"github.com/veltrix/veltrix/internal/uring"
 	"github.com/veltrix/veltrix/protocol"
 	"github.com/veltrix/veltrix/protocol/token"
 )

@@ -9,8 +9,8 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/veltrix/veltrix/edge/core"
-	"github.com/veltrix/veltrix/edge/internal/uring"
 	"github.com/veltrix/veltrix/edge/internal/wsframe"
+	"github.com/veltrix/veltrix/internal/uring"
 	"github.com/veltrix/veltrix/protocol"
 )
 

@@ -6,8 +6,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/veltrix/veltrix/edge/internal/uring"
 	"github.com/veltrix/veltrix/edge/internal/wsframe"
+	"github.com/veltrix/veltrix/internal/uring"
 	"github.com/veltrix/veltrix/protocol"
 )
 

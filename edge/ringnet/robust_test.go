@@ -11,9 +11,9 @@ import (
 	"github.com/gobwas/ws/wsutil"
 
 	"github.com/veltrix/veltrix/edge/core"
-	"github.com/veltrix/veltrix/edge/internal/uring"
 	"github.com/veltrix/veltrix/edge/internal/wstest"
 	"github.com/veltrix/veltrix/geo"
+	"github.com/veltrix/veltrix/internal/uring"
 	"github.com/veltrix/veltrix/protocol"
 	"github.com/veltrix/veltrix/protocol/token"
 )

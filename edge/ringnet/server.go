@@ -7,7 +7,7 @@
 // state is a pointer-free slot table with generational ids. HTTP requests
 // that are not WebSocket upgrades are handed, with the bytes already read,
 // to net/http through Listener, so one port serves everything. All system
-// calls go through edge/internal/uring.
+// calls go through internal/uring.
 package ringnet
 
 import (
@@ -21,8 +21,8 @@ import (
 	"time"
 
 	"github.com/veltrix/veltrix/edge/core"
-	"github.com/veltrix/veltrix/edge/internal/uring"
 	"github.com/veltrix/veltrix/edge/internal/wsframe"
+	"github.com/veltrix/veltrix/internal/uring"
 	"github.com/veltrix/veltrix/protocol"
 )
 

@@ -5,8 +5,8 @@ import (
 	"net"
 	"syscall"
 
-	"github.com/veltrix/veltrix/edge/internal/uring"
 	"github.com/veltrix/veltrix/edge/internal/wsframe"
+	"github.com/veltrix/veltrix/internal/uring"
 )
 
 // backlog tracks how far behind the client is: the bytes its socket holds

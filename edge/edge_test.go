@@ -69,6 +69,13 @@ func embedded(t testing.TB) *coordinator.Coordinator {
 // on transport that follows it, and waits until the edge's replica holds
 // the hunt.
 func newWorld(t testing.TB, transport string) *world {
+	w := newHunt(t)
+	w.edge = w.startEdge(transport)
+	return w
+}
+
+// newHunt starts a single-node coordinator with an active hunt, and no edge.
+func newHunt(t testing.TB) *world {
 	c := embedded(t)
 	w := &world{t: t, coord: c}
 	var created struct{ Hunt uint32 }
@@ -76,7 +83,6 @@ func newWorld(t testing.TB, transport string) *world {
 		Resolution: 10, Treasures: 5, MinSpacing: 2, ClaimRadius: 1}, &created)
 	w.call("POST", fmt.Sprintf("/v1/hunts/%d/start", created.Hunt), nil, nil)
 	w.call("GET", fmt.Sprintf("/v1/hunts/%d?consistent=true", created.Hunt), nil, &w.hunt)
-	w.edge = w.startEdge(transport)
 	return w
 }
 
@@ -84,16 +90,23 @@ func newWorld(t testing.TB, transport string) *world {
 // (closed at the test's cleanup) and waits until its replica holds the
 // active hunt.
 func (w *world) startEdge(transport string) *edge.Edge {
+	return w.startEdgeWith(edge.Config{Transport: transport})
+}
+
+// startEdgeWith is startEdge with cfg (its listen address, coordinators
+// and token filled in).
+func (w *world) startEdgeWith(cfg edge.Config) *edge.Edge {
 	t := w.t
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	e, err := edge.Start(edge.Config{Listen: "127.0.0.1:0", Coordinators: []string{w.coord.URL()}, EdgeToken: admin, Transport: transport})
+	cfg.Listen, cfg.Coordinators, cfg.EdgeToken = "127.0.0.1:0", []string{w.coord.URL()}, admin
+	e, err := edge.Start(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.TransportName() != transport {
-		t.Fatalf("edge runs %s, want %s", e.TransportName(), transport)
+	if e.TransportName() != cfg.Transport {
+		t.Fatalf("edge runs %s, want %s", e.TransportName(), cfg.Transport)
 	}
 	t.Cleanup(func() { e.Close() })
 	rep := e.Link.Replica()

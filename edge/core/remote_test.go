@@ -247,3 +247,28 @@ func TestPublishPathDoesNotAllocate(t *testing.T) {
 		t.Errorf("%d publications in 501 ticks with a moving player", got)
 	}
 }
+
+// FuzzRemote: whatever another edge (or anything on its NATS subject)
+// sends, the tick neither panics nor forwards a frame that is not a whole
+// CELL_UPDATE of the cell.
+func FuzzRemote(f *testing.F) {
+	cell, _ := geo.CellOf(dam, 9)
+	f.Add(protocol.AppendCellUpdate(nil, &protocol.CellUpdate{Cell: protocol.Cell(cell), Origin: 7, Entries: []protocol.CellEntry{{Op: opEntered, Player: 9}}}))
+	f.Add(protocol.AppendCellUpdate(nil, &protocol.CellUpdate{Cell: protocol.Cell(cell), Origin: 7, Flags: protocol.FlagOriginSnapshot}))
+	f.Add([]byte{0x42, 0x02, 0x00, 0x01})
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		rigs, _ := newRegion(t, 1)
+		a := rigs[0]
+		pa := a.join(1)
+		a.move(pa, dam)
+		a.c.Tick()
+		a.pull(pa)
+		a.c.Remote(testHunt, uint64(cell), payload)
+		a.c.Tick()
+		for _, cu := range cellUpdates(a.pull(pa)) { // pull fails the test on a malformed message
+			if cu.Cell != protocol.Cell(cell) || cu.Origin == 0 {
+				t.Fatalf("forwarded %+v", cu)
+			}
+		}
+	})
+}

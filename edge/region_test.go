@@ -1,0 +1,98 @@
+package edge_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/veltrix/veltrix/edge"
+	"github.com/veltrix/veltrix/protocol"
+	"github.com/veltrix/veltrix/protocol/client"
+)
+
+// newRegion starts a world whose hunt is served by n edges of one region:
+// each embeds a NATS server, clustered by routes on loopback (ephemeral
+// ports). It returns once every server routes to the others.
+func newRegion(t *testing.T, n int) (*world, []*edge.Edge) {
+	w := newHunt(t)
+	edges := []*edge.Edge{w.startEdgeWith(edge.Config{Transport: "netpoll", NATSCluster: "127.0.0.1:0"})}
+	for len(edges) < n {
+		edges = append(edges, w.startEdgeWith(edge.Config{Transport: "netpoll", NATSCluster: "127.0.0.1:0",
+			NATSRoutes: []string{edges[0].Region.ClusterAddr()}}))
+	}
+	w.edge = edges[0]
+	for _, e := range edges {
+		waitUntil(t, "the region's NATS routes are up", func() bool { return e.Region.Stats().Routes >= n-1 })
+	}
+	return w, edges
+}
+
+// waitUntil polls cond until it holds, failing the test after 20 s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(10 * time.Millisecond) // polling an observable condition, not synchronisation by time
+	}
+}
+
+// seen waits until in holds a CELL_UPDATE in which player is present,
+// sending mover's position again every 200 ms meanwhile (a publication
+// made before the other edge's subscription reached this one is not
+// replayed), and returns that update.
+func seen(t *testing.T, in *inbox, player uint32, mover *client.Client, lat, lng float64) *protocol.CellUpdate {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		if err := mover.Position(lat, lng, 5); err != nil {
+			t.Fatal(err)
+		}
+		resend := time.After(200 * time.Millisecond)
+		for wait := true; wait; {
+			select {
+			case m := <-in.ch:
+				if cu, ok := m.(*protocol.CellUpdate); ok && hasPlayer(cu, player) {
+					return cu
+				}
+			case <-resend:
+				wait = false
+			case <-deadline:
+				t.Fatalf("player %d never seen", player)
+			}
+		}
+	}
+}
+
+// TestNeighboursAcrossEdges: two edges of one region, each embedding NATS
+// clustered by routes. A player on each, in one cell, see each other
+// (edge/core's TestCellsSharedAcrossEdges proves "within two ticks" tick
+// by tick); the update carries the other edge's origin. A player who then
+// joins the cell on edge 1 gets edge 2's player in its snapshot without
+// that player moving.
+func TestNeighboursAcrossEdges(t *testing.T) {
+	w, edges := newRegion(t, 2)
+	a, am := w.playerWith(1, client.Options{URL: edges[0].WSURL()})
+	b, bm := w.playerWith(2, client.Options{URL: edges[1].WSURL()})
+	const lat, lng = 52.3730796, 4.8924534
+	if err := a.Position(lat, lng, 5); err != nil {
+		t.Fatal(err)
+	}
+	cu := seen(t, am, 2, b, lat+0.0001, lng)
+	if cu.Origin != edges[1].Region.Origin() {
+		t.Fatalf("player 2's update carries origin %d, want edge 2's %d", cu.Origin, edges[1].Region.Origin())
+	}
+	seen(t, bm, 1, a, lat, lng)
+	c, cm := w.playerWith(3, client.Options{URL: edges[0].WSURL()})
+	if err := c.Position(lat, lng+0.0001, 5); err != nil {
+		t.Fatal(err)
+	}
+	// The joiner's snapshot: edge 1's SNAPSHOT of the cell, then, queued in
+	// the same tick, edge 2's players as an ORIGIN_SNAPSHOT.
+	snap := await(t, cm, func(x *protocol.CellUpdate) bool { return x.Flags&protocol.FlagSnapshot != 0 && x.Cell == cu.Cell })
+	next := await(t, cm, func(x *protocol.CellUpdate) bool { return x.Cell == cu.Cell })
+	if !hasPlayer(snap, 1) || next.Flags&protocol.FlagOriginSnapshot == 0 || next.Origin != cu.Origin || !hasPlayer(next, 2) {
+		t.Fatalf("the joiner's snapshot: %+v then %+v; want player 1, then edge 2's ORIGIN_SNAPSHOT with player 2", snap, next)
+	}
+}

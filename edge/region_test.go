@@ -3,6 +3,7 @@ package edge_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"strconv"
@@ -10,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
+	"github.com/veltrix/veltrix/coordinator/api"
 	"github.com/veltrix/veltrix/edge"
 	"github.com/veltrix/veltrix/edge/core"
 	"github.com/veltrix/veltrix/edge/region"
@@ -171,4 +175,23 @@ func regionChild(t *testing.T) {
 	}
 	fmt.Println(e.WSURL())
 	select {} // until SIGKILL
+}
+
+// TestPageSeesPlayerOfOtherEdge: the demo page in Chromium on edge 1 and a
+// Go player on edge 2 of the same region, in one cell, see each other.
+func TestPageSeesPlayerOfOtherEdge(t *testing.T) {
+	w, edges := newRegion(t, 2)
+	ctx := browser(t)
+	const lat, lng = 52.3730796, 4.8924534
+	var tok struct{ Token string }
+	w.call("POST", "/v1/tokens", api.TokenRequest{Player: 500, Hunt: w.hunt.ID}, &tok)
+	page := fmt.Sprintf("%s/?token=%s&hunt=%d&lat=%f&lng=%f&transport=ws", edges[0].URL(), url.QueryEscape(tok.Token), w.hunt.ID, lat, lng)
+	must(t, chromedp.Do(ctx, chromedp.Navigate(page)))
+	poll(t, ctx, `document.querySelector('#state').textContent === 'connected'`)
+	goPlayer, in := w.playerWith(501, client.Options{URL: edges[1].WSURL()})
+	cu := seen(t, in, 500, goPlayer, lat+0.0001, lng) // the Go player on edge 2 sees the page's player
+	if cu.Origin != edges[0].Region.Origin() {
+		t.Fatalf("the page's player reached edge 2 with origin %d, want edge 1's %d", cu.Origin, edges[0].Region.Origin())
+	}
+	poll(t, ctx, `+document.querySelector('#players').textContent >= 1`) // and the page sees the Go player
 }

@@ -103,6 +103,13 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 	for code, n := range st.Closes {
 		count("closes", n, code.String())
 	}
+	if c.e.Region != nil {
+		c.collectRegion(gauge, count)
+	}
+}
+
+// collectRegion exports the region connection's counters.
+func (c *statsCollector) collectRegion(gauge func(string, float64, ...string), count func(string, uint64, ...string)) {
 	rs := c.e.Region.Stats()
 	count("rpub", rs.Published)
 	count("rpubb", rs.PublishedBytes)

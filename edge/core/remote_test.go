@@ -2,6 +2,8 @@ package core
 
 import (
 	"bytes"
+	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -271,4 +273,69 @@ func FuzzRemote(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkRegion: 3,000 players around one square kilometre at 1
+// position/s, spread evenly over 1, 2 or 3 edges linked in memory (each
+// edge's publication copied once per watching edge, as NATS delivers it).
+// ns/delivered is the CPU of all the edges' cores per CELL_UPDATE entry of
+// a change a player received (snapshots repeat positions); with an even spread it is each edge's own figure. NATS's
+// share is not in it (the veltrix-bench region scenario has it).
+func BenchmarkRegion(b *testing.B) {
+	for _, n := range []int{1, 2, 3} {
+		b.Run(fmt.Sprintf("edges=%d", n), func(b *testing.B) { benchRegion(b, n) })
+	}
+}
+
+func benchRegion(b *testing.B, edges int) {
+	const players, tickHz = 3000, 10
+	rigs, rg := newRegion(b, edges, func(c *Config) { c.PositionRate, c.PositionBurst, c.MaxSpeed = 1e9, 1e9, 1e6 })
+	rg.keepAll = false
+	rng := rand.New(rand.NewPCG(1, 2))
+	ids, pos := make([]SessionID, players), make([][2]int32, players)
+	for i := range ids {
+		r := rigs[i%edges]
+		ids[i] = r.join(uint32(i + 1))
+		pos[i] = [2]int32{523730796 + int32(rng.IntN(90_000)) - 45_000, 48924534 + int32(rng.IntN(150_000)) - 75_000}
+		if err := r.c.Deliver(ids[i], protocol.AppendPosition(nil, &protocol.Position{Seq: 1, Lat: pos[i][0], Lng: pos[i][1]})); err != nil {
+			b.Fatal(err)
+		}
+	}
+	frame := make([]byte, 0, 64)
+	var out [][]byte
+	delivered := 0
+	step := func(t int) {
+		for i := t % tickHz; i < players; i += tickHz { // a tenth of the players move each tick
+			pos[i][0] += int32(rng.IntN(30)) - 15
+			frame = protocol.AppendPosition(frame[:0], &protocol.Position{Seq: uint32(t + 2), Lat: pos[i][0], Lng: pos[i][1], Time: uint64(t)})
+			if err := rigs[i%edges].c.Deliver(ids[i], frame); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for _, r := range rigs {
+			r.c.Tick()
+		}
+		for i, id := range ids {
+			c := rigs[i%edges].c
+			var l Lease
+			_, out, l = c.Pull(id, out[:0])
+			for _, f := range out { // changes only: snapshots repeat positions
+				if f[protocol.HeaderSize+12]&(protocol.FlagSnapshot|protocol.FlagContinued|protocol.FlagOriginSnapshot) == 0 {
+					delivered += int(f[protocol.HeaderSize+13]) | int(f[protocol.HeaderSize+14])<<8
+				}
+			}
+			c.Release(l)
+		}
+	}
+	for t := range 2 * tickHz { // every edge has every other's players in view
+		step(t)
+	}
+	delivered = 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for t := 2 * tickHz; b.Loop(); t++ {
+		step(t)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(delivered), "ns/delivered")
+	b.ReportMetric(float64(delivered)/float64(b.N), "delivered/tick")
 }

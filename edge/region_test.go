@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/veltrix/veltrix/coordinator/api"
 	"github.com/veltrix/veltrix/edge"
@@ -194,4 +195,34 @@ func TestPageSeesPlayerOfOtherEdge(t *testing.T) {
 		t.Fatalf("the page's player reached edge 2 with origin %d, want edge 1's %d", cu.Origin, edges[0].Region.Origin())
 	}
 	poll(t, ctx, `+document.querySelector('#players').textContent >= 1`) // and the page sees the Go player
+}
+
+// TestNeighboursOverExternalNATS: with -nats the edges use an external NATS
+// server (a real one on a loopback ephemeral port) instead of their
+// embedded ones, and still share cells.
+func TestNeighboursOverExternalNATS(t *testing.T) {
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	t.Cleanup(ns.Shutdown)
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("the NATS server did not start")
+	}
+	w := newHunt(t)
+	var edges []*edge.Edge
+	for range 2 {
+		edges = append(edges, w.startEdgeWith(edge.Config{Transport: "netpoll", NATS: ns.ClientURL()}))
+	}
+	w.edge = edges[0]
+	a, am := w.playerWith(1, client.Options{URL: edges[0].WSURL()})
+	b, _ := w.playerWith(2, client.Options{URL: edges[1].WSURL()})
+	const lat, lng = 52.3730796, 4.8924534
+	if err := a.Position(lat, lng, 5); err != nil {
+		t.Fatal(err)
+	}
+	if cu := seen(t, am, 2, b, lat+0.0001, lng); cu.Origin != edges[1].Region.Origin() {
+		t.Fatalf("origin %d, want edge 2's %d", cu.Origin, edges[1].Region.Origin())
+	}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/veltrix/veltrix/coordinator/wire"
 	"github.com/veltrix/veltrix/edge/core"
 	"github.com/veltrix/veltrix/edge/link"
+	"github.com/veltrix/veltrix/edge/region"
 	"github.com/veltrix/veltrix/edge/ringnet"
 	"github.com/veltrix/veltrix/edge/wsnet"
 	"github.com/veltrix/veltrix/edge/wtnet"
@@ -91,6 +92,13 @@ type Config struct {
 	// names are theirs: edge ids): a draining edge sends its players there
 	// (REDIRECT) instead of only closing them shutting_down.
 	Siblings string
+	// Cells shared with the region's other edges (edge/region): the edge
+	// embeds a NATS server; NATSCluster is its listen address for routes
+	// (host:port, "" alone) and NATSRoutes the other edges' cluster
+	// addresses. NATS (nats://…) joins an external cluster instead.
+	NATS        string
+	NATSCluster string
+	NATSRoutes  []string
 }
 
 // Transport is what the edge needs of a WebSocket transport: the core's
@@ -112,6 +120,7 @@ type Edge struct {
 	rings  *ringnet.Server // nil on the netpoll transport
 	WT     *wtnet.Server
 	Link   *link.Link
+	Region *region.Region // the cells shared with the region's other edges
 	ln     net.Listener
 	udp    net.PacketConn
 	certs  *wtnet.DevCerts // nil with certificate files
@@ -143,6 +152,9 @@ func Start(cfg Config) (*Edge, error) {
 		ln.Close()
 		if e.rings != nil {
 			e.rings.Shutdown()
+		}
+		if e.Region != nil {
+			e.Region.Close()
 		}
 		return nil, err
 	}
@@ -190,6 +202,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := geo.ParseTable(c.Siblings); err != nil {
 		errs = append(errs, fmt.Errorf("siblings: %w", err))
+	}
+	if err := (&region.Config{URL: c.NATS, ClusterListen: c.NATSCluster, Routes: c.NATSRoutes}).Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.TickHz < 0 || c.Radius < 0 || c.ClaimRate < 0 || c.ClaimBurst < 0 || c.LoadEvery < 0 || c.Rings < 0 {
 		errs = append(errs, fmt.Errorf("tick rate %d, radius %d, claim rate %v, claim burst %v, load period %v and rings %d cannot be negative",
@@ -299,10 +314,15 @@ func (e *Edge) build() error {
 			return err
 		}
 	}
+	if e.Region, err = region.Start(region.Config{URL: cfg.NATS, ClusterListen: cfg.NATSCluster, Routes: cfg.NATSRoutes, Logger: cfg.Logger}); err != nil {
+		return fmt.Errorf("edge: %w", err)
+	}
 	if e.Core, err = core.New(core.Config{PublicKey: cfg.PublicKey, Hunts: e.Link.Replica(), Claims: e.Link, Treasures: e.Link.Replica(),
-		Router: router{e}, TickHz: cfg.TickHz, Radius: cfg.Radius, ClaimRate: cfg.ClaimRate, ClaimBurst: cfg.ClaimBurst}); err != nil {
+		Router: router{e}, TickHz: cfg.TickHz, Radius: cfg.Radius, ClaimRate: cfg.ClaimRate, ClaimBurst: cfg.ClaimBurst,
+		Peers: e.Region, Origin: e.Region.Origin()}); err != nil {
 		return err
 	}
+	e.Region.Attach(e.Core)
 	e.WS.Attach(e.Core)
 	if e.WT != nil {
 		e.WT.Attach(e.Core)
@@ -523,6 +543,7 @@ func (e *Edge) Close() error {
 	if e.udp != nil {
 		e.udp.Close()
 	}
+	e.Region.Close()
 	return err
 }
 

@@ -92,7 +92,13 @@ func huntWorld(t testing.TB) *world {
 // (closed at the test's cleanup) and waits until its replica holds the
 // active hunt.
 func (w *world) startEdge(transport string) *edge.Edge {
-	e := w.startEdgeWith(edge.Config{Transport: transport})
+	return w.readyEdge(edge.Config{Transport: transport})
+}
+
+// readyEdge starts an edge with cfg (startEdgeWith) and waits until its
+// replica holds the active hunt.
+func (w *world) readyEdge(cfg edge.Config) *edge.Edge {
+	e := w.startEdgeWith(cfg)
 	w.until(e, "the active hunt", func(rep *link.Replica) bool {
 		info, ok := rep.Hunt(w.hunt.ID)
 		return ok && info.Active

@@ -39,6 +39,14 @@ func newStatsCollector(e *Edge) *statsCollector {
 		"tick":     d("tick_seconds", "Duration of the last fan-out tick."),
 		"wsinfo":   d("websocket_transport", "The WebSocket transport running (1 for the running one): uring or netpoll.", "transport"),
 		"rings":    d("uring_rings", "io_uring rings serving WebSocket connections."),
+		"rpub":     d("region_published_total", "Cell frames published to the region's other edges (once per changed cell and tick)."),
+		"rpubb":    d("region_published_bytes_total", "Bytes of cell frames published to the region."),
+		"rrecv":    d("region_received_total", "Cell frames received from the region's other edges."),
+		"rrecvb":   d("region_received_bytes_total", "Bytes of cell frames received from the region."),
+		"rdrops":   d("region_drops_total", "Region traffic dropped, by reason: outbox_full (NATS behind), slow_consumer (the edge behind NATS), publish_error.", "reason"),
+		"rsubs":    d("region_subscriptions", "Cells this edge subscribes to (its players watch them)."),
+		"rroutes":  d("region_routes", "Routes of the embedded NATS server to the region's other edges."),
+		"rroute":   d("region_route_bytes_total", "Bytes over the embedded NATS server's routes (cross-edge traffic), by direction.", "dir"),
 		"ring":     d("uring_ops_total", "io_uring activity over all rings: submissions, completions, enters (io_uring_enter calls), enobufs (recv parked for want of buffers), cq_overflows, busy, eintr, wakeups, handoffs (plain HTTP to net/http), refused (over the fd limit).", "kind"),
 	}}
 }
@@ -95,6 +103,25 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 	for code, n := range st.Closes {
 		count("closes", n, code.String())
 	}
+	if c.e.Region != nil {
+		c.collectRegion(gauge, count)
+	}
+}
+
+// collectRegion exports the region connection's counters.
+func (c *statsCollector) collectRegion(gauge func(string, float64, ...string), count func(string, uint64, ...string)) {
+	rs := c.e.Region.Stats()
+	count("rpub", rs.Published)
+	count("rpubb", rs.PublishedBytes)
+	count("rrecv", rs.Received)
+	count("rrecvb", rs.ReceivedBytes)
+	for reason, n := range rs.Drops {
+		count("rdrops", n, reason)
+	}
+	gauge("rsubs", float64(rs.Subscriptions))
+	gauge("rroutes", float64(rs.Routes))
+	count("rroute", rs.RouteInBytes, "in")
+	count("rroute", rs.RouteOutBytes, "out")
 }
 
 // gcPauses exports the runtime's stop-the-world GC pause histogram with

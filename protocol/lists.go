@@ -21,6 +21,9 @@ type CellUpdate struct {
 	Tick    uint32      `json:"tick"`
 	Flags   uint8       `json:"flags"`
 	Entries []CellEntry `json:"entries"` // at most MaxCellEntries are encoded
+	// Origin is the edge whose players the entries are (SPEC.md §2.5),
+	// appended after the entries; 0: none carried (a v1 sender).
+	Origin uint32 `json:"origin,omitempty"`
 }
 
 // BeginCellUpdate appends the fixed part of a CELL_UPDATE with no entries and
@@ -59,13 +62,42 @@ func EndCellUpdate(dst []byte, start int) []byte {
 	return dst
 }
 
+// EndCellUpdateOrigin is EndCellUpdate for a CELL_UPDATE that carries its
+// origin (SPEC.md §2.5): it appends origin after the entries. An origin of
+// 0 is not carried.
+func EndCellUpdateOrigin(dst []byte, start int, origin uint32) []byte {
+	le.PutUint16(dst[start+HeaderSize+13:], uint16(CellEntries(dst, start)))
+	if origin != 0 {
+		dst = appendU32(dst, origin)
+	}
+	patchLength(dst, start)
+	return dst
+}
+
 // AppendCellUpdate appends m to dst, with at most MaxCellEntries entries.
 func AppendCellUpdate(dst []byte, m *CellUpdate) []byte {
 	dst, start := BeginCellUpdate(dst, m.Cell, m.Tick, m.Flags)
 	for i := range min(len(m.Entries), MaxCellEntries) {
 		dst = AppendCellEntry(dst, &m.Entries[i])
 	}
-	return EndCellUpdate(dst, start)
+	return EndCellUpdateOrigin(dst, start, m.Origin)
+}
+
+// AsOriginSnapshot rewrites, in place, the flags of a series of
+// CELL_UPDATEs (whole messages back to back, as the edge encodes a snapshot)
+// from a snapshot of the whole cell (SNAPSHOT, then CONTINUED) into a
+// snapshot of their origin's players (ORIGIN_SNAPSHOT on each, SPEC.md
+// §2.5). It stops at the first message that is not a CELL_UPDATE.
+func AsOriginSnapshot(frames []byte) {
+	for len(frames) >= HeaderSize+cellUpdateFixed && Type(frames[0]) == TypeCellUpdate {
+		n := HeaderSize + int(le.Uint16(frames[1:]))
+		if n > len(frames) || n < HeaderSize+cellUpdateFixed {
+			return
+		}
+		f := &frames[HeaderSize+12]
+		*f = *f&^FlagSnapshot | FlagOriginSnapshot
+		frames = frames[n:]
+	}
 }
 
 // Decode fills m from body, reusing m.Entries.
@@ -87,6 +119,10 @@ func (m *CellUpdate) Decode(body []byte) error {
 			Stamp: le.Uint32(e[13:]),
 		}
 		off += CellEntrySize
+	}
+	m.Origin = 0
+	if len(body)-off >= cellUpdateOrigin {
+		m.Origin = le.Uint32(body[off:])
 	}
 	return nil
 }

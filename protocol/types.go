@@ -72,7 +72,8 @@ const (
 	LeaderEntrySize   = 8     // player u32, score u32
 	cellUpdateFixed   = 15    // cell u64, tick u32, flags u8, count u16
 	// MaxDatagramCellEntries is how many CELL_UPDATE entries fit in one datagram.
-	MaxDatagramCellEntries = (MaxDatagram - HeaderSize - cellUpdateFixed) / CellEntrySize
+	MaxDatagramCellEntries = (MaxDatagram - HeaderSize - cellUpdateFixed - cellUpdateOrigin) / CellEntrySize
+	cellUpdateOrigin       = 4 // the appended origin u32 (SPEC.md §2.5)
 )
 
 // Client kinds carried by HELLO.
@@ -94,6 +95,9 @@ const (
 const (
 	FlagSnapshot  uint8 = 1 << 0 // entries are the complete set
 	FlagContinued uint8 = 1 << 1 // continues the previous message of the same cell and tick
+	// FlagOriginSnapshot (CELL_UPDATE only): the entries are the complete
+	// set of the players of one origin in the cell (SPEC.md §2.5).
+	FlagOriginSnapshot uint8 = 1 << 2
 )
 
 // TREASURES entry states.

@@ -18,11 +18,12 @@ type change struct {
 
 // cellState is one H3 cell of one hunt on this edge.
 type cellState struct {
-	players  []uint32  // slot indexes of the players in the cell
-	watchers []watcher // sessions whose interest area holds the cell
-	changes  []change  // this tick's entries
-	dirty    bool      // listed in Core.dirty
-	snapshot bool      // send the full set this tick
+	players  []uint32      // slot indexes of the players in the cell
+	watchers []watcher     // sessions whose interest area holds the cell
+	changes  []change      // this tick's entries
+	remote   []remoteEntry // other edges' players in the cell (remote.go)
+	dirty    bool          // listed in Core.dirty
+	snapshot bool          // send the full set this tick
 }
 
 // watcher is a session watching a cell, and how far the cell is from the
@@ -84,8 +85,11 @@ func (c *Core) watchLocked(hunt uint32, cell geo.Cell, idx uint32, add bool) {
 		k := cellKey{hunt, d}
 		if add {
 			cs := c.cellLocked(k)
+			if len(cs.watchers) == 0 && c.cfg.Peers != nil {
+				c.cfg.Peers.Watch(hunt, uint64(d), true)
+			}
 			cs.watchers = append(cs.watchers, watcher{idx: idx, dist: distance(cell, d)})
-			if len(cs.players) > 0 {
+			if len(cs.players) > 0 || len(cs.remote) > 0 {
 				cs.snapshot = true
 				c.markDirtyLocked(k, cs)
 			}
@@ -95,6 +99,10 @@ func (c *Core) watchLocked(hunt uint32, cell geo.Cell, idx uint32, add bool) {
 			if i := slices.IndexFunc(cs.watchers, func(w watcher) bool { return w.idx == idx }); i >= 0 {
 				cs.watchers[i] = cs.watchers[len(cs.watchers)-1]
 				cs.watchers = cs.watchers[:len(cs.watchers)-1]
+				if len(cs.watchers) == 0 && c.cfg.Peers != nil {
+					c.cfg.Peers.Watch(hunt, uint64(d), false)
+					cs.remote = cs.remote[:0]
+				}
 			}
 			c.dropIfEmptyLocked(k, cs)
 		}

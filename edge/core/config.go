@@ -83,6 +83,37 @@ type Config struct {
 	// (SPEC.md §2.3); default 10s.
 	TokenGrace time.Duration
 	Now        func() time.Time
+
+	// Peers shares this edge's cells with the other edges of its region
+	// (edge/region, SPEC.md §2.5); nil: a lone edge.
+	Peers Peers
+	// Origin names this edge's players to the region's other edges: a
+	// non-zero number no sibling uses (edge/region picks one at random).
+	// Required with Peers; every CELL_UPDATE then carries it.
+	Origin uint32
+	// RemoteTTL: another edge's players leave this edge's view when
+	// nothing (a frame or a heartbeat, Core.Alive) came from that edge for
+	// this long; default 3s.
+	RemoteTTL time.Duration
+	// RemoteInbox bounds the bytes of other edges' frames waiting for the
+	// next tick (Core.Remote); beyond it they are dropped and counted;
+	// default 4 MiB.
+	RemoteInbox int
+}
+
+// Peers is the region seen from the core: the other edges that share its
+// cells. The core calls it with its lock held, so neither method may block
+// or call back into the core.
+type Peers interface {
+	// Publish hands over one tick's CELL_UPDATEs of this edge's own players
+	// in (hunt, cell): whole messages back to back, valid only during the
+	// call (copy them). originSnapshot says they are the series that lists
+	// all of them, encoded as a whole-cell snapshot for local watchers:
+	// rewrite the copy with protocol.AsOriginSnapshot before sending it on.
+	Publish(hunt uint32, cell uint64, frames []byte, originSnapshot bool)
+	// Watch says that this edge's players began (on) or ceased watching
+	// (hunt, cell): the first watcher arrived or the last one left.
+	Watch(hunt uint32, cell uint64, on bool)
 }
 
 // Validate says what is wrong with c, in words: every problem at once.
@@ -105,6 +136,7 @@ func (c *Config) Validate() error {
 		{"message burst", c.MessageBurst}, {"slow ticks", float64(c.SlowTicks)}, {"snapshot period", float64(c.SnapshotEvery)},
 		{"control bytes limit", float64(c.MaxControl)}, {"hysteresis", c.Hysteresis},
 		{"idle timeout", c.IdleTimeout.Seconds()}, {"token grace", c.TokenGrace.Seconds()},
+		{"remote TTL", c.RemoteTTL.Seconds()}, {"remote inbox", float64(c.RemoteInbox)},
 	} {
 		if f.v < 0 {
 			errs = append(errs, fmt.Errorf("%s %v is negative", f.name, f.v))
@@ -112,6 +144,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Hysteresis != 0 && c.Hysteresis < 1 {
 		errs = append(errs, fmt.Errorf("hysteresis %v is below 1 (a player would leave a cell while inside it)", c.Hysteresis))
+	}
+	if c.Peers != nil && c.Origin == 0 {
+		errs = append(errs, errors.New("an edge sharing cells with peers needs a non-zero origin"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("core: %w", err)
@@ -151,6 +186,10 @@ func (c *Config) withDefaults() Config {
 	if d.TokenGrace <= 0 {
 		d.TokenGrace = DefaultTokenGrace
 	}
+	if d.RemoteTTL <= 0 {
+		d.RemoteTTL = DefaultRemoteTTL
+	}
+	setInt(&d.RemoteInbox, DefaultRemoteInbox)
 	if d.Now == nil {
 		d.Now = time.Now
 	}

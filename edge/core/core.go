@@ -35,8 +35,15 @@ type Core struct {
 	buckets map[uint32]bucket        // player → position token bucket, shared by its sessions
 	seats   map[seatKey]SessionID    // (hunt, player) → its one welcomed session (newest wins)
 	disk    []geo.Cell               // scratch: the interest area being (un)watched
-	tbuf    []protocol.TreasureEntry // scratch        // scratch
+	tbuf    []protocol.TreasureEntry // scratch
 	stats   Stats
+
+	// Cells shared with the region's other edges (remote.go).
+	remote  remote              // the inbox Remote fills (its own lock)
+	work    inbox               // the inbox being drained by the tick
+	heard   map[uint32]int64    // origin → µs it was last heard of
+	cu      protocol.CellUpdate // scratch: the remote CELL_UPDATE being merged
+	scratch []remoteEntry       // scratch: remote entries expiring
 }
 
 // bucket is a player's position and claim token buckets (pointer-free).
@@ -56,6 +63,7 @@ type Stats struct {
 	FramesEncoded    uint64      // CELL_UPDATE frames encoded (once per cell and tick)
 	CellsChanged     uint64      // changed, watched cells over all ticks, counted apart from encoding
 	FramesQueued     uint64      // frame references queued to sessions
+	FramesPublished  uint64      // cell series handed to Peers.Publish (once per changed cell and tick)
 	BytesFannedOut   uint64
 	Drops            [NumDropReasons]uint64 // frames dropped and messages refused, by reason
 	TokensRefreshed  uint64                 // TOKEN messages accepted
@@ -71,7 +79,7 @@ func New(cfg Config) (*Core, error) {
 		return nil, err
 	}
 	return &Core{cfg: cfg.withDefaults(), cells: map[cellKey]*cellState{}, ctrl: map[uint32][]byte{}, buckets: map[uint32]bucket{},
-		seats: map[seatKey]SessionID{}, stats: Stats{Closes: map[protocol.Code]uint64{}}}, nil
+		seats: map[seatKey]SessionID{}, heard: map[uint32]int64{}, stats: Stats{Closes: map[protocol.Code]uint64{}}}, nil
 }
 
 // Owner names a transport registered with the core (Register).

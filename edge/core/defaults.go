@@ -22,6 +22,12 @@ const (
 
 	DefaultIdleTimeout = 60 * time.Second // without a message: ERROR idle (SPEC.md §2.3)
 	DefaultTokenGrace  = 10 * time.Second // past a token's expiry (SPEC.md §2.3)
+
+	// DefaultRemoteTTL is how long another edge of the region may stay
+	// silent (no frame, no heartbeat) before its players leave this edge's
+	// view; edge/region sends a heartbeat every second.
+	DefaultRemoteTTL   = 3 * time.Second
+	DefaultRemoteInbox = 4 << 20 // bytes of other edges' frames waiting for a tick
 )
 
 // Defaults the transports (edge/wsnet, edge/ringnet, edge/wtnet) share.

@@ -16,6 +16,9 @@ const (
 	DropImpossibleSpeed                        // a POSITION faster than MaxSpeed from the last one
 	DropInvalidPosition                        // a POSITION off the globe, out of order or with too large an accuracy radius
 	DropBeforeHello                            // a datagram that overtook its session's HELLO
+	DropRemoteFull                             // another edge's frame, the remote inbox being full
+	DropRemoteBad                              // another edge's frame that is not a CELL_UPDATE of the cell with an origin
+	DropRemoteUnwatched                        // another edge's frame for a cell no local player watches any more
 	NumDropReasons                             // the number of reasons, not a reason
 )
 
@@ -29,6 +32,9 @@ var dropNames = [NumDropReasons]string{
 	DropImpossibleSpeed:      "impossible_speed",
 	DropInvalidPosition:      "invalid_position",
 	DropBeforeHello:          "before_hello",
+	DropRemoteFull:           "remote_full",
+	DropRemoteBad:            "remote_bad",
+	DropRemoteUnwatched:      "remote_unwatched",
 }
 
 // String is the reason's metric label.

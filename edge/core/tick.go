@@ -18,6 +18,8 @@ func (c *Core) Tick() {
 	defer func() { c.stats.LastTickDuration = time.Since(start) }()
 	c.tick++
 	a := c.arenaLocked(c.tick)
+	now := c.cfg.Now().UnixMicro()
+	c.drainRemoteLocked(a, now) // other edges' frames first: a snapshot below includes them
 	// Changed, watched cells are counted here, apart from the encoder's
 	// frame count, so that Stats can prove one frame per changed cell.
 	cells := 0
@@ -38,7 +40,7 @@ func (c *Core) Tick() {
 	c.stats.LastTickCells = cells
 	c.stats.CellsChanged += uint64(cells)
 	c.dirty = c.dirty[:0]
-	c.scheduleSnapshotsLocked()
+	c.scheduleSnapshotsLocked(a, now)
 	c.checkSlowLocked()
 }
 
@@ -54,15 +56,19 @@ func (c *Core) arenaLocked(t uint32) *arena {
 }
 
 // fanOutLocked encodes cell k's update for this tick into a and queues it
-// for the cell's watchers.
+// for the cell's watchers. With peers, the same bytes go to Publish when
+// they hold changes of this edge's players (or all of them: a snapshot),
+// and a snapshot is followed by the cell's remote players.
 func (c *Core) fanOutLocked(a *arena, k cellKey, cs *cellState) {
-	if len(cs.watchers) == 0 {
+	publish := c.cfg.Peers != nil && (len(cs.changes) > 0 || cs.snapshot && len(cs.players) > 0)
+	if len(cs.watchers) == 0 && !publish {
 		return
 	}
 	flags, n := uint8(0), len(cs.changes)
 	if cs.snapshot {
 		flags, n = protocol.FlagSnapshot, len(cs.players)
 	}
+	series := len(a.buf)
 	for first := 0; first < n || (first == 0 && n == 0); first += protocol.MaxDatagramCellEntries {
 		start := len(a.buf)
 		a.buf, _ = protocol.BeginCellUpdate(a.buf, protocol.Cell(k.cell), c.tick, flags)
@@ -70,11 +76,18 @@ func (c *Core) fanOutLocked(a *arena, k cellKey, cs *cellState) {
 			e := c.entryLocked(cs, i)
 			a.buf = protocol.AppendCellEntry(a.buf, &e)
 		}
-		a.buf = protocol.EndCellUpdate(a.buf, start)
+		a.buf = protocol.EndCellUpdateOrigin(a.buf, start, c.cfg.Origin)
 		c.stats.FramesEncoded++
 		c.stats.LastTickFrames++
 		c.queueFrameLocked(cs, frameRef{tick: c.tick, off: uint32(start), n: uint32(len(a.buf) - start)})
 		flags = flags&^protocol.FlagSnapshot | protocol.FlagContinued
+	}
+	if publish {
+		c.cfg.Peers.Publish(k.hunt, uint64(k.cell), a.buf[series:], cs.snapshot)
+		c.stats.FramesPublished++
+	}
+	if cs.snapshot && len(cs.remote) > 0 && len(cs.watchers) > 0 {
+		c.remoteSnapshotLocked(a, k, cs)
 	}
 }
 
@@ -98,11 +111,17 @@ func (c *Core) queueFrameLocked(cs *cellState, ref frameRef) {
 
 // scheduleSnapshotsLocked marks each watched, occupied cell for a full
 // snapshot every SnapshotEvery ticks (staggered by cell), so that receivers
-// that lost datagrams converge.
-func (c *Core) scheduleSnapshotsLocked() {
+// that lost datagrams converge (and, with peers, so that the region's other
+// edges hear of this edge's players at least that often). Once a second
+// the same pass expires the players of edges not heard of for RemoteTTL.
+func (c *Core) scheduleSnapshotsLocked(a *arena, now int64) {
 	every := uint64(c.cfg.SnapshotEvery)
+	expire := c.cfg.Peers != nil && c.tick%uint32(c.cfg.TickHz) == 0
 	for k, cs := range c.cells {
-		if (uint64(k.cell)>>12+uint64(c.tick))%every == 0 && len(cs.players) > 0 && len(cs.watchers) > 0 {
+		if expire && len(cs.remote) > 0 {
+			c.expireRemoteLocked(a, k, cs, now)
+		}
+		if (uint64(k.cell)>>12+uint64(c.tick))%every == 0 && (len(cs.players) > 0 || len(cs.remote) > 0) && len(cs.watchers) > 0 {
 			cs.snapshot = true
 			c.markDirtyLocked(k, cs)
 		}

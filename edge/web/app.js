@@ -16,7 +16,7 @@ const st = {
   // CLAIM request ids must stay unique for the player across reconnects and
   // reloads (SPEC §2.1): start at a random point of the u32 range.
   me: null, player: 0, hunt: 0, seq: 0, request: crypto.getRandomValues(new Uint32Array(1))[0],
-  players: new Map(), treasures: new Map(), cells: [], cellKey: '', link: null,
+  neighbours: new P.Neighbours(), treasures: new Map(), cells: [], cellKey: '', link: null,
   redirect: null, redirects: 0, // the REDIRECT url of the current connection; how many in a row
 };
 
@@ -182,13 +182,9 @@ function handle(msgs) {
       case 'WELCOME': st.player = m.player; st.redirects = 0; $('state').textContent = 'connected'; sendPosition(); break;
       case 'REDIRECT': st.redirect = m.url; break; // followed once the edge closes (start)
       case 'CELL_UPDATE':
-        if (m.flags & P.Flags.SNAPSHOT) for (const [id, p] of st.players) if (p.cell === m.cell) st.players.delete(id);
-        for (const e of m.entries) {
-          if (e.player === st.player) continue;
-          if (e.op === P.CellOp.left) st.players.delete(e.player);
-          else if (e.op === P.CellOp.entered || e.op === P.CellOp.moved) // other ops are skipped (SPEC.md §2.2)
-            st.players.set(e.player, { lat: e.lat / 1e7, lng: e.lng / 1e7, cell: m.cell, seen: performance.now() });
-        }
+        // Merged per origin: players of other edges of the region arrive
+        // forwarded by this one (SPEC.md §2.5).
+        st.neighbours.apply(m, performance.now(), st.player);
         break;
       case 'TREASURES':
         if (m.flags & P.Flags.SNAPSHOT) st.treasures.clear();
@@ -301,10 +297,11 @@ function draw() {
       ctx.closePath(); ctx.stroke();
     }
     for (const t of st.treasures.values()) dot(t.lat, t.lng, 7, '#e0a526');
-    for (const p of st.players.values()) dot(p.lat, p.lng, 5, '#5aa9e6');
+    st.neighbours.forget(performance.now());
+    for (const p of st.neighbours.players.values()) dot(p.lat / 1e7, p.lng / 1e7, 5, '#5aa9e6');
     dot(st.me.lat, st.me.lng, 8, '#7bd88f');
   }
-  $('players').textContent = st.players.size;
+  $('players').textContent = st.neighbours.players.size;
   $('treasures').textContent = st.treasures.size;
   requestAnimationFrame(draw);
 }

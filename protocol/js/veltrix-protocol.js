@@ -65,7 +65,7 @@ export const TREASURE_ENTRY_SIZE = 15; // treasure u32, lat i32, lng i32, points
 export const LEADER_ENTRY_SIZE = 8; // player u32, score u32
 const CELL_UPDATE_FIXED = 15; // cell u64, tick u32, flags u8, count u16
 /** CELL_UPDATE entries that fit in one datagram (69). */
-export const MAX_DATAGRAM_CELL_ENTRIES = Math.floor((MAX_DATAGRAM - HEADER_SIZE - CELL_UPDATE_FIXED) / CELL_ENTRY_SIZE);
+export const MAX_DATAGRAM_CELL_ENTRIES = Math.floor((MAX_DATAGRAM - HEADER_SIZE - CELL_UPDATE_FIXED - 4) / CELL_ENTRY_SIZE); // 4: the origin (SPEC §2.5)
 
 /** Error and close codes (SPEC §4). */
 export const Code = Object.freeze({
@@ -118,7 +118,7 @@ export const Kind = Object.freeze({ unknown: 0, browser: 1, mobile: 2, bot: 3 })
 /** CELL_UPDATE entry operations; receivers skip entries with any other op (SPEC §2.2). */
 export const CellOp = Object.freeze({ entered: 1, moved: 2, left: 3 });
 /** CELL_UPDATE and TREASURES flag bits. */
-export const Flags = Object.freeze({ SNAPSHOT: 1, CONTINUED: 2 });
+export const Flags = Object.freeze({ SNAPSHOT: 1, CONTINUED: 2, ORIGIN_SNAPSHOT: 4 });
 /** TREASURES entry states. */
 export const TreasureState = Object.freeze({ available: 0, claimed: 1, hidden: 2 });
 /** HINT distance bands. */
@@ -298,13 +298,17 @@ DECODERS[MessageType.CELL_UPDATE] = (dv, b, p, end) => {
       stamp: dv.getUint32(q + 13, true),
     };
   }
-  return {
+  const m = {
     type: 'CELL_UPDATE',
     cell: dv.getBigUint64(p, true).toString(16),
     tick: dv.getUint32(p + 8, true),
     flags: b[p + 12],
     entries,
   };
+  // The edge whose players these are (SPEC §2.5), appended after the entries.
+  // 0 is no origin (SPEC §2.5 never names one 0), as if absent.
+  if (end - q >= 4 && dv.getUint32(q, true) !== 0) m.origin = dv.getUint32(q, true);
+  return m;
 };
 
 DECODERS[MessageType.TREASURES] = (dv, b, p, end) => {
@@ -725,7 +729,7 @@ ENCODERS.set('WELCOME', {
 });
 
 ENCODERS.set('CELL_UPDATE', {
-  size: (m) => CELL_UPDATE_FIXED + CELL_ENTRY_SIZE * list(m.entries, MAX_CELL_ENTRIES, 'CELL_UPDATE.entries'),
+  size: (m) => CELL_UPDATE_FIXED + CELL_ENTRY_SIZE * list(m.entries, MAX_CELL_ENTRIES, 'CELL_UPDATE.entries') + (m.origin ? 4 : 0),
   write(dv, b, p, m) {
     dv.setBigUint64(p, cell64(m.cell, 'CELL_UPDATE.cell'), true);
     dv.setUint32(p + 8, u32(m.tick, 'CELL_UPDATE.tick'), true);
@@ -739,6 +743,10 @@ ENCODERS.set('CELL_UPDATE', {
       dv.setInt32(q + 9, i32(e.lng, 'CELL_UPDATE entry lng'), true);
       dv.setUint32(q + 13, u32(e.stamp, 'CELL_UPDATE entry stamp'), true);
       q += CELL_ENTRY_SIZE;
+    }
+    if (m.origin) {
+      dv.setUint32(q, u32(m.origin, 'CELL_UPDATE.origin'), true);
+      q += 4;
     }
     return q;
   },
@@ -893,4 +901,40 @@ export function encodeFrame(msgs) {
   let p = 0;
   for (let i = 0; i < msgs.length; i++) p = writeMessage(dv, out, p, ENCODERS.get(msgs[i].type), msgs[i], sizes[i]);
   return out;
+}
+
+/**
+ * The players a client sees, merged from the CELL_UPDATEs of one or more
+ * origins (the edges of a region) as SPEC §2.2 and §2.5 say. `players` maps a
+ * player id to { lat, lng (degrees × 10⁷), cell, origin, seen (ms) }.
+ */
+export class Neighbours {
+  constructor() {
+    this.players = new Map();
+  }
+
+  /** Applies one decoded CELL_UPDATE received at now (ms); entries of player `self` are skipped. */
+  apply(m, now, self) {
+    const origin = m.origin ?? 0;
+    const snapshot = (m.flags & Flags.SNAPSHOT) !== 0;
+    const originSnapshot = (m.flags & Flags.ORIGIN_SNAPSHOT) !== 0 && (m.flags & Flags.CONTINUED) === 0;
+    if (snapshot || originSnapshot) {
+      for (const [id, p] of this.players) {
+        if (p.cell === m.cell && (snapshot || p.origin === origin)) this.players.delete(id);
+      }
+    }
+    for (const e of m.entries) {
+      if (e.player === self) continue;
+      if (e.op === CellOp.left) {
+        if (this.players.get(e.player)?.origin === origin) this.players.delete(e.player);
+      } else if (e.op === CellOp.entered || e.op === CellOp.moved) { // other ops are skipped (SPEC §2.2)
+        this.players.set(e.player, { lat: e.lat, lng: e.lng, cell: m.cell, origin, seen: now });
+      }
+    }
+  }
+
+  /** Forgets the players not heard of for `after` ms (SPEC §2.2: 10 s). */
+  forget(now, after = 10000) {
+    for (const [id, p] of this.players) if (now - p.seen > after) this.players.delete(id);
+  }
 }

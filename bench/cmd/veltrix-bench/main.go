@@ -37,6 +37,7 @@ func usage(w io.Writer) {
        veltrix-bench compare -scenario S -a "edge flags" -b "edge flags" [flags]
        veltrix-bench compare -scenario S -a-bin-dir DIR -b-bin-dir DIR [flags]
        veltrix-bench suite [-out DIR]
+       veltrix-bench region [-counts 1,2,3] [-scenario steady] [scenario flags]
 
 scenarios: %s
 "veltrix-bench <scenario> -h" lists the flags.
@@ -58,6 +59,8 @@ func main() {
 		err = compare(ctx, os.Args[2:])
 	case "suite":
 		err = suite(ctx, os.Args[2:])
+	case "region":
+		err = region(ctx, os.Args[2:])
 	case "-h", "-help", "--help", "help":
 		usage(os.Stdout)
 		return
@@ -259,4 +262,69 @@ func worker(ctx context.Context, in io.Reader, out io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// region runs one crowd (the scenario's flags) on regions of each of
+// -counts edges (default 1,2,3), one after the other, each on a system of
+// its own whose edges share cells over NATS, and writes them side by side.
+func region(ctx context.Context, args []string) error {
+	out, args, err := splitOut(args)
+	if err != nil {
+		return err
+	}
+	counts, name := []int{1, 2, 3}, "steady"
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case (a == "-counts" || a == "-scenario") && i+1 < len(args):
+			if a == "-scenario" {
+				name = args[i+1]
+			} else if counts, err = parseCounts(args[i+1]); err != nil {
+				return err
+			}
+			i++
+		default:
+			rest = append(rest, a)
+		}
+	}
+	o, err := options()
+	if err != nil {
+		return err
+	}
+	var runs []*report.Run
+	for _, n := range counts {
+		cfg, err := scenario.Parse(name, rest)
+		if err != nil {
+			return err
+		}
+		cfg.Edges, cfg.Label = n, fmt.Sprintf("%d edge(s)", n)
+		r, err := run.Execute(ctx, cfg, o)
+		if err != nil {
+			return err
+		}
+		runs = append(runs, r)
+	}
+	dir, err := outDir(out, "region")
+	if err != nil {
+		return err
+	}
+	if err := write(dir, "region", runs); err != nil {
+		return err
+	}
+	var t bytes.Buffer
+	report.RegionTable(&t, runs)
+	os.Stdout.Write(t.Bytes())
+	return os.WriteFile(filepath.Join(dir, "region.txt"), t.Bytes(), 0o644)
+}
+
+func parseCounts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		var n int
+		if _, err := fmt.Sscanf(strings.TrimSpace(f), "%d", &n); err != nil || n < 1 || n > 8 {
+			return nil, fmt.Errorf("-counts %q: want edge counts 1 … 8, comma-separated", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

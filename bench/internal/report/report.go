@@ -41,6 +41,18 @@ type Run struct {
 	Timeline   []EdgePoint   `json:"timeline"` // edge samples through the measured phase
 	RampMemory []EdgePoint   `json:"ramp_memory"`
 	StatusTS   []StatusPoint `json:"status_series,omitempty"`
+	// Region: each edge of a region run (Config.Edges > 1), over the
+	// measured phase.
+	Region []EdgeShare `json:"region,omitempty"`
+}
+
+// EdgeShare is one edge of a region over the measured phase.
+type EdgeShare struct {
+	URL        string  `json:"url"`
+	Seconds    float64 `json:"seconds"`
+	CPUSeconds float64 `json:"cpu_seconds"`
+	RouteIn    float64 `json:"route_in_bytes"`  // from the other edges
+	RouteOut   float64 `json:"route_out_bytes"` // to the other edges
 }
 
 // Machine says where a run ran.

@@ -72,7 +72,7 @@ func Execute(ctx context.Context, cfg scenario.Config, o Options) (*report.Run, 
 			voters = 3
 		}
 		fmt.Fprintf(o.Progress, "[%s] starting %d coordinator(s) and an edge from %s\n", cfg.Label, voters, cfg.BinDir)
-		if sys, err = system.Start(system.LocalOptions{BinDir: cfg.BinDir, Voters: voters, EdgeArgs: cfg.EdgeArgs, Stderr: o.Logs}); err != nil {
+		if sys, err = system.Start(system.LocalOptions{BinDir: cfg.BinDir, Voters: voters, EdgeArgs: cfg.EdgeArgs, Stderr: o.Logs, Edges: cfg.Edges}); err != nil {
 			return nil, err
 		}
 		defer sys.Close()
@@ -144,6 +144,11 @@ func prepare(cfg scenario.Config, sys *system.System) (sim.Job, error) {
 		job.URL, job.CertHash = url, hash
 	} else {
 		job.URL = sys.WSURL()
+	}
+	if len(sys.Edges) > 1 { // players spread evenly over the region's edges
+		for _, e := range sys.Edges {
+			job.URLs = append(job.URLs, "ws://"+strings.TrimPrefix(e, "http://")+"/ws")
+		}
 	}
 	return job, nil
 }
@@ -342,6 +347,7 @@ func play(ctx context.Context, cfg scenario.Config, o Options, sys *system.Syste
 		}
 		scrapeCost = before.Mallocs - first.Mallocs
 	}
+	regionBefore := scrapeRegion(ctx, hc, sys)
 	var sysc chan syscallCount
 	if sys.EdgePID != 0 && r.Edge.Sampled {
 		sysc = make(chan syscallCount, 1)
@@ -406,6 +412,7 @@ func play(ctx context.Context, cfg scenario.Config, o Options, sys *system.Syste
 		r.Edge.Before, r.Edge.After, r.Edge.Delta = before, after, sample.Between(before, after)
 		r.Edge.ScrapeMallocs = scrapeCost * float64(scrapes+1)
 	}
+	r.Region = regionShares(regionBefore, scrapeRegion(ctx, hc, sys), sys.Edges)
 	for _, w := range ws { // the players disconnect
 		w.stdin.Close()
 	}
@@ -518,4 +525,35 @@ func parseLimits(s string) (int, error) {
 		return strconv.Atoi(f[0])
 	}
 	return 0, errors.New("no \"Max open files\" line in /proc/self/limits")
+}
+
+// scrapeRegion scrapes every edge of a region run (nil for a lone edge or
+// when one cannot be read).
+func scrapeRegion(ctx context.Context, hc *http.Client, sys *system.System) []sample.Edge {
+	if len(sys.Edges) < 2 {
+		return nil
+	}
+	var out []sample.Edge
+	for _, e := range sys.Edges {
+		s, err := sample.Scrape(ctx, hc, e+"/metrics")
+		if err != nil {
+			return nil
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// regionShares is each edge's CPU and route traffic between two scrapes.
+func regionShares(before, after []sample.Edge, urls []string) []report.EdgeShare {
+	if len(before) != len(urls) || len(after) != len(urls) {
+		return nil
+	}
+	var out []report.EdgeShare
+	for i, u := range urls {
+		a, b := before[i], after[i]
+		out = append(out, report.EdgeShare{URL: u, Seconds: b.At.Sub(a.At).Seconds(), CPUSeconds: b.CPUSeconds - a.CPUSeconds,
+			RouteIn: b.RouteIn - a.RouteIn, RouteOut: b.RouteOut - a.RouteOut})
+	}
+	return out
 }

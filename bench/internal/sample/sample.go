@@ -43,6 +43,10 @@ type Edge struct {
 	BytesFannedOut float64   `json:"bytes_fanned_out"`     // bytes of frames queued to sessions (veltrix_edge_bytes_fanned_out_total)
 	GCPauseMax     float64   `json:"gc_pause_max_seconds"` // go_gc_duration_seconds max (recent cycles)
 	GCPauseBuckets []Bucket  `json:"gc_pause_buckets"`     // cumulative, from veltrix_edge_gc_pause_seconds
+	// Bytes over the embedded NATS server's routes to the region's other
+	// edges (veltrix_edge_region_route_bytes_total), by direction.
+	RouteIn  float64 `json:"route_in_bytes"`
+	RouteOut float64 `json:"route_out_bytes"`
 }
 
 // Bucket is one cumulative histogram bucket.
@@ -99,6 +103,18 @@ func Parse(r io.Reader) (Edge, error) {
 	e.MessagesOut = sum("veltrix_edge_messages_out_total")
 	e.FramesQueued = sum("veltrix_edge_frames_queued_total")
 	e.BytesFannedOut = sum("veltrix_edge_bytes_fanned_out_total")
+	if f := fams["veltrix_edge_region_route_bytes_total"]; f != nil {
+		for _, m := range f.Metric {
+			for _, l := range m.Label {
+				switch l.GetName() + "=" + l.GetValue() {
+				case "dir=in":
+					e.RouteIn += value(m)
+				case "dir=out":
+					e.RouteOut += value(m)
+				}
+			}
+		}
+	}
 	if f := fams["go_gc_duration_seconds"]; f != nil && len(f.Metric) > 0 && f.Metric[0].Summary != nil {
 		e.GCCycles = float64(f.Metric[0].Summary.GetSampleCount())
 		for _, q := range f.Metric[0].Summary.Quantile {

@@ -50,6 +50,9 @@ type Config struct {
 
 	Workers int `json:"workers"` // worker processes; 0: from RLIMIT_NOFILE
 	Sources int `json:"sources"` // source addresses 127.0.0.2 … (WebSocket)
+	// Edges of one region the tool starts (routed over their embedded
+	// NATS servers); the players are spread evenly over them.
+	Edges int `json:"edges,omitempty"`
 }
 
 // Defaults returns the defaults of scenario name.
@@ -95,6 +98,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Scenario == "failover" && c.Edge != "" {
 		bad("failover kills a coordinator leader: it runs only against a system this tool starts (no -edge)")
+	}
+	if c.Edges < 0 || c.Edges > 8 || c.Edges > 1 && (c.Edge != "" || c.Transport != "ws") {
+		bad("-edges %d: want 0 … 8, over WebSocket, on a system this tool starts", c.Edges)
 	}
 	if c.Players < 1 || c.Players > 1_000_000 {
 		bad("-players %d: want 1 … 1,000,000", c.Players)
@@ -172,6 +178,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.StatusRate, "status-rate", c.StatusRate, "hunt-status requests per second")
 	fs.DurationVar(&c.KillAfter, "kill-after", c.KillAfter, "failover: kill the coordinator leader this far into the run")
 	fs.IntVar(&c.Workers, "workers", c.Workers, "worker processes (0: enough for RLIMIT_NOFILE)")
+	fs.IntVar(&c.Edges, "edges", c.Edges, "edges of one region to start, the players spread evenly over them (cells shared over NATS)")
 	fs.IntVar(&c.Sources, "sources", c.Sources, "loopback source addresses 127.0.0.2 … for WebSocket connections")
 }
 

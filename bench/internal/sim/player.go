@@ -83,12 +83,30 @@ func (p *player) onFrame(frame []byte) {
 	}
 }
 
-// cellUpdate counts the positions delivered; observers also measure their
-// latency (from the sender's POSITION time) and check that every entry
-// lies in the cell the update is for.
+// cellUpdate counts the positions delivered (the entries of updates that
+// are not snapshots: a snapshot, whole-cell or of one origin, repeats
+// positions already delivered); observers also measure their latency (from
+// the sender's POSITION time) and check that every entry lies in the cell
+// the update is for.
 func (p *player) cellUpdate(body []byte) (entries int64) {
 	w := p.w
-	if len(body) >= 15 {
+	if len(body) < 15 {
+		return 0
+	}
+	// A long update comes in parts; only the first carries SNAPSHOT (or
+	// ORIGIN_SNAPSHOT), the rest say CONTINUED (same cell and tick) and are
+	// of the same kind. A part whose first part was not seen is skipped:
+	// its kind is unknown.
+	cell, tick, flags := protocol.Cell(binary.LittleEndian.Uint64(body)), binary.LittleEndian.Uint32(body[8:]), body[12]
+	snapshot := flags&(protocol.FlagSnapshot|protocol.FlagOriginSnapshot) != 0
+	if flags&protocol.FlagContinued != 0 {
+		if cell != p.lastCell || tick != p.lastTick {
+			return 0
+		}
+		snapshot = p.lastSnapshot
+	}
+	p.lastCell, p.lastTick, p.lastSnapshot = cell, tick, snapshot
+	if !snapshot {
 		entries = int64(binary.LittleEndian.Uint16(body[13:15]))
 	}
 	if !p.observe || !w.measuring.Load() {
@@ -99,17 +117,6 @@ func (p *player) cellUpdate(body []byte) (entries int64) {
 		return entries
 	}
 	now := nowStamp()
-	// A long update comes in parts; only the first carries SNAPSHOT, the
-	// rest say CONTINUED (same cell and tick) and are of the same kind. A
-	// part whose first part was not seen is skipped: its kind is unknown.
-	snapshot := p.cu.Flags&protocol.FlagSnapshot != 0
-	if p.cu.Flags&protocol.FlagContinued != 0 {
-		if p.cu.Cell != p.lastCell || p.cu.Tick != p.lastTick {
-			return entries
-		}
-		snapshot = p.lastSnapshot
-	}
-	p.lastCell, p.lastTick, p.lastSnapshot = p.cu.Cell, p.cu.Tick, snapshot
 	for i := range p.cu.Entries {
 		e := &p.cu.Entries[i]
 		if e.Op == protocol.OpLeft {

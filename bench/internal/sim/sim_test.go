@@ -62,9 +62,10 @@ func entryAt(player uint32, p geo.Point, stamp uint32) protocol.CellEntry {
 	return protocol.CellEntry{Op: protocol.OpMoved, Player: player, Lat: lat, Lng: lng, Stamp: stamp}
 }
 
-// A player counts every delivered entry, measures latency only for
-// changes (never for snapshots, nor for the continuation of a snapshot),
-// and flags entries far from the cell their update is for.
+// A player counts and measures only the entries of changes (never those of
+// snapshots, whole-cell or of one origin, nor of their continuations, nor of
+// a continuation whose first part it missed), and flags entries far from
+// the cell their update is for.
 func TestPlayerMeasuresChangesOnly(t *testing.T) {
 	w := testWorker(scenario.Defaults("steady"))
 	w.measuring.Store(true)
@@ -98,8 +99,10 @@ func TestPlayerMeasuresChangesOnly(t *testing.T) {
 	if n := w.delivery.Total().Count(); n != 2 {
 		t.Fatalf("orphan continuation measured")
 	}
-	if got := p.entries.Load(); got != 6 {
-		t.Fatalf("counted %d entries, want 6", got)
+	// Another edge's ORIGIN_SNAPSHOT, in two parts: neither counted nor measured.
+	p.onFrame(append(frame(protocol.FlagOriginSnapshot, 3, entryAt(5, here, stamp)), frame(protocol.FlagOriginSnapshot|protocol.FlagContinued, 3, entryAt(6, here, stamp))...))
+	if got := p.entries.Load(); got != 3 || w.delivery.Total().Count() != 2 {
+		t.Fatalf("counted %d entries (want 3, the change's), measured %d (want 2)", got, w.delivery.Total().Count())
 	}
 	// An entry 5 km away is not in this cell's update.
 	far := geo.Point{Lat: 52.42, Lng: 4.90}

@@ -24,19 +24,22 @@ import (
 
 // Job is one worker's share of a run.
 type Job struct {
-	Config   scenario.Config `json:"config"`
-	Worker   int             `json:"worker"`
-	First    int             `json:"first"` // player ids are First+1 … First+len(Tokens)
-	Tokens   []string        `json:"tokens"`
-	URL      string          `json:"url"` // ws:// or https:// (WebTransport)
-	CertHash []byte          `json:"cert_hash,omitempty"`
-	Hunt     uint32          `json:"hunt"`
-	Res      int             `json:"res"` // the hunt's H3 resolution
-	City     [2]float64      `json:"city"`
-	Hotspots [][2]float64    `json:"hotspots,omitempty"`
-	Spread   float64         `json:"spread"`  // hotspot crowd spread, m
-	Observe  int             `json:"observe"` // every Observe-th player measures delivery
-	Seed     uint64          `json:"seed"`
+	Config scenario.Config `json:"config"`
+	Worker int             `json:"worker"`
+	First  int             `json:"first"` // player ids are First+1 … First+len(Tokens)
+	Tokens []string        `json:"tokens"`
+	URL    string          `json:"url"` // ws:// or https:// (WebTransport)
+	// URLs, when set, spread the players over several edges: player id p
+	// connects to URLs[p % len(URLs)].
+	URLs     []string     `json:"urls,omitempty"`
+	CertHash []byte       `json:"cert_hash,omitempty"`
+	Hunt     uint32       `json:"hunt"`
+	Res      int          `json:"res"` // the hunt's H3 resolution
+	City     [2]float64   `json:"city"`
+	Hotspots [][2]float64 `json:"hotspots,omitempty"`
+	Spread   float64      `json:"spread"`  // hotspot crowd spread, m
+	Observe  int          `json:"observe"` // every Observe-th player measures delivery
+	Seed     uint64       `json:"seed"`
 }
 
 // Progress is what a worker reports while it ramps up.
@@ -284,7 +287,11 @@ func (w *worker) connected() int64 {
 
 func (w *worker) dial(ctx context.Context, p *player, i int) {
 	cfg := w.job.Config
-	opts := client.Options{URL: w.job.URL, Token: w.job.Tokens[i], Hunt: w.job.Hunt, Kind: protocol.KindBot,
+	url := w.job.URL
+	if n := len(w.job.URLs); n > 0 {
+		url = w.job.URLs[(w.job.First+i+1)%n]
+	}
+	opts := client.Options{URL: url, Token: w.job.Tokens[i], Hunt: w.job.Hunt, Kind: protocol.KindBot,
 		CertHash: w.job.CertHash, Frames: p.onFrame}
 	if cfg.Transport == "ws" && cfg.Sources > 1 {
 		opts.LocalAddr = fmt.Sprintf("127.0.0.%d", 2+(w.job.First+i)%cfg.Sources)

@@ -29,8 +29,12 @@ import (
 
 // System is the system under test.
 type System struct {
-	Edge        string // edge base URL
-	EdgePID     int    // 0 when the edge is not ours
+	Edge    string // edge base URL (the first edge's, with several)
+	EdgePID int    // 0 when the edge is not ours
+	// Edges are the base URLs of every edge of the region this tool
+	// started (Edges[0] is Edge), EdgePIDs their processes.
+	Edges       []string
+	EdgePIDs    []int
 	Coordinator string // a coordinator API base URL
 	AdminToken  string
 	Key         ed25519.PrivateKey // token signing key when the system is ours
@@ -56,10 +60,13 @@ func Attach(edge, coordinator, adminToken string) *System {
 
 // LocalOptions configure Start.
 type LocalOptions struct {
-	BinDir      string
-	Voters      int      // coordinators: 1 or 3
-	EdgeArgs    []string // extra edge flags
-	EdgeListen  string   // default 127.0.0.1:<free port>
+	BinDir     string
+	Voters     int      // coordinators: 1 or 3
+	EdgeArgs   []string // extra edge flags
+	EdgeListen string   // default 127.0.0.1:<free port>
+	// Edges of one region (default 1): each embeds NATS, routed to the
+	// first edge's, so that they share cells.
+	Edges       int
 	Stderr      io.Writer
 	ReadyWithin time.Duration // default 30s
 }
@@ -82,11 +89,12 @@ func Start(o LocalOptions) (*System, error) {
 		return nil, err
 	}
 	s := &System{dir: dir, AdminToken: "bench-admin-token", http: &http.Client{Timeout: 30 * time.Second}}
-	keyPath, credPath, edgeToken, err := s.writeSecrets()
+	keyPath, credPath, edgeTokens, err := s.writeSecrets(o.Edges)
 	if err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(2*o.Voters + 1)
+	edgeToken := edgeTokens[0]
+	ports, err := freePorts(2*o.Voters + 2*o.Edges)
 	if err != nil {
 		return nil, err
 	}
@@ -113,25 +121,51 @@ func Start(o LocalOptions) (*System, error) {
 		s.Close()
 		return nil, err
 	}
-	listen := o.EdgeListen
-	if listen == "" {
-		listen = fmt.Sprintf("127.0.0.1:%d", ports[len(ports)-1])
-	}
-	s.Edge = "http://" + listen
-	args := append([]string{"-listen", listen, "-coordinators", strings.Join(urls, ","), "-edge-token", edgeToken,
-		"-id", benchEdgeID, "-log-level", "warn"}, o.EdgeArgs...)
-	p := s.start("edge", s.Edge, edgeBin, args, nil, o.Stderr)
-	if err := s.waitReady(ctx, p); err != nil {
+	if err := s.startEdges(ctx, o, edgeBin, urls, edgeTokens, ports[2*o.Voters:]); err != nil {
 		s.Close()
 		return nil, err
 	}
-	s.EdgePID = p.cmd.Process.Pid
+	s.Edge, s.EdgePID = s.Edges[0], s.EdgePIDs[0]
 	return s, nil
+}
+
+// startEdges starts o.Edges edges on ports (two each: HTTP, NATS routes)
+// and waits until each is ready. A lone edge gets no NATS flags (an older
+// build has none); several are routed to the first one's NATS server.
+func (s *System) startEdges(ctx context.Context, o LocalOptions, edgeBin string, coords, tokens []string, ports []int) error {
+	for i := range o.Edges {
+		listen := fmt.Sprintf("127.0.0.1:%d", ports[2*i])
+		if i == 0 && o.EdgeListen != "" {
+			listen = o.EdgeListen
+		}
+		args := []string{"-listen", listen, "-coordinators", strings.Join(coords, ","), "-edge-token", tokens[i],
+			"-id", edgeID(i), "-log-level", "warn"}
+		if o.Edges > 1 {
+			args = append(args, "-nats-cluster", fmt.Sprintf("127.0.0.1:%d", ports[2*i+1]), "-nats-routes", fmt.Sprintf("127.0.0.1:%d", ports[1]))
+		}
+		p := s.start(edgeID(i), "http://"+listen, edgeBin, append(args, o.EdgeArgs...), nil, o.Stderr)
+		if err := s.waitReady(ctx, p); err != nil {
+			return err
+		}
+		s.Edges, s.EdgePIDs = append(s.Edges, "http://"+listen), append(s.EdgePIDs, p.cmd.Process.Pid)
+	}
+	return nil
+}
+
+// edgeID is the id of the local system's i-th edge.
+func edgeID(i int) string {
+	if i == 0 {
+		return benchEdgeID
+	}
+	return fmt.Sprintf("%s-%d", benchEdgeID, i+1)
 }
 
 func (o *LocalOptions) withDefaults() {
 	if o.Voters == 0 {
 		o.Voters = 1
+	}
+	if o.Edges == 0 {
+		o.Edges = 1
 	}
 	if o.ReadyWithin == 0 {
 		o.ReadyWithin = 30 * time.Second
@@ -143,27 +177,31 @@ func (o *LocalOptions) withDefaults() {
 
 // writeSecrets writes into the system's directory the key that signs player
 // tokens (s.Key) and the coordinators' credentials file, which binds a
-// fresh edge token to the bench edge's id (never the admin token).
-func (s *System) writeSecrets() (keyPath, credPath, edgeToken string, err error) {
+// fresh token to each of the n edges' ids (never the admin token).
+func (s *System) writeSecrets(n int) (keyPath, credPath string, edgeTokens []string, err error) {
 	_, key, err := token.GenerateKey()
 	if err != nil {
-		return "", "", "", err
+		return "", "", nil, err
 	}
 	s.Key = key
 	pem, err := token.EncodePrivateKey(key)
 	if err != nil {
-		return "", "", "", err
+		return "", "", nil, err
 	}
 	keyPath = filepath.Join(s.dir, "token.key")
 	if err := os.WriteFile(keyPath, pem, 0o600); err != nil {
-		return "", "", "", err
+		return "", "", nil, err
 	}
-	edgeToken = rand.Text()
+	var creds strings.Builder
+	for i := range n {
+		edgeTokens = append(edgeTokens, rand.Text())
+		fmt.Fprintf(&creds, "%s %s\n", edgeID(i), wire.HashToken(edgeTokens[i]))
+	}
 	credPath = filepath.Join(s.dir, "edge-credentials")
-	if err := os.WriteFile(credPath, []byte(benchEdgeID+" "+wire.HashToken(edgeToken)+"\n"), 0o600); err != nil {
-		return "", "", "", err
+	if err := os.WriteFile(credPath, []byte(creds.String()), 0o600); err != nil {
+		return "", "", nil, err
 	}
-	return keyPath, credPath, edgeToken, nil
+	return keyPath, credPath, edgeTokens, nil
 }
 
 // coordinatorEnv is the environment the local coordinators add to ours.

@@ -44,6 +44,7 @@ type options struct {
 	rings                                                  int
 	claimRate, claimBurst                                  float64
 	drainDelay                                             time.Duration
+	nats, natsCluster, natsRoutes                          string
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -74,6 +75,9 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.transport, "transport", edge.DefaultTransport, "WebSocket transport: auto (io_uring where the kernel allows, else netpoll, logged), uring or netpoll")
 	fs.IntVar(&o.rings, "rings", 0, "io_uring rings, each pinned to a CPU (default: one per CPU)")
 	fs.DurationVar(&o.drainDelay, "drain-delay", 0, "on SIGTERM/SIGINT, answer /readyz with 503 for this long (so load balancers stop sending players) before telling connected players to reconnect elsewhere")
+	fs.StringVar(&o.natsCluster, "nats-cluster", "", "the embedded NATS server's route listen address (host:port) for the region's other edges; empty: it runs alone")
+	fs.StringVar(&o.natsRoutes, "nats-routes", "", "the region's edges' NATS cluster addresses (host:port), comma-separated; this edge's own may be listed")
+	fs.StringVar(&o.nats, "nats", "", "external NATS cluster URLs (nats://host:port, comma-separated) instead of the embedded server")
 	fs.StringVar(&o.pprofAddr, "pprof", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060); off by default")
 	if err := flagenv.Apply(fs, "VELTRIX_EDGE_"); err != nil {
 		return nil, err
@@ -113,7 +117,7 @@ func run(o *options) error {
 		ID: o.id, Region: o.region, Regions: o.regions, Siblings: o.siblings, PublicURL: o.publicURL, TickHz: o.tickHz, Radius: o.radius, Logger: log,
 		ClaimRate: o.claimRate, ClaimBurst: o.claimBurst,
 		TLSCert: o.tlsCert, TLSKey: o.tlsKey, CheckOrigin: edge.AllowOrigins(splitList(o.origins)), Transport: o.transport, Rings: o.rings,
-		RefuseAdminToken: true}
+		NATS: o.nats, NATSCluster: o.natsCluster, NATSRoutes: splitList(o.natsRoutes), RefuseAdminToken: true}
 	var e *edge.Edge
 	var stop func() error
 	if o.devMode {

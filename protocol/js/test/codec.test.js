@@ -232,7 +232,7 @@ describe('constants (SPEC §2–§4)', () => {
   test('field values', () => {
     assert.deepEqual({ ...P.Kind }, { unknown: 0, browser: 1, mobile: 2, bot: 3 });
     assert.deepEqual({ ...P.CellOp }, { entered: 1, moved: 2, left: 3 });
-    assert.deepEqual({ ...P.Flags }, { SNAPSHOT: 1, CONTINUED: 2 });
+    assert.deepEqual({ ...P.Flags }, { SNAPSHOT: 1, CONTINUED: 2, ORIGIN_SNAPSHOT: 4 });
     assert.deepEqual({ ...P.TreasureState }, { available: 0, claimed: 1, hidden: 2 });
     assert.deepEqual({ ...P.Band }, { unknown: 0, burning: 1, hot: 2, warm: 3, cool: 4, cold: 5, freezing: 6 });
     assert.deepEqual({ ...P.Outcome }, {
@@ -394,9 +394,12 @@ describe('messages', () => {
       const extra = g.bytes(g.int(1, 40));
       const body = concat(b.subarray(3), extra);
       const longer = rawMessage(b[0], body);
-      assert.deepEqual(decodeFrame(longer), [m], m.type);
-      assert.deepEqual(decodeFrame(concat(longer, b)), [m, m]);
-      assert.deepEqual(decodeMessage(b[0], body), m);
+      // A CELL_UPDATE's first 4 bytes past its entries are its origin (SPEC §2.5).
+      const origin = extra.length >= 4 ? new DataView(extra.buffer, extra.byteOffset).getUint32(0, true) : 0;
+      const want = m.type === 'CELL_UPDATE' && origin !== 0 ? { ...m, origin } : m;
+      assert.deepEqual(decodeFrame(longer), [want], m.type);
+      assert.deepEqual(decodeFrame(concat(longer, b)), [want, m]);
+      assert.deepEqual(decodeMessage(b[0], body), want);
     }
   });
 });

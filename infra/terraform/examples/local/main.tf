@@ -55,6 +55,10 @@ module "edges" {
   max_connections  = 10000
   memory_mib       = 4096
   log_level        = "info"
+  # The loopback edges share cells, as the edges of one region do: their
+  # embedded NATS servers route to each other.
+  region_edges      = values(var.edges)
+  nats_cluster_port = var.ports.nats
 }
 
 module "dns" {

@@ -50,21 +50,22 @@ variable "edges" {
 }
 
 variable "ports" {
-  description = "Ports on every loopback address: raft and API of the coordinators, the edges' TCP+UDP port. High ports that no other test uses."
+  description = "Ports on every loopback address: raft and API of the coordinators, the edges' TCP+UDP port, the edges' NATS routes. High ports that no other test uses."
   type = object({
     raft = optional(number, 19101)
     api  = optional(number, 19201)
     edge = optional(number, 19301)
+    nats = optional(number, 19401)
   })
   default = {}
 
   validation {
-    condition     = alltrue([for p in [var.ports.raft, var.ports.api, var.ports.edge] : p >= 1024 && p <= 65535 && floor(p) == p])
+    condition     = alltrue([for p in [var.ports.raft, var.ports.api, var.ports.edge, var.ports.nats] : p >= 1024 && p <= 65535 && floor(p) == p])
     error_message = "ports must be integers between 1024 and 65535 (the processes run unprivileged)."
   }
   validation {
-    condition     = length(distinct([var.ports.raft, var.ports.api, var.ports.edge])) == 3
-    error_message = "The raft, API and edge ports must differ."
+    condition     = length(distinct([var.ports.raft, var.ports.api, var.ports.edge, var.ports.nats])) == 4
+    error_message = "The raft, API, edge and NATS ports must differ."
   }
 }
 

@@ -6,6 +6,9 @@
 locals {
   listen = "${var.listen_host}:${var.port}"
 
+  # Ports kept out of the ephemeral range: the edge's, and its NATS routes'.
+  reserved_ports = concat(var.port >= 1024 ? [tostring(var.port)] : [], length(var.region_edges) > 0 ? [tostring(var.nats_cluster_port)] : [])
+
   # Descriptors: one per TCP player plus headroom (coordinator links,
   # WebTransport's UDP socket, files), rounded up to a multiple of 65536.
   nofile = ceil((var.max_connections + 65536) / 65536) * 65536
@@ -43,6 +46,13 @@ locals {
     var.drain_delay_seconds == 0 ? {} : { VELTRIX_EDGE_DRAIN_DELAY = "${var.drain_delay_seconds}s" },
     var.coordinator_ca_path == null ? {} : { SSL_CERT_FILE = var.coordinator_ca_path },
     var.coordinator_client_cert == null ? {} : { VELTRIX_EDGE_COORDINATOR_CERT = var.coordinator_client_cert.cert_path, VELTRIX_EDGE_COORDINATOR_KEY = var.coordinator_client_cert.key_path },
+    # Cells shared with the region's other edges (edge/region): routes of
+    # the embedded NATS server to every edge of the region, or a cluster.
+    length(var.region_edges) == 0 ? {} : {
+      VELTRIX_EDGE_NATS_CLUSTER = "${var.listen_host}:${var.nats_cluster_port}"
+      VELTRIX_EDGE_NATS_ROUTES  = join(",", [for h in var.region_edges : "${h}:${var.nats_cluster_port}"])
+    },
+    var.nats_url == "" ? {} : { VELTRIX_EDGE_NATS = var.nats_url },
   )
   env_file = join("", [for k in sort(keys(local.env)) : "${k}=${local.env[k]}\n"])
 
@@ -71,7 +81,7 @@ locals {
     },
     # Keep the edge's own port out of the ephemeral range, so an outgoing
     # connection can never take it before the service binds it.
-    var.port >= 1024 ? { "net.ipv4.ip_local_reserved_ports" = tostring(var.port) } : {},
+    length(local.reserved_ports) == 0 ? {} : { "net.ipv4.ip_local_reserved_ports" = join(",", local.reserved_ports) },
     var.io_uring ? { "-kernel.io_uring_disabled" = "0" } : {},
   )
   sysctl_conf = join("", concat(

@@ -10,6 +10,10 @@ output "env" {
     condition     = var.drain_delay_seconds + 5 < var.stop_timeout_seconds
     error_message = "drain_delay_seconds + 5 s (the HTTP drain) must be less than stop_timeout_seconds, or systemd kills the edge before it tells its players to reconnect."
   }
+  precondition {
+    condition     = var.nats_url == "" || length(var.region_edges) == 0
+    error_message = "nats_url (an external NATS cluster) and region_edges (routes between the edges' embedded servers) exclude each other."
+  }
 }
 
 output "env_file" {

@@ -292,3 +292,36 @@ variable "stop_timeout_seconds" {
     error_message = "stop_timeout_seconds must be an integer between 10 and 600."
   }
 }
+
+variable "region_edges" {
+  description = "Addresses (IP or DNS name) of every edge of this region, this one included, whose players share cells: the embedded NATS server listens for routes on nats_cluster_port and routes to each (-nats-cluster, -nats-routes). Empty: the edge's NATS server runs alone (one edge per region)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for h in var.region_edges : can(regex("^[A-Za-z0-9.-]+$", h))])
+    error_message = "region_edges must be host names or IPv4 addresses, without ports."
+  }
+}
+
+variable "nats_cluster_port" {
+  description = "TCP port of the embedded NATS server's routes between the region's edges."
+  type        = number
+  default     = 6250
+
+  validation {
+    condition     = var.nats_cluster_port >= 1 && var.nats_cluster_port <= 65535 && floor(var.nats_cluster_port) == var.nats_cluster_port
+    error_message = "nats_cluster_port must be a port number."
+  }
+}
+
+variable "nats_url" {
+  description = "An external NATS cluster the edges of the region share cells through (-nats), e.g. nats://nats.eu-west-1.internal:4222, instead of the embedded servers' routes. Empty: embedded."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.nats_url == "" || can(regex("^(nats|tls)://[^,\\s]+(,(nats|tls)://[^,\\s]+)*$", var.nats_url))
+    error_message = "nats_url must be nats://host:port (several comma-separated)."
+  }
+}

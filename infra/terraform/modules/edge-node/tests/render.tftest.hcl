@@ -170,3 +170,48 @@ run "drain_delay_becomes_a_flag" {
     error_message = "the unit must wait stop_timeout_seconds."
   }
 }
+
+run "region_nats_routes" {
+  command = plan
+
+  variables {
+    listen_host  = "10.0.2.21"
+    port         = 8443
+    region_edges = ["10.0.2.21", "10.0.2.22", "edge-3.eu-west-1.internal"]
+  }
+
+  assert {
+    condition     = output.env.VELTRIX_EDGE_NATS_CLUSTER == "10.0.2.21:6250" && output.env.VELTRIX_EDGE_NATS_ROUTES == "10.0.2.21:6250,10.0.2.22:6250,edge-3.eu-west-1.internal:6250"
+    error_message = "The embedded NATS server must listen for routes on the edge's address and route to every edge of the region."
+  }
+  assert {
+    condition     = contains(output.flags, "-nats-routes=10.0.2.21:6250,10.0.2.22:6250,edge-3.eu-west-1.internal:6250") && !contains(keys(output.env), "VELTRIX_EDGE_NATS")
+    error_message = "Flags must mirror the routes, and no external NATS URL is set."
+  }
+  assert {
+    condition     = output.sysctl["net.ipv4.ip_local_reserved_ports"] == "8443,6250"
+    error_message = "The edge's port and its NATS route port must be kept out of the ephemeral range."
+  }
+}
+
+run "external_nats" {
+  command = plan
+
+  variables {
+    nats_url = "nats://nats-1.internal:4222,nats://nats-2.internal:4222"
+  }
+
+  assert {
+    condition     = output.env.VELTRIX_EDGE_NATS == "nats://nats-1.internal:4222,nats://nats-2.internal:4222" && !contains(keys(output.env), "VELTRIX_EDGE_NATS_ROUTES")
+    error_message = "An external NATS cluster replaces the embedded server's routes."
+  }
+}
+
+run "lone_edge_has_no_routes" {
+  command = plan
+
+  assert {
+    condition     = !contains(keys(output.env), "VELTRIX_EDGE_NATS_CLUSTER") && !contains(keys(output.env), "VELTRIX_EDGE_NATS_ROUTES")
+    error_message = "Without region_edges, the embedded NATS server runs alone."
+  }
+}

@@ -306,3 +306,24 @@ run "drain_delay_leaves_no_time_to_stop" {
   }
   expect_failures = [output.env]
 }
+
+run "region_edge_with_port" {
+  command = plan
+  variables { region_edges = ["10.0.2.21:6250"] }
+  expect_failures = [var.region_edges]
+}
+
+run "nats_url_not_nats" {
+  command = plan
+  variables { nats_url = "http://nats:4222" }
+  expect_failures = [var.nats_url]
+}
+
+run "nats_url_and_routes" {
+  command = plan
+  variables {
+    nats_url     = "nats://nats:4222"
+    region_edges = ["10.0.2.21"]
+  }
+  expect_failures = [output.env]
+}

@@ -1,0 +1,45 @@
+// Tests of Neighbours, the merge of CELL_UPDATEs from several origins
+// (SPEC.md §2.5), on messages that went through the codec.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Neighbours, Flags, CellOp, encode, decodeFrame } from '../veltrix-protocol.js';
+
+const cell = '8928308280fffff';
+const wire = (m) => decodeFrame(encode({ type: 'CELL_UPDATE', cell, tick: 1, flags: 0, entries: [], ...m }))[0];
+const entry = (op, player) => ({ op, player, lat: 1, lng: 2, stamp: 0 });
+const ids = (n) => [...n.players.keys()].sort();
+
+test('the origin survives the codec and an old message has none', () => {
+  assert.equal(wire({ origin: 7 }).origin, 7);
+  assert.equal(wire({}).origin, undefined);
+});
+
+test('left removes a player only for the origin that holds it', () => {
+  const n = new Neighbours();
+  n.apply(wire({ origin: 5, entries: [entry(CellOp.entered, 1), entry(CellOp.entered, 2)] }), 0);
+  n.apply(wire({ origin: 6, entries: [entry(CellOp.entered, 1)] }), 0); // player 1 moved to edge 6
+  n.apply(wire({ origin: 5, entries: [entry(CellOp.left, 1), entry(CellOp.left, 2)] }), 0);
+  assert.deepEqual(ids(n), [1]);
+  assert.equal(n.players.get(1).origin, 6);
+});
+
+test('ORIGIN_SNAPSHOT replaces one origin, SNAPSHOT the whole cell', () => {
+  const n = new Neighbours();
+  n.apply(wire({ origin: 5, entries: [entry(CellOp.entered, 1), entry(CellOp.entered, 2)] }), 0);
+  n.apply(wire({ origin: 6, entries: [entry(CellOp.entered, 3)] }), 0);
+  n.apply(wire({ origin: 5, flags: Flags.ORIGIN_SNAPSHOT, entries: [entry(CellOp.entered, 2)] }), 0);
+  n.apply(wire({ origin: 5, flags: Flags.ORIGIN_SNAPSHOT | Flags.CONTINUED, entries: [entry(CellOp.entered, 4)] }), 0);
+  assert.deepEqual(ids(n), [2, 3, 4]);
+  // An edge's snapshot (its own players) followed by the others' series.
+  n.apply(wire({ origin: 9, flags: Flags.SNAPSHOT, entries: [entry(CellOp.entered, 8)] }), 0);
+  n.apply(wire({ origin: 6, flags: Flags.ORIGIN_SNAPSHOT, entries: [entry(CellOp.entered, 3)] }), 0);
+  assert.deepEqual(ids(n), [3, 8]);
+});
+
+test('players not heard of for 10 s are forgotten, self is skipped', () => {
+  const n = new Neighbours();
+  n.apply(wire({ origin: 5, entries: [entry(CellOp.entered, 1), entry(CellOp.entered, 42)] }), 0, 42);
+  n.apply(wire({ origin: 6, entries: [entry(CellOp.entered, 2)] }), 5000);
+  n.forget(10001);
+  assert.deepEqual(ids(n), [2]);
+});

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/veltrix/veltrix/edge/core"
+	"github.com/veltrix/veltrix/edge/internal/session"
 	"github.com/veltrix/veltrix/edge/internal/uring"
 	"github.com/veltrix/veltrix/edge/internal/wsframe"
 	"github.com/veltrix/veltrix/protocol"
@@ -109,11 +110,8 @@ type Server struct {
 	stopCh   chan struct{} // closed when the rings stop
 	ln       *listener     // plain HTTP connections handed to net/http
 
-	mu      sync.RWMutex              // guards ids and closing; never held across a call into the core
-	ids     map[core.SessionID]uint64 // session → ring:8 | gen:24 | slot:32
-	closing bool
+	sessions session.Registry[ringSession] // for CloseAll and Shutdown
 
-	sessions sync.WaitGroup // one per registered session
 	rwg      sync.WaitGroup // ring goroutines
 	fds      atomic.Int64   // connection fds held over all rings
 	conns    atomic.Int64   // WebSocket sessions
@@ -128,7 +126,7 @@ func New(cfg Config) (*Server, error) {
 	if _, err := uring.Probe(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, attached: make(chan struct{}), stopCh: make(chan struct{}), ids: map[core.SessionID]uint64{}}
+	s := &Server{cfg: cfg, attached: make(chan struct{}), stopCh: make(chan struct{})}
 	s.ln = &listener{s: s, ch: make(chan net.Conn, 256), done: make(chan struct{})}
 	addr := cfg.Listen
 	errs := make(chan error, cfg.Rings)
@@ -201,28 +199,24 @@ func (s *Server) post(v uint64, kind uint8, code protocol.Code) {
 	s.rings[v>>56].post(msg{kind: kind, code: code, gen: uint32(v>>32) & 0xffffff, slot: uint32(v)})
 }
 
+// ringSession is a registered session: its ring|gen|slot value.
+type ringSession struct {
+	s *Server
+	v uint64
+}
+
+// End asks the owning ring to close the connection with code; the ring
+// flushes first and counts the close (session.Ender).
+func (r ringSession) End(code protocol.Code) { r.s.post(r.v, msgCloseAll, code) }
+
 // CloseAll closes every open WebSocket connection with code (they flush
 // first); each close is counted in the core under code.
-func (s *Server) CloseAll(code protocol.Code) {
-	s.mu.RLock()
-	ids := make([]uint64, 0, len(s.ids))
-	for _, v := range s.ids {
-		ids = append(ids, v)
-	}
-	s.mu.RUnlock()
-	for _, v := range ids {
-		s.post(v, msgCloseAll, code)
-	}
-}
+func (s *Server) CloseAll(code protocol.Code) { s.sessions.CloseAll(code) }
 
 // Shutdown refuses new connections, closes every open one with
 // shutting_down, waits for them to end, and stops the rings.
 func (s *Server) Shutdown() {
-	s.mu.Lock()
-	s.closing = true
-	s.mu.Unlock()
-	s.CloseAll(protocol.CodeShuttingDown)
-	s.sessions.Wait()
+	s.sessions.Shutdown()
 	s.stop()
 }
 
@@ -242,13 +236,9 @@ func (s *Server) Conns() int { return int(s.conns.Load()) }
 
 // register maps a new session to its ring slot; false once shutting down.
 func (s *Server) register(id core.SessionID, v uint64) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closing {
+	if !s.sessions.Admit(id, ringSession{s, v}) {
 		return false
 	}
-	s.ids[id] = v
-	s.sessions.Add(1)
 	s.conns.Add(1)
 	return true
 }
@@ -256,19 +246,10 @@ func (s *Server) register(id core.SessionID, v uint64) bool {
 // unregister ends session id's registration; counted is false when the
 // connection already left the open count (it lingered after its close).
 func (s *Server) unregister(id core.SessionID, counted bool) {
-	s.mu.Lock()
-	delete(s.ids, id)
-	s.mu.Unlock()
 	if counted {
 		s.conns.Add(-1)
 	}
-	s.sessions.Done()
-}
-
-func (s *Server) isClosing() bool {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.closing
+	s.sessions.Done(id)
 }
 
 // Stats sums the rings' counters.

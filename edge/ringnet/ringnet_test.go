@@ -49,7 +49,7 @@ func startWith(t testing.TB, cfg Config, cc core.Config) (*core.Core, *Server) {
 // TestConformance runs the transports' shared suite (Go clients, framing,
 // bad input, slow readers) on the io_uring transport.
 func TestConformance(t *testing.T) {
-	wstest.Run(t, func(t *testing.T, o wstest.Options, cc core.Config) (*core.Core, wstest.Transport) {
+	wstest.Run(t, wstest.WebSocket, func(t *testing.T, o wstest.Options, cc core.Config) (*core.Core, wstest.Transport) {
 		c, srv := start(t, o, cc)
 		hs := &http.Server{Handler: srv} // as the edge serves what the rings hand over
 		go func() { _ = hs.Serve(srv.Listener()) }()

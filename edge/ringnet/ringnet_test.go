@@ -33,15 +33,19 @@ func startWith(t testing.TB, cfg Config, cc core.Config) (*core.Core, *Server) {
 	if cfg.Rings == 0 {
 		cfg.Rings = 2
 	}
-	srv, err := New(cfg)
+	ls, err := Listen(cfg)
 	if err != nil {
 		t.Fatalf("io_uring transport unavailable: %v", err)
 	}
 	c, err := core.New(cc)
 	if err != nil {
+		ls.Close()
 		t.Fatal(err)
 	}
-	srv.Attach(c)
+	srv, err := New(c, ls)
+	if err != nil {
+		t.Fatalf("io_uring rings: %v", err)
+	}
 	t.Cleanup(srv.Shutdown)
 	return c, srv
 }

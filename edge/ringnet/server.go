@@ -11,7 +11,6 @@
 package ringnet
 
 import (
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -97,8 +96,8 @@ func (c *Config) defaults() {
 	}
 }
 
-// Server is the core's Notifier for connections on the rings: Attach
-// registers it as their owner (the rings accept from then on).
+// Server is the core's Notifier for connections on the rings: New
+// registers it as their owner.
 type Server struct {
 	cfg   Config
 	core  *core.Core
@@ -106,9 +105,9 @@ type Server struct {
 	rings []*ring
 	addr  *net.TCPAddr
 
-	attached chan struct{} // closed by Attach
-	stopCh   chan struct{} // closed when the rings stop
-	ln       *listener     // plain HTTP connections handed to net/http
+	started chan struct{} // closed by New once every ring is set up: the rings accept
+	stopCh  chan struct{} // closed when the rings stop
+	ln      *listener     // plain HTTP connections handed to net/http
 
 	sessions session.Registry[ringSession] // for CloseAll and Shutdown
 
@@ -118,55 +117,30 @@ type Server struct {
 	stopOnce sync.Once
 }
 
-// New probes io_uring (uring.Probe), binds one listener per ring on
-// cfg.Listen and starts the rings; it fails, saying why, where io_uring
-// cannot run.
-func New(cfg Config) (*Server, error) {
-	cfg.defaults()
-	if _, err := uring.Probe(); err != nil {
-		return nil, err
-	}
-	s := &Server{cfg: cfg, attached: make(chan struct{}), stopCh: make(chan struct{})}
+// New starts one ring per listener of ls, feeding core c: the server
+// registers as the owner of the sessions it opens, and the rings accept
+// once every one is set up. New takes the listeners: the server closes
+// them, or New does when it fails.
+func New(c *core.Core, ls *Listeners) (*Server, error) {
+	s := &Server{cfg: ls.cfg, core: c, addr: ls.addr, started: make(chan struct{}), stopCh: make(chan struct{})}
+	s.owner = c.Register(s)
 	s.ln = &listener{s: s, ch: make(chan net.Conn, 256), done: make(chan struct{})}
-	addr := cfg.Listen
-	errs := make(chan error, cfg.Rings)
-	for i := range cfg.Rings {
-		fd, bound, err := uring.Listen(addr)
-		if err == nil {
-			err = uring.SetSendBuffer(fd, cfg.MaxBacklog+wsframe.SendSlack) // accepted sockets inherit it
-		}
-		if err != nil {
-			if fd >= 0 {
-				uring.CloseFd(fd)
-			}
-			s.stop()
-			return nil, err
-		}
-		if i == 0 {
-			s.addr, addr = bound, bound.String()
-			if bound.IP == nil {
-				addr = fmt.Sprintf(":%d", bound.Port)
-			}
-		}
+	errs := make(chan error, len(ls.fds))
+	for i, fd := range ls.fds {
 		r := newRing(s, i, fd)
 		s.rings = append(s.rings, r)
 		s.rwg.Add(1)
 		go r.run(errs)
 	}
-	for range cfg.Rings {
+	ls.fds = nil
+	for range s.rings {
 		if err := <-errs; err != nil {
 			s.stop()
 			return nil, err
 		}
 	}
+	close(s.started)
 	return s, nil
-}
-
-// Attach sets the core the server feeds, registers the server as the owner
-// of the sessions it opens, and starts accepting.
-func (s *Server) Attach(c *core.Core) {
-	s.core, s.owner = c, c.Register(s)
-	close(s.attached)
 }
 
 // Addr is the listeners' address.

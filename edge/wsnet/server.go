@@ -62,7 +62,7 @@ type Config struct {
 }
 
 // Server accepts WebSocket connections and attaches them to a core. It is
-// the core's Notifier for its sessions: Attach registers it as their owner.
+// the core's Notifier for its sessions: New registers it as their owner.
 type Server struct {
 	cfg   Config
 	core  *core.Core
@@ -70,8 +70,9 @@ type Server struct {
 	conns session.Registry[*conn] // a connection is listed until its close frame is out
 }
 
-// New returns a server; Attach the core before serving.
-func New(cfg Config) *Server {
+// New returns a server feeding core c, registered with it as the owner of
+// the sessions it opens.
+func New(c *core.Core, cfg Config) *Server {
 	if cfg.HelloTimeout == 0 {
 		cfg.HelloTimeout = core.DefaultHelloTimeout
 	}
@@ -99,12 +100,10 @@ func New(cfg Config) *Server {
 	if cfg.CheckOrigin == nil {
 		cfg.CheckOrigin = wsframe.SameOrigin
 	}
-	return &Server{cfg: cfg}
+	s := &Server{cfg: cfg, core: c}
+	s.owner = c.Register(s)
+	return s
 }
-
-// Attach sets the core the server feeds and registers the server as the
-// owner of the sessions it opens.
-func (s *Server) Attach(c *core.Core) { s.core, s.owner = c, c.Register(s) }
 
 // ServeHTTP upgrades the request to a WebSocket connection.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -31,12 +31,11 @@ func TestConformance(t *testing.T) {
 // to the server) on httptest — through Listen when zeroCopy;
 // cleanup shuts both down.
 func startServer(tb testing.TB, zeroCopy bool, cfg Config, cc core.Config) (*Server, *core.Core, *httptest.Server) {
-	srv := New(cfg)
 	c, err := core.New(cc)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv.Attach(c)
+	srv := New(c, cfg)
 	hs := httptest.NewUnstartedServer(srv)
 	if zeroCopy {
 		hs.Listener = srv.Listen(hs.Listener)

@@ -57,8 +57,9 @@ type Server struct {
 	sessions session.Registry[*wtSession]
 }
 
-// New returns a server; Attach the core, then Serve.
-func New(cfg Config) *Server {
+// New returns a server feeding core c, registered with it as the owner of
+// the sessions it opens; then Serve.
+func New(c *core.Core, cfg Config) *Server {
 	if cfg.Path == "" {
 		cfg.Path = "/wt"
 	}
@@ -71,7 +72,8 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg}
+	s := &Server{cfg: cfg, core: c}
+	s.owner = c.Register(s)
 	mux := http.NewServeMux()
 	mux.HandleFunc(cfg.Path, s.handle)
 	h3 := &http3.Server{
@@ -84,10 +86,6 @@ func New(cfg Config) *Server {
 	s.wt = &webtransport.Server{H3: h3, CheckOrigin: cfg.CheckOrigin}
 	return s
 }
-
-// Attach sets the core the server feeds and registers the server as the
-// owner of the sessions it opens.
-func (s *Server) Attach(c *core.Core) { s.core, s.owner = c, c.Register(s) }
 
 // Serve serves sessions on conn until Close.
 func (s *Server) Serve(conn net.PacketConn) error {

@@ -71,12 +71,11 @@ func newRigWith(t *testing.T, cfg Config, tweak ...func(*core.Config)) *rig {
 func serve(t *testing.T, cfg Config, cc core.Config) *rig {
 	certs := NewDevCerts("127.0.0.1")
 	cfg.TLS = &tls.Config{GetCertificate: certs.GetCertificate}
-	srv := New(cfg)
 	c, err := core.New(cc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Attach(c)
+	srv := New(c, cfg)
 	udp, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -319,7 +319,10 @@ func (e *edge) crowd(n uint32) {
 // the stream's flow control — the core's queue for it overflows, and the
 // connection is closed too_slow, while another player keeps playing.
 func testSlowReader(t *testing.T, s suite) {
-	e := newEdge(t, s, Options{WriteTimeout: 200 * time.Millisecond, MaxBacklog: 64 << 10, CloseLinger: 10 * time.Second},
+	// The write deadline is long enough for the core's own verdict (its
+	// queue full for SlowTicks ticks) to come first on a busy machine; it
+	// still frees a writer stuck on the client (WebTransport's stream).
+	e := newEdge(t, s, Options{WriteTimeout: 2 * time.Second, MaxBacklog: 64 << 10, CloseLinger: 10 * time.Second},
 		func(c *core.Config) { c.SnapshotEvery = 1; c.SlowTicks = 5 })
 	e.crowd(60)
 	slow, good := e.dial(), e.dial()

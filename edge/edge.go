@@ -30,7 +30,6 @@ import (
 	"github.com/veltrix/veltrix/edge/wsnet"
 	"github.com/veltrix/veltrix/edge/wtnet"
 	"github.com/veltrix/veltrix/geo"
-	"github.com/veltrix/veltrix/internal/uring"
 	"github.com/veltrix/veltrix/protocol"
 	"github.com/veltrix/veltrix/protocol/token"
 )
@@ -102,11 +101,11 @@ type Config struct {
 }
 
 // Transport is what the edge needs of a WebSocket transport: the core's
-// Notifier, the /ws handler, and closing and counting connections.
+// Notifier (it registers with the core when built), the /ws handler, and
+// closing and counting connections.
 type Transport interface {
 	core.Notifier
 	http.Handler
-	Attach(c *core.Core)
 	CloseAll(code protocol.Code)
 	Shutdown()
 	Conns() int
@@ -120,8 +119,11 @@ type Edge struct {
 	rings  *ringnet.Server // nil on the netpoll transport
 	WT     *wtnet.Server
 	Link   *link.Link
-	Region *region.Region // the cells shared with the region's other edges
-	ln     net.Listener
+	Region *region.Region     // the cells shared with the region's other edges
+	addr   net.Addr           // the HTTP port, bound first (listen)
+	ringLn *ringnet.Listeners // bound for the rings, until they serve them
+	tcpLn  net.Listener       // bound for the netpoll transport, until it serves it
+	ln     net.Listener       // what net/http serves
 	udp    net.PacketConn
 	certs  *wtnet.DevCerts // nil with certificate files
 	srv    *http.Server
@@ -147,21 +149,18 @@ func Start(cfg Config) (*Edge, error) {
 	if err := e.listen(); err != nil {
 		return nil, err
 	}
-	ln := e.ln
 	if err := e.build(); err != nil {
-		ln.Close()
-		if e.rings != nil {
-			e.rings.Shutdown()
-		}
+		e.unlisten()
 		if e.Region != nil {
 			e.Region.Close()
 		}
 		return nil, err
 	}
+	ln := e.ln
 	ctx, cancel := context.WithCancel(context.Background())
 	e.cancel = cancel
 	e.srv = &http.Server{Handler: e.routes(), ReadHeaderTimeout: wsnet.DefaultHeaderTimeout}
-	e.run(ctx, func() { e.Link.Run(ctx) })
+	e.run(ctx, func() { e.Link.Run(ctx, e.Core) })
 	e.run(ctx, func() { e.tickLoop(ctx) })
 	e.run(ctx, func() { e.loadLoop(ctx) })
 	e.run(ctx, func() { _ = e.srv.Serve(ln) }) // TLS, if any, is in ln (listen)
@@ -234,58 +233,6 @@ func (c *Config) defaults() {
 	}
 }
 
-// listen opens the HTTP port: on io_uring rings (one SO_REUSEPORT listener
-// per ring; plain HTTP requests are handed to net/http) or a net.Listener.
-func (e *Edge) listen() error {
-	cfg := &e.cfg
-	if cfg.Transport != "netpoll" {
-		var err error
-		switch {
-		case cfg.TLSCert != "":
-			err = errors.New("TLS (wss://) is terminated by net/http only")
-		default:
-			e.rings, err = ringnet.New(ringnet.Config{Listen: cfg.Listen, Rings: cfg.Rings, CheckOrigin: cfg.CheckOrigin, Logger: cfg.Logger})
-		}
-		if err == nil {
-			st := e.rings.Stats()
-			f, _ := uring.Probe()
-			cfg.Logger.Info("WebSocket transport: io_uring", "rings", st.Rings, "kernel", f.Kernel, "msg_ring_wakeups", f.MsgRingWake())
-			e.WS, e.ln = e.rings, e.rings.Listener()
-			return nil
-		}
-		if cfg.Transport == "uring" {
-			return fmt.Errorf("edge: io_uring transport unavailable: %w", err)
-		}
-		cfg.Logger.Warn("WebSocket transport: netpoll (io_uring unavailable)", "reason", err.Error())
-	}
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("edge: cannot listen on %s: %w", cfg.Listen, err)
-	}
-	if cfg.TLSCert != "" { // wss:// and https:// with the operator's certificate
-		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("edge: cannot load TLS certificate: %w", err)
-		}
-		ln = tls.NewListener(ln, &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}})
-	}
-	ws := wsnet.New(wsnet.Config{CheckOrigin: cfg.CheckOrigin, Logger: cfg.Logger})
-	// Upgrades to /ws are taken off the connection by gobwas's zero-copy
-	// Upgrader; the rest goes to net/http (which still routes /ws through
-	// ServeHTTP for an upgrade on a kept-alive connection).
-	e.WS, e.ln = ws, ws.Listen(ln)
-	return nil
-}
-
-// TransportName is the WebSocket transport running: "uring" or "netpoll".
-func (e *Edge) TransportName() string {
-	if e.rings != nil {
-		return "uring"
-	}
-	return "netpoll"
-}
-
 func (e *Edge) build() error {
 	cfg := &e.cfg
 	if cfg.PublicURL == "" {
@@ -293,7 +240,7 @@ func (e *Edge) build() error {
 		if cfg.TLSCert != "" {
 			scheme = "wss://"
 		}
-		cfg.PublicURL = scheme + e.ln.Addr().String() + "/ws"
+		cfg.PublicURL = scheme + e.addr.String() + "/ws"
 	}
 	if err := e.identify(); err != nil {
 		return err
@@ -309,46 +256,52 @@ func (e *Edge) build() error {
 		Client: coordinatorClient(cfg.CoordinatorTLS, link.DefaultRequestTimeout)}); err != nil {
 		return err
 	}
+	var wtTLS *tls.Config
 	if !cfg.DisableWT {
-		if err := e.buildWT(); err != nil {
+		if wtTLS, err = e.bindWT(); err != nil {
 			return err
 		}
 	}
 	if e.Region, err = region.Start(region.Config{URL: cfg.NATS, ClusterListen: cfg.NATSCluster, Routes: cfg.NATSRoutes, Logger: cfg.Logger}); err != nil {
 		return fmt.Errorf("edge: %w", err)
 	}
+	// The core reads hunts, treasures and claims from the link; the
+	// transports are built with the core (they register as the owners of
+	// their sessions), and the link gets it when it runs (Start); the
+	// region gets it once it is built (Attach), for the other edges' frames.
 	if e.Core, err = core.New(core.Config{PublicKey: cfg.PublicKey, Hunts: e.Link.Replica(), Claims: e.Link, Treasures: e.Link.Replica(),
 		Router: router{e}, TickHz: cfg.TickHz, Radius: cfg.Radius, ClaimRate: cfg.ClaimRate, ClaimBurst: cfg.ClaimBurst,
 		Peers: e.Region, Origin: e.Region.Origin()}); err != nil {
 		return err
 	}
 	e.Region.Attach(e.Core)
-	e.WS.Attach(e.Core)
-	if e.WT != nil {
-		e.WT.Attach(e.Core)
+	if err := e.serveWS(); err != nil {
+		return err
 	}
-	e.Link.Attach(e.Core)
+	if wtTLS != nil {
+		e.WT = wtnet.New(e.Core, wtnet.Config{TLS: wtTLS, CheckOrigin: cfg.CheckOrigin, Logger: cfg.Logger})
+	}
 	return nil
 }
 
-// buildWT binds the WebTransport UDP socket and its certificates.
-func (e *Edge) buildWT() error {
+// bindWT binds the WebTransport UDP socket and returns the TLS
+// configuration of its certificates.
+func (e *Edge) bindWT() (*tls.Config, error) {
 	cfg := &e.cfg
 	addr := cfg.WTListen
 	if addr == "" {
-		addr = e.ln.Addr().String()
+		addr = e.addr.String()
 	}
 	udp, err := net.ListenPacket("udp", addr)
 	if err != nil {
-		return fmt.Errorf("edge: cannot listen for WebTransport on %s: %w", addr, err)
+		return nil, fmt.Errorf("edge: cannot listen for WebTransport on %s: %w", addr, err)
 	}
 	e.udp = udp
 	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS13}
 	if cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
 		if err != nil {
-			udp.Close()
-			return fmt.Errorf("edge: cannot load TLS certificate: %w", err)
+			return nil, fmt.Errorf("edge: cannot load TLS certificate: %w", err) // unlisten closes udp
 		}
 		tlsCfg.Certificates = []tls.Certificate{cert}
 	} else {
@@ -356,8 +309,7 @@ func (e *Edge) buildWT() error {
 		e.certs = wtnet.NewDevCerts(host, "localhost")
 		tlsCfg.GetCertificate = e.certs.GetCertificate
 	}
-	e.WT = wtnet.New(wtnet.Config{TLS: tlsCfg, CheckOrigin: cfg.CheckOrigin, Logger: cfg.Logger})
-	return nil
+	return tlsCfg, nil
 }
 
 // WTURL is the WebTransport URL players connect to ("" when disabled).
@@ -496,7 +448,7 @@ func (e *Edge) identify() error {
 		cfg.ID = who.Edge
 	}
 	if cfg.ID == "" {
-		_, port, _ := net.SplitHostPort(e.ln.Addr().String())
+		_, port, _ := net.SplitHostPort(e.addr.String())
 		p, _ := strconv.Atoi(port)
 		cfg.ID = link.DefaultEdgeID(who.Prefix, p)
 	}
@@ -513,7 +465,7 @@ func (e *Edge) identify() error {
 func (e *Edge) ID() string { return e.cfg.ID }
 
 // URL is the edge's HTTP base URL.
-func (e *Edge) URL() string { return "http://" + e.ln.Addr().String() }
+func (e *Edge) URL() string { return "http://" + e.addr.String() }
 
 // WSURL is the WebSocket URL players connect to.
 func (e *Edge) WSURL() string { return e.cfg.PublicURL }

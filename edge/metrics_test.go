@@ -43,11 +43,11 @@ func TestGCPauseHistogram(t *testing.T) {
 // select on, one series each, even before any drop.
 func TestDropReasonLabels(t *testing.T) {
 	pub, _, _ := token.GenerateKey()
-	ws := wsnet.New(wsnet.Config{})
 	c, err := core.New(core.Config{PublicKey: pub, Hunts: noHunts{}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	ws := wsnet.New(c, wsnet.Config{})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(newStatsCollector(&Edge{Core: c, WS: ws}))
 	fams, err := reg.Gather()

@@ -81,7 +81,7 @@ type Link struct {
 	wake    chan struct{}
 }
 
-// New returns a link; call Attach, then Run.
+// New returns a link; Run starts it with the core it feeds.
 func New(cfg Config) (*Link, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -107,16 +107,14 @@ func New(cfg Config) (*Link, error) {
 // Replica is the link's local copy of hunt state.
 func (l *Link) Replica() *Replica { return l.rep }
 
-// Attach sets the core that receives claim results and hunt events.
-func (l *Link) Attach(c *core.Core) {
+// Run follows the event stream and submits claims until ctx ends; claim
+// results and hunt events go to core c. The core is built on the link (its
+// hunts, treasures and claims), so the link learns its core when it starts.
+func (l *Link) Run(ctx context.Context, c *core.Core) {
 	l.mu.Lock()
 	l.core = c
 	l.mu.Unlock()
 	l.rep.attach(c)
-}
-
-// Run follows the event stream and submits claims until ctx ends.
-func (l *Link) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); l.follow(ctx) }()

@@ -307,7 +307,7 @@ func (r *ring) handoff(ci uint32) {
 func (r *ring) upgrade(ci uint32, req *http.Request, buf []byte, n int) {
 	c := &r.conns[ci]
 	c.flags |= fInputDone
-	if status, why := wsframe.Refusal(r.srv.cfg.CheckOrigin(req), r.srv.isClosing()); status != 0 {
+	if status, why := wsframe.Refusal(r.srv.cfg.CheckOrigin(req), r.srv.sessions.Closing()); status != 0 {
 		r.reject(ci, status, why)
 		return
 	}

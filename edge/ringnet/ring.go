@@ -116,7 +116,7 @@ func (r *ring) run(ready chan<- error) {
 	ready <- nil
 	defer r.teardown()
 	select {
-	case <-r.srv.attached:
+	case <-r.srv.started:
 	case <-r.srv.stopCh:
 		return
 	}

@@ -33,15 +33,19 @@ func startWith(t testing.TB, cfg Config, cc core.Config) (*core.Core, *Server) {
 	if cfg.Rings == 0 {
 		cfg.Rings = 2
 	}
-	srv, err := New(cfg)
+	ls, err := Listen(cfg)
 	if err != nil {
 		t.Fatalf("io_uring transport unavailable: %v", err)
 	}
 	c, err := core.New(cc)
 	if err != nil {
+		ls.Close()
 		t.Fatal(err)
 	}
-	srv.Attach(c)
+	srv, err := New(c, ls)
+	if err != nil {
+		t.Fatalf("io_uring rings: %v", err)
+	}
 	t.Cleanup(srv.Shutdown)
 	return c, srv
 }
@@ -49,7 +53,7 @@ func startWith(t testing.TB, cfg Config, cc core.Config) (*core.Core, *Server) {
 // TestConformance runs the transports' shared suite (Go clients, framing,
 // bad input, slow readers) on the io_uring transport.
 func TestConformance(t *testing.T) {
-	wstest.Run(t, func(t *testing.T, o wstest.Options, cc core.Config) (*core.Core, wstest.Transport) {
+	wstest.Run(t, wstest.WebSocket, func(t *testing.T, o wstest.Options, cc core.Config) (*core.Core, wstest.Transport) {
 		c, srv := start(t, o, cc)
 		hs := &http.Server{Handler: srv} // as the edge serves what the rings hand over
 		go func() { _ = hs.Serve(srv.Listener()) }()

@@ -11,7 +11,6 @@
 package ringnet
 
 import (
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -21,6 +20,7 @@ import (
 	"time"
 
 	"github.com/veltrix/veltrix/edge/core"
+	"github.com/veltrix/veltrix/edge/internal/session"
 	"github.com/veltrix/veltrix/edge/internal/wsframe"
 	"github.com/veltrix/veltrix/internal/uring"
 	"github.com/veltrix/veltrix/protocol"
@@ -96,8 +96,8 @@ func (c *Config) defaults() {
 	}
 }
 
-// Server is the core's Notifier for connections on the rings: Attach
-// registers it as their owner (the rings accept from then on).
+// Server is the core's Notifier for connections on the rings: New
+// registers it as their owner.
 type Server struct {
 	cfg   Config
 	core  *core.Core
@@ -105,70 +105,42 @@ type Server struct {
 	rings []*ring
 	addr  *net.TCPAddr
 
-	attached chan struct{} // closed by Attach
-	stopCh   chan struct{} // closed when the rings stop
-	ln       *listener     // plain HTTP connections handed to net/http
+	started chan struct{} // closed by New once every ring is set up: the rings accept
+	stopCh  chan struct{} // closed when the rings stop
+	ln      *listener     // plain HTTP connections handed to net/http
 
-	mu      sync.RWMutex              // guards ids and closing; never held across a call into the core
-	ids     map[core.SessionID]uint64 // session → ring:8 | gen:24 | slot:32
-	closing bool
+	sessions session.Registry[ringSession] // for CloseAll and Shutdown
 
-	sessions sync.WaitGroup // one per registered session
 	rwg      sync.WaitGroup // ring goroutines
 	fds      atomic.Int64   // connection fds held over all rings
 	conns    atomic.Int64   // WebSocket sessions
 	stopOnce sync.Once
 }
 
-// New probes io_uring (uring.Probe), binds one listener per ring on
-// cfg.Listen and starts the rings; it fails, saying why, where io_uring
-// cannot run.
-func New(cfg Config) (*Server, error) {
-	cfg.defaults()
-	if _, err := uring.Probe(); err != nil {
-		return nil, err
-	}
-	s := &Server{cfg: cfg, attached: make(chan struct{}), stopCh: make(chan struct{}), ids: map[core.SessionID]uint64{}}
+// New starts one ring per listener of ls, feeding core c: the server
+// registers as the owner of the sessions it opens, and the rings accept
+// once every one is set up. New takes the listeners: the server closes
+// them, or New does when it fails.
+func New(c *core.Core, ls *Listeners) (*Server, error) {
+	s := &Server{cfg: ls.cfg, core: c, addr: ls.addr, started: make(chan struct{}), stopCh: make(chan struct{})}
+	s.owner = c.Register(s)
 	s.ln = &listener{s: s, ch: make(chan net.Conn, 256), done: make(chan struct{})}
-	addr := cfg.Listen
-	errs := make(chan error, cfg.Rings)
-	for i := range cfg.Rings {
-		fd, bound, err := uring.Listen(addr)
-		if err == nil {
-			err = uring.SetSendBuffer(fd, cfg.MaxBacklog+wsframe.SendSlack) // accepted sockets inherit it
-		}
-		if err != nil {
-			if fd >= 0 {
-				uring.CloseFd(fd)
-			}
-			s.stop()
-			return nil, err
-		}
-		if i == 0 {
-			s.addr, addr = bound, bound.String()
-			if bound.IP == nil {
-				addr = fmt.Sprintf(":%d", bound.Port)
-			}
-		}
+	errs := make(chan error, len(ls.fds))
+	for i, fd := range ls.fds {
 		r := newRing(s, i, fd)
 		s.rings = append(s.rings, r)
 		s.rwg.Add(1)
 		go r.run(errs)
 	}
-	for range cfg.Rings {
+	ls.fds = nil
+	for range s.rings {
 		if err := <-errs; err != nil {
 			s.stop()
 			return nil, err
 		}
 	}
+	close(s.started)
 	return s, nil
-}
-
-// Attach sets the core the server feeds, registers the server as the owner
-// of the sessions it opens, and starts accepting.
-func (s *Server) Attach(c *core.Core) {
-	s.core, s.owner = c, c.Register(s)
-	close(s.attached)
 }
 
 // Addr is the listeners' address.
@@ -201,28 +173,24 @@ func (s *Server) post(v uint64, kind uint8, code protocol.Code) {
 	s.rings[v>>56].post(msg{kind: kind, code: code, gen: uint32(v>>32) & 0xffffff, slot: uint32(v)})
 }
 
+// ringSession is a registered session: its ring|gen|slot value.
+type ringSession struct {
+	s *Server
+	v uint64
+}
+
+// End asks the owning ring to close the connection with code; the ring
+// flushes first and counts the close (session.Ender).
+func (r ringSession) End(code protocol.Code) { r.s.post(r.v, msgCloseAll, code) }
+
 // CloseAll closes every open WebSocket connection with code (they flush
 // first); each close is counted in the core under code.
-func (s *Server) CloseAll(code protocol.Code) {
-	s.mu.RLock()
-	ids := make([]uint64, 0, len(s.ids))
-	for _, v := range s.ids {
-		ids = append(ids, v)
-	}
-	s.mu.RUnlock()
-	for _, v := range ids {
-		s.post(v, msgCloseAll, code)
-	}
-}
+func (s *Server) CloseAll(code protocol.Code) { s.sessions.CloseAll(code) }
 
 // Shutdown refuses new connections, closes every open one with
 // shutting_down, waits for them to end, and stops the rings.
 func (s *Server) Shutdown() {
-	s.mu.Lock()
-	s.closing = true
-	s.mu.Unlock()
-	s.CloseAll(protocol.CodeShuttingDown)
-	s.sessions.Wait()
+	s.sessions.Shutdown()
 	s.stop()
 }
 
@@ -242,13 +210,9 @@ func (s *Server) Conns() int { return int(s.conns.Load()) }
 
 // register maps a new session to its ring slot; false once shutting down.
 func (s *Server) register(id core.SessionID, v uint64) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closing {
+	if !s.sessions.Admit(id, ringSession{s, v}) {
 		return false
 	}
-	s.ids[id] = v
-	s.sessions.Add(1)
 	s.conns.Add(1)
 	return true
 }
@@ -256,19 +220,10 @@ func (s *Server) register(id core.SessionID, v uint64) bool {
 // unregister ends session id's registration; counted is false when the
 // connection already left the open count (it lingered after its close).
 func (s *Server) unregister(id core.SessionID, counted bool) {
-	s.mu.Lock()
-	delete(s.ids, id)
-	s.mu.Unlock()
 	if counted {
 		s.conns.Add(-1)
 	}
-	s.sessions.Done()
-}
-
-func (s *Server) isClosing() bool {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.closing
+	s.sessions.Done(id)
 }
 
 // Stats sums the rings' counters.

@@ -10,6 +10,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/veltrix/veltrix/edge/core"
+	"github.com/veltrix/veltrix/edge/internal/session"
 	"github.com/veltrix/veltrix/edge/internal/wsframe"
 	"github.com/veltrix/veltrix/protocol"
 )
@@ -24,16 +25,13 @@ type conn struct {
 	nc   net.Conn
 	in   io.Reader
 	wake chan struct{} // cap 1: output waiting
-	stop chan struct{} // closed once: flush and close with code
 
-	readDone chan struct{} // closed when the reader returns
+	ending   *session.Ending // how it ends: the writer flushes, then closes with its code
+	readDone chan struct{}   // closed when the reader returns
 
-	closeOnce sync.Once
-	code      protocol.Code // set before stop is closed
-	decided   bool          // the transport chose to close (counted): the core queued no ERROR for it
-	wmu       sync.Mutex
-	bufs      net.Buffers
-	out       [][]byte
+	wmu  sync.Mutex
+	bufs net.Buffers
+	out  [][]byte
 
 	bl backlog // the writer's
 
@@ -48,33 +46,13 @@ func (c *conn) signal() {
 	}
 }
 
-// stopWith asks the writer to flush and finish with code; the first caller
-// wins. A close the transport decided itself (counted) is counted in the
-// core before the writer may send the close frame. sync.Once only orders
-// the fields: calling the core inside it could deadlock against
-// Notifier.Hangup, which the core calls with its lock held.
-func (c *conn) stopWith(code protocol.Code, counted bool) {
-	first := false
-	c.closeOnce.Do(func() { c.code, c.decided, first = code, counted, true })
-	if !first {
-		return
-	}
-	if counted {
-		c.srv.core.CountClose(code)
-	}
-	close(c.stop)
-}
-
-// end closes the connection with code for a reason the transport decided
-// (a framing violation, a timeout, shutdown) and counts it by code.
-func (c *conn) end(code protocol.Code) { c.stopWith(code, true) }
-
-// hangUp ends a connection the client closed or lost; nothing is counted.
-func (c *conn) hangUp() { c.stopWith(protocol.CodeNormal, false) }
+// End closes the connection with code for a reason the transport decided
+// (a framing violation, a timeout, CloseAll, shutdown) and counts it by
+// code (session.Ender).
+func (c *conn) End(code protocol.Code) { c.ending.Decide(code) }
 
 // readLoop reads client frames until the connection fails or ends.
 func (c *conn) readLoop() {
-	defer c.srv.wg.Done()
 	defer close(c.readDone)
 	var buf, frag []byte // frame payload (reused); fragments gathered
 	var st wsframe.State
@@ -88,7 +66,7 @@ func (c *conn) readLoop() {
 		}
 		code, ok := wsframe.Check(h, st.InFrag(), len(frag))
 		if !ok {
-			c.end(code)
+			c.End(code)
 			c.discard()
 			return
 		}
@@ -130,11 +108,11 @@ func (c *conn) discard() { _, _ = io.Copy(io.Discard, c.in) }
 func (c *conn) readFailed(err error, beforeHello bool) {
 	switch {
 	case !isTimeout(err):
-		c.hangUp()
+		c.ending.Gone()
 	case beforeHello:
-		c.end(protocol.CodeHelloRequired)
+		c.End(protocol.CodeHelloRequired)
 	default:
-		c.end(protocol.CodeIdle)
+		c.End(protocol.CodeIdle)
 	}
 }
 
@@ -147,11 +125,11 @@ func isTimeout(err error) bool {
 func (c *conn) control(op ws.OpCode, payload []byte) bool {
 	switch op {
 	case ws.OpPing:
-		if !c.stopping() { // nothing follows a close frame
+		if !c.ending.Stopping() { // nothing follows a close frame
 			c.writeFrame(ws.OpPong, payload)
 		}
 	case ws.OpClose:
-		c.hangUp()
+		c.ending.Gone()
 		return false
 	}
 	return true
@@ -161,7 +139,6 @@ func (c *conn) control(op ws.OpCode, payload []byte) bool {
 // and tells core. Output waits in the core while the client is MaxBacklog
 // behind (backlog.go); held back for WriteTimeout, the client is too_slow.
 func (c *conn) writeLoop() {
-	defer c.srv.wg.Done()
 	defer c.finish()
 	recheck := time.NewTimer(time.Hour)
 	recheck.Stop()
@@ -171,7 +148,7 @@ func (c *conn) writeLoop() {
 		select {
 		case <-c.wake:
 		case <-recheck.C:
-		case <-c.stop:
+		case <-c.ending.Stopped():
 			c.closeOut()
 			return
 		}
@@ -180,7 +157,7 @@ func (c *conn) writeLoop() {
 				heldSince = time.Now()
 			}
 			if time.Since(heldSince) > c.srv.cfg.WriteTimeout {
-				c.end(protocol.CodeTooSlow)
+				c.End(protocol.CodeTooSlow)
 				continue
 			}
 			recheck.Reset(c.srv.cfg.WriteTimeout / 8)
@@ -212,17 +189,18 @@ func (c *conn) flush() error {
 // while the client reads them. A client closed too_slow by the transport
 // gets no backlog: it could not take it.
 func (c *conn) closeOut() {
-	if c.decided && c.code == protocol.CodeTooSlow {
+	code, decided := c.ending.Code()
+	if decided && code == protocol.CodeTooSlow {
 		_, _, lease := c.srv.core.Pull(c.id, c.out[:0])
 		c.srv.core.Release(lease)
 	} else if err := c.flush(); err != nil {
 		return // the client is gone, or a write was cut short: no close frame can follow
 	}
 	var last []byte
-	if c.decided && c.code != protocol.CodeNormal {
-		last = wsframe.AppendError(last, c.code)
+	if decided && code != protocol.CodeNormal {
+		last = wsframe.AppendError(last, code)
 	}
-	c.write(net.Buffers{wsframe.AppendClose(last, c.code)})
+	c.write(net.Buffers{wsframe.AppendClose(last, code)})
 	c.linger()
 }
 
@@ -230,7 +208,7 @@ func (c *conn) closeOut() {
 // reader to see the client's close frame or EOF: closing a socket with
 // unread input resets it, and a reset loses what the client has not read.
 func (c *conn) linger() {
-	c.srv.forget(c.id) // closed: no longer counted, while it lingers
+	c.srv.conns.Forget(c.id) // closed: no longer counted, while it lingers
 	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
 		_ = cw.CloseWrite()
 	}
@@ -251,30 +229,25 @@ func (c *conn) readDeadline(d time.Duration) {
 	c.dmu.Unlock()
 }
 
-func (c *conn) stopping() bool {
-	select {
-	case <-c.stop:
-		return true
-	default:
-		return false
-	}
-}
-
 // writeFailed ends the connection after a failed write: a client that did
 // not take a batch within WriteTimeout stopped reading (too_slow); any other
 // error means it is gone.
 func (c *conn) writeFailed(err error) {
 	if isTimeout(err) {
-		c.end(protocol.CodeTooSlow)
+		c.End(protocol.CodeTooSlow)
 		return
 	}
-	c.hangUp()
+	c.ending.Gone()
 }
 
+// finish closes the connection, tells the core, and, once the reader has
+// returned too (closing the connection ends its read), says the session is
+// done: Shutdown waits for both goroutines.
 func (c *conn) finish() {
 	c.nc.Close()
 	c.srv.core.Closed(c.id)
-	c.srv.forget(c.id)
+	<-c.readDone
+	c.srv.conns.Done(c.id)
 }
 
 // writeBatch sends frames as binary WebSocket messages — as few as the

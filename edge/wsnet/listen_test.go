@@ -25,12 +25,11 @@ import (
 func zeroCopyServer(t *testing.T, cfg Config) (*Server, *httptest.Server) {
 	t.Helper()
 	pub, _, _ := token.GenerateKey()
-	srv := New(cfg)
 	c, err := core.New(core.Config{PublicKey: pub, Hunts: oneHunt{}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Attach(c)
+	srv := New(c, cfg)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ws", func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("the upgrade reached net/http")

@@ -11,12 +11,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/gobwas/ws"
 
 	"github.com/veltrix/veltrix/edge/core"
+	"github.com/veltrix/veltrix/edge/internal/session"
 	"github.com/veltrix/veltrix/edge/internal/wsframe"
 	"github.com/veltrix/veltrix/protocol"
 )
@@ -62,20 +62,17 @@ type Config struct {
 }
 
 // Server accepts WebSocket connections and attaches them to a core. It is
-// the core's Notifier for its sessions: Attach registers it as their owner.
+// the core's Notifier for its sessions: New registers it as their owner.
 type Server struct {
 	cfg   Config
 	core  *core.Core
 	owner core.Owner
-
-	mu      sync.RWMutex // guards conns and closing
-	conns   map[core.SessionID]*conn
-	closing bool // Shutdown began: no new connections
-	wg      sync.WaitGroup
+	conns session.Registry[*conn] // a connection is listed until its close frame is out
 }
 
-// New returns a server; Attach the core before serving.
-func New(cfg Config) *Server {
+// New returns a server feeding core c, registered with it as the owner of
+// the sessions it opens.
+func New(c *core.Core, cfg Config) *Server {
 	if cfg.HelloTimeout == 0 {
 		cfg.HelloTimeout = core.DefaultHelloTimeout
 	}
@@ -103,12 +100,10 @@ func New(cfg Config) *Server {
 	if cfg.CheckOrigin == nil {
 		cfg.CheckOrigin = wsframe.SameOrigin
 	}
-	return &Server{cfg: cfg, conns: map[core.SessionID]*conn{}}
+	s := &Server{cfg: cfg, core: c}
+	s.owner = c.Register(s)
+	return s
 }
-
-// Attach sets the core the server feeds and registers the server as the
-// owner of the sessions it opens.
-func (s *Server) Attach(c *core.Core) { s.core, s.owner = c, c.Register(s) }
 
 // ServeHTTP upgrades the request to a WebSocket connection.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -136,31 +131,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // refusal is the HTTP status and reason an upgrade request is refused with
 // (a foreign origin, shutdown), or 0 when it may proceed.
 func (s *Server) refusal(r *http.Request) (int, string) {
-	allowed := s.cfg.CheckOrigin(r)
-	s.mu.RLock()
-	closing := s.closing
-	s.mu.RUnlock()
-	return wsframe.Refusal(allowed, closing)
+	return wsframe.Refusal(s.cfg.CheckOrigin(r), s.conns.Closing())
 }
 
 // attach opens a session for an upgraded connection; br holds what was read
 // past the upgrade request, if anything.
 func (s *Server) attach(nc net.Conn, br *bufio.Reader) {
-	c := &conn{srv: s, nc: nc, in: readerOf(nc, br), wake: make(chan struct{}, 1), stop: make(chan struct{}), readDone: make(chan struct{})}
+	c := &conn{srv: s, nc: nc, in: readerOf(nc, br), wake: make(chan struct{}, 1), ending: session.NewEnding(s.core), readDone: make(chan struct{})}
 	c.sizeSendBuffer()
-	// Lock order: the core calls Ready/Close (which take s.mu) while it
-	// holds its own lock, so s.mu is never held across a call into the core.
-	c.id = s.core.Open(s.owner, 0) // the map by id is the reference
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
+	c.id = s.core.Open(s.owner, 0) // the registry by id is the reference
+	if !s.conns.Admit(c.id, c) {   // Shutdown began
 		s.core.Closed(c.id)
 		nc.Close()
 		return
 	}
-	s.conns[c.id] = c
-	s.wg.Add(2)
-	s.mu.Unlock()
 	go c.readLoop()
 	go c.writeLoop()
 }
@@ -174,7 +158,7 @@ func readerOf(nc net.Conn, br *bufio.Reader) io.Reader {
 
 // Ready implements core.Notifier.
 func (s *Server) Ready(id core.SessionID, _ uint64) {
-	if c := s.lookup(id); c != nil {
+	if c, ok := s.conns.Get(id); ok {
 		c.signal()
 	}
 }
@@ -182,51 +166,18 @@ func (s *Server) Ready(id core.SessionID, _ uint64) {
 // Hangup implements core.Notifier: the writer flushes, then closes with
 // code. The core has counted the close.
 func (s *Server) Hangup(id core.SessionID, _ uint64, code protocol.Code) {
-	if c := s.lookup(id); c != nil {
-		c.stopWith(code, false)
+	if c, ok := s.conns.Get(id); ok {
+		c.ending.Asked(code)
 	}
-}
-
-// forget removes a closed connection from the open ones.
-func (s *Server) forget(id core.SessionID) {
-	s.mu.Lock()
-	delete(s.conns, id)
-	s.mu.Unlock()
-}
-
-func (s *Server) lookup(id core.SessionID) *conn {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.conns[id]
 }
 
 // CloseAll closes every open connection with code (they flush first) and
 // counts each close in the core.
-func (s *Server) CloseAll(code protocol.Code) {
-	s.mu.RLock()
-	conns := make([]*conn, 0, len(s.conns))
-	for _, c := range s.conns {
-		conns = append(conns, c)
-	}
-	s.mu.RUnlock()
-	for _, c := range conns {
-		c.end(code)
-	}
-}
+func (s *Server) CloseAll(code protocol.Code) { s.conns.CloseAll(code) }
 
 // Shutdown refuses new connections, closes every open one with
 // shutting_down (players reconnect elsewhere) and waits for them to end.
-func (s *Server) Shutdown() {
-	s.mu.Lock()
-	s.closing = true
-	s.mu.Unlock()
-	s.CloseAll(protocol.CodeShuttingDown)
-	s.wg.Wait()
-}
+func (s *Server) Shutdown() { s.conns.Shutdown() }
 
 // Conns is the number of open connections.
-func (s *Server) Conns() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return len(s.conns)
-}
+func (s *Server) Conns() int { return s.conns.Len() }

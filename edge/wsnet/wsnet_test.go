@@ -19,7 +19,7 @@ func TestConformance(t *testing.T) {
 	for _, zeroCopy := range []bool{false, true} {
 		name := map[bool]string{false: "net-http", true: "zero-copy"}[zeroCopy]
 		t.Run(name, func(t *testing.T) {
-			wstest.Run(t, func(t *testing.T, o wstest.Options, cc core.Config) (*core.Core, wstest.Transport) {
+			wstest.Run(t, wstest.WebSocket, func(t *testing.T, o wstest.Options, cc core.Config) (*core.Core, wstest.Transport) {
 				srv, c, hs := startServer(t, zeroCopy, Config{HelloTimeout: o.HelloTimeout, WriteTimeout: o.WriteTimeout, IdleTimeout: o.IdleTimeout, MaxBacklog: o.MaxBacklog, CloseLinger: o.CloseLinger}, cc)
 				return c, wstest.Transport{URL: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws", Conns: srv.Conns, CloseAll: srv.CloseAll, Shutdown: srv.Shutdown}
 			})
@@ -31,12 +31,11 @@ func TestConformance(t *testing.T) {
 // to the server) on httptest — through Listen when zeroCopy;
 // cleanup shuts both down.
 func startServer(tb testing.TB, zeroCopy bool, cfg Config, cc core.Config) (*Server, *core.Core, *httptest.Server) {
-	srv := New(cfg)
 	c, err := core.New(cc)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv.Attach(c)
+	srv := New(c, cfg)
 	hs := httptest.NewUnstartedServer(srv)
 	if zeroCopy {
 		hs.Listener = srv.Listen(hs.Listener)

@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/quic-go/quic-go"
@@ -20,6 +19,7 @@ import (
 	"github.com/quic-go/webtransport-go"
 
 	"github.com/veltrix/veltrix/edge/core"
+	"github.com/veltrix/veltrix/edge/internal/session"
 	"github.com/veltrix/veltrix/protocol"
 )
 
@@ -50,19 +50,16 @@ const (
 // Server serves WebTransport sessions over one UDP socket. It is the core's
 // Notifier for its sessions.
 type Server struct {
-	cfg   Config
-	core  *core.Core
-	owner core.Owner
-	wt    *webtransport.Server
-
-	mu       sync.RWMutex // guards sessions and closing
-	sessions map[core.SessionID]*session
-	closing  bool // Shutdown began: no new sessions
-	wg       sync.WaitGroup
+	cfg      Config
+	core     *core.Core
+	owner    core.Owner
+	wt       *webtransport.Server
+	sessions session.Registry[*wtSession]
 }
 
-// New returns a server; Attach the core, then Serve.
-func New(cfg Config) *Server {
+// New returns a server feeding core c, registered with it as the owner of
+// the sessions it opens; then Serve.
+func New(c *core.Core, cfg Config) *Server {
 	if cfg.Path == "" {
 		cfg.Path = "/wt"
 	}
@@ -75,7 +72,8 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, sessions: map[core.SessionID]*session{}}
+	s := &Server{cfg: cfg, core: c}
+	s.owner = c.Register(s)
 	mux := http.NewServeMux()
 	mux.HandleFunc(cfg.Path, s.handle)
 	h3 := &http3.Server{
@@ -88,10 +86,6 @@ func New(cfg Config) *Server {
 	s.wt = &webtransport.Server{H3: h3, CheckOrigin: cfg.CheckOrigin}
 	return s
 }
-
-// Attach sets the core the server feeds and registers the server as the
-// owner of the sessions it opens.
-func (s *Server) Attach(c *core.Core) { s.core, s.owner = c, c.Register(s) }
 
 // WebTransport tells the core that this transport's sessions are
 // WebTransport sessions: a REDIRECT names a WebTransport URL for them.
@@ -106,53 +100,34 @@ func (s *Server) Serve(conn net.PacketConn) error {
 	return err
 }
 
-// Shutdown ends every session (shutting_down, counted in the core) and
-// stops serving.
+// Shutdown ends every session (shutting_down, counted in the core), waits
+// for them, and stops serving.
 func (s *Server) Shutdown() error {
-	s.mu.Lock()
-	s.closing = true
-	open := make([]*session, 0, len(s.sessions))
-	for _, ss := range s.sessions {
-		open = append(open, ss)
-	}
-	s.mu.Unlock()
-	for _, ss := range open { // outside s.mu: counting takes the core's lock
-		ss.end(protocol.CodeShuttingDown)
-	}
-	s.wg.Wait()
+	s.sessions.Shutdown()
 	return s.wt.Close()
 }
 
+// CloseAll ends every open session with code (each flushes first, and is
+// told why with an ERROR on its stream) and counts each close in the core.
+func (s *Server) CloseAll(code protocol.Code) { s.sessions.CloseAll(code) }
+
 // Ready implements core.Notifier.
 func (s *Server) Ready(id core.SessionID, _ uint64) {
-	if ss := s.lookup(id); ss != nil {
-		select {
-		case ss.wake <- struct{}{}:
-		default:
-		}
+	if ss, ok := s.sessions.Get(id); ok {
+		ss.signal()
 	}
 }
 
 // Hangup implements core.Notifier: the session flushes, then closes with
 // code. The core has counted the close.
 func (s *Server) Hangup(id core.SessionID, _ uint64, code protocol.Code) {
-	if ss := s.lookup(id); ss != nil {
-		ss.stopWith(code, false)
+	if ss, ok := s.sessions.Get(id); ok {
+		ss.ending.Asked(code)
 	}
 }
 
-func (s *Server) lookup(id core.SessionID) *session {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.sessions[id]
-}
-
 // Sessions is the number of open sessions.
-func (s *Server) Sessions() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return len(s.sessions)
-}
+func (s *Server) Sessions() int { return s.sessions.Len() }
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	sess, err := s.wt.Upgrade(w, r)
@@ -161,21 +136,14 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
-	ss := &session{srv: s, sess: sess, wake: make(chan struct{}, 1), stop: make(chan struct{})}
-	// Lock order: the core calls Ready/Close (which take s.mu) while it
-	// holds its own lock, so s.mu is never held across a call into the core.
-	ss.id = s.core.Open(s.owner, 0) // the map by id is the reference
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
+	ss := &wtSession{srv: s, sess: sess, wake: make(chan struct{}, 1), ending: session.NewEnding(s.core)}
+	ss.id = s.core.Open(s.owner, 0)   // the registry by id is the reference
+	if !s.sessions.Admit(ss.id, ss) { // Shutdown began
 		s.core.CountClose(protocol.CodeShuttingDown)
 		s.core.Closed(ss.id)
 		_ = sess.CloseWithError(webtransport.SessionErrorCode(protocol.CodeShuttingDown), "shutting down")
 		return
 	}
-	s.sessions[ss.id] = ss
-	s.wg.Add(1)
-	s.mu.Unlock()
-	defer s.wg.Done()
+	defer s.sessions.Done(ss.id)
 	ss.run(r.Context())
 }

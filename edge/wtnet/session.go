@@ -9,65 +9,44 @@ import (
 	"github.com/quic-go/webtransport-go"
 
 	"github.com/veltrix/veltrix/edge/core"
+	"github.com/veltrix/veltrix/edge/internal/session"
 	"github.com/veltrix/veltrix/protocol"
 )
 
-// session is one WebTransport session: a stream reader, a datagram reader
-// and a writer, which alone ends the session (so a final ERROR is flushed).
-type session struct {
-	srv  *Server
-	id   core.SessionID
-	sess *webtransport.Session
-	wake chan struct{}
-	stop chan struct{}
+// wtSession is one WebTransport session: a stream reader, a datagram
+// reader and a writer, which alone ends the session (so a final ERROR is
+// flushed).
+type wtSession struct {
+	srv    *Server
+	id     core.SessionID
+	sess   *webtransport.Session
+	wake   chan struct{}
+	ending *session.Ending // how it ends: the writer flushes, then closes with its code
 
-	once    sync.Once
-	code    protocol.Code
-	decided bool                 // the transport chose to close (code counted here): tell the client with an ERROR
-	stream  *webtransport.Stream // set by the stream reader; guarded by smu
-	smu     sync.Mutex
-	out     [][]byte
-	dgram   []byte
+	stream *webtransport.Stream // set by the stream reader; guarded by smu
+	smu    sync.Mutex
+	out    [][]byte
+	dgram  []byte
 }
 
-// stopWith asks the writer to flush and finish with code; the first caller
-// wins. A close the transport decided itself (counted) is counted in the
-// core before the writer may close the session. sync.Once only orders the
-// fields: calling the core inside it could deadlock against Notifier.Hangup,
-// which the core calls with its lock held.
-func (ss *session) stopWith(code protocol.Code, counted bool) {
-	first := false
-	ss.once.Do(func() { ss.code, ss.decided, first = code, counted, true })
-	if !first {
-		return
-	}
-	if counted {
-		ss.srv.core.CountClose(code)
-	}
-	close(ss.stop)
-}
-
-// end closes the session with code for a reason the transport decided (an
-// oversized datagram, the HELLO deadline, shutdown) and counts it by code.
-func (ss *session) end(code protocol.Code) { ss.stopWith(code, true) }
-
-// hangUp ends a session the client closed or lost; nothing is counted.
-func (ss *session) hangUp() { ss.stopWith(protocol.CodeNormal, false) }
+// End closes the session with code for a reason the transport decided (an
+// oversized datagram, the HELLO deadline, a stuck stream, CloseAll,
+// shutdown) and counts it by code (session.Ender).
+func (ss *wtSession) End(code protocol.Code) { ss.ending.Decide(code) }
 
 // run serves the session until it ends.
-func (ss *session) run(ctx context.Context) {
+func (ss *wtSession) run(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); ss.readStream() }()
 	go func() { defer wg.Done(); ss.readDatagrams() }()
 	ss.writeLoop()
-	ss.linger()
-	_ = ss.sess.CloseWithError(webtransport.SessionErrorCode(ss.code), ss.code.String())
+	ss.ending.Gone() // a write failed without naming a reason: the client is gone (no-op when the session ended already)
+	code, decided := ss.ending.Code()
+	ss.linger(code, decided)
+	_ = ss.sess.CloseWithError(webtransport.SessionErrorCode(code), code.String())
 	wg.Wait()
 	ss.srv.core.Closed(ss.id)
-	ss.srv.mu.Lock()
-	delete(ss.srv.sessions, ss.id)
-	ss.srv.mu.Unlock()
 }
 
 // lingerFor bounds how long a closing session waits for the client to read
@@ -77,18 +56,18 @@ const lingerFor = time.Second
 // linger finishes the stream (FIN after the last bytes) and waits until the
 // client ends the session or lingerFor passes: closing the session at once
 // would reset the stream and lose the final ERROR.
-func (ss *session) linger() {
+func (ss *wtSession) linger(code protocol.Code, decided bool) {
 	ss.smu.Lock()
 	str := ss.stream
 	ss.smu.Unlock()
-	if str == nil || ss.code == protocol.CodeNormal {
+	if str == nil || code == protocol.CodeNormal {
 		return
 	}
-	if ss.decided && ss.code != protocol.CodeTooSlow { // too_slow: the stream is stuck, maybe mid-message
+	if decided && code != protocol.CodeTooSlow { // too_slow: the stream is stuck, maybe mid-message
 		// The core queued no ERROR for a close it did not ask for: say why
 		// on the stream, where it cannot be lost to the session's teardown
 		// the way the close capsule can be when the edge shuts down.
-		msg := protocol.AppendError(nil, &protocol.ErrorMessage{Code: ss.code, Text: protocol.Text(ss.code.String())})
+		msg := protocol.AppendError(nil, &protocol.ErrorMessage{Code: code, Text: protocol.Text(code.String())})
 		_ = str.SetWriteDeadline(time.Now().Add(lingerFor))
 		_, _ = str.Write(msg)
 	}
@@ -103,7 +82,7 @@ func (ss *session) linger() {
 
 // readStream accepts the client's stream and feeds its messages to the core
 // one by one: each is length-prefixed by its own header.
-func (ss *session) readStream() {
+func (ss *wtSession) readStream() {
 	// A half-open session (no stream, or no HELLO on it) is closed after
 	// HelloTimeout.
 	deadline := time.Now().Add(ss.srv.cfg.HelloTimeout)
@@ -138,25 +117,25 @@ func (ss *session) readStream() {
 // readFailed ends the session after its stream could not be accepted or
 // read: the HELLO deadline passing is the transport's decision
 // (hello_required); anything else is the client gone.
-func (ss *session) readFailed(err error) {
+func (ss *wtSession) readFailed(err error) {
 	var ne interface{ Timeout() bool }
 	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
-		ss.end(protocol.CodeHelloRequired)
+		ss.End(protocol.CodeHelloRequired)
 		return
 	}
-	ss.hangUp()
+	ss.ending.Gone()
 }
 
 // readDatagrams feeds datagrams (POSITIONs) to the core.
-func (ss *session) readDatagrams() {
+func (ss *wtSession) readDatagrams() {
 	for {
 		d, err := ss.sess.ReceiveDatagram(ss.sess.Context())
 		if err != nil {
-			ss.hangUp()
+			ss.ending.Gone()
 			return
 		}
 		if code, ok := checkDatagram(d); !ok {
-			ss.end(code)
+			ss.End(code)
 			return
 		}
 		if ss.srv.core.DeliverUnordered(ss.id, d) != nil {
@@ -174,11 +153,11 @@ func checkDatagram(d []byte) (protocol.Code, bool) {
 	return 0, true
 }
 
-func (ss *session) deliver(frame []byte) bool {
+func (ss *wtSession) deliver(frame []byte) bool {
 	return ss.srv.core.Deliver(ss.id, frame) == nil
 }
 
-func (ss *session) signal() {
+func (ss *wtSession) signal() {
 	select {
 	case ss.wake <- struct{}{}:
 	default:
@@ -187,11 +166,11 @@ func (ss *session) signal() {
 
 // writeLoop sends control messages on the stream and fan-out frames as
 // datagrams, packing whole frames up to the datagram limit.
-func (ss *session) writeLoop() {
+func (ss *wtSession) writeLoop() {
 	for final := false; !final; {
 		select {
 		case <-ss.wake:
-		case <-ss.stop:
+		case <-ss.ending.Stopped():
 			final = true
 		}
 		ss.smu.Lock()
@@ -215,16 +194,16 @@ var errNoStream = errors.New("wtnet: no stream to write to")
 // writeFailed ends the session after a failed stream write: a client that
 // did not take its control messages within WriteTimeout stopped reading
 // its stream (too_slow); any other error means it is gone.
-func (ss *session) writeFailed(err error) {
+func (ss *wtSession) writeFailed(err error) {
 	var ne interface{ Timeout() bool }
 	if errors.As(err, &ne) && ne.Timeout() {
-		ss.end(protocol.CodeTooSlow)
+		ss.End(protocol.CodeTooSlow)
 		return
 	}
-	ss.hangUp()
+	ss.ending.Gone()
 }
 
-func (ss *session) write(str *webtransport.Stream, ctrl []byte, frames [][]byte) error {
+func (ss *wtSession) write(str *webtransport.Stream, ctrl []byte, frames [][]byte) error {
 	if len(ctrl) > 0 {
 		if str == nil {
 			return errNoStream

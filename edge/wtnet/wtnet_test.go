@@ -55,32 +55,51 @@ func newRig(t *testing.T, tweak ...func(*core.Config)) *rig {
 
 // newRigWith is newRig with server settings (TLS and HelloTimeout are set).
 func newRigWith(t *testing.T, cfg Config, tweak ...func(*core.Config)) *rig {
-	certs := NewDevCerts("127.0.0.1")
-	cfg.TLS, cfg.HelloTimeout = &tls.Config{GetCertificate: certs.GetCertificate}, 2*time.Second // no HELLO races it on a busy machine
-	srv := New(cfg)
+	cfg.HelloTimeout = 2 * time.Second // no HELLO races it on a busy machine
 	pub, priv, _ := token.GenerateKey()
 	cc := core.Config{PublicKey: pub, Hunts: oneHunt{}}
 	for _, f := range tweak {
 		f(&cc)
 	}
+	r := serve(t, cfg, cc)
+	r.priv = priv
+	return r
+}
+
+// serve runs a server with cfg (TLS set) and a core made from cc on
+// loopback; cleanup shuts it down.
+func serve(t *testing.T, cfg Config, cc core.Config) *rig {
+	certs := NewDevCerts("127.0.0.1")
+	cfg.TLS = &tls.Config{GetCertificate: certs.GetCertificate}
 	c, err := core.New(cc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Attach(c)
+	srv := New(c, cfg)
 	udp, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(udp) }()
-	t.Cleanup(func() {
-		srv.Shutdown()
-		<-served
-		udp.Close()
-	})
+	t.Cleanup(func() { shutdown(t, srv, served); udp.Close() })
 	hash, _ := certs.Hash()
-	return &rig{t: t, core: c, srv: srv, url: fmt.Sprintf("https://%s/wt", udp.LocalAddr()), hash: hash, priv: priv}
+	return &rig{t: t, core: c, srv: srv, url: fmt.Sprintf("https://%s/wt", udp.LocalAddr()), hash: hash}
+}
+
+// shutdown shuts srv down at a test's end, failing the test instead of
+// hanging it when Shutdown never returns (a session that never ends).
+func shutdown(t *testing.T, srv *Server, served <-chan error) {
+	shut := make(chan struct{})
+	go func() { defer close(shut); _ = srv.Shutdown() }()
+	guard := time.NewTimer(30 * time.Second)
+	defer guard.Stop()
+	select {
+	case <-shut:
+		<-served
+	case <-guard.C:
+		t.Error("Shutdown did not return: a session never ended")
+	}
 }
 
 // player is a WebTransport client as a browser uses it: the certificate is
@@ -248,10 +267,10 @@ func TestDevCertsArePinnableAndRotate(t *testing.T) {
 	}
 }
 
-// TestBadInputOverWebTransport: each kind of bad input gets its clear
-// ERROR and/or close code, fatal ones are counted once in Stats.Closes
-// (by the core or, for what only the transport sees, by the transport),
-// and a good player keeps playing.
+// TestBadInputOverWebTransport: what the conformance suite's bad-input
+// case does not cover — a session that never opens its stream, an expired
+// token, and a non-fatal POSITION — gets its clear ERROR and/or close code,
+// fatal ones counted once in Stats.Closes, and a good player keeps playing.
 func TestBadInputOverWebTransport(t *testing.T) {
 	r := newRig(t)
 	good := r.dial(1)
@@ -268,8 +287,6 @@ func TestBadInputOverWebTransport(t *testing.T) {
 		}
 	}
 	expired, _ := token.Mint(r.priv, 9, 7, "", time.Now().Add(-2*time.Hour), time.Hour)
-	oversized := make([]byte, protocol.MaxDatagram+100)
-	copy(oversized, protocol.AppendPosition(nil, &protocol.Position{Seq: 1, Lat: 523730796, Lng: 48924534}))
 	cases := []struct {
 		name    string
 		welcome bool // HELLO first
@@ -279,21 +296,9 @@ func TestBadInputOverWebTransport(t *testing.T) {
 		fatal   bool // the session is closed with want
 	}{
 		{"silent (half-open)", false, func(*testing.T, *player) {}, protocol.CodeHelloRequired, false, true},
-		{"bad token", false, hello("x.y.z"), protocol.CodeUnauthorized, true, true},
 		{"expired token", false, hello(expired), protocol.CodeTokenExpired, true, true},
-		{"garbage datagram", true, datagram(make([]byte, 1100)), protocol.CodeBadMessage, true, true},
 		{"out-of-range position", true, datagram(protocol.AppendPosition(nil, &protocol.Position{Seq: 1, Lat: 950000000, Lng: 48924534})),
 			protocol.CodeInvalidPosition, true, false},
-		{"oversized datagram", true, datagram(oversized), protocol.CodeMessageTooLarge, false, true},
-		{"oversized stream message", true, func(t *testing.T, p *player) {
-			p.write(t, []byte{byte(protocol.TypeClaim), 0xff, 0xff}) // announces a 65,535-byte body
-		}, protocol.CodeMessageTooLarge, true, true},
-		{"oversized stream message, body and all", true, func(t *testing.T, p *player) {
-			n := protocol.MaxBody + 1
-			p.write(t, append([]byte{byte(protocol.TypeClaim), byte(n), byte(n >> 8)}, make([]byte, n)...))
-		}, protocol.CodeMessageTooLarge, true, true},
-		{"type 0x00 on the stream", true, func(t *testing.T, p *player) { p.write(t, []byte{0x00, 2, 0, 1, 2}) }, protocol.CodeBadMessage, true, true},
-		{"truncated POSITION datagram", true, datagram(protocol.AppendPosition(nil, &protocol.Position{Seq: 1})[:10]), protocol.CodeBadMessage, true, true},
 	}
 	for n, c := range cases {
 		p := r.open()
@@ -325,36 +330,6 @@ func TestBadInputOverWebTransport(t *testing.T) {
 		if m, ok := good.await(t, protocol.TypePong).(*protocol.Pong); !ok || m.Echo != uint64(n) {
 			t.Fatalf("%s: a good session was disturbed", c.name)
 		}
-	}
-}
-
-// TestShutdownIsCounted: Shutdown tells every player shutting_down with an
-// ERROR on its stream, ends every session, and counts each close once.
-func TestShutdownIsCounted(t *testing.T) {
-	r := newRig(t)
-	a, b := r.dial(1), r.dial(2)
-	shut := make(chan error, 1)
-	go func() { shut <- r.srv.Shutdown() }()
-	// Each player, reading as a client does, is told why on its stream
-	// while the edge lingers (the close capsule may be lost as the QUIC
-	// connections close).
-	for _, p := range []*player{a, b} {
-		if e, ok := p.await(t, protocol.TypeError).(*protocol.ErrorMessage); !ok || e.Code != protocol.CodeShuttingDown {
-			t.Errorf("before the end: %v, want ERROR shutting_down", e)
-		}
-	}
-	if err := <-shut; err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range []*player{a, b} {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		if _, err := p.sess.AcceptStream(ctx); ctx.Err() != nil {
-			t.Errorf("the session outlived Shutdown: %v", err)
-		}
-		cancel()
-	}
-	if n := r.core.Snapshot().Closes[protocol.CodeShuttingDown]; n != 2 {
-		t.Errorf("shutting down two sessions counted %d closes, want 2", n)
 	}
 }
 

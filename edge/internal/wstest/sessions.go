@@ -1,15 +1,12 @@
 package wstest
 
-// The session cases (SPEC.md §2.3): idle, token expiry, replaced, and the
-// transport's own idle backstop.
+// The session cases (SPEC.md §2.3): idle, token expiry, replaced (every
+// kind), and the transport's own idle backstop (Caps.IdleBackstop).
 
 import (
-	"net"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/gobwas/ws"
 
 	"github.com/veltrix/veltrix/edge/core"
 	"github.com/veltrix/veltrix/protocol"
@@ -34,45 +31,23 @@ func (c *clock) now() time.Time          { return time.Now().Add(time.Duration(c
 func (c *clock) advance(d time.Duration) { c.skew.Add(int64(d)) }
 func (c *clock) install(cc *core.Config) { cc.Now = c.now }
 
-// expectErrorThenClose reads what the server sends until it closes: an
-// ERROR with code must come first, then a close frame carrying 4000+code
-// (SPEC.md §4).
-func expectErrorThenClose(t *testing.T, nc net.Conn, code protocol.Code, what string) {
+// expectErrorThenClose reads what the server sends c until it closes: an
+// ERROR with code must come first, then the close with code (SPEC.md §4).
+func expectErrorThenClose(t *testing.T, c Client, code protocol.Code, what string) {
 	t.Helper()
-	gotError := false
-	for {
-		fr, err := readFrame(nc)
-		if err != nil {
-			t.Fatalf("%s: connection ended without a close frame: %v", what, err)
-		}
-		switch fr.Header.OpCode {
-		case ws.OpBinary:
-			for data := fr.Payload; len(data) > 0; {
-				typ, body, rest, err := protocol.Split(data)
-				if err != nil {
-					t.Fatalf("%s: %v", what, err)
-				}
-				if typ == protocol.TypeError {
-					var m protocol.ErrorMessage
-					if err := m.Decode(body); err != nil {
-						t.Fatal(err)
-					}
-					if m.Code != code {
-						t.Fatalf("%s: ERROR %v (%q), want %v", what, m.Code, m.Text, code)
-					}
-					gotError = true
-				}
-				data = rest
-			}
-		case ws.OpClose:
-			got, _ := ws.ParseCloseFrameData(fr.Payload)
-			if got != ws.StatusCode(code.WebSocketCloseCode()) {
-				t.Fatalf("%s: close code %d, want %d (%v)", what, got, code.WebSocketCloseCode(), code)
-			}
-			if !gotError {
-				t.Fatalf("%s: closed %v without an ERROR first", what, code)
-			}
-			return
+	got, errs, err := c.End()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	if got != code {
+		t.Fatalf("%s: closed %v, want %v", what, got, code)
+	}
+	if len(errs) == 0 {
+		t.Fatalf("%s: closed %v without an ERROR first", what, code)
+	}
+	for _, ec := range errs {
+		if ec != code {
+			t.Fatalf("%s: ERROR %v, want %v", what, ec, code)
 		}
 	}
 }
@@ -80,9 +55,9 @@ func expectErrorThenClose(t *testing.T, nc net.Conn, code protocol.Code, what st
 // testIdle (SPEC.md §2.3): a welcomed client that sends nothing for the
 // idle limit gets ERROR idle and a close with idle (4016), not normal; a
 // client that sends PING stays.
-func testIdle(t *testing.T, f Factory) {
+func testIdle(t *testing.T, s suite) {
 	var clk clock
-	e := newEdge(t, f, Options{}, clk.install)
+	e := newEdge(t, s, Options{}, clk.install)
 	quiet, pinger := e.dial(), e.dial()
 	e.hello(quiet, 1)
 	e.hello(pinger, 2)
@@ -101,35 +76,35 @@ func testIdle(t *testing.T, f Factory) {
 // testTokenExpiry (SPEC.md §2.3): without a TOKEN the session ends
 // token_expired (4004, ERROR first) after its token's expiry and the
 // grace; a client that sent TOKEN with a fresh token stays.
-func testTokenExpiry(t *testing.T, f Factory) {
+func testTokenExpiry(t *testing.T, s suite) {
 	var clk clock
-	e := newEdge(t, f, Options{}, clk.install, func(c *core.Config) { c.IdleTimeout = 24 * time.Hour })
+	e := newEdge(t, s, Options{}, clk.install, func(c *core.Config) { c.IdleTimeout = 24 * time.Hour })
 	stale, fresh := e.dial(), e.dial()
 	e.hello(stale, 1)
 	e.hello(fresh, 2)
-	send(t, fresh, protocol.AppendToken(nil, &protocol.Token{Token: protocol.Text(e.mint(2, 3*time.Hour))}))
+	mustSend(t, fresh, protocol.AppendToken(nil, &protocol.Token{Token: protocol.Text(e.mint(2, 3*time.Hour))}))
 	roundTrip(t, fresh, 1) // the TOKEN was handled
 	clk.advance(time.Hour + 11*time.Second)
 	e.core.Tick()
 	expectErrorThenClose(t, stale, protocol.CodeTokenExpired, "an hour and the grace without TOKEN")
 	roundTrip(t, fresh, 2)
 	// A TOKEN for another player is fatal.
-	send(t, fresh, protocol.AppendToken(nil, &protocol.Token{Token: protocol.Text(e.mint(3, 3*time.Hour))}))
+	mustSend(t, fresh, protocol.AppendToken(nil, &protocol.Token{Token: protocol.Text(e.mint(3, 3*time.Hour))}))
 	expectErrorThenClose(t, fresh, protocol.CodeUnauthorized, "TOKEN naming another player")
 }
 
 // testReplaced (SPEC.md §2.3): a second connection of the same player wins;
 // the first gets ERROR replaced and a close with replaced (4017), and the
 // player is counted once.
-func testReplaced(t *testing.T, f Factory) {
-	e := newEdge(t, f, Options{})
+func testReplaced(t *testing.T, s suite) {
+	e := newEdge(t, s, Options{})
 	first, second := e.dial(), e.dial()
 	e.hello(first, 1)
-	send(t, first, position(1, dam))
+	mustSend(t, first, position(1, dam))
 	roundTrip(t, first, 1)
 	e.hello(second, 1)
 	expectErrorThenClose(t, first, protocol.CodeReplaced, "the older connection of player 1")
-	send(t, second, position(1, dam))
+	mustSend(t, second, position(1, dam))
 	roundTrip(t, second, 2)
 	if n := e.core.PlayersByHunt()[7]; n != 1 {
 		t.Errorf("PlayersByHunt = %d, want 1", n)
@@ -141,12 +116,12 @@ func testReplaced(t *testing.T, f Factory) {
 // counts it once.
 // WebSocket pings are no protocol activity, but they are frames: the
 // deadline runs from the last frame of any kind.
-func testIdleBackstop(t *testing.T, f Factory) {
-	e := newEdge(t, f, Options{IdleTimeout: 150 * time.Millisecond})
-	nc := e.dial()
-	e.hello(nc, 1)
+func testIdleBackstop(t *testing.T, s suite) {
+	e := newEdge(t, s, Options{IdleTimeout: 150 * time.Millisecond})
+	c := e.dial()
+	e.hello(c, 1)
 	before := e.core.Snapshot().Closes[protocol.CodeIdle]
-	expectErrorThenClose(t, nc, protocol.CodeIdle, "the transport's idle deadline")
+	expectErrorThenClose(t, c, protocol.CodeIdle, "the transport's idle deadline")
 	if d := e.core.Snapshot().Closes[protocol.CodeIdle] - before; d != 1 {
 		t.Errorf("Closes[idle] grew by %d, want 1", d)
 	}

@@ -265,13 +265,18 @@ func (e *Edge) build() error {
 	if e.Region, err = region.Start(region.Config{URL: cfg.NATS, ClusterListen: cfg.NATSCluster, Routes: cfg.NATSRoutes, Logger: cfg.Logger}); err != nil {
 		return fmt.Errorf("edge: %w", err)
 	}
+	var peers core.Peers // nil for an edge alone: nothing to share, nothing to publish
+	var origin uint32
+	if !e.Region.Alone() {
+		peers, origin = e.Region, e.Region.Origin()
+	}
 	// The core reads hunts, treasures and claims from the link; the
 	// transports are built with the core (they register as the owners of
 	// their sessions), and the link gets it when it runs (Start); the
 	// region gets it once it is built (Attach), for the other edges' frames.
 	if e.Core, err = core.New(core.Config{PublicKey: cfg.PublicKey, Hunts: e.Link.Replica(), Claims: e.Link, Treasures: e.Link.Replica(),
 		Router: router{e}, TickHz: cfg.TickHz, Radius: cfg.Radius, ClaimRate: cfg.ClaimRate, ClaimBurst: cfg.ClaimBurst,
-		Peers: e.Region, Origin: e.Region.Origin()}); err != nil {
+		Peers: peers, Origin: origin}); err != nil {
 		return err
 	}
 	e.Region.Attach(e.Core)

@@ -226,3 +226,30 @@ func TestNeighboursOverExternalNATS(t *testing.T) {
 		t.Fatalf("origin %d, want edge 2's %d", cu.Origin, edges[1].Region.Origin())
 	}
 }
+
+// TestLoneEdgeSharesNothing: an edge with no route listener, no routes and
+// no external NATS can never have a peer, so its ticks hand nothing to NATS
+// and its CELL_UPDATEs carry no origin (a lone edge costs what it did
+// before regions).
+func TestLoneEdgeSharesNothing(t *testing.T) {
+	w := newWorld(t, "netpoll")
+	if !w.edge.Region.Alone() {
+		t.Fatal("an edge without -nats-cluster, -nats-routes or -nats is not alone")
+	}
+	a, am := w.player(1)
+	b, _ := w.player(2)
+	const lat, lng = 52.3730796, 4.8924534
+	if err := a.Position(lat, lng, 5); err != nil {
+		t.Fatal(err)
+	}
+	cu := seen(t, am, 2, b, lat+0.0001, lng)
+	if cu.Origin != 0 {
+		t.Fatalf("a lone edge's CELL_UPDATE carries origin %d", cu.Origin)
+	}
+	if n := w.edge.Core.Snapshot().FramesPublished; n != 0 {
+		t.Fatalf("a lone edge handed %d cell series to NATS", n)
+	}
+	if st := w.edge.Region.Stats(); st.Published != 0 || st.Subscriptions != 0 {
+		t.Fatalf("a lone edge published %d frames and holds %d subscriptions", st.Published, st.Subscriptions)
+	}
+}

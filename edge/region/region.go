@@ -212,6 +212,12 @@ func embed(cfg *Config) (*server.Server, error) {
 	return srv, nil
 }
 
+// Alone says whether no other edge can ever reach this one: the server is
+// embedded, with no route listener and no routes. Such an edge shares
+// nothing (edge.Start gives its core no peers), so its ticks publish
+// nothing and its CELL_UPDATEs carry no origin.
+func (r *Region) Alone() bool { return r.srv != nil && r.cfg.ClusterListen == "" && len(r.cfg.Routes) == 0 }
+
 // Origin is this edge's origin (core.Config.Origin).
 func (r *Region) Origin() uint32 { return r.cfg.Origin }
 

@@ -216,7 +216,9 @@ func embed(cfg *Config) (*server.Server, error) {
 // embedded, with no route listener and no routes. Such an edge shares
 // nothing (edge.Start gives its core no peers), so its ticks publish
 // nothing and its CELL_UPDATEs carry no origin.
-func (r *Region) Alone() bool { return r.srv != nil && r.cfg.ClusterListen == "" && len(r.cfg.Routes) == 0 }
+func (r *Region) Alone() bool {
+	return r.srv != nil && r.cfg.ClusterListen == "" && len(r.cfg.Routes) == 0
+}
 
 // Origin is this edge's origin (core.Config.Origin).
 func (r *Region) Origin() uint32 { return r.cfg.Origin }

@@ -12,15 +12,15 @@ import (
 
 	"github.com/veltrix/veltrix/coordinator/api"
 	"github.com/veltrix/veltrix/edge"
-	headless "github.com/veltrix/veltrix/internal/browser"
+	"github.com/veltrix/veltrix/internal/browser/browsertest"
 	"github.com/veltrix/veltrix/protocol"
 )
 
-// browser starts headless Chromium (internal/browser) for t; actions in it
+// browser starts headless Chromium (internal/browser/browsertest) for t; actions in it
 // time out after a minute.
 func browser(t *testing.T) context.Context {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(headless.ForTest(t), 60*time.Second)
+	ctx, cancel := context.WithTimeout(browsertest.ForTest(t), 60*time.Second)
 	t.Cleanup(cancel)
 	return ctx
 }

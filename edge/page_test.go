@@ -11,6 +11,7 @@ import (
 
 	"github.com/veltrix/veltrix/coordinator/api"
 	headless "github.com/veltrix/veltrix/internal/browser"
+	"github.com/veltrix/veltrix/internal/browser/browsertest"
 )
 
 // The player 40 m south of a treasure sees it 50 CSS px above itself (the
@@ -29,15 +30,15 @@ const (
 // printed, when it fails.
 func TestDemoPageOnScreen(t *testing.T) {
 	w := newWorld(t, "netpoll")
-	b := headless.ForTest(t)
-	shots := headless.NewArtefacts(t)
+	b := browsertest.ForTest(t)
+	shots := browsertest.NewArtefacts(t)
 	tr := w.hunt.Treasures[0]
 	lat, lng := float64(tr.Lat)/1e7-southOfTreasure/111320, float64(tr.Lng)/1e7
 	for i, v := range headless.Viewports {
 		t.Run(v.Name, func(t *testing.T) {
 			var tok struct{ Token string }
 			w.call("POST", "/v1/tokens", api.TokenRequest{Player: 700 + uint32(i), Hunt: w.hunt.ID}, &tok)
-			ctx := headless.Tab(t, b, v)
+			ctx := browsertest.Tab(t, b, v)
 			page := fmt.Sprintf("%s/?token=%s&hunt=%d&lat=%.7f&lng=%.7f&transport=ws", w.edge.URL(), url.QueryEscape(tok.Token), w.hunt.ID, lat, lng)
 			must(t, chromedp.Do(ctx, chromedp.Navigate(page)))
 			defer shots.Shoot(ctx, v.Name)

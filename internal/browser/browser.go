@@ -2,7 +2,8 @@
 // look at Veltrix's pages (the demo page, the operator view, the bench
 // reports): one browser process shared by the tabs of a test, viewport
 // emulation (desktop and phone), checks that elements are on screen and not
-// covered, and screenshots kept as artefacts when a test fails.
+// covered, and screenshots. Package browsertest adds what tests need on
+// top (a browser per test, tabs, screenshots kept when a test fails).
 //
 // It is imported by tests and by the screenshots tool only, never by a
 // production binary.
@@ -13,9 +14,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
@@ -69,30 +68,6 @@ func Start(dir string) (context.Context, context.CancelFunc, error) {
 	return ctx, func() { cancelC(); cancelA() }, nil
 }
 
-// ForTest starts Chromium for t, ended at t's cleanup.
-func ForTest(t testing.TB) context.Context {
-	t.Helper()
-	ctx, cancel, err := Start(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cancel)
-	return ctx
-}
-
-// Tab opens a new tab of the browser at v, closed at t's cleanup; actions
-// in it time out after a minute.
-func Tab(t testing.TB, browser context.Context, v Viewport) context.Context {
-	t.Helper()
-	ctx, cancel := chromedp.NewContext(browser)
-	ctx, cancelT := context.WithTimeout(ctx, time.Minute)
-	t.Cleanup(func() { cancelT(); cancel() })
-	if err := chromedp.Do(ctx, v.Emulate()); err != nil {
-		t.Fatal(err)
-	}
-	return ctx
-}
-
 // Poll waits until the JavaScript expression is true in ctx's page.
 func Poll(ctx context.Context, expr string, timeout time.Duration) error {
 	_, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(timeout)))
@@ -142,44 +117,4 @@ func OnScreen(ctx context.Context, selectors ...string) error {
 // Screenshot captures the viewport as PNG.
 func Screenshot(ctx context.Context) ([]byte, error) {
 	return chromedp.Run(ctx, chromedp.CaptureScreenshot())
-}
-
-// Artefacts is a directory of screenshots for a test: kept, with its path
-// printed, when the test fails; removed when it passes.
-type Artefacts struct {
-	Dir string
-	t   testing.TB
-}
-
-// NewArtefacts makes the directory under the system's temporary directory.
-func NewArtefacts(t testing.TB) *Artefacts {
-	t.Helper()
-	name := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
-	dir, err := os.MkdirTemp("", "veltrix-"+name+"-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("screenshots kept in %s", dir)
-			return
-		}
-		_ = os.RemoveAll(dir)
-	})
-	return &Artefacts{Dir: dir, t: t}
-}
-
-// Shoot saves a screenshot of ctx's page as name.png and returns its path.
-func (a *Artefacts) Shoot(ctx context.Context, name string) string {
-	a.t.Helper()
-	png, err := Screenshot(ctx)
-	if err != nil {
-		a.t.Errorf("cannot take screenshot %s: %v", name, err)
-		return ""
-	}
-	path := filepath.Join(a.Dir, name+".png")
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		a.t.Errorf("cannot save screenshot: %v", err)
-	}
-	return path
 }

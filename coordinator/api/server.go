@@ -182,6 +182,8 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /v1/edge/load", edge(http.HandlerFunc(s.reportLoad)))
 	s.mux.Handle("GET /v1/edge/whoami", edge(http.HandlerFunc(s.whoami)))
 	s.mux.Handle("GET /v1/edges", admin(http.HandlerFunc(s.listEdges)))
+	s.mux.HandleFunc("GET /live", s.livePage) // the page holds no data: it polls /v1/live with the admin token
+	s.mux.Handle("GET /v1/live", admin(http.HandlerFunc(s.liveView)))
 }
 
 // auth requires "Authorization: Bearer <token>".

@@ -118,8 +118,9 @@ func run(o *options) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("Veltrix dev mode\n  edge:        %s (WebSocket %s, %s)\n  hunt status: %s/v1/hunts/%d/status\n  a player:    %s/dev/session\n  coordinator: %s (admin token dev-admin-token)\n  crowd:       %d simulated players\n",
-			d.Edge.URL(), d.Edge.WSURL(), d.Edge.TransportName(), d.Edge.URL(), d.Hunt, d.Edge.URL(), d.Coordinator.URL(), o.crowd)
+		fmt.Printf("Veltrix dev mode\n  play:        %s/ (open in Chromium)\n  live view:   %s/live#token=dev-admin-token (operators)\n"+
+			"  edge:        %s (WebSocket %s, %s)\n  hunt status: %s/v1/hunts/%d/status\n  a player:    %s/dev/session\n  coordinator: %s (admin token dev-admin-token)\n  crowd:       %d simulated players\n",
+			d.Edge.URL(), d.Coordinator.URL(), d.Edge.URL(), d.Edge.WSURL(), d.Edge.TransportName(), d.Edge.URL(), d.Hunt, d.Edge.URL(), d.Coordinator.URL(), o.crowd)
 		e, stop = d.Edge, func() error { d.Close(); return nil }
 	} else {
 		var err error

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/veltrix/veltrix/coordinator/api"
+	"github.com/veltrix/veltrix/edge"
 	headless "github.com/veltrix/veltrix/internal/browser"
 	"github.com/veltrix/veltrix/internal/browser/browsertest"
 )
@@ -102,4 +104,38 @@ func tapToWalkAndClaim(t *testing.T, ctx context.Context) {
 	}
 	must(t, chromedp.Do(ctx, chromedp.Tap("#claim")))
 	poll(t, ctx, `document.querySelector('#result').textContent !== '—'`)
+}
+
+// TestDemoPageShowsReconnect: when its edge shuts down the page shows
+// "reconnecting" (the badge, and a banner on screen over the map) and
+// retries; once an edge listens on the address again the page is
+// connected again without a reload.
+func TestDemoPageShowsReconnect(t *testing.T) {
+	w := newWorld(t, "netpoll")
+	cfg := edge.Config{Listen: "127.0.0.1:0", Coordinators: []string{w.coord.URL()}, EdgeToken: admin, Transport: "netpoll", DisableWT: true}
+	e, err := edge.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitHunt(t, e, w.hunt.ID)
+	var tok struct{ Token string }
+	w.call("POST", "/v1/tokens", api.TokenRequest{Player: 710, Hunt: w.hunt.ID}, &tok)
+	ctx := browsertest.Tab(t, browsertest.ForTest(t), headless.Desktop)
+	shots := browsertest.NewArtefacts(t)
+	must(t, chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/?token=%s&hunt=%d", e.URL(), url.QueryEscape(tok.Token), w.hunt.ID))))
+	defer shots.Shoot(ctx, "last")
+	poll(t, ctx, `document.querySelector('#state').textContent === 'connected' && document.querySelector('#banner').hidden`)
+	e.Close()
+	poll(t, ctx, `document.querySelector('#state').textContent === 'reconnecting' && !document.querySelector('#banner').hidden`)
+	if err := headless.OnScreen(ctx, "#banner", "#state"); err != nil {
+		t.Fatal(err)
+	}
+	shots.Shoot(ctx, "reconnecting")
+	cfg.Listen = strings.TrimPrefix(e.URL(), "http://")
+	again, err := edge.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	poll(t, ctx, `document.querySelector('#state').textContent === 'connected' && document.querySelector('#banner').hidden`)
 }

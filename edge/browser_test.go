@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"os"
 	"testing"
 	"time"
 
@@ -12,17 +13,24 @@ import (
 
 	"github.com/veltrix/veltrix/coordinator/api"
 	"github.com/veltrix/veltrix/edge"
+	headless "github.com/veltrix/veltrix/internal/browser"
 	"github.com/veltrix/veltrix/internal/browser/browsertest"
 	"github.com/veltrix/veltrix/protocol"
 )
 
-// browser starts headless Chromium (internal/browser/browsertest) for t; actions in it
-// time out after a minute.
+// TestMain ends the Chromium the browser tests share.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	browsertest.StopShared()
+	os.Exit(code)
+}
+
+// browser opens a tab at 1280×800 in the package's shared Chromium
+// (internal/browser/browsertest), closed at t's cleanup; actions in it time
+// out after a minute.
 func browser(t *testing.T) context.Context {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(browsertest.ForTest(t), 60*time.Second)
-	t.Cleanup(cancel)
-	return ctx
+	return browsertest.Tab(t, browsertest.Shared(t), headless.Desktop)
 }
 
 // TestDemoPagePlays loads the demo page in Chromium, over WebSocket and over

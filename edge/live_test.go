@@ -36,7 +36,7 @@ func TestOperatorViewOnScreen(t *testing.T) {
 	}
 	w.standOnAt(e, 802, b)
 
-	br := browsertest.ForTest(t)
+	br := browsertest.Shared(t)
 	shots := browsertest.NewArtefacts(t)
 	for _, v := range headless.Viewports {
 		t.Run(v.Name, func(t *testing.T) {

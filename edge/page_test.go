@@ -32,7 +32,7 @@ const (
 // printed, when it fails.
 func TestDemoPageOnScreen(t *testing.T) {
 	w := newWorld(t, "netpoll")
-	b := browsertest.ForTest(t)
+	b := browsertest.Shared(t)
 	shots := browsertest.NewArtefacts(t)
 	tr := w.hunt.Treasures[0]
 	lat, lng := float64(tr.Lat)/1e7-southOfTreasure/111320, float64(tr.Lng)/1e7
@@ -120,7 +120,7 @@ func TestDemoPageShowsReconnect(t *testing.T) {
 	waitHunt(t, e, w.hunt.ID)
 	var tok struct{ Token string }
 	w.call("POST", "/v1/tokens", api.TokenRequest{Player: 710, Hunt: w.hunt.ID}, &tok)
-	ctx := browsertest.Tab(t, browsertest.ForTest(t), headless.Desktop)
+	ctx := browsertest.Tab(t, browsertest.Shared(t), headless.Desktop)
 	shots := browsertest.NewArtefacts(t)
 	must(t, chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/?token=%s&hunt=%d", e.URL(), url.QueryEscape(tok.Token), w.hunt.ID))))
 	defer shots.Shoot(ctx, "last")

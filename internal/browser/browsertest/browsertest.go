@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +26,49 @@ func ForTest(t testing.TB) context.Context {
 	}
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// shared is the test binary's Chromium (Shared).
+var shared struct {
+	mu     sync.Mutex
+	ctx    context.Context
+	cancel context.CancelFunc
+	dir    string
+}
+
+// Shared returns the test binary's Chromium, started at its first use and
+// shared by every test's tabs (one browser start per package, not per
+// test). The package's TestMain ends it with StopShared after m.Run.
+func Shared(t testing.TB) context.Context {
+	t.Helper()
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if shared.ctx != nil && shared.ctx.Err() == nil {
+		return shared.ctx
+	}
+	dir, err := os.MkdirTemp("", "veltrix-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel, err := browser.Start(dir)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		t.Fatal(err)
+	}
+	shared.ctx, shared.cancel, shared.dir = ctx, cancel, dir
+	return ctx
+}
+
+// StopShared ends the shared Chromium, if it started, and removes its
+// profile.
+func StopShared() {
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if shared.cancel != nil {
+		shared.cancel()
+		_ = os.RemoveAll(shared.dir)
+		shared.ctx, shared.cancel = nil, nil
+	}
 }
 
 // Tab opens a new tab of the browser at v, closed at t's cleanup; actions

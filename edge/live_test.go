@@ -34,7 +34,7 @@ func TestOperatorViewOnScreen(t *testing.T) {
 	if r := w.claim(c1, in1, 1, a.ID); r.Outcome != protocol.OutcomeWon {
 		t.Fatalf("claim: %+v, want won", r)
 	}
-	w.standOnAt(e, 802, b)
+	c2, in2 := w.standOnAt(e, 802, b)
 
 	br := browsertest.Shared(t)
 	shots := browsertest.NewArtefacts(t)
@@ -64,6 +64,29 @@ func TestOperatorViewOnScreen(t *testing.T) {
 				t.Fatalf("the hunt's map has %v pixels of each colour (%v): want heat, remaining and claimed treasures", counts, err)
 			}
 		})
+	}
+
+	// TestOperatorViewOnScreen's last step, in one more tab: the view
+	// refreshes by itself (a second claim shows up without a reload), and it
+	// polls at most once per 2 s.
+	ctx := browsertest.Tab(t, br, headless.Desktop)
+	must(t, chromedp.Do(ctx, chromedp.Navigate(w.coord.URL()+"/live#token="+admin)))
+	card := fmt.Sprintf("#hunt-%d .legend", w.hunt.ID)
+	if err := headless.Poll(ctx, fmt.Sprintf(`document.querySelector('%s')?.textContent.includes('1 claimed')`, card), 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if r := w.claim(c2, in2, 1, b.ID); r.Outcome != protocol.OutcomeWon {
+		t.Fatalf("second claim: %+v, want won", r)
+	}
+	if err := headless.Poll(ctx, fmt.Sprintf(`document.querySelector('%s').textContent.includes('2 claimed')`, card), 20*time.Second); err != nil {
+		t.Fatalf("the view did not refresh: %v", err)
+	}
+	polls, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`[performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/v1/live')).length, performance.now()]`))
+	if err != nil || len(polls) != 2 {
+		t.Fatalf("cannot count the page's requests: %v, %v", polls, err)
+	}
+	if polls[0] > polls[1]/2000+1 {
+		t.Fatalf("%.0f requests to /v1/live in %.0f ms: want at most one per 2 s", polls[0], polls[1])
 	}
 }
 

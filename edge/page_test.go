@@ -2,7 +2,9 @@ package edge_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"math"
 	"net/url"
 	"strings"
 	"testing"
@@ -16,8 +18,9 @@ import (
 	"github.com/veltrix/veltrix/internal/browser/browsertest"
 )
 
-// The player 40 m south of a treasure sees it 50 CSS px above itself (the
-// map draws 0.8 m per CSS px, edge/web/map.js).
+// The player 40 m south of a treasure sees it 50 CSS px above itself, and
+// another player 40 m east 50 CSS px to its right (the map draws 0.8 m per
+// CSS px, edge/web/map.js).
 const (
 	southOfTreasure = 40.0
 	treasureAbove   = 50.0
@@ -36,6 +39,10 @@ func TestDemoPageOnScreen(t *testing.T) {
 	shots := browsertest.NewArtefacts(t)
 	tr := w.hunt.Treasures[0]
 	lat, lng := float64(tr.Lat)/1e7-southOfTreasure/111320, float64(tr.Lng)/1e7
+	other, _ := w.player(799)
+	if err := other.Position(lat, lng+southOfTreasure/(111320*math.Cos(lat*math.Pi/180)), 3); err != nil {
+		t.Fatal(err)
+	}
 	for i, v := range headless.Viewports {
 		t.Run(v.Name, func(t *testing.T) {
 			var tok struct{ Token string }
@@ -46,6 +53,7 @@ func TestDemoPageOnScreen(t *testing.T) {
 			defer shots.Shoot(ctx, v.Name)
 			poll(t, ctx, `document.querySelector('#state').textContent === 'connected'`)
 			poll(t, ctx, `document.querySelector('#hint').textContent.includes('°')`)
+			poll(t, ctx, `+document.querySelector('#players').textContent >= 1`)
 			if err := headless.OnScreen(ctx, "aside", "#claim", "#hint", "#map"); err != nil {
 				t.Fatalf("at %s: %v", v.Name, err)
 			}
@@ -57,8 +65,9 @@ func TestDemoPageOnScreen(t *testing.T) {
 	}
 }
 
-// mapPixels reads the canvas at the player's dot and at the treasure above
-// it. The player is drawn in the middle of the part of the map the panel
+// mapPixels reads the canvas at the player's dot, at the treasure above
+// it, at the other player to its right and in the middle of the scale bar
+// (50 m, from (14, 28), map.js). The player is drawn in the middle of the part of the map the panel
 // does not cover (the phone's bottom sheet lies over the map).
 const mapPixels = `(() => {
   const c = document.querySelector('#map'), r = c.getBoundingClientRect(), p = document.querySelector('aside').getBoundingClientRect();
@@ -66,20 +75,21 @@ const mapPixels = `(() => {
   if (p.top > r.top && p.top < r.bottom && p.left <= r.left + 1 && p.right >= r.right - 1) visible = p.top - r.top;
   const k = c.width / r.width, x = r.width / 2, y = visible / 2;
   const at = (x, y) => Array.from(c.getContext('2d').getImageData(Math.round(x * k), Math.round(y * k), 1, 1).data.slice(0, 3));
-  return { me: at(x, y), treasure: at(x, y - %g) };
+  return { me: at(x, y), treasure: at(x, y - %[1]g), player: at(x + %[1]g, y), scale: at(14 + 25 / 0.8, 28) };
 })()`
 
-// checkPixels waits until the canvas shows the player's green dot and the
-// treasure's gold one (each channel within 16 of the colour map.js draws).
+// checkPixels waits until the canvas shows the player's green dot, the
+// treasure's gold one, the other player's blue one and the scale bar (each
+// channel within 16 of the colour map.js draws).
 func checkPixels(t *testing.T, ctx context.Context) {
 	t.Helper()
 	read := fmt.Sprintf(mapPixels, treasureAbove)
-	const me, gold = "[0x7b, 0xd8, 0x8f]", "[0xe0, 0xa5, 0x26]"
-	shows := fmt.Sprintf(`((px) => { const near = (a, b) => a.every((v, i) => Math.abs(v - b[i]) <= 16); return near(px.me, %s) && near(px.treasure, %s); })(%s)`,
-		me, gold, read)
+	want := map[string][3]int{"me": {0x7b, 0xd8, 0x8f}, "treasure": {0xe0, 0xa5, 0x26}, "player": {0x5a, 0xa9, 0xe6}, "scale": {0xdd, 0xe3, 0xea}}
+	wantJS, _ := json.Marshal(want)
+	shows := fmt.Sprintf(`((px, want) => Object.entries(want).every(([k, c]) => px[k].every((v, i) => Math.abs(v - c[i]) <= 16)))(%s, %s)`, read, wantJS)
 	if err := headless.Poll(ctx, shows, 20*time.Second); err != nil {
 		got, _ := chromedp.Run(ctx, chromedp.Evaluate[map[string][]int](read))
-		t.Fatalf("the map shows %v at the player (want %s) and %v at the treasure (want %s)", got["me"], me, got["treasure"], gold)
+		t.Fatalf("the map shows %v, want %v (player dot, treasure, other player, scale bar)", got, want)
 	}
 }
 

@@ -2,7 +2,6 @@ package edge_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"net/url"
@@ -65,55 +64,98 @@ func TestDemoPageOnScreen(t *testing.T) {
 	}
 }
 
-// mapPixels reads the canvas at the player's dot, at the treasure above
-// it, at the other player to its right and in the middle of the scale bar
-// (50 m, from (14, 28), map.js). The player is drawn in the middle of the part of the map the panel
-// does not cover (the phone's bottom sheet lies over the map).
-const mapPixels = `(() => {
-  const c = document.querySelector('#map'), r = c.getBoundingClientRect(), p = document.querySelector('aside').getBoundingClientRect();
+// mapView is JavaScript that defines centre() (where the map draws the
+// player, in viewport CSS px: the middle of the part of the map the panel
+// does not cover, as the phone's bottom sheet lies over the map) and
+// px(dx, dy) (the canvas's colour dx, dy CSS px from there).
+const mapView = `const c = document.querySelector('#map');
+const centre = () => {
+  const r = c.getBoundingClientRect(), p = document.querySelector('aside').getBoundingClientRect();
   let visible = r.height;
   if (p.top > r.top && p.top < r.bottom && p.left <= r.left + 1 && p.right >= r.right - 1) visible = p.top - r.top;
-  const k = c.width / r.width, x = r.width / 2, y = visible / 2;
-  const at = (x, y) => Array.from(c.getContext('2d').getImageData(Math.round(x * k), Math.round(y * k), 1, 1).data.slice(0, 3));
-  return { me: at(x, y), treasure: at(x, y - %[1]g), player: at(x + %[1]g, y), scale: at(14 + 25 / 0.8, 28) };
-})()`
+  return { x: r.left + r.width / 2, y: r.top + visible / 2 };
+};
+const px = (dx, dy) => {
+  const r = c.getBoundingClientRect(), k = c.width / r.width, o = centre();
+  return Array.from(c.getContext('2d').getImageData(Math.round((o.x - r.left + dx) * k), Math.round((o.y - r.top + dy) * k), 1, 1).data.slice(0, 3));
+};
+const near = (a, b) => a.every((v, i) => Math.abs(v - b[i]) <= 16);`
 
-// checkPixels waits until the canvas shows the player's green dot, the
-// treasure's gold one, the other player's blue one and the scale bar (each
-// channel within 16 of the colour map.js draws).
-func checkPixels(t *testing.T, ctx context.Context) {
+// The colours map.js draws.
+var (
+	green   = [3]int{0x7b, 0xd8, 0x8f} // the player
+	gold    = [3]int{0xe0, 0xa5, 0x26} // an available treasure
+	blue    = [3]int{0x5a, 0xa9, 0xe6} // another player
+	grey    = [3]int{0x6b, 0x74, 0x80} // a claimed treasure
+	scaleFg = [3]int{0xdd, 0xe3, 0xea} // the scale bar
+)
+
+// pixelsShow waits until the canvas shows each colour at its offset from
+// the player (each channel within 16).
+func pixelsShow(t *testing.T, ctx context.Context, what string, want map[[2]float64][3]int) {
 	t.Helper()
-	read := fmt.Sprintf(mapPixels, treasureAbove)
-	want := map[string][3]int{"me": {0x7b, 0xd8, 0x8f}, "treasure": {0xe0, 0xa5, 0x26}, "player": {0x5a, 0xa9, 0xe6}, "scale": {0xdd, 0xe3, 0xea}}
-	wantJS, _ := json.Marshal(want)
-	shows := fmt.Sprintf(`((px, want) => Object.entries(want).every(([k, c]) => px[k].every((v, i) => Math.abs(v - c[i]) <= 16)))(%s, %s)`, read, wantJS)
-	if err := headless.Poll(ctx, shows, 20*time.Second); err != nil {
-		got, _ := chromedp.Run(ctx, chromedp.Evaluate[map[string][]int](read))
-		t.Fatalf("the map shows %v, want %v (player dot, treasure, other player, scale bar)", got, want)
+	var checks, reads []string
+	for at, col := range want {
+		checks = append(checks, fmt.Sprintf("near(px(%g, %g), [%d, %d, %d])", at[0], at[1], col[0], col[1], col[2]))
+		reads = append(reads, fmt.Sprintf("'%g,%g: ' + px(%g, %g)", at[0], at[1], at[0], at[1]))
+	}
+	cond := fmt.Sprintf("(() => { %s; return %s; })()", mapView, strings.Join(checks, " && "))
+	if err := headless.Poll(ctx, cond, 20*time.Second); err != nil {
+		got, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](fmt.Sprintf("(() => { %s; return [%s]; })()", mapView, strings.Join(reads, ", "))))
+		t.Fatalf("the map does not show %s: at (dx,dy) from the player it has %v, want %v", what, got, want)
 	}
 }
 
-// tapToWalkAndClaim taps the map above the player (it walks north) and
-// taps the Claim button (an outcome appears).
+// checkPixels: the player's green dot, the treasure's gold one above it,
+// the other player's blue one to its right, and the middle of the 50 m
+// scale bar (from (14, 28), map.js; here relative to the player).
+func checkPixels(t *testing.T, ctx context.Context) {
+	t.Helper()
+	o := centreOf(t, ctx)
+	pixelsShow(t, ctx, "the player, a treasure, another player and the scale bar", map[[2]float64][3]int{
+		{0, 0}: green, {0, -treasureAbove}: gold, {treasureAbove, 0}: blue,
+		{14 + 25/0.8 - o[0], 28 - o[1]}: scaleFg,
+	})
+}
+
+// centreOf is where the map draws the player, relative to the canvas.
+func centreOf(t *testing.T, ctx context.Context) [2]float64 {
+	t.Helper()
+	o, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](fmt.Sprintf(
+		"(() => { %s; const o = centre(), r = c.getBoundingClientRect(); return [o.x - r.left, o.y - r.top, o.x, o.y]; })()", mapView)))
+	if err != nil || len(o) != 4 {
+		t.Fatalf("cannot find the map's centre: %v %v", o, err)
+	}
+	return [2]float64{o[0], o[1]}
+}
+
+// tapToWalkAndClaim plays the phone: a tap on the treasure walks 25 m
+// (the most a tap walks) towards it, a second tap on it walks onto it, the
+// Claim button wins it, and a tap below walks 25 m away: the treasure is
+// drawn claimed (grey) 25 m above the player, and the trail shows the way.
 func tapToWalkAndClaim(t *testing.T, ctx context.Context) {
 	t.Helper()
-	before, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#me').textContent`))
-	must(t, err)
-	x, y := 195.0, 120.0 // well above the player, in the map
-	must(t, chromedp.Do(ctx, chromedp.TapXY(x, y)))
-	poll(t, ctx, fmt.Sprintf(`document.querySelector('#me').textContent !== %q`, before))
-	after, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#me').textContent`))
-	must(t, err)
-	var latBefore, latAfter, lngB float64
-	var id int
-	if _, err := fmt.Sscanf(before, "#%d %f, %f", &id, &latBefore, &lngB); err != nil {
-		t.Fatalf("cannot read %q: %v", before, err)
+	tap := func(dx, dy float64) {
+		t.Helper()
+		before, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#me').textContent`))
+		must(t, err)
+		c, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](fmt.Sprintf("(() => { %s; const o = centre(); return [o.x, o.y]; })()", mapView)))
+		must(t, err)
+		must(t, chromedp.Do(ctx, chromedp.TapXY(c[0]+dx, c[1]+dy)))
+		poll(t, ctx, fmt.Sprintf(`document.querySelector('#me').textContent !== %q`, before))
 	}
-	if _, err := fmt.Sscanf(after, "#%d %f, %f", &id, &latAfter, &lngB); err != nil || latAfter <= latBefore {
-		t.Fatalf("a tap above the player moved it from %q to %q (%v): want north", before, after, err)
-	}
+	tap(0, -treasureAbove)            // 25 m of the 40 m
+	tap(0, -(southOfTreasure-25)/0.8) // the last 15 m
 	must(t, chromedp.Do(ctx, chromedp.Tap("#claim")))
-	poll(t, ctx, `document.querySelector('#result').textContent !== '—'`)
+	poll(t, ctx, `document.querySelector('#result').textContent.includes('won')`)
+	tap(0, 100) // 25 m south
+	pixelsShow(t, ctx, "the claimed treasure", map[[2]float64][3]int{{0, -25 / 0.8}: grey, {0, 0}: green})
+	// The trail (translucent green, over whatever lies below) runs through
+	// the player: from where it started, 15 m below, to the treasure.
+	trail := fmt.Sprintf("(() => { %s; const [r, g, b] = px(0, 14); return g > r + 20 && g > b + 10; })()", mapView)
+	if err := headless.Poll(ctx, trail, 20*time.Second); err != nil {
+		t.Fatalf("no trail below the player: %v", err)
+	}
 }
 
 // TestDemoPageShowsReconnect: when its edge shuts down the page shows

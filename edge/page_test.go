@@ -158,6 +158,32 @@ func tapToWalkAndClaim(t *testing.T, ctx context.Context) {
 	}
 }
 
+// TestDemoPageDrawsHuntArea: a player 40 m inside the hunt's south-west
+// corner sees the area's outline (dashed, blue) 50 px to its left and
+// 50 px below it.
+func TestDemoPageDrawsHuntArea(t *testing.T) {
+	w := newWorld(t, "netpoll") // its area's south-west corner is 52.36, 4.88
+	lat := 52.36 + 40/111320.0
+	lng := 4.88 + 40/(111320*math.Cos(lat*math.Pi/180))
+	var tok struct{ Token string }
+	w.call("POST", "/v1/tokens", api.TokenRequest{Player: 720, Hunt: w.hunt.ID}, &tok)
+	ctx := browsertest.Tab(t, browsertest.Shared(t), headless.Desktop)
+	shots := browsertest.NewArtefacts(t)
+	must(t, chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/?token=%s&hunt=%d&lat=%.7f&lng=%.7f&transport=ws",
+		w.edge.URL(), url.QueryEscape(tok.Token), w.hunt.ID, lat, lng))))
+	defer shots.Shoot(ctx, "area")
+	// Some pixel within 2 px of each side's line, along 20 px of it (the
+	// line is dashed), is the outline's blue (not a player's or the hint's).
+	outline := fmt.Sprintf(`(() => { %s;
+	  const blue = (p) => p.every((v, i) => Math.abs(v - [0x5b, 0x86, 0xb8][i]) <= 24); // map.js colours.area
+	  const along = (f) => { for (let i = 10; i < 30; i++) for (let d = -2; d <= 2; d++) if (blue(f(i, d))) return true; return false; };
+	  return along((i, d) => px(-50 + d, -i)) && along((i, d) => px(i, 50 + d));
+	})()`, mapView)
+	if err := headless.Poll(ctx, outline, 20*time.Second); err != nil {
+		t.Fatalf("no area outline 50 px left of and below the player: %v", err)
+	}
+}
+
 // TestDemoPageShowsReconnect: when its edge shuts down the page shows
 // "reconnecting" (the badge, and a banner on screen over the map) and
 // retries; once an edge listens on the address again the page is

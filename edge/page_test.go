@@ -88,6 +88,7 @@ var (
 	blue    = [3]int{0x5a, 0xa9, 0xe6} // another player
 	grey    = [3]int{0x6b, 0x74, 0x80} // a claimed treasure
 	scaleFg = [3]int{0xdd, 0xe3, 0xea} // the scale bar
+	hot     = [3]int{0xff, 0x8a, 0x1f} // the hint arrow, band hot (25 to 100 m)
 )
 
 // pixelsShow waits until the canvas shows each colour at its offset from
@@ -106,14 +107,15 @@ func pixelsShow(t *testing.T, ctx context.Context, what string, want map[[2]floa
 	}
 }
 
-// checkPixels: the player's green dot, the treasure's gold one above it,
-// the other player's blue one to its right, and the middle of the 50 m
-// scale bar (from (14, 28), map.js; here relative to the player).
+// checkPixels: the player's green dot, the treasure's gold one above it
+// with the hint's arrow (hot: 40 m) pointing at it, the other player's blue
+// dot to its right, and the middle of the 50 m scale bar (from (14, 28),
+// map.js; here relative to the player).
 func checkPixels(t *testing.T, ctx context.Context) {
 	t.Helper()
 	o := centreOf(t, ctx)
-	pixelsShow(t, ctx, "the player, a treasure, another player and the scale bar", map[[2]float64][3]int{
-		{0, 0}: green, {0, -treasureAbove}: gold, {treasureAbove, 0}: blue,
+	pixelsShow(t, ctx, "the player, a treasure, the hint, another player and the scale bar", map[[2]float64][3]int{
+		{0, 0}: green, {0, -treasureAbove}: gold, {0, -30}: hot, {treasureAbove, 0}: blue,
 		{14 + 25/0.8 - o[0], 28 - o[1]}: scaleFg,
 	})
 }

@@ -187,8 +187,8 @@ func TestDemoPageDrawsHuntArea(t *testing.T) {
 }
 
 // TestDemoPageShowsReconnect: when its edge shuts down the page shows
-// "reconnecting" (the badge, and a banner on screen over the map) and
-// retries; once an edge listens on the address again the page is
+// "reconnecting" (the badge, and a banner on screen over the map), says a
+// claim cannot be made, and retries; once an edge listens on the address again the page is
 // connected again without a reload.
 func TestDemoPageShowsReconnect(t *testing.T) {
 	w := newWorld(t, "netpoll")
@@ -211,6 +211,9 @@ func TestDemoPageShowsReconnect(t *testing.T) {
 		t.Fatal(err)
 	}
 	shots.Shoot(ctx, "reconnecting")
+	// A claim while disconnected says so instead of vanishing.
+	must(t, chromedp.Do(ctx, chromedp.Click("#claim")))
+	poll(t, ctx, `document.querySelector('#result').textContent.startsWith('not connected')`)
 	cfg.Listen = strings.TrimPrefix(e.URL(), "http://")
 	again, err := edge.Start(cfg)
 	if err != nil {

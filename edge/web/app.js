@@ -196,6 +196,7 @@ function nearestTreasure() {
 }
 
 function claim() {
+  if (!st.player) { $('result').textContent = 'not connected: claim again once connected'; return; } // a dropped link would lose it
   const id = nearestTreasure();
   if (id == null) { $('result').textContent = 'no treasure in sight'; return; }
   st.link.send(P.encode({ type: 'CLAIM', request: (st.request = (st.request + 1) >>> 0 || 1), treasure: id }));

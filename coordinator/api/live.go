@@ -20,7 +20,7 @@ import (
 // while it is visible.
 //
 // GET /v1/live (admin) is this node's view: its raft state and the cluster
-// configuration, every hunt with its treasures (claimed or not) and a heat
+// configuration, each server's own raft state (asked of it), every hunt with its treasures (claimed or not) and a heat
 // map of players per cell summed over the live edges' load reports, and
 // every registered edge with what its latest report said.
 
@@ -33,9 +33,10 @@ const MaxHeatCells = 2000
 
 // LiveView is the body of GET /v1/live.
 type LiveView struct {
-	Cluster cluster.Status `json:"cluster"`
-	Hunts   []LiveHunt     `json:"hunts"`
-	Edges   []LiveEdge     `json:"edges"`
+	Cluster     cluster.Status `json:"cluster"`
+	Replication []ServerView   `json:"replication"` // each server's own view (replication.go)
+	Hunts       []LiveHunt     `json:"hunts"`
+	Edges       []LiveEdge     `json:"edges"`
 }
 
 // LiveHunt is a hunt on the live view's map.
@@ -79,8 +80,9 @@ func (s *Server) livePage(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write(livePage)
 }
 
-func (s *Server) liveView(w http.ResponseWriter, _ *http.Request) {
+func (s *Server) liveView(w http.ResponseWriter, r *http.Request) {
 	v := LiveView{Cluster: s.node.Status(), Hunts: []LiveHunt{}, Edges: []LiveEdge{}}
+	v.Replication = s.replication(r.Context(), v.Cluster)
 	regions := map[string]string{}
 	s.node.FSM().View(func(st *fsm.State) {
 		for _, h := range st.Hunts {

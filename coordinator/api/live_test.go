@@ -52,8 +52,8 @@ func TestLiveViewSumsEdgeStats(t *testing.T) {
 	if len(v.Edges) != 2 || !v.Edges[0].Live || v.Edges[0].Stats == nil || v.Edges[0].Stats.Connections["websocket"] != 7 || v.Edges[1].Stats.Drops["slow"] != 2 {
 		t.Fatalf("edges %+v: want both live with their stats", v.Edges)
 	}
-	if v.Cluster.Leader == "" || len(v.Cluster.Servers) != 1 {
-		t.Fatalf("cluster %+v: want the leader and one server", v.Cluster)
+	if v.Cluster.Leader == "" || len(v.Cluster.Servers) != 1 || len(v.Replication) != 1 || v.Replication[0].State != "Leader" || v.Replication[0].AppliedIndex == 0 {
+		t.Fatalf("cluster %+v, replication %+v: want the leader, one server, and its own raft state", v.Cluster, v.Replication)
 	}
 
 	for _, bad := range []*wire.EdgeStats{

@@ -107,6 +107,8 @@ type Server struct {
 	mu   sync.Mutex           // guards live
 	live map[string]*edgeLive // edge id → liveness and load (soft state)
 	now  func() time.Time
+
+	repl replicationCache // the live view's replication table
 }
 
 // New returns a Server for node.

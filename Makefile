@@ -11,7 +11,7 @@ FUZZTIME ?= 10s
 # Binaries: every main package under <component>/cmd/.
 CMDS := $(wildcard edge/cmd/* coordinator/cmd/* bench/cmd/*)
 
-.PHONY: all build run cluster cluster-stop test test-go test-js bench bench-go lint fuzz deps clean
+.PHONY: all build run cluster cluster-stop test test-go test-js bench bench-go lint fuzz deps clean screenshots
 .PHONY: infra-tools test-infra
 
 all: build
@@ -32,6 +32,11 @@ DEV_EDGE_TOKEN ?= dev-edge-token
 # and a crowd of simulated players.
 run: build
 	$(BIN)/veltrix-edge -dev -dev-dir data/dev -listen 127.0.0.1:8090
+
+# The README's screenshots (docs/*.png), taken in headless Chromium from the
+# real pages of a dev system started on loopback ports of its own.
+screenshots: deps
+	$(GO) run ./docs/screenshots -out docs
 
 # A local 3-node coordinator cluster on loopback, in the background, with raft
 # over plain TCP (-insecure-raft: loopback development only).

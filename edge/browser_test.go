@@ -13,25 +13,24 @@ import (
 
 	"github.com/veltrix/veltrix/coordinator/api"
 	"github.com/veltrix/veltrix/edge"
+	headless "github.com/veltrix/veltrix/internal/browser"
+	"github.com/veltrix/veltrix/internal/browser/browsertest"
 	"github.com/veltrix/veltrix/protocol"
 )
 
-// browser starts headless Chromium (Debian's, installed by .ci/deps).
+// TestMain ends the Chromium the browser tests share.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	browsertest.StopShared()
+	os.Exit(code)
+}
+
+// browser opens a tab at 1280×800 in the package's shared Chromium
+// (internal/browser/browsertest), closed at t's cleanup; actions in it time
+// out after a minute.
 func browser(t *testing.T) context.Context {
 	t.Helper()
-	const chromium = "/usr/bin/chromium"
-	if _, err := os.Stat(chromium); err != nil {
-		t.Fatalf("Chromium is required for the demo page tests (make test installs it): %v", err)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()))
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelC := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
-	return ctx
+	return browsertest.Tab(t, browsertest.Shared(t), headless.Desktop)
 }
 
 // TestDemoPagePlays loads the demo page in Chromium, over WebSocket and over

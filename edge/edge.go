@@ -412,7 +412,7 @@ func (e *Edge) loadLoop(ctx context.Context) {
 				continue
 			}
 		}
-		err := e.Link.ReportLoad(ctx, e.Core.PlayersByHunt())
+		err := e.Link.ReportLoad(ctx, e.Core.PlayersByHunt(), e.loadStats())
 		var se *link.StatusError
 		if errors.As(err, &se) && se.Code == http.StatusConflict {
 			registered = false
@@ -421,6 +421,30 @@ func (e *Edge) loadLoop(ctx context.Context) {
 			e.cfg.Logger.Warn("cannot report load", "err", err)
 		}
 	}
+}
+
+// loadStats is what the load report tells the operators' live view: the
+// connections per transport, the last tick, drops and closes, and the
+// players of the busiest cells.
+func (e *Edge) loadStats() *wire.EdgeStats {
+	st := e.Core.Snapshot()
+	out := &wire.EdgeStats{Connections: map[string]int{"websocket": e.WS.Conns()}, TickMS: float64(st.LastTickDuration.Microseconds()) / 1000,
+		Drops: map[string]uint64{}, Closes: map[string]uint64{}}
+	if e.WT != nil {
+		out.Connections["webtransport"] = e.WT.Sessions()
+	}
+	for reason, n := range st.Drops {
+		if n > 0 {
+			out.Drops[core.DropReason(reason).String()] = n
+		}
+	}
+	for code, n := range st.Closes {
+		out.Closes[code.String()] += n
+	}
+	for _, c := range e.Core.PlayersByCell(wire.MaxCellsPerReport) {
+		out.Cells = append(out.Cells, wire.CellLoad{Hunt: c.Hunt, Cell: c.Cell.String(), Players: c.Players})
+	}
+	return out
 }
 
 func (e *Edge) register(ctx context.Context) bool {

@@ -19,6 +19,7 @@ func (e *Edge) routes() *http.ServeMux {
 	})
 	mux.HandleFunc("GET /readyz", e.readyz)
 	mux.HandleFunc("GET /v1/hunts/{id}/status", e.huntStatus)
+	mux.HandleFunc("GET /v1/hunts/{id}/area", e.huntArea)
 	mux.HandleFunc("GET /v1/wt", e.wtInfo)
 	mux.HandleFunc("GET /v1/geo/area", e.geoArea)
 	mux.HandleFunc("GET /v1/route", e.route)
@@ -61,6 +62,22 @@ func (e *Edge) huntStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, st)
+}
+
+// huntArea answers the hunt's area polygon from the local replica: the
+// outline the demo page draws.
+func (e *Edge) huntArea(w http.ResponseWriter, r *http.Request) {
+	id, ok := huntParam(r)
+	if !ok {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "hunt id must be a positive integer"})
+		return
+	}
+	a, ok := e.Link.Replica().Area(id)
+	if !ok {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such hunt on this edge"})
+		return
+	}
+	writeJSON(w, http.StatusOK, a)
 }
 
 // wtInfo tells a page where WebTransport is and, with dev certificates, the

@@ -26,6 +26,7 @@ import (
 
 	"github.com/veltrix/veltrix/coordinator/api"
 	"github.com/veltrix/veltrix/edge"
+	"github.com/veltrix/veltrix/geo"
 	"github.com/veltrix/veltrix/protocol"
 )
 
@@ -68,6 +69,20 @@ func TestOperationsEndpoints(t *testing.T) {
 	}
 	if status["treasures_total"] != 5.0 || status["treasures_remaining"] != 5.0 || !hasStaleness(status) {
 		t.Fatalf("hunt status from the replica (with its staleness): %v", status)
+	}
+
+	// The hunt's area (the demo page's outline) from the replica; an
+	// unknown hunt is 404, a bad id 400.
+	var a geo.Polygon
+	if code := getJSON(t, fmt.Sprintf("%s/v1/hunts/%d/area", base, w.hunt.ID), &a); code != 200 || len(a.Outer) != 4 || a.Outer[0] != (geo.Point{Lat: 52.36, Lng: 4.88}) {
+		t.Fatalf("hunt area: %d %+v, want the 4 corners the hunt was created with", code, a)
+	}
+	var e map[string]string
+	if code := getJSON(t, base+"/v1/hunts/999/area", &e); code != 404 || e["error"] == "" {
+		t.Fatalf("area of an unknown hunt: %d %v", code, e)
+	}
+	if code := getJSON(t, base+"/v1/hunts/x/area", &e); code != 400 || e["error"] == "" {
+		t.Fatalf("area of hunt x: %d %v", code, e)
 	}
 
 	// One player sends a position; the counters must show it.

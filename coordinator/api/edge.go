@@ -13,6 +13,7 @@ import (
 
 	"github.com/veltrix/veltrix/coordinator/fsm"
 	"github.com/veltrix/veltrix/coordinator/wire"
+	"github.com/veltrix/veltrix/geo"
 	"github.com/veltrix/veltrix/protocol"
 )
 
@@ -235,7 +236,7 @@ func (s *Server) registerEdge(w http.ResponseWriter, r *http.Request) {
 	e.Since = s.now().UnixMicro()
 	entry, err := fsm.Encode(&fsm.RegisterEdge{Edge: e})
 	if _, ok := s.applyEntry(w, r, entry, err); ok {
-		s.touch(e.ID, e.Instance, nil)
+		s.touch(e.ID, e.Instance, nil, nil)
 		// The other nodes learn the instance is live (best effort: one
 		// that has not applied the registration yet waits for the first
 		// load report).
@@ -294,7 +295,7 @@ func (s *Server) reportLoad(w http.ResponseWriter, r *http.Request) {
 	if rep.Leaving {
 		s.forget(rep.Edge, rep.Instance)
 	} else {
-		s.touch(rep.Edge, rep.Instance, rep.Hunts)
+		s.touch(rep.Edge, rep.Instance, rep.Hunts, rep.Stats)
 	}
 	if r.Header.Get(forwardedHeader) == "" {
 		s.fanOutLoad(r.Header.Get("Authorization"), rep)
@@ -317,6 +318,42 @@ func (s *Server) checkLoad(rep *LoadReport) error {
 		}
 		if total += n; total > s.cfg.MaxPlayersPerEdge {
 			return fmt.Errorf("more than %d players on one edge", s.cfg.MaxPlayersPerEdge)
+		}
+	}
+	if rep.Stats != nil {
+		return s.checkStats(rep.Stats)
+	}
+	return nil
+}
+
+// checkStats validates a load report's stats: bounded maps of short keys,
+// counts within the players an edge may have, valid cells.
+func (s *Server) checkStats(st *wire.EdgeStats) error {
+	if len(st.Connections) > wire.MaxStatKeys || len(st.Drops) > wire.MaxStatKeys || len(st.Closes) > wire.MaxStatKeys {
+		return fmt.Errorf("stats carry at most %d keys per map", wire.MaxStatKeys)
+	}
+	for _, m := range []map[string]uint64{st.Drops, st.Closes} {
+		for k := range m {
+			if !validText(k, wire.MaxStatKeyLen) {
+				return fmt.Errorf("stat key %q is not 1 to %d bytes of text", k, wire.MaxStatKeyLen)
+			}
+		}
+	}
+	for k, n := range st.Connections {
+		if !validText(k, wire.MaxStatKeyLen) || n < 0 || n > s.cfg.MaxPlayersPerEdge {
+			return fmt.Errorf("connections %q: %d is not within 0..%d", k, n, s.cfg.MaxPlayersPerEdge)
+		}
+	}
+	if st.TickMS < 0 || st.TickMS > 3_600_000 {
+		return fmt.Errorf("tick time %v ms is not plausible", st.TickMS)
+	}
+	if len(st.Cells) > wire.MaxCellsPerReport {
+		return fmt.Errorf("stats carry at most %d cells", wire.MaxCellsPerReport)
+	}
+	for _, c := range st.Cells {
+		cell, err := strconv.ParseUint(c.Cell, 16, 64)
+		if err != nil || !geo.Cell(cell).IsValid() || c.Hunt == 0 || c.Players < 0 || c.Players > s.cfg.MaxPlayersPerEdge {
+			return fmt.Errorf("cell %q of hunt %d with %d players is not a valid cell count", c.Cell, c.Hunt, c.Players)
 		}
 	}
 	return nil

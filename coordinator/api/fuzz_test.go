@@ -29,6 +29,7 @@ func FuzzWriteBodies(f *testing.F) {
 		`{"name":"x","area":{"outer":[[1e308,-1e308],[0,0],[1,1]]},"resolution":99,"treasures":-1}`,
 		`{"claims":[{"edge":"e","request":1,"hunt":1,"treasure":1,"player":1,"cell":"8a1969052d97fff"}]}`,
 		`{"claims":[]}`, `{"edge":"e","hunts":{"1":5}}`, `{"id":"e","instance":"i1","region":"r","urls":["ws://x/ws"]}`, `{"edge":"e","instance":"i1","hunts":{"1":5}}`,
+		`{"edge":"e","instance":"i1","hunts":{"1":5},"stats":{"connections":{"websocket":5},"tick_ms":0.2,"drops":{"slow":1},"closes":{"idle":2},"cells":[{"hunt":1,"cell":"8a1969052d97fff","players":5}]}}`,
 		`{"player":1,"hunt":1}`, `{"player":-1}`, `{}`, `[]`, `null`, `{"unknown":1}`, `{`, "\x00\xff", ``,
 	}
 	for i, s := range seeds {

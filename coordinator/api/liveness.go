@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/veltrix/veltrix/coordinator/fsm"
+	"github.com/veltrix/veltrix/coordinator/wire"
 )
 
 // Liveness is soft state, kept by every node from the load reports (which
@@ -21,11 +22,12 @@ type edgeLive struct {
 	instance string
 	seen     time.Time
 	hunts    map[uint32]int
+	stats    *wire.EdgeStats // for the live view; nil from edges that do not send it
 }
 
-// touch records that instance of edge id is alive now, with its load
-// (nil: keep the last report of the same instance).
-func (s *Server) touch(id, instance string, hunts map[uint32]int) {
+// touch records that instance of edge id is alive now, with its load and
+// stats (nil hunts: keep the last report of the same instance).
+func (s *Server) touch(id, instance string, hunts map[uint32]int, stats *wire.EdgeStats) {
 	now := s.lockSwept()
 	defer s.mu.Unlock()
 	l := s.live[id]
@@ -35,7 +37,7 @@ func (s *Server) touch(id, instance string, hunts map[uint32]int) {
 	}
 	l.seen = now
 	if hunts != nil {
-		l.hunts = hunts
+		l.hunts, l.stats = hunts, stats
 	}
 }
 

@@ -107,6 +107,8 @@ type Server struct {
 	mu   sync.Mutex           // guards live
 	live map[string]*edgeLive // edge id → liveness and load (soft state)
 	now  func() time.Time
+
+	repl replicationCache // the live view's replication table
 }
 
 // New returns a Server for node.
@@ -183,6 +185,8 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /v1/edge/load", edge(http.HandlerFunc(s.reportLoad)))
 	s.mux.Handle("GET /v1/edge/whoami", edge(http.HandlerFunc(s.whoami)))
 	s.mux.Handle("GET /v1/edges", admin(http.HandlerFunc(s.listEdges)))
+	s.mux.HandleFunc("GET /live", s.livePage) // the page holds no data: it polls /v1/live with the admin token
+	s.mux.Handle("GET /v1/live", admin(http.HandlerFunc(s.liveView)))
 }
 
 // auth requires "Authorization: Bearer <token>".

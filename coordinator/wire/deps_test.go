@@ -66,6 +66,7 @@ func TestEdgeLinksNoCoordinator(t *testing.T) {
 var testHelpers = map[string]bool{
 	module + "/edge/internal/wstest":         true,
 	module + "/coordinator/certfile/testpki": true,
+	module + "/internal/browser/browsertest": true,
 }
 
 // TestNoProductionPackageImportsTesting: a production (non-test) package

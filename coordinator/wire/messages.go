@@ -91,10 +91,42 @@ type LoadReport struct {
 	Instance string         `json:"instance"`
 	Hunts    map[uint32]int `json:"hunts"`
 	Leaving  bool           `json:"leaving,omitempty"`
+	// Stats is what the operators' live view shows of the edge. Optional:
+	// coordinators that predate it ignore it, and reports without it
+	// (older edges) still count.
+	Stats *EdgeStats `json:"stats,omitempty"`
 }
 
 // MaxHuntsPerReport bounds the hunts of one load report.
 const MaxHuntsPerReport = 1024
+
+// EdgeStats is an edge's activity in a load report: its connections, its
+// last fan-out tick, its drops and closes since it started, and its players
+// per cell (the busiest cells first, at most MaxCellsPerReport).
+type EdgeStats struct {
+	Connections map[string]int    `json:"connections,omitempty"` // open connections by transport
+	TickMS      float64           `json:"tick_ms"`               // duration of the last fan-out tick
+	Drops       map[string]uint64 `json:"drops,omitempty"`       // by reason
+	Closes      map[string]uint64 `json:"closes,omitempty"`      // by close code name
+	Cells       []CellLoad        `json:"cells,omitempty"`
+}
+
+// CellLoad is the players of one hunt in one H3 cell (at the hunt's
+// resolution). Cell is the cell's index in hexadecimal: JSON numbers cannot
+// hold 64 bits exactly.
+type CellLoad struct {
+	Hunt    uint32 `json:"hunt"`
+	Cell    string `json:"cell"`
+	Players int    `json:"players"`
+}
+
+// Bounds of EdgeStats: cells per report, and keys per map (reasons,
+// transports and code names are short words).
+const (
+	MaxCellsPerReport = 4096
+	MaxStatKeys       = 64
+	MaxStatKeyLen     = 64
+)
 
 // Identity answers GET /v1/edge/whoami: the edge id the caller's credential
 // is bound to ("" for the shared edge token and the admin token), or for a

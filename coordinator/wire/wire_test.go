@@ -39,6 +39,10 @@ func TestJSONFieldNames(t *testing.T) {
 		{"outcomes", ClaimsResponse{Outcomes: []Outcome{}}, `{"outcomes":[]}`},
 		{"load", LoadReport{Edge: "e", Instance: "i", Hunts: map[uint32]int{1: 2}, Leaving: true},
 			`{"edge":"e","instance":"i","hunts":{"1":2},"leaving":true}`},
+		{"load with stats", LoadReport{Edge: "e", Instance: "i", Hunts: map[uint32]int{1: 2}, Stats: &EdgeStats{Connections: map[string]int{"websocket": 2},
+			TickMS: 0.5, Drops: map[string]uint64{"slow": 1}, Closes: map[string]uint64{"idle": 3}, Cells: []CellLoad{{Hunt: 1, Cell: "8a1969", Players: 2}}}},
+			`{"edge":"e","instance":"i","hunts":{"1":2},"stats":{"connections":{"websocket":2},"tick_ms":0.5,"drops":{"slow":1},` +
+				`"closes":{"idle":3},"cells":[{"hunt":1,"cell":"8a1969","players":2}]}}`},
 		{"identity", Identity{Edge: "e", Prefix: "p", Admin: true}, `{"edge":"e","prefix":"p","admin":true}`},
 		{"status", HuntStatus{Hunt: 1, Name: "n", State: "ended", Total: 2, Remaining: 3, Leaderboard: []Leader{}, PlayersOnline: 4,
 			Starts: 5, Ends: 6, Node: "edge", AppliedIndex: 7, Consistent: true, StalenessMS: 8},

@@ -1,6 +1,8 @@
 package core
 
 import (
+	"cmp"
+	"slices"
 	"sync"
 	"time"
 
@@ -220,4 +222,36 @@ func (c *Core) PlayersByHunt() map[uint32]int {
 		}
 	}
 	return out
+}
+
+// CellCount is the players of one hunt in one cell.
+type CellCount struct {
+	Hunt    uint32
+	Cell    geo.Cell
+	Players int
+}
+
+// PlayersByCell counts the placed players per hunt and cell, the busiest
+// cells first (ties by hunt and cell), at most max of them.
+func (c *Core) PlayersByCell(max int) []CellCount {
+	type key struct {
+		hunt uint32
+		cell geo.Cell
+	}
+	counts := map[key]int{}
+	c.mu.Lock()
+	for i := range c.tab.slots {
+		if s := &c.tab.slots[i]; s.state == stateActive && s.placed {
+			counts[key{s.hunt, s.cell}]++
+		}
+	}
+	c.mu.Unlock()
+	out := make([]CellCount, 0, len(counts))
+	for k, n := range counts {
+		out = append(out, CellCount{Hunt: k.hunt, Cell: k.cell, Players: n})
+	}
+	slices.SortFunc(out, func(a, b CellCount) int {
+		return cmp.Or(cmp.Compare(b.Players, a.Players), cmp.Compare(a.Hunt, b.Hunt), cmp.Compare(a.Cell, b.Cell))
+	})
+	return out[:min(len(out), max)]
 }

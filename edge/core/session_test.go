@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/veltrix/veltrix/geo"
 	"github.com/veltrix/veltrix/protocol"
 	"github.com/veltrix/veltrix/protocol/token"
 )
@@ -185,5 +186,25 @@ func TestNewestSessionReplacesOlder(t *testing.T) {
 	r.c.Closed(other)
 	if len(r.c.seats) != 0 || len(r.c.buckets) != 0 {
 		t.Errorf("%d seats and %d buckets left after every session closed", len(r.c.seats), len(r.c.buckets))
+	}
+}
+
+var farAway = geo.Point{Lat: 52.3820796, Lng: 4.8924534} // 1 km north of dam
+
+// TestPlayersByCell counts placed players per cell, busiest first, and
+// leaves out a player without a position; max bounds the list.
+func TestPlayersByCell(t *testing.T) {
+	r := newRig(t)
+	a, b, c := r.join(1), r.join(2), r.join(3)
+	r.join(4) // never placed
+	r.move(a, dam)
+	r.move(b, dam)
+	r.move(c, farAway)
+	got := r.c.PlayersByCell(10)
+	if len(got) != 2 || got[0].Players != 2 || got[0].Hunt != testHunt || got[1].Players != 1 || got[0].Cell == got[1].Cell {
+		t.Fatalf("PlayersByCell = %+v, want the dam cell with 2 players, then one with 1", got)
+	}
+	if one := r.c.PlayersByCell(1); len(one) != 1 || one[0] != got[0] {
+		t.Fatalf("PlayersByCell(1) = %+v, want only %+v", one, got[0])
 	}
 }

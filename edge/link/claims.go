@@ -116,7 +116,8 @@ func (l *Link) Leave(ctx context.Context) error {
 	return l.api.Load(ctx, wire.LoadReport{Edge: l.cfg.EdgeID, Instance: l.cfg.Instance, Leaving: true})
 }
 
-// ReportLoad sends the players online per hunt.
-func (l *Link) ReportLoad(ctx context.Context, hunts map[uint32]int) error {
-	return l.api.Load(ctx, wire.LoadReport{Edge: l.cfg.EdgeID, Instance: l.cfg.Instance, Hunts: hunts})
+// ReportLoad sends the players online per hunt and, when not nil, the
+// edge's stats for the operators' live view.
+func (l *Link) ReportLoad(ctx context.Context, hunts map[uint32]int, stats *wire.EdgeStats) error {
+	return l.api.Load(ctx, wire.LoadReport{Edge: l.cfg.EdgeID, Instance: l.cfg.Instance, Hunts: hunts, Stats: stats})
 }

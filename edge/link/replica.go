@@ -1,6 +1,7 @@
 package link
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -115,6 +116,21 @@ func (r *Replica) Status(id uint32, playersOnline int) (wire.HuntStatus, bool) {
 		Starts: h.Spec.Starts, Ends: h.Spec.Ends, Node: "edge", AppliedIndex: r.applied,
 		StalenessMS: time.Since(r.contact).Milliseconds(),
 	}, true
+}
+
+// Area is a copy of the hunt's area polygon.
+func (r *Replica) Area(id uint32) (geo.Polygon, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	h := r.hunts[id]
+	if h == nil {
+		return geo.Polygon{}, false
+	}
+	a := geo.Polygon{Outer: slices.Clone(h.Spec.Area.Outer)}
+	for _, hole := range h.Spec.Area.Holes {
+		a.Holes = append(a.Holes, slices.Clone(hole))
+	}
+	return a, true
 }
 
 // HuntIDs lists the hunts the replica holds.

@@ -3,10 +3,12 @@
 // it and the edge offers it, WebSocket otherwise), follows REDIRECTs, walks
 // a player around and draws what the edge sends.
 import * as P from './protocol.js';
+import { MapView, bands } from './map.js';
+import { setConnection } from './status.js';
+import { bindControls } from './controls.js';
 
 const $ = (id) => document.getElementById(id);
 const q = new URLSearchParams(location.search);
-const bands = ['no treasure', 'burning', 'hot', 'warm', 'cool', 'cold', 'freezing'];
 // REDIRECTs followed in a row without a WELCOME before the page gives up
 // (SPEC §2.2): a loop between misconfigured edges ends.
 const MAX_REDIRECTS = 4;
@@ -18,7 +20,10 @@ const st = {
   me: null, player: 0, hunt: 0, seq: 0, request: crypto.getRandomValues(new Uint32Array(1))[0],
   neighbours: new P.Neighbours(), treasures: new Map(), cells: [], cellKey: '', link: null,
   redirect: null, redirects: 0, // the REDIRECT url of the current connection; how many in a row
+  target: null, // where to connect: a /v1/route answer {ws, wt}, a REDIRECT's {url}, or null (this edge)
+  trail: [], hint: null, area: null, lastError: 0, // drawn by map.js; lastError: the code of the last ERROR
 };
+const TRAIL = 200; // positions of the player's own trail
 
 async function session() {
   if (q.get('token')) {
@@ -146,41 +151,14 @@ async function route(s) {
   return r.ok ? r.json() : null;
 }
 
-// start connects to target and says HELLO; when the edge answers REDIRECT,
-// it starts again there once the connection closes, at most MAX_REDIRECTS
-// times in a row without a WELCOME.
-async function start(s, target) {
-  st.player = 0; // not welcomed: no POSITION until WELCOME
-  st.link = await connect(handle, target);
-  $('transport').textContent = st.link.name;
-  $('edge').textContent = st.link.url;
-  st.link.send(P.encode({ type: 'HELLO', version: P.VERSION, kind: P.Kind.browser, hunt: s.hunt, token: s.token }));
-  st.link.closed.then((why) => {
-    const to = st.redirect;
-    st.redirect = null;
-    if (!to) {
-      $('state').textContent = why;
-    } else if (st.redirects >= MAX_REDIRECTS) {
-      $('state').textContent = 'redirect loop';
-      $('error').textContent = `more than ${MAX_REDIRECTS} redirects without a WELCOME; the last to ${to}`;
-    } else {
-      const wait = to === st.link.url ? 100 << st.redirects : 0; // a retry of the same edge backs off
-      st.redirects++;
-      $('state').textContent = 'redirected';
-      setTimeout(() => start(s, { url: to }).catch(failed), wait);
-    }
-  });
-}
-
-function failed(e) { $('state').textContent = 'failed'; $('error').textContent = e.message; }
 
 // ---- game ----------------------------------------------------------------------
 
 function handle(msgs) {
   for (const m of msgs) {
     switch (m.type) {
-      case 'WELCOME': st.player = m.player; st.redirects = 0; $('state').textContent = 'connected'; sendPosition(); break;
-      case 'REDIRECT': st.redirect = m.url; break; // followed once the edge closes (start)
+      case 'WELCOME': st.player = m.player; st.redirects = 0; setConnection('connected'); sendPosition(); break;
+      case 'REDIRECT': st.redirect = m.url; break; // followed once the edge closes (rejoin)
       case 'CELL_UPDATE':
         // Merged per origin: players of other edges of the region arrive
         // forwarded by this one (SPEC.md §2.5).
@@ -188,20 +166,20 @@ function handle(msgs) {
         break;
       case 'TREASURES':
         if (m.flags & P.Flags.SNAPSHOT) st.treasures.clear();
-        for (const t of m.treasures) {
-          if (t.state === P.TreasureState.available) st.treasures.set(t.treasure, { lat: t.lat / 1e7, lng: t.lng / 1e7, points: t.points });
-          else st.treasures.delete(t.treasure);
+        for (const t of m.treasures) { // claimed ones stay on the map, greyed (map.js)
+          st.treasures.set(t.treasure, { lat: t.lat / 1e7, lng: t.lng / 1e7, points: t.points, state: treasureStates[t.state] ?? 'hidden' });
         }
         break;
-      case 'HINT': $('hint').textContent = `${bands[m.band] ?? m.band} · ${(m.bearing / 100).toFixed(0)}°`; break;
+      case 'HINT': showHint(m); break;
       case 'CLAIM_RESULT':
         $('result').textContent = `#${m.treasure}: ${outcomes[m.outcome] ?? m.outcome}` + (m.points ? ` (+${m.points}, score ${m.score})` : '');
         break;
-      case 'EVENT': if (m.kind === P.EventKind.treasure_claimed) st.treasures.delete(m.treasure); break;
+      case 'EVENT': if (m.kind === P.EventKind.treasure_claimed && st.treasures.has(m.treasure)) st.treasures.get(m.treasure).state = 'claimed'; break;
       case 'HUNT_STATUS':
         showStatus({ state: huntStates[m.state] ?? m.state, remaining: m.remaining, total: m.total, players: m.players, leaders: m.leaders });
         break;
       case 'ERROR':
+        st.lastError = m.code;
         $('error').textContent = `edge: ${m.text}`;
         // An edge a REDIRECT named may not know the hunt yet (it has just
         // moved there): try it again, within the redirect bound (SPEC §2.2).
@@ -218,9 +196,22 @@ function sendPosition() {
   $('me').textContent = `#${st.player} ${st.me.lat.toFixed(6)}, ${st.me.lng.toFixed(6)}`;
 }
 
+const treasureStates = Object.fromEntries(Object.entries(P.TreasureState).map(([k, v]) => [v, k]));
+
+// showHint shows the HINT in the panel (band, bearing and a turned arrow);
+// map.js draws it as an arrow from the player.
+function showHint(m) {
+  st.hint = { band: m.band, bearing: m.bearing };
+  $('hint').textContent = m.band ? `${bands[m.band] ?? m.band} · ${(m.bearing / 100).toFixed(0)}°` : bands[0];
+  $('hintarrow').style.transform = `rotate(${m.bearing / 100}deg)`;
+  $('hintarrow').style.visibility = m.band ? 'visible' : 'hidden';
+}
+
 function step(dNorth, dEast) {
   st.me.lat += dNorth / 111320;
   st.me.lng += dEast / (111320 * Math.cos(st.me.lat * Math.PI / 180));
+  st.trail.push({ lat: st.me.lat, lng: st.me.lng });
+  if (st.trail.length > TRAIL) st.trail.splice(0, st.trail.length - TRAIL);
   sendPosition();
   refreshCells();
 }
@@ -228,6 +219,7 @@ function step(dNorth, dEast) {
 function nearestTreasure() {
   let best = null, bestD = Infinity;
   for (const [id, t] of st.treasures) {
+    if (t.state !== 'available') continue;
     const d = Math.hypot(t.lat - st.me.lat, (t.lng - st.me.lng) * Math.cos(st.me.lat * Math.PI / 180));
     if (d < bestD) { best = id; bestD = d; }
   }
@@ -235,6 +227,7 @@ function nearestTreasure() {
 }
 
 function claim() {
+  if (!st.player) { $('result').textContent = 'not connected: claim again once connected'; return; } // a dropped link would lose it
   const id = nearestTreasure();
   if (id == null) { $('result').textContent = 'no treasure in sight'; return; }
   st.link.send(P.encode({ type: 'CLAIM', request: (st.request = (st.request + 1) >>> 0 || 1), treasure: id }));
@@ -270,43 +263,84 @@ async function fetchStatus() {
     players: s.players_online, leaders: s.leaderboard ?? [] });
 }
 
-// ---- drawing -------------------------------------------------------------------
+// ---- drawing (map.js) ------------------------------------------------------------
 
-const canvas = $('map');
-const ctx = canvas.getContext('2d');
-const metresPerPixel = () => 0.8;
-
-function project(lat, lng) {
-  const k = 111320 / metresPerPixel();
-  return [canvas.width / 2 + (lng - st.me.lng) * k * Math.cos(st.me.lat * Math.PI / 180), canvas.height / 2 - (lat - st.me.lat) * k];
-}
-
-function dot(lat, lng, r, color) {
-  const [x, y] = project(lat, lng);
-  ctx.beginPath(); ctx.arc(x, y, r, 0, 2 * Math.PI); ctx.fillStyle = color; ctx.fill();
-}
+const view = new MapView($('map'), $('panel'));
 
 function draw() {
-  canvas.width = canvas.clientWidth; canvas.height = canvas.clientHeight;
-  ctx.fillStyle = '#10151c'; ctx.fillRect(0, 0, canvas.width, canvas.height);
-  if (st.me) {
-    ctx.strokeStyle = '#2b3a4c';
-    for (const c of st.cells) {
-      ctx.beginPath();
-      c.boundary.forEach(([lat, lng], i) => { const [x, y] = project(lat, lng); i ? ctx.lineTo(x, y) : ctx.moveTo(x, y); });
-      ctx.closePath(); ctx.stroke();
-    }
-    for (const t of st.treasures.values()) dot(t.lat, t.lng, 7, '#e0a526');
-    st.neighbours.forget(performance.now());
-    for (const p of st.neighbours.players.values()) dot(p.lat / 1e7, p.lng / 1e7, 5, '#5aa9e6');
-    dot(st.me.lat, st.me.lng, 8, '#7bd88f');
-  }
+  st.neighbours.forget(performance.now());
+  view.draw(st);
   $('players').textContent = st.neighbours.players.size;
-  $('treasures').textContent = st.treasures.size;
+  $('treasures').textContent = [...st.treasures.values()].filter((t) => t.state === 'available').length;
   requestAnimationFrame(draw);
 }
 
+// fetchArea gets the hunt's area for its outline on the map.
+async function fetchArea() {
+  const r = await fetch(`/v1/hunts/${st.hunt}/area`);
+  if (r.ok) st.area = await r.json();
+}
+
 // ---- start ----------------------------------------------------------------------
+
+// Close codes after which the page does not reconnect on its own (SPEC §4):
+// another connection of the player took over, or the edge refused the
+// version, token or hunt (token_expired is retried with a fresh dev token).
+const FINAL = new Set([2, 3, 5, 17]);
+const TOKEN_EXPIRED = 4, REDIRECT = 14;
+
+// join connects and says HELLO; when the link closes, rejoin decides
+// whether and when to try again.
+async function join(s, attempt) {
+  st.player = 0; st.lastError = 0; st.redirect = null;
+  setConnection(attempt ? 'reconnecting' : 'connecting', attempt ? `attempt ${attempt + 1}` : '');
+  try {
+    st.link = await connect(handle, st.target);
+  } catch (e) {
+    rejoin(s, attempt, e.message);
+    return;
+  }
+  $('transport').textContent = st.link.name;
+  $('edge').textContent = st.link.url;
+  st.link.send(P.encode({ type: 'HELLO', version: P.VERSION, kind: P.Kind.browser, hunt: s.hunt, token: s.token }));
+  st.link.closed.then((why) => rejoin(s, st.player ? 0 : attempt, why));
+}
+
+// rejoin follows a REDIRECT at once (at most MAX_REDIRECTS in a row without
+// a WELCOME; a retry of the same edge backs off), else retries after a
+// backoff (1 s doubling to 15 s, jittered), except after a final close; the
+// banner says which.
+async function rejoin(s, attempt, why) {
+  const code = st.lastError, to = st.redirect;
+  st.player = 0; st.redirect = null;
+  st.neighbours = new P.Neighbours();
+  if (to) {
+    if (st.redirects >= MAX_REDIRECTS) {
+      setConnection('failed', `redirect loop: more than ${MAX_REDIRECTS} redirects without a WELCOME; the last to ${to}`);
+      return;
+    }
+    const wait = to === st.link.url ? 100 << st.redirects : 0;
+    st.redirects++;
+    st.target = { url: to };
+    setConnection('redirected', to);
+    setTimeout(() => join(s, 0), wait);
+    return;
+  }
+  if (FINAL.has(code) || (code === TOKEN_EXPIRED && q.get('token'))) {
+    setConnection('failed', why);
+    return;
+  }
+  if (code === TOKEN_EXPIRED) {
+    const r = await fetch(`/dev/session?player=${s.player}`).catch(() => null);
+    if (r?.ok) s.token = (await r.json()).token;
+  }
+  const wait = Math.min(15000, 1000 * 2 ** attempt) * (0.5 + Math.random() / 2);
+  setConnection(code === REDIRECT ? 'redirected' : 'reconnecting', `${why}; retrying in ${Math.ceil(wait / 1000)} s`);
+  setTimeout(async () => {
+    st.target = await route(s).catch(() => st.target); // the hunt may have moved
+    join(s, attempt + 1);
+  }, wait);
+}
 
 async function main() {
   const s = await session();
@@ -314,30 +348,18 @@ async function main() {
   // Start where the URL says (?lat=&lng=), else somewhere near the centre.
   const jitter = q.get('lat') ? 0 : 0.002;
   st.me = { lat: s.center[0] + (Math.random() - 0.5) * jitter, lng: s.center[1] + (Math.random() - 0.5) * jitter };
-  await start(s, await route(s));
+  st.trail.push({ ...st.me });
+  requestAnimationFrame(draw);
+  st.target = await route(s);
+  await join(s, 0);
   scheduleRefresh(s);
   sendPosition();
   refreshCells();
+  fetchArea();
   setInterval(sendPosition, 1000); // a POSITION a second also keeps the session from going idle (SPEC §2.3)
   fetchStatus(); // the name, and the status until the edge pushes HUNT_STATUS
-  requestAnimationFrame(draw);
 }
 
-document.addEventListener('keydown', (e) => {
-  if (!st.me) return;
-  const d = e.shiftKey ? 25 : 5;
-  const moves = { ArrowUp: [d, 0], ArrowDown: [-d, 0], ArrowLeft: [0, -d], ArrowRight: [0, d] };
-  if (moves[e.key]) { e.preventDefault(); step(...moves[e.key]); }
-  if (e.key === 'c') claim();
-});
-let drag = null;
-canvas.addEventListener('pointerdown', (e) => { drag = [e.clientX, e.clientY]; });
-canvas.addEventListener('pointerup', () => { drag = null; });
-canvas.addEventListener('pointermove', (e) => {
-  if (!drag || !st.me) return;
-  const m = metresPerPixel();
-  step((e.clientY - drag[1]) * m, -(e.clientX - drag[0]) * m);
-  drag = [e.clientX, e.clientY];
-});
+bindControls({ canvas: $('map'), view, walk: step, claim, ready: () => st.me != null });
 $('claim').addEventListener('click', claim);
-main().catch(failed);
+main().catch((e) => { setConnection('failed'); $('error').textContent = e.message; });

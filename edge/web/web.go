@@ -1,27 +1,40 @@
-// Package web is the edge's demo page: a self-contained HTML page and ES
-// module (no external network, no third-party code) that plays Veltrix in a
-// browser through the edge that serves it, using the tested protocol/js
-// codec.
+// Package web is the edge's demo page: a self-contained HTML page, style
+// sheet and ES modules (no build step, no external network, no third-party
+// code) that plays Veltrix in a browser through the edge that serves it,
+// using the tested protocol/js codec.
 package web
 
 import (
-	_ "embed"
+	"embed"
 	"net/http"
 
 	protojs "github.com/veltrix/veltrix/protocol/js"
 )
 
-//go:embed index.html
-var index []byte
+//go:embed index.html style.css *.js
+var files embed.FS
 
-//go:embed app.js
-var app []byte
+// modules are the page's own ES modules and style sheet, served at /<name>.
+var modules = map[string]string{
+	"app.js": "text/javascript", "map.js": "text/javascript", "status.js": "text/javascript",
+	"controls.js": "text/javascript", "style.css": "text/css",
+}
 
 // Register adds the page's routes to mux.
 func Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /{$}", serve(index, "text/html; charset=utf-8"))
-	mux.HandleFunc("GET /app.js", serve(app, "text/javascript; charset=utf-8"))
+	mux.HandleFunc("GET /{$}", serve(mustRead("index.html"), "text/html; charset=utf-8"))
+	for name, typ := range modules {
+		mux.HandleFunc("GET /"+name, serve(mustRead(name), typ+"; charset=utf-8"))
+	}
 	mux.HandleFunc("GET /protocol.js", serve(protojs.Module, "text/javascript; charset=utf-8"))
+}
+
+func mustRead(name string) []byte {
+	b, err := files.ReadFile(name)
+	if err != nil {
+		panic("web: " + name + " is not embedded: " + err.Error()) // a broken build, not bad input
+	}
+	return b
 }
 
 func serve(b []byte, contentType string) http.HandlerFunc {

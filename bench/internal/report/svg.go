@@ -13,12 +13,22 @@ type series struct {
 	X, Y []float64
 }
 
+// legendCharWidth is a generous width of one character of the legend
+// (11 px sans-serif) in px.
+const legendCharWidth = 7
+
 var palette = []string{"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"}
 
 // chart draws line series as an inline SVG. logX puts x on a log scale
-// (latency CDFs).
+// (latency CDFs). The legend's column is as wide as its longest name (a
+// compare report's names carry each side's flags), the plot a fixed 420 px.
 func chart(title, xLabel, yLabel string, ss []series, logX bool) string {
-	const w, h, left, right, top, bottom = 640, 320, 70, 150, 30, 45
+	const h, left, top, bottom, plot = 320, 70, 30, 45, 420
+	right := 150
+	for _, s := range ss {
+		right = max(right, 34+legendCharWidth*len([]rune(s.Name)))
+	}
+	w := left + plot + right
 	tx := func(x float64) float64 {
 		if logX {
 			return math.Log10(math.Max(x, 1e-9))
@@ -48,7 +58,7 @@ func chart(title, xLabel, yLabel string, ss []series, logX bool) string {
 		maxY = minY + 1
 	}
 	maxY *= 1.05
-	pw, ph := float64(w-left-right), float64(h-top-bottom)
+	pw, ph := float64(plot), float64(h-top-bottom)
 	px := func(x float64) float64 { return left + (tx(x)-minX)/(maxX-minX)*pw }
 	py := func(y float64) float64 { return top + ph - (y-minY)/(maxY-minY)*ph }
 	fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.0f" height="%.0f" fill="none" stroke="#999"/>`, left, top, pw, ph)

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	_ "net/http/pprof" // registers on http.DefaultServeMux, served only with -pprof
@@ -100,6 +101,18 @@ func main() {
 	}
 }
 
+// devBanner tells the developer what make run started: the player page and
+// the operators' live view first, then the rest.
+func devBanner(w io.Writer, d *dev.Dev, crowd int) {
+	fmt.Fprintf(w, "Veltrix dev mode\n  play:        %s/ (open in Chromium)\n  live view:   %s/live#token=%s (operators)\n"+
+		"  edge:        %s (WebSocket %s, %s)\n  hunt status: %s/v1/hunts/%d/status\n  a player:    %s/dev/session\n  coordinator: %s (admin token %s)\n  crowd:       %d simulated players\n",
+		d.Edge.URL(), d.Coordinator.URL(), devAdminToken, d.Edge.URL(), d.Edge.WSURL(), d.Edge.TransportName(), d.Edge.URL(), d.Hunt, d.Edge.URL(),
+		d.Coordinator.URL(), devAdminToken, crowd)
+}
+
+// devAdminToken is the dev system's admin token (make run).
+const devAdminToken = "dev-admin-token"
+
 func run(o *options) error {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
@@ -121,12 +134,11 @@ func run(o *options) error {
 	var e *edge.Edge
 	var stop func() error
 	if o.devMode {
-		d, err := dev.Start(dev.Options{DataDir: o.devDir, Listen: o.listen, AdminToken: "dev-admin-token", Crowd: o.crowd, Logger: log, Edge: cfg})
+		d, err := dev.Start(dev.Options{DataDir: o.devDir, Listen: o.listen, AdminToken: devAdminToken, Crowd: o.crowd, Logger: log, Edge: cfg})
 		if err != nil {
 			return err
 		}
-		fmt.Printf("Veltrix dev mode\n  edge:        %s (WebSocket %s, %s)\n  hunt status: %s/v1/hunts/%d/status\n  a player:    %s/dev/session\n  coordinator: %s (admin token dev-admin-token)\n  crowd:       %d simulated players\n",
-			d.Edge.URL(), d.Edge.WSURL(), d.Edge.TransportName(), d.Edge.URL(), d.Hunt, d.Edge.URL(), d.Coordinator.URL(), o.crowd)
+		devBanner(os.Stdout, d, o.crowd)
 		e, stop = d.Edge, func() error { d.Close(); return nil }
 	} else {
 		var err error

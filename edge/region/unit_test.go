@@ -465,6 +465,24 @@ func TestCloseStopsGoroutines(t *testing.T) {
 	}
 }
 
+// TestHeartbeatDropsCounted: heartbeats share the receiver's channel with
+// the cells; what NATS drops of them for want of room is slow_consumer too.
+func TestHeartbeatDropsCounted(t *testing.T) {
+	r := start(t, Config{Pending: 2}) // nobody receives: no Attach
+	waitFor(t, "the heartbeat subscription at the server", func() bool { return interest(r, aliveSubject) })
+	obs := observer(t, r)
+	for i := range 5 {
+		if err := obs.Publish(aliveSubject, []byte{byte(i), 0, 0, 0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := obs.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the heartbeats in the channel", func() bool { return len(r.msgs) == 2 })
+	waitFor(t, "3 slow_consumer drops", func() bool { return r.Stats().Drops[DropSlowConsumer] == 3 })
+}
+
 func TestParseSubject(t *testing.T) {
 	for _, tc := range []struct {
 		name, subj string

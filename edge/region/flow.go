@@ -215,7 +215,8 @@ func (r *Region) countLocked(reason string, n uint64) {
 }
 
 // Stats returns a copy of the counters, with the drops of the live
-// subscriptions and the embedded server's route traffic.
+// subscriptions (the cells' and the heartbeats') and the embedded server's
+// route traffic.
 func (r *Region) Stats() Stats {
 	r.mu.Lock()
 	st := r.st
@@ -226,6 +227,11 @@ func (r *Region) Stats() Stats {
 	st.Subscriptions = len(r.subs)
 	for _, s := range r.subs {
 		if d, err := s.Dropped(); err == nil {
+			st.Drops[DropSlowConsumer] += uint64(d)
+		}
+	}
+	if r.beat != nil {
+		if d, err := r.beat.Dropped(); err == nil {
 			st.Drops[DropSlowConsumer] += uint64(d)
 		}
 	}

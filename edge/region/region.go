@@ -121,8 +121,9 @@ type Region struct {
 	cfg  Config
 	srv  *server.Server // nil with an external cluster
 	nc   *nats.Conn
-	msgs chan *nats.Msg // every subscription delivers here (NATS drops when full)
-	kick chan struct{}  // wakes the sender
+	beat *nats.Subscription // the heartbeats' (set by Start); its drops count slow_consumer like the cells'
+	msgs chan *nats.Msg     // every subscription delivers here (NATS drops when full)
+	kick chan struct{}      // wakes the sender
 	done chan struct{}
 	wg   sync.WaitGroup
 
@@ -168,7 +169,7 @@ func Start(cfg Config) (*Region, error) {
 		return nil, fmt.Errorf("region: cannot connect to NATS: %w", err)
 	}
 	r.nc = nc
-	if _, err := nc.ChanSubscribe(aliveSubject, r.msgs); err != nil {
+	if r.beat, err = nc.ChanSubscribe(aliveSubject, r.msgs); err != nil {
 		r.Close()
 		return nil, fmt.Errorf("region: cannot subscribe to heartbeats: %w", err)
 	}

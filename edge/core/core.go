@@ -24,19 +24,22 @@ const arenaRing = 8
 type Core struct {
 	cfg Config
 
-	mu      sync.Mutex // guards all fields below
-	owners  []Notifier // by Owner: the transports that registered
-	tab     table
-	cells   map[cellKey]*cellState
-	dirty   []cellKey
-	tick    uint32                   // ticks completed
-	arenas  [arenaRing]arena         // encoded frames of recent ticks, by tick % arenaRing
-	ctrl    map[uint32][]byte        // slot → control messages waiting (never dropped)
-	buckets map[uint32]bucket        // player → position token bucket, shared by its sessions
-	seats   map[seatKey]SessionID    // (hunt, player) → its one welcomed session (newest wins)
-	disk    []geo.Cell               // scratch: the interest area being (un)watched
-	tbuf    []protocol.TreasureEntry // scratch        // scratch
-	stats   Stats
+	mu        sync.Mutex // guards all fields below
+	owners    []Notifier // by Owner: the transports that registered
+	tab       table
+	cells     map[cellKey]*cellState
+	dirty     []cellKey
+	rounds    []cellKey                // every cell, in refresh order (join.go)
+	roundAt   int                      // rounds[:roundAt] were visited this round
+	roundTick int                      // ticks of this round so far
+	tick      uint32                   // ticks completed
+	arenas    [arenaRing]arena         // encoded frames of recent ticks, by tick % arenaRing
+	ctrl      map[uint32][]byte        // slot → control messages waiting (never dropped)
+	buckets   map[uint32]bucket        // player → position token bucket, shared by its sessions
+	seats     map[seatKey]SessionID    // (hunt, player) → its one welcomed session (newest wins)
+	disk      []geo.Cell               // scratch: the interest area being (un)watched
+	tbuf      []protocol.TreasureEntry // scratch        // scratch
+	stats     Stats
 }
 
 // bucket is a player's position and claim token buckets (pointer-free).
@@ -53,7 +56,8 @@ type Stats struct {
 	Sessions         int
 	MessagesIn       [256]uint64 // by message type
 	MessagesOut      [256]uint64 // by message type, counted when pulled
-	FramesEncoded    uint64      // CELL_UPDATE frames encoded (once per cell and tick)
+	FramesEncoded    uint64      // CELL_UPDATE frames encoded (once per cell and tick, plus newcomers' snapshots)
+	JoinFrames       uint64      // of which snapshots for a cell's newcomers only (once per cell and tick)
 	CellsChanged     uint64      // changed, watched cells over all ticks, counted apart from encoding
 	FramesQueued     uint64      // frame references queued to sessions
 	BytesFannedOut   uint64
@@ -61,7 +65,7 @@ type Stats struct {
 	TokensRefreshed  uint64                 // TOKEN messages accepted
 	Closes           map[protocol.Code]uint64
 	LastTickCells    int           // changed, watched cells at the start of the last tick (counted apart from encoding)
-	LastTickFrames   int           // CELL_UPDATE frames the last tick encoded: LastTickCells, plus one per 69 entries beyond the first 69 of a cell
+	LastTickFrames   int           // CELL_UPDATE frames the last tick encoded for settled watchers: LastTickCells, plus one per 69 entries beyond the first 69 of a cell
 	LastTickDuration time.Duration // how long the last tick held the core
 }
 

@@ -27,7 +27,7 @@ func (c *Core) Tick() {
 		if cs == nil {
 			continue
 		}
-		if len(cs.watchers) > 0 {
+		if updatesLocked(cs) {
 			cells++
 		}
 		cs.dirty = false
@@ -54,34 +54,54 @@ func (c *Core) arenaLocked(t uint32) *arena {
 }
 
 // fanOutLocked encodes cell k's update for this tick into a and queues it
-// for the cell's watchers.
+// for the cell's watchers: a periodic snapshot to all of them, else the
+// changes to the settled ones; fresh watchers get a snapshot of their own
+// (join.go).
 func (c *Core) fanOutLocked(a *arena, k cellKey, cs *cellState) {
 	if len(cs.watchers) == 0 {
 		return
 	}
-	flags, n := uint8(0), len(cs.changes)
 	if cs.snapshot {
+		c.encodeLocked(a, k, cs, true, toAll)
+		c.settleLocked(cs)
+		return
+	}
+	if len(cs.changes) > 0 && len(cs.watchers) > cs.joiners {
+		c.encodeLocked(a, k, cs, false, toSettled)
+	}
+	c.joinSnapshotLocked(a, k, cs)
+}
+
+// encodeLocked encodes the cell's changes, or its full set (snapshot), once
+// and queues the frames for the watchers to selects.
+func (c *Core) encodeLocked(a *arena, k cellKey, cs *cellState, snapshot bool, to uint8) {
+	flags, n := uint8(0), len(cs.changes)
+	if snapshot {
 		flags, n = protocol.FlagSnapshot, len(cs.players)
 	}
 	for first := 0; first < n || (first == 0 && n == 0); first += protocol.MaxDatagramCellEntries {
 		start := len(a.buf)
 		a.buf, _ = protocol.BeginCellUpdate(a.buf, protocol.Cell(k.cell), c.tick, flags)
 		for i := first; i < min(n, first+protocol.MaxDatagramCellEntries); i++ {
-			e := c.entryLocked(cs, i)
+			e := c.entryLocked(cs, i, snapshot)
 			a.buf = protocol.AppendCellEntry(a.buf, &e)
 		}
 		a.buf = protocol.EndCellUpdate(a.buf, start)
 		c.stats.FramesEncoded++
-		c.stats.LastTickFrames++
-		c.queueFrameLocked(cs, frameRef{tick: c.tick, off: uint32(start), n: uint32(len(a.buf) - start)})
+		if to == toFresh {
+			c.stats.JoinFrames++
+		} else {
+			c.stats.LastTickFrames++
+		}
+		c.queueFrameLocked(cs, frameRef{tick: c.tick, off: uint32(start), n: uint32(len(a.buf) - start)}, to)
 		flags = flags&^protocol.FlagSnapshot | protocol.FlagContinued
 	}
 }
 
 // entryLocked is the i-th entry of the cell's update: a change, or for a
 // snapshot the i-th player present.
-func (c *Core) entryLocked(cs *cellState, i int) protocol.CellEntry {
-	if !cs.snapshot {
+func (c *Core) entryLocked(cs *cellState, i int, snapshot bool) protocol.CellEntry {
+	if !snapshot {
 		ch := &cs.changes[i]
 		return protocol.CellEntry{Op: ch.op, Player: ch.player, Lat: ch.lat, Lng: ch.lng, Stamp: ch.stamp}
 	}
@@ -89,23 +109,20 @@ func (c *Core) entryLocked(cs *cellState, i int) protocol.CellEntry {
 	return protocol.CellEntry{Op: opEntered, Player: s.player, Lat: s.lat, Lng: s.lng, Stamp: s.stamp}
 }
 
-func (c *Core) queueFrameLocked(cs *cellState, ref frameRef) {
+// Which of a cell's watchers a frame is for.
+const (
+	toAll     uint8 = iota
+	toSettled       // not fresh: they had the cell's earlier frames
+	toFresh         // joined since the cell's last fan-out
+)
+
+func (c *Core) queueFrameLocked(cs *cellState, ref frameRef, to uint8) {
 	for _, w := range cs.watchers {
+		if to == toSettled && w.fresh || to == toFresh && !w.fresh {
+			continue
+		}
 		ref.dist = w.dist
 		c.enqueueLocked(w.idx, ref)
-	}
-}
-
-// scheduleSnapshotsLocked marks each watched, occupied cell for a full
-// snapshot every SnapshotEvery ticks (staggered by cell), so that receivers
-// that lost datagrams converge.
-func (c *Core) scheduleSnapshotsLocked() {
-	every := uint64(c.cfg.SnapshotEvery)
-	for k, cs := range c.cells {
-		if (uint64(k.cell)>>12+uint64(c.tick))%every == 0 && len(cs.players) > 0 && len(cs.watchers) > 0 {
-			cs.snapshot = true
-			c.markDirtyLocked(k, cs)
-		}
 	}
 }
 

@@ -39,6 +39,11 @@ type Treasures interface {
 	// claim of it is answered at once, without a coordinator trip. It
 	// answers false when unsure (a treasure may be newer than the replica).
 	NoSuchTreasure(hunt, id uint32) bool
+	// ClaimedByOther reports that hunt is active and its treasure id was
+	// won by another player than player, with player's score: a claim of
+	// it is answered "already claimed" at once, without a coordinator
+	// trip. It answers false when unsure.
+	ClaimedByOther(hunt, id, player uint32) (score uint32, ok bool)
 }
 
 // Notifier is the transport side of the core. The core calls only the

@@ -285,6 +285,7 @@ func (c *Core) claimLocked(id SessionID, s *slot, body []byte, now int64) error 
 	case m.Treasure == 0 || c.cfg.Treasures != nil && c.cfg.Treasures.NoSuchTreasure(s.hunt, m.Treasure):
 		c.stats.Drops[DropClaimUnknownTreasure]++
 		res.Outcome = protocol.OutcomeUnknown
+	case c.claimedLocked(s, &m, &res):
 	case c.cfg.Claims == nil:
 		res.Outcome = protocol.OutcomeUnavailable
 	case !s.placed:

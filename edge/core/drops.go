@@ -16,6 +16,7 @@ const (
 	DropImpossibleSpeed                        // a POSITION faster than MaxSpeed from the last one
 	DropInvalidPosition                        // a POSITION off the globe, out of order or with too large an accuracy radius
 	DropBeforeHello                            // a datagram that overtook its session's HELLO
+	DropClaimAlreadyClaimed                    // a CLAIM of a treasure the edge knows another player won
 	NumDropReasons                             // the number of reasons, not a reason
 )
 
@@ -29,6 +30,7 @@ var dropNames = [NumDropReasons]string{
 	DropImpossibleSpeed:      "impossible_speed",
 	DropInvalidPosition:      "invalid_position",
 	DropBeforeHello:          "before_hello",
+	DropClaimAlreadyClaimed:  "claim_already_claimed",
 }
 
 // String is the reason's metric label.

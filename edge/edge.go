@@ -54,7 +54,10 @@ type Config struct {
 	Radius       int               // interest radius k; default 1
 	ClaimRate    float64           // CLAIMs per second per player; default 2
 	ClaimBurst   float64           // claim bucket depth; default 10
-	CheckOrigin  func(*http.Request) bool
+	// PositionBudget is the CELL_UPDATE bytes per second per player, for
+	// hunts that set none; default core.DefaultPositionBudget (8 KiB/s).
+	PositionBudget int
+	CheckOrigin    func(*http.Request) bool
 	// WebTransport: UDP on the HTTP listener's address unless WTListen is
 	// set; TLSCert/TLSKey files, or rotating self-signed dev certificates
 	// (browsers pin them by the hash GET /v1/wt serves).
@@ -167,6 +170,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("tick rate %d, radius %d, claim rate %v, claim burst %v, load period %v and rings %d cannot be negative",
 			c.TickHz, c.Radius, c.ClaimRate, c.ClaimBurst, c.LoadEvery, c.Rings))
 	}
+	if c.PositionBudget < 0 || c.PositionBudget > 0 && c.PositionBudget < core.MinPositionBudget {
+		errs = append(errs, fmt.Errorf("position budget %d B/s: want at least %d", c.PositionBudget, core.MinPositionBudget))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("edge: %w", err)
 	}
@@ -272,7 +278,7 @@ func (e *Edge) build() error {
 		}
 	}
 	if e.Core, err = core.New(core.Config{PublicKey: cfg.PublicKey, Hunts: e.Link.Replica(), Claims: e.Link, Treasures: e.Link.Replica(),
-		TickHz: cfg.TickHz, Radius: cfg.Radius, ClaimRate: cfg.ClaimRate, ClaimBurst: cfg.ClaimBurst}); err != nil {
+		TickHz: cfg.TickHz, Radius: cfg.Radius, ClaimRate: cfg.ClaimRate, ClaimBurst: cfg.ClaimBurst, PositionBudget: cfg.PositionBudget}); err != nil {
 		return err
 	}
 	e.WS.Attach(e.Core)

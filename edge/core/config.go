@@ -15,6 +15,9 @@ type HuntInfo struct {
 	ID         uint32
 	Resolution int  // H3 resolution players are bucketed at
 	Active     bool // claims are accepted only while active
+	// PositionBudget is the hunt's CELL_UPDATE bytes per second per
+	// connection; 0: the edge's Config.PositionBudget.
+	PositionBudget int
 }
 
 // Hunts looks hunts up; the edge's replica of coordinator state implements it.
@@ -79,6 +82,10 @@ type Config struct {
 	SnapshotEvery int     // ticks between full snapshots of a watched cell; default 50
 	MaxControl    int     // bytes of undelivered control messages before too_slow; default 256 KiB
 	Hysteresis    float64 // leave a cell only this far (× edge length) from its centre; default 1.1
+	// PositionBudget is the CELL_UPDATE bytes per second a connection may
+	// be sent (budget.go), unless its hunt sets one; default 8 KiB/s, at
+	// least MinPositionBudget.
+	PositionBudget int
 	// IdleTimeout closes (ERROR idle) a welcomed session that sent no
 	// message for this long (SPEC.md §2.3); default 60s.
 	IdleTimeout time.Duration
@@ -107,7 +114,7 @@ func (c *Config) Validate() error {
 		{"maximum accuracy", c.MaxAccuracy}, {"position rate", c.PositionRate}, {"position burst", c.PositionBurst},
 		{"claim rate", c.ClaimRate}, {"claim burst", c.ClaimBurst}, {"message rate", c.MessageRate},
 		{"message burst", c.MessageBurst}, {"slow ticks", float64(c.SlowTicks)}, {"snapshot period", float64(c.SnapshotEvery)},
-		{"control bytes limit", float64(c.MaxControl)}, {"hysteresis", c.Hysteresis},
+		{"control bytes limit", float64(c.MaxControl)}, {"hysteresis", c.Hysteresis}, {"position budget", float64(c.PositionBudget)},
 		{"idle timeout", c.IdleTimeout.Seconds()}, {"token grace", c.TokenGrace.Seconds()},
 	} {
 		if f.v < 0 {
@@ -116,6 +123,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Hysteresis != 0 && c.Hysteresis < 1 {
 		errs = append(errs, fmt.Errorf("hysteresis %v is below 1 (a player would leave a cell while inside it)", c.Hysteresis))
+	}
+	if c.PositionBudget > 0 && c.PositionBudget < MinPositionBudget {
+		errs = append(errs, fmt.Errorf("position budget %d B/s is below %d B/s (a player could not follow its own cell)", c.PositionBudget, MinPositionBudget))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("core: %w", err)
@@ -140,6 +150,7 @@ func (c *Config) withDefaults() Config {
 	setInt(&d.SlowTicks, DefaultSlowTicks)
 	setInt(&d.SnapshotEvery, DefaultSnapshotEvery)
 	setInt(&d.MaxControl, DefaultMaxControl)
+	setInt(&d.PositionBudget, DefaultPositionBudget)
 	setF(&d.MaxSpeed, DefaultMaxSpeed)
 	setF(&d.MaxAccuracy, DefaultMaxAccuracy)
 	setF(&d.PositionRate, DefaultPositionRate)

@@ -33,6 +33,7 @@ type Core struct {
 	roundAt   int                      // rounds[:roundAt] were visited this round
 	roundTick int                      // ticks of this round so far
 	tick      uint32                   // ticks completed
+	tickAt    int64                    // server µs at the start of the last tick
 	arenas    [arenaRing]arena         // encoded frames of recent ticks, by tick % arenaRing
 	ctrl      map[uint32][]byte        // slot → control messages waiting (never dropped)
 	buckets   map[uint32]bucket        // player → position token bucket, shared by its sessions

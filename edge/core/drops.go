@@ -17,6 +17,7 @@ const (
 	DropInvalidPosition                        // a POSITION off the globe, out of order or with too large an accuracy radius
 	DropBeforeHello                            // a datagram that overtook its session's HELLO
 	DropClaimAlreadyClaimed                    // a CLAIM of a treasure the edge knows another player won
+	DropBudget                                 // a frame over its connection's position budget
 	NumDropReasons                             // the number of reasons, not a reason
 )
 
@@ -31,6 +32,7 @@ var dropNames = [NumDropReasons]string{
 	DropInvalidPosition:      "invalid_position",
 	DropBeforeHello:          "before_hello",
 	DropClaimAlreadyClaimed:  "claim_already_claimed",
+	DropBudget:               "budget",
 }
 
 // String is the reason's metric label.

@@ -68,6 +68,10 @@ func (c *Core) enqueueLocked(idx uint32, ref frameRef) {
 	if s.state != stateActive {
 		return
 	}
+	if !c.spendLocked(s, ref) {
+		c.stats.Drops[DropBudget]++
+		return
+	}
 	if int(s.qCount) == queueLen {
 		worst := 0
 		for i := 1; i < queueLen; i++ {

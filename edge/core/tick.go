@@ -17,6 +17,7 @@ func (c *Core) Tick() {
 	start := time.Now()
 	defer func() { c.stats.LastTickDuration = time.Since(start) }()
 	c.tick++
+	c.tickAt = c.cfg.Now().UnixMicro()
 	a := c.arenaLocked(c.tick)
 	// Changed, watched cells are counted here, apart from the encoder's
 	// frame count, so that Stats can prove one frame per changed cell.

@@ -87,7 +87,8 @@ func (r *Replica) Hunt(id uint32) (core.HuntInfo, bool) {
 	if h == nil {
 		return core.HuntInfo{}, false
 	}
-	return core.HuntInfo{ID: id, Resolution: h.Spec.Resolution, Active: h.State == wire.Active.String()}, true
+	return core.HuntInfo{ID: id, Resolution: h.Spec.Resolution, Active: h.State == wire.Active.String(),
+		PositionBudget: h.Spec.PositionBudget}, true
 }
 
 // Status is the hunt status from the replica, stating its staleness.

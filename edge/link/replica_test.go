@@ -163,6 +163,19 @@ func TestReplicaKnowsWonTreasures(t *testing.T) {
 	}
 }
 
+// TestReplicaHuntBudget: a hunt's position budget reaches the core.
+func TestReplicaHuntBudget(t *testing.T) {
+	r := newReplica()
+	h := hunt(4, wire.Active)
+	h.Spec.PositionBudget = 4096
+	if err := r.follow(strings.NewReader(ndjson(t, wire.StreamMessage{Type: "snapshot", Index: 1, Hunts: []wire.HuntDetail{h}})), func() {}); err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := r.Hunt(4); info.PositionBudget != 4096 {
+		t.Errorf("hunt info %+v, want the hunt's budget 4096", info)
+	}
+}
+
 // A snapshot replaces the replica's hunts and sets the index; the events
 // after it apply on top, and a replayed older event neither moves the index
 // back nor applies twice.

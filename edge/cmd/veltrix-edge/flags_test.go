@@ -18,8 +18,8 @@ func TestFlagDefaults(t *testing.T) {
 	if o.listen != "127.0.0.1:8090" || o.coordinators != "" || o.edgeToken != "" || o.id != "" || o.region != "" || o.publicURL != "" {
 		t.Errorf("addresses and identity: %+v", o)
 	}
-	if o.tickHz != 10 || o.radius != 1 || o.claimRate != 2 || o.claimBurst != 10 {
-		t.Errorf("tick %d, radius %d, claim rate %v, burst %v", o.tickHz, o.radius, o.claimRate, o.claimBurst)
+	if o.tickHz != 10 || o.radius != 1 || o.claimRate != 2 || o.claimBurst != 10 || o.positionBudget != 8192 {
+		t.Errorf("tick %d, radius %d, claim rate %v, burst %v, position budget %d", o.tickHz, o.radius, o.claimRate, o.claimBurst, o.positionBudget)
 	}
 	if o.devMode || o.devDir != "data/dev" || o.crowd != 20 {
 		t.Errorf("dev: %v %q %d", o.devMode, o.devDir, o.crowd)
@@ -43,6 +43,7 @@ func TestFlagEnvironment(t *testing.T) {
 	t.Setenv("VELTRIX_EDGE_DEV", "true")
 	t.Setenv("VELTRIX_EDGE_DRAIN_DELAY", "3s")
 	t.Setenv("VELTRIX_EDGE_RADIUS", "2")
+	t.Setenv("VELTRIX_EDGE_POSITION_BUDGET", "4096")
 	// The coordinator's variables are not the edge's.
 	t.Setenv("VELTRIX_LISTEN", "127.0.0.1:1")
 	t.Setenv("VELTRIX_TICK_HZ", "99")
@@ -50,7 +51,7 @@ func TestFlagEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.listen != "127.0.0.1:0" || o.edgeToken != "edge-secret" || o.tickHz != 20 || o.claimRate != 0.5 || !o.devMode || o.drainDelay != 3*time.Second {
+	if o.listen != "127.0.0.1:0" || o.edgeToken != "edge-secret" || o.tickHz != 20 || o.positionBudget != 4096 || o.claimRate != 0.5 || !o.devMode || o.drainDelay != 3*time.Second {
 		t.Errorf("from the environment: %+v", o)
 	}
 	if got, want := splitList(o.coordinators), []string{"http://127.0.0.1:1", "http://127.0.0.1:2"}; !slices.Equal(got, want) {

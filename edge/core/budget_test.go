@@ -55,13 +55,17 @@ func TestHuntBudget(t *testing.T) {
 }
 
 // TestBudgetHoldsUnderACrowd: 150 players within 100 m, every one moving
-// every tick, would each be sent about 25 KB/s of CELL_UPDATEs. Over 5 s
+// every tick, would each be sent about 25 KB/s of CELL_UPDATEs without
+// crowd mode (off here). Over 5 s
 // each receives at most its budget (plus the bucket's one second), still
 // hears its own cell every second, and gets every PONG (control messages
 // are never cut).
 func TestBudgetHoldsUnderACrowd(t *testing.T) {
 	const n, ticks, budget = 150, 50, DefaultPositionBudget
-	r := newRig(t, func(c *Config) { c.PositionRate, c.PositionBurst, c.MessageRate, c.MessageBurst = 1e6, 1e6, 1e6, 1e6 })
+	r := newRig(t, func(c *Config) {
+		c.PositionRate, c.PositionBurst, c.MessageRate, c.MessageBurst = 1e6, 1e6, 1e6, 1e6
+		c.CrowdPlayers = 1 << 20 // crowd mode off: the budget alone
+	})
 	cr := newCrowd(r, n, 100)
 	own := make([]geo.Cell, n)
 	for i := range cr.ids {

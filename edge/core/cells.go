@@ -18,13 +18,17 @@ type change struct {
 
 // cellState is one H3 cell of one hunt on this edge.
 type cellState struct {
-	players  []uint32  // slot indexes of the players in the cell
-	watchers []watcher // sessions whose interest area holds the cell
-	changes  []change  // this tick's entries
-	dirty    bool      // listed in Core.dirty
-	snapshot bool      // send the full set this tick
-	joiners  int       // watchers marked fresh: they get a snapshot of their own (join.go)
-	round    int       // index in Core.rounds (join.go)
+	players  []uint32    // slot indexes of the players in the cell
+	watchers []watcher   // sessions whose interest area holds the cell
+	changes  []change    // this tick's entries
+	dirty    bool        // listed in Core.dirty
+	snapshot bool        // send the full set this tick
+	joiners  int         // watchers marked fresh: they get a snapshot of their own (join.go)
+	round    int         // index in Core.rounds (join.go)
+	crowded  bool        // in crowd mode (crowd.go)
+	newCrowd bool        // became crowded this tick
+	near     crowdCursor // crowd mode: the next player to list to the watchers in the cell
+	ring     crowdCursor // … and to the ring's
 }
 
 // watcher is a session watching a cell, and how far the cell is from the
@@ -122,6 +126,9 @@ func (c *Core) dropIfEmptyLocked(k cellKey, cs *cellState) {
 	if len(cs.players) == 0 && len(cs.watchers) == 0 && !cs.dirty {
 		delete(c.cells, k)
 		c.unlistRoundLocked(cs)
+		if cs.crowded {
+			c.uncrowdLocked(k)
+		}
 	}
 }
 

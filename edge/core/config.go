@@ -86,6 +86,11 @@ type Config struct {
 	// be sent (budget.go), unless its hunt sets one; default 8 KiB/s, at
 	// least MinPositionBudget.
 	PositionBudget int
+	// Crowd mode (crowd.go): a cell with more than CrowdPlayers players
+	// (default 40) sends at most CrowdEntries of them a tick (default 16)
+	// to its own watchers, the same every RingEvery ticks to the ring
+	// (default 5) and a CELL_SUMMARY every SummaryEvery ticks (default 10).
+	CrowdPlayers, CrowdEntries, RingEvery, SummaryEvery int
 	// IdleTimeout closes (ERROR idle) a welcomed session that sent no
 	// message for this long (SPEC.md §2.3); default 60s.
 	IdleTimeout time.Duration
@@ -115,6 +120,8 @@ func (c *Config) Validate() error {
 		{"claim rate", c.ClaimRate}, {"claim burst", c.ClaimBurst}, {"message rate", c.MessageRate},
 		{"message burst", c.MessageBurst}, {"slow ticks", float64(c.SlowTicks)}, {"snapshot period", float64(c.SnapshotEvery)},
 		{"control bytes limit", float64(c.MaxControl)}, {"hysteresis", c.Hysteresis}, {"position budget", float64(c.PositionBudget)},
+		{"crowd players", float64(c.CrowdPlayers)}, {"crowd entries", float64(c.CrowdEntries)}, {"ring period", float64(c.RingEvery)},
+		{"summary period", float64(c.SummaryEvery)},
 		{"idle timeout", c.IdleTimeout.Seconds()}, {"token grace", c.TokenGrace.Seconds()},
 	} {
 		if f.v < 0 {
@@ -123,6 +130,10 @@ func (c *Config) Validate() error {
 	}
 	if c.Hysteresis != 0 && c.Hysteresis < 1 {
 		errs = append(errs, fmt.Errorf("hysteresis %v is below 1 (a player would leave a cell while inside it)", c.Hysteresis))
+	}
+	if c.CrowdEntries > protocol.MaxDatagramCellEntries*4/5 {
+		errs = append(errs, fmt.Errorf("crowd entries %d: at most %d (with a quarter more for players leaving, a sample fits a datagram)",
+			c.CrowdEntries, protocol.MaxDatagramCellEntries*4/5))
 	}
 	if c.PositionBudget > 0 && c.PositionBudget < MinPositionBudget {
 		errs = append(errs, fmt.Errorf("position budget %d B/s is below %d B/s (a player could not follow its own cell)", c.PositionBudget, MinPositionBudget))
@@ -151,6 +162,10 @@ func (c *Config) withDefaults() Config {
 	setInt(&d.SnapshotEvery, DefaultSnapshotEvery)
 	setInt(&d.MaxControl, DefaultMaxControl)
 	setInt(&d.PositionBudget, DefaultPositionBudget)
+	setInt(&d.CrowdPlayers, DefaultCrowdPlayers)
+	setInt(&d.CrowdEntries, DefaultCrowdEntries)
+	setInt(&d.RingEvery, DefaultRingEvery)
+	setInt(&d.SummaryEvery, DefaultSummaryEvery)
 	setF(&d.MaxSpeed, DefaultMaxSpeed)
 	setF(&d.MaxAccuracy, DefaultMaxAccuracy)
 	setF(&d.PositionRate, DefaultPositionRate)

@@ -39,7 +39,10 @@ type Core struct {
 	buckets   map[uint32]bucket        // player → position token bucket, shared by its sessions
 	seats     map[seatKey]SessionID    // (hunt, player) → its one welcomed session (newest wins)
 	disk      []geo.Cell               // scratch: the interest area being (un)watched
-	tbuf      []protocol.TreasureEntry // scratch        // scratch
+	tbuf      []protocol.TreasureEntry // scratch
+	crowds    []cellKey                // the crowded cells (crowd.go)
+	sums      []childSum               // scratch: a summary's child cells
+	children  []protocol.SummaryChild  // scratch: a summary's children
 	stats     Stats
 }
 
@@ -59,6 +62,9 @@ type Stats struct {
 	MessagesOut      [256]uint64 // by message type, counted when pulled
 	FramesEncoded    uint64      // CELL_UPDATE frames encoded (once per cell and tick, plus newcomers' snapshots)
 	JoinFrames       uint64      // of which snapshots for a cell's newcomers only (once per cell and tick)
+	CrowdFrames      uint64      // of which crowded cells' sampled CELL_UPDATEs (once per cell, level and tick)
+	SummaryFrames    uint64      // CELL_SUMMARY frames encoded (once per crowded cell and tick at most)
+	CrowdedCells     int         // cells in crowd mode after the last tick
 	CellsChanged     uint64      // changed, watched cells over all ticks, counted apart from encoding
 	FramesQueued     uint64      // frame references queued to sessions
 	BytesFannedOut   uint64

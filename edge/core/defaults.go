@@ -26,6 +26,11 @@ const (
 	// below it a player could not follow its own cell.
 	MinPositionBudget = 1 << 10
 
+	DefaultCrowdPlayers = 40 // players above which a cell is crowded (crowd.go)
+	DefaultCrowdEntries = 16 // a crowded cell's players listed per tick
+	DefaultRingEvery    = 5  // ticks between a crowded cell's samples for the ring around it
+	DefaultSummaryEvery = 10 // ticks between a crowded cell's CELL_SUMMARYs
+
 	DefaultIdleTimeout = 60 * time.Second // without a message: ERROR idle (SPEC.md §2.3)
 	DefaultTokenGrace  = 10 * time.Second // past a token's expiry (SPEC.md §2.3)
 )

@@ -12,7 +12,7 @@ package core
 // or a periodic snapshot) to its settled watchers this tick: what Tick
 // counts as a changed cell, before encoding.
 func updatesLocked(cs *cellState) bool {
-	return len(cs.watchers) > 0 && (cs.snapshot || len(cs.changes) > 0 && len(cs.watchers) > cs.joiners)
+	return !cs.crowded && len(cs.watchers) > 0 && (cs.snapshot || len(cs.changes) > 0 && len(cs.watchers) > cs.joiners)
 }
 
 // joinSnapshotLocked sends the cell's fresh watchers its full set and makes
@@ -86,7 +86,7 @@ func (c *Core) scheduleSnapshotsLocked() {
 	n := len(c.rounds)
 	for target := (c.roundTick*n + every - 1) / every; c.roundAt < min(target, n); c.roundAt++ {
 		k := c.rounds[c.roundAt]
-		if cs := c.cells[k]; len(cs.players) > 0 && len(cs.watchers) > 0 {
+		if cs := c.cells[k]; !cs.crowded && len(cs.players) > 0 && len(cs.watchers) > 0 {
 			cs.snapshot = true
 			c.markDirtyLocked(k, cs)
 		}

@@ -131,7 +131,7 @@ func (c *Core) Pull(id SessionID, dst [][]byte) (control []byte, frames [][]byte
 			a.refs++
 		}
 		dst = append(dst, a.buf[ref.off:ref.off+ref.n:ref.off+ref.n])
-		c.stats.MessagesOut[protocol.TypeCellUpdate]++
+		c.stats.MessagesOut[a.buf[ref.off]]++ // CELL_UPDATE or CELL_SUMMARY
 	}
 	s.qCount = 0
 	return control, dst, lease

@@ -23,6 +23,7 @@ func (c *Core) Tick() {
 	// frame count, so that Stats can prove one frame per changed cell.
 	cells := 0
 	c.stats.LastTickFrames = 0
+	c.markCrowdsLocked()
 	for _, k := range c.dirty {
 		cs := c.cells[k]
 		if cs == nil {
@@ -32,11 +33,13 @@ func (c *Core) Tick() {
 			cells++
 		}
 		cs.dirty = false
+		c.crowdStateLocked(k, cs)
 		c.fanOutLocked(a, k, cs)
 		cs.changes, cs.snapshot = cs.changes[:0], false
 		c.dropIfEmptyLocked(k, cs)
 	}
 	c.stats.LastTickCells = cells
+	c.stats.CrowdedCells = len(c.crowds)
 	c.stats.CellsChanged += uint64(cells)
 	c.dirty = c.dirty[:0]
 	c.scheduleSnapshotsLocked()
@@ -59,6 +62,10 @@ func (c *Core) arenaLocked(t uint32) *arena {
 // changes to the settled ones; fresh watchers get a snapshot of their own
 // (join.go).
 func (c *Core) fanOutLocked(a *arena, k cellKey, cs *cellState) {
+	if cs.crowded {
+		c.crowdFanOutLocked(a, k, cs)
+		return
+	}
 	if len(cs.watchers) == 0 {
 		return
 	}
@@ -115,11 +122,27 @@ const (
 	toAll     uint8 = iota
 	toSettled       // not fresh: they had the cell's earlier frames
 	toFresh         // joined since the cell's last fan-out
+	toNear          // in the cell (crowd mode)
+	toRing          // around it (crowd mode)
 )
+
+func wants(to uint8, w watcher) bool {
+	switch to {
+	case toSettled:
+		return !w.fresh
+	case toFresh:
+		return w.fresh
+	case toNear:
+		return w.dist == 0
+	case toRing:
+		return w.dist > 0
+	}
+	return true
+}
 
 func (c *Core) queueFrameLocked(cs *cellState, ref frameRef, to uint8) {
 	for _, w := range cs.watchers {
-		if to == toSettled && w.fresh || to == toFresh && !w.fresh {
+		if !wants(to, w) {
 			continue
 		}
 		ref.dist = w.dist

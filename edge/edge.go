@@ -380,8 +380,11 @@ func (e *Edge) run(ctx context.Context, f func()) {
 	}()
 }
 
+// tickLoop calls Tick at the core's tick rate, which the core lowers under
+// overload and raises again (core/dilate.go).
 func (e *Edge) tickLoop(ctx context.Context) {
-	t := time.NewTicker(time.Second / time.Duration(e.cfg.TickHz))
+	hz := e.cfg.TickHz
+	t := time.NewTicker(time.Second / time.Duration(hz))
 	defer t.Stop()
 	for {
 		select {
@@ -389,6 +392,10 @@ func (e *Edge) tickLoop(ctx context.Context) {
 			return
 		case <-t.C:
 			e.Core.Tick()
+			if now := e.Core.TickHz(); now != hz {
+				hz = now
+				t.Reset(time.Second / time.Duration(hz))
+			}
 		}
 	}
 }

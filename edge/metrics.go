@@ -37,6 +37,11 @@ func newStatsCollector(e *Edge) *statsCollector {
 		"changed":  d("cells_changed_total", "Changed cells with subscribers over all ticks; frames_encoded_total grows by the same amount."),
 		"sessions": d("sessions", "Sessions in the core."),
 		"tick":     d("tick_seconds", "Duration of the last fan-out tick."),
+		"ticks":    d("tick_duration_seconds", "Fan-out ticks by duration."),
+		"rate":     d("tick_rate_hz", "Fan-out ticks per second now: the configured rate, or lower under overload (tick dilation)."),
+		"dilate":   d("tick_rate_changes_total", "Tick rate changes (dilations under overload and recoveries)."),
+		"crowded":  d("crowded_cells", "Cells in crowd mode (sampled, summarised) after the last tick."),
+		"summary":  d("cell_summaries_total", "CELL_SUMMARY frames encoded (once per crowded cell and tick at most)."),
 		"wsinfo":   d("websocket_transport", "The WebSocket transport running (1 for the running one): uring or netpoll.", "transport"),
 		"rings":    d("uring_rings", "io_uring rings serving WebSocket connections."),
 		"ring":     d("uring_ops_total", "io_uring activity over all rings: submissions, completions, enters (io_uring_enter calls), enobufs (recv parked for want of buffers), cq_overflows, busy, eintr, wakeups, handoffs (plain HTTP to net/http), refused (over the fd limit).", "kind"),
@@ -72,6 +77,11 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge("conns", float64(c.e.WT.Sessions()), "webtransport")
 	}
 	gauge("tick", st.LastTickDuration.Seconds())
+	gauge("rate", float64(st.TickHz))
+	count("dilate", st.Dilations)
+	gauge("crowded", float64(st.CrowdedCells))
+	count("summary", st.SummaryFrames)
+	ch <- tickHistogram(c.desc["ticks"], &st)
 	gauge("sessions", float64(st.Sessions))
 	gauge("cells", float64(st.LastTickCells))
 	gauge("tframes", float64(st.LastTickFrames))
@@ -95,6 +105,19 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 	for code, n := range st.Closes {
 		count("closes", n, code.String())
 	}
+}
+
+// tickHistogram is the core's tick duration counts as a histogram.
+func tickHistogram(d *prometheus.Desc, st *core.Stats) prometheus.Metric {
+	buckets := make(map[float64]uint64, len(core.TickBuckets))
+	var n uint64
+	for i, c := range st.TickDurations {
+		n += c
+		if i < len(core.TickBuckets) {
+			buckets[core.TickBuckets[i].Seconds()] = n
+		}
+	}
+	return prometheus.MustNewConstHistogram(d, n, st.TickTime.Seconds(), buckets)
 }
 
 // gcPauses exports the runtime's stop-the-world GC pause histogram with

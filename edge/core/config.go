@@ -91,6 +91,12 @@ type Config struct {
 	// to its own watchers, the same every RingEvery ticks to the ring
 	// (default 5) and a CELL_SUMMARY every SummaryEvery ticks (default 10).
 	CrowdPlayers, CrowdEntries, RingEvery, SummaryEvery int
+	// Tick dilation (dilate.go): a tick longer than DilateShare of its
+	// period (default 0.5) for DilateAfter ticks in a row (default 3)
+	// slows the rate a step; RecoverAfter quick ticks (default 20) speed
+	// it back up.
+	DilateShare               float64
+	DilateAfter, RecoverAfter int
 	// IdleTimeout closes (ERROR idle) a welcomed session that sent no
 	// message for this long (SPEC.md §2.3); default 60s.
 	IdleTimeout time.Duration
@@ -121,7 +127,8 @@ func (c *Config) Validate() error {
 		{"message burst", c.MessageBurst}, {"slow ticks", float64(c.SlowTicks)}, {"snapshot period", float64(c.SnapshotEvery)},
 		{"control bytes limit", float64(c.MaxControl)}, {"hysteresis", c.Hysteresis}, {"position budget", float64(c.PositionBudget)},
 		{"crowd players", float64(c.CrowdPlayers)}, {"crowd entries", float64(c.CrowdEntries)}, {"ring period", float64(c.RingEvery)},
-		{"summary period", float64(c.SummaryEvery)},
+		{"summary period", float64(c.SummaryEvery)}, {"dilation share", c.DilateShare}, {"dilation ticks", float64(c.DilateAfter)},
+		{"recovery ticks", float64(c.RecoverAfter)},
 		{"idle timeout", c.IdleTimeout.Seconds()}, {"token grace", c.TokenGrace.Seconds()},
 	} {
 		if f.v < 0 {
@@ -130,6 +137,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Hysteresis != 0 && c.Hysteresis < 1 {
 		errs = append(errs, fmt.Errorf("hysteresis %v is below 1 (a player would leave a cell while inside it)", c.Hysteresis))
+	}
+	if c.DilateShare > 1 {
+		errs = append(errs, fmt.Errorf("dilation share %v is above 1 (a tick could take its whole period)", c.DilateShare))
 	}
 	if c.CrowdEntries > protocol.MaxDatagramCellEntries*4/5 {
 		errs = append(errs, fmt.Errorf("crowd entries %d: at most %d (with a quarter more for players leaving, a sample fits a datagram)",
@@ -166,6 +176,9 @@ func (c *Config) withDefaults() Config {
 	setInt(&d.CrowdEntries, DefaultCrowdEntries)
 	setInt(&d.RingEvery, DefaultRingEvery)
 	setInt(&d.SummaryEvery, DefaultSummaryEvery)
+	setInt(&d.DilateAfter, DefaultDilateAfter)
+	setInt(&d.RecoverAfter, DefaultRecoverAfter)
+	setF(&d.DilateShare, DefaultDilateShare)
 	setF(&d.MaxSpeed, DefaultMaxSpeed)
 	setF(&d.MaxAccuracy, DefaultMaxAccuracy)
 	setF(&d.PositionRate, DefaultPositionRate)

@@ -41,6 +41,9 @@ type Core struct {
 	disk      []geo.Cell               // scratch: the interest area being (un)watched
 	tbuf      []protocol.TreasureEntry // scratch
 	crowds    []cellKey                // the crowded cells (crowd.go)
+	dilation  int                      // tick dilation level (dilate.go)
+	slowTicks int                      // consecutive ticks over the dilation share
+	fastTicks int                      // consecutive ticks that would fit the faster rate
 	sums      []childSum               // scratch: a summary's child cells
 	children  []protocol.SummaryChild  // scratch: a summary's children
 	stats     Stats
@@ -58,15 +61,19 @@ type bucket struct {
 // Stats counts what the core did. Drops and closes are by reason.
 type Stats struct {
 	Sessions         int
-	MessagesIn       [256]uint64 // by message type
-	MessagesOut      [256]uint64 // by message type, counted when pulled
-	FramesEncoded    uint64      // CELL_UPDATE frames encoded (once per cell and tick, plus newcomers' snapshots)
-	JoinFrames       uint64      // of which snapshots for a cell's newcomers only (once per cell and tick)
-	CrowdFrames      uint64      // of which crowded cells' sampled CELL_UPDATEs (once per cell, level and tick)
-	SummaryFrames    uint64      // CELL_SUMMARY frames encoded (once per crowded cell and tick at most)
-	CrowdedCells     int         // cells in crowd mode after the last tick
-	CellsChanged     uint64      // changed, watched cells over all ticks, counted apart from encoding
-	FramesQueued     uint64      // frame references queued to sessions
+	MessagesIn       [256]uint64                  // by message type
+	MessagesOut      [256]uint64                  // by message type, counted when pulled
+	FramesEncoded    uint64                       // CELL_UPDATE frames encoded (once per cell and tick, plus newcomers' snapshots)
+	JoinFrames       uint64                       // of which snapshots for a cell's newcomers only (once per cell and tick)
+	CrowdFrames      uint64                       // of which crowded cells' sampled CELL_UPDATEs (once per cell, level and tick)
+	SummaryFrames    uint64                       // CELL_SUMMARY frames encoded (once per crowded cell and tick at most)
+	CrowdedCells     int                          // cells in crowd mode after the last tick
+	TickHz           int                          // the tick rate now (dilate.go)
+	Dilations        uint64                       // tick rate changes
+	TickDurations    [len(TickBuckets) + 1]uint64 // ticks by duration (TickBuckets)
+	TickTime         time.Duration                // the ticks' durations summed
+	CellsChanged     uint64                       // changed, watched cells over all ticks, counted apart from encoding
+	FramesQueued     uint64                       // frame references queued to sessions
 	BytesFannedOut   uint64
 	Drops            [NumDropReasons]uint64 // frames dropped and messages refused, by reason
 	TokensRefreshed  uint64                 // TOKEN messages accepted

@@ -31,6 +31,10 @@ const (
 	DefaultRingEvery    = 5  // ticks between a crowded cell's samples for the ring around it
 	DefaultSummaryEvery = 10 // ticks between a crowded cell's CELL_SUMMARYs
 
+	DefaultDilateShare  = 0.5 // of its period a tick may take before the rate drops (dilate.go)
+	DefaultDilateAfter  = 3   // ticks over it in a row
+	DefaultRecoverAfter = 20  // quick ticks in a row before the rate rises again
+
 	DefaultIdleTimeout = 60 * time.Second // without a message: ERROR idle (SPEC.md §2.3)
 	DefaultTokenGrace  = 10 * time.Second // past a token's expiry (SPEC.md §2.3)
 )

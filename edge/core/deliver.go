@@ -145,7 +145,7 @@ func (c *Core) helloLocked(id SessionID, s *slot, body []byte) error {
 	b.sessions++
 	c.buckets[s.player] = b
 	c.controlLocked(id, s, protocol.AppendWelcome(c.ctrlBuf(id), &protocol.Welcome{
-		Player: s.player, Hunt: s.hunt, Resolution: s.res, TickHz: uint8(c.cfg.TickHz),
+		Player: s.player, Hunt: s.hunt, Resolution: s.res, TickHz: uint8(c.tickHzAt(c.dilation)),
 		Radius: uint8(c.cfg.Radius), Time: c.nowMicro(),
 	}))
 	return nil

@@ -1,23 +1,20 @@
 package core
 
-import (
-	"time"
-
-	"github.com/veltrix/veltrix/protocol"
-)
+import "github.com/veltrix/veltrix/protocol"
 
 // Tick runs one fan-out round: every cell that changed since the last tick
 // is encoded once — split into CELL_UPDATEs of at most
 // protocol.MaxDatagramCellEntries entries so each fits a datagram — and the
 // same bytes are queued for every session watching the cell. The transport
-// calls it TickHz times a second.
+// calls it TickHz times a second: the rate Core.TickHz says, which drops
+// under overload (dilate.go).
 func (c *Core) Tick() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	start := time.Now()
-	defer func() { c.stats.LastTickDuration = time.Since(start) }()
+	start := c.cfg.Now()
+	defer func() { c.tickDoneLocked(c.cfg.Now().Sub(start)) }()
 	c.tick++
-	c.tickAt = c.cfg.Now().UnixMicro()
+	c.tickAt = start.UnixMicro()
 	a := c.arenaLocked(c.tick)
 	// Changed, watched cells are counted here, apart from the encoder's
 	// frame count, so that Stats can prove one frame per changed cell.
@@ -155,7 +152,7 @@ func (c *Core) queueFrameLocked(cs *cellState, ref frameRef, to uint8) {
 // whose token expired or that went idle (s.deadline, expireLocked): one
 // comparison per session and tick, and no timer.
 func (c *Core) checkSlowLocked() {
-	now := c.cfg.Now().UnixMicro()
+	now := c.tickAt
 	for i := range c.tab.slots {
 		s := &c.tab.slots[i]
 		if s.state != stateActive {

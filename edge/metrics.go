@@ -42,6 +42,8 @@ func newStatsCollector(e *Edge) *statsCollector {
 		"dilate":   d("tick_rate_changes_total", "Tick rate changes (dilations under overload and recoveries)."),
 		"crowded":  d("crowded_cells", "Cells in crowd mode (sampled, summarised) after the last tick."),
 		"summary":  d("cell_summaries_total", "CELL_SUMMARY frames encoded (once per crowded cell and tick at most)."),
+		"sampled":  d("crowd_frames_total", "Crowded cells' sampled CELL_UPDATE frames encoded (once per cell, level and tick)."),
+		"joins":    d("join_frames_total", "Snapshots encoded for a cell's newcomers only (once per cell and tick)."),
 		"wsinfo":   d("websocket_transport", "The WebSocket transport running (1 for the running one): uring or netpoll.", "transport"),
 		"rings":    d("uring_rings", "io_uring rings serving WebSocket connections."),
 		"ring":     d("uring_ops_total", "io_uring activity over all rings: submissions, completions, enters (io_uring_enter calls), enobufs (recv parked for want of buffers), cq_overflows, busy, eintr, wakeups, handoffs (plain HTTP to net/http), refused (over the fd limit).", "kind"),
@@ -81,6 +83,8 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 	count("dilate", st.Dilations)
 	gauge("crowded", float64(st.CrowdedCells))
 	count("summary", st.SummaryFrames)
+	count("sampled", st.CrowdFrames)
+	count("joins", st.JoinFrames)
 	ch <- tickHistogram(c.desc["ticks"], &st)
 	gauge("sessions", float64(st.Sessions))
 	gauge("cells", float64(st.LastTickCells))

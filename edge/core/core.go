@@ -63,9 +63,9 @@ type Stats struct {
 	Sessions         int
 	MessagesIn       [256]uint64                  // by message type
 	MessagesOut      [256]uint64                  // by message type, counted when pulled
-	FramesEncoded    uint64                       // CELL_UPDATE frames encoded (once per cell and tick, plus newcomers' snapshots)
-	JoinFrames       uint64                       // of which snapshots for a cell's newcomers only (once per cell and tick)
-	CrowdFrames      uint64                       // of which crowded cells' sampled CELL_UPDATEs (once per cell, level and tick)
+	FramesEncoded    uint64                       // CELL_UPDATE frames encoded for changed cells (once per cell and tick)
+	JoinFrames       uint64                       // snapshots encoded for a cell's newcomers only (once per cell and tick)
+	CrowdFrames      uint64                       // crowded cells' sampled CELL_UPDATEs (once per cell, level and tick)
 	SummaryFrames    uint64                       // CELL_SUMMARY frames encoded (once per crowded cell and tick at most)
 	CrowdedCells     int                          // cells in crowd mode after the last tick
 	TickHz           int                          // the tick rate now (dilate.go)

@@ -123,7 +123,6 @@ func (c *Core) sampleLocked(a *arena, k cellKey, cs *cellState, cur *crowdCursor
 		a.buf = protocol.AppendCellEntry(a.buf, &e)
 	}
 	a.buf = protocol.EndCellUpdate(a.buf, start)
-	c.stats.FramesEncoded++
 	c.stats.CrowdFrames++
 	c.queueFrameLocked(cs, frameRef{tick: c.tick, off: uint32(start), n: uint32(len(a.buf) - start)}, to)
 }
@@ -162,7 +161,6 @@ func (c *Core) summaryLocked(a *arena, k cellKey, cs *cellState, to uint8) {
 	c.children = m.Children
 	start := len(a.buf)
 	a.buf = protocol.AppendCellSummary(a.buf, &m)
-	c.stats.FramesEncoded++
 	c.stats.SummaryFrames++
 	c.queueFrameLocked(cs, frameRef{tick: c.tick, off: uint32(start), n: uint32(len(a.buf) - start)}, to)
 }

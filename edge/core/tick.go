@@ -92,10 +92,10 @@ func (c *Core) encodeLocked(a *arena, k cellKey, cs *cellState, snapshot bool, t
 			a.buf = protocol.AppendCellEntry(a.buf, &e)
 		}
 		a.buf = protocol.EndCellUpdate(a.buf, start)
-		c.stats.FramesEncoded++
 		if to == toFresh {
 			c.stats.JoinFrames++
 		} else {
+			c.stats.FramesEncoded++
 			c.stats.LastTickFrames++
 		}
 		c.queueFrameLocked(cs, frameRef{tick: c.tick, off: uint32(start), n: uint32(len(a.buf) - start)}, to)

@@ -2,6 +2,7 @@
 // when the browser has it and the edge offers it, WebSocket otherwise),
 // walks a player around and draws what the edge sends.
 import * as P from './protocol.js';
+import { HeatMap } from './heatmap.js';
 
 const $ = (id) => document.getElementById(id);
 const q = new URLSearchParams(location.search);
@@ -12,7 +13,7 @@ const st = {
   // CLAIM request ids must stay unique for the player across reconnects and
   // reloads (SPEC §2.1): start at a random point of the u32 range.
   me: null, player: 0, hunt: 0, seq: 0, request: crypto.getRandomValues(new Uint32Array(1))[0],
-  players: new Map(), treasures: new Map(), cells: [], cellKey: '', link: null,
+  players: new Map(), treasures: new Map(), cells: [], cellKey: '', link: null, heat: new HeatMap(),
 };
 
 async function session() {
@@ -125,9 +126,12 @@ async function connect(onMessages) {
 function handle(msgs) {
   for (const m of msgs) {
     switch (m.type) {
-      case 'WELCOME': st.player = m.player; $('state').textContent = 'connected'; sendPosition(); break;
+      case 'WELCOME': st.player = m.player; $('state').textContent = 'connected'; $('rate').textContent = `${m.tickHz} Hz`; sendPosition(); break;
       case 'CELL_UPDATE':
-        if (m.flags & P.Flags.SNAPSHOT) for (const [id, p] of st.players) if (p.cell === m.cell) st.players.delete(id);
+        if (m.flags & P.Flags.SNAPSHOT) {
+          for (const [id, p] of st.players) if (p.cell === m.cell) st.players.delete(id);
+          st.heat.forget(m.cell); // a snapshot: the cell is no longer crowded
+        }
         for (const e of m.entries) {
           if (e.player === st.player) continue;
           if (e.op === P.CellOp.left) st.players.delete(e.player);
@@ -151,6 +155,8 @@ function handle(msgs) {
         showStatus({ state: huntStates[m.state] ?? m.state, remaining: m.remaining, total: m.total, players: m.players, leaders: m.leaders });
         break;
       case 'ERROR': $('error').textContent = `edge: ${m.text}`; break;
+      case 'CELL_SUMMARY': st.heat.update(m, performance.now()); break;
+      case 'TICK_RATE': $('rate').textContent = `${m.tickHz} Hz` + (m.reason === 1 ? ' (edge overloaded)' : ''); break;
     }
   }
 }
@@ -240,12 +246,15 @@ function draw() {
       c.boundary.forEach(([lat, lng], i) => { const [x, y] = project(lat, lng); i ? ctx.lineTo(x, y) : ctx.moveTo(x, y); });
       ctx.closePath(); ctx.stroke();
     }
+    st.heat.draw(ctx, project, performance.now());
+    canvas.dataset.heat = st.heat.drawn;
     for (const t of st.treasures.values()) dot(t.lat, t.lng, 7, '#e0a526');
-    for (const p of st.players.values()) dot(p.lat, p.lng, 5, '#5aa9e6');
+    for (const p of st.players.values()) if (!st.heat.covers(p.cell)) dot(p.lat, p.lng, 5, '#5aa9e6');
     dot(st.me.lat, st.me.lng, 8, '#7bd88f');
   }
   $('players').textContent = st.players.size;
   $('treasures').textContent = st.treasures.size;
+  $('crowd').textContent = st.heat.crowd();
   requestAnimationFrame(draw);
 }
 

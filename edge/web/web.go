@@ -17,10 +17,14 @@ var index []byte
 //go:embed app.js
 var app []byte
 
+//go:embed heatmap.js
+var heatmap []byte
+
 // Register adds the page's routes to mux.
 func Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", serve(index, "text/html; charset=utf-8"))
 	mux.HandleFunc("GET /app.js", serve(app, "text/javascript; charset=utf-8"))
+	mux.HandleFunc("GET /heatmap.js", serve(heatmap, "text/javascript; charset=utf-8"))
 	mux.HandleFunc("GET /protocol.js", serve(protojs.Module, "text/javascript; charset=utf-8"))
 }
 

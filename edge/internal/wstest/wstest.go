@@ -443,7 +443,11 @@ func readPongs(nc net.Conn) <-chan uint64 {
 // playing.
 func testSlowReader(t *testing.T, f Factory) {
 	e := newEdge(t, f, Options{WriteTimeout: 200 * time.Millisecond, MaxBacklog: 64 << 10, CloseLinger: 10 * time.Second},
-		func(c *core.Config) { c.SnapshotEvery = 1; c.SlowTicks = 5 })
+		func(c *core.Config) {
+			c.SnapshotEvery = 1
+			c.SlowTicks = 5
+			c.CrowdPlayers, c.PositionBudget = 1<<20, 1<<30
+		}) // no crowd mode, no budget: the queue overflows
 	crowd := e.core.Register(Nobody{})
 	for p := uint32(100); p < 160; p++ { // a crowd in the cell, held by the core alone
 		id := e.core.Open(crowd, 0)

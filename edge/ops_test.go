@@ -76,7 +76,7 @@ func TestOperationsEndpoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	await(t, in, func(*protocol.CellUpdate) bool { return true }) // the tick ran: the newcomer's snapshot
-	if err := c.Position(52.3730896, 4.8924534, 5); err != nil { // then a move: a changed cell's update
+	if err := c.Position(52.3730896, 4.8924534, 5); err != nil {  // then a move: a changed cell's update
 		t.Fatal(err)
 	}
 	await(t, in, func(cu *protocol.CellUpdate) bool { return cu.Flags&protocol.FlagSnapshot == 0 })

@@ -84,9 +84,9 @@ func (c *Core) crowdFanOutLocked(a *arena, k cellKey, cs *cellState) {
 		return
 	}
 	phase := c.tick + k.phase()
-	c.sampleLocked(a, k, cs, &cs.near, toNear)
+	c.sampleLocked(a, k, cs, &cs.near, toNear, 0)
 	if phase%uint32(c.cfg.RingEvery) == 0 {
-		c.sampleLocked(a, k, cs, &cs.ring, toRing)
+		c.sampleLocked(a, k, cs, &cs.ring, toRing, 1)
 	}
 	switch {
 	case cs.newCrowd || phase%uint32(c.cfg.SummaryEvery) == 0:
@@ -100,8 +100,10 @@ func (c *Core) crowdFanOutLocked(a *arena, k cellKey, cs *cellState) {
 
 // sampleLocked encodes one CELL_UPDATE of the cell for the watchers to
 // selects: the tick's "left" entries (at most CrowdEntries/4) and the next
-// CrowdEntries players from cursor cur.
-func (c *Core) sampleLocked(a *arena, k cellKey, cs *cellState, cur *crowdCursor, to uint8) {
+// CrowdEntries players from cursor cur. An entry repeating the position
+// last listed at this level carries stamp 0 (SPEC.md: not produced by a
+// POSITION now), so that receivers time only new positions.
+func (c *Core) sampleLocked(a *arena, k cellKey, cs *cellState, cur *crowdCursor, to uint8, level int) {
 	start := len(a.buf)
 	a.buf, _ = protocol.BeginCellUpdate(a.buf, protocol.Cell(k.cell), c.tick, 0)
 	left := 0
@@ -120,6 +122,10 @@ func (c *Core) sampleLocked(a *arena, k cellKey, cs *cellState, cur *crowdCursor
 		s := &c.tab.slots[cs.players[cur.at]]
 		cur.at++
 		e := protocol.CellEntry{Op: opMoved, Player: s.player, Lat: s.lat, Lng: s.lng, Stamp: s.stamp}
+		if s.shown[level] == s.stamp {
+			e.Stamp = 0
+		}
+		s.shown[level] = s.stamp
 		a.buf = protocol.AppendCellEntry(a.buf, &e)
 	}
 	a.buf = protocol.EndCellUpdate(a.buf, start)

@@ -12,16 +12,17 @@ import (
 // crowd. Instead of every change, each tick it encodes, once each:
 //
 //   - for the watchers standing in it (grid distance 0): a CELL_UPDATE of
-//     at most CrowdEntries players, taken in turn from the cell's player
-//     list (the longest unsent first), plus the tick's "left" entries;
+//     at most CrowdEntries players — new positions first (up to half), the
+//     rest taken in turn from the cell's player list (the longest unsent
+//     first) — plus the tick's "left" entries;
 //   - for the watchers in the ring around it, every RingEvery ticks: the
 //     same from a cursor of their own, so the ring costs a fraction;
 //   - every SummaryEvery ticks, and for new watchers: a CELL_SUMMARY
 //     (count, centroid, counts in the child cells one resolution finer).
 //
 // So every player of a crowded cell is listed to the watchers in the cell
-// at least every ⌈players/CrowdEntries⌉ ticks, and to the ring at least
-// every RingEvery·⌈players/CrowdEntries⌉ ticks (a player who leaves moves
+// at least every ⌈players/(CrowdEntries/2)⌉ ticks, and to the ring at least
+// every RingEvery times that (a player who leaves moves
 // the list, which can delay one player by one more turn). A cell stops
 // being crowded below three quarters of CrowdPlayers; it then sends its
 // watchers a snapshot.
@@ -99,10 +100,14 @@ func (c *Core) crowdFanOutLocked(a *arena, k cellKey, cs *cellState) {
 }
 
 // sampleLocked encodes one CELL_UPDATE of the cell for the watchers to
-// selects: the tick's "left" entries (at most CrowdEntries/4) and the next
-// CrowdEntries players from cursor cur. An entry repeating the position
-// last listed at this level carries stamp 0 (SPEC.md: not produced by a
-// POSITION now), so that receivers time only new positions.
+// selects: the tick's "left" entries (at most CrowdEntries/4), then up to
+// CrowdEntries players — first, up to half of them, players whose position
+// is newer than what this level last listed of them (found from cursor cur
+// on), then the rest from cur in turn (the longest unsent first). So a
+// moderate crowd's new positions go out at once, and every player is
+// listed within ⌈players/(CrowdEntries/2)⌉ samples whatever moves. An
+// entry that repeats the position last listed at this level carries stamp
+// 0 (SPEC.md: it measures no delivery).
 func (c *Core) sampleLocked(a *arena, k cellKey, cs *cellState, cur *crowdCursor, to uint8, level int) {
 	start := len(a.buf)
 	a.buf, _ = protocol.BeginCellUpdate(a.buf, protocol.Cell(k.cell), c.tick, 0)
@@ -114,23 +119,40 @@ func (c *Core) sampleLocked(a *arena, k cellKey, cs *cellState, cur *crowdCursor
 			left++
 		}
 	}
-	n := len(cs.players)
-	for range min(n, c.cfg.CrowdEntries) {
-		if cur.at >= n {
+	n, want := len(cs.players), min(len(cs.players), c.cfg.CrowdEntries)
+	if cur.at >= n {
+		cur.at = 0
+	}
+	listed := 0
+	for i := 0; i < n && listed < want/2; i++ {
+		if s := &c.tab.slots[cs.players[(cur.at+i)%n]]; s.shown[level] != s.stamp {
+			c.listLocked(a, s, level)
+			listed++
+		}
+	}
+	for i := 0; i < n && listed < want; i++ {
+		s := &c.tab.slots[cs.players[cur.at]]
+		if cur.at++; cur.at >= n {
 			cur.at = 0
 		}
-		s := &c.tab.slots[cs.players[cur.at]]
-		cur.at++
-		e := protocol.CellEntry{Op: opMoved, Player: s.player, Lat: s.lat, Lng: s.lng, Stamp: s.stamp}
-		if s.shown[level] == s.stamp {
-			e.Stamp = 0
+		if s.listed[level] != c.tick {
+			c.listLocked(a, s, level)
+			listed++
 		}
-		s.shown[level] = s.stamp
-		a.buf = protocol.AppendCellEntry(a.buf, &e)
 	}
 	a.buf = protocol.EndCellUpdate(a.buf, start)
 	c.stats.CrowdFrames++
 	c.queueFrameLocked(cs, frameRef{tick: c.tick, off: uint32(start), n: uint32(len(a.buf) - start)}, to)
+}
+
+// listLocked appends player s's entry to the sample being encoded at level.
+func (c *Core) listLocked(a *arena, s *slot, level int) {
+	e := protocol.CellEntry{Op: opMoved, Player: s.player, Lat: s.lat, Lng: s.lng, Stamp: s.stamp}
+	if s.shown[level] == s.stamp {
+		e.Stamp = 0
+	}
+	s.shown[level], s.listed[level] = s.stamp, c.tick
+	a.buf = protocol.AppendCellEntry(a.buf, &e)
 }
 
 // summaryLocked encodes the cell's CELL_SUMMARY for the watchers to selects.

@@ -11,8 +11,9 @@ import (
 // one cell, every one moving every tick. The crowded cells encode at most
 // three frames a tick each (own sample, ring sample, summary), shared by
 // all their watchers; each player of a cell is listed to the watchers in
-// the cell within ⌈players/CrowdEntries⌉ ticks and to the ring within
-// RingEvery times that; summaries count the cell's players.
+// the cell within ⌈players/(CrowdEntries/2)⌉ ticks and to the ring within
+// RingEvery times that, however many move; summaries count the cell's
+// players.
 func TestCrowdedCellShowsEveryPlayerWithinTheBound(t *testing.T) {
 	const n, ticks = 200, 60
 	r := newRig(t, func(c *Config) {
@@ -85,7 +86,7 @@ func TestCrowdedCellShowsEveryPlayerWithinTheBound(t *testing.T) {
 				if d > 1 || count[c] <= DefaultCrowdPlayers {
 					continue
 				}
-				bound := (count[c] + DefaultCrowdEntries - 1) / DefaultCrowdEntries
+				bound := (count[c] + DefaultCrowdEntries/2 - 1) / (DefaultCrowdEntries / 2)
 				if d == 1 {
 					bound *= DefaultRingEvery
 				}

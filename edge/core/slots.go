@@ -69,6 +69,7 @@ type slot struct {
 	budTokens  float64   // bytes it may still be sent
 	budAt      int64     // server µs of the last refill
 	shown      [2]uint32 // crowd mode: the stamp last listed to its cell's own watchers and to the ring
+	listed     [2]uint32 // crowd mode: the tick it was last listed at, per level
 	owner      Owner     // the transport that opened the session
 	handle     uint64    // the transport's own reference, passed back to it
 	qCount     uint8

@@ -57,7 +57,10 @@ type Config struct {
 	// PositionBudget is the CELL_UPDATE bytes per second per player, for
 	// hunts that set none; default core.DefaultPositionBudget (8 KiB/s).
 	PositionBudget int
-	CheckOrigin    func(*http.Request) bool
+	// CrowdPlayers: a cell with more players is in crowd mode (sampled,
+	// summarised); default core.DefaultCrowdPlayers.
+	CrowdPlayers int
+	CheckOrigin  func(*http.Request) bool
 	// WebTransport: UDP on the HTTP listener's address unless WTListen is
 	// set; TLSCert/TLSKey files, or rotating self-signed dev certificates
 	// (browsers pin them by the hash GET /v1/wt serves).
@@ -170,6 +173,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("tick rate %d, radius %d, claim rate %v, claim burst %v, load period %v and rings %d cannot be negative",
 			c.TickHz, c.Radius, c.ClaimRate, c.ClaimBurst, c.LoadEvery, c.Rings))
 	}
+	if c.CrowdPlayers < 0 {
+		errs = append(errs, fmt.Errorf("crowd threshold %d players cannot be negative", c.CrowdPlayers))
+	}
 	if c.PositionBudget < 0 || c.PositionBudget > 0 && c.PositionBudget < core.MinPositionBudget {
 		errs = append(errs, fmt.Errorf("position budget %d B/s: want at least %d", c.PositionBudget, core.MinPositionBudget))
 	}
@@ -278,7 +284,8 @@ func (e *Edge) build() error {
 		}
 	}
 	if e.Core, err = core.New(core.Config{PublicKey: cfg.PublicKey, Hunts: e.Link.Replica(), Claims: e.Link, Treasures: e.Link.Replica(),
-		TickHz: cfg.TickHz, Radius: cfg.Radius, ClaimRate: cfg.ClaimRate, ClaimBurst: cfg.ClaimBurst, PositionBudget: cfg.PositionBudget}); err != nil {
+		TickHz: cfg.TickHz, Radius: cfg.Radius, ClaimRate: cfg.ClaimRate, ClaimBurst: cfg.ClaimBurst, PositionBudget: cfg.PositionBudget,
+		CrowdPlayers: cfg.CrowdPlayers}); err != nil {
 		return err
 	}
 	e.WS.Attach(e.Core)

@@ -87,7 +87,7 @@ type Config struct {
 	// least MinPositionBudget.
 	PositionBudget int
 	// Crowd mode (crowd.go): a cell with more than CrowdPlayers players
-	// (default 40) sends at most CrowdEntries of them a tick (default 16)
+	// (default 150) sends at most CrowdEntries of them a tick (default 16)
 	// to its own watchers, the same every RingEvery ticks to the ring
 	// (default 5) and a CELL_SUMMARY every SummaryEvery ticks (default 10).
 	CrowdPlayers, CrowdEntries, RingEvery, SummaryEvery int

@@ -7,6 +7,10 @@ import (
 	"github.com/veltrix/veltrix/protocol"
 )
 
+// crowdAt is the crowd threshold these tests set: their crowds are a few
+// hundred players.
+const crowdAt = 40
+
 // TestCrowdedCellShowsEveryPlayerWithinTheBound: 200 players in and around
 // one cell, every one moving every tick. The crowded cells encode at most
 // three frames a tick each (own sample, ring sample, summary), shared by
@@ -18,6 +22,7 @@ func TestCrowdedCellShowsEveryPlayerWithinTheBound(t *testing.T) {
 	const n, ticks = 200, 60
 	r := newRig(t, func(c *Config) {
 		c.PositionRate, c.PositionBurst, c.MessageRate, c.MessageBurst = 1e6, 1e6, 1e6, 1e6
+		c.CrowdPlayers = crowdAt
 		c.PositionBudget = 1 << 20 // the crowd's own bound, not the budget's
 	})
 	cr := newCrowd(r, n, 200)
@@ -37,7 +42,7 @@ func TestCrowdedCellShowsEveryPlayerWithinTheBound(t *testing.T) {
 	}
 	crowded := 0
 	for c, k := range count {
-		if k > DefaultCrowdPlayers {
+		if k > crowdAt {
 			crowded++
 			t.Logf("cell %v: %d players (crowded)", c, k)
 		}
@@ -52,7 +57,7 @@ func TestCrowdedCellShowsEveryPlayerWithinTheBound(t *testing.T) {
 			for _, m := range msgs {
 				switch m := m.(type) {
 				case *protocol.CellUpdate:
-					if len(m.Entries) > DefaultCrowdEntries+DefaultCrowdEntries/4 && tick > 1 && count[geo.Cell(m.Cell)] > DefaultCrowdPlayers {
+					if len(m.Entries) > DefaultCrowdEntries+DefaultCrowdEntries/4 && tick > 1 && count[geo.Cell(m.Cell)] > crowdAt {
 						t.Fatalf("a crowded cell's update lists %d players", len(m.Entries))
 					}
 					for _, e := range m.Entries {
@@ -83,7 +88,7 @@ func TestCrowdedCellShowsEveryPlayerWithinTheBound(t *testing.T) {
 			own := r.c.tab.get(id).cell
 			for p, c := range where {
 				d := distance(own, c)
-				if d > 1 || count[c] <= DefaultCrowdPlayers {
+				if d > 1 || count[c] <= crowdAt {
 					continue
 				}
 				bound := (count[c] + DefaultCrowdEntries/2 - 1) / (DefaultCrowdEntries / 2)
@@ -107,7 +112,10 @@ func TestCrowdedCellShowsEveryPlayerWithinTheBound(t *testing.T) {
 // player is sent under the default budget, which then has little to cut.
 func TestCrowdModeKeepsUnderTheBudget(t *testing.T) {
 	const n, ticks = 400, 50
-	r := newRig(t, func(c *Config) { c.PositionRate, c.PositionBurst, c.MessageRate, c.MessageBurst = 1e6, 1e6, 1e6, 1e6 })
+	r := newRig(t, func(c *Config) {
+		c.PositionRate, c.PositionBurst, c.MessageRate, c.MessageBurst = 1e6, 1e6, 1e6, 1e6
+		c.CrowdPlayers = crowdAt
+	})
 	cr := newCrowd(r, n, 300)
 	for i, id := range cr.ids {
 		r.move(id, cr.at[i])

@@ -26,10 +26,10 @@ const (
 	// below it a player could not follow its own cell.
 	MinPositionBudget = 1 << 10
 
-	DefaultCrowdPlayers = 40 // players above which a cell is crowded (crowd.go)
-	DefaultCrowdEntries = 16 // a crowded cell's players listed per tick
-	DefaultRingEvery    = 5  // ticks between a crowded cell's samples for the ring around it
-	DefaultSummaryEvery = 10 // ticks between a crowded cell's CELL_SUMMARYs
+	DefaultCrowdPlayers = 150 // players above which a cell is crowded (crowd.go)
+	DefaultCrowdEntries = 16  // a crowded cell's players listed per tick
+	DefaultRingEvery    = 5   // ticks between a crowded cell's samples for the ring around it
+	DefaultSummaryEvery = 10  // ticks between a crowded cell's CELL_SUMMARYs
 
 	DefaultDilateShare  = 0.5 // of its period a tick may take before the rate drops (dilate.go)
 	DefaultDilateAfter  = 3   // ticks over it in a row

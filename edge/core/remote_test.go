@@ -211,6 +211,7 @@ func TestRemoteFramesAreCheckedAndBounded(t *testing.T) {
 func TestPublishPathDoesNotAllocate(t *testing.T) {
 	rigs, rg := newRegion(t, 2, func(c *Config) {
 		c.PositionRate, c.PositionBurst, c.MessageRate, c.MessageBurst = 1e9, 1e9, 1e9, 1e9
+		c.PositionBudget = 1 << 30 // the rig's clock stands still: no refill, so no budget to run out of
 	})
 	rg.keepAll = false
 	a, b := rigs[0], rigs[1]
@@ -219,7 +220,7 @@ func TestPublishPathDoesNotAllocate(t *testing.T) {
 	b.move(pb, near)
 	frame := make([]byte, 0, 64)
 	var out [][]byte
-	seq := uint32(100)
+	seq := seqs[pb] // the rig's sequence for this session id (other tests used it too)
 	lat, lng := near.E7()
 	step := func() {
 		seq++
@@ -247,6 +248,9 @@ func TestPublishPathDoesNotAllocate(t *testing.T) {
 	}
 	if got := b.c.Snapshot().FramesPublished - published; got < 500 {
 		t.Errorf("%d publications in 501 ticks with a moving player", got)
+	}
+	if st := a.c.Snapshot(); st.Drops[DropBudget] != 0 || st.FramesQueued < 500 {
+		t.Errorf("edge A queued %d frames, dropped %d over the budget: the forwarded frames did not reach its player", st.FramesQueued, st.Drops[DropBudget])
 	}
 }
 

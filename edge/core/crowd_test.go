@@ -153,7 +153,7 @@ func TestCrowdHotPathDoesNotAllocate(t *testing.T) {
 	}
 	frame := make([]byte, 0, 64)
 	var out [][]byte
-	seq := uint32(100)
+	seq := seqs[cr.ids[0]] // the rig's sequence for this session id (other tests used it too)
 	lat, lng := dam.E7()
 	step := func() {
 		seq++

@@ -60,6 +60,17 @@ func newRegion(t testing.TB, n int, tweak ...func(*Config)) ([]*rig, *ring) {
 	return rigs, rg
 }
 
+// pair starts a region of two edges, A and B, with player 1 on A at dam
+// and player 2 on B near it: one cell.
+func pair(t testing.TB, tweak ...func(*Config)) (a, b *rig, pa, pb SessionID, rg *ring) {
+	rigs, rg := newRegion(t, 2, tweak...)
+	a, b = rigs[0], rigs[1]
+	pa, pb = a.join(1), b.join(2)
+	a.move(pa, dam)
+	b.move(pb, near)
+	return a, b, pa, pb, rg
+}
+
 // cellUpdates returns the CELL_UPDATEs among msgs.
 func cellUpdates(msgs []protocol.Message) []*protocol.CellUpdate {
 	var out []*protocol.CellUpdate
@@ -76,11 +87,7 @@ func cellUpdates(msgs []protocol.Message) []*protocol.CellUpdate {
 // other published; a player who joins the cell gets the remote player in
 // its snapshot; a player who leaves is seen leaving.
 func TestCellsSharedAcrossEdges(t *testing.T) {
-	rigs, rg := newRegion(t, 2)
-	a, b := rigs[0], rigs[1]
-	pa, pb := a.join(1), b.join(2)
-	a.move(pa, dam)
-	b.move(pb, near)
+	a, b, pa, pb, rg := pair(t)
 	for range 2 {
 		a.c.Tick()
 		b.c.Tick()
@@ -131,11 +138,7 @@ func TestCellsSharedAcrossEdges(t *testing.T) {
 // TestSilentEdgeExpires: the players of an edge not heard of for RemoteTTL
 // (no frame, no heartbeat) are reported left; heartbeats keep them.
 func TestSilentEdgeExpires(t *testing.T) {
-	rigs, rg := newRegion(t, 2)
-	a, b := rigs[0], rigs[1]
-	pa, pb := a.join(1), b.join(2)
-	a.move(pa, dam)
-	b.move(pb, near)
+	a, b, pa, _, rg := pair(t)
 	b.c.Tick()
 	a.c.Tick()
 	a.pull(pa)

@@ -57,6 +57,7 @@ func TestDemoPageDrawsHeatMapOfACrowd(t *testing.T) {
 	page := fmt.Sprintf("%s/?token=%s&hunt=%d&lat=%f&lng=%f&transport=ws", e.URL(), url.QueryEscape(tok.Token), w.hunt.ID, lat, lng)
 	must(t, chromedp.Do(ctx, chromedp.Navigate(page)))
 	poll(t, ctx, `document.querySelector('#state').textContent === 'connected'`)
+	poll(t, ctx, `document.querySelector('#rate').textContent === '10 Hz'`) // WELCOME's tick rate
 	// The summary counts the crowd (and the page itself once it stands in the
 	// cell), and at least one child cell is drawn as heat.
 	poll(t, ctx, `+document.querySelector('#crowd').textContent >= 45`)

@@ -114,18 +114,14 @@ func Parse(r io.Reader) (Edge, error) {
 	e.MessagesOut = sum("veltrix_edge_messages_out_total")
 	e.FramesQueued = sum("veltrix_edge_frames_queued_total")
 	e.BytesFannedOut = sum("veltrix_edge_bytes_fanned_out_total")
-	if f := fams["veltrix_edge_region_route_bytes_total"]; f != nil {
-		for _, m := range f.Metric {
-			for _, l := range m.Label {
-				switch l.GetName() + "=" + l.GetValue() {
-				case "dir=in":
-					e.RouteIn += value(m)
-				case "dir=out":
-					e.RouteOut += value(m)
-				}
-			}
+	byLabel(fams["veltrix_edge_region_route_bytes_total"], func(label string, v float64) {
+		switch label {
+		case "dir=in":
+			e.RouteIn += v
+		case "dir=out":
+			e.RouteOut += v
 		}
-	}
+	})
 	if f := fams["go_gc_duration_seconds"]; f != nil && len(f.Metric) > 0 && f.Metric[0].Summary != nil {
 		e.GCCycles = float64(f.Metric[0].Summary.GetSampleCount())
 		for _, q := range f.Metric[0].Summary.Quantile {
@@ -156,18 +152,27 @@ func Parse(r io.Reader) (Edge, error) {
 	e.TickHz = sum("veltrix_edge_tick_rate_hz")
 	e.CrowdedCells = sum("veltrix_edge_crowded_cells")
 	e.TickRateMoves = sum("veltrix_edge_tick_rate_changes_total")
-	if f := fams["veltrix_edge_drops_total"]; f != nil {
-		for _, m := range f.Metric {
-			for _, l := range m.Label {
-				switch l.GetValue() {
-				case "claim_already_claimed", "claim_unknown_treasure", "claim_rate_limited":
-					e.ClaimsAtEdge += value(m)
-				}
-			}
+	byLabel(fams["veltrix_edge_drops_total"], func(label string, v float64) {
+		switch label {
+		case "reason=claim_already_claimed", "reason=claim_unknown_treasure", "reason=claim_rate_limited":
+			e.ClaimsAtEdge += v
 		}
-	}
+	})
 	e.CoordinatorClaims = sum("veltrix_coordinator_claims_total")
 	return e, nil
+}
+
+// byLabel calls fn with "name=value" for each label of each sample of f
+// (nil: none), and the sample's value.
+func byLabel(f *dto.MetricFamily, fn func(label string, v float64)) {
+	if f == nil {
+		return
+	}
+	for _, m := range f.Metric {
+		for _, l := range m.Label {
+			fn(l.GetName()+"="+l.GetValue(), value(m))
+		}
+	}
 }
 
 func value(m *dto.Metric) float64 {

@@ -296,7 +296,12 @@ func BenchmarkRegion(b *testing.B) {
 
 func benchRegion(b *testing.B, edges int) {
 	const players, tickHz = 3000, 10
-	rigs, rg := newRegion(b, edges, func(c *Config) { c.PositionRate, c.PositionBurst, c.MaxSpeed = 1e9, 1e9, 1e6 })
+	rigs, rg := newRegion(b, edges, func(c *Config) {
+		c.PositionRate, c.PositionBurst, c.MaxSpeed = 1e9, 1e9, 1e6
+		// Every position, as in the figures of bench/RESULTS.md: no crowd
+		// mode, and no budget (the rigs' clock stands still: it would not refill).
+		c.CrowdPlayers, c.PositionBudget = 1<<20, 1<<30
+	})
 	rg.keepAll = false
 	rng := rand.New(rand.NewPCG(1, 2))
 	ids, pos := make([]SessionID, players), make([][2]int32, players)

@@ -55,6 +55,12 @@ type Config struct {
 	Radius       int               // interest radius k; default 1
 	ClaimRate    float64           // CLAIMs per second per player; default 2
 	ClaimBurst   float64           // claim bucket depth; default 10
+	// PositionBudget is the CELL_UPDATE bytes per second per player, for
+	// hunts that set none; default core.DefaultPositionBudget (8 KiB/s).
+	PositionBudget int
+	// CrowdPlayers: a cell with more players is in crowd mode (sampled,
+	// summarised); default core.DefaultCrowdPlayers.
+	CrowdPlayers int
 	CheckOrigin  func(*http.Request) bool
 	// WebTransport: UDP on the HTTP listener's address unless WTListen is
 	// set; TLSCert/TLSKey files, or rotating self-signed dev certificates
@@ -209,6 +215,12 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("tick rate %d, radius %d, claim rate %v, claim burst %v, load period %v and rings %d cannot be negative",
 			c.TickHz, c.Radius, c.ClaimRate, c.ClaimBurst, c.LoadEvery, c.Rings))
 	}
+	if c.CrowdPlayers < 0 {
+		errs = append(errs, fmt.Errorf("crowd threshold %d players cannot be negative", c.CrowdPlayers))
+	}
+	if c.PositionBudget < 0 || c.PositionBudget > 0 && c.PositionBudget < core.MinPositionBudget {
+		errs = append(errs, fmt.Errorf("position budget %d B/s: want at least %d", c.PositionBudget, core.MinPositionBudget))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("edge: %w", err)
 	}
@@ -276,7 +288,7 @@ func (e *Edge) build() error {
 	// region gets it once it is built (Attach), for the other edges' frames.
 	if e.Core, err = core.New(core.Config{PublicKey: cfg.PublicKey, Hunts: e.Link.Replica(), Claims: e.Link, Treasures: e.Link.Replica(),
 		Router: router{e}, TickHz: cfg.TickHz, Radius: cfg.Radius, ClaimRate: cfg.ClaimRate, ClaimBurst: cfg.ClaimBurst,
-		Peers: peers, Origin: origin}); err != nil {
+		PositionBudget: cfg.PositionBudget, CrowdPlayers: cfg.CrowdPlayers, Peers: peers, Origin: origin}); err != nil {
 		return err
 	}
 	e.Region.Attach(e.Core)
@@ -379,8 +391,11 @@ func (e *Edge) run(ctx context.Context, f func()) {
 	}()
 }
 
+// tickLoop calls Tick at the core's tick rate, which the core lowers under
+// overload and raises again (core/dilate.go).
 func (e *Edge) tickLoop(ctx context.Context) {
-	t := time.NewTicker(time.Second / time.Duration(e.cfg.TickHz))
+	hz := e.cfg.TickHz
+	t := time.NewTicker(time.Second / time.Duration(hz))
 	defer t.Stop()
 	for {
 		select {
@@ -388,6 +403,10 @@ func (e *Edge) tickLoop(ctx context.Context) {
 			return
 		case <-t.C:
 			e.Core.Tick()
+			if now := e.Core.TickHz(); now != hz {
+				hz = now
+				t.Reset(time.Second / time.Duration(hz))
+			}
 		}
 	}
 }

@@ -37,6 +37,13 @@ func newStatsCollector(e *Edge) *statsCollector {
 		"changed":  d("cells_changed_total", "Changed cells with subscribers over all ticks; frames_encoded_total grows by the same amount."),
 		"sessions": d("sessions", "Sessions in the core."),
 		"tick":     d("tick_seconds", "Duration of the last fan-out tick."),
+		"ticks":    d("tick_duration_seconds", "Fan-out ticks by duration."),
+		"rate":     d("tick_rate_hz", "Fan-out ticks per second now: the configured rate, or lower under overload (tick dilation)."),
+		"dilate":   d("tick_rate_changes_total", "Tick rate changes (dilations under overload and recoveries)."),
+		"crowded":  d("crowded_cells", "Cells in crowd mode (sampled, summarised) after the last tick."),
+		"summary":  d("cell_summaries_total", "CELL_SUMMARY frames encoded (once per crowded cell and tick at most)."),
+		"sampled":  d("crowd_frames_total", "Crowded cells' sampled CELL_UPDATE frames encoded (once per cell, level and tick)."),
+		"joins":    d("join_frames_total", "Snapshots encoded for a cell's newcomers only (once per cell and tick)."),
 		"wsinfo":   d("websocket_transport", "The WebSocket transport running (1 for the running one): uring or netpoll.", "transport"),
 		"rings":    d("uring_rings", "io_uring rings serving WebSocket connections."),
 		"rpub":     d("region_published_total", "Cell frames published to the region's other edges (once per changed cell and tick)."),
@@ -80,6 +87,13 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge("conns", float64(c.e.WT.Sessions()), "webtransport")
 	}
 	gauge("tick", st.LastTickDuration.Seconds())
+	gauge("rate", float64(st.TickHz))
+	count("dilate", st.Dilations)
+	gauge("crowded", float64(st.CrowdedCells))
+	count("summary", st.SummaryFrames)
+	count("sampled", st.CrowdFrames)
+	count("joins", st.JoinFrames)
+	ch <- tickHistogram(c.desc["ticks"], &st)
 	gauge("sessions", float64(st.Sessions))
 	gauge("cells", float64(st.LastTickCells))
 	gauge("tframes", float64(st.LastTickFrames))
@@ -122,6 +136,19 @@ func (c *statsCollector) collectRegion(gauge func(string, float64, ...string), c
 	gauge("rroutes", float64(rs.Routes))
 	count("rroute", rs.RouteInBytes, "in")
 	count("rroute", rs.RouteOutBytes, "out")
+}
+
+// tickHistogram is the core's tick duration counts as a histogram.
+func tickHistogram(d *prometheus.Desc, st *core.Stats) prometheus.Metric {
+	buckets := make(map[float64]uint64, len(core.TickBuckets))
+	var n uint64
+	for i, c := range st.TickDurations {
+		n += c
+		if i < len(core.TickBuckets) {
+			buckets[core.TickBuckets[i].Seconds()] = n
+		}
+	}
+	return prometheus.MustNewConstHistogram(d, n, st.TickTime.Seconds(), buckets)
 }
 
 // gcPauses exports the runtime's stop-the-world GC pause histogram with

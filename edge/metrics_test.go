@@ -64,7 +64,7 @@ func TestDropReasonLabels(t *testing.T) {
 		}
 	}
 	slices.Sort(got)
-	want := []string{"before_hello", "claim_rate_limited", "claim_unknown_treasure", "impossible_speed", "invalid_position",
+	want := []string{"before_hello", "budget", "claim_already_claimed", "claim_rate_limited", "claim_unknown_treasure", "impossible_speed", "invalid_position",
 		"message_flood", "queue_full", "rate_limited", "remote_bad", "remote_full", "remote_unwatched", "stale"}
 	if !slices.Equal(got, want) {
 		t.Errorf("drop reasons %v, want %v", got, want)

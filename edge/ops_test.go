@@ -90,7 +90,11 @@ func TestOperationsEndpoints(t *testing.T) {
 	if err := c.Position(52.3730796, 4.8924534, 5); err != nil {
 		t.Fatal(err)
 	}
-	await(t, in, func(*protocol.CellUpdate) bool { return true }) // the tick ran and fanned out
+	await(t, in, func(*protocol.CellUpdate) bool { return true }) // the tick ran: the newcomer's snapshot
+	if err := c.Position(52.3730896, 4.8924534, 5); err != nil {  // then a move: a changed cell's update
+		t.Fatal(err)
+	}
+	await(t, in, func(cu *protocol.CellUpdate) bool { return cu.Flags&protocol.FlagSnapshot == 0 })
 	m := scrape(t, base+"/metrics")
 	for _, series := range []string{
 		`veltrix_edge_connections{transport="websocket"} 1`,
@@ -101,6 +105,10 @@ func TestOperationsEndpoints(t *testing.T) {
 		`veltrix_edge_tick_frames`,
 		`veltrix_edge_bytes_fanned_out_total`,
 		`veltrix_edge_tick_seconds`,
+		`veltrix_edge_join_frames_total 1`,
+		`veltrix_edge_tick_rate_hz 10`,
+		`veltrix_edge_tick_duration_seconds_bucket`,
+		`veltrix_edge_crowded_cells 0`,
 		`veltrix_edge_gc_pause_seconds_bucket`,
 		`veltrix_edge_websocket_transport{transport="netpoll"} 1`,
 	} {

@@ -2,7 +2,7 @@ package protocol
 
 import "testing"
 
-// The hot messages — POSITION in, CELL_UPDATE out, PING/PONG — must neither
+// The hot messages — POSITION in, CELL_UPDATE and CELL_SUMMARY out, PING/PONG — must neither
 // encode nor decode with a heap allocation (DESIGN.md: zero allocations on the
 // hot path). Buffers are caller-owned and reused, as the edge does.
 
@@ -14,6 +14,8 @@ func TestHotPathAllocations(t *testing.T) {
 	cu.Entries = make([]CellEntry, 0, 64)
 	var posOut Position
 	var ping Ping
+	sum := CellSummary{Cell: 0x8928308280fffff, Count: 9, Children: make([]SummaryChild, 7)}
+	sumOut := CellSummary{Children: make([]SummaryChild, 0, 7)}
 	cases := map[string]func(){
 		"AppendPosition+Split+Decode": func() {
 			b := AppendPosition(buf[:0], &pos)
@@ -34,6 +36,11 @@ func TestHotPathAllocations(t *testing.T) {
 			_, body, _, _ := Split(b)
 			_ = ping.Decode(body)
 			_ = AppendPong(b[:0], &Pong{Echo: ping.Time, Time: 6})
+		},
+		"CellSummary encode+Decode": func() {
+			b := AppendCellSummary(buf[:0], &sum)
+			_, body, _, _ := Split(b)
+			_ = sumOut.Decode(body)
 		},
 		"decode errors": func() {
 			_, _, _, _ = Split(buf[:1])

@@ -29,6 +29,10 @@ func samples() []Message {
 		&ErrorMessage{Code: CodeRateLimited, Text: Text("slow down")},
 		&Redirect{Code: CodeRedirect, URL: Text("wss://b/ws")},
 		&Pong{Echo: 1, Time: 2},
+		&CellSummary{Cell: 0x8928308280fffff, Tick: 7, Count: 4000, Lat: 523730796, Lng: 48924534, Children: []SummaryChild{
+			{Cell: 0x8a2830828007fff, Count: 3000, Lat: 523730000, Lng: 48920000},
+			{Cell: 0x8a283082800ffff, Count: 1000, Lat: -1, Lng: 1}}},
+		&TickRate{TickHz: 5, Reason: TickRateOverload},
 	}
 }
 

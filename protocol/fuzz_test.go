@@ -88,6 +88,10 @@ func normalise(m Message) Message {
 		if len(m.Leaders) == 0 {
 			m.Leaders = nil
 		}
+	case *CellSummary:
+		if len(m.Children) == 0 {
+			m.Children = nil
+		}
 	}
 	return m
 }
@@ -108,6 +112,8 @@ func FuzzHuntStatus(f *testing.F)  { fuzzDecoder(f, TypeHuntStatus) }
 func FuzzError(f *testing.F)       { fuzzDecoder(f, TypeError) }
 func FuzzRedirect(f *testing.F)    { fuzzDecoder(f, TypeRedirect) }
 func FuzzPong(f *testing.F)        { fuzzDecoder(f, TypePong) }
+func FuzzCellSummary(f *testing.F) { fuzzDecoder(f, TypeCellSummary) }
+func FuzzTickRate(f *testing.F)    { fuzzDecoder(f, TypeTickRate) }
 
 // FuzzFrame feeds whole frames through Split and every decoder, seeded with
 // the golden vectors.

@@ -47,6 +47,10 @@ func NewMessage(t Type) Message {
 		return new(Redirect)
 	case TypePong:
 		return new(Pong)
+	case TypeCellSummary:
+		return new(CellSummary)
+	case TypeTickRate:
+		return new(TickRate)
 	}
 	return nil
 }

@@ -30,6 +30,8 @@ const (
 	TypeError       Type = 0x48
 	TypeRedirect    Type = 0x49
 	TypePong        Type = 0x4A
+	TypeCellSummary Type = 0x4B
+	TypeTickRate    Type = 0x4C
 )
 
 var typeNames = map[Type]string{
@@ -37,7 +39,7 @@ var typeNames = map[Type]string{
 	TypeBye: "BYE", TypeToken: "TOKEN", TypeWelcome: "WELCOME", TypeCellUpdate: "CELL_UPDATE",
 	TypeTreasures: "TREASURES", TypeHint: "HINT", TypeClaimResult: "CLAIM_RESULT",
 	TypeEvent: "EVENT", TypeHuntStatus: "HUNT_STATUS", TypeError: "ERROR",
-	TypeRedirect: "REDIRECT", TypePong: "PONG",
+	TypeRedirect: "REDIRECT", TypePong: "PONG", TypeCellSummary: "CELL_SUMMARY", TypeTickRate: "TICK_RATE",
 }
 
 // String returns the spec name of t ("POSITION"), or its number for unknown types.

@@ -381,6 +381,10 @@ func TestSpecValidation(t *testing.T) {
 	if err := good.CheckPlacement(1); err != nil {
 		t.Fatal(err)
 	}
+	good.PositionBudget = 4 << 10
+	if err := good.CheckPlacement(1); err != nil {
+		t.Fatal(err)
+	}
 	mut := []func(*HuntSpec){
 		func(s *HuntSpec) { s.Name = "" },
 		func(s *HuntSpec) { s.Resolution = 3 },
@@ -391,6 +395,8 @@ func TestSpecValidation(t *testing.T) {
 		func(s *HuntSpec) { s.Starts, s.Ends = 10, 5 },
 		func(s *HuntSpec) { s.Area = geo.Polygon{} },
 		func(s *HuntSpec) { s.Treasures = 5000 }, // more than the area's cells
+		func(s *HuntSpec) { s.PositionBudget = 100 },
+		func(s *HuntSpec) { s.PositionBudget = -1 },
 	}
 	for i, m := range mut {
 		s := spec(3)

@@ -25,6 +25,11 @@ const (
 	MinResolution  = 5
 	MaxResolution  = 13
 	DefaultPoints  = 100
+	// A hunt's position budget, when set, lies in MinPositionBudget ..
+	// MaxPositionBudget bytes per second (edge/core.MinPositionBudget is
+	// the edge's floor).
+	MinPositionBudget = 1 << 10
+	MaxPositionBudget = 1 << 20
 )
 
 // CreateResult is the response to CreateHunt.
@@ -52,6 +57,8 @@ func (s *HuntSpec) Validate() error {
 		return bad("claim_radius %d is outside 0..%d", s.ClaimRadius, MaxClaimRadius)
 	case s.Respawn != "" && s.Respawn != RespawnNone && s.Respawn != RespawnAfter:
 		return bad("respawn %q is not %q or %q", s.Respawn, RespawnNone, RespawnAfter)
+	case s.PositionBudget != 0 && (s.PositionBudget < MinPositionBudget || s.PositionBudget > MaxPositionBudget):
+		return bad("position_budget %d is outside %d..%d bytes per second (0: the edges' own)", s.PositionBudget, MinPositionBudget, MaxPositionBudget)
 	case s.Starts < 0 || s.Ends < 0 || (s.Starts != 0 && s.Ends != 0 && s.Ends <= s.Starts):
 		return bad("schedule must end after it starts")
 	}

@@ -150,6 +150,9 @@ type HuntRequest struct {
 	ClaimRadius int         `json:"claim_radius"`
 	Points      uint16      `json:"points,omitempty"`
 	Respawn     string      `json:"respawn,omitempty"`
+	// PositionBudget: CELL_UPDATE bytes per second per player; 0 or
+	// absent: each edge's own.
+	PositionBudget int `json:"position_budget,omitempty"`
 }
 
 // AreaRequest is a polygon: an outer ring and optional holes.
@@ -171,7 +174,7 @@ func (h *HuntRequest) Spec() HuntSpec {
 	s := HuntSpec{
 		Name: h.Name, Area: geo.Polygon{Outer: ring(h.Area.Outer)}, Resolution: h.Resolution,
 		Treasures: h.Treasures, MinSpacing: h.MinSpacing, ClaimRadius: h.ClaimRadius,
-		Points: h.Points, Respawn: h.Respawn,
+		Points: h.Points, Respawn: h.Respawn, PositionBudget: h.PositionBudget,
 	}
 	for _, hole := range h.Area.Holes {
 		s.Area.Holes = append(s.Area.Holes, ring(hole))

@@ -49,6 +49,9 @@ type HuntSpec struct {
 	ClaimRadius int         `json:"claim_radius"` // grid distance from player to treasure
 	Points      uint16      `json:"points"`       // awarded per treasure; 0 = 100
 	Respawn     string      `json:"respawn"`      // RespawnNone or RespawnAfter
+	// PositionBudget is the CELL_UPDATE bytes per second an edge may send
+	// each player of the hunt; 0: the edge's own (8 KiB/s by default).
+	PositionBudget int `json:"position_budget,omitempty"`
 }
 
 // Treasure is one placed treasure. Its position lies inside its cell.

@@ -24,13 +24,20 @@ type cellState struct {
 	remote   []remoteEntry // other edges' players in the cell (remote.go)
 	dirty    bool          // listed in Core.dirty
 	snapshot bool          // send the full set this tick
+	joiners  int           // watchers marked fresh: they get a snapshot of their own (join.go)
+	round    int           // index in Core.rounds (join.go)
+	crowded  bool          // in crowd mode (crowd.go)
+	newCrowd bool          // became crowded this tick
+	near     crowdCursor   // crowd mode: the next player to list to the watchers in the cell
+	ring     crowdCursor   // … and to the ring's
 }
 
 // watcher is a session watching a cell, and how far the cell is from the
 // session's own (fixed until the session changes cell).
 type watcher struct {
-	idx  uint32
-	dist uint8
+	idx   uint32
+	dist  uint8
+	fresh bool // joined since the cell's last fan-out: waits for its snapshot
 }
 
 // cellKey distinguishes the same H3 cell in different hunts.
@@ -44,6 +51,7 @@ func (c *Core) cellLocked(k cellKey) *cellState {
 	if cs == nil {
 		cs = &cellState{}
 		c.cells[k] = cs
+		c.listRoundLocked(k, cs)
 	}
 	return cs
 }
@@ -74,7 +82,8 @@ func (c *Core) recordLocked(k cellKey, s *slot, op uint8) {
 }
 
 // watchLocked adds (add=true) or removes slot idx as a watcher of the cells
-// within radius of cell. A new watcher asks for a snapshot of the cell.
+// within radius of cell. A new watcher is fresh: it alone gets a snapshot of
+// the cell at the next tick (join.go), the others keep their deltas.
 func (c *Core) watchLocked(hunt uint32, cell geo.Cell, idx uint32, add bool) {
 	var err error
 	c.disk, err = geo.AppendGridDisk(c.disk[:0], cell, c.cfg.Radius)
@@ -88,15 +97,18 @@ func (c *Core) watchLocked(hunt uint32, cell geo.Cell, idx uint32, add bool) {
 			if len(cs.watchers) == 0 && c.cfg.Peers != nil {
 				c.cfg.Peers.Watch(hunt, uint64(d), true)
 			}
-			cs.watchers = append(cs.watchers, watcher{idx: idx, dist: distance(cell, d)})
+			cs.watchers = append(cs.watchers, watcher{idx: idx, dist: distance(cell, d), fresh: true})
+			cs.joiners++
 			if len(cs.players) > 0 || len(cs.remote) > 0 {
-				cs.snapshot = true
 				c.markDirtyLocked(k, cs)
 			}
 			continue
 		}
 		if cs := c.cells[k]; cs != nil {
 			if i := slices.IndexFunc(cs.watchers, func(w watcher) bool { return w.idx == idx }); i >= 0 {
+				if cs.watchers[i].fresh {
+					cs.joiners--
+				}
 				cs.watchers[i] = cs.watchers[len(cs.watchers)-1]
 				cs.watchers = cs.watchers[:len(cs.watchers)-1]
 				if len(cs.watchers) == 0 && c.cfg.Peers != nil {
@@ -121,6 +133,10 @@ func removeIdx(s []uint32, idx uint32) []uint32 {
 func (c *Core) dropIfEmptyLocked(k cellKey, cs *cellState) {
 	if len(cs.players) == 0 && len(cs.watchers) == 0 && !cs.dirty {
 		delete(c.cells, k)
+		c.unlistRoundLocked(cs)
+		if cs.crowded {
+			c.uncrowdLocked(k)
+		}
 	}
 }
 

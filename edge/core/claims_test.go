@@ -24,6 +24,12 @@ func (knownTreasures) TreasuresIn(_ uint32, _ []geo.Cell, dst []protocol.Treasur
 func (knownTreasures) Hint(uint32, int32, int32) (protocol.Hint, bool) { return protocol.Hint{}, false }
 func (knownTreasures) NoSuchTreasure(_, id uint32) bool                { return id == 13 }
 
+// ClaimedByOther: treasure 14 was won by player 2, whose score is 100;
+// player 1 has 30.
+func (knownTreasures) ClaimedByOther(_, id, player uint32) (uint32, bool) {
+	return 30, id == 14 && player != 2
+}
+
 func (r *rig) claim(id SessionID, request, treasure uint32) *protocol.ClaimResult {
 	r.t.Helper()
 	if err := r.c.Deliver(id, protocol.AppendClaim(nil, &protocol.Claim{Request: request, Treasure: treasure})); err != nil {
@@ -111,5 +117,35 @@ func TestClaimRateLimitPerPlayer(t *testing.T) {
 	}
 	if r.c.Snapshot().Drops[DropClaimRateLimited] != 17 {
 		t.Fatalf("stats count %d limited claims, want 17", r.c.Snapshot().Drops[DropClaimRateLimited])
+	}
+}
+
+// TestClaimOfWonTreasureAnsweredAtEdge: a claim of a treasure the replica
+// shows won by another player is answered "already claimed", with the
+// claimer's score, and never reaches the coordinator; the winner's own
+// claim (a retry, which must get its "won" back) still does.
+func TestClaimOfWonTreasureAnsweredAtEdge(t *testing.T) {
+	var sub submitted
+	r := newRig(t, func(c *Config) { c.Claims, c.Treasures = &sub, knownTreasures{} })
+	loser, winner := r.join(1), r.join(2)
+	for _, id := range []SessionID{loser, winner} {
+		if err := r.move(id, dam); err != nil {
+			t.Fatal(err)
+		}
+		r.pull(id)
+	}
+	for i := range 5 {
+		res := r.claim(loser, uint32(40+i), 14)
+		if res == nil || res.Outcome != protocol.OutcomeAlreadyClaimed || res.Request != uint32(40+i) || res.Treasure != 14 ||
+			res.Points != 0 || res.Score != 30 {
+			t.Fatalf("claim %d of a won treasure: %+v, want already claimed with score 30 at once", i, res)
+		}
+	}
+	if res := r.claim(winner, 7, 14); res != nil {
+		t.Fatalf("the winner's retry answered by the edge: %+v", res)
+	}
+	if len(sub) != 1 || sub[0] != 14 || r.c.Snapshot().Drops[DropClaimAlreadyClaimed] != 5 {
+		t.Fatalf("submitted %v and counted %d at the edge, want only the winner's retry and 5",
+			sub, r.c.Snapshot().Drops[DropClaimAlreadyClaimed])
 	}
 }

@@ -15,6 +15,9 @@ type HuntInfo struct {
 	ID         uint32
 	Resolution int  // H3 resolution players are bucketed at
 	Active     bool // claims are accepted only while active
+	// PositionBudget is the hunt's CELL_UPDATE bytes per second per
+	// connection; 0: the edge's Config.PositionBudget.
+	PositionBudget int
 }
 
 // Hunts looks hunts up; the edge's replica of coordinator state implements it.
@@ -39,6 +42,11 @@ type Treasures interface {
 	// claim of it is answered at once, without a coordinator trip. It
 	// answers false when unsure (a treasure may be newer than the replica).
 	NoSuchTreasure(hunt, id uint32) bool
+	// ClaimedByOther reports that hunt is active and its treasure id was
+	// won by another player than player, with player's score: a claim of
+	// it is answered "already claimed" at once, without a coordinator
+	// trip. It answers false when unsure.
+	ClaimedByOther(hunt, id, player uint32) (score uint32, ok bool)
 }
 
 // Notifier is the transport side of the core. The core calls only the
@@ -75,6 +83,21 @@ type Config struct {
 	SnapshotEvery int     // ticks between full snapshots of a watched cell; default 50
 	MaxControl    int     // bytes of undelivered control messages before too_slow; default 256 KiB
 	Hysteresis    float64 // leave a cell only this far (× edge length) from its centre; default 1.1
+	// PositionBudget is the CELL_UPDATE bytes per second a connection may
+	// be sent (budget.go), unless its hunt sets one; default 8 KiB/s, at
+	// least MinPositionBudget.
+	PositionBudget int
+	// Crowd mode (crowd.go): a cell with more than CrowdPlayers players
+	// (default 150) sends at most CrowdEntries of them a tick (default 16)
+	// to its own watchers, the same every RingEvery ticks to the ring
+	// (default 5) and a CELL_SUMMARY every SummaryEvery ticks (default 10).
+	CrowdPlayers, CrowdEntries, RingEvery, SummaryEvery int
+	// Tick dilation (dilate.go): a tick longer than DilateShare of its
+	// period (default 0.5) for DilateAfter ticks in a row (default 3)
+	// slows the rate a step; RecoverAfter quick ticks (default 20) speed
+	// it back up.
+	DilateShare               float64
+	DilateAfter, RecoverAfter int
 	// IdleTimeout closes (ERROR idle) a welcomed session that sent no
 	// message for this long (SPEC.md §2.3); default 60s.
 	IdleTimeout time.Duration
@@ -134,7 +157,10 @@ func (c *Config) Validate() error {
 		{"maximum accuracy", c.MaxAccuracy}, {"position rate", c.PositionRate}, {"position burst", c.PositionBurst},
 		{"claim rate", c.ClaimRate}, {"claim burst", c.ClaimBurst}, {"message rate", c.MessageRate},
 		{"message burst", c.MessageBurst}, {"slow ticks", float64(c.SlowTicks)}, {"snapshot period", float64(c.SnapshotEvery)},
-		{"control bytes limit", float64(c.MaxControl)}, {"hysteresis", c.Hysteresis},
+		{"control bytes limit", float64(c.MaxControl)}, {"hysteresis", c.Hysteresis}, {"position budget", float64(c.PositionBudget)},
+		{"crowd players", float64(c.CrowdPlayers)}, {"crowd entries", float64(c.CrowdEntries)}, {"ring period", float64(c.RingEvery)},
+		{"summary period", float64(c.SummaryEvery)}, {"dilation share", c.DilateShare}, {"dilation ticks", float64(c.DilateAfter)},
+		{"recovery ticks", float64(c.RecoverAfter)},
 		{"idle timeout", c.IdleTimeout.Seconds()}, {"token grace", c.TokenGrace.Seconds()},
 		{"remote TTL", c.RemoteTTL.Seconds()}, {"remote inbox", float64(c.RemoteInbox)},
 	} {
@@ -147,6 +173,16 @@ func (c *Config) Validate() error {
 	}
 	if c.Peers != nil && c.Origin == 0 {
 		errs = append(errs, errors.New("an edge sharing cells with peers needs a non-zero origin"))
+	}
+	if c.DilateShare > 1 {
+		errs = append(errs, fmt.Errorf("dilation share %v is above 1 (a tick could take its whole period)", c.DilateShare))
+	}
+	if c.CrowdEntries > protocol.MaxDatagramCellEntries*4/5 {
+		errs = append(errs, fmt.Errorf("crowd entries %d: at most %d (with a quarter more for players leaving, a sample fits a datagram)",
+			c.CrowdEntries, protocol.MaxDatagramCellEntries*4/5))
+	}
+	if c.PositionBudget > 0 && c.PositionBudget < MinPositionBudget {
+		errs = append(errs, fmt.Errorf("position budget %d B/s is below %d B/s (a player could not follow its own cell)", c.PositionBudget, MinPositionBudget))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("core: %w", err)
@@ -171,6 +207,14 @@ func (c *Config) withDefaults() Config {
 	setInt(&d.SlowTicks, DefaultSlowTicks)
 	setInt(&d.SnapshotEvery, DefaultSnapshotEvery)
 	setInt(&d.MaxControl, DefaultMaxControl)
+	setInt(&d.PositionBudget, DefaultPositionBudget)
+	setInt(&d.CrowdPlayers, DefaultCrowdPlayers)
+	setInt(&d.CrowdEntries, DefaultCrowdEntries)
+	setInt(&d.RingEvery, DefaultRingEvery)
+	setInt(&d.SummaryEvery, DefaultSummaryEvery)
+	setInt(&d.DilateAfter, DefaultDilateAfter)
+	setInt(&d.RecoverAfter, DefaultRecoverAfter)
+	setF(&d.DilateShare, DefaultDilateShare)
 	setF(&d.MaxSpeed, DefaultMaxSpeed)
 	setF(&d.MaxAccuracy, DefaultMaxAccuracy)
 	setF(&d.PositionRate, DefaultPositionRate)

@@ -26,6 +26,7 @@ func TestConfigValidate(t *testing.T) {
 			want: []string{"tick rate -1", "claim rate -2", "control bytes limit -3"}},
 		{name: "negative timeouts", tweak: func(c *Config) { c.IdleTimeout, c.TokenGrace = -time.Second, -time.Second },
 			want: []string{"idle timeout", "token grace"}},
+		{name: "position budget below a cell's worth", tweak: func(c *Config) { c.PositionBudget = 100 }, want: []string{"position budget 100 B/s is below 1024"}},
 		{name: "hysteresis inside the cell", tweak: func(c *Config) { c.Hysteresis = 0.5 }, want: []string{"hysteresis 0.5 is below 1"}},
 	}
 	for _, tc := range tests {

@@ -26,19 +26,29 @@ const arenaRing = 8
 type Core struct {
 	cfg Config
 
-	mu      sync.Mutex // guards all fields below
-	owners  []Notifier // by Owner: the transports that registered
-	tab     table
-	cells   map[cellKey]*cellState
-	dirty   []cellKey
-	tick    uint32                   // ticks completed
-	arenas  [arenaRing]arena         // encoded frames of recent ticks, by tick % arenaRing
-	ctrl    map[uint32][]byte        // slot → control messages waiting (never dropped)
-	buckets map[uint32]bucket        // player → position token bucket, shared by its sessions
-	seats   map[seatKey]SessionID    // (hunt, player) → its one welcomed session (newest wins)
-	disk    []geo.Cell               // scratch: the interest area being (un)watched
-	tbuf    []protocol.TreasureEntry // scratch
-	stats   Stats
+	mu        sync.Mutex // guards all fields below
+	owners    []Notifier // by Owner: the transports that registered
+	tab       table
+	cells     map[cellKey]*cellState
+	dirty     []cellKey
+	rounds    []cellKey                // every cell, in refresh order (join.go)
+	roundAt   int                      // rounds[:roundAt] were visited this round
+	roundTick int                      // ticks of this round so far
+	tick      uint32                   // ticks completed
+	tickAt    int64                    // server µs at the start of the last tick
+	arenas    [arenaRing]arena         // encoded frames of recent ticks, by tick % arenaRing
+	ctrl      map[uint32][]byte        // slot → control messages waiting (never dropped)
+	buckets   map[uint32]bucket        // player → position token bucket, shared by its sessions
+	seats     map[seatKey]SessionID    // (hunt, player) → its one welcomed session (newest wins)
+	disk      []geo.Cell               // scratch: the interest area being (un)watched
+	tbuf      []protocol.TreasureEntry // scratch
+	crowds    []cellKey                // the crowded cells (crowd.go)
+	dilation  int                      // tick dilation level (dilate.go)
+	slowTicks int                      // consecutive ticks over the dilation share
+	fastTicks int                      // consecutive ticks that would fit the faster rate
+	sums      []childSum               // scratch: a summary's child cells
+	children  []protocol.SummaryChild  // scratch: a summary's children
+	stats     Stats
 
 	// Cells shared with the region's other edges (remote.go).
 	remote  remote              // the inbox Remote fills (its own lock)
@@ -60,18 +70,26 @@ type bucket struct {
 // Stats counts what the core did. Drops and closes are by reason.
 type Stats struct {
 	Sessions         int
-	MessagesIn       [256]uint64 // by message type
-	MessagesOut      [256]uint64 // by message type, counted when pulled
-	FramesEncoded    uint64      // CELL_UPDATE frames encoded (once per cell and tick)
-	CellsChanged     uint64      // changed, watched cells over all ticks, counted apart from encoding
-	FramesQueued     uint64      // frame references queued to sessions
-	FramesPublished  uint64      // cell series handed to Peers.Publish (once per changed cell and tick)
+	MessagesIn       [256]uint64                  // by message type
+	MessagesOut      [256]uint64                  // by message type, counted when pulled
+	FramesEncoded    uint64                       // CELL_UPDATE frames encoded for changed cells (once per cell and tick)
+	JoinFrames       uint64                       // snapshots encoded for a cell's newcomers only (once per cell and tick)
+	CrowdFrames      uint64                       // crowded cells' sampled CELL_UPDATEs (once per cell, level and tick)
+	SummaryFrames    uint64                       // CELL_SUMMARY frames encoded (once per crowded cell and tick at most)
+	CrowdedCells     int                          // cells in crowd mode after the last tick
+	TickHz           int                          // the tick rate now (dilate.go)
+	Dilations        uint64                       // tick rate changes
+	TickDurations    [len(TickBuckets) + 1]uint64 // ticks by duration (TickBuckets)
+	TickTime         time.Duration                // the ticks' durations summed
+	CellsChanged     uint64                       // changed, watched cells over all ticks, counted apart from encoding
+	FramesQueued     uint64                       // frame references queued to sessions
+	FramesPublished  uint64                       // cell series handed to Peers.Publish (once per changed cell and tick)
 	BytesFannedOut   uint64
 	Drops            [NumDropReasons]uint64 // frames dropped and messages refused, by reason
 	TokensRefreshed  uint64                 // TOKEN messages accepted
 	Closes           map[protocol.Code]uint64
 	LastTickCells    int           // changed, watched cells at the start of the last tick (counted apart from encoding)
-	LastTickFrames   int           // CELL_UPDATE frames the last tick encoded: LastTickCells, plus one per 69 entries beyond the first 69 of a cell
+	LastTickFrames   int           // CELL_UPDATE frames the last tick encoded for settled watchers: LastTickCells, plus one per 69 entries beyond the first 69 of a cell
 	LastTickDuration time.Duration // how long the last tick held the core
 }
 

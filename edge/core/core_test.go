@@ -67,6 +67,18 @@ func (r *rig) join(player uint32) SessionID {
 	return id
 }
 
+// neighbours joins players 1 and 2 in one cell, runs a tick and takes
+// what it sent them.
+func (r *rig) neighbours() (a, b SessionID) {
+	a, b = r.join(1), r.join(2)
+	r.move(a, dam)
+	r.move(b, near)
+	r.c.Tick()
+	r.pull(a)
+	r.pull(b)
+	return a, b
+}
+
 var seqs = map[SessionID]uint32{}
 
 func (r *rig) move(id SessionID, p geo.Point) error {
@@ -178,8 +190,10 @@ func TestNeighboursSeeEachOtherAndFarPlayersDoNot(t *testing.T) {
 		t.Error("a saw the far player")
 	}
 	st := r.c.Snapshot()
-	if st.FramesEncoded != 2 || st.LastTickCells != 2 {
-		t.Errorf("encoded %d frames for %d cells, want one per changed cell (2)", st.FramesEncoded, st.LastTickCells)
+	// Every watcher is new: each occupied cell sends one snapshot, to them.
+	if st.FramesEncoded != 0 || st.JoinFrames != 2 || st.LastTickCells != 0 {
+		t.Errorf("encoded %d frames (%d for newcomers) for %d changed cells, want one newcomers' snapshot per occupied cell (2)",
+			st.FramesEncoded, st.JoinFrames, st.LastTickCells)
 	}
 }
 
@@ -275,12 +289,7 @@ func eastOf(p geo.Point, m float64) geo.Point {
 
 func TestLeavingAndCellChanges(t *testing.T) {
 	r := newRig(t, func(c *Config) { c.IdleTimeout = time.Hour }) // a watches a minute without a word
-	a, b := r.join(1), r.join(2)
-	r.move(a, dam)
-	r.move(b, near)
-	r.c.Tick()
-	r.pull(a)
-	r.pull(b)
+	a, b := r.neighbours()
 	// b walks ~1 km east (a few seconds later): it leaves the cell a watches.
 	r.now = r.now.Add(30 * time.Second)
 	r.move(b, geo.Point{Lat: dam.Lat, Lng: dam.Lng + 0.015})

@@ -19,6 +19,21 @@ const (
 	DefaultSnapshotEvery = 50        // ticks between full snapshots of a watched cell
 	DefaultMaxControl    = 256 << 10 // bytes of undelivered control messages before too_slow
 	DefaultHysteresis    = 1.1       // × edge length from a cell's centre before leaving it
+	// DefaultPositionBudget is the CELL_UPDATE bytes per second a
+	// connection may be sent (budget.go); a hunt may set its own.
+	DefaultPositionBudget = 8 << 10
+	// MinPositionBudget is the smallest budget an edge or a hunt may set:
+	// below it a player could not follow its own cell.
+	MinPositionBudget = 1 << 10
+
+	DefaultCrowdPlayers = 150 // players above which a cell is crowded (crowd.go)
+	DefaultCrowdEntries = 16  // a crowded cell's players listed per tick
+	DefaultRingEvery    = 5   // ticks between a crowded cell's samples for the ring around it
+	DefaultSummaryEvery = 10  // ticks between a crowded cell's CELL_SUMMARYs
+
+	DefaultDilateShare  = 0.5 // of its period a tick may take before the rate drops (dilate.go)
+	DefaultDilateAfter  = 3   // ticks over it in a row
+	DefaultRecoverAfter = 20  // quick ticks in a row before the rate rises again
 
 	DefaultIdleTimeout = 60 * time.Second // without a message: ERROR idle (SPEC.md §2.3)
 	DefaultTokenGrace  = 10 * time.Second // past a token's expiry (SPEC.md §2.3)

@@ -148,6 +148,7 @@ func (c *Core) helloLocked(id SessionID, s *slot, body []byte) error {
 	s.state, s.kind, s.hunt, s.player, s.res = stateActive, m.Kind, m.Hunt, claims.Player, uint8(h.Resolution)
 	s.expires = c.expiryOf(claims)
 	c.touchLocked(s, c.cfg.Now().UnixMicro())
+	c.budgetLocked(s, h)
 	c.seatLocked(id, s)
 	b, ok := c.buckets[s.player]
 	if !ok {
@@ -157,7 +158,7 @@ func (c *Core) helloLocked(id SessionID, s *slot, body []byte) error {
 	b.sessions++
 	c.buckets[s.player] = b
 	c.controlLocked(id, s, protocol.AppendWelcome(c.ctrlBuf(id), &protocol.Welcome{
-		Player: s.player, Hunt: s.hunt, Resolution: s.res, TickHz: uint8(c.cfg.TickHz),
+		Player: s.player, Hunt: s.hunt, Resolution: s.res, TickHz: uint8(c.tickHzAt(c.dilation)),
 		Radius: uint8(c.cfg.Radius), Time: c.nowMicro(),
 	}))
 	return nil
@@ -298,6 +299,7 @@ func (c *Core) claimLocked(id SessionID, s *slot, body []byte, now int64) error 
 	case m.Treasure == 0 || c.cfg.Treasures != nil && c.cfg.Treasures.NoSuchTreasure(s.hunt, m.Treasure):
 		c.stats.Drops[DropClaimUnknownTreasure]++
 		res.Outcome = protocol.OutcomeUnknown
+	case c.claimedLocked(s, &m, &res):
 	case c.cfg.Claims == nil:
 		res.Outcome = protocol.OutcomeUnavailable
 	case !s.placed:

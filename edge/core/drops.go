@@ -19,6 +19,8 @@ const (
 	DropRemoteFull                             // another edge's frame, the remote inbox being full
 	DropRemoteBad                              // another edge's frame that is not a CELL_UPDATE of the cell with an origin
 	DropRemoteUnwatched                        // another edge's frame for a cell no local player watches any more
+	DropClaimAlreadyClaimed                    // a CLAIM of a treasure the edge knows another player won
+	DropBudget                                 // a frame over its connection's position budget
 	NumDropReasons                             // the number of reasons, not a reason
 )
 
@@ -35,6 +37,8 @@ var dropNames = [NumDropReasons]string{
 	DropRemoteFull:           "remote_full",
 	DropRemoteBad:            "remote_bad",
 	DropRemoteUnwatched:      "remote_unwatched",
+	DropClaimAlreadyClaimed:  "claim_already_claimed",
+	DropBudget:               "budget",
 }
 
 // String is the reason's metric label.

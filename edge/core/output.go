@@ -68,6 +68,10 @@ func (c *Core) enqueueLocked(idx uint32, ref frameRef) {
 	if s.state != stateActive {
 		return
 	}
+	if !c.spendLocked(s, ref) {
+		c.stats.Drops[DropBudget]++
+		return
+	}
 	if int(s.qCount) == queueLen {
 		worst := 0
 		for i := 1; i < queueLen; i++ {
@@ -127,7 +131,7 @@ func (c *Core) Pull(id SessionID, dst [][]byte) (control []byte, frames [][]byte
 			a.refs++
 		}
 		dst = append(dst, a.buf[ref.off:ref.off+ref.n:ref.off+ref.n])
-		c.stats.MessagesOut[protocol.TypeCellUpdate]++
+		c.stats.MessagesOut[a.buf[ref.off]]++ // CELL_UPDATE or CELL_SUMMARY
 	}
 	s.qCount = 0
 	return control, dst, lease

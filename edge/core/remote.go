@@ -116,7 +116,7 @@ func (c *Core) drainRemoteLocked(a *arena, now int64) {
 			c.mergeLocked(cs, &c.cu)
 			start := len(a.buf)
 			a.buf = append(a.buf, b[:len(b)-len(rest)]...)
-			c.queueFrameLocked(cs, frameRef{tick: c.tick, off: uint32(start), n: uint32(len(a.buf) - start)})
+			c.queueFrameLocked(cs, frameRef{tick: c.tick, off: uint32(start), n: uint32(len(a.buf) - start)}, toAll)
 			b = rest
 		}
 	}
@@ -160,7 +160,7 @@ func (c *Core) mergeLocked(cs *cellState, m *protocol.CellUpdate) {
 // remoteSnapshotLocked follows a cell's snapshot for local watchers with its
 // remote players: one ORIGIN_SNAPSHOT series per origin, encoded once.
 // A player who is also in this edge's own view (it moved here) is left out.
-func (c *Core) remoteSnapshotLocked(a *arena, k cellKey, cs *cellState) {
+func (c *Core) remoteSnapshotLocked(a *arena, k cellKey, cs *cellState, to uint8) {
 	slices.SortFunc(cs.remote, func(x, y remoteEntry) int { return int(int64(x.origin) - int64(y.origin)) })
 	for i := 0; i < len(cs.remote); {
 		o := cs.remote[i].origin
@@ -168,7 +168,7 @@ func (c *Core) remoteSnapshotLocked(a *arena, k cellKey, cs *cellState) {
 		for j < len(cs.remote) && cs.remote[j].origin == o {
 			j++
 		}
-		c.encodeRemoteLocked(a, k, cs, cs.remote[i:j], opEntered, protocol.FlagOriginSnapshot)
+		c.encodeRemoteLocked(a, k, cs, cs.remote[i:j], opEntered, protocol.FlagOriginSnapshot, to)
 		i = j
 	}
 }
@@ -176,7 +176,7 @@ func (c *Core) remoteSnapshotLocked(a *arena, k cellKey, cs *cellState) {
 // encodeRemoteLocked encodes entries of one origin with op, in as many
 // datagram-sized CELL_UPDATEs as they need (flags on the first, CONTINUED
 // added on the others), and queues them for the cell's watchers.
-func (c *Core) encodeRemoteLocked(a *arena, k cellKey, cs *cellState, es []remoteEntry, op, flags uint8) {
+func (c *Core) encodeRemoteLocked(a *arena, k cellKey, cs *cellState, es []remoteEntry, op, flags, to uint8) {
 	for first := 0; first < len(es); first += protocol.MaxDatagramCellEntries {
 		start := len(a.buf)
 		a.buf, _ = protocol.BeginCellUpdate(a.buf, protocol.Cell(k.cell), c.tick, flags)
@@ -187,8 +187,12 @@ func (c *Core) encodeRemoteLocked(a *arena, k cellKey, cs *cellState, es []remot
 			a.buf = protocol.AppendCellEntry(a.buf, &protocol.CellEntry{Op: op, Player: r.player, Lat: r.lat, Lng: r.lng, Stamp: r.stamp})
 		}
 		a.buf = protocol.EndCellUpdateOrigin(a.buf, start, es[0].origin)
-		c.stats.FramesEncoded++
-		c.queueFrameLocked(cs, frameRef{tick: c.tick, off: uint32(start), n: uint32(len(a.buf) - start)})
+		if to == toFresh {
+			c.stats.JoinFrames++
+		} else {
+			c.stats.FramesEncoded++
+		}
+		c.queueFrameLocked(cs, frameRef{tick: c.tick, off: uint32(start), n: uint32(len(a.buf) - start)}, to)
 		flags |= protocol.FlagContinued
 	}
 }
@@ -213,6 +217,6 @@ func (c *Core) expireRemoteLocked(a *arena, k cellKey, cs *cellState, now int64)
 			}
 			return false
 		})
-		c.encodeRemoteLocked(a, k, cs, c.scratch, opLeft, 0)
+		c.encodeRemoteLocked(a, k, cs, c.scratch, opLeft, 0, toAll)
 	}
 }

@@ -60,6 +60,17 @@ func newRegion(t testing.TB, n int, tweak ...func(*Config)) ([]*rig, *ring) {
 	return rigs, rg
 }
 
+// pair starts a region of two edges, A and B, with player 1 on A at dam
+// and player 2 on B near it: one cell.
+func pair(t testing.TB, tweak ...func(*Config)) (a, b *rig, pa, pb SessionID, rg *ring) {
+	rigs, rg := newRegion(t, 2, tweak...)
+	a, b = rigs[0], rigs[1]
+	pa, pb = a.join(1), b.join(2)
+	a.move(pa, dam)
+	b.move(pb, near)
+	return a, b, pa, pb, rg
+}
+
 // cellUpdates returns the CELL_UPDATEs among msgs.
 func cellUpdates(msgs []protocol.Message) []*protocol.CellUpdate {
 	var out []*protocol.CellUpdate
@@ -76,11 +87,7 @@ func cellUpdates(msgs []protocol.Message) []*protocol.CellUpdate {
 // other published; a player who joins the cell gets the remote player in
 // its snapshot; a player who leaves is seen leaving.
 func TestCellsSharedAcrossEdges(t *testing.T) {
-	rigs, rg := newRegion(t, 2)
-	a, b := rigs[0], rigs[1]
-	pa, pb := a.join(1), b.join(2)
-	a.move(pa, dam)
-	b.move(pb, near)
+	a, b, pa, pb, rg := pair(t)
 	for range 2 {
 		a.c.Tick()
 		b.c.Tick()
@@ -131,11 +138,7 @@ func TestCellsSharedAcrossEdges(t *testing.T) {
 // TestSilentEdgeExpires: the players of an edge not heard of for RemoteTTL
 // (no frame, no heartbeat) are reported left; heartbeats keep them.
 func TestSilentEdgeExpires(t *testing.T) {
-	rigs, rg := newRegion(t, 2)
-	a, b := rigs[0], rigs[1]
-	pa, pb := a.join(1), b.join(2)
-	a.move(pa, dam)
-	b.move(pb, near)
+	a, b, pa, _, rg := pair(t)
 	b.c.Tick()
 	a.c.Tick()
 	a.pull(pa)
@@ -211,6 +214,7 @@ func TestRemoteFramesAreCheckedAndBounded(t *testing.T) {
 func TestPublishPathDoesNotAllocate(t *testing.T) {
 	rigs, rg := newRegion(t, 2, func(c *Config) {
 		c.PositionRate, c.PositionBurst, c.MessageRate, c.MessageBurst = 1e9, 1e9, 1e9, 1e9
+		c.PositionBudget = 1 << 30 // the rig's clock stands still: no refill, so no budget to run out of
 	})
 	rg.keepAll = false
 	a, b := rigs[0], rigs[1]
@@ -219,7 +223,7 @@ func TestPublishPathDoesNotAllocate(t *testing.T) {
 	b.move(pb, near)
 	frame := make([]byte, 0, 64)
 	var out [][]byte
-	seq := uint32(100)
+	seq := seqs[pb] // the rig's sequence for this session id (other tests used it too)
 	lat, lng := near.E7()
 	step := func() {
 		seq++
@@ -247,6 +251,9 @@ func TestPublishPathDoesNotAllocate(t *testing.T) {
 	}
 	if got := b.c.Snapshot().FramesPublished - published; got < 500 {
 		t.Errorf("%d publications in 501 ticks with a moving player", got)
+	}
+	if st := a.c.Snapshot(); st.Drops[DropBudget] != 0 || st.FramesQueued < 500 {
+		t.Errorf("edge A queued %d frames, dropped %d over the budget: the forwarded frames did not reach its player", st.FramesQueued, st.Drops[DropBudget])
 	}
 }
 
@@ -289,7 +296,12 @@ func BenchmarkRegion(b *testing.B) {
 
 func benchRegion(b *testing.B, edges int) {
 	const players, tickHz = 3000, 10
-	rigs, rg := newRegion(b, edges, func(c *Config) { c.PositionRate, c.PositionBurst, c.MaxSpeed = 1e9, 1e9, 1e6 })
+	rigs, rg := newRegion(b, edges, func(c *Config) {
+		c.PositionRate, c.PositionBurst, c.MaxSpeed = 1e9, 1e9, 1e6
+		// Every position, as in the figures of bench/RESULTS.md: no crowd
+		// mode, and no budget (the rigs' clock stands still: it would not refill).
+		c.CrowdPlayers, c.PositionBudget = 1<<20, 1<<30
+	})
 	rg.keepAll = false
 	rng := rand.New(rand.NewPCG(1, 2))
 	ids, pos := make([]SessionID, players), make([][2]int32, players)

@@ -64,9 +64,14 @@ type slot struct {
 	hintKey    uint16   // band and bearing/10° of the last HINT sent
 	dropTicks  uint16   // consecutive ticks that dropped frames
 	droppedNow bool
-	pending    bool   // Ready was called and Pull has not run since
-	owner      Owner  // the transport that opened the session
-	handle     uint64 // the transport's own reference, passed back to it
+	pending    bool      // Ready was called and Pull has not run since
+	budget     uint32    // position bytes per second (budget.go)
+	budTokens  float64   // bytes it may still be sent
+	budAt      int64     // server µs of the last refill
+	shown      [2]uint32 // crowd mode: the stamp last listed to its cell's own watchers and to the ring
+	listed     [2]uint32 // crowd mode: the tick it was last listed at, per level
+	owner      Owner     // the transport that opened the session
+	handle     uint64    // the transport's own reference, passed back to it
 	qCount     uint8
 	queue      [queueLen]frameRef
 }

@@ -1,43 +1,44 @@
 package core
 
-import (
-	"time"
-
-	"github.com/veltrix/veltrix/protocol"
-)
+import "github.com/veltrix/veltrix/protocol"
 
 // Tick runs one fan-out round: every cell that changed since the last tick
 // is encoded once — split into CELL_UPDATEs of at most
 // protocol.MaxDatagramCellEntries entries so each fits a datagram — and the
 // same bytes are queued for every session watching the cell. The transport
-// calls it TickHz times a second.
+// calls it TickHz times a second: the rate Core.TickHz says, which drops
+// under overload (dilate.go).
 func (c *Core) Tick() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	start := time.Now()
-	defer func() { c.stats.LastTickDuration = time.Since(start) }()
+	start := c.cfg.Now()
+	defer func() { c.tickDoneLocked(c.cfg.Now().Sub(start)) }()
 	c.tick++
+	c.tickAt = start.UnixMicro()
 	a := c.arenaLocked(c.tick)
-	now := c.cfg.Now().UnixMicro()
+	now := c.tickAt
 	c.drainRemoteLocked(a, now) // other edges' frames first: a snapshot below includes them
 	// Changed, watched cells are counted here, apart from the encoder's
 	// frame count, so that Stats can prove one frame per changed cell.
 	cells := 0
 	c.stats.LastTickFrames = 0
+	c.markCrowdsLocked()
 	for _, k := range c.dirty {
 		cs := c.cells[k]
 		if cs == nil {
 			continue
 		}
-		if len(cs.watchers) > 0 {
+		if updatesLocked(cs) {
 			cells++
 		}
 		cs.dirty = false
+		c.crowdStateLocked(k, cs)
 		c.fanOutLocked(a, k, cs)
 		cs.changes, cs.snapshot = cs.changes[:0], false
 		c.dropIfEmptyLocked(k, cs)
 	}
 	c.stats.LastTickCells = cells
+	c.stats.CrowdedCells = len(c.crowds)
 	c.stats.CellsChanged += uint64(cells)
 	c.dirty = c.dirty[:0]
 	c.scheduleSnapshotsLocked(a, now)
@@ -56,16 +57,50 @@ func (c *Core) arenaLocked(t uint32) *arena {
 }
 
 // fanOutLocked encodes cell k's update for this tick into a and queues it
-// for the cell's watchers. With peers, the same bytes go to Publish when
-// they hold changes of this edge's players (or all of them: a snapshot),
-// and a snapshot is followed by the cell's remote players.
+// for the cell's watchers: a periodic snapshot to all of them, else the
+// changes to the settled ones; fresh watchers get a snapshot of their own
+// (join.go). A whole-cell snapshot is followed by the cell's remote players,
+// one ORIGIN_SNAPSHOT series per origin (SPEC.md §2.5). With peers, the
+// frames of this edge's own changes (or of all its players, at a periodic
+// snapshot) go to Publish as encoded, whoever of the local watchers gets
+// them; newcomers' snapshots stay local.
 func (c *Core) fanOutLocked(a *arena, k cellKey, cs *cellState) {
-	publish := c.cfg.Peers != nil && (len(cs.changes) > 0 || cs.snapshot && len(cs.players) > 0)
+	if cs.crowded {
+		c.crowdFanOutLocked(a, k, cs)
+		return
+	}
+	publish := c.publishesLocked(cs)
 	if len(cs.watchers) == 0 && !publish {
 		return
 	}
-	flags, n := uint8(0), len(cs.changes)
 	if cs.snapshot {
+		c.encodeLocked(a, k, cs, true, toAll, publish)
+		if len(cs.remote) > 0 && len(cs.watchers) > 0 {
+			c.remoteSnapshotLocked(a, k, cs, toAll)
+		}
+		c.settleLocked(cs)
+		return
+	}
+	if len(cs.changes) > 0 && (len(cs.watchers) > cs.joiners || publish) {
+		c.encodeLocked(a, k, cs, false, toSettled, publish)
+	}
+	c.joinSnapshotLocked(a, k, cs)
+}
+
+// publishesLocked reports whether the cell's fan-out publishes to the
+// region's other edges this tick: changes of this edge's players, or all of
+// them at a periodic snapshot.
+func (c *Core) publishesLocked(cs *cellState) bool {
+	return c.cfg.Peers != nil && (len(cs.changes) > 0 || cs.snapshot && len(cs.players) > 0)
+}
+
+// encodeLocked encodes the cell's changes, or its full set (snapshot), once,
+// queues the frames for the watchers to selects and, with publish, hands
+// the same bytes to Peers.Publish. Frames for no one (toNone) are published
+// only and leave the arena as they were.
+func (c *Core) encodeLocked(a *arena, k cellKey, cs *cellState, snapshot bool, to uint8, publish bool) {
+	flags, n := uint8(0), len(cs.changes)
+	if snapshot {
 		flags, n = protocol.FlagSnapshot, len(cs.players)
 	}
 	series := len(a.buf)
@@ -73,28 +108,36 @@ func (c *Core) fanOutLocked(a *arena, k cellKey, cs *cellState) {
 		start := len(a.buf)
 		a.buf, _ = protocol.BeginCellUpdate(a.buf, protocol.Cell(k.cell), c.tick, flags)
 		for i := first; i < min(n, first+protocol.MaxDatagramCellEntries); i++ {
-			e := c.entryLocked(cs, i)
+			e := c.entryLocked(cs, i, snapshot)
 			a.buf = protocol.AppendCellEntry(a.buf, &e)
 		}
 		a.buf = protocol.EndCellUpdateOrigin(a.buf, start, c.cfg.Origin)
-		c.stats.FramesEncoded++
-		c.stats.LastTickFrames++
-		c.queueFrameLocked(cs, frameRef{tick: c.tick, off: uint32(start), n: uint32(len(a.buf) - start)})
+		switch to {
+		case toNone:
+		case toFresh:
+			c.stats.JoinFrames++
+		default:
+			c.stats.FramesEncoded++
+			c.stats.LastTickFrames++
+		}
+		if to != toNone {
+			c.queueFrameLocked(cs, frameRef{tick: c.tick, off: uint32(start), n: uint32(len(a.buf) - start)}, to)
+		}
 		flags = flags&^protocol.FlagSnapshot | protocol.FlagContinued
 	}
 	if publish {
-		c.cfg.Peers.Publish(k.hunt, uint64(k.cell), a.buf[series:], cs.snapshot)
+		c.cfg.Peers.Publish(k.hunt, uint64(k.cell), a.buf[series:], snapshot)
 		c.stats.FramesPublished++
 	}
-	if cs.snapshot && len(cs.remote) > 0 && len(cs.watchers) > 0 {
-		c.remoteSnapshotLocked(a, k, cs)
+	if to == toNone {
+		a.buf = a.buf[:series]
 	}
 }
 
 // entryLocked is the i-th entry of the cell's update: a change, or for a
 // snapshot the i-th player present.
-func (c *Core) entryLocked(cs *cellState, i int) protocol.CellEntry {
-	if !cs.snapshot {
+func (c *Core) entryLocked(cs *cellState, i int, snapshot bool) protocol.CellEntry {
+	if !snapshot {
 		ch := &cs.changes[i]
 		return protocol.CellEntry{Op: ch.op, Player: ch.player, Lat: ch.lat, Lng: ch.lng, Stamp: ch.stamp}
 	}
@@ -102,29 +145,39 @@ func (c *Core) entryLocked(cs *cellState, i int) protocol.CellEntry {
 	return protocol.CellEntry{Op: opEntered, Player: s.player, Lat: s.lat, Lng: s.lng, Stamp: s.stamp}
 }
 
-func (c *Core) queueFrameLocked(cs *cellState, ref frameRef) {
-	for _, w := range cs.watchers {
-		ref.dist = w.dist
-		c.enqueueLocked(w.idx, ref)
+// Which of a cell's watchers a frame is for.
+const (
+	toAll     uint8 = iota
+	toSettled       // not fresh: they had the cell's earlier frames
+	toFresh         // joined since the cell's last fan-out
+	toNear          // in the cell (crowd mode)
+	toRing          // around it (crowd mode)
+	toNone          // no one: published to the region's other edges only
+)
+
+func wants(to uint8, w watcher) bool {
+	switch to {
+	case toSettled:
+		return !w.fresh
+	case toFresh:
+		return w.fresh
+	case toNear:
+		return w.dist == 0
+	case toRing:
+		return w.dist > 0
+	case toNone:
+		return false
 	}
+	return true
 }
 
-// scheduleSnapshotsLocked marks each watched, occupied cell for a full
-// snapshot every SnapshotEvery ticks (staggered by cell), so that receivers
-// that lost datagrams converge (and, with peers, so that the region's other
-// edges hear of this edge's players at least that often). Once a second
-// the same pass expires the players of edges not heard of for RemoteTTL.
-func (c *Core) scheduleSnapshotsLocked(a *arena, now int64) {
-	every := uint64(c.cfg.SnapshotEvery)
-	expire := c.cfg.Peers != nil && c.tick%uint32(c.cfg.TickHz) == 0
-	for k, cs := range c.cells {
-		if expire && len(cs.remote) > 0 {
-			c.expireRemoteLocked(a, k, cs, now)
+func (c *Core) queueFrameLocked(cs *cellState, ref frameRef, to uint8) {
+	for _, w := range cs.watchers {
+		if !wants(to, w) {
+			continue
 		}
-		if (uint64(k.cell)>>12+uint64(c.tick))%every == 0 && (len(cs.players) > 0 || len(cs.remote) > 0) && len(cs.watchers) > 0 {
-			cs.snapshot = true
-			c.markDirtyLocked(k, cs)
-		}
+		ref.dist = w.dist
+		c.enqueueLocked(w.idx, ref)
 	}
 }
 
@@ -133,7 +186,7 @@ func (c *Core) scheduleSnapshotsLocked(a *arena, now int64) {
 // whose token expired or that went idle (s.deadline, expireLocked): one
 // comparison per session and tick, and no timer.
 func (c *Core) checkSlowLocked() {
-	now := c.cfg.Now().UnixMicro()
+	now := c.tickAt
 	for i := range c.tab.slots {
 		s := &c.tab.slots[i]
 		if s.state != stateActive {

@@ -40,6 +40,21 @@ func (c *Core) hintLocked(id SessionID, s *slot, now int64) {
 	c.controlLocked(id, s, protocol.AppendHint(c.ctrlBuf(id), &h))
 }
 
+// claimedLocked answers a claim of a treasure the replica shows won by
+// another player: "already claimed", what the coordinator would answer,
+// with no trip to it (a claim storm at a won treasure stays on the edge).
+func (c *Core) claimedLocked(s *slot, m *protocol.Claim, res *protocol.ClaimResult) bool {
+	if c.cfg.Treasures == nil {
+		return false
+	}
+	score, ok := c.cfg.Treasures.ClaimedByOther(s.hunt, m.Treasure, s.player)
+	if ok {
+		c.stats.Drops[DropClaimAlreadyClaimed]++
+		res.Outcome, res.Score = protocol.OutcomeAlreadyClaimed, score
+	}
+	return ok
+}
+
 // TreasureChanged tells the players watching cell of hunt that treasure e
 // appeared or changed state (claimed: remove it).
 func (c *Core) TreasureChanged(hunt uint32, cell geo.Cell, e protocol.TreasureEntry) {

@@ -38,6 +38,7 @@ type huntReplica struct {
 	treasures map[uint32]wire.Treasure
 	byCell    map[geo.Cell][]uint32 // unclaimed treasures by cell at the hunt's resolution
 	index     *geo.Index            // unclaimed treasures, for hints
+	scores    map[uint32]uint32     // player → score: the points of the treasures it won
 }
 
 // treasureNews is a treasure change for the players watching its cell.
@@ -99,7 +100,8 @@ func (r *Replica) Hunt(id uint32) (core.HuntInfo, bool) {
 	if h == nil {
 		return core.HuntInfo{}, false
 	}
-	return core.HuntInfo{ID: id, Resolution: h.Spec.Resolution, Active: h.State == wire.Active.String()}, true
+	return core.HuntInfo{ID: id, Resolution: h.Spec.Resolution, Active: h.State == wire.Active.String(),
+		PositionBudget: h.Spec.PositionBudget}, true
 }
 
 // Status is the hunt status from the replica, stating its staleness.
@@ -219,13 +221,15 @@ func (r *Replica) applyLocked(m *wire.StreamMessage) {
 func (r *Replica) putHuntsLocked(hs []wire.HuntDetail) {
 	for _, d := range hs {
 		h := &huntReplica{HuntSummary: d.HuntSummary, treasures: make(map[uint32]wire.Treasure, len(d.Treasures)),
-			byCell: map[geo.Cell][]uint32{}}
+			byCell: map[geo.Cell][]uint32{}, scores: map[uint32]uint32{}}
 		h.index, _ = geo.NewIndex(geo.DefaultIndexResolution)
 		for _, t := range d.Treasures {
 			h.treasures[t.ID] = t
 			r.maxID = max(r.maxID, t.ID)
 			if !t.Claimed() {
 				h.addOpen(t)
+			} else {
+				h.scores[t.ClaimedBy] += uint32(t.Points)
 			}
 		}
 		r.hunts[d.ID] = h
@@ -324,6 +328,24 @@ func (r *Replica) NoSuchTreasure(hunt, id uint32) bool {
 	return !ok
 }
 
+// ClaimedByOther implements core.Treasures: a treasure of an active hunt
+// won by someone else. Treasures are never removed from a hunt, so a
+// player's score is the sum of the points of the treasures it won, as the
+// coordinator counts it.
+func (r *Replica) ClaimedByOther(hunt, id, player uint32) (uint32, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	h := r.hunts[hunt]
+	if h == nil || h.State != wire.Active.String() {
+		return 0, false
+	}
+	t, ok := h.treasures[id]
+	if !ok || !t.Claimed() || t.ClaimedBy == player {
+		return 0, false
+	}
+	return h.scores[player], true
+}
+
 func (r *Replica) eventLocked(e *wire.Event) {
 	switch e.Kind {
 	case wire.EventHuntHomed:
@@ -342,6 +364,7 @@ func (r *Replica) eventLocked(e *wire.Event) {
 			h.treasures[e.Treasure] = t
 			h.Remaining--
 			h.removeOpen(t)
+			h.scores[e.Player] += uint32(t.Points)
 			r.news = append(r.news, treasureNews{e.Hunt, geo.Cell(t.Cell), entryOf(t, protocol.TreasureClaimed)})
 		}
 	case wire.EventTreasurePlaced:

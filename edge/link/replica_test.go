@@ -115,6 +115,67 @@ func TestReplicaAppliesEventsInOrder(t *testing.T) {
 	}
 }
 
+// TestReplicaKnowsWonTreasures: the replica answers "already claimed" for
+// a treasure another player won (from the stream's event, and from a
+// snapshot that holds it claimed), with the claimer's score; it stays
+// unsure for the winner itself (its retry must reach the coordinator), for
+// open and unknown treasures and once the hunt ended.
+func TestReplicaKnowsWonTreasures(t *testing.T) {
+	r := newReplica("")
+	if err := r.follow(strings.NewReader(exampleStream(t)), func() {}); err != nil {
+		t.Fatal(err)
+	}
+	won := treasureAt(5, dam)
+	won.ClaimedBy, won.ClaimedAt = 42, 9
+	again := ndjson(t, wire.StreamMessage{Type: "snapshot", Index: 20, Hunts: []wire.HuntDetail{hunt(1, wire.Active, treasureAt(1, dam), won)}})
+	for step, in := range []string{"", again} {
+		if err := r.follow(strings.NewReader(in), func() {}); err != nil {
+			t.Fatal(err)
+		}
+		claimed := uint32(1) // won by 42 in the stream's event
+		if step == 1 {
+			claimed = 5 // won by 42 in the snapshot
+		}
+		for _, c := range []struct {
+			treasure, player, score uint32
+			ok                      bool
+		}{{claimed, 7, 0, true}, {claimed, 42, 0, false}, {2, 7, 0, false}, {99, 7, 0, false}} {
+			if score, ok := r.ClaimedByOther(1, c.treasure, c.player); ok != c.ok || score != c.score {
+				t.Errorf("step %d: treasure %d by player %d: %v %d, want %v %d", step, c.treasure, c.player, ok, score, c.ok, c.score)
+			}
+		}
+	}
+	// Player 7 wins treasure 1 in the new snapshot's world: its score is
+	// what a claim of treasure 5 by it reports.
+	tail := ndjson(t, event(wire.Event{Index: 21, Kind: wire.EventTreasureClaimed, Hunt: 1, Treasure: 1, Player: 7, Time: 10}))
+	if err := r.follow(strings.NewReader(tail), func() {}); err != nil {
+		t.Fatal(err)
+	}
+	if score, ok := r.ClaimedByOther(1, 5, 7); !ok || score != 100 {
+		t.Errorf("after winning treasure 1: %v score %d, want already claimed with score 100", ok, score)
+	}
+	tail = ndjson(t, event(wire.Event{Index: 22, Kind: wire.EventHuntEnded, Hunt: 1}))
+	if err := r.follow(strings.NewReader(tail), func() {}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.ClaimedByOther(1, 5, 7); ok {
+		t.Error("a claim in an ended hunt answered already claimed (the coordinator says hunt_not_active)")
+	}
+}
+
+// TestReplicaHuntBudget: a hunt's position budget reaches the core.
+func TestReplicaHuntBudget(t *testing.T) {
+	r := newReplica("")
+	h := hunt(4, wire.Active)
+	h.Spec.PositionBudget = 4096
+	if err := r.follow(strings.NewReader(ndjson(t, wire.StreamMessage{Type: "snapshot", Index: 1, Hunts: []wire.HuntDetail{h}})), func() {}); err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := r.Hunt(4); info.PositionBudget != 4096 {
+		t.Errorf("hunt info %+v, want the hunt's budget 4096", info)
+	}
+}
+
 // A snapshot replaces the replica's hunts and sets the index; the events
 // after it apply on top, and a replayed older event neither moves the index
 // back nor applies twice.

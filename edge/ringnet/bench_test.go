@@ -128,7 +128,8 @@ func (c *benchClient) read(tb testing.TB) protocol.Type {
 
 func benchCore(tb testing.TB) (*core.Core, *Server, ed25519.PrivateKey) {
 	pub, priv, _ := token.GenerateKey()
-	c, srv := start(tb, wstest.Options{}, core.Config{PublicKey: pub, Hunts: wstest.OneHunt{}, PositionRate: 1e9, PositionBurst: 1e9, MessageRate: 1e9, MessageBurst: 1e9, MaxSpeed: 1e6, SnapshotEvery: 1 << 30})
+	c, srv := start(tb, wstest.Options{}, core.Config{PublicKey: pub, Hunts: wstest.OneHunt{}, PositionRate: 1e9, PositionBurst: 1e9, MessageRate: 1e9, MessageBurst: 1e9, MaxSpeed: 1e6, SnapshotEvery: 1 << 30,
+		PositionBudget: 1 << 30}) // ticks as fast as the loop goes: the default 8 KiB/s would cut the CELL_UPDATEs read
 	return c, srv, priv
 }
 

@@ -142,7 +142,8 @@ func (nopNotifier) Hangup(core.SessionID, uint64, protocol.Code) {}
 // messages and the close frame: addMessages never runs out of iovecs.
 func TestPullFitsOneSend(t *testing.T) {
 	pub, priv, _ := token.GenerateKey()
-	c, err := core.New(core.Config{PublicKey: pub, Hunts: wstest.OneHunt{}, Radius: 3, SnapshotEvery: 1, SlowTicks: 1 << 20}) // 37 cells watched
+	c, err := core.New(core.Config{PublicKey: pub, Hunts: wstest.OneHunt{}, Radius: 3, SnapshotEvery: 1, SlowTicks: 1 << 20,
+		PositionBudget: 1 << 30}) // 37 cells watched; no budget: the queue fills
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import * as P from './protocol.js';
 import { MapView, bands } from './map.js';
 import { setConnection } from './status.js';
 import { bindControls } from './controls.js';
+import { HeatMap } from './heatmap.js';
 
 const $ = (id) => document.getElementById(id);
 const q = new URLSearchParams(location.search);
@@ -19,6 +20,7 @@ const st = {
   // reloads (SPEC §2.1): start at a random point of the u32 range.
   me: null, player: 0, hunt: 0, seq: 0, request: crypto.getRandomValues(new Uint32Array(1))[0],
   neighbours: new P.Neighbours(), treasures: new Map(), cells: [], cellKey: '', link: null,
+  heat: new HeatMap(), // crowded cells' CELL_SUMMARYs, drawn by map.js as a heat map
   redirect: null, redirects: 0, // the REDIRECT url of the current connection; how many in a row
   target: null, // where to connect: a /v1/route answer {ws, wt}, a REDIRECT's {url}, or null (this edge)
   trail: [], hint: null, area: null, lastError: 0, // drawn by map.js; lastError: the code of the last ERROR
@@ -157,12 +159,16 @@ async function route(s) {
 function handle(msgs) {
   for (const m of msgs) {
     switch (m.type) {
-      case 'WELCOME': st.player = m.player; st.redirects = 0; setConnection('connected'); sendPosition(); break;
+      case 'WELCOME':
+        st.player = m.player; st.redirects = 0; setConnection('connected'); $('rate').textContent = `${m.tickHz} Hz`;
+        sendPosition();
+        break;
       case 'REDIRECT': st.redirect = m.url; break; // followed once the edge closes (rejoin)
       case 'CELL_UPDATE':
         // Merged per origin: players of other edges of the region arrive
         // forwarded by this one (SPEC.md §2.5).
         st.neighbours.apply(m, performance.now(), st.player);
+        if (m.flags & P.Flags.SNAPSHOT) st.heat.forget(m.cell); // a snapshot: the cell is no longer crowded
         break;
       case 'TREASURES':
         if (m.flags & P.Flags.SNAPSHOT) st.treasures.clear();
@@ -185,6 +191,8 @@ function handle(msgs) {
         // moved there): try it again, within the redirect bound (SPEC §2.2).
         if (m.code === P.Code.wrong_hunt && !st.player && st.redirects > 0) st.redirect = st.link.url;
         break;
+      case 'CELL_SUMMARY': st.heat.update(m, performance.now()); break;
+      case 'TICK_RATE': $('rate').textContent = `${m.tickHz} Hz` + (m.reason === 1 ? ' (edge overloaded)' : ''); break;
     }
   }
 }
@@ -272,6 +280,7 @@ function draw() {
   view.draw(st);
   $('players').textContent = st.neighbours.players.size;
   $('treasures').textContent = [...st.treasures.values()].filter((t) => t.state === 'available').length;
+  $('crowd').textContent = st.heat.crowd();
   requestAnimationFrame(draw);
 }
 
@@ -313,7 +322,7 @@ async function join(s, attempt) {
 async function rejoin(s, attempt, why) {
   const code = st.lastError, to = st.redirect;
   st.player = 0; st.redirect = null;
-  st.neighbours = new P.Neighbours();
+  st.neighbours = new P.Neighbours(); st.heat = new HeatMap(); // the next edge sends its own view
   if (to) {
     if (st.redirects >= MAX_REDIRECTS) {
       setConnection('failed', `redirect loop: more than ${MAX_REDIRECTS} redirects without a WELCOME; the last to ${to}`);

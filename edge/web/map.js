@@ -67,10 +67,15 @@ export class MapView {
     this.area(st.me, st.area);
     ctx.lineWidth = 1; ctx.strokeStyle = colours.cell;
     for (const c of st.cells) { this.path(st.me, c.boundary.map(([lat, lng]) => ({ lat, lng }))); ctx.stroke(); }
+    // Crowded cells (CELL_SUMMARY) are drawn as heat, without their dots.
+    st.heat.draw(ctx, (lat, lng) => this.project(st.me, lat, lng), performance.now());
+    this.canvas.dataset.heat = st.heat.drawn;
     this.trail(st.me, st.trail);
     this.hint(st.hint);
     for (const t of st.treasures.values()) this.treasure(st.me, t);
-    for (const p of st.neighbours.players.values()) this.dot(st.me, { lat: p.lat / 1e7, lng: p.lng / 1e7 }, 5, colours.player);
+    for (const p of st.neighbours.players.values()) {
+      if (!st.heat.covers(p.cell)) this.dot(st.me, { lat: p.lat / 1e7, lng: p.lng / 1e7 }, 5, colours.player);
+    }
     this.dot(st.me, st.me, 8, colours.me, '#ffffff');
     this.scaleBar();
   }

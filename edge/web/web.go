@@ -17,7 +17,7 @@ var files embed.FS
 // modules are the page's own ES modules and style sheet, served at /<name>.
 var modules = map[string]string{
 	"app.js": "text/javascript", "map.js": "text/javascript", "status.js": "text/javascript",
-	"controls.js": "text/javascript", "style.css": "text/css",
+	"controls.js": "text/javascript", "heatmap.js": "text/javascript", "style.css": "text/css",
 }
 
 // Register adds the page's routes to mux.

@@ -46,8 +46,9 @@ type noTreasures struct{}
 func (noTreasures) TreasuresIn(_ uint32, _ []geo.Cell, dst []protocol.TreasureEntry) []protocol.TreasureEntry {
 	return dst
 }
-func (noTreasures) Hint(uint32, int32, int32) (protocol.Hint, bool) { return protocol.Hint{}, false }
-func (noTreasures) NoSuchTreasure(uint32, uint32) bool              { return false }
+func (noTreasures) Hint(uint32, int32, int32) (protocol.Hint, bool)      { return protocol.Hint{}, false }
+func (noTreasures) NoSuchTreasure(uint32, uint32) bool                   { return false }
+func (noTreasures) ClaimedByOther(uint32, uint32, uint32) (uint32, bool) { return 0, false }
 
 func newRig(t *testing.T, tweak ...func(*core.Config)) *rig {
 	return newRigWith(t, Config{}, tweak...)

@@ -22,6 +22,8 @@ type Callbacks struct {
 	OnError       func(code protocol.Code, text string)
 	OnRedirect    func(code protocol.Code, url string) // the client reconnects there by itself
 	OnPong        func(protocol.Pong)
+	OnCellSummary func(*protocol.CellSummary) // a crowded cell: its count, centroid and finer counts
+	OnTickRate    func(protocol.TickRate)     // the edge's fan-out rate changed (overload, recovery)
 	// OnOther receives message types this version of the callbacks does
 	// not name (none today); nil ignores them.
 	OnOther func(protocol.Message)
@@ -54,6 +56,10 @@ func (cb *Callbacks) Handle(m protocol.Message) {
 		}
 	case *protocol.Pong:
 		call(cb.OnPong, *x)
+	case *protocol.CellSummary:
+		call(cb.OnCellSummary, x)
+	case *protocol.TickRate:
+		call(cb.OnTickRate, *x)
 	default:
 		call(cb.OnOther, m)
 	}

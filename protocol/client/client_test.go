@@ -167,6 +167,10 @@ func TestCallbacksCallOneTypedFunctionPerMessage(t *testing.T) {
 		OnError:       func(c protocol.Code, text string) { got = append(got, "error", text) },
 		OnRedirect:    func(c protocol.Code, url string) { got = append(got, "redirect", url) },
 		OnPong:        func(p protocol.Pong) { got = append(got, "pong", itoa(uint32(p.Echo))) },
+		OnCellSummary: func(s *protocol.CellSummary) {
+			got = append(got, "summary", itoa(s.Count), itoa(uint32(len(s.Children))))
+		},
+		OnTickRate: func(r protocol.TickRate) { got = append(got, "rate", itoa(uint32(r.TickHz))) },
 	}
 	var frame []byte
 	frame = protocol.AppendWelcome(frame, &protocol.Welcome{Player: 3})
@@ -179,6 +183,8 @@ func TestCallbacksCallOneTypedFunctionPerMessage(t *testing.T) {
 	frame = protocol.AppendError(frame, &protocol.ErrorMessage{Code: protocol.CodeBadMessage, Text: protocol.Text("bad")})
 	frame = protocol.AppendRedirect(frame, &protocol.Redirect{Code: protocol.CodeRedirect, URL: protocol.Text("wss://x/ws")})
 	frame = protocol.AppendPong(frame, &protocol.Pong{Echo: 8})
+	frame = protocol.AppendCellSummary(frame, &protocol.CellSummary{Count: 400, Children: []protocol.SummaryChild{{Count: 400}}})
+	frame = protocol.AppendTickRate(frame, &protocol.TickRate{TickHz: 5, Reason: protocol.TickRateOverload})
 	for len(frame) > 0 {
 		typ, body, rest, err := protocol.Split(frame)
 		if err != nil {
@@ -191,7 +197,7 @@ func TestCallbacksCallOneTypedFunctionPerMessage(t *testing.T) {
 		cb.Handle(m)
 		frame = rest
 	}
-	want := "welcome 3 cell 2 treasures 1 hint 2 claim 9 event 4 status 1 error bad redirect wss://x/ws pong 8"
+	want := "welcome 3 cell 2 treasures 1 hint 2 claim 9 event 4 status 1 error bad redirect wss://x/ws pong 8 summary 400 1 rate 5"
 	if s := strings.Join(got, " "); s != want {
 		t.Fatalf("callbacks saw\n%s\nwant\n%s", s, want)
 	}

@@ -38,6 +38,8 @@ export const MessageType = Object.freeze({
   ERROR: 0x48,
   REDIRECT: 0x49,
   PONG: 0x4a,
+  CELL_SUMMARY: 0x4b,
+  TICK_RATE: 0x4c,
 });
 
 /** The spec name of a type number, or undefined for a type this version does not know. */
@@ -63,6 +65,9 @@ export const MAX_LEADERS = 10; // HUNT_STATUS leaderboard rows (SPEC §2.2 "up t
 export const CELL_ENTRY_SIZE = 17; // op u8, player u32, lat i32, lng i32, stamp u32
 export const TREASURE_ENTRY_SIZE = 15; // treasure u32, lat i32, lng i32, points u16, state u8
 export const LEADER_ENTRY_SIZE = 8; // player u32, score u32
+export const MAX_SUMMARY_CHILDREN = 49; // CELL_SUMMARY children (two resolutions finer)
+export const SUMMARY_CHILD_SIZE = 18; // cell u64, count u16, lat i32, lng i32
+const CELL_SUMMARY_FIXED = 25; // cell u64, tick u32, count u32, lat i32, lng i32, count u8
 const CELL_UPDATE_FIXED = 15; // cell u64, tick u32, flags u8, count u16
 /** CELL_UPDATE entries that fit in one datagram (69). */
 export const MAX_DATAGRAM_CELL_ENTRIES = Math.floor((MAX_DATAGRAM - HEADER_SIZE - CELL_UPDATE_FIXED - 4) / CELL_ENTRY_SIZE); // 4: the origin (SPEC §2.5)
@@ -395,6 +400,36 @@ DECODERS[MessageType.REDIRECT] = (dv, b, p, end) => {
 DECODERS[MessageType.PONG] = (dv, b, p, end) => {
   needBody('PONG', end - p, 16);
   return { type: 'PONG', echo: u64(dv, p), time: u64(dv, p + 8) };
+};
+
+DECODERS[MessageType.CELL_SUMMARY] = (dv, b, p, end) => {
+  needBody('CELL_SUMMARY', end - p, CELL_SUMMARY_FIXED);
+  const n = b[p + 24];
+  let q = p + CELL_SUMMARY_FIXED;
+  count(n, end - q, SUMMARY_CHILD_SIZE, MAX_SUMMARY_CHILDREN, 'CELL_SUMMARY children');
+  const children = new Array(n);
+  for (let i = 0; i < n; i++, q += SUMMARY_CHILD_SIZE) {
+    children[i] = {
+      cell: dv.getBigUint64(q, true).toString(16),
+      count: dv.getUint16(q + 8, true),
+      lat: dv.getInt32(q + 10, true),
+      lng: dv.getInt32(q + 14, true),
+    };
+  }
+  return {
+    type: 'CELL_SUMMARY',
+    cell: dv.getBigUint64(p, true).toString(16),
+    tick: dv.getUint32(p + 8, true),
+    count: dv.getUint32(p + 12, true),
+    lat: dv.getInt32(p + 16, true),
+    lng: dv.getInt32(p + 20, true),
+    children,
+  };
+};
+
+DECODERS[MessageType.TICK_RATE] = (dv, b, p, end) => {
+  needBody('TICK_RATE', end - p, 2);
+  return { type: 'TICK_RATE', tickHz: b[p], reason: b[p + 1] };
 };
 
 /** Checks the header at b[off:off+3] and returns the body length it announces. */
@@ -848,6 +883,36 @@ ENCODERS.set('PONG', {
     dv.setBigUint64(p, time64(m.echo, 'PONG.echo'), true);
     dv.setBigUint64(p + 8, time64(m.time, 'PONG.time'), true);
     return p + 16;
+  },
+});
+
+ENCODERS.set('CELL_SUMMARY', {
+  size: (m) => CELL_SUMMARY_FIXED + SUMMARY_CHILD_SIZE * list(m.children, MAX_SUMMARY_CHILDREN, 'CELL_SUMMARY.children'),
+  write(dv, b, p, m) {
+    dv.setBigUint64(p, cell64(m.cell, 'CELL_SUMMARY.cell'), true);
+    dv.setUint32(p + 8, u32(m.tick, 'CELL_SUMMARY.tick'), true);
+    dv.setUint32(p + 12, u32(m.count, 'CELL_SUMMARY.count'), true);
+    dv.setInt32(p + 16, i32(m.lat, 'CELL_SUMMARY.lat'), true);
+    dv.setInt32(p + 20, i32(m.lng, 'CELL_SUMMARY.lng'), true);
+    dv.setUint8(p + 24, m.children.length);
+    let q = p + CELL_SUMMARY_FIXED;
+    for (const c of m.children) {
+      dv.setBigUint64(q, cell64(c.cell, 'CELL_SUMMARY child cell'), true);
+      dv.setUint16(q + 8, u16(c.count, 'CELL_SUMMARY child count'), true);
+      dv.setInt32(q + 10, i32(c.lat, 'CELL_SUMMARY child lat'), true);
+      dv.setInt32(q + 14, i32(c.lng, 'CELL_SUMMARY child lng'), true);
+      q += SUMMARY_CHILD_SIZE;
+    }
+    return q;
+  },
+});
+
+ENCODERS.set('TICK_RATE', {
+  size: () => 2,
+  write(dv, b, p, m) {
+    dv.setUint8(p, u8(m.tickHz, 'TICK_RATE.tickHz'));
+    dv.setUint8(p + 1, u8(m.reason, 'TICK_RATE.reason'));
+    return p + 2;
   },
 });
 

@@ -133,11 +133,48 @@ func single(ctx context.Context, name string, args []string) error {
 	if err != nil {
 		return err
 	}
+	if len(cfg.Sizes) > 0 {
+		return sizes(ctx, cfg, o, out)
+	}
 	r, err := run.Execute(ctx, cfg, o)
 	if err != nil {
 		return err
 	}
 	return write(out, name, []*report.Run{r})
+}
+
+// sizes runs cfg once per size (crowd -sizes), each on a system of its
+// own, and sets the runs side by side in one table (table.md).
+func sizes(ctx context.Context, cfg scenario.Config, o run.Options, out string) error {
+	dir, err := outDir(out, cfg.Scenario)
+	if err != nil {
+		return err
+	}
+	var runs []*report.Run
+	var failed []string
+	for _, n := range cfg.Sizes {
+		c := cfg
+		c.Players, c.Sizes, c.Label = n, nil, fmt.Sprintf("%s %d", cfg.Scenario, n)
+		r, err := run.Execute(ctx, c, o)
+		if err == nil {
+			runs = append(runs, r)
+			err = write(filepath.Join(dir, fmt.Sprint(n)), cfg.Scenario, []*report.Run{r})
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "veltrix-bench: %d players: %v\n", n, err)
+			failed = append(failed, fmt.Sprint(n))
+		}
+	}
+	var table bytes.Buffer
+	report.CrowdTable(&table, runs)
+	if err := os.WriteFile(filepath.Join(dir, "table.md"), table.Bytes(), 0o644); err != nil {
+		return err
+	}
+	os.Stdout.Write(table.Bytes())
+	if len(failed) > 0 {
+		return fmt.Errorf("sizes %s failed", strings.Join(failed, ", "))
+	}
+	return nil
 }
 
 // write saves the runs' result, report and summary and prints the summary.

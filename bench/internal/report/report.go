@@ -30,17 +30,20 @@ type Run struct {
 	Workers  int             `json:"workers"`
 	Crowd    sim.Result      `json:"crowd"`
 
-	Edge       EdgeReport    `json:"edge"`
-	Status     *hist.H       `json:"status,omitempty"` // hunt-status latency
-	StatusErrs int64         `json:"status_errors"`
-	StatusSent int64         `json:"status_sent"`
-	Failover   *Failover     `json:"failover,omitempty"`
-	Checks     []Check       `json:"checks"`
-	Derived    Derived       `json:"derived"`
-	RampTime   float64       `json:"ramp_seconds"`
-	Timeline   []EdgePoint   `json:"timeline"` // edge samples through the measured phase
-	RampMemory []EdgePoint   `json:"ramp_memory"`
-	StatusTS   []StatusPoint `json:"status_series,omitempty"`
+	Edge EdgeReport `json:"edge"`
+	// CoordinatorClaims is how many claims the coordinator (the leader
+	// at the end) decided in the measured phase; -1 when not sampled.
+	CoordinatorClaims float64       `json:"coordinator_claims"`
+	Status            *hist.H       `json:"status,omitempty"` // hunt-status latency
+	StatusErrs        int64         `json:"status_errors"`
+	StatusSent        int64         `json:"status_sent"`
+	Failover          *Failover     `json:"failover,omitempty"`
+	Checks            []Check       `json:"checks"`
+	Derived           Derived       `json:"derived"`
+	RampTime          float64       `json:"ramp_seconds"`
+	Timeline          []EdgePoint   `json:"timeline"` // edge samples through the measured phase
+	RampMemory        []EdgePoint   `json:"ramp_memory"`
+	StatusTS          []StatusPoint `json:"status_series,omitempty"`
 	// Region: each edge of a region run (Config.Edges > 1), over the
 	// measured phase.
 	Region []EdgeShare `json:"region,omitempty"`
@@ -288,6 +291,10 @@ func (r *Run) Summary(w io.Writer) {
 	if c.Claim != nil && c.Claim.Count() > 0 {
 		fmt.Fprintf(w, "  claims       %.0f claims/s answered; %s; sent %d, won %d, already claimed %d, too far %d\n", d.ClaimsPerSec, lat(c.Claim),
 			c.Counters["claims_sent"], c.Counters["claims_won"], c.Counters["claims_already_claimed"], c.Counters["claims_too_far"])
+		if r.CoordinatorClaims >= 0 && r.Edge.Sampled && c.Elapsed > 0 {
+			fmt.Fprintf(w, "  coordinator  %.0f claims decided (%.1f/s); %.0f answered by the edge itself (%.1f/s)\n", r.CoordinatorClaims,
+				r.CoordinatorClaims/c.Elapsed.Seconds(), r.Edge.Delta.ClaimsAtEdge, r.Edge.Delta.ClaimsAtEdge/c.Elapsed.Seconds())
+		}
 	}
 	if r.Status != nil && r.Status.Count() > 0 {
 		fmt.Fprintf(w, "  hunt status  %s; %d sent, %d errors\n", lat(r.Status), r.StatusSent, r.StatusErrs)
@@ -312,6 +319,9 @@ func (r *Run) Summary(w io.Writer) {
 			fmt.Fprintf(w, "  syscalls     %d, %.3f per delivered message\n", e.Syscalls, d.SyscallsPerMessage)
 		}
 	}
+	if c.PositionBytes != nil && c.PositionBytes.Count() > 0 {
+		r.crowdSummary(w)
+	}
 	if len(c.Errors) > 0 {
 		fmt.Fprintf(w, "  edge errors  %v\n", c.Errors)
 	}
@@ -322,6 +332,26 @@ func (r *Run) Summary(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  [%s] %s: %s\n", mark, ch.Name, ch.Detail)
 	}
+}
+
+// crowdSummary writes the crowd scenario's figures (issue 15).
+func (r *Run) crowdSummary(w io.Writer) {
+	c, e := r.Crowd, r.Edge
+	b := c.PositionBytes
+	fmt.Fprintf(w, "  bytes        position bytes per player per second: p50 %d, p99 %d, max %d (n=%d players)\n",
+		b.Quantile(.5)/time.Microsecond, b.Quantile(.99)/time.Microsecond, b.Max()/time.Microsecond, b.Count())
+	if h := c.Staleness; h != nil && h.Count() > 0 {
+		fmt.Fprintf(w, "  staleness    oldest neighbour held: p99 %.2f s, max %.2f s", h.Quantile(.99).Seconds(), h.Max().Seconds())
+		if n := c.NearStaleness; n != nil && n.Count() > 0 {
+			fmt.Fprintf(w, "; within 50 m: p99 %.2f s, max %.2f s", n.Quantile(.99).Seconds(), n.Max().Seconds())
+		}
+		fmt.Fprintf(w, " (observers sampled each second)\n")
+	}
+	if e.Sampled {
+		fmt.Fprintf(w, "  ticks        p99 ≤ %s over %.0f ticks; rate now %.0f Hz, %.0f rate changes; %.0f crowded cells\n",
+			secs(float64(e.Delta.TickP99)), e.Delta.Ticks, e.After.TickHz, e.After.TickRateMoves, e.After.CrowdedCells)
+	}
+	fmt.Fprintf(w, "  disconnects  %d\n", c.Counters["disconnects"])
 }
 
 func lat(h *hist.H) string {

@@ -101,6 +101,9 @@ func prepare(cfg scenario.Config, sys *system.System) (sim.Job, error) {
 	if cfg.Scenario == "claim-storm" {
 		treasures = max(cfg.Hotspots, 1) * 4
 	}
+	if cfg.Scenario == "crowd" { // a small city (2 km: 46 cells at resolution 9, 13 of them 2 apart)
+		treasures = 10
+	}
 	hunt := cfg.Hunt
 	if hunt == 0 {
 		var err error
@@ -123,6 +126,9 @@ func prepare(cfg scenario.Config, sys *system.System) (sim.Job, error) {
 			job.Hotspots = append(job.Hotspots, [2]float64{float64(t.Lat) / 1e7, float64(t.Lng) / 1e7})
 		}
 		job.Spread = 15
+	case "crowd": // a stadium: everyone within ~300 m (2σ) of the city's centre
+		job.Spread = 150
+		job.Hotspots = [][2]float64{City}
 	case "hotspot": // one cell and its ring
 		job.Spread = 60
 		fallthrough
@@ -360,6 +366,8 @@ func play(ctx context.Context, cfg scenario.Config, o Options, sys *system.Syste
 	if cfg.StatusRate > 0 {
 		st = startStatus(phase, fmt.Sprintf("%s/v1/hunts/%d/status", sys.Edge, job.Hunt), cfg.StatusRate)
 	}
+	r.CoordinatorClaims = -1
+	coordBefore, coordErr := sample.Scrape(ctx, hc, sys.Coordinator+"/metrics")
 	began := time.Now()
 	var fo chan *report.Failover
 	if cfg.Scenario == "failover" {
@@ -413,6 +421,11 @@ func play(ctx context.Context, cfg scenario.Config, o Options, sys *system.Syste
 		r.Edge.ScrapeMallocs = scrapeCost * float64(scrapes+1)
 	}
 	r.Region = regionShares(regionBefore, scrapeRegion(ctx, hc, sys), sys.Edges)
+	if coordErr == nil && cfg.Scenario != "failover" { // the same coordinator before and after
+		if after, err := sample.Scrape(ctx, hc, sys.Coordinator+"/metrics"); err == nil {
+			r.CoordinatorClaims = after.CoordinatorClaims - coordBefore.CoordinatorClaims
+		}
+	}
 	for _, w := range ws { // the players disconnect
 		w.stdin.Close()
 	}

@@ -40,9 +40,20 @@ type Edge struct {
 	MessagesIn     float64   `json:"messages_in"`
 	MessagesOut    float64   `json:"messages_out"`
 	FramesQueued   float64   `json:"frames_queued"`
-	BytesFannedOut float64   `json:"bytes_fanned_out"`     // bytes of frames queued to sessions (veltrix_edge_bytes_fanned_out_total)
-	GCPauseMax     float64   `json:"gc_pause_max_seconds"` // go_gc_duration_seconds max (recent cycles)
-	GCPauseBuckets []Bucket  `json:"gc_pause_buckets"`     // cumulative, from veltrix_edge_gc_pause_seconds
+	BytesFannedOut float64   `json:"bytes_fanned_out"`       // bytes of frames queued to sessions (veltrix_edge_bytes_fanned_out_total)
+	GCPauseMax     float64   `json:"gc_pause_max_seconds"`   // go_gc_duration_seconds max (recent cycles)
+	GCPauseBuckets []Bucket  `json:"gc_pause_buckets"`       // cumulative, from veltrix_edge_gc_pause_seconds
+	TickBuckets    []Bucket  `json:"tick_buckets,omitempty"` // cumulative, from veltrix_edge_tick_duration_seconds
+	TickHz         float64   `json:"tick_hz,omitempty"`      // veltrix_edge_tick_rate_hz
+	CrowdedCells   float64   `json:"crowded_cells,omitempty"`
+	TickRateMoves  float64   `json:"tick_rate_changes,omitempty"`
+	// ClaimsAtEdge: claims the edge answered itself (drops_total of
+	// claim_already_claimed, claim_unknown_treasure, claim_rate_limited).
+	ClaimsAtEdge float64 `json:"claims_at_edge,omitempty"`
+	// CoordinatorClaims: claims the coordinator decided
+	// (veltrix_coordinator_claims_total), when Parse read a coordinator's
+	// /metrics.
+	CoordinatorClaims float64 `json:"coordinator_claims,omitempty"`
 	// Bytes over the embedded NATS server's routes to the region's other
 	// edges (veltrix_edge_region_route_bytes_total), by direction.
 	RouteIn  float64 `json:"route_in_bytes"`
@@ -103,18 +114,14 @@ func Parse(r io.Reader) (Edge, error) {
 	e.MessagesOut = sum("veltrix_edge_messages_out_total")
 	e.FramesQueued = sum("veltrix_edge_frames_queued_total")
 	e.BytesFannedOut = sum("veltrix_edge_bytes_fanned_out_total")
-	if f := fams["veltrix_edge_region_route_bytes_total"]; f != nil {
-		for _, m := range f.Metric {
-			for _, l := range m.Label {
-				switch l.GetName() + "=" + l.GetValue() {
-				case "dir=in":
-					e.RouteIn += value(m)
-				case "dir=out":
-					e.RouteOut += value(m)
-				}
-			}
+	byLabel(fams["veltrix_edge_region_route_bytes_total"], func(label string, v float64) {
+		switch label {
+		case "dir=in":
+			e.RouteIn += v
+		case "dir=out":
+			e.RouteOut += v
 		}
-	}
+	})
 	if f := fams["go_gc_duration_seconds"]; f != nil && len(f.Metric) > 0 && f.Metric[0].Summary != nil {
 		e.GCCycles = float64(f.Metric[0].Summary.GetSampleCount())
 		for _, q := range f.Metric[0].Summary.Quantile {
@@ -134,7 +141,38 @@ func Parse(r io.Reader) (Edge, error) {
 			e.GCPauseBuckets = append(e.GCPauseBuckets, Bucket{Le: F(b.GetUpperBound()), Count: float64(b.GetCumulativeCount())})
 		}
 	}
+	// Tick durations, rate and crowd state (edges since issue 15).
+	if f := fams["veltrix_edge_tick_duration_seconds"]; f != nil && len(f.Metric) > 0 && f.Metric[0].Histogram != nil {
+		h := f.Metric[0].Histogram
+		for _, b := range h.Bucket {
+			e.TickBuckets = append(e.TickBuckets, Bucket{Le: F(b.GetUpperBound()), Count: float64(b.GetCumulativeCount())})
+		}
+		e.TickBuckets = append(e.TickBuckets, Bucket{Le: F(math.Inf(1)), Count: float64(h.GetSampleCount())})
+	}
+	e.TickHz = sum("veltrix_edge_tick_rate_hz")
+	e.CrowdedCells = sum("veltrix_edge_crowded_cells")
+	e.TickRateMoves = sum("veltrix_edge_tick_rate_changes_total")
+	byLabel(fams["veltrix_edge_drops_total"], func(label string, v float64) {
+		switch label {
+		case "reason=claim_already_claimed", "reason=claim_unknown_treasure", "reason=claim_rate_limited":
+			e.ClaimsAtEdge += v
+		}
+	})
+	e.CoordinatorClaims = sum("veltrix_coordinator_claims_total")
 	return e, nil
+}
+
+// byLabel calls fn with "name=value" for each label of each sample of f
+// (nil: none), and the sample's value.
+func byLabel(f *dto.MetricFamily, fn func(label string, v float64)) {
+	if f == nil {
+		return
+	}
+	for _, m := range f.Metric {
+		for _, l := range m.Label {
+			fn(l.GetName()+"="+l.GetValue(), value(m))
+		}
+	}
 }
 
 func value(m *dto.Metric) float64 {
@@ -164,19 +202,27 @@ type Delta struct {
 	// histogram's buckets are exponential). NaN with no pause.
 	GCPauseP99 F       `json:"gc_pause_p99_le_seconds"`
 	Pauses     float64 `json:"gc_pauses"`
+	// TickP99 bounds the fan-out ticks' p99 duration likewise; NaN when
+	// the edge exports no tick histogram.
+	TickP99 F       `json:"tick_p99_le_seconds"`
+	Ticks   float64 `json:"ticks"`
+	// ClaimsAtEdge: claims the edge answered itself in the interval.
+	ClaimsAtEdge float64 `json:"claims_at_edge"`
 }
 
 // Between returns b − a.
 func Between(a, b Edge) Delta {
 	d := Delta{Seconds: b.At.Sub(a.At).Seconds(), CPUSeconds: b.CPUSeconds - a.CPUSeconds, Mallocs: b.Mallocs - a.Mallocs,
 		GCCycles: b.GCCycles - a.GCCycles, MessagesIn: b.MessagesIn - a.MessagesIn, MessagesOut: b.MessagesOut - a.MessagesOut,
-		BytesOut: b.BytesFannedOut - a.BytesFannedOut, GCPauseP99: F(math.NaN())}
+		BytesOut: b.BytesFannedOut - a.BytesFannedOut, GCPauseP99: F(math.NaN()), ClaimsAtEdge: b.ClaimsAtEdge - a.ClaimsAtEdge}
 	if d.CPUSeconds > 0 {
 		d.GCCPUShare = (b.GCCPUSeconds - a.GCCPUSeconds) / d.CPUSeconds
 	}
 	var p99 float64
 	d.Pauses, p99 = pauseQuantile(a.GCPauseBuckets, b.GCPauseBuckets, 0.99)
 	d.GCPauseP99 = F(p99)
+	d.Ticks, p99 = pauseQuantile(a.TickBuckets, b.TickBuckets, 0.99)
+	d.TickP99 = F(p99)
 	return d
 }
 

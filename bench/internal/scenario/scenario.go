@@ -15,7 +15,7 @@ import (
 )
 
 // Names of the scenarios, in the order the help lists them.
-var Names = []string{"connect-storm", "steady", "hotspot", "claim-storm", "hunt-status", "failover"}
+var Names = []string{"connect-storm", "steady", "hotspot", "claim-storm", "hunt-status", "failover", "crowd"}
 
 // Config is one scenario run.
 type Config struct {
@@ -48,6 +48,10 @@ type Config struct {
 	StatusRate float64       `json:"status_rate"` // hunt-status requests per second
 	KillAfter  time.Duration `json:"kill_after"`  // failover: leader killed this far into the run
 
+	// Sizes: the crowd scenario runs once per size (players), in one
+	// invocation; empty: once, with Players.
+	Sizes []int `json:"sizes,omitempty"`
+
 	Workers int `json:"workers"` // worker processes; 0: from RLIMIT_NOFILE
 	Sources int `json:"sources"` // source addresses 127.0.0.2 … (WebSocket)
 	// Edges of one region the tool starts (routed over their embedded
@@ -74,6 +78,10 @@ func Defaults(name string) Config {
 		c.Players, c.StatusRate = 200, 1000
 	case "failover":
 		c.Players, c.Claims, c.Duration, c.KillAfter = 500, true, 30*time.Second, 10*time.Second
+	case "crowd":
+		// A stadium: every player within ~300 m of one spot (crowd.go in
+		// sim), a position a second; a 2 km city around it.
+		c.Players, c.Hotspots, c.HotspotShare, c.CitySize = 2000, 1, 1, 2
 	}
 	return c
 }
@@ -138,6 +146,14 @@ func (c *Config) Validate() error {
 	if c.Scenario == "failover" && (c.KillAfter <= 0 || c.KillAfter >= c.Duration) {
 		bad("-kill-after %v must fall inside -duration %v", c.KillAfter, c.Duration)
 	}
+	if len(c.Sizes) > 0 && c.Scenario != "crowd" {
+		bad("-sizes is for the crowd scenario")
+	}
+	for _, n := range c.Sizes {
+		if n < 1 || n > 1_000_000 {
+			bad("-sizes: %d players: want 1 … 1,000,000", n)
+		}
+	}
 	if c.Workers < 0 || c.Workers > 64 {
 		bad("-workers %d: want 0 (automatic) … 64", c.Workers)
 	}
@@ -177,6 +193,17 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Claims, "claims", c.Claims, "players claim the treasures they reach")
 	fs.Float64Var(&c.StatusRate, "status-rate", c.StatusRate, "hunt-status requests per second")
 	fs.DurationVar(&c.KillAfter, "kill-after", c.KillAfter, "failover: kill the coordinator leader this far into the run")
+	fs.Func("sizes", "crowd: player counts to run one after the other, comma-separated (e.g. 2000,5000,15000)", func(s string) error {
+		c.Sizes = nil
+		for _, f := range strings.Split(s, ",") {
+			var n int
+			if _, err := fmt.Sscan(strings.TrimSpace(f), &n); err != nil {
+				return fmt.Errorf("want comma-separated player counts")
+			}
+			c.Sizes = append(c.Sizes, n)
+		}
+		return nil
+	})
 	fs.IntVar(&c.Workers, "workers", c.Workers, "worker processes (0: enough for RLIMIT_NOFILE)")
 	fs.IntVar(&c.Edges, "edges", c.Edges, "edges of one region to start, the players spread evenly over them (cells shared over NATS)")
 	fs.IntVar(&c.Sources, "sources", c.Sources, "loopback source addresses 127.0.0.2 … for WebSocket connections")

@@ -34,6 +34,9 @@ type player struct {
 	// what the player received: its own counters, so that thousands of
 	// readers do not contend on one (the worker sums them)
 	msgs, entries atomic.Int64
+	posBytes      atomic.Int64 // CELL_UPDATE and CELL_SUMMARY bytes, headers included
+	posBase       int64        // posBytes when the measured phase began
+	watch         *crowdWatch  // crowd scenario observers: the neighbours held
 
 	cu protocol.CellUpdate // decoded into, reused
 	// the last CELL_UPDATE seen, to type its continuations
@@ -66,6 +69,9 @@ func (p *player) onFrame(frame []byte) {
 		switch t {
 		case protocol.TypeCellUpdate:
 			entries += p.cellUpdate(body)
+			p.posBytes.Add(int64(protocol.HeaderSize + len(body)))
+		case protocol.TypeCellSummary:
+			p.posBytes.Add(int64(protocol.HeaderSize + len(body)))
 		case protocol.TypeTreasures:
 			p.treasures(body)
 		case protocol.TypeClaimResult:
@@ -117,6 +123,9 @@ func (p *player) cellUpdate(body []byte) (entries int64) {
 		return entries
 	}
 	now := nowStamp()
+	if p.watch != nil {
+		p.watch.heard(&p.cu, p.id, time.Now())
+	}
 	for i := range p.cu.Entries {
 		e := &p.cu.Entries[i]
 		if e.Op == protocol.OpLeft {

@@ -79,6 +79,12 @@ type Result struct {
 	Errors     map[string]int64    `json:"errors"` // ERROR messages by code
 	Winners    map[uint32][]uint32 `json:"winners"`
 	Series     []Interval          `json:"series"`
+	// The crowd scenario's: per player, position bytes per second (as µs:
+	// see crowd.go); each observer's oldest neighbour, sampled each second,
+	// over all and within 50 m.
+	PositionBytes *hist.H `json:"position_bytes,omitempty"`
+	Staleness     *hist.H `json:"staleness,omitempty"`
+	NearStaleness *hist.H `json:"near_staleness,omitempty"`
 }
 
 type worker struct {
@@ -206,6 +212,9 @@ func Run(ctx context.Context, job Job, start <-chan struct{}, progress func(Prog
 	rng := rand.New(rand.NewPCG(job.Seed, uint64(job.Worker)))
 	for i := range w.players {
 		p := &player{w: w, idx: i, id: uint32(job.First + i + 1), observe: (job.First+i)%job.Observe == 0}
+		if p.observe && cfg.Scenario == "crowd" {
+			p.watch = &crowdWatch{held: map[uint32]neighbour{}}
+		}
 		var hs *[2]float64
 		if len(job.Hotspots) > 0 && rng.Float64() < cfg.HotspotShare {
 			hs = &job.Hotspots[rng.IntN(len(job.Hotspots))]
@@ -327,12 +336,21 @@ func (w *worker) measure(ctx context.Context, interval func(Interval)) Result {
 	}
 	w.delivery.TakeInterval()
 	w.claimRTT.TakeInterval()
+	for _, p := range w.players {
+		p.posBase = p.posBytes.Load()
+	}
 	w.measuring.Store(true)
 	began := time.Now()
 	pctx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
 	const shards = 4
 	var wg sync.WaitGroup
+	var crowd *crowdStats
+	if cfg.Scenario == "crowd" {
+		crowd = &crowdStats{staleness: hist.New(), near: hist.New(), bytes: hist.New()}
+		wg.Add(1)
+		go func() { defer wg.Done(); w.sampleStaleness(pctx, crowd) }()
+	}
 	for s := range shards {
 		wg.Add(1)
 		go func() { defer wg.Done(); w.play(pctx, s, shards) }()
@@ -366,9 +384,14 @@ func (w *worker) measure(ctx context.Context, interval func(Interval)) Result {
 	counters := w.counters(msgs, ents)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return Result{Players: len(w.players), Connected: int64(countTrue(w.players)), DialErrors: w.c.dialErrors.Load(),
+	r := Result{Players: len(w.players), Connected: int64(countTrue(w.players)), DialErrors: w.c.dialErrors.Load(),
 		DialError: w.dialErr, Elapsed: elapsed, Handshake: w.handshake.Total(), Delivery: w.delivery.Total(),
 		Claim: w.claimRTT.Total(), Counters: counters, Errors: w.errs, Winners: w.winners, Series: series}
+	if crowd != nil {
+		w.positionBytes(crowd, elapsed)
+		r.PositionBytes, r.Staleness, r.NearStaleness = crowd.bytes, crowd.staleness, crowd.near
+	}
+	return r
 }
 
 func countTrue(ps []*player) int {
@@ -479,6 +502,18 @@ func Merge(rs []Result) (Result, error) {
 		for _, h := range [][2]*hist.H{{out.Handshake, r.Handshake}, {out.Delivery, r.Delivery}, {out.Claim, r.Claim}} {
 			if h[1] != nil {
 				h[0].Merge(h[1])
+			}
+		}
+		for _, h := range []struct {
+			into **hist.H
+			from *hist.H
+		}{{&out.PositionBytes, r.PositionBytes},
+			{&out.Staleness, r.Staleness}, {&out.NearStaleness, r.NearStaleness}} {
+			if h.from != nil {
+				if *h.into == nil {
+					*h.into = hist.New()
+				}
+				(*h.into).Merge(h.from)
 			}
 		}
 		for k, v := range r.Counters {

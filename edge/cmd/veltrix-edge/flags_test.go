@@ -18,8 +18,8 @@ func TestFlagDefaults(t *testing.T) {
 	if o.listen != "127.0.0.1:8090" || o.coordinators != "" || o.edgeToken != "" || o.id != "" || o.region != "" || o.publicURL != "" {
 		t.Errorf("addresses and identity: %+v", o)
 	}
-	if o.tickHz != 10 || o.radius != 1 || o.claimRate != 2 || o.claimBurst != 10 {
-		t.Errorf("tick %d, radius %d, claim rate %v, burst %v", o.tickHz, o.radius, o.claimRate, o.claimBurst)
+	if o.tickHz != 10 || o.radius != 1 || o.claimRate != 2 || o.claimBurst != 10 || o.positionBudget != 8192 || o.crowdPlayers != 150 {
+		t.Errorf("tick %d, radius %d, claim rate %v, burst %v, position budget %d", o.tickHz, o.radius, o.claimRate, o.claimBurst, o.positionBudget)
 	}
 	if o.devMode || o.devDir != "data/dev" || o.crowd != 20 {
 		t.Errorf("dev: %v %q %d", o.devMode, o.devDir, o.crowd)
@@ -46,6 +46,7 @@ func TestFlagEnvironment(t *testing.T) {
 	t.Setenv("VELTRIX_EDGE_REGION", "eu")
 	t.Setenv("VELTRIX_EDGE_REGIONS", "eu ws=wss://eu/ws; us ws=wss://us/ws")
 	t.Setenv("VELTRIX_EDGE_SIBLINGS", "e2 ws=ws://e2:8090/ws")
+	t.Setenv("VELTRIX_EDGE_POSITION_BUDGET", "4096")
 	// The coordinator's variables are not the edge's.
 	t.Setenv("VELTRIX_LISTEN", "127.0.0.1:1")
 	t.Setenv("VELTRIX_TICK_HZ", "99")
@@ -53,7 +54,7 @@ func TestFlagEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.listen != "127.0.0.1:0" || o.edgeToken != "edge-secret" || o.tickHz != 20 || o.claimRate != 0.5 || !o.devMode || o.drainDelay != 3*time.Second {
+	if o.listen != "127.0.0.1:0" || o.edgeToken != "edge-secret" || o.tickHz != 20 || o.positionBudget != 4096 || o.claimRate != 0.5 || !o.devMode || o.drainDelay != 3*time.Second {
 		t.Errorf("from the environment: %+v", o)
 	}
 	if o.region != "eu" || o.regions != "eu ws=wss://eu/ws; us ws=wss://us/ws" || o.siblings != "e2 ws=ws://e2:8090/ws" {

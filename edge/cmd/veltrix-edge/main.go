@@ -36,7 +36,7 @@ import (
 type options struct {
 	listen, coordinators, edgeToken, id, region, publicURL string
 	regions, siblings                                      string
-	tickHz, radius, crowd                                  int
+	tickHz, radius, crowd, positionBudget, crowdPlayers    int
 	devMode                                                bool
 	devDir, logLevel, pprofAddr                            string
 	tlsCert, tlsKey, origins                               string
@@ -66,6 +66,8 @@ func parseFlags(args []string) (*options, error) {
 	fs.Float64Var(&o.claimRate, "claim-rate", core.DefaultClaimRate, "CLAIMs per second per player; beyond it a claim is answered rate_limited")
 	fs.Float64Var(&o.claimBurst, "claim-burst", core.DefaultClaimBurst, "CLAIMs a player may make at once before -claim-rate applies")
 	fs.IntVar(&o.radius, "radius", core.DefaultRadius, "interest radius in cells (grid disk k)")
+	fs.IntVar(&o.crowdPlayers, "crowd-players", core.DefaultCrowdPlayers, "players above which a cell is in crowd mode: sampled, with a CELL_SUMMARY")
+	fs.IntVar(&o.positionBudget, "position-budget", core.DefaultPositionBudget, "CELL_UPDATE bytes per second per player, for hunts that set none (at least 1024)")
 	fs.BoolVar(&o.devMode, "dev", false, "run a whole local system: in-process coordinator, demo hunt, simulated crowd")
 	fs.StringVar(&o.devDir, "dev-dir", "data/dev", "dev mode: coordinator data directory")
 	fs.IntVar(&o.crowd, "crowd", 20, "dev mode: simulated players")
@@ -128,7 +130,7 @@ func run(o *options) error {
 	}
 	cfg := edge.Config{Listen: o.listen, Coordinators: splitList(o.coordinators), EdgeToken: o.edgeToken, CoordinatorTLS: coordTLS,
 		ID: o.id, Region: o.region, Regions: o.regions, Siblings: o.siblings, PublicURL: o.publicURL, TickHz: o.tickHz, Radius: o.radius, Logger: log,
-		ClaimRate: o.claimRate, ClaimBurst: o.claimBurst,
+		ClaimRate: o.claimRate, ClaimBurst: o.claimBurst, PositionBudget: o.positionBudget, CrowdPlayers: o.crowdPlayers,
 		TLSCert: o.tlsCert, TLSKey: o.tlsKey, CheckOrigin: edge.AllowOrigins(splitList(o.origins)), Transport: o.transport, Rings: o.rings,
 		NATS: o.nats, NATSCluster: o.natsCluster, NATSRoutes: splitList(o.natsRoutes), RefuseAdminToken: true}
 	var e *edge.Edge

@@ -323,7 +323,11 @@ func testSlowReader(t *testing.T, s suite) {
 	// queue full for SlowTicks ticks) to come first on a busy machine; it
 	// still frees a writer stuck on the client (WebTransport's stream).
 	e := newEdge(t, s, Options{WriteTimeout: 2 * time.Second, MaxBacklog: 64 << 10, CloseLinger: 10 * time.Second},
-		func(c *core.Config) { c.SnapshotEvery = 1; c.SlowTicks = 5 })
+		func(c *core.Config) {
+			c.SnapshotEvery = 1
+			c.SlowTicks = 5
+			c.CrowdPlayers, c.PositionBudget = 1<<20, 1<<30
+		}) // no crowd mode, no budget: the queue overflows
 	e.crowd(60)
 	slow, good := e.dial(), e.dial()
 	e.hello(slow, 1)

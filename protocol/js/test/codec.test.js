@@ -56,6 +56,7 @@ const isProtocolError = (kind) => (e) => {
 const ENTRY = [['op', 'u8'], ['player', 'u32'], ['lat', 'i32'], ['lng', 'i32'], ['stamp', 'u32']];
 const TREASURE = [['treasure', 'u32'], ['lat', 'i32'], ['lng', 'i32'], ['points', 'u16'], ['state', 'u8']];
 const LEADER = [['player', 'u32'], ['score', 'u32']];
+const CHILD = [['cell', 'cell'], ['count', 'u16'], ['lat', 'i32'], ['lng', 'i32']];
 
 const SPEC = {
   HELLO: [0x01, [['version', 'u8'], ['kind', 'u8'], ['hunt', 'u32'], ['token', 'bytes16', MAX_TOKEN]]],
@@ -77,6 +78,11 @@ const SPEC = {
   ERROR: [0x48, [['code', 'u16'], ['text', 'bytes16', MAX_TEXT]]],
   REDIRECT: [0x49, [['code', 'u16'], ['url', 'bytes16', MAX_URL]]],
   PONG: [0x4a, [['echo', 'u64'], ['time', 'u64']]],
+  CELL_SUMMARY: [0x4b, [
+    ['cell', 'cell'], ['tick', 'u32'], ['count', 'u32'], ['lat', 'i32'], ['lng', 'i32'],
+    ['children', 'list8', P.MAX_SUMMARY_CHILDREN, CHILD],
+  ]],
+  TICK_RATE: [0x4c, [['tickHz', 'u8'], ['reason', 'u8']]],
 };
 
 const WIDTH = { u8: 1, u16: 2, u32: 4, i32: 4, u64: 8, cell: 8, bytes16: 2, list16: 2, list8: 1 };
@@ -292,7 +298,7 @@ describe('messages', () => {
       assert.deepEqual(decodeFrame(want), [m]);
       assert.deepEqual(decodeMessage(MessageType[m.type], want.subarray(3)), m);
     }
-    assert.equal(seen.size, 16);
+    assert.equal(seen.size, 18);
   });
 
   test('extreme field values round-trip', () => {

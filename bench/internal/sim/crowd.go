@@ -1,0 +1,122 @@
+package sim
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/veltrix/veltrix/bench/internal/hist"
+	"github.com/veltrix/veltrix/geo"
+	"github.com/veltrix/veltrix/protocol"
+)
+
+// The crowd scenario's measures (issue 15): what each player is sent of
+// positions (CELL_UPDATE and CELL_SUMMARY bytes per second, over players),
+// and how stale what an observer holds of its neighbours is.
+//
+// Histograms hold durations; bytes per second are recorded as that many
+// microseconds (hist's range, 1 µs … 1 min, covers 1 B/s … 60 MB/s).
+
+// forgetAfter is when a receiver forgets a neighbour not heard of (SPEC.md
+// §2.2 CELL_UPDATE: 10 s).
+const forgetAfter = 10 * time.Second
+
+// nearRange is the radius within which a neighbour should be updated at
+// 1 Hz or better.
+const nearRange = 50.0
+
+// neighbour is what an observer holds of another player.
+type neighbour struct {
+	at       time.Time
+	lat, lng int32
+}
+
+// crowdWatch is an observer's view of its neighbours (crowd scenario only).
+type crowdWatch struct {
+	mu   sync.Mutex
+	held map[uint32]neighbour
+}
+
+// heard records entries of a decoded CELL_UPDATE at now.
+func (cw *crowdWatch) heard(cu *protocol.CellUpdate, self uint32, now time.Time) {
+	cw.mu.Lock()
+	defer cw.mu.Unlock()
+	for i := range cu.Entries {
+		e := &cu.Entries[i]
+		switch {
+		case e.Player == self:
+		case e.Op == protocol.OpLeft:
+			delete(cw.held, e.Player)
+		default:
+			cw.held[e.Player] = neighbour{at: now, lat: e.Lat, lng: e.Lng}
+		}
+	}
+}
+
+// oldest is the age of the oldest neighbour held at now (neighbours not
+// heard of for forgetAfter are forgotten), over all and within nearRange
+// of (lat, lng).
+func (cw *crowdWatch) oldest(now time.Time, lat, lng float64) (all, near time.Duration, any, anyNear bool) {
+	cw.mu.Lock()
+	defer cw.mu.Unlock()
+	me := geo.Point{Lat: lat, Lng: lng}
+	for id, n := range cw.held {
+		age := now.Sub(n.at)
+		if age > forgetAfter {
+			delete(cw.held, id)
+			continue
+		}
+		all, any = max(all, age), true
+		if geo.Distance(me, geo.PointE7(n.lat, n.lng)) <= nearRange {
+			near, anyNear = max(near, age), true
+		}
+	}
+	return all, near, any, anyNear
+}
+
+// crowdStats is the worker's crowd measures.
+type crowdStats struct {
+	staleness, near *hist.H
+	bytes           *hist.H // per player: position bytes per second, as µs
+}
+
+// sampleStaleness records, once a second until ctx ends, each observer's
+// oldest neighbour.
+func (w *worker) sampleStaleness(ctx context.Context, cs *crowdStats) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			for _, p := range w.players {
+				if p.watch == nil {
+					continue
+				}
+				p.mu.Lock()
+				lat, lng := p.lat, p.lng
+				p.mu.Unlock()
+				all, near, any, anyNear := p.watch.oldest(now, lat, lng)
+				if any {
+					cs.staleness.Record(max(all, time.Microsecond))
+				}
+				if anyNear {
+					cs.near.Record(max(near, time.Microsecond))
+				}
+			}
+		}
+	}
+}
+
+// positionBytes records each connected player's position bytes per second
+// over the phase of length elapsed.
+func (w *worker) positionBytes(cs *crowdStats, elapsed time.Duration) {
+	for _, p := range w.players {
+		if p.cl == nil {
+			continue
+		}
+		perSec := float64(p.posBytes.Load()-p.posBase) / elapsed.Seconds()
+		cs.bytes.Record(time.Duration(max(perSec, 1)) * time.Microsecond)
+	}
+}

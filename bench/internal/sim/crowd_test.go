@@ -1,0 +1,34 @@
+package sim
+
+import (
+	"testing"
+	"time"
+
+	"github.com/veltrix/veltrix/protocol"
+)
+
+// An observer's oldest neighbour: left players go, players unheard for
+// 10 s are forgotten, and "near" counts only those within 50 m.
+func TestCrowdWatchOldest(t *testing.T) {
+	cw := &crowdWatch{held: map[uint32]neighbour{}}
+	t0 := time.Unix(1795000000, 0)
+	const lat, lng = 52.3730796, 4.8924534
+	here := protocol.CellEntry{Op: protocol.OpMoved, Lat: 523730796, Lng: 48924534}
+	far := protocol.CellEntry{Op: protocol.OpMoved, Lat: 523740796, Lng: 48924534} // ~110 m north
+	at := func(p uint32, e protocol.CellEntry) protocol.CellEntry { e.Player = p; return e }
+	cw.heard(&protocol.CellUpdate{Entries: []protocol.CellEntry{at(1, far), at(2, here), at(9, here)}}, 9, t0)
+	cw.heard(&protocol.CellUpdate{Entries: []protocol.CellEntry{at(3, here)}}, 9, t0.Add(3*time.Second))
+	all, near, any, anyNear := cw.oldest(t0.Add(4*time.Second), lat, lng)
+	if !any || !anyNear || all != 4*time.Second || near != 4*time.Second || len(cw.held) != 3 {
+		t.Fatalf("oldest %v (near %v), held %v", all, near, cw.held)
+	}
+	cw.heard(&protocol.CellUpdate{Entries: []protocol.CellEntry{{Op: protocol.OpLeft, Player: 2}}}, 9, t0.Add(5*time.Second))
+	all, near, _, _ = cw.oldest(t0.Add(6*time.Second), lat, lng)
+	if all != 6*time.Second || near != 3*time.Second {
+		t.Fatalf("after 2 left: oldest %v (want 6s: player 1, far), near %v (want 3s: player 3)", all, near)
+	}
+	all, _, _, _ = cw.oldest(t0.Add(11*time.Second), lat, lng)
+	if _, ok := cw.held[1]; ok || all != 8*time.Second {
+		t.Fatalf("after 11 s: oldest %v, held %v; player 1 should be forgotten", all, cw.held)
+	}
+}

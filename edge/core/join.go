@@ -1,0 +1,122 @@
+package core
+
+// Snapshots. A watcher that joins a cell (its interest area grew to it) is
+// fresh: at the next tick it alone gets the cell's full set, encoded once
+// for all of that tick's newcomers, while the settled watchers keep their
+// deltas. Periodic snapshots, so that receivers that lost datagrams
+// converge, walk the cells in rounds (Core.rounds): each tick refreshes at
+// most ⌈cells/SnapshotEvery⌉ of them, so no tick carries more than that
+// share, and each cell is refreshed once per round (SnapshotEvery ticks).
+
+// updatesLocked reports whether the cell's fan-out sends an update (changes
+// or a periodic snapshot) to its settled watchers this tick: what Tick
+// counts as a changed cell, before encoding.
+func updatesLocked(cs *cellState) bool {
+	return !cs.crowded && len(cs.watchers) > 0 && (cs.snapshot || len(cs.changes) > 0 && len(cs.watchers) > cs.joiners)
+}
+
+// joinSnapshotLocked sends the cell's fresh watchers its full set — this
+// edge's players in a SNAPSHOT, then the other edges' in one ORIGIN_SNAPSHOT
+// series per origin (SPEC.md §2.5) — and makes them settled. It is not
+// published: the other edges' watchers already had these players.
+func (c *Core) joinSnapshotLocked(a *arena, k cellKey, cs *cellState) {
+	if cs.joiners == 0 {
+		return
+	}
+	if len(cs.players) > 0 || len(cs.remote) > 0 {
+		c.encodeLocked(a, k, cs, true, toFresh, false)
+		if len(cs.remote) > 0 {
+			c.remoteSnapshotLocked(a, k, cs, toFresh)
+		}
+	}
+	c.settleLocked(cs)
+}
+
+// settleLocked marks every watcher of the cell settled.
+func (c *Core) settleLocked(cs *cellState) {
+	if cs.joiners == 0 {
+		return
+	}
+	for i := range cs.watchers {
+		cs.watchers[i].fresh = false
+	}
+	cs.joiners = 0
+}
+
+// listRoundLocked lists new cell k in the refresh rounds, before the
+// cursor: its newcomers get their snapshot now, so its first refresh comes
+// in the next round.
+func (c *Core) listRoundLocked(k cellKey, cs *cellState) {
+	c.rounds = append(c.rounds, k)
+	c.moveRoundLocked(c.roundAt, len(c.rounds)-1)
+	c.rounds[c.roundAt] = k
+	cs.round = c.roundAt
+	c.roundAt++
+}
+
+// unlistRoundLocked takes a forgotten cell out of the rounds. The cells
+// before the cursor are the ones this round visited; they stay so, so that
+// no cell misses its round because another was removed.
+func (c *Core) unlistRoundLocked(cs *cellState) {
+	i := cs.round
+	if i < c.roundAt {
+		c.moveRoundLocked(c.roundAt-1, i)
+		i = c.roundAt - 1
+		c.roundAt--
+	}
+	c.moveRoundLocked(len(c.rounds)-1, i)
+	c.rounds = c.rounds[:len(c.rounds)-1]
+}
+
+// moveRoundLocked moves the round entry at from to to.
+func (c *Core) moveRoundLocked(from, to int) {
+	if from == to {
+		return
+	}
+	k := c.rounds[from]
+	c.rounds[to] = k
+	c.cells[k].round = to
+}
+
+// scheduleSnapshotsLocked marks the next cells of the round for a full
+// snapshot, those that are watched and occupied (by this edge's players or,
+// with peers, another edge's): a round spans SnapshotEvery ticks at the
+// configured rate, 5 s by default whatever the dilation (roundTicksLocked),
+// and each of its ticks takes an even share of the cells, at most
+// ⌈cells/round⌉. A crowded cell's watchers get samples, not snapshots; with
+// peers its turn still publishes this edge's players in it as an
+// ORIGIN_SNAPSHOT (SPEC.md §2.5: at least every 5 s). Once a second, with
+// peers, it also expires the players of edges not heard of for RemoteTTL.
+func (c *Core) scheduleSnapshotsLocked(a *arena, now int64) {
+	if c.cfg.Peers != nil && c.tick%uint32(c.tickHzAt(c.dilation)) == 0 {
+		for k, cs := range c.cells {
+			if len(cs.remote) > 0 {
+				c.expireRemoteLocked(a, k, cs, now)
+			}
+		}
+	}
+	every := c.roundTicksLocked()
+	if c.roundTick >= every {
+		c.roundTick, c.roundAt = 0, 0
+	}
+	c.roundTick++
+	n := len(c.rounds)
+	for target := (c.roundTick*n + every - 1) / every; c.roundAt < min(target, n); c.roundAt++ {
+		k := c.rounds[c.roundAt]
+		cs := c.cells[k]
+		if len(cs.watchers) == 0 {
+			continue
+		}
+		if cs.crowded && c.cfg.Peers != nil && len(cs.players) > 0 || !cs.crowded && (len(cs.players) > 0 || len(cs.remote) > 0) {
+			cs.snapshot = true
+			c.markDirtyLocked(k, cs)
+		}
+	}
+}
+
+// roundTicksLocked is the length of a refresh round in ticks at the rate
+// now: SnapshotEvery at the configured rate, proportionally fewer while the
+// tick is dilated, so that a round keeps its duration.
+func (c *Core) roundTicksLocked() int {
+	return max(1, c.cfg.SnapshotEvery*c.tickHzAt(c.dilation)/c.cfg.TickHz)
+}

@@ -24,6 +24,9 @@ func TestConfigValidate(t *testing.T) {
 			want: []string{`transport "epoll": want auto, uring or netpoll`}},
 		{name: "certificate without key", cfg: edge.Config{Coordinators: []string{"http://c"}, EdgeToken: "t", TLSCert: "c.pem"},
 			want: []string{"certificate and its key"}},
+		{name: "more connections than the rings hold", cfg: edge.Config{Coordinators: []string{"http://c"}, EdgeToken: "t", Rings: 1, MaxConns: 10_000_000},
+			want: []string{"1 rings cannot hold 10000000 connections", "soft RLIMIT_NOFILE", "run at least"}},
+		{name: "many connections, rings sized for them", cfg: edge.Config{Coordinators: []string{"http://c"}, EdgeToken: "t", MaxConns: 100_000}},
 		{name: "negative tick rate", cfg: edge.Config{Coordinators: []string{"http://c"}, EdgeToken: "t", TickHz: -1},
 			want: []string{"tick rate -1", "cannot be negative"}},
 	}

@@ -39,6 +39,12 @@ const (
 	DefaultListen    = "127.0.0.1:8090"
 	DefaultLoadEvery = 10 * time.Second // load report period
 	DefaultTransport = "auto"
+	// DefaultRings and DefaultMaxConns (0) size the io_uring transport from
+	// the soft RLIMIT_NOFILE, which caps each ring's direct-descriptor
+	// table (ringnet.Plan): one ring per CPU holding what its table holds,
+	// or, with MaxConns set, as many rings as those connections need.
+	DefaultRings    = 0
+	DefaultMaxConns = 0
 )
 
 // Config configures an edge. Zero values mean defaults.
@@ -68,7 +74,11 @@ type Config struct {
 	// rings where the kernel allows, else Go's netpoller, with a log line
 	// saying why), "uring" (fail if unavailable) or "netpoll".
 	Transport string
-	Rings     int // io_uring rings; default one per CPU
+	Rings     int // io_uring rings; default one per CPU, or more where MaxConns needs them
+	// MaxConns bounds the io_uring transport's WebSocket and HTTP
+	// connections; more are answered 503 (counted). Default: what the
+	// rings' direct-descriptor tables hold (ringnet.Plan).
+	MaxConns int
 
 	// CoordinatorTLS is the client TLS configuration for https://
 	// coordinators: the CA to trust and the client certificate to present
@@ -167,6 +177,13 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("tick rate %d, radius %d, claim rate %v, claim burst %v, load period %v and rings %d cannot be negative",
 			c.TickHz, c.Radius, c.ClaimRate, c.ClaimBurst, c.LoadEvery, c.Rings))
 	}
+	if c.Transport != "netpoll" && c.MaxConns >= 0 && c.Rings >= 0 {
+		if _, _, _, err := ringnet.Plan(c.MaxConns, c.Rings); err != nil {
+			errs = append(errs, err)
+		}
+	} else if c.MaxConns < 0 {
+		errs = append(errs, fmt.Errorf("max-conns %d cannot be negative", c.MaxConns))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("edge: %w", err)
 	}
@@ -201,12 +218,12 @@ func (e *Edge) listen() error {
 		case cfg.TLSCert != "":
 			err = errors.New("TLS (wss://) is terminated by net/http only")
 		default:
-			e.rings, err = ringnet.New(ringnet.Config{Listen: cfg.Listen, Rings: cfg.Rings, CheckOrigin: cfg.CheckOrigin, Logger: cfg.Logger})
+			e.rings, err = ringnet.New(ringnet.Config{Listen: cfg.Listen, Rings: cfg.Rings, MaxConns: cfg.MaxConns, CheckOrigin: cfg.CheckOrigin, Logger: cfg.Logger})
 		}
 		if err == nil {
 			st := e.rings.Stats()
 			f, _ := uring.Probe()
-			cfg.Logger.Info("WebSocket transport: io_uring", "rings", st.Rings, "kernel", f.Kernel, "msg_ring_wakeups", f.MsgRingWake())
+			cfg.Logger.Info("WebSocket transport: io_uring", "rings", st.Rings, "max_conns", st.MaxConns, "table_slots", st.TableSlots, "kernel", f.Kernel, "msg_ring_wakeups", f.MsgRingWake())
 			e.WS, e.ln = e.rings, e.rings.Listener()
 			return nil
 		}

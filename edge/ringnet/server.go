@@ -1,13 +1,17 @@
 // Package ringnet is the edge's WebSocket transport on io_uring: one ring
-// per CPU, each owned by a goroutine locked to its thread and pinned to a
-// CPU, with its own SO_REUSEPORT listener, multishot accept, multishot recv
-// into a shared provided-buffer ring, and one coalesced SENDMSG in flight
-// per connection over the core's shared CELL_UPDATE frames. There is no
-// goroutine per connection and no buffer per idle connection: connection
-// state is a pointer-free slot table with generational ids. HTTP requests
-// that are not WebSocket upgrades are handed, with the bytes already read,
-// to net/http through Listener, so one port serves everything. All system
-// calls go through internal/uring.
+// per CPU (more where the connections need more direct-descriptor tables),
+// each owned by a goroutine locked to its thread and pinned to a CPU, with
+// its own SO_REUSEPORT listener, multishot accept into direct descriptors
+// (the ring's fixed-file table: accepted sockets never enter the process's
+// file table, so RLIMIT_NOFILE bounds a ring, not the process), multishot
+// recv into a shared provided-buffer ring, and one coalesced SENDMSG in
+// flight per connection over the core's shared CELL_UPDATE frames. There
+// is no goroutine per connection and no buffer per idle connection:
+// connection state is a pointer-free slot table with generational ids.
+// HTTP requests that are not WebSocket upgrades are installed as ordinary
+// fds and handed, with the bytes already read, to net/http through
+// Listener, so one port serves everything. All system calls go through
+// internal/uring.
 package ringnet
 
 import (
@@ -29,7 +33,10 @@ import (
 // Config configures a Server. Zero values mean defaults.
 type Config struct {
 	Listen string // address of the rings' SO_REUSEPORT listeners; required
-	Rings  int    // rings (each pinned to a CPU); default: the CPUs this process may use
+	// Rings is how many rings run (pinned to the CPUs in turn); default: the
+	// CPUs this process may use, or more where MaxConns needs more
+	// direct-descriptor tables (Plan).
+	Rings int
 	// CheckOrigin decides whether a browser page of that Origin may connect;
 	// nil allows requests without an Origin and those whose Origin host
 	// equals the request's Host (as the netpoll transport).
@@ -45,8 +52,11 @@ type Config struct {
 	Entries      uint32        // SQ entries per ring; default 1024 (CQ: 8×)
 	Buffers      uint32        // provided buffers per ring (power of two); default 1024
 	BufferSize   int           // bytes per provided buffer; default 2048
-	MaxConns     int           // connections over all rings; default RLIMIT_NOFILE minus 512 for the rest of the process
-	EventfdWake  bool          // wake rings with an eventfd even where MSG_RING works (the fallback, tested on any kernel)
+	// MaxConns is the most connections over all rings; more are answered
+	// 503 and closed (Stats.Refused). Default: what the rings' tables hold
+	// (Plan).
+	MaxConns    int
+	EventfdWake bool // wake rings with an eventfd even where MSG_RING works (the fallback, tested on any kernel)
 	// MaxBacklog is how many bytes a client may leave unacknowledged in
 	// its socket before output waits in the core (which drops frames and
 	// closes it too_slow); output held back for WriteTimeout also closes it
@@ -60,10 +70,40 @@ type Config struct {
 	Logger      *slog.Logger
 }
 
-func (c *Config) defaults() {
-	if c.Rings <= 0 {
-		c.Rings = runtime.GOMAXPROCS(0)
+// Plan sizes the rings' direct-descriptor tables from the soft
+// RLIMIT_NOFILE (read, never raised: the kernel caps each ring's table at
+// it): each table has limit slots, of which Headroom are kept for answering
+// connections over the limit. It returns the rings and connections to run
+// with (zero: the defaults, see Config) and the connections one ring takes,
+// or an error saying what would hold them.
+func Plan(maxConns, rings int) (int, int, int, error) {
+	limit := uring.OpenFileLimit()
+	perRing := limit - Headroom(limit)
+	switch {
+	case maxConns < 0 || rings < 0:
+		return 0, 0, 0, fmt.Errorf("ringnet: max-conns %d and rings %d must not be negative", maxConns, rings)
+	case maxConns == 0 && rings == 0:
+		rings = runtime.GOMAXPROCS(0)
+		maxConns = rings * perRing
+	case maxConns == 0:
+		maxConns = rings * perRing
+	case rings == 0:
+		rings = max(runtime.GOMAXPROCS(0), (maxConns+perRing-1)/perRing)
+	case rings*perRing < maxConns:
+		return 0, 0, 0, fmt.Errorf("ringnet: %d rings cannot hold %d connections: a ring's direct-descriptor table is capped at the soft RLIMIT_NOFILE (%d, less %d headroom = %d connections); run at least %d rings, or raise the soft limit (ulimit -n) before starting",
+			rings, maxConns, limit, Headroom(limit), perRing, (maxConns+perRing-1)/perRing)
 	}
+	if rings > 255 {
+		return 0, 0, 0, fmt.Errorf("ringnet: %d rings (for %d connections at a soft RLIMIT_NOFILE of %d) is more than 255", rings, maxConns, limit)
+	}
+	return rings, maxConns, perRing, nil
+}
+
+// Headroom is how many of a table's limit slots are kept for connections
+// over MaxConns, which are read, answered 503 and closed.
+func Headroom(limit int) int { return max(8, min(256, limit/16)) }
+
+func (c *Config) defaults() {
 	if c.HelloTimeout == 0 {
 		c.HelloTimeout = core.DefaultHelloTimeout
 	}
@@ -85,9 +125,6 @@ func (c *Config) defaults() {
 	if c.BufferSize == 0 {
 		c.BufferSize = 2048
 	}
-	if c.MaxConns <= 0 {
-		c.MaxConns = max(uring.OpenFileLimit()-512, 64)
-	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -105,6 +142,9 @@ type Server struct {
 	rings []*ring
 	addr  *net.TCPAddr
 
+	table   int // direct-descriptor slots per ring (the soft RLIMIT_NOFILE)
+	perRing int // connections one ring admits (table less Headroom)
+
 	attached chan struct{} // closed by Attach
 	stopCh   chan struct{} // closed when the rings stop
 	ln       *listener     // plain HTTP connections handed to net/http
@@ -115,7 +155,7 @@ type Server struct {
 
 	sessions sync.WaitGroup // one per registered session
 	rwg      sync.WaitGroup // ring goroutines
-	fds      atomic.Int64   // connection fds held over all rings
+	fds      atomic.Int64   // connections admitted over all rings (≤ MaxConns)
 	conns    atomic.Int64   // WebSocket sessions
 	stopOnce sync.Once
 }
@@ -128,7 +168,13 @@ func New(cfg Config) (*Server, error) {
 	if _, err := uring.Probe(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, attached: make(chan struct{}), stopCh: make(chan struct{}), ids: map[core.SessionID]uint64{}}
+	rings, maxConns, perRing, err := Plan(cfg.MaxConns, cfg.Rings)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Rings, cfg.MaxConns = rings, maxConns
+	s := &Server{cfg: cfg, attached: make(chan struct{}), stopCh: make(chan struct{}), ids: map[core.SessionID]uint64{},
+		table: uring.OpenFileLimit(), perRing: perRing}
 	s.ln = &listener{s: s, ch: make(chan net.Conn, 256), done: make(chan struct{})}
 	addr := cfg.Listen
 	errs := make(chan error, cfg.Rings)
@@ -265,6 +311,19 @@ func (s *Server) unregister(id core.SessionID, counted bool) {
 	s.sessions.Done()
 }
 
+// admit counts one more connection unless MaxConns are in.
+func (s *Server) admit() bool {
+	for {
+		n := s.fds.Load()
+		if n >= int64(s.cfg.MaxConns) {
+			return false
+		}
+		if s.fds.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
 func (s *Server) isClosing() bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -278,12 +337,15 @@ type Stats struct {
 	Busy, Interrupts, Wakeups                   uint64
 	NoBufs                                      uint64 // ENOBUFS parks of a multishot recv
 	Handoffs                                    uint64 // plain HTTP connections handed to net/http
-	Refused                                     uint64 // connections closed at accept: over MaxConns
+	HandoffFailed                               uint64 // hand-offs that found no free fd (EMFILE): closed
+	Refused                                     uint64 // connections over MaxConns (or a ring's share): answered 503 and closed
+	TableFull                                   uint64 // accepts that found a ring's table full (ENFILE, headroom used up): that connection closed by the kernel
+	MaxConns, TableSlots                        int    // the limit, and the direct-descriptor slots per ring
 }
 
 // Stats returns the rings' counters.
 func (s *Server) Stats() Stats {
-	st := Stats{Rings: len(s.rings)}
+	st := Stats{Rings: len(s.rings), MaxConns: s.cfg.MaxConns, TableSlots: s.table}
 	for _, r := range s.rings {
 		u := r.stats
 		if u == nil {
@@ -299,6 +361,8 @@ func (s *Server) Stats() Stats {
 		st.NoBufs += r.noBufs.Load()
 		st.Handoffs += r.handoffs.Load()
 		st.Refused += r.refused.Load()
+		st.HandoffFailed += r.handoffFailed.Load()
+		st.TableFull += r.tableFull.Load()
 	}
 	return st
 }

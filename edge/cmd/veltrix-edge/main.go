@@ -40,7 +40,7 @@ type options struct {
 	tlsCert, tlsKey, origins                               string
 	coordCA, coordCert, coordKey                           string
 	transport                                              string
-	rings                                                  int
+	rings, maxConns                                        int
 	claimRate, claimBurst                                  float64
 	drainDelay                                             time.Duration
 }
@@ -69,7 +69,8 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.tlsKey, "tls-key", "", "private key of -tls-cert")
 	fs.StringVar(&o.origins, "allowed-origins", "", "browser origins allowed besides the edge's own, comma-separated (scheme://host[:port])")
 	fs.StringVar(&o.transport, "transport", edge.DefaultTransport, "WebSocket transport: auto (io_uring where the kernel allows, else netpoll, logged), uring or netpoll")
-	fs.IntVar(&o.rings, "rings", 0, "io_uring rings, each pinned to a CPU (default: one per CPU)")
+	fs.IntVar(&o.rings, "rings", edge.DefaultRings, "io_uring rings, pinned to the CPUs in turn (default: one per CPU, or as many as -max-conns needs: each ring holds the soft RLIMIT_NOFILE less headroom)")
+	fs.IntVar(&o.maxConns, "max-conns", edge.DefaultMaxConns, "io_uring transport: most connections, beyond which they are answered 503 (default: what the rings hold); refused at startup if the soft RLIMIT_NOFILE cannot hold them")
 	fs.DurationVar(&o.drainDelay, "drain-delay", 0, "on SIGTERM/SIGINT, answer /readyz with 503 for this long (so load balancers stop sending players) before telling connected players to reconnect elsewhere")
 	fs.StringVar(&o.pprofAddr, "pprof", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060); off by default")
 	if err := flagenv.Apply(fs, "VELTRIX_EDGE_"); err != nil {
@@ -109,7 +110,7 @@ func run(o *options) error {
 	cfg := edge.Config{Listen: o.listen, Coordinators: splitList(o.coordinators), EdgeToken: o.edgeToken, CoordinatorTLS: coordTLS,
 		ID: o.id, Region: o.region, PublicURL: o.publicURL, TickHz: o.tickHz, Radius: o.radius, Logger: log,
 		ClaimRate: o.claimRate, ClaimBurst: o.claimBurst,
-		TLSCert: o.tlsCert, TLSKey: o.tlsKey, CheckOrigin: edge.AllowOrigins(splitList(o.origins)), Transport: o.transport, Rings: o.rings,
+		TLSCert: o.tlsCert, TLSKey: o.tlsKey, CheckOrigin: edge.AllowOrigins(splitList(o.origins)), Transport: o.transport, Rings: o.rings, MaxConns: o.maxConns,
 		RefuseAdminToken: true}
 	var e *edge.Edge
 	var stop func() error

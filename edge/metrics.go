@@ -39,6 +39,7 @@ func newStatsCollector(e *Edge) *statsCollector {
 		"tick":     d("tick_seconds", "Duration of the last fan-out tick."),
 		"wsinfo":   d("websocket_transport", "The WebSocket transport running (1 for the running one): uring or netpoll.", "transport"),
 		"rings":    d("uring_rings", "io_uring rings serving WebSocket connections."),
+		"slots":    d("uring_direct_descriptors", "Direct descriptors (rings' fixed-file slots) by state: used (connections, refused ones included), capacity (slots over all rings), max_conns (the admission limit).", "state"),
 		"ring":     d("uring_ops_total", "io_uring activity over all rings: submissions, completions, enters (io_uring_enter calls), enobufs (recv parked for want of buffers), cq_overflows, busy, eintr, wakeups, handoffs (plain HTTP to net/http), handoff_failed (no free fd: closed), refused (over -max-conns: answered 503), table_full (a ring's direct-descriptor table full: accept re-armed when a slot frees).", "kind"),
 	}}
 }
@@ -62,6 +63,9 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 	if r := c.e.rings; r != nil {
 		rs := r.Stats()
 		gauge("rings", float64(rs.Rings))
+		gauge("slots", float64(rs.Slots), "used")
+		gauge("slots", float64(rs.Rings*rs.TableSlots), "capacity")
+		gauge("slots", float64(rs.MaxConns), "max_conns")
 		for kind, n := range map[string]uint64{"submissions": rs.Submissions, "completions": rs.Completions, "enters": rs.Enters,
 			"enobufs": rs.NoBufs, "cq_overflows": rs.Overflows, "busy": rs.Busy, "eintr": rs.Interrupts, "wakeups": rs.Wakeups,
 			"handoffs": rs.Handoffs, "handoff_failed": rs.HandoffFailed, "refused": rs.Refused, "table_full": rs.TableFull} {

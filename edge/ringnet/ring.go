@@ -384,6 +384,7 @@ func (r *ring) accepted(e *uring.CQE) {
 		return
 	}
 	ci := r.alloc(int(e.Res))
+	r.srv.slots.Add(1)
 	c := &r.conns[ci]
 	c.deadline = r.now + int64(r.srv.cfg.HelloTimeout)
 	if r.stopped || r.admitted >= r.srv.perRing || !r.srv.admit() {
@@ -504,9 +505,12 @@ func (r *ring) scan() {
 // on, so late ids and completions miss.
 func (r *ring) release(ci uint32) {
 	c := &r.conns[ci]
-	if c.fd >= 0 && c.flags&fRefused == 0 {
-		r.srv.fds.Add(-1)
-		r.admitted--
+	if c.fd >= 0 {
+		r.srv.slots.Add(-1)
+		if c.flags&fRefused == 0 {
+			r.srv.fds.Add(-1)
+			r.admitted--
+		}
 	}
 	if r.acceptWait { // a slot is free again
 		r.acceptWait = false

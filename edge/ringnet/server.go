@@ -68,6 +68,8 @@ type Config struct {
 	// what the client has not read yet; default 1s.
 	CloseLinger time.Duration
 	Logger      *slog.Logger
+
+	tableSlots int // tests: slots per ring's table instead of the soft RLIMIT_NOFILE
 }
 
 // Plan sizes the rings' direct-descriptor tables from the soft
@@ -77,7 +79,10 @@ type Config struct {
 // with (zero: the defaults, see Config) and the connections one ring takes,
 // or an error saying what would hold them.
 func Plan(maxConns, rings int) (int, int, int, error) {
-	limit := uring.OpenFileLimit()
+	return plan(maxConns, rings, uring.OpenFileLimit())
+}
+
+func plan(maxConns, rings, limit int) (int, int, int, error) {
 	perRing := limit - Headroom(limit)
 	switch {
 	case maxConns < 0 || rings < 0:
@@ -156,6 +161,7 @@ type Server struct {
 	sessions sync.WaitGroup // one per registered session
 	rwg      sync.WaitGroup // ring goroutines
 	fds      atomic.Int64   // connections admitted over all rings (≤ MaxConns)
+	slots    atomic.Int64   // direct descriptors in use over all rings (admitted and refused)
 	conns    atomic.Int64   // WebSocket sessions
 	stopOnce sync.Once
 }
@@ -168,13 +174,17 @@ func New(cfg Config) (*Server, error) {
 	if _, err := uring.Probe(); err != nil {
 		return nil, err
 	}
-	rings, maxConns, perRing, err := Plan(cfg.MaxConns, cfg.Rings)
+	table := cfg.tableSlots
+	if table <= 0 {
+		table = uring.OpenFileLimit()
+	}
+	rings, maxConns, perRing, err := plan(cfg.MaxConns, cfg.Rings, table)
 	if err != nil {
 		return nil, err
 	}
 	cfg.Rings, cfg.MaxConns = rings, maxConns
 	s := &Server{cfg: cfg, attached: make(chan struct{}), stopCh: make(chan struct{}), ids: map[core.SessionID]uint64{},
-		table: uring.OpenFileLimit(), perRing: perRing}
+		table: table, perRing: perRing}
 	s.ln = &listener{s: s, ch: make(chan net.Conn, 256), done: make(chan struct{})}
 	addr := cfg.Listen
 	errs := make(chan error, cfg.Rings)
@@ -341,11 +351,12 @@ type Stats struct {
 	Refused                                     uint64 // connections over MaxConns (or a ring's share): answered 503 and closed
 	TableFull                                   uint64 // accepts that found a ring's table full (ENFILE, headroom used up): that connection closed by the kernel
 	MaxConns, TableSlots                        int    // the limit, and the direct-descriptor slots per ring
+	Slots                                       int    // direct descriptors in use over all rings
 }
 
 // Stats returns the rings' counters.
 func (s *Server) Stats() Stats {
-	st := Stats{Rings: len(s.rings), MaxConns: s.cfg.MaxConns, TableSlots: s.table}
+	st := Stats{Rings: len(s.rings), MaxConns: s.cfg.MaxConns, TableSlots: s.table, Slots: int(s.slots.Load())}
 	for _, r := range s.rings {
 		u := r.stats
 		if u == nil {

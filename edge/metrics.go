@@ -101,9 +101,11 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// gcPauses exports the runtime's stop-the-world GC pause histogram with
-// fine buckets around the edge's goal (p99 < 100 µs): the runtime's own
-// buckets are exact, but the Go collector merges them into ~10× wide ones.
+// gcPauses exports the runtime's stop-the-world GC pause histogram at its
+// own resolution (4 buckets per power of two): every bucket edge of
+// /sched/pauses/total/gc:seconds from 1 µs to 10 s is a bound, so the load
+// generator's p99 and max are the runtime's, not a coarser bucket's (the Go
+// collector merges them into ~10× wide ones).
 type gcPauses struct {
 	desc    *prometheus.Desc
 	bounds  []float64
@@ -111,12 +113,19 @@ type gcPauses struct {
 }
 
 func newGCPauses() *gcPauses {
-	return &gcPauses{
-		desc: prometheus.NewDesc("veltrix_edge_gc_pause_seconds", "Stop-the-world GC pauses (runtime/metrics /sched/pauses/total/gc:seconds).", nil, nil),
-		bounds: []float64{5e-6, 10e-6, 20e-6, 30e-6, 50e-6, 75e-6, 100e-6, 150e-6, 200e-6, 300e-6, 500e-6, 750e-6,
-			1e-3, 2e-3, 5e-3, 10e-3, 20e-3, 50e-3, 100e-3},
+	g := &gcPauses{
+		desc:    prometheus.NewDesc("veltrix_edge_gc_pause_seconds", "Stop-the-world GC pauses (runtime/metrics /sched/pauses/total/gc:seconds, the runtime's own bucket edges from 1 µs to 10 s).", nil, nil),
 		samples: []metrics.Sample{{Name: "/sched/pauses/total/gc:seconds"}},
 	}
+	metrics.Read(g.samples)
+	if g.samples[0].Value.Kind() == metrics.KindFloat64Histogram {
+		for _, b := range g.samples[0].Value.Float64Histogram().Buckets {
+			if b >= 1e-6 && b <= 10 {
+				g.bounds = append(g.bounds, b)
+			}
+		}
+	}
+	return g
 }
 
 func (g *gcPauses) Describe(ch chan<- *prometheus.Desc) { ch <- g.desc }

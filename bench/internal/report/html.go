@@ -126,6 +126,7 @@ func Compare(w io.Writer, a, b *Run) {
 	row("edge allocations per message", da.AllocsPerMessage, db.AllocsPerMessage, "")
 	row("edge goroutines per connection", da.GoroutinesPerConn, db.GoroutinesPerConn, "")
 	row("edge GC pause p99 bound (µs)", float64(a.Edge.Delta.GCPauseP99)*1e6, float64(b.Edge.Delta.GCPauseP99)*1e6, "")
+	row("edge GC pause max bound (µs)", float64(a.Edge.Delta.GCPauseMaxLe)*1e6, float64(b.Edge.Delta.GCPauseMaxLe)*1e6, "")
 	row("edge GC CPU share (%)", 100*a.Edge.Delta.GCCPUShare, 100*b.Edge.Delta.GCCPUShare, "")
 	row("edge syscalls per message", float64(da.SyscallsPerMessage), float64(db.SyscallsPerMessage), "")
 	if fa, fb := a.Failover, b.Failover; fa != nil && fb != nil {

@@ -292,8 +292,8 @@ func (r *Run) Summary(w io.Writer) {
 		fmt.Fprintf(w, "  edge         CPU %.2f cores, %.0f msg per CPU-s, %.2f allocs/msg, RSS %.0f MiB (%.0f B/conn, heap+stacks %.0f B/conn), %.2f goroutines/conn\n",
 			d.EdgeCPU, d.MessagesPerCPUSec, d.AllocsPerMessage, e.After.RSS/(1<<20), d.RSSPerConn, d.HeapPerConn, d.GoroutinesPerConn)
 		fmt.Fprintf(w, "  fan-out      %.1f MB/s queued to sessions, %.1f MB per edge CPU-second\n", d.FanOutBytesPerSec/1e6, d.FanOutBytesPerCPU/1e6)
-		fmt.Fprintf(w, "  edge GC      %.0f cycles, CPU share %.1f%%, pause p99 ≤ %s, max %s\n", e.Delta.GCCycles, 100*e.Delta.GCCPUShare,
-			secs(float64(e.Delta.GCPauseP99)), secs(e.After.GCPauseMax))
+		fmt.Fprintf(w, "  edge GC      %.0f cycles, %.0f pauses, CPU share %.1f%%, pause p99 ≤ %s, max ≤ %s (runtime histogram buckets)\n",
+			e.Delta.GCCycles, e.Delta.Pauses, 100*e.Delta.GCCPUShare, secs(float64(e.Delta.GCPauseP99)), secs(float64(e.Delta.GCPauseMaxLe)))
 		if e.SyscallsErr != "" {
 			fmt.Fprintf(w, "  syscalls     not counted: %s\n", e.SyscallsErr)
 		} else if e.Syscalls > 0 && !math.IsNaN(float64(d.SyscallsPerMessage)) {

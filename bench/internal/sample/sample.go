@@ -144,23 +144,26 @@ type Delta struct {
 	MessagesOut float64 `json:"messages_out"`
 	BytesOut    float64 `json:"bytes_fanned_out"`
 	// GCPauseP99 is the smallest histogram bound that at least 99% of
-	// the pauses in the interval were under (an upper bound: the runtime
-	// histogram's buckets are exponential). NaN with no pause.
-	GCPauseP99 F       `json:"gc_pause_p99_le_seconds"`
-	Pauses     float64 `json:"gc_pauses"`
+	// the pauses in the interval were under, GCPauseMaxLe the bound of the
+	// longest (upper bounds at the runtime's own resolution, 4 buckets per
+	// power of two, which the edge exports as they are). NaN with no pause.
+	GCPauseP99   F       `json:"gc_pause_p99_le_seconds"`
+	GCPauseMaxLe F       `json:"gc_pause_max_le_seconds"`
+	Pauses       float64 `json:"gc_pauses"`
 }
 
 // Between returns b − a.
 func Between(a, b Edge) Delta {
 	d := Delta{Seconds: b.At.Sub(a.At).Seconds(), CPUSeconds: b.CPUSeconds - a.CPUSeconds, Mallocs: b.Mallocs - a.Mallocs,
 		GCCycles: b.GCCycles - a.GCCycles, MessagesIn: b.MessagesIn - a.MessagesIn, MessagesOut: b.MessagesOut - a.MessagesOut,
-		BytesOut: b.BytesFannedOut - a.BytesFannedOut, GCPauseP99: F(math.NaN())}
+		BytesOut: b.BytesFannedOut - a.BytesFannedOut, GCPauseP99: F(math.NaN()), GCPauseMaxLe: F(math.NaN())}
 	if d.CPUSeconds > 0 {
 		d.GCCPUShare = (b.GCCPUSeconds - a.GCCPUSeconds) / d.CPUSeconds
 	}
-	var p99 float64
+	var p99, top float64
 	d.Pauses, p99 = pauseQuantile(a.GCPauseBuckets, b.GCPauseBuckets, 0.99)
-	d.GCPauseP99 = F(p99)
+	_, top = pauseQuantile(a.GCPauseBuckets, b.GCPauseBuckets, 1)
+	d.GCPauseP99, d.GCPauseMaxLe = F(p99), F(top)
 	return d
 }
 

@@ -82,8 +82,8 @@ func TestBetween(t *testing.T) {
 	if d.Seconds != 10 || d.CPUSeconds != 5 || d.Mallocs != 200 || d.MessagesOut != 100000 || d.BytesOut != 3e6 || d.GCCPUShare != 0.1 {
 		t.Fatalf("delta %+v", d)
 	}
-	if d.Pauses != 100 || d.GCPauseP99 != 0.000917504 {
-		t.Fatalf("pauses %v, p99 ≤ %v; want 100 and 917.5 µs", d.Pauses, d.GCPauseP99)
+	if d.Pauses != 100 || d.GCPauseP99 != 0.000917504 || d.GCPauseMaxLe != 0.000917504 {
+		t.Fatalf("pauses %v, p99 ≤ %v, max ≤ %v; want 100, 917.5 µs, 917.5 µs", d.Pauses, d.GCPauseP99, d.GCPauseMaxLe)
 	}
 	if d := Between(a, a); d.Pauses != 0 || !math.IsNaN(float64(d.GCPauseP99)) {
 		t.Fatalf("no pauses: %+v", d)

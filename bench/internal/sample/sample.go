@@ -6,6 +6,7 @@ package sample
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -258,4 +259,51 @@ func (f *F) UnmarshalJSON(b []byte) error {
 	v, err := strconv.ParseFloat(string(b), 64)
 	*f = F(v)
 	return err
+}
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat's CPU times (100 on
+// every Linux architecture Go supports).
+const clockTicks = 100
+
+// ProcCPU is the user+system CPU seconds process pid has used so far
+// (/proc/PID/stat utime and stime).
+func ProcCPU(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the command (which may hold spaces) start after ')'.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("sample: /proc/%d/stat: no command field", pid)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 { // state is field 3, utime 14, stime 15
+		return 0, fmt.Errorf("sample: /proc/%d/stat: %d fields", pid, len(f))
+	}
+	ut, err1 := strconv.ParseUint(f[11], 10, 64)
+	st, err2 := strconv.ParseUint(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("sample: /proc/%d/stat: utime %q, stime %q", pid, f[11], f[12])
+	}
+	return float64(ut+st) / clockTicks, nil
+}
+
+// Slab is the kernel's slab memory in bytes, machine-wide (/proc/meminfo
+// Slab): its growth per connection is what the sockets cost the kernel.
+func Slab() (float64, error) {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0, err
+	}
+	for l := range strings.SplitSeq(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(l, "Slab:"); ok {
+			f := strings.Fields(rest)
+			if len(f) == 2 && f[1] == "kB" {
+				kb, err := strconv.ParseFloat(f[0], 64)
+				return kb * 1024, err
+			}
+		}
+	}
+	return 0, errors.New("sample: no Slab line in /proc/meminfo")
 }

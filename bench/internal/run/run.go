@@ -27,6 +27,7 @@ import (
 	"github.com/veltrix/veltrix/bench/internal/scenario"
 	"github.com/veltrix/veltrix/bench/internal/sim"
 	"github.com/veltrix/veltrix/bench/internal/system"
+	"github.com/veltrix/veltrix/internal/uring"
 )
 
 // City is where the simulated hunt takes place (Amsterdam).
@@ -54,7 +55,15 @@ func Execute(ctx context.Context, cfg scenario.Config, o Options) (*report.Run, 
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Workers == 0 {
+	if cfg.Client == "auto" {
+		cfg.Client = "go"
+		if _, err := uring.Probe(); err == nil && cfg.Transport == "ws" {
+			cfg.Client = "uring"
+		}
+	}
+	if cfg.Workers == 0 && cfg.Client == "uring" {
+		cfg.Workers = (cfg.Players + scenario.PlayersPerRingWorker - 1) / scenario.PlayersPerRingWorker
+	} else if cfg.Workers == 0 {
 		if cfg.Workers, err = scenario.WorkersFor(cfg.Players, nofile, 512); err != nil {
 			return nil, err
 		}

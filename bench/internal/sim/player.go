@@ -9,7 +9,6 @@ import (
 
 	"github.com/veltrix/veltrix/geo"
 	"github.com/veltrix/veltrix/protocol"
-	"github.com/veltrix/veltrix/protocol/client"
 )
 
 // player is one simulated player: its connection, its walk, and what it
@@ -20,7 +19,7 @@ type player struct {
 	idx     int // within the worker
 	id      uint32
 	observe bool // decodes everything and measures delivery latency
-	cl      *client.Client
+	cl      playerConn
 	walk    *walker
 
 	mu       sync.Mutex

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/veltrix/veltrix/bench/internal/hist"
+	"github.com/veltrix/veltrix/bench/internal/ringclient"
 	"github.com/veltrix/veltrix/bench/internal/scenario"
 	"github.com/veltrix/veltrix/protocol"
 	"github.com/veltrix/veltrix/protocol/client"
@@ -103,6 +104,7 @@ type worker struct {
 	dialErr  string
 	players  []*player
 	finished []bool
+	eng      *ringclient.Engine // io_uring client (Config.Client uring); nil: protocol/client
 }
 
 // ClaimGrace is how long claims still in flight when the measured phase
@@ -210,6 +212,13 @@ func Run(ctx context.Context, job Job, start <-chan struct{}, progress func(Prog
 		p.walk = newWalker(rand.New(rand.NewPCG(job.Seed, uint64(p.id))), job.City, cfg.CitySize, hs, job.Spread)
 		w.players[i] = p
 	}
+	if cfg.Client == "uring" && cfg.Transport == "ws" {
+		eng, err := newEngine(job)
+		if err != nil {
+			return err
+		}
+		w.eng = eng
+	}
 	defer w.closeAll()
 	if err := w.ramp(ctx, progress); err != nil {
 		return err
@@ -292,7 +301,13 @@ func (w *worker) dial(ctx context.Context, p *player, i int) {
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	t0 := time.Now()
-	cl, err := client.Dial(dctx, opts)
+	var cl playerConn
+	var err error
+	if w.eng != nil {
+		cl, err = w.dialRing(dctx, p, i)
+	} else {
+		cl, err = client.Dial(dctx, opts)
+	}
 	if err != nil {
 		w.c.dialErrors.Add(1)
 		w.mu.Lock()
@@ -437,6 +452,10 @@ func (w *worker) play(ctx context.Context, s, shards int) {
 }
 
 func (w *worker) closeAll() {
+	if w.eng != nil { // closing the rings closes their connections
+		w.eng.Close()
+		return
+	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 256)
 	for _, p := range w.players {

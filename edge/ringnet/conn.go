@@ -38,7 +38,7 @@ const (
 	fHeld                             // the client is MaxBacklog behind: output waits in the core (since sendAt)
 	fLinger                           // the close frame is out: half-closed, draining input until EOF or the deadline
 	fAsking                           // a SIOCOUTQ (URING_CMD) is in flight
-	fRefused                          // over MaxConns: its request is answered 503, then it is closed
+	fRefused                          // over MaxConns: an upgrade is answered 503, then closed (plain HTTP still goes to net/http)
 )
 
 // conn is one connection's state: no pointers, so the slot table costs the
@@ -273,12 +273,16 @@ func (r *ring) httpInput(ci uint32, data []byte) {
 	if c.flags&(fHandoff|fInputDone) != 0 {
 		return
 	}
+	// Plain HTTP (health checks, /metrics, hunt status) goes to net/http
+	// even over MaxConns: it leaves the table at once, and an operator must
+	// still see a full edge. Only upgrades are refused.
 	switch v, req, n := wsframe.ParseHead(buf); {
-	case v != wsframe.HeadMore && c.flags&fRefused != 0:
-		c.flags |= fInputDone
-		r.reject(ci, http.StatusServiceUnavailable, "edge full: too many connections")
 	case v == wsframe.HeadHandoff:
 		r.startHandoff(ci)
+	case v == wsframe.HeadUpgrade && c.flags&fRefused != 0:
+		c.flags |= fInputDone
+		r.refused.Add(1)
+		r.reject(ci, http.StatusServiceUnavailable, "edge full: too many connections")
 	case v == wsframe.HeadUpgrade:
 		r.upgrade(ci, req, buf, n)
 	}

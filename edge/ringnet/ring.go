@@ -362,8 +362,8 @@ func (r *ring) complete(e *uring.CQE) {
 
 // accepted takes a connection the multishot accept put in a free slot of
 // the ring's direct-descriptor table. Over MaxConns (or this ring's share)
-// it still reads the request, answers 503 and closes: the table keeps
-// headroom for that. A full table (-ENFILE: the headroom is used up) ends
+// it still reads the request: an upgrade is answered 503 and closed, plain
+// HTTP handed to net/http as always; the table keeps headroom for them. A full table (-ENFILE: the headroom is used up) ends
 // the accept, the kernel closes that connection, and the accept is re-armed
 // as soon as a slot is freed (release), or at the next scan.
 func (r *ring) accepted(e *uring.CQE) {
@@ -388,8 +388,7 @@ func (r *ring) accepted(e *uring.CQE) {
 	c := &r.conns[ci]
 	c.deadline = r.now + int64(r.srv.cfg.HelloTimeout)
 	if r.stopped || r.admitted >= r.srv.perRing || !r.srv.admit() {
-		r.refused.Add(1)
-		c.flags |= fRefused
+		c.flags |= fRefused // counted when its upgrade is answered 503
 	} else {
 		r.admitted++
 	}

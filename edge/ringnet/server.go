@@ -348,7 +348,7 @@ type Stats struct {
 	NoBufs                                      uint64 // ENOBUFS parks of a multishot recv
 	Handoffs                                    uint64 // plain HTTP connections handed to net/http
 	HandoffFailed                               uint64 // hand-offs that found no free fd (EMFILE): closed
-	Refused                                     uint64 // connections over MaxConns (or a ring's share): answered 503 and closed
+	Refused                                     uint64 // upgrades over MaxConns (or a ring's share): answered 503 and closed
 	TableFull                                   uint64 // accepts that found a ring's table full (ENFILE, headroom used up): that connection closed by the kernel
 	MaxConns, TableSlots                        int    // the limit, and the direct-descriptor slots per ring
 	Slots                                       int    // direct descriptors in use over all rings

@@ -180,7 +180,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.StatusRate, "status-rate", c.StatusRate, "hunt-status requests per second")
 	fs.DurationVar(&c.KillAfter, "kill-after", c.KillAfter, "failover: kill the coordinator leader this far into the run")
 	fs.IntVar(&c.Workers, "workers", c.Workers, "worker processes (0: enough for RLIMIT_NOFILE with -client go, one per 50,000 players on io_uring)")
-	fs.StringVar(&c.Client, "client", c.Client, "WebSocket players: uring (io_uring direct descriptors), go (a goroutine and fd each) or auto (uring where the kernel allows)")
+	fs.StringVar(&c.Client, "client", c.Client, "WebSocket players: uring (io_uring direct descriptors), go (protocol/client: an fd and a reader per player) or auto (uring where the kernel allows)")
 	fs.IntVar(&c.Sources, "sources", c.Sources, "loopback source addresses 127.0.0.2 … for WebSocket connections")
 }
 

@@ -29,6 +29,9 @@ func TestConfigValidate(t *testing.T) {
 		{name: "bad routing", cfg: edge.Config{Coordinators: []string{"http://c"}, EdgeToken: "t", Region: "eu west",
 			Regions: "eu ws=http://eu/ws", Siblings: "e2 ws=ws://e2/ws; e2 ws=ws://e3/ws"},
 			want: []string{`region "eu west"`, "regions: invalid routing table", "siblings: invalid routing table: region \"e2\" is named twice"}},
+		{name: "more connections than the rings hold", cfg: edge.Config{Coordinators: []string{"http://c"}, EdgeToken: "t", Rings: 1, MaxConns: 10_000_000},
+			want: []string{"1 rings cannot hold 10000000 connections", "soft RLIMIT_NOFILE", "run at least"}},
+		{name: "many connections, rings sized for them", cfg: edge.Config{Coordinators: []string{"http://c"}, EdgeToken: "t", MaxConns: 100_000}},
 		{name: "negative tick rate", cfg: edge.Config{Coordinators: []string{"http://c"}, EdgeToken: "t", TickHz: -1},
 			want: []string{"tick rate -1", "cannot be negative"}},
 	}

@@ -38,6 +38,12 @@ const (
 	DefaultListen    = "127.0.0.1:8090"
 	DefaultLoadEvery = 10 * time.Second // load report period
 	DefaultTransport = "auto"
+	// DefaultRings and DefaultMaxConns (0) size the io_uring transport from
+	// the soft RLIMIT_NOFILE, which caps each ring's direct-descriptor
+	// table (ringnet.Plan): one ring per CPU holding what its table holds,
+	// or, with MaxConns set, as many rings as those connections need.
+	DefaultRings    = 0
+	DefaultMaxConns = 0
 )
 
 // Config configures an edge. Zero values mean defaults.
@@ -73,7 +79,11 @@ type Config struct {
 	// rings where the kernel allows, else Go's netpoller, with a log line
 	// saying why), "uring" (fail if unavailable) or "netpoll".
 	Transport string
-	Rings     int // io_uring rings; default one per CPU
+	Rings     int // io_uring rings; default one per CPU, or more where MaxConns needs them
+	// MaxConns bounds the io_uring transport's WebSocket and HTTP
+	// connections; more are answered 503 (counted). Default: what the
+	// rings' direct-descriptor tables hold (ringnet.Plan).
+	MaxConns int
 
 	// CoordinatorTLS is the client TLS configuration for https://
 	// coordinators: the CA to trust and the client certificate to present
@@ -218,6 +228,13 @@ func (c *Config) Validate() error {
 	}
 	if c.PositionBudget < 0 || c.PositionBudget > 0 && c.PositionBudget < core.MinPositionBudget {
 		errs = append(errs, fmt.Errorf("position budget %d B/s: want at least %d", c.PositionBudget, core.MinPositionBudget))
+	}
+	if c.Transport != "netpoll" && c.MaxConns >= 0 && c.Rings >= 0 {
+		if _, _, _, err := ringnet.Plan(c.MaxConns, c.Rings); err != nil {
+			errs = append(errs, err)
+		}
+	} else if c.MaxConns < 0 {
+		errs = append(errs, fmt.Errorf("max-conns %d cannot be negative", c.MaxConns))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("edge: %w", err)

@@ -54,7 +54,8 @@ func newStatsCollector(e *Edge) *statsCollector {
 		"rsubs":    d("region_subscriptions", "Cells this edge subscribes to (its players watch them)."),
 		"rroutes":  d("region_routes", "Routes of the embedded NATS server to the region's other edges."),
 		"rroute":   d("region_route_bytes_total", "Bytes over the embedded NATS server's routes (cross-edge traffic), by direction.", "dir"),
-		"ring":     d("uring_ops_total", "io_uring activity over all rings: submissions, completions, enters (io_uring_enter calls), enobufs (recv parked for want of buffers), cq_overflows, busy, eintr, wakeups, handoffs (plain HTTP to net/http), refused (over the fd limit).", "kind"),
+		"slots":    d("uring_direct_descriptors", "Direct descriptors (rings' fixed-file slots) by state: used (connections, refused ones included), capacity (slots over all rings), max_conns (the admission limit).", "state"),
+		"ring":     d("uring_ops_total", "io_uring activity over all rings: submissions, completions, enters (io_uring_enter calls), enobufs (recv parked for want of buffers), cq_overflows, busy, eintr, wakeups, handoffs (plain HTTP to net/http), handoff_failed (no free fd: closed), refused (over -max-conns: answered 503), table_full (a ring's direct-descriptor table full: accept re-armed when a slot frees).", "kind"),
 	}}
 }
 
@@ -77,9 +78,12 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 	if r := c.e.rings; r != nil {
 		rs := r.Stats()
 		gauge("rings", float64(rs.Rings))
+		gauge("slots", float64(rs.Slots), "used")
+		gauge("slots", float64(rs.Rings*rs.TableSlots), "capacity")
+		gauge("slots", float64(rs.MaxConns), "max_conns")
 		for kind, n := range map[string]uint64{"submissions": rs.Submissions, "completions": rs.Completions, "enters": rs.Enters,
 			"enobufs": rs.NoBufs, "cq_overflows": rs.Overflows, "busy": rs.Busy, "eintr": rs.Interrupts, "wakeups": rs.Wakeups,
-			"handoffs": rs.Handoffs, "refused": rs.Refused} {
+			"handoffs": rs.Handoffs, "handoff_failed": rs.HandoffFailed, "refused": rs.Refused, "table_full": rs.TableFull} {
 			count("ring", n, kind)
 		}
 	}
@@ -151,9 +155,11 @@ func tickHistogram(d *prometheus.Desc, st *core.Stats) prometheus.Metric {
 	return prometheus.MustNewConstHistogram(d, n, st.TickTime.Seconds(), buckets)
 }
 
-// gcPauses exports the runtime's stop-the-world GC pause histogram with
-// fine buckets around the edge's goal (p99 < 100 µs): the runtime's own
-// buckets are exact, but the Go collector merges them into ~10× wide ones.
+// gcPauses exports the runtime's stop-the-world GC pause histogram at its
+// own resolution (4 buckets per power of two): every bucket edge of
+// /sched/pauses/total/gc:seconds from 1 µs to 10 s is a bound, so the load
+// generator's p99 and max are the runtime's, not a coarser bucket's (the Go
+// collector merges them into ~10× wide ones).
 type gcPauses struct {
 	desc    *prometheus.Desc
 	bounds  []float64
@@ -161,12 +167,19 @@ type gcPauses struct {
 }
 
 func newGCPauses() *gcPauses {
-	return &gcPauses{
-		desc: prometheus.NewDesc("veltrix_edge_gc_pause_seconds", "Stop-the-world GC pauses (runtime/metrics /sched/pauses/total/gc:seconds).", nil, nil),
-		bounds: []float64{5e-6, 10e-6, 20e-6, 30e-6, 50e-6, 75e-6, 100e-6, 150e-6, 200e-6, 300e-6, 500e-6, 750e-6,
-			1e-3, 2e-3, 5e-3, 10e-3, 20e-3, 50e-3, 100e-3},
+	g := &gcPauses{
+		desc:    prometheus.NewDesc("veltrix_edge_gc_pause_seconds", "Stop-the-world GC pauses (runtime/metrics /sched/pauses/total/gc:seconds, the runtime's own bucket edges from 1 µs to 10 s).", nil, nil),
 		samples: []metrics.Sample{{Name: "/sched/pauses/total/gc:seconds"}},
 	}
+	metrics.Read(g.samples)
+	if g.samples[0].Value.Kind() == metrics.KindFloat64Histogram {
+		for _, b := range g.samples[0].Value.Float64Histogram().Buckets {
+			if b >= 1e-6 && b <= 10 {
+				g.bounds = append(g.bounds, b)
+			}
+		}
+	}
+	return g
 }
 
 func (g *gcPauses) Describe(ch chan<- *prometheus.Desc) { ch <- g.desc }

@@ -2,6 +2,7 @@ package edge
 
 import (
 	"runtime"
+	"runtime/metrics"
 	"slices"
 	"testing"
 
@@ -29,6 +30,24 @@ func TestGCPauseHistogram(t *testing.T) {
 	h := fams[0].Metric[0].Histogram
 	if h.GetSampleCount() < 2 {
 		t.Fatalf("%d pauses after two GCs", h.GetSampleCount())
+	}
+	// The runtime's own resolution: every bound is one of its bucket
+	// edges, 4 per power of two between 1 µs and 10 s (p99 < 100 µs is
+	// told apart from 75 or 150 µs by the runtime, not by a coarse bound).
+	s := []metrics.Sample{{Name: "/sched/pauses/total/gc:seconds"}}
+	metrics.Read(s)
+	edges := s[0].Value.Float64Histogram().Buckets
+	near := 0 // bounds around the goal, 25.6 µs to 204.8 µs: three powers of two
+	for _, b := range h.Bucket {
+		if !slices.Contains(edges, b.GetUpperBound()) {
+			t.Fatalf("bound %v is not a bucket edge of the runtime's histogram", b.GetUpperBound())
+		}
+		if b.GetUpperBound() > 25.6e-6 && b.GetUpperBound() <= 204.8e-6 {
+			near++
+		}
+	}
+	if near < 12 {
+		t.Fatalf("%d bounds from 25.6 µs to 204.8 µs: want the runtime's 4 per power of two", near)
 	}
 	prev, prevLe := uint64(0), 0.0
 	for _, b := range h.Bucket {

@@ -27,7 +27,7 @@ func (e *Edge) listen() error {
 		case cfg.TLSCert != "":
 			err = errors.New("TLS (wss://) is terminated by net/http only")
 		default:
-			e.ringLn, err = ringnet.Listen(ringnet.Config{Listen: cfg.Listen, Rings: cfg.Rings, CheckOrigin: cfg.CheckOrigin, Logger: cfg.Logger})
+			e.ringLn, err = ringnet.Listen(ringnet.Config{Listen: cfg.Listen, Rings: cfg.Rings, MaxConns: cfg.MaxConns, CheckOrigin: cfg.CheckOrigin, Logger: cfg.Logger})
 		}
 		if err == nil {
 			e.addr = e.ringLn.Addr()
@@ -71,7 +71,7 @@ func (e *Edge) serveWS() error {
 		if err == nil {
 			st := rings.Stats()
 			f, _ := uring.Probe()
-			cfg.Logger.Info("WebSocket transport: io_uring", "rings", st.Rings, "kernel", f.Kernel, "msg_ring_wakeups", f.MsgRingWake())
+			cfg.Logger.Info("WebSocket transport: io_uring", "rings", st.Rings, "max_conns", st.MaxConns, "table_slots", st.TableSlots, "kernel", f.Kernel, "msg_ring_wakeups", f.MsgRingWake())
 			e.rings, e.WS, e.ln = rings, rings, rings.Listener()
 			return nil
 		}

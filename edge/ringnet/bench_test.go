@@ -30,6 +30,9 @@ func TestMain(m *testing.M) {
 		holdClients(addr) // a child process of BenchmarkIdleConnMemory
 		return
 	}
+	if os.Getenv(childEnv) != "" {
+		os.Exit(lowLimitServer()) // a child process of TestBeyondTheSoftLimit
+	}
 	os.Exit(m.Run())
 }
 

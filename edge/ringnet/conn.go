@@ -37,13 +37,15 @@ const (
 	fDecided                          // the ring decided the close: an ERROR with its code precedes the close frame
 	fHeld                             // the client is MaxBacklog behind: output waits in the core (since sendAt)
 	fLinger                           // the close frame is out: half-closed, draining input until EOF or the deadline
+	fAsking                           // a SIOCOUTQ (URING_CMD) is in flight
+	fRefused                          // over MaxConns: an upgrade is answered 503, then closed (plain HTTP still goes to net/http)
 )
 
 // conn is one connection's state: no pointers, so the slot table costs the
 // GC nothing however many connections are open. Buffers are handles into
 // the ring's held table and exist only while needed.
 type conn struct {
-	fd       int32
+	fd       int32  // the socket's direct descriptor: an index in the ring's fixed-file table
 	gen      uint32 // 24 bits used, bumped when the slot is freed
 	state    uint8
 	inflight uint8 // requests whose final CQE has not arrived
@@ -233,10 +235,12 @@ func (r *ring) kill(ci uint32) {
 			// A send blocked on a peer that does not read (MSG_WAITALL)
 			// may be past cancelling; shutting the socket down ends it
 			// with an error at once. A handed-off fd lives on in net/http.
-			r.sqe().PrepShutdown(int(c.fd), shutRDWR, uring.UserData(opCancel, c.gen, ci))
+			e := r.sqe()
+			e.PrepShutdown(int(c.fd), shutRDWR, uring.UserData(opCancel, c.gen, ci))
+			e.Fixed()
 			c.inflight++
 		}
-		r.sqe().PrepCancelFD(int(c.fd), uring.UserData(opCancel, c.gen, ci))
+		r.sqe().PrepCancelFixed(int(c.fd), uring.UserData(opCancel, c.gen, ci))
 		c.inflight++
 	}
 	r.maybeClose(ci)
@@ -255,7 +259,7 @@ func (r *ring) maybeClose(ci uint32) {
 		return
 	}
 	c.flags |= fClosing
-	r.sqe().PrepClose(int(c.fd), uring.UserData(opClose, c.gen, ci))
+	r.sqe().PrepCloseDirect(int(c.fd), uring.UserData(opClose, c.gen, ci))
 	c.inflight++
 }
 
@@ -269,10 +273,17 @@ func (r *ring) httpInput(ci uint32, data []byte) {
 	if c.flags&(fHandoff|fInputDone) != 0 {
 		return
 	}
-	switch v, req, n := wsframe.ParseHead(buf); v {
-	case wsframe.HeadHandoff:
+	// Plain HTTP (health checks, /metrics, hunt status) goes to net/http
+	// even over MaxConns: it leaves the table at once, and an operator must
+	// still see a full edge. Only upgrades are refused.
+	switch v, req, n := wsframe.ParseHead(buf); {
+	case v == wsframe.HeadHandoff:
 		r.startHandoff(ci)
-	case wsframe.HeadUpgrade:
+	case v == wsframe.HeadUpgrade && c.flags&fRefused != 0:
+		c.flags |= fInputDone
+		r.refused.Add(1)
+		r.reject(ci, http.StatusServiceUnavailable, "edge full: too many connections")
+	case v == wsframe.HeadUpgrade:
 		r.upgrade(ci, req, buf, n)
 	}
 }
@@ -283,21 +294,35 @@ func (r *ring) startHandoff(ci uint32) {
 	r.kill(ci)
 }
 
-// handoff gives the fd to net/http (its requests all ended).
+// handoff turns the slot into an ordinary fd for net/http (its requests
+// all ended): FIXED_FD_INSTALL, then (installed) the slot is closed.
 func (r *ring) handoff(ci uint32) {
 	c := &r.conns[ci]
-	pre := append([]byte(nil), r.held[c.part]...)
-	fd := int(c.fd)
-	c.fd = -1
-	r.srv.fds.Add(-1)
-	r.release(ci)
+	c.flags |= fClosing
+	r.sqe().PrepFixedFdInstall(int(c.fd), uring.UserData(opInstall, c.gen, ci))
+	c.inflight++
+}
+
+// installed hands the fd FIXED_FD_INSTALL returned to net/http with the
+// bytes read, and closes the slot; without an fd (-EMFILE: the process's
+// file table is full) the connection is just closed, and counted.
+func (r *ring) installed(ci uint32, res int32) {
+	c := &r.conns[ci]
+	r.sqe().PrepCloseDirect(int(c.fd), uring.UserData(opClose, c.gen, ci))
+	c.inflight++
+	if res < 0 {
+		r.handoffFailed.Add(1)
+		r.srv.cfg.Logger.Warn("cannot hand a connection to net/http", "errno", -res)
+		return
+	}
 	r.handoffs.Add(1)
-	nc, err := uring.FileConn(fd)
+	nc, err := uring.FileConn(int(res))
 	if err != nil {
+		r.handoffFailed.Add(1)
 		r.srv.cfg.Logger.Warn("cannot hand a connection to net/http", "err", err)
 		return
 	}
-	if !r.srv.ln.offer(&prefixConn{Conn: nc, pre: pre}) {
+	if !r.srv.ln.offer(&prefixConn{Conn: nc, pre: append([]byte(nil), r.held[c.part]...)}) {
 		nc.Close()
 	}
 }

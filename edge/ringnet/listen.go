@@ -14,19 +14,33 @@ import (
 // the send buffer accepted connections inherit. Connections wait in their
 // backlogs until New serves them.
 type Listeners struct {
-	cfg  Config
-	fds  []int
-	addr *net.TCPAddr
+	cfg     Config
+	fds     []int
+	addr    *net.TCPAddr
+	table   int // direct-descriptor slots per ring (the soft RLIMIT_NOFILE)
+	perRing int // connections one ring admits (table less Headroom)
 }
 
-// Listen probes io_uring (uring.Probe) and binds one listener per ring on
-// cfg.Listen; it fails, saying why, where io_uring cannot run.
+// Listen probes io_uring (uring.Probe), plans the rings and their
+// direct-descriptor tables from cfg.Rings, cfg.MaxConns and the soft
+// RLIMIT_NOFILE (Plan), and binds one listener per ring on cfg.Listen; it
+// fails, saying why, where io_uring cannot run or the limit cannot hold
+// the connections.
 func Listen(cfg Config) (*Listeners, error) {
 	cfg.defaults()
 	if _, err := uring.Probe(); err != nil {
 		return nil, err
 	}
-	ls := &Listeners{cfg: cfg}
+	table := cfg.tableSlots
+	if table <= 0 {
+		table = uring.OpenFileLimit()
+	}
+	rings, maxConns, perRing, err := plan(cfg.MaxConns, cfg.Rings, table)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Rings, cfg.MaxConns = rings, maxConns
+	ls := &Listeners{cfg: cfg, table: table, perRing: perRing}
 	addr := cfg.Listen
 	for range cfg.Rings {
 		fd, bound, err := uring.Listen(addr)

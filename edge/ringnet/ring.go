@@ -18,6 +18,8 @@ const (
 	opSend
 	opCancel
 	opClose
+	opInstall  // FIXED_FD_INSTALL for the hand-off to net/http
+	opOutQueue // SIOCOUTQ
 )
 
 // Inbox messages from other goroutines.
@@ -74,7 +76,10 @@ type ring struct {
 	accept  bool // the multishot accept is armed
 	start   time.Time
 
-	noBufs, handoffs, refused atomic.Uint64
+	admitted   int  // connections in the table not refused
+	acceptWait bool // the accept ended on a full table: re-armed when a slot frees
+
+	noBufs, handoffs, handoffFailed, refused, tableFull atomic.Uint64
 }
 
 // parkedConn is a connection parked on ENOBUFS, by generational id: the
@@ -155,6 +160,10 @@ func (r *ring) setup() error {
 	}
 	r.bufs, r.stats = br, &ur.Stats
 	r.ur = ur
+	if err := ur.RegisterFiles(uint32(r.srv.table)); err != nil {
+		r.teardown()
+		return err
+	}
 	if !ur.ArmWake() { // before others may Wake the ring: it sets up the eventfd
 		r.teardown()
 		return errors.New("ringnet: cannot arm the wake-up eventfd")
@@ -175,13 +184,6 @@ func (r *ring) teardown() {
 	if r.lfd >= 0 {
 		uring.CloseFd(r.lfd)
 		r.lfd = -1
-	}
-	for i := range r.conns { // only after a failed loop: normally none are left
-		if c := &r.conns[i]; c.state != stFree && c.fd >= 0 {
-			uring.CloseFd(int(c.fd))
-			r.srv.fds.Add(-1)
-			c.fd = -1
-		}
 	}
 	// Closing the ring cancels what is still in flight; only then may the
 	// memory those requests point at go: send records unpinned, leases
@@ -238,7 +240,7 @@ func (r *ring) armAccept() {
 	if r.stopped || r.accept || r.lfd < 0 {
 		return
 	}
-	r.sqe().PrepAcceptMultishot(r.lfd, uring.UserData(opAccept, 0, 0))
+	r.sqe().PrepAcceptMultishotDirect(r.lfd, uring.UserData(opAccept, 0, 0))
 	r.accept = true
 }
 
@@ -347,32 +349,49 @@ func (r *ring) complete(e *uring.CQE) {
 		c.inflight--
 		r.release(slot)
 		return
+	case opInstall:
+		c.inflight--
+		r.installed(slot, e.Res)
+		return
+	case opOutQueue:
+		c.inflight--
+		r.outQueue(slot, e.Res)
 	}
 	r.maybeClose(slot)
 }
 
+// accepted takes a connection the multishot accept put in a free slot of
+// the ring's direct-descriptor table. Over MaxConns (or this ring's share)
+// it still reads the request: an upgrade is answered 503 and closed, plain
+// HTTP handed to net/http as always; the table keeps headroom for them. A full table (-ENFILE: the headroom is used up) ends
+// the accept, the kernel closes that connection, and the accept is re-armed
+// as soon as a slot is freed (release), or at the next scan.
 func (r *ring) accepted(e *uring.CQE) {
 	if !e.More() {
 		r.accept = false
-		if e.Res < 0 && !r.stopped {
+		switch {
+		case e.Res == uring.ENFILE:
+			r.tableFull.Add(1)
+			r.acceptWait = true
+		case e.Res < 0 && !r.stopped:
 			r.srv.cfg.Logger.Warn("accept failed; retrying at the next scan", "ring", r.idx, "errno", -e.Res)
 			r.nextScn = r.now + int64(100*time.Millisecond)
-		} else {
+		default:
 			r.armAccept()
 		}
 	}
 	if e.Res < 0 {
 		return
 	}
-	fd := int(e.Res)
-	if r.stopped || int(r.srv.fds.Load()) >= r.srv.cfg.MaxConns {
-		r.refused.Add(1)
-		uring.CloseFd(fd)
-		return
+	ci := r.alloc(int(e.Res))
+	r.srv.slots.Add(1)
+	c := &r.conns[ci]
+	c.deadline = r.now + int64(r.srv.cfg.HelloTimeout)
+	if r.stopped || r.admitted >= r.srv.perRing || !r.srv.admit() {
+		c.flags |= fRefused // counted when its upgrade is answered 503
+	} else {
+		r.admitted++
 	}
-	r.srv.fds.Add(1)
-	ci := r.alloc(fd)
-	r.conns[ci].deadline = r.now + int64(r.srv.cfg.HelloTimeout)
 	r.armRecv(ci)
 }
 
@@ -383,7 +402,9 @@ func (r *ring) armRecv(ci uint32) {
 	if c.flags&fRecv != 0 {
 		return
 	}
-	r.sqe().PrepRecvMultishot(int(c.fd), r.bufs.Group(), uring.UserData(opRecv, c.gen, ci))
+	e := r.sqe()
+	e.PrepRecvMultishot(int(c.fd), r.bufs.Group(), uring.UserData(opRecv, c.gen, ci))
+	e.Fixed()
 	c.flags |= fRecv
 	c.inflight++
 }
@@ -438,7 +459,9 @@ func (r *ring) draining(c *conn) bool {
 func (r *ring) scan() {
 	cfg := &r.srv.cfg
 	r.nextScn = r.now + int64(min(max(min(cfg.HelloTimeout, cfg.IdleTimeout, cfg.WriteTimeout)/4, 10*time.Millisecond), time.Second))
-	r.armAccept()
+	if !r.acceptWait { // re-arming on a full table would only cost the kernel one more pending connection
+		r.armAccept()
+	}
 	if len(r.parked) > 0 { // buffers came back without a completion to publish them
 		r.unpark()
 	}
@@ -482,7 +505,15 @@ func (r *ring) scan() {
 func (r *ring) release(ci uint32) {
 	c := &r.conns[ci]
 	if c.fd >= 0 {
-		r.srv.fds.Add(-1)
+		r.srv.slots.Add(-1)
+		if c.flags&fRefused == 0 {
+			r.srv.fds.Add(-1)
+			r.admitted--
+		}
+	}
+	if r.acceptWait { // a slot is free again
+		r.acceptWait = false
+		r.armAccept()
 	}
 	r.putHandle(c.part)
 	r.putHandle(c.frag)

@@ -104,7 +104,7 @@ func (r *ring) flush(ci uint32) {
 	var lease core.Lease
 	frames := r.frames[:0]
 	closing := c.flags&fEnding != 0 && c.flags&fCloseQueued == 0
-	if c.flags&fWantPull != 0 && c.state == stWS && !closing && r.behind(c) {
+	if c.flags&fWantPull != 0 && c.state == stWS && !closing && r.behind(ci) {
 		if c.flags&fHeld == 0 { // output waits in the core; scan asks again
 			c.flags |= fHeld
 			c.sendAt = r.now
@@ -154,7 +154,9 @@ func (r *ring) flush(ci uint32) {
 	rec.lease = lease
 	r.frames = frames[:0]
 	r.sw.b = nil
-	r.sqe().PrepSendmsg(int(c.fd), m.Finish(), uring.MsgWaitAll|uring.MsgNoSignal, uring.UserData(opSend, c.gen, ci))
+	e := r.sqe()
+	e.PrepSendmsg(int(c.fd), m.Finish(), uring.MsgWaitAll|uring.MsgNoSignal, uring.UserData(opSend, c.gen, ci))
+	e.Fixed()
 	c.flags |= fSending
 	c.send = k
 	c.inflight++
@@ -264,7 +266,9 @@ func (r *ring) linger(ci uint32) {
 	c.flags |= fLinger
 	c.deadline = r.now + int64(r.srv.cfg.CloseLinger)
 	r.srv.conns.Add(-1)
-	r.sqe().PrepShutdown(int(c.fd), shutWR, uring.UserData(opCancel, c.gen, ci))
+	e := r.sqe()
+	e.PrepShutdown(int(c.fd), shutWR, uring.UserData(opCancel, c.gen, ci))
+	e.Fixed()
 	c.inflight++
 	if c.flags&fRecv == 0 { // nothing to drain into: end now
 		r.kill(ci)
@@ -274,21 +278,35 @@ func (r *ring) linger(ci uint32) {
 // shutWR is SHUT_WR for PrepShutdown.
 const shutWR = 1
 
-// behind reports whether connection c is more than MaxBacklog behind.
-// c.unacked bounds what the kernel holds unacknowledged (its last answer
-// plus what was sent since): the kernel is asked (SIOCOUTQ) only when that
-// bound passes MaxBacklog, so a client that keeps up costs one system call
-// per MaxBacklog bytes sent.
-func (r *ring) behind(c *conn) bool {
+// behind reports whether connection ci may be more than MaxBacklog
+// behind. c.unacked bounds what the kernel holds unacknowledged (its last
+// answer plus what was sent since): the kernel is asked (SIOCOUTQ, a
+// URING_CMD on the direct descriptor) only when that bound passes
+// MaxBacklog, so a client that keeps up costs one request per MaxBacklog
+// bytes sent. Until the answer (outQueue) the output waits.
+func (r *ring) behind(ci uint32) bool {
+	c := &r.conns[ci]
 	if int(c.unacked) <= r.srv.cfg.MaxBacklog {
 		return false
 	}
-	n, err := uring.OutQueue(int(c.fd))
-	if err != nil {
-		return false
+	if c.flags&fAsking == 0 {
+		r.sqe().PrepOutQueue(int(c.fd), uring.UserData(opOutQueue, c.gen, ci))
+		c.flags |= fAsking
+		c.inflight++
 	}
-	c.unacked = uint32(n)
-	return n > r.srv.cfg.MaxBacklog
+	return true
+}
+
+// outQueue takes the kernel's SIOCOUTQ answer for ci: caught up, the
+// held output goes; still behind, it waits for the next scan to ask again.
+func (r *ring) outQueue(ci uint32, res int32) {
+	c := &r.conns[ci]
+	c.flags &^= fAsking
+	c.unacked = uint32(max(res, 0)) // an error: not known to be behind (as before)
+	if int(c.unacked) <= r.srv.cfg.MaxBacklog && c.flags&fHeld != 0 {
+		c.flags |= fWantPull
+		r.flush(ci)
+	}
 }
 
 // slabWriter appends to a send context's off-heap slab (its capacity

@@ -1,16 +1,21 @@
 // Package ringnet is the edge's WebSocket transport on io_uring: one ring
-// per CPU, each owned by a goroutine locked to its thread and pinned to a
-// CPU, with its own SO_REUSEPORT listener, multishot accept, multishot recv
-// into a shared provided-buffer ring, and one coalesced SENDMSG in flight
-// per connection over the core's shared CELL_UPDATE frames. There is no
-// goroutine per connection and no buffer per idle connection: connection
-// state is a pointer-free slot table with generational ids. HTTP requests
-// that are not WebSocket upgrades are handed, with the bytes already read,
-// to net/http through Listener, so one port serves everything. All system
-// calls go through internal/uring.
+// per CPU (more where the connections need more direct-descriptor tables),
+// each owned by a goroutine locked to its thread and pinned to a CPU, with
+// its own SO_REUSEPORT listener, multishot accept into direct descriptors
+// (the ring's fixed-file table: accepted sockets never enter the process's
+// file table, so RLIMIT_NOFILE bounds a ring, not the process), multishot
+// recv into a shared provided-buffer ring, and one coalesced SENDMSG in
+// flight per connection over the core's shared CELL_UPDATE frames. There
+// is no goroutine per connection and no buffer per idle connection:
+// connection state is a pointer-free slot table with generational ids.
+// HTTP requests that are not WebSocket upgrades are installed as ordinary
+// fds and handed, with the bytes already read, to net/http through
+// Listener, so one port serves everything. All system calls go through
+// internal/uring.
 package ringnet
 
 import (
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -29,7 +34,10 @@ import (
 // Config configures a Server. Zero values mean defaults.
 type Config struct {
 	Listen string // address of the rings' SO_REUSEPORT listeners; required
-	Rings  int    // rings (each pinned to a CPU); default: the CPUs this process may use
+	// Rings is how many rings run (pinned to the CPUs in turn); default: the
+	// CPUs this process may use, or more where MaxConns needs more
+	// direct-descriptor tables (Plan).
+	Rings int
 	// CheckOrigin decides whether a browser page of that Origin may connect;
 	// nil allows requests without an Origin and those whose Origin host
 	// equals the request's Host (as the netpoll transport).
@@ -45,8 +53,11 @@ type Config struct {
 	Entries      uint32        // SQ entries per ring; default 1024 (CQ: 8×)
 	Buffers      uint32        // provided buffers per ring (power of two); default 1024
 	BufferSize   int           // bytes per provided buffer; default 2048
-	MaxConns     int           // connections over all rings; default RLIMIT_NOFILE minus 512 for the rest of the process
-	EventfdWake  bool          // wake rings with an eventfd even where MSG_RING works (the fallback, tested on any kernel)
+	// MaxConns is the most connections over all rings; more are answered
+	// 503 and closed (Stats.Refused). Default: what the rings' tables hold
+	// (Plan).
+	MaxConns    int
+	EventfdWake bool // wake rings with an eventfd even where MSG_RING works (the fallback, tested on any kernel)
 	// MaxBacklog is how many bytes a client may leave unacknowledged in
 	// its socket before output waits in the core (which drops frames and
 	// closes it too_slow); output held back for WriteTimeout also closes it
@@ -58,12 +69,47 @@ type Config struct {
 	// what the client has not read yet; default 1s.
 	CloseLinger time.Duration
 	Logger      *slog.Logger
+
+	tableSlots int // tests: slots per ring's table instead of the soft RLIMIT_NOFILE
 }
 
-func (c *Config) defaults() {
-	if c.Rings <= 0 {
-		c.Rings = runtime.GOMAXPROCS(0)
+// Plan sizes the rings' direct-descriptor tables from the soft
+// RLIMIT_NOFILE (read, never raised: the kernel caps each ring's table at
+// it): each table has limit slots, of which Headroom are kept for answering
+// connections over the limit. It returns the rings and connections to run
+// with (zero: the defaults, see Config) and the connections one ring takes,
+// or an error saying what would hold them.
+func Plan(maxConns, rings int) (int, int, int, error) {
+	return plan(maxConns, rings, uring.OpenFileLimit())
+}
+
+func plan(maxConns, rings, limit int) (int, int, int, error) {
+	perRing := limit - Headroom(limit)
+	switch {
+	case maxConns < 0 || rings < 0:
+		return 0, 0, 0, fmt.Errorf("ringnet: max-conns %d and rings %d must not be negative", maxConns, rings)
+	case maxConns == 0 && rings == 0:
+		rings = runtime.GOMAXPROCS(0)
+		maxConns = rings * perRing
+	case maxConns == 0:
+		maxConns = rings * perRing
+	case rings == 0:
+		rings = max(runtime.GOMAXPROCS(0), (maxConns+perRing-1)/perRing)
+	case rings*perRing < maxConns:
+		return 0, 0, 0, fmt.Errorf("ringnet: %d rings cannot hold %d connections: a ring's direct-descriptor table is capped at the soft RLIMIT_NOFILE (%d, less %d headroom = %d connections); run at least %d rings, or raise the soft limit (ulimit -n) before starting",
+			rings, maxConns, limit, Headroom(limit), perRing, (maxConns+perRing-1)/perRing)
 	}
+	if rings > 255 {
+		return 0, 0, 0, fmt.Errorf("ringnet: %d rings (for %d connections at a soft RLIMIT_NOFILE of %d) is more than 255", rings, maxConns, limit)
+	}
+	return rings, maxConns, perRing, nil
+}
+
+// Headroom is how many of a table's limit slots are kept for connections
+// over MaxConns, which are read, answered 503 and closed.
+func Headroom(limit int) int { return max(8, min(256, limit/16)) }
+
+func (c *Config) defaults() {
 	if c.HelloTimeout == 0 {
 		c.HelloTimeout = core.DefaultHelloTimeout
 	}
@@ -85,9 +131,6 @@ func (c *Config) defaults() {
 	if c.BufferSize == 0 {
 		c.BufferSize = 2048
 	}
-	if c.MaxConns <= 0 {
-		c.MaxConns = max(uring.OpenFileLimit()-512, 64)
-	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -105,6 +148,9 @@ type Server struct {
 	rings []*ring
 	addr  *net.TCPAddr
 
+	table   int // direct-descriptor slots per ring (the soft RLIMIT_NOFILE)
+	perRing int // connections one ring admits (table less Headroom)
+
 	started chan struct{} // closed by New once every ring is set up: the rings accept
 	stopCh  chan struct{} // closed when the rings stop
 	ln      *listener     // plain HTTP connections handed to net/http
@@ -112,7 +158,8 @@ type Server struct {
 	sessions session.Registry[ringSession] // for CloseAll and Shutdown
 
 	rwg      sync.WaitGroup // ring goroutines
-	fds      atomic.Int64   // connection fds held over all rings
+	fds      atomic.Int64   // connections admitted over all rings (≤ MaxConns)
+	slots    atomic.Int64   // direct descriptors in use over all rings (admitted and refused)
 	conns    atomic.Int64   // WebSocket sessions
 	stopOnce sync.Once
 }
@@ -122,7 +169,8 @@ type Server struct {
 // once every one is set up. New takes the listeners: the server closes
 // them, or New does when it fails.
 func New(c *core.Core, ls *Listeners) (*Server, error) {
-	s := &Server{cfg: ls.cfg, core: c, addr: ls.addr, started: make(chan struct{}), stopCh: make(chan struct{})}
+	s := &Server{cfg: ls.cfg, core: c, addr: ls.addr, started: make(chan struct{}), stopCh: make(chan struct{}),
+		table: ls.table, perRing: ls.perRing}
 	s.owner = c.Register(s)
 	s.ln = &listener{s: s, ch: make(chan net.Conn, 256), done: make(chan struct{})}
 	errs := make(chan error, len(ls.fds))
@@ -226,6 +274,19 @@ func (s *Server) unregister(id core.SessionID, counted bool) {
 	s.sessions.Done(id)
 }
 
+// admit counts one more connection unless MaxConns are in.
+func (s *Server) admit() bool {
+	for {
+		n := s.fds.Load()
+		if n >= int64(s.cfg.MaxConns) {
+			return false
+		}
+		if s.fds.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
 // Stats sums the rings' counters.
 type Stats struct {
 	Rings                                       int
@@ -233,12 +294,16 @@ type Stats struct {
 	Busy, Interrupts, Wakeups                   uint64
 	NoBufs                                      uint64 // ENOBUFS parks of a multishot recv
 	Handoffs                                    uint64 // plain HTTP connections handed to net/http
-	Refused                                     uint64 // connections closed at accept: over MaxConns
+	HandoffFailed                               uint64 // hand-offs that found no free fd (EMFILE): closed
+	Refused                                     uint64 // upgrades over MaxConns (or a ring's share): answered 503 and closed
+	TableFull                                   uint64 // accepts that found a ring's table full (ENFILE, headroom used up): that connection closed by the kernel
+	MaxConns, TableSlots                        int    // the limit, and the direct-descriptor slots per ring
+	Slots                                       int    // direct descriptors in use over all rings
 }
 
 // Stats returns the rings' counters.
 func (s *Server) Stats() Stats {
-	st := Stats{Rings: len(s.rings)}
+	st := Stats{Rings: len(s.rings), MaxConns: s.cfg.MaxConns, TableSlots: s.table, Slots: int(s.slots.Load())}
 	for _, r := range s.rings {
 		u := r.stats
 		if u == nil {
@@ -254,6 +319,8 @@ func (s *Server) Stats() Stats {
 		st.NoBufs += r.noBufs.Load()
 		st.Handoffs += r.handoffs.Load()
 		st.Refused += r.refused.Load()
+		st.HandoffFailed += r.handoffFailed.Load()
+		st.TableFull += r.tableFull.Load()
 	}
 	return st
 }

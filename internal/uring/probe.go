@@ -81,7 +81,7 @@ func doProbe() (Features, error) {
 	if err := register(r.fd, registerProbe, unsafe.Pointer(&p), uint32(len(p.Ops))); err != nil {
 		return f, fmt.Errorf("io_uring opcode probe: %w", err)
 	}
-	for _, op := range []uint8{OpSendmsg, OpAccept, OpAsyncCancel, OpClose, OpRead, OpRecv, OpShutdown, OpMsgRing} {
+	for _, op := range []uint8{OpSendmsg, OpAccept, OpAsyncCancel, OpClose, OpRead, OpRecv, OpShutdown, OpMsgRing, OpUringCmd, OpFixedFdInstall} {
 		if op > p.LastOp || p.Ops[op].Flags&1 == 0 {
 			return f, fmt.Errorf("opcode %d unsupported by kernel %s: %w", op, f.Kernel, ErrMissingFeature)
 		}

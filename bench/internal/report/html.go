@@ -126,8 +126,12 @@ func Compare(w io.Writer, a, b *Run) {
 	row("edge allocations per message", da.AllocsPerMessage, db.AllocsPerMessage, "")
 	row("edge goroutines per connection", da.GoroutinesPerConn, db.GoroutinesPerConn, "")
 	row("edge GC pause p99 bound (µs)", float64(a.Edge.Delta.GCPauseP99)*1e6, float64(b.Edge.Delta.GCPauseP99)*1e6, "")
+	row("edge GC pause max bound (µs)", float64(a.Edge.Delta.GCPauseMaxLe)*1e6, float64(b.Edge.Delta.GCPauseMaxLe)*1e6, "")
 	row("edge GC CPU share (%)", 100*a.Edge.Delta.GCCPUShare, 100*b.Edge.Delta.GCCPUShare, "")
 	row("edge syscalls per message", float64(da.SyscallsPerMessage), float64(db.SyscallsPerMessage), "")
+	row("edge CPU per message received (µs)", da.EdgeCPUPerMessage*1e6, db.EdgeCPUPerMessage*1e6, "")
+	row("generator CPU per message received (µs)", da.GenCPUPerMessage*1e6, db.GenCPUPerMessage*1e6, "")
+	row("kernel slab per connection (B, both ends)", da.SlabPerConn, db.SlabPerConn, "")
 	if fa, fb := a.Failover, b.Failover; fa != nil && fb != nil {
 		row("failover: new leader after (ms)", 1000*(fa.NewLeaderAt-fa.KilledAt), 1000*(fb.NewLeaderAt-fb.KilledAt), "")
 		row("failover: errors in the window", float64(fa.ErrorsWindow), float64(fb.ErrorsWindow), "")

@@ -33,17 +33,24 @@ type Run struct {
 	Edge EdgeReport `json:"edge"`
 	// CoordinatorClaims is how many claims the coordinator (the leader
 	// at the end) decided in the measured phase; -1 when not sampled.
-	CoordinatorClaims float64       `json:"coordinator_claims"`
-	Status            *hist.H       `json:"status,omitempty"` // hunt-status latency
-	StatusErrs        int64         `json:"status_errors"`
-	StatusSent        int64         `json:"status_sent"`
-	Failover          *Failover     `json:"failover,omitempty"`
-	Checks            []Check       `json:"checks"`
-	Derived           Derived       `json:"derived"`
-	RampTime          float64       `json:"ramp_seconds"`
-	Timeline          []EdgePoint   `json:"timeline"` // edge samples through the measured phase
-	RampMemory        []EdgePoint   `json:"ramp_memory"`
-	StatusTS          []StatusPoint `json:"status_series,omitempty"`
+	CoordinatorClaims float64   `json:"coordinator_claims"`
+	Status            *hist.H   `json:"status,omitempty"` // hunt-status latency
+	StatusErrs        int64     `json:"status_errors"`
+	StatusSent        int64     `json:"status_sent"`
+	Failover          *Failover `json:"failover,omitempty"`
+	Checks            []Check   `json:"checks"`
+	Derived           Derived   `json:"derived"`
+	RampTime          float64   `json:"ramp_seconds"`
+	// GeneratorCPU is the CPU seconds the worker processes used in the
+	// measured phase (the same window as the edge's delta).
+	GeneratorCPU float64 `json:"generator_cpu_seconds"`
+	// SlabDelta is the growth of the kernel's slab memory (machine-wide)
+	// over the ramp: what the new connections' sockets cost, both loopback
+	// ends and anything else the machine did meanwhile.
+	SlabDelta  float64       `json:"slab_delta_bytes"`
+	Timeline   []EdgePoint   `json:"timeline"` // edge samples through the measured phase
+	RampMemory []EdgePoint   `json:"ramp_memory"`
+	StatusTS   []StatusPoint `json:"status_series,omitempty"`
 	// Region: each edge of a region run (Config.Edges > 1), over the
 	// measured phase.
 	Region []EdgeShare `json:"region,omitempty"`
@@ -165,6 +172,10 @@ type Derived struct {
 	SyscallsPerMessage sample.F `json:"syscalls_per_message"`   // NaN (null) without perf
 	GoroutinesPerConn  float64  `json:"goroutines_per_conn"`
 	ConnectsPerSec     float64  `json:"connects_per_s"`
+	EdgeCPUPerMessage  float64  `json:"edge_cpu_per_message_s"`      // edge CPU-seconds per message players received
+	GenCPUPerMessage   float64  `json:"generator_cpu_per_message_s"` // the generator's, in the same window
+	GeneratorCPU       float64  `json:"generator_cpu_share"`         // generator CPU-seconds per second
+	SlabPerConn        float64  `json:"slab_per_conn_bytes"`         // SlabDelta / connections
 }
 
 // Derive computes r.Derived.
@@ -181,6 +192,15 @@ func (r *Run) Derive() {
 	if r.RampTime > 0 {
 		d.ConnectsPerSec = float64(c.Connected) / r.RampTime
 	}
+	if c.Connected > 0 {
+		d.SlabPerConn = r.SlabDelta / float64(c.Connected)
+	}
+	if secs > 0 {
+		d.GeneratorCPU = r.GeneratorCPU / secs
+	}
+	if m := float64(c.Counters["messages"]); m > 0 {
+		d.GenCPUPerMessage = r.GeneratorCPU / m
+	}
 	e := r.Edge
 	d.SyscallsPerMessage = sample.F(math.NaN())
 	if !e.Sampled {
@@ -189,6 +209,9 @@ func (r *Run) Derive() {
 	if e.Delta.Seconds > 0 {
 		d.EdgeCPU = e.Delta.CPUSeconds / e.Delta.Seconds
 		d.FanOutBytesPerSec = e.Delta.BytesOut / e.Delta.Seconds
+	}
+	if m := float64(c.Counters["messages"]); m > 0 {
+		d.EdgeCPUPerMessage = e.Delta.CPUSeconds / m
 	}
 	if e.Delta.CPUSeconds > 0 {
 		d.MessagesPerCPUSec = float64(c.Counters["messages"]) / e.Delta.CPUSeconds
@@ -310,9 +333,12 @@ func (r *Run) Summary(w io.Writer) {
 		e := r.Edge
 		fmt.Fprintf(w, "  edge         CPU %.2f cores, %.0f msg per CPU-s, %.2f allocs/msg, RSS %.0f MiB (%.0f B/conn, heap+stacks %.0f B/conn), %.2f goroutines/conn\n",
 			d.EdgeCPU, d.MessagesPerCPUSec, d.AllocsPerMessage, e.After.RSS/(1<<20), d.RSSPerConn, d.HeapPerConn, d.GoroutinesPerConn)
+		fmt.Fprintf(w, "  generator    CPU %.2f cores over %d workers; per message received %.2f µs, the edge's %.2f µs\n",
+			d.GeneratorCPU, r.Workers, d.GenCPUPerMessage*1e6, d.EdgeCPUPerMessage*1e6)
+		fmt.Fprintf(w, "  kernel slab  %+.0f B per connection over the ramp (machine-wide: both loopback ends)\n", d.SlabPerConn)
 		fmt.Fprintf(w, "  fan-out      %.1f MB/s queued to sessions, %.1f MB per edge CPU-second\n", d.FanOutBytesPerSec/1e6, d.FanOutBytesPerCPU/1e6)
-		fmt.Fprintf(w, "  edge GC      %.0f cycles, CPU share %.1f%%, pause p99 ≤ %s, max %s\n", e.Delta.GCCycles, 100*e.Delta.GCCPUShare,
-			secs(float64(e.Delta.GCPauseP99)), secs(e.After.GCPauseMax))
+		fmt.Fprintf(w, "  edge GC      %.0f cycles, %.0f pauses, CPU share %.1f%%, pause p99 ≤ %s, max ≤ %s (runtime histogram buckets)\n",
+			e.Delta.GCCycles, e.Delta.Pauses, 100*e.Delta.GCCPUShare, secs(float64(e.Delta.GCPauseP99)), secs(float64(e.Delta.GCPauseMaxLe)))
 		if e.SyscallsErr != "" {
 			fmt.Fprintf(w, "  syscalls     not counted: %s\n", e.SyscallsErr)
 		} else if e.Syscalls > 0 && !math.IsNaN(float64(d.SyscallsPerMessage)) {

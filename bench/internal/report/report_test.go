@@ -30,7 +30,8 @@ func run(label string, msgs int64, cpu float64, winners map[uint32][]uint32) *Ru
 		Edge: EdgeReport{Sampled: true, BaseRSS: 10 << 20, BaseHeap: 4 << 20,
 			After: sample.Edge{Connections: 100, RSS: 20 << 20, HeapInuse: 5 << 20, Goroutines: 200},
 			Delta: sample.Delta{Seconds: 10, CPUSeconds: cpu, Mallocs: float64(msgs) / 2, BytesOut: 40e6, GCPauseP99: sample.F(math.NaN())}},
-		RampMemory: []EdgePoint{{Connections: 50, RSS: 15 << 20}, {Connections: 100, RSS: 20 << 20}}}
+		RampMemory:   []EdgePoint{{Connections: 50, RSS: 15 << 20}, {Connections: 100, RSS: 20 << 20}},
+		GeneratorCPU: 1, SlabDelta: 800 << 10}
 	r.Derive()
 	return r
 }
@@ -44,8 +45,12 @@ func TestDerive(t *testing.T) {
 	if d.FanOutBytesPerSec != 4e6 || d.FanOutBytesPerCPU != 20e6 { // 40 MB over 10 s and 2 CPU-seconds
 		t.Fatalf("fan-out bytes: %+v", d)
 	}
-	if d.RSSPerConn != float64(10<<20)/100 || d.GoroutinesPerConn != 2 {
+	if d.RSSPerConn != float64(10<<20)/100 || d.GoroutinesPerConn != 2 || d.SlabPerConn != 8192 {
 		t.Fatalf("per connection: %+v", d)
+	}
+	// 1 generator CPU-second and 2 of the edge's for 100,000 messages.
+	if d.GenCPUPerMessage != 1e-5 || d.EdgeCPUPerMessage != 2e-5 || d.GeneratorCPU != 0.1 {
+		t.Fatalf("CPU per message: generator %v, edge %v, generator share %v", d.GenCPUPerMessage, d.EdgeCPUPerMessage, d.GeneratorCPU)
 	}
 	if !math.IsNaN(float64(d.SyscallsPerMessage)) {
 		t.Fatalf("syscalls per message without perf: %v", d.SyscallsPerMessage)

@@ -27,6 +27,7 @@ import (
 	"github.com/veltrix/veltrix/bench/internal/scenario"
 	"github.com/veltrix/veltrix/bench/internal/sim"
 	"github.com/veltrix/veltrix/bench/internal/system"
+	"github.com/veltrix/veltrix/internal/uring"
 )
 
 // City is where the simulated hunt takes place (Amsterdam).
@@ -54,7 +55,15 @@ func Execute(ctx context.Context, cfg scenario.Config, o Options) (*report.Run, 
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Workers == 0 {
+	if cfg.Client == "auto" {
+		cfg.Client = "go"
+		if _, err := uring.Probe(); err == nil && cfg.Transport == "ws" {
+			cfg.Client = "uring"
+		}
+	}
+	if cfg.Workers == 0 && cfg.Client == "uring" {
+		cfg.Workers = (cfg.Players + scenario.PlayersPerRingWorker - 1) / scenario.PlayersPerRingWorker
+	} else if cfg.Workers == 0 {
 		if cfg.Workers, err = scenario.WorkersFor(cfg.Players, nofile, 512); err != nil {
 			return nil, err
 		}
@@ -295,6 +304,17 @@ func bar(done, total int64) string {
 	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
 }
 
+// workersCPU is the CPU seconds the worker processes have used so far.
+func workersCPU(ws []*workerProc) float64 {
+	t := 0.0
+	for _, w := range ws {
+		if c, err := sample.ProcCPU(w.cmd.Process.Pid); err == nil {
+			t += c
+		}
+	}
+	return t
+}
+
 // play runs the workers through ramp and measured phase.
 func play(ctx context.Context, cfg scenario.Config, o Options, sys *system.System, r *report.Run, job sim.Job, hc *http.Client, metricsURL string) error {
 	ws, err := startWorkers(cfg, o, sys, job)
@@ -302,6 +322,7 @@ func play(ctx context.Context, cfg scenario.Config, o Options, sys *system.Syste
 		return err
 	}
 	defer stopWorkers(ws)
+	slab0, slabErr := sample.Slab()
 	rampStart := time.Now()
 	allReady := make(chan struct{})
 	go func() {
@@ -333,6 +354,9 @@ func play(ctx context.Context, cfg scenario.Config, o Options, sys *system.Syste
 		fmt.Fprintf(o.Progress, "\r[%s] ramp %s %d/%d connected, %d failed   ", cfg.Label, bar(conn, int64(cfg.Players)), conn, cfg.Players, failed)
 	}
 	r.RampTime = time.Since(rampStart).Seconds()
+	if slab1, err := sample.Slab(); err == nil && slabErr == nil {
+		r.SlabDelta = slab1 - slab0
+	}
 	fmt.Fprintln(o.Progress)
 	tick.Reset(time.Second)
 
@@ -354,6 +378,7 @@ func play(ctx context.Context, cfg scenario.Config, o Options, sys *system.Syste
 		scrapeCost = before.Mallocs - first.Mallocs
 	}
 	regionBefore := scrapeRegion(ctx, hc, sys)
+	genBefore := workersCPU(ws)
 	var sysc chan syscallCount
 	if sys.EdgePID != 0 && r.Edge.Sampled {
 		sysc = make(chan syscallCount, 1)
@@ -418,6 +443,7 @@ func play(ctx context.Context, cfg scenario.Config, o Options, sys *system.Syste
 			return err
 		}
 		r.Edge.Before, r.Edge.After, r.Edge.Delta = before, after, sample.Between(before, after)
+		r.GeneratorCPU = workersCPU(ws) - genBefore
 		r.Edge.ScrapeMallocs = scrapeCost * float64(scrapes+1)
 	}
 	r.Region = regionShares(regionBefore, scrapeRegion(ctx, hc, sys), sys.Edges)

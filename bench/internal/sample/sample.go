@@ -6,6 +6,7 @@ package sample
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -198,10 +199,12 @@ type Delta struct {
 	MessagesOut float64 `json:"messages_out"`
 	BytesOut    float64 `json:"bytes_fanned_out"`
 	// GCPauseP99 is the smallest histogram bound that at least 99% of
-	// the pauses in the interval were under (an upper bound: the runtime
-	// histogram's buckets are exponential). NaN with no pause.
-	GCPauseP99 F       `json:"gc_pause_p99_le_seconds"`
-	Pauses     float64 `json:"gc_pauses"`
+	// the pauses in the interval were under, GCPauseMaxLe the bound of the
+	// longest (upper bounds at the runtime's own resolution, 4 buckets per
+	// power of two, which the edge exports as they are). NaN with no pause.
+	GCPauseP99   F       `json:"gc_pause_p99_le_seconds"`
+	GCPauseMaxLe F       `json:"gc_pause_max_le_seconds"`
+	Pauses       float64 `json:"gc_pauses"`
 	// TickP99 bounds the fan-out ticks' p99 duration likewise; NaN when
 	// the edge exports no tick histogram.
 	TickP99 F       `json:"tick_p99_le_seconds"`
@@ -214,13 +217,14 @@ type Delta struct {
 func Between(a, b Edge) Delta {
 	d := Delta{Seconds: b.At.Sub(a.At).Seconds(), CPUSeconds: b.CPUSeconds - a.CPUSeconds, Mallocs: b.Mallocs - a.Mallocs,
 		GCCycles: b.GCCycles - a.GCCycles, MessagesIn: b.MessagesIn - a.MessagesIn, MessagesOut: b.MessagesOut - a.MessagesOut,
-		BytesOut: b.BytesFannedOut - a.BytesFannedOut, GCPauseP99: F(math.NaN()), ClaimsAtEdge: b.ClaimsAtEdge - a.ClaimsAtEdge}
+		BytesOut: b.BytesFannedOut - a.BytesFannedOut, GCPauseP99: F(math.NaN()), GCPauseMaxLe: F(math.NaN()), ClaimsAtEdge: b.ClaimsAtEdge - a.ClaimsAtEdge}
 	if d.CPUSeconds > 0 {
 		d.GCCPUShare = (b.GCCPUSeconds - a.GCCPUSeconds) / d.CPUSeconds
 	}
-	var p99 float64
+	var p99, top float64
 	d.Pauses, p99 = pauseQuantile(a.GCPauseBuckets, b.GCPauseBuckets, 0.99)
-	d.GCPauseP99 = F(p99)
+	_, top = pauseQuantile(a.GCPauseBuckets, b.GCPauseBuckets, 1)
+	d.GCPauseP99, d.GCPauseMaxLe = F(p99), F(top)
 	d.Ticks, p99 = pauseQuantile(a.TickBuckets, b.TickBuckets, 0.99)
 	d.TickP99 = F(p99)
 	return d
@@ -317,4 +321,51 @@ func (f *F) UnmarshalJSON(b []byte) error {
 	v, err := strconv.ParseFloat(string(b), 64)
 	*f = F(v)
 	return err
+}
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat's CPU times (100 on
+// every Linux architecture Go supports).
+const clockTicks = 100
+
+// ProcCPU is the user+system CPU seconds process pid has used so far
+// (/proc/PID/stat utime and stime).
+func ProcCPU(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the command (which may hold spaces) start after ')'.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("sample: /proc/%d/stat: no command field", pid)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 { // state is field 3, utime 14, stime 15
+		return 0, fmt.Errorf("sample: /proc/%d/stat: %d fields", pid, len(f))
+	}
+	ut, err1 := strconv.ParseUint(f[11], 10, 64)
+	st, err2 := strconv.ParseUint(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("sample: /proc/%d/stat: utime %q, stime %q", pid, f[11], f[12])
+	}
+	return float64(ut+st) / clockTicks, nil
+}
+
+// Slab is the kernel's slab memory in bytes, machine-wide (/proc/meminfo
+// Slab): its growth per connection is what the sockets cost the kernel.
+func Slab() (float64, error) {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0, err
+	}
+	for l := range strings.SplitSeq(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(l, "Slab:"); ok {
+			f := strings.Fields(rest)
+			if len(f) == 2 && f[1] == "kB" {
+				kb, err := strconv.ParseFloat(f[0], 64)
+				return kb * 1024, err
+			}
+		}
+	}
+	return 0, errors.New("sample: no Slab line in /proc/meminfo")
 }

@@ -2,6 +2,7 @@ package sample
 
 import (
 	"math"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -82,10 +83,32 @@ func TestBetween(t *testing.T) {
 	if d.Seconds != 10 || d.CPUSeconds != 5 || d.Mallocs != 200 || d.MessagesOut != 100000 || d.BytesOut != 3e6 || d.GCCPUShare != 0.1 {
 		t.Fatalf("delta %+v", d)
 	}
-	if d.Pauses != 100 || d.GCPauseP99 != 0.000917504 {
-		t.Fatalf("pauses %v, p99 ≤ %v; want 100 and 917.5 µs", d.Pauses, d.GCPauseP99)
+	if d.Pauses != 100 || d.GCPauseP99 != 0.000917504 || d.GCPauseMaxLe != 0.000917504 {
+		t.Fatalf("pauses %v, p99 ≤ %v, max ≤ %v; want 100, 917.5 µs, 917.5 µs", d.Pauses, d.GCPauseP99, d.GCPauseMaxLe)
 	}
 	if d := Between(a, a); d.Pauses != 0 || !math.IsNaN(float64(d.GCPauseP99)) {
 		t.Fatalf("no pauses: %+v", d)
+	}
+}
+
+// ProcCPU reads this process's CPU time, which only grows; Slab reads the
+// kernel's slab memory.
+func TestProcCPUAndSlab(t *testing.T) {
+	a, err := ProcCPU(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); { // burn until a tick shows
+		if b, err := ProcCPU(os.Getpid()); err != nil || b < a {
+			t.Fatalf("CPU %v then %v, %v", a, b, err)
+		} else if b > a {
+			break
+		}
+	}
+	if _, err := ProcCPU(-1); err == nil {
+		t.Fatal("CPU of pid -1")
+	}
+	if s, err := Slab(); err != nil || s <= 0 {
+		t.Fatalf("slab %v, %v", s, err)
 	}
 }

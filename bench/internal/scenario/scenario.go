@@ -52,8 +52,13 @@ type Config struct {
 	// invocation; empty: once, with Players.
 	Sizes []int `json:"sizes,omitempty"`
 
-	Workers int `json:"workers"` // worker processes; 0: from RLIMIT_NOFILE
-	Sources int `json:"sources"` // source addresses 127.0.0.2 … (WebSocket)
+	Workers int `json:"workers"` // worker processes; 0: from RLIMIT_NOFILE (go client) or PlayersPerRingWorker
+	// Client is how WebSocket players connect: "uring" (io_uring direct
+	// descriptors, bench/internal/ringclient: no goroutine or fd per
+	// player), "go" (protocol/client), or "auto" (uring where the kernel
+	// allows it). WebTransport players always use "go".
+	Client  string `json:"client"`
+	Sources int    `json:"sources"` // source addresses 127.0.0.2 … (WebSocket)
 	// Edges of one region the tool starts (routed over their embedded
 	// NATS servers); the players are spread evenly over them.
 	Edges int `json:"edges,omitempty"`
@@ -61,7 +66,7 @@ type Config struct {
 
 // Defaults returns the defaults of scenario name.
 func Defaults(name string) Config {
-	c := Config{Scenario: name, Transport: "ws", Rate: 1, Duration: 20 * time.Second, Ramp: 1000,
+	c := Config{Scenario: name, Transport: "ws", Client: "auto", Rate: 1, Duration: 20 * time.Second, Ramp: 1000,
 		Hotspots: 4, HotspotShare: 0.5, CitySize: 10, Sources: 8, BinDir: "bin"}
 	switch name {
 	case "connect-storm":
@@ -154,6 +159,9 @@ func (c *Config) Validate() error {
 			bad("-sizes: %d players: want 1 … 1,000,000", n)
 		}
 	}
+	if c.Client != "auto" && c.Client != "uring" && c.Client != "go" {
+		bad("-client %q: want auto, uring or go", c.Client)
+	}
 	if c.Workers < 0 || c.Workers > 64 {
 		bad("-workers %d: want 0 (automatic) … 64", c.Workers)
 	}
@@ -204,7 +212,8 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 		}
 		return nil
 	})
-	fs.IntVar(&c.Workers, "workers", c.Workers, "worker processes (0: enough for RLIMIT_NOFILE)")
+	fs.IntVar(&c.Workers, "workers", c.Workers, "worker processes (0: enough for RLIMIT_NOFILE with -client go, one per 50,000 players on io_uring)")
+	fs.StringVar(&c.Client, "client", c.Client, "WebSocket players: uring (io_uring direct descriptors), go (protocol/client: an fd and a reader per player) or auto (uring where the kernel allows)")
 	fs.IntVar(&c.Edges, "edges", c.Edges, "edges of one region to start, the players spread evenly over them (cells shared over NATS)")
 	fs.IntVar(&c.Sources, "sources", c.Sources, "loopback source addresses 127.0.0.2 … for WebSocket connections")
 }
@@ -239,6 +248,10 @@ func Split(players, workers int) (first, count []int) {
 	}
 	return first, count
 }
+
+// PlayersPerRingWorker is how many players one worker process carries on
+// io_uring direct descriptors (their count is not bound by RLIMIT_NOFILE).
+const PlayersPerRingWorker = 50_000
 
 // WorkersFor is how many worker processes carry players connections when
 // each process may open perProcess files (RLIMIT_NOFILE) and keeps reserve

@@ -24,6 +24,7 @@ func TestBadFlagsGiveClearErrors(t *testing.T) {
 		{"no players", "steady", []string{"-players", "0"}, "-players 0"},
 		{"too many players", "steady", []string{"-players", "1000001"}, "want 1 … 1,000,000"},
 		{"unknown transport", "steady", []string{"-transport", "tcp"}, "want ws (WebSocket) or wt"},
+		{"unknown client", "steady", []string{"-client", "epoll"}, "want auto, uring or go"},
 		{"rate over the edge limit", "steady", []string{"-rate", "50"}, "per-player limit"},
 		{"negative rate", "steady", []string{"-rate", "-1"}, "-rate -1"},
 		{"edge without scheme", "steady", []string{"-edge", "localhost:8090"}, "want the edge's base URL"},
@@ -83,6 +84,7 @@ func TestGoodFlagsAreAccepted(t *testing.T) {
 		{"everyone at hotspots", "steady", []string{"-hotspot-share", "1"}},
 		{"a given hunt", "steady", []string{"-hunt", "12"}},
 		{"WebTransport", "claim-storm", []string{"-transport", "wt"}},
+		{"the Go client", "steady", []string{"-client", "go"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := Parse(tc.scenario, tc.args); err != nil {

@@ -111,6 +111,18 @@ func TestPlayerFrames(t *testing.T) {
 				p.entries.Load(), w.delivery.Total().Count(), w.c.wrongCell.Load())
 		}
 	})
+	t.Run("an observer samples one latency per frame", func(t *testing.T) {
+		w := testWorker(scenario.Defaults("steady"))
+		w.measuring.Store(true)
+		p := &player{w: w, id: 1, observe: true}
+		cell, _ := geo.CellOf(here, 9)
+		e := entryAt(2, here, nowStamp()-1000)
+		cu := (&protocol.CellUpdate{Cell: protocol.Cell(cell), Tick: 1, Entries: []protocol.CellEntry{e, e, e}}).AppendTo(nil)
+		p.onFrame(append(cu, cu...)) // two messages of three entries in one frame
+		if p.entries.Load() != 6 || w.delivery.Total().Count() != 1 {
+			t.Errorf("entries %d, deliveries %d: want 6 counted, one sampled", p.entries.Load(), w.delivery.Total().Count())
+		}
+	})
 	t.Run("an observer before the measured phase", func(t *testing.T) {
 		w := testWorker(scenario.Defaults("steady"))
 		p := &player{w: w, id: 1, observe: true}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/veltrix/veltrix/geo"
 	"github.com/veltrix/veltrix/protocol"
-	"github.com/veltrix/veltrix/protocol/client"
 )
 
 // player is one simulated player: its connection, its walk, and what it
@@ -20,7 +19,7 @@ type player struct {
 	idx     int // within the worker
 	id      uint32
 	observe bool // decodes everything and measures delivery latency
-	cl      *client.Client
+	cl      playerConn
 	walk    *walker
 
 	mu       sync.Mutex
@@ -54,6 +53,7 @@ func nowStamp() uint32 { return uint32(time.Now().UnixMicro()) }
 func (p *player) onFrame(frame []byte) {
 	w := p.w
 	var msgs, entries int64 // added once per frame to the player's own counters
+	sampled := false        // one latency sample per frame
 	defer func() {
 		p.msgs.Add(msgs)
 		p.entries.Add(entries)
@@ -68,7 +68,7 @@ func (p *player) onFrame(frame []byte) {
 		msgs++
 		switch t {
 		case protocol.TypeCellUpdate:
-			entries += p.cellUpdate(body)
+			entries += p.cellUpdate(body, &sampled)
 			p.posBytes.Add(int64(protocol.HeaderSize + len(body)))
 		case protocol.TypeCellSummary:
 			p.posBytes.Add(int64(protocol.HeaderSize + len(body)))
@@ -89,12 +89,15 @@ func (p *player) onFrame(frame []byte) {
 	}
 }
 
-// cellUpdate counts the positions delivered (the entries of updates that
-// are not snapshots: a snapshot, whole-cell or of one origin, repeats
-// positions already delivered); observers also measure their latency (from
-// the sender's POSITION time) and check that every entry lies in the cell
-// the update is for.
-func (p *player) cellUpdate(body []byte) (entries int64) {
+// cellUpdate counts the positions delivered from the header alone (the
+// entries of updates that are not snapshots: a snapshot, whole-cell or of
+// one origin, repeats positions already delivered); observers also decode,
+// check that the entries lie in the cell the update is for, and measure
+// the latency of one entry per frame (from the sender's POSITION time;
+// *sampled once taken): a frame's entries were all queued in one tick, so
+// more samples of it would only cost the generator CPU, and weigh frames
+// by their size.
+func (p *player) cellUpdate(body []byte, sampled *bool) (entries int64) {
 	w := p.w
 	if len(body) < 15 {
 		return 0
@@ -134,10 +137,11 @@ func (p *player) cellUpdate(body []byte) (entries int64) {
 		if i%16 == 0 && !inCell(e, geo.Cell(p.cu.Cell), w.res) { // a sample: CellOf costs ~0.3 µs
 			w.count(&w.c.wrongCell, 1)
 		}
-		if snapshot || e.Stamp == 0 || e.Player == p.id {
+		if *sampled || snapshot || e.Stamp == 0 || e.Player == p.id {
 			continue // a snapshot repeats old positions: not a delivery
 		}
 		w.delivery.Record(p.idx, time.Duration(now-e.Stamp)*time.Microsecond)
+		*sampled = true
 	}
 	return entries
 }

@@ -85,11 +85,13 @@ func TestPlayerMeasuresChangesOnly(t *testing.T) {
 	if n := w.delivery.Total().Count(); n != 0 {
 		t.Fatalf("snapshot measured: %d", n)
 	}
-	// A change in two parts (and our own entry, not measured).
-	p.onFrame(append(frame(0, 2, entryAt(2, here, stamp), entryAt(1, here, stamp)), frame(protocol.FlagContinued, 2, entryAt(3, here, stamp))...))
+	// A change in two parts, sent as two frames (and our own entry, not
+	// measured): one sample per frame.
+	p.onFrame(frame(0, 2, entryAt(1, here, stamp), entryAt(2, here, stamp)))
+	p.onFrame(frame(protocol.FlagContinued, 2, entryAt(3, here, stamp)))
 	h := w.delivery.Total()
 	if h.Count() != 2 {
-		t.Fatalf("measured %d deliveries, want 2", h.Count())
+		t.Fatalf("measured %d deliveries, want 2 (one per frame)", h.Count())
 	}
 	if got := h.Quantile(.5); got < 20*time.Millisecond || got > 5*time.Second {
 		t.Fatalf("latency %v, want ≥ 20 ms", got)

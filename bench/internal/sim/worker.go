@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/veltrix/veltrix/bench/internal/hist"
+	"github.com/veltrix/veltrix/bench/internal/ringclient"
 	"github.com/veltrix/veltrix/bench/internal/scenario"
 	"github.com/veltrix/veltrix/protocol"
 	"github.com/veltrix/veltrix/protocol/client"
@@ -112,6 +113,9 @@ type worker struct {
 	dialErr  string
 	players  []*player
 	finished []bool
+	// engs are the io_uring clients (Config.Client uring), one per edge
+	// URL (urlIndex); none: protocol/client.
+	engs []*ringclient.Engine
 }
 
 // ClaimGrace is how long claims still in flight when the measured phase
@@ -223,6 +227,11 @@ func Run(ctx context.Context, job Job, start <-chan struct{}, progress func(Prog
 		w.players[i] = p
 	}
 	defer w.closeAll()
+	if cfg.Client == "uring" && cfg.Transport == "ws" {
+		if err := w.startEngines(); err != nil {
+			return err
+		}
+	}
 	if err := w.ramp(ctx, progress); err != nil {
 		return err
 	}
@@ -294,12 +303,26 @@ func (w *worker) connected() int64 {
 	return n
 }
 
+// urlIndex is the index in Job.URLs of the edge player i connects to (0
+// without URLs).
+func (w *worker) urlIndex(i int) int {
+	if n := len(w.job.URLs); n > 0 {
+		return (w.job.First + i + 1) % n
+	}
+	return 0
+}
+
+// url is the edge player i connects to.
+func (w *worker) url(i int) string {
+	if len(w.job.URLs) > 0 {
+		return w.job.URLs[w.urlIndex(i)]
+	}
+	return w.job.URL
+}
+
 func (w *worker) dial(ctx context.Context, p *player, i int) {
 	cfg := w.job.Config
-	url := w.job.URL
-	if n := len(w.job.URLs); n > 0 {
-		url = w.job.URLs[(w.job.First+i+1)%n]
-	}
+	url := w.url(i)
 	opts := client.Options{URL: url, Token: w.job.Tokens[i], Hunt: w.job.Hunt, Kind: protocol.KindBot,
 		CertHash: w.job.CertHash, Frames: p.onFrame}
 	if cfg.Transport == "ws" && cfg.Sources > 1 {
@@ -308,7 +331,13 @@ func (w *worker) dial(ctx context.Context, p *player, i int) {
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	t0 := time.Now()
-	cl, err := client.Dial(dctx, opts)
+	var cl playerConn
+	var err error
+	if len(w.engs) > 0 {
+		cl, err = w.dialRing(dctx, p, i)
+	} else {
+		cl, err = client.Dial(dctx, opts)
+	}
 	if err != nil {
 		w.c.dialErrors.Add(1)
 		w.mu.Lock()
@@ -467,6 +496,14 @@ func (w *worker) play(ctx context.Context, s, shards int) {
 }
 
 func (w *worker) closeAll() {
+	if len(w.engs) > 0 { // closing the rings closes their connections
+		for _, e := range w.engs {
+			if e != nil {
+				e.Close()
+			}
+		}
+		return
+	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 256)
 	for _, p := range w.players {

@@ -42,7 +42,7 @@ type options struct {
 	tlsCert, tlsKey, origins                               string
 	coordCA, coordCert, coordKey                           string
 	transport                                              string
-	rings                                                  int
+	rings, maxConns                                        int
 	claimRate, claimBurst                                  float64
 	drainDelay                                             time.Duration
 	nats, natsCluster, natsRoutes                          string
@@ -76,7 +76,8 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.tlsKey, "tls-key", "", "private key of -tls-cert")
 	fs.StringVar(&o.origins, "allowed-origins", "", "browser origins allowed besides the edge's own, comma-separated (scheme://host[:port])")
 	fs.StringVar(&o.transport, "transport", edge.DefaultTransport, "WebSocket transport: auto (io_uring where the kernel allows, else netpoll, logged), uring or netpoll")
-	fs.IntVar(&o.rings, "rings", 0, "io_uring rings, each pinned to a CPU (default: one per CPU)")
+	fs.IntVar(&o.rings, "rings", edge.DefaultRings, "io_uring rings, pinned to the CPUs in turn (default: one per CPU, or as many as -max-conns needs: each ring holds the soft RLIMIT_NOFILE less headroom)")
+	fs.IntVar(&o.maxConns, "max-conns", edge.DefaultMaxConns, "io_uring transport: most connections, beyond which they are answered 503 (default: what the rings hold); refused at startup if the soft RLIMIT_NOFILE cannot hold them")
 	fs.DurationVar(&o.drainDelay, "drain-delay", 0, "on SIGTERM/SIGINT, answer /readyz with 503 for this long (so load balancers stop sending players) before telling connected players to reconnect elsewhere")
 	fs.StringVar(&o.natsCluster, "nats-cluster", "", "the embedded NATS server's route listen address (host:port) for the region's other edges; empty: it runs alone")
 	fs.StringVar(&o.natsRoutes, "nats-routes", "", "the region's edges' NATS cluster addresses (host:port), comma-separated; this edge's own may be listed")
@@ -131,7 +132,7 @@ func run(o *options) error {
 	cfg := edge.Config{Listen: o.listen, Coordinators: splitList(o.coordinators), EdgeToken: o.edgeToken, CoordinatorTLS: coordTLS,
 		ID: o.id, Region: o.region, Regions: o.regions, Siblings: o.siblings, PublicURL: o.publicURL, TickHz: o.tickHz, Radius: o.radius, Logger: log,
 		ClaimRate: o.claimRate, ClaimBurst: o.claimBurst, PositionBudget: o.positionBudget, CrowdPlayers: o.crowdPlayers,
-		TLSCert: o.tlsCert, TLSKey: o.tlsKey, CheckOrigin: edge.AllowOrigins(splitList(o.origins)), Transport: o.transport, Rings: o.rings,
+		TLSCert: o.tlsCert, TLSKey: o.tlsKey, CheckOrigin: edge.AllowOrigins(splitList(o.origins)), Transport: o.transport, Rings: o.rings, MaxConns: o.maxConns,
 		NATS: o.nats, NATSCluster: o.natsCluster, NATSRoutes: splitList(o.natsRoutes), RefuseAdminToken: true}
 	var e *edge.Edge
 	var stop func() error

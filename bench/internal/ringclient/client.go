@@ -1,0 +1,705 @@
+// Package ringclient is the load generator's WebSocket client on io_uring
+// direct descriptors (internal/uring): each connection is a slot of a
+// ring's fixed-file table — SOCKET direct, BIND to a loopback source, CONNECT
+// and the upgrade request with HELLO behind it as one linked chain — so a
+// worker process holds far more players than RLIMIT_NOFILE, with no
+// goroutine per player. Receives are multishot into a shared provided-buffer
+// ring; frames are handed to the player undecoded on the ring's goroutine;
+// sends from any goroutine are queued to the ring, which keeps one SEND in
+// flight per connection from a per-slot off-heap buffer.
+package ringclient
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/veltrix/veltrix/internal/uring"
+	"github.com/veltrix/veltrix/protocol"
+)
+
+// Handle names a connection: ring:8 | gen:24 | slot:32.
+type Handle uint64
+
+// Conn is what a connection reports, on the ring's goroutine.
+type Conn struct {
+	// Open is called once: the session is up (WELCOME; frames carrying
+	// more messages after it go to Frame) or it failed.
+	Open func(h Handle, err error)
+	// Frame receives each binary message after WELCOME (bytes valid during
+	// the call).
+	Frame func(payload []byte)
+	// Closed is called once if an open connection ends by itself.
+	Closed func(err error)
+}
+
+// Config sizes an Engine.
+type Config struct {
+	Server     [4]byte // the edge's IPv4 address
+	Port       int
+	Host, Path string // of the upgrade request
+	Conns      int    // connections at most (sizes the rings)
+	Buffers    uint32 // provided receive buffers per ring; default 4096
+	BufferSize int    // default 4096
+	KeepAlive  time.Duration
+}
+
+// sendSlot is the off-heap send buffer of one slot (upgrade + HELLO fit).
+const sendSlot = 2048
+
+var (
+	// ErrClosed: the engine stopped.
+	ErrClosed = errors.New("ringclient: closed")
+	errEOF    = errors.New("ringclient: connection closed by the edge")
+)
+
+// Engine runs the rings.
+type Engine struct {
+	cfg   Config
+	rings []*ring
+	wg    sync.WaitGroup
+}
+
+// New starts ceil(Conns / (soft RLIMIT_NOFILE − 16)) rings.
+func New(cfg Config) (*Engine, error) {
+	if _, err := uring.Probe(); err != nil {
+		return nil, err
+	}
+	if cfg.Buffers == 0 {
+		cfg.Buffers = 4096
+	}
+	if cfg.BufferSize == 0 {
+		cfg.BufferSize = 4096
+	}
+	if cfg.KeepAlive == 0 {
+		cfg.KeepAlive = 20 * time.Second
+	}
+	limit := uring.OpenFileLimit()
+	per := limit - 16
+	n := max(1, (cfg.Conns+per-1)/per)
+	if n > 255 {
+		return nil, fmt.Errorf("ringclient: %d connections need %d rings at a soft RLIMIT_NOFILE of %d", cfg.Conns, n, limit)
+	}
+	e := &Engine{cfg: cfg}
+	errs := make(chan error, n)
+	for i := range n {
+		r := &ring{e: e, idx: i, table: limit}
+		e.rings = append(e.rings, r)
+		e.wg.Add(1)
+		go r.run(errs)
+	}
+	var err error
+	for range n {
+		err = errors.Join(err, <-errs)
+	}
+	if err != nil {
+		e.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// Close stops the rings; their connections are closed with them.
+func (e *Engine) Close() {
+	for _, r := range e.rings {
+		r.post(cmd{kind: cmdStop})
+	}
+	e.wg.Wait()
+}
+
+// Dial connects connection id (spread over the rings by id) from local,
+// sending the upgrade, then hello (one protocol message: HELLO) once the
+// 101 arrived.
+func (e *Engine) Dial(id int, local [4]byte, hello []byte, c Conn) {
+	r := e.rings[id%len(e.rings)]
+	r.post(cmd{kind: cmdDial, local: local, conn: c, data: hello})
+}
+
+// Send queues one protocol message (or several) as a binary WebSocket
+// message on h; it is dropped if h is closed.
+func (e *Engine) Send(h Handle, msg []byte) error {
+	ri := int(h >> 56)
+	if ri >= len(e.rings) {
+		return ErrClosed
+	}
+	return e.rings[ri].send(uint32(h>>32)&0xffffff, uint32(h), msg)
+}
+
+// Close ends connection h.
+func (e *Engine) CloseConn(h Handle) {
+	if ri := int(h >> 56); ri < len(e.rings) {
+		e.rings[ri].post(cmd{kind: cmdClose, gen: uint32(h>>32) & 0xffffff, slot: uint32(h)})
+	}
+}
+
+const (
+	cmdDial uint8 = iota + 1
+	cmdSend
+	cmdClose
+	cmdStop
+)
+
+type cmd struct {
+	kind      uint8
+	gen, slot uint32
+	off, n    int // cmdSend: bytes in the inbox buffer
+	local     [4]byte
+	conn      Conn
+	data      []byte
+}
+
+// Operations in user_data.
+const (
+	opChain uint8 = iota + 1 // socket, bind, connect, first send
+	opRecv
+	opSend
+	opCancel
+	opClose
+)
+
+const (
+	stFree uint8 = iota
+	stConnecting
+	stHead  // waiting for the 101
+	stHello // waiting for WELCOME
+	stOpen
+)
+
+type conn struct {
+	gen      uint32
+	state    uint8
+	dying    bool
+	sending  bool
+	recv     bool
+	closing  bool
+	inflight int
+	err      error
+	cb       Conn
+	pending  []byte // framed output not yet in a send
+	part     []byte // input not yet parsed
+	lastSend int64
+}
+
+type ring struct {
+	e     *Engine
+	idx   int
+	table int
+	ur    *uring.Ring
+	bufs  *uring.BufRing
+	arena []byte // sendSlot bytes per slot, then a sockaddr per slot (+ the server's)
+
+	inMu   sync.Mutex
+	inbox  []cmd
+	inbuf  []byte
+	dead   bool
+	work   []cmd
+	workb  []byte
+	conns  []conn
+	free   []uint32
+	parked []uint32
+	cqes   []uring.CQE
+	last   *uring.SQE
+	start  time.Time
+	now    int64
+	stop   bool
+}
+
+func (r *ring) post(c cmd) {
+	r.inMu.Lock()
+	if r.dead {
+		r.inMu.Unlock()
+		return
+	}
+	r.inbox = append(r.inbox, c)
+	r.ur.Wake() // under inMu: teardown marks the ring dead under it before closing it
+	r.inMu.Unlock()
+}
+
+// send frames msg as a masked binary message (mask key 0) into the inbox.
+func (r *ring) send(gen, slot uint32, msg []byte) error {
+	r.inMu.Lock()
+	if r.dead {
+		r.inMu.Unlock()
+		return ErrClosed
+	}
+	off := len(r.inbuf)
+	r.inbuf = appendFrame(r.inbuf, 0x82, msg)
+	r.inbox = append(r.inbox, cmd{kind: cmdSend, gen: gen, slot: slot, off: off, n: len(r.inbuf) - off})
+	r.ur.Wake()
+	r.inMu.Unlock()
+	return nil
+}
+
+// appendFrame appends a client frame (FIN, opcode in b0) masked with key 0.
+func appendFrame(b []byte, b0 byte, payload []byte) []byte {
+	switch n := len(payload); {
+	case n < 126:
+		b = append(b, b0, 0x80|byte(n))
+	case n <= 0xffff:
+		b = append(b, b0, 0x80|126, byte(n>>8), byte(n))
+	default:
+		b = append(b, b0, 0x80|127)
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	b = append(b, 0, 0, 0, 0)
+	return append(b, payload...)
+}
+
+func (r *ring) run(ready chan<- error) {
+	defer r.e.wg.Done()
+	runtime.LockOSThread() // SINGLE_ISSUER|DEFER_TASKRUN: this thread owns the ring
+	ur, err := uring.New(uring.Config{Entries: 4096})
+	if err == nil {
+		r.ur = ur
+		if err = ur.RegisterFiles(uint32(r.table)); err == nil {
+			r.bufs, err = uring.NewBufRing(ur, 0, r.e.cfg.Buffers, r.e.cfg.BufferSize)
+		}
+		if err == nil {
+			r.arena, err = uring.Arena((r.table + 1) * (sendSlot + uring.SockaddrInet4Size))
+		}
+		if err == nil && !ur.ArmWake() {
+			err = errors.New("ringclient: cannot arm the wake-up")
+		}
+	}
+	if err != nil {
+		r.dead = true
+		if r.ur != nil {
+			r.ur.Close()
+		}
+		ready <- err
+		return
+	}
+	r.cqes = make([]uring.CQE, 0, 1024)
+	r.start = time.Now()
+	ready <- nil
+	defer r.teardown()
+	nextScan := int64(0)
+	for !r.stop {
+		r.now = int64(time.Since(r.start))
+		if r.drain(); r.stop {
+			break
+		}
+		if r.now >= nextScan {
+			r.keepAlive()
+			nextScan = r.now + int64(time.Second)
+		}
+		r.ur.Sleep()
+		wait := time.Duration(nextScan - r.now)
+		r.inMu.Lock()
+		if len(r.inbox) > 0 {
+			wait = 0
+		}
+		r.inMu.Unlock()
+		if err := r.ur.Submit(wait > 0, wait); err != nil {
+			return
+		}
+		for r.ur.Ready() > 0 {
+			r.cqes = r.ur.Reap(r.cqes[:0])
+			for i := range r.cqes {
+				r.complete(&r.cqes[i])
+			}
+		}
+		if r.bufs.Publish() {
+			for _, ci := range r.parked {
+				if c := &r.conns[ci]; c.state >= stHead && !c.dying && !c.recv {
+					r.armRecv(ci)
+				}
+			}
+			r.parked = r.parked[:0]
+		}
+	}
+}
+
+func (r *ring) teardown() {
+	r.inMu.Lock()
+	r.dead = true
+	r.inMu.Unlock()
+	r.ur.Close() // closes the table's sockets
+	r.bufs.Close()
+	uring.FreeArena(r.arena)
+}
+
+// sqe returns a free SQE. A full SQ is submitted first unless the last
+// SQE prepared is linked to the next (the chain must go in together: the
+// SQ has room for a whole chain, see dial).
+func (r *ring) sqe() *uring.SQE {
+	for {
+		if e := r.ur.SQE(); e != nil {
+			r.last = e
+			return e
+		}
+		_ = r.ur.Submit(false, 0)
+	}
+}
+
+// link chains the last SQE prepared to the next.
+func (r *ring) link() { r.last.Link() }
+
+func (r *ring) drain() {
+	r.inMu.Lock()
+	r.work, r.inbox = r.inbox, r.work[:0]
+	r.workb, r.inbuf = r.inbuf, r.workb[:0]
+	r.inMu.Unlock()
+	for _, m := range r.work {
+		switch m.kind {
+		case cmdStop:
+			r.stop = true
+		case cmdDial:
+			r.dial(m)
+		case cmdSend, cmdClose:
+			if int(m.slot) >= len(r.conns) || r.conns[m.slot].gen != m.gen || r.conns[m.slot].dying {
+				continue
+			}
+			if m.kind == cmdClose {
+				r.kill(m.slot, nil)
+				continue
+			}
+			c := &r.conns[m.slot]
+			c.pending = append(c.pending, r.workb[m.off:m.off+m.n]...)
+			r.flush(m.slot)
+		}
+	}
+	clear(r.work) // drop the callbacks
+}
+
+func (r *ring) sendBuf(ci uint32) []byte {
+	off := int(ci) * sendSlot
+	return r.arena[off : off+sendSlot : off+sendSlot]
+}
+
+func (r *ring) sockaddr(ci uint32) []byte {
+	off := (r.table+1)*sendSlot + int(ci)*uring.SockaddrInet4Size
+	return r.arena[off : off+uring.SockaddrInet4Size]
+}
+
+func (r *ring) handle(ci uint32) Handle {
+	return Handle(uint64(r.idx)<<56 | uint64(r.conns[ci].gen)<<32 | uint64(ci))
+}
+
+func (r *ring) dial(m cmd) {
+	var ci uint32
+	switch n := len(r.free); {
+	case n > 0:
+		ci = r.free[n-1]
+		r.free = r.free[:n-1]
+	case len(r.conns) < r.table-1: // the last slot's sockaddr room holds the server's
+		r.conns = append(r.conns, conn{})
+		ci = uint32(len(r.conns) - 1)
+	default:
+		m.conn.Open(0, fmt.Errorf("ringclient: ring %d full (%d connections)", r.idx, len(r.conns)))
+		return
+	}
+	c := &r.conns[ci]
+	*c = conn{gen: c.gen, state: stConnecting, cb: m.conn, lastSend: r.now, pending: c.pending[:0], part: c.part[:0]}
+	req := fmt.Appendf(r.sendBuf(ci)[:0], "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", r.e.cfg.Path, r.e.cfg.Host)
+	// HELLO waits for the 101: a server may drop bytes that follow the
+	// upgrade request in its buffer (gobwas/ws's Upgrade on a net.Conn does).
+	c.pending = appendFrame(c.pending, 0x82, m.data)
+	if len(req) > sendSlot {
+		c.state = stFree
+		r.free = append(r.free, ci)
+		m.conn.Open(0, fmt.Errorf("ringclient: upgrade and HELLO take %d bytes, more than %d", len(req), sendSlot))
+		return
+	}
+	local, server := r.sockaddr(ci), r.sockaddr(uint32(r.table))
+	ln := uring.PutSockaddrInet4(local, m.local, 0)
+	if r.ur.Pending()+4 > 4096 { // the chain goes into one submission
+		_ = r.ur.Submit(false, 0)
+	}
+	uring.PutSockaddrInet4(server, r.e.cfg.Server, r.e.cfg.Port)
+	ud := uring.UserData(opChain, c.gen, ci)
+	r.sqe().PrepSocketDirect(int(ci), ud)
+	r.link()
+	r.sqe().PrepBind(int(ci), unsafe.Pointer(&local[0]), ln, ud)
+	r.link()
+	r.sqe().PrepConnect(int(ci), unsafe.Pointer(&server[0]), ln, ud)
+	r.link()
+	r.sqe().PrepSend(int(ci), unsafe.Pointer(&req[0]), len(req), uring.MsgWaitAll|uring.MsgNoSignal, ud)
+	c.inflight = 4
+	c.sending = true
+}
+
+func (r *ring) armRecv(ci uint32) {
+	c := &r.conns[ci]
+	e := r.sqe()
+	e.PrepRecvMultishot(int(ci), r.bufs.Group(), uring.UserData(opRecv, c.gen, ci))
+	e.Fixed()
+	c.recv = true
+	c.inflight++
+}
+
+// flush starts ci's next send from its pending output.
+func (r *ring) flush(ci uint32) {
+	c := &r.conns[ci]
+	if c.sending || c.dying || len(c.pending) == 0 || c.state < stHello {
+		return
+	}
+	buf := r.sendBuf(ci)
+	n := copy(buf, c.pending)
+	c.pending = c.pending[:copy(c.pending, c.pending[n:])]
+	r.sqe().PrepSend(int(ci), unsafe.Pointer(&buf[0]), n, uring.MsgWaitAll|uring.MsgNoSignal, uring.UserData(opSend, c.gen, ci))
+	c.sending = true
+	c.inflight++
+	c.lastSend = r.now
+}
+
+// keepAlive sends a PING on connections that sent nothing for KeepAlive
+// (the edge closes a session idle after 60 s without a message).
+func (r *ring) keepAlive() {
+	var ping [16]byte
+	msg := protocol.AppendPing(ping[:0], &protocol.Ping{})
+	for i := range r.conns {
+		if c := &r.conns[i]; c.state == stOpen && !c.dying && r.now-c.lastSend > int64(r.e.cfg.KeepAlive) {
+			c.pending = appendFrame(c.pending, 0x82, msg)
+			c.lastSend = r.now
+			r.flush(uint32(i))
+		}
+	}
+}
+
+func (r *ring) complete(e *uring.CQE) {
+	if e.UserData == uring.WakeData {
+		r.ur.ArmWake()
+		return
+	}
+	op, gen, ci := uring.SplitUserData(e.UserData)
+	if int(ci) >= len(r.conns) || r.conns[ci].gen != gen {
+		if bid, ok := e.Buffer(); ok {
+			r.bufs.Recycle(bid)
+		}
+		return
+	}
+	c := &r.conns[ci]
+	switch op {
+	case opChain:
+		c.inflight--
+		if e.Res < 0 && c.err == nil {
+			c.err = fmt.Errorf("ringclient: connecting: errno %d", -e.Res)
+		}
+		if c.inflight == 0 {
+			c.sending = false
+			if c.err != nil {
+				r.kill(ci, c.err)
+				return
+			}
+			c.state = stHead
+			r.armRecv(ci)
+			r.flush(ci)
+		}
+		return
+	case opRecv:
+		r.received(ci, e)
+	case opSend:
+		c.inflight--
+		c.sending = false
+		if e.Res < 0 {
+			r.kill(ci, fmt.Errorf("ringclient: send: errno %d", -e.Res))
+		} else {
+			r.flush(ci)
+		}
+	case opCancel:
+		c.inflight--
+	case opClose:
+		r.release(ci)
+		return
+	}
+	r.maybeClose(ci)
+}
+
+func (r *ring) received(ci uint32, e *uring.CQE) {
+	c := &r.conns[ci]
+	if !e.More() {
+		c.inflight--
+		c.recv = false
+	}
+	bid, hasBuf := e.Buffer()
+	if e.Res > 0 && hasBuf {
+		if !c.dying {
+			r.input(ci, r.bufs.Buf(bid, int(e.Res)))
+		}
+		r.bufs.Recycle(bid)
+		if c := &r.conns[ci]; !c.recv && !c.dying {
+			r.armRecv(ci)
+		}
+		return
+	}
+	if hasBuf {
+		r.bufs.Recycle(bid)
+	}
+	switch {
+	case e.Res == uring.ENOBUFS:
+		r.parked = append(r.parked, ci)
+	case e.Res == 0:
+		r.kill(ci, errEOF)
+	case e.Res < 0 && !c.dying:
+		r.kill(ci, fmt.Errorf("ringclient: recv: errno %d", -e.Res))
+	}
+}
+
+// input parses what arrived for ci: the 101, then frames.
+func (r *ring) input(ci uint32, data []byte) {
+	c := &r.conns[ci]
+	buf := data
+	if len(c.part) > 0 {
+		c.part = append(c.part, data...)
+		buf = c.part
+	}
+	n, err := r.parse(ci, buf)
+	c = &r.conns[ci]
+	if err != nil {
+		r.kill(ci, err)
+		return
+	}
+	rest := buf[n:]
+	if len(c.part) > 0 {
+		c.part = c.part[:copy(c.part, rest)]
+	} else if len(rest) > 0 {
+		c.part = append(c.part, rest...)
+	}
+}
+
+func (r *ring) parse(ci uint32, buf []byte) (int, error) {
+	c := &r.conns[ci]
+	used := 0
+	if c.state == stHead {
+		i := bytes.Index(buf, []byte("\r\n\r\n"))
+		if i < 0 {
+			if len(buf) > 4096 {
+				return 0, errors.New("ringclient: no end to the upgrade answer")
+			}
+			return 0, nil
+		}
+		if !bytes.HasPrefix(buf, []byte("HTTP/1.1 101 ")) {
+			line, _, _ := bytes.Cut(buf, []byte("\r\n"))
+			return 0, fmt.Errorf("ringclient: upgrade answered %q", line)
+		}
+		used = i + 4
+		c.state = stHello
+		r.flush(ci) // HELLO
+	}
+	for !c.dying {
+		op, payload, n, err := splitFrame(buf[used:])
+		if err != nil {
+			return 0, err
+		}
+		if n == 0 {
+			break
+		}
+		used += n
+		switch op {
+		case 2:
+			r.message(ci, payload)
+		case 8:
+			return used, errEOF
+		case 9:
+			c.pending = appendFrame(c.pending, 0x8a, payload)
+			r.flush(ci)
+		}
+		c = &r.conns[ci]
+	}
+	return used, nil
+}
+
+// splitFrame takes the first frame the edge sent off b: its opcode, its
+// payload and how many bytes it took (0: incomplete). Frames from a server
+// are final and unmasked; others are an error.
+func splitFrame(b []byte) (op byte, payload []byte, n int, err error) {
+	if len(b) < 2 {
+		return 0, nil, 0, nil
+	}
+	if b[0]&0x80 == 0 || b[0]&0x70 != 0 || b[1]&0x80 != 0 {
+		return 0, nil, 0, fmt.Errorf("ringclient: a fragmented, extended or masked frame from the edge (%#x %#x)", b[0], b[1])
+	}
+	size, hdr := uint64(b[1]&0x7f), 2
+	switch size {
+	case 126:
+		if len(b) < 4 {
+			return 0, nil, 0, nil
+		}
+		size, hdr = uint64(binary.BigEndian.Uint16(b[2:])), 4
+	case 127:
+		if len(b) < 10 {
+			return 0, nil, 0, nil
+		}
+		size, hdr = binary.BigEndian.Uint64(b[2:]), 10
+	}
+	if size > maxFrame {
+		return 0, nil, 0, fmt.Errorf("ringclient: a %d-byte frame", size)
+	}
+	if uint64(len(b)-hdr) < size {
+		return 0, nil, 0, nil
+	}
+	end := hdr + int(size)
+	return b[0] & 0x0f, b[hdr:end:end], end, nil
+}
+
+// maxFrame bounds a frame from the edge.
+const maxFrame = 1 << 24
+
+func (r *ring) message(ci uint32, payload []byte) {
+	c := &r.conns[ci]
+	if c.state == stOpen {
+		c.cb.Frame(payload)
+		return
+	}
+	t, body, rest, err := protocol.Split(payload)
+	switch {
+	case err != nil:
+		r.kill(ci, fmt.Errorf("ringclient: first message: %w", err))
+	case t == protocol.TypeWelcome:
+		c.state = stOpen
+		c.cb.Open(r.handle(ci), nil)
+		if len(rest) > 0 {
+			c.cb.Frame(rest)
+		}
+	case t == protocol.TypeError:
+		var m protocol.ErrorMessage
+		_ = m.Decode(body)
+		r.kill(ci, fmt.Errorf("ringclient: edge refused: %s (%s)", m.Code, m.Text))
+	default:
+		r.kill(ci, fmt.Errorf("ringclient: edge answered HELLO with %v", t))
+	}
+}
+
+// kill ends ci: Open reports err if the session never opened, Closed if
+// it did; cancel, final completions, CLOSE, then the slot is free.
+func (r *ring) kill(ci uint32, err error) {
+	c := &r.conns[ci]
+	if c.dying || c.state == stFree {
+		return
+	}
+	c.dying = true
+	switch {
+	case c.state < stOpen:
+		c.cb.Open(0, err)
+	case c.cb.Closed != nil && err != nil:
+		c.cb.Closed(err)
+	}
+	c = &r.conns[ci]
+	if c.inflight > 0 {
+		r.sqe().PrepCancelFixed(int(ci), uring.UserData(opCancel, c.gen, ci))
+		c.inflight++
+	}
+	r.maybeClose(ci)
+}
+
+func (r *ring) maybeClose(ci uint32) {
+	c := &r.conns[ci]
+	if !c.dying || c.inflight > 0 || c.closing {
+		return
+	}
+	c.closing = true
+	r.sqe().PrepCloseDirect(int(ci), uring.UserData(opClose, c.gen, ci))
+}
+
+func (r *ring) release(ci uint32) {
+	c := &r.conns[ci]
+	*c = conn{gen: (c.gen + 1) & 0xffffff, pending: c.pending[:0], part: c.part[:0]}
+	r.free = append(r.free, ci)
+}

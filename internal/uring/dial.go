@@ -1,0 +1,62 @@
+package uring
+
+import (
+	"encoding/binary"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Opcodes and flags for connecting from a ring into direct descriptors
+// (the load generator's client side).
+const (
+	OpConnect = 16
+	OpSend    = 26
+	OpSocket  = 45 // direct with file_index (5.19)
+	OpBind    = 56 // 6.11
+
+	SQEIOLink = 1 << 2 // IOSQE_IO_LINK: the next SQE starts when this one succeeded
+)
+
+// SockaddrInet4Size is the size of a struct sockaddr_in.
+const SockaddrInet4Size = 16
+
+// PutSockaddrInet4 lays out a struct sockaddr_in for ip:port in b (at
+// least SockaddrInet4Size bytes, memory the kernel may read until the
+// request's completion) and returns its length.
+func PutSockaddrInet4(b []byte, ip [4]byte, port int) uint64 {
+	clear(b[:SockaddrInet4Size])
+	binary.LittleEndian.PutUint16(b[0:], unix.AF_INET)
+	binary.BigEndian.PutUint16(b[2:], uint16(port))
+	copy(b[4:8], ip[:])
+	return SockaddrInet4Size
+}
+
+// PrepSocketDirect creates a non-blocking TCP socket straight into direct
+// descriptor idx of the ring's table (never in the process's file table).
+func (e *SQE) PrepSocketDirect(idx int, ud uint64) {
+	*e = SQE{Opcode: OpSocket, Fd: unix.AF_INET, Off: unix.SOCK_STREAM, FileIndex: uint32(idx) + 1, UserData: ud}
+}
+
+// PrepBind binds direct descriptor idx to the sockaddr at addr.
+func (e *SQE) PrepBind(idx int, addr unsafe.Pointer, size uint64, ud uint64) {
+	*e = SQE{Opcode: OpBind, Fd: int32(idx), Flags: SQEFixedFile, Addr: uint64(uintptr(addr)), Off: size, UserData: ud}
+}
+
+// PrepConnect connects direct descriptor idx to the sockaddr at addr.
+func (e *SQE) PrepConnect(idx int, addr unsafe.Pointer, size uint64, ud uint64) {
+	*e = SQE{Opcode: OpConnect, Fd: int32(idx), Flags: SQEFixedFile, Addr: uint64(uintptr(addr)), Off: size, UserData: ud}
+}
+
+// PrepSend sends n bytes at buf (memory valid until the completion) on
+// direct descriptor idx.
+func (e *SQE) PrepSend(idx int, buf unsafe.Pointer, n int, flags uint32, ud uint64) {
+	*e = SQE{Opcode: OpSend, Fd: int32(idx), Flags: SQEFixedFile, Addr: uint64(uintptr(buf)), Len: uint32(n), OpFlags: flags, UserData: ud}
+}
+
+// Link makes the next prepared SQE wait for this one (and fail with
+// -ECANCELED if this one fails).
+func (e *SQE) Link() *SQE {
+	e.Flags |= SQEIOLink
+	return e
+}

@@ -174,29 +174,17 @@ func play(ctx context.Context, cfg scenario.Config, o Options, sys *system.Syste
 
 	phase, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// A scrape allocates in the edge too: two back to back measure what one
-	// costs, and the scrapes made during the phase are taken off its
-	// allocation count.
 	var before sample.Edge
 	scrapes, scrapeCost := 0, 0.0
 	if r.Edge.Sampled {
-		first, err := sample.Scrape(ctx, hc, metricsURL)
-		if err != nil {
+		if before, scrapeCost, err = baseline(ctx, hc, metricsURL); err != nil {
 			return err
 		}
-		if before, err = sample.Scrape(ctx, hc, metricsURL); err != nil {
-			return err
-		}
-		scrapeCost = before.Mallocs - first.Mallocs
 	}
 	regionBefore := scrapeRegion(ctx, hc, sys)
 	var sysc chan syscallCount
 	if sys.EdgePID != 0 && r.Edge.Sampled {
-		sysc = make(chan syscallCount, 1)
-		go func() {
-			n, err := sample.Syscalls(phase, sys.EdgePID)
-			sysc <- syscallCount{n, err}
-		}()
+		sysc = countSyscalls(phase, sys.EdgePID)
 	}
 	var st *statusLoad
 	if cfg.StatusRate > 0 {
@@ -210,10 +198,8 @@ func play(ctx context.Context, cfg scenario.Config, o Options, sys *system.Syste
 		fo = make(chan *report.Failover, 1)
 		go func() { fo <- failover(phase, sys, began, cfg.KillAfter) }()
 	}
-	for _, w := range ws {
-		if _, err := io.WriteString(w.stdin, "go\n"); err != nil {
-			return fmt.Errorf("cannot start a worker: %w", err)
-		}
+	if err := goAll(ws); err != nil {
+		return err
 	}
 	for running := true; running; {
 		select {
@@ -256,12 +242,7 @@ func play(ctx context.Context, cfg scenario.Config, o Options, sys *system.Syste
 	}
 	cancel()
 	if sysc != nil {
-		sc := <-sysc
-		if sc.err != nil {
-			r.Edge.SyscallsErr = sc.err.Error()
-		} else {
-			r.Edge.Syscalls = sc.n
-		}
+		(<-sysc).into(r)
 	}
 	if st != nil {
 		st.wait()
@@ -270,6 +251,11 @@ func play(ctx context.Context, cfg scenario.Config, o Options, sys *system.Syste
 	if fo != nil {
 		r.Failover = <-fo
 	}
+	return conclude(cfg, sys, job.Hunt, ws, r)
+}
+
+// conclude merges what the workers measured into r and checks it.
+func conclude(cfg scenario.Config, sys *system.System, hunt uint32, ws []*workerProc, r *report.Run) error {
 	results, err := resultsOf(ws)
 	if err != nil {
 		return err
@@ -282,11 +268,25 @@ func play(ctx context.Context, cfg scenario.Config, o Options, sys *system.Syste
 	}
 	var claimedBy map[uint32]uint32
 	if cfg.Claims {
-		claimedBy = claimsOf(sys, job.Hunt)
+		claimedBy = claimsOf(sys, hunt)
 	}
 	r.Check(claimedBy)
 	r.Derive()
 	return nil
+}
+
+// baseline scrapes the edge twice before the phase. A scrape allocates in
+// the edge too: two back to back measure what one costs, and the scrapes
+// made during the phase are taken off its allocation count.
+func baseline(ctx context.Context, hc *http.Client, metricsURL string) (before sample.Edge, cost float64, err error) {
+	first, err := sample.Scrape(ctx, hc, metricsURL)
+	if err != nil {
+		return before, 0, err
+	}
+	if before, err = sample.Scrape(ctx, hc, metricsURL); err != nil {
+		return before, 0, err
+	}
+	return before, before.Mallocs - first.Mallocs, nil
 }
 
 // ramp waits until every worker has connected its players, sampling the
@@ -352,6 +352,25 @@ const timelineEvery = 5
 type syscallCount struct {
 	n   uint64
 	err error
+}
+
+// countSyscalls counts the edge's system calls until ctx ends.
+func countSyscalls(ctx context.Context, pid int) chan syscallCount {
+	c := make(chan syscallCount, 1)
+	go func() {
+		n, err := sample.Syscalls(ctx, pid)
+		c <- syscallCount{n, err}
+	}()
+	return c
+}
+
+// into records the count, or why there is none, in r.
+func (sc syscallCount) into(r *report.Run) {
+	if sc.err != nil {
+		r.Edge.SyscallsErr = sc.err.Error()
+	} else {
+		r.Edge.Syscalls = sc.n
+	}
 }
 
 // failover kills the coordinator leader at killAfter and times the next

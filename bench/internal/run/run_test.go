@@ -2,6 +2,8 @@ package run
 
 import (
 	"errors"
+	"io"
+	"strings"
 	"testing"
 
 	"github.com/veltrix/veltrix/bench/internal/report"
@@ -88,5 +90,34 @@ func TestResultsOf(t *testing.T) {
 	boom := errors.New("boom")
 	if _, err := resultsOf([]*workerProc{ok, {err: boom, result: &sim.Result{}}}); err != boom {
 		t.Fatalf("%v, want the worker's error", err)
+	}
+}
+
+func TestSyscallCountInto(t *testing.T) {
+	var r report.Run
+	syscallCount{n: 42}.into(&r)
+	if r.Edge.Syscalls != 42 || r.Edge.SyscallsErr != "" {
+		t.Fatalf("count: %d %q", r.Edge.Syscalls, r.Edge.SyscallsErr)
+	}
+	var failed report.Run
+	syscallCount{err: errors.New("no strace")}.into(&failed)
+	if failed.Edge.Syscalls != 0 || failed.Edge.SyscallsErr != "no strace" {
+		t.Fatalf("error: %d %q", failed.Edge.Syscalls, failed.Edge.SyscallsErr)
+	}
+}
+
+type closer struct{ strings.Builder }
+
+func (*closer) Close() error { return nil }
+
+func TestGoAll(t *testing.T) {
+	a, b := &closer{}, &closer{}
+	if err := goAll([]*workerProc{{stdin: a}, {stdin: b}}); err != nil || a.String() != "go\n" || b.String() != "go\n" {
+		t.Fatalf("%v: wrote %q and %q", err, a.String(), b.String())
+	}
+	pr, pw := io.Pipe()
+	pr.Close()
+	if err := goAll([]*workerProc{{stdin: pw}}); err == nil {
+		t.Fatal("a worker that cannot be written to, no error")
 	}
 }

@@ -182,3 +182,13 @@ func resultsOf(ws []*workerProc) ([]sim.Result, error) {
 	}
 	return results, nil
 }
+
+// goAll starts every worker's measured phase.
+func goAll(ws []*workerProc) error {
+	for _, w := range ws {
+		if _, err := io.WriteString(w.stdin, "go\n"); err != nil {
+			return fmt.Errorf("cannot start a worker: %w", err)
+		}
+	}
+	return nil
+}

@@ -35,16 +35,8 @@ func chart(title, xLabel, yLabel string, ss []series, logX bool) string {
 		}
 		return x
 	}
-	minX, maxX, minY, maxY := math.Inf(1), math.Inf(-1), 0.0, math.Inf(-1)
-	for _, s := range ss {
-		for i := range s.X {
-			if math.IsNaN(s.Y[i]) || math.IsInf(s.Y[i], 0) {
-				continue
-			}
-			minX, maxX = math.Min(minX, tx(s.X[i])), math.Max(maxX, tx(s.X[i]))
-			maxY = math.Max(maxY, s.Y[i])
-		}
-	}
+	minX, maxX, maxY := bounds(ss, tx)
+	minY := 0.0
 	var b strings.Builder
 	fmt.Fprintf(&b, `<figure><figcaption>%s</figcaption><svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="11">`, html.EscapeString(title), w, h)
 	if math.IsInf(minX, 1) {
@@ -94,6 +86,22 @@ func chart(title, xLabel, yLabel string, ss []series, logX bool) string {
 	}
 	b.WriteString(`</svg></figure>`)
 	return b.String()
+}
+
+// bounds is the range of the series' finite points, x through tx (minX
+// +Inf when there are none; maxY no lower than -Inf).
+func bounds(ss []series, tx func(float64) float64) (minX, maxX, maxY float64) {
+	minX, maxX, maxY = math.Inf(1), math.Inf(-1), math.Inf(-1)
+	for _, s := range ss {
+		for i := range s.X {
+			if math.IsNaN(s.Y[i]) || math.IsInf(s.Y[i], 0) {
+				continue
+			}
+			minX, maxX = math.Min(minX, tx(s.X[i])), math.Max(maxX, tx(s.X[i]))
+			maxY = math.Max(maxY, s.Y[i])
+		}
+	}
+	return minX, maxX, maxY
 }
 
 // num prints an axis value briefly.

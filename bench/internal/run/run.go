@@ -7,19 +7,15 @@
 package run
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/veltrix/veltrix/bench/internal/report"
@@ -106,18 +102,11 @@ func Execute(ctx context.Context, cfg scenario.Config, o Options) (*report.Run, 
 
 // prepare creates the hunt and picks the hotspots.
 func prepare(cfg scenario.Config, sys *system.System) (sim.Job, error) {
-	treasures := 200
-	if cfg.Scenario == "claim-storm" {
-		treasures = max(cfg.Hotspots, 1) * 4
-	}
-	if cfg.Scenario == "crowd" { // a small city (2 km: 46 cells at resolution 9, 13 of them 2 apart)
-		treasures = 10
-	}
 	hunt := cfg.Hunt
 	if hunt == 0 {
 		var err error
 		hunt, err = sys.CreateHunt(system.HuntOptions{Center: City, SizeKm: cfg.CitySize, Resolution: Resolution,
-			Treasures: treasures, Respawn: cfg.Scenario == "failover"})
+			Treasures: treasureCount(cfg), Respawn: cfg.Scenario == "failover"})
 		if err != nil {
 			return sim.Job{}, fmt.Errorf("cannot create the hunt: %w", err)
 		}
@@ -168,140 +157,15 @@ func prepare(cfg scenario.Config, sys *system.System) (sim.Job, error) {
 	return job, nil
 }
 
-// workerProc is one worker process and what it reported.
-type workerProc struct {
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	mu     sync.Mutex
-	prog   sim.Progress
-	result *sim.Result
-	err    error
-	ready  chan struct{}
-	done   chan struct{}
-}
-
-// line is one line a worker writes.
-type line struct {
-	Progress *sim.Progress `json:"progress,omitempty"`
-	Interval *sim.Interval `json:"interval,omitempty"`
-	Result   *sim.Result   `json:"result,omitempty"`
-	Error    string        `json:"error,omitempty"`
-}
-
-func startWorkers(cfg scenario.Config, o Options, sys *system.System, job sim.Job) ([]*workerProc, error) {
-	first, count := scenario.Split(cfg.Players, cfg.Workers)
-	var ws []*workerProc
-	for i := range cfg.Workers {
-		j := job
-		j.Config, j.Worker, j.First = cfg, i, first[i]
-		toks, err := sys.Tokens(job.Hunt, first[i]+1, count[i])
-		if err != nil {
-			stopWorkers(ws)
-			return nil, fmt.Errorf("cannot mint player tokens: %w", err)
-		}
-		j.Tokens = toks
-		cmd := exec.Command(o.Self, "worker")
-		cmd.Stderr = os.Stderr
-		stdin, err := cmd.StdinPipe()
-		if err != nil {
-			return nil, err
-		}
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			return nil, err
-		}
-		if err := cmd.Start(); err != nil {
-			stopWorkers(ws)
-			return nil, fmt.Errorf("cannot start worker %d: %w", i, err)
-		}
-		w := &workerProc{cmd: cmd, stdin: stdin, ready: make(chan struct{}), done: make(chan struct{})}
-		ws = append(ws, w)
-		if err := json.NewEncoder(stdin).Encode(j); err != nil {
-			stopWorkers(ws)
-			return nil, err
-		}
-		go w.read(stdout)
+// treasureCount is how many treasures the bench hunt of cfg holds.
+func treasureCount(cfg scenario.Config) int {
+	switch cfg.Scenario {
+	case "claim-storm":
+		return max(cfg.Hotspots, 1) * 4
+	case "crowd": // a small city (2 km: 46 cells at resolution 9, 13 of them 2 apart)
+		return 10
 	}
-	return ws, nil
-}
-
-func (w *workerProc) read(stdout io.Reader) {
-	defer close(w.done)
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 1<<20), 256<<20)
-	readyOnce := sync.OnceFunc(func() { close(w.ready) })
-	defer readyOnce()
-	for sc.Scan() {
-		var l line
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			w.fail(fmt.Errorf("worker wrote %q: %w", truncate(sc.Text()), err))
-			continue
-		}
-		switch {
-		case l.Progress != nil:
-			w.mu.Lock()
-			w.prog = *l.Progress
-			w.mu.Unlock()
-			if l.Progress.Done {
-				readyOnce()
-			}
-		case l.Interval != nil:
-			w.mu.Lock()
-			w.prog.Messages += l.Interval.Messages
-			w.mu.Unlock()
-		case l.Result != nil:
-			w.mu.Lock()
-			w.result = l.Result
-			w.mu.Unlock()
-		case l.Error != "":
-			w.fail(errors.New(l.Error))
-		}
-	}
-	if err := w.cmd.Wait(); err != nil {
-		w.fail(fmt.Errorf("worker: %w", err))
-	}
-}
-
-func (w *workerProc) fail(err error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.err == nil {
-		w.err = err
-	}
-}
-
-func truncate(s string) string {
-	if len(s) > 200 {
-		return s[:200] + "…"
-	}
-	return s
-}
-
-func stopWorkers(ws []*workerProc) {
-	for _, w := range ws {
-		_ = w.cmd.Process.Kill()
-	}
-}
-
-func progressOf(ws []*workerProc) (conn, failed, msgs int64, err error) {
-	for _, w := range ws {
-		w.mu.Lock()
-		conn += w.prog.Connected
-		failed += w.prog.DialErrors
-		msgs += w.prog.Messages
-		if err == nil {
-			err = w.err
-		}
-		w.mu.Unlock()
-	}
-	return conn, failed, msgs, err
-}
-
-func bar(done, total int64) string {
-	const width = 30
-	n := int(float64(width) * float64(done) / float64(max(total, 1)))
-	n = min(max(n, 0), width)
-	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
+	return 200
 }
 
 // workersCPU is the CPU seconds the worker processes have used so far.
@@ -323,69 +187,29 @@ func play(ctx context.Context, cfg scenario.Config, o Options, sys *system.Syste
 	}
 	defer stopWorkers(ws)
 	slab0, slabErr := sample.Slab()
-	rampStart := time.Now()
-	allReady := make(chan struct{})
-	go func() {
-		for _, w := range ws {
-			<-w.ready
-		}
-		close(allReady)
-	}()
-	tick := time.NewTicker(250 * time.Millisecond) // ramp: memory against connections
-	defer tick.Stop()
-	for ramping := true; ramping; {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-allReady:
-			ramping = false
-		case <-tick.C:
-		}
-		conn, failed, _, werr := progressOf(ws)
-		if werr != nil {
-			return werr
-		}
-		if r.Edge.Sampled {
-			if e, err := sample.Scrape(ctx, hc, metricsURL); err == nil {
-				r.RampMemory = append(r.RampMemory, report.EdgePoint{T: time.Since(rampStart).Seconds(), Connections: e.Connections,
-					RSS: e.RSS, Heap: e.HeapInuse + e.StackInuse, CPU: e.CPUSeconds, Goroutines: e.Goroutines})
-			}
-		}
-		fmt.Fprintf(o.Progress, "\r[%s] ramp %s %d/%d connected, %d failed   ", cfg.Label, bar(conn, int64(cfg.Players)), conn, cfg.Players, failed)
+	if err := ramp(ctx, cfg, o, ws, r, hc, metricsURL); err != nil {
+		return err
 	}
-	r.RampTime = time.Since(rampStart).Seconds()
 	if slab1, err := sample.Slab(); err == nil && slabErr == nil {
 		r.SlabDelta = slab1 - slab0
 	}
-	fmt.Fprintln(o.Progress)
-	tick.Reset(time.Second)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
 
 	phase, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// A scrape allocates in the edge too: two back to back measure what one
-	// costs, and the scrapes made during the phase are taken off its
-	// allocation count.
 	var before sample.Edge
 	scrapes, scrapeCost := 0, 0.0
 	if r.Edge.Sampled {
-		first, err := sample.Scrape(ctx, hc, metricsURL)
-		if err != nil {
+		if before, scrapeCost, err = baseline(ctx, hc, metricsURL); err != nil {
 			return err
 		}
-		if before, err = sample.Scrape(ctx, hc, metricsURL); err != nil {
-			return err
-		}
-		scrapeCost = before.Mallocs - first.Mallocs
 	}
 	regionBefore := scrapeRegion(ctx, hc, sys)
 	genBefore := workersCPU(ws)
 	var sysc chan syscallCount
 	if sys.EdgePID != 0 && r.Edge.Sampled {
-		sysc = make(chan syscallCount, 1)
-		go func() {
-			n, err := sample.Syscalls(phase, sys.EdgePID)
-			sysc <- syscallCount{n, err}
-		}()
+		sysc = countSyscalls(phase, sys.EdgePID)
 	}
 	var st *statusLoad
 	if cfg.StatusRate > 0 {
@@ -399,10 +223,8 @@ func play(ctx context.Context, cfg scenario.Config, o Options, sys *system.Syste
 		fo = make(chan *report.Failover, 1)
 		go func() { fo <- failover(phase, sys, began, cfg.KillAfter) }()
 	}
-	for _, w := range ws {
-		if _, err := io.WriteString(w.stdin, "go\n"); err != nil {
-			return fmt.Errorf("cannot start a worker: %w", err)
-		}
+	if err := goAll(ws); err != nil {
+		return err
 	}
 	for running := true; running; {
 		select {
@@ -410,17 +232,7 @@ func play(ctx context.Context, cfg scenario.Config, o Options, sys *system.Syste
 			return ctx.Err()
 		case <-tick.C:
 		}
-		running = false
-		for _, w := range ws {
-			w.mu.Lock()
-			has := w.result != nil
-			w.mu.Unlock()
-			select {
-			case <-w.done:
-			default:
-				running = running || !has
-			}
-		}
+		running = stillRunning(ws)
 		_, _, msgs, werr := progressOf(ws)
 		if werr != nil {
 			return werr
@@ -429,8 +241,7 @@ func play(ctx context.Context, cfg scenario.Config, o Options, sys *system.Syste
 		if r.Edge.Sampled && int(el/time.Second)%timelineEvery == 0 {
 			scrapes++
 			if e, err := sample.Scrape(ctx, hc, metricsURL); err == nil {
-				r.Timeline = append(r.Timeline, report.EdgePoint{T: el.Seconds(), Connections: e.Connections,
-					RSS: e.RSS, Heap: e.HeapInuse + e.StackInuse, CPU: e.CPUSeconds, Goroutines: e.Goroutines})
+				r.Timeline = append(r.Timeline, edgePoint(el.Seconds(), e))
 			}
 		}
 		fmt.Fprintf(o.Progress, "\r[%s] run  %s %.0f/%.0fs, %d messages received   ", cfg.Label,
@@ -457,12 +268,7 @@ func play(ctx context.Context, cfg scenario.Config, o Options, sys *system.Syste
 	}
 	cancel()
 	if sysc != nil {
-		sc := <-sysc
-		if sc.err != nil {
-			r.Edge.SyscallsErr = sc.err.Error()
-		} else {
-			r.Edge.Syscalls = sc.n
-		}
+		(<-sysc).into(r)
 	}
 	if st != nil {
 		st.wait()
@@ -471,15 +277,14 @@ func play(ctx context.Context, cfg scenario.Config, o Options, sys *system.Syste
 	if fo != nil {
 		r.Failover = <-fo
 	}
-	var results []sim.Result
-	for _, w := range ws {
-		if w.err != nil {
-			return w.err
-		}
-		if w.result == nil {
-			return errors.New("a worker ended without a result")
-		}
-		results = append(results, *w.result)
+	return conclude(cfg, sys, job.Hunt, ws, r)
+}
+
+// conclude merges what the workers measured into r and checks it.
+func conclude(cfg scenario.Config, sys *system.System, hunt uint32, ws []*workerProc, r *report.Run) error {
+	results, err := resultsOf(ws)
+	if err != nil {
+		return err
 	}
 	if r.Crowd, err = sim.Merge(results); err != nil {
 		return err
@@ -489,16 +294,82 @@ func play(ctx context.Context, cfg scenario.Config, o Options, sys *system.Syste
 	}
 	var claimedBy map[uint32]uint32
 	if cfg.Claims {
-		if d, err := sys.Hunt(job.Hunt); err == nil {
-			claimedBy = map[uint32]uint32{}
-			for _, t := range d.Treasures {
-				claimedBy[t.ID] = t.ClaimedBy
-			}
-		}
+		claimedBy = claimsOf(sys, hunt)
 	}
 	r.Check(claimedBy)
 	r.Derive()
 	return nil
+}
+
+// baseline scrapes the edge twice before the phase. A scrape allocates in
+// the edge too: two back to back measure what one costs, and the scrapes
+// made during the phase are taken off its allocation count.
+func baseline(ctx context.Context, hc *http.Client, metricsURL string) (before sample.Edge, cost float64, err error) {
+	first, err := sample.Scrape(ctx, hc, metricsURL)
+	if err != nil {
+		return before, 0, err
+	}
+	if before, err = sample.Scrape(ctx, hc, metricsURL); err != nil {
+		return before, 0, err
+	}
+	return before, before.Mallocs - first.Mallocs, nil
+}
+
+// ramp waits until every worker has connected its players, sampling the
+// edge's memory against its connections.
+func ramp(ctx context.Context, cfg scenario.Config, o Options, ws []*workerProc, r *report.Run, hc *http.Client, metricsURL string) error {
+	rampStart := time.Now()
+	allReady := make(chan struct{})
+	go func() {
+		for _, w := range ws {
+			<-w.ready
+		}
+		close(allReady)
+	}()
+	tick := time.NewTicker(250 * time.Millisecond) // ramp: memory against connections
+	defer tick.Stop()
+	for ramping := true; ramping; {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-allReady:
+			ramping = false
+		case <-tick.C:
+		}
+		conn, failed, _, werr := progressOf(ws)
+		if werr != nil {
+			return werr
+		}
+		if r.Edge.Sampled {
+			if e, err := sample.Scrape(ctx, hc, metricsURL); err == nil {
+				r.RampMemory = append(r.RampMemory, edgePoint(time.Since(rampStart).Seconds(), e))
+			}
+		}
+		fmt.Fprintf(o.Progress, "\r[%s] ramp %s %d/%d connected, %d failed   ", cfg.Label, bar(conn, int64(cfg.Players)), conn, cfg.Players, failed)
+	}
+	r.RampTime = time.Since(rampStart).Seconds()
+	fmt.Fprintln(o.Progress)
+	return nil
+}
+
+// edgePoint is the edge's scrape e at t seconds.
+func edgePoint(t float64, e sample.Edge) report.EdgePoint {
+	return report.EdgePoint{T: t, Connections: e.Connections, RSS: e.RSS, Heap: e.HeapInuse + e.StackInuse,
+		CPU: e.CPUSeconds, Goroutines: e.Goroutines}
+}
+
+// claimsOf is who claimed each treasure of the hunt (nil when it cannot be
+// read).
+func claimsOf(sys *system.System, hunt uint32) map[uint32]uint32 {
+	d, err := sys.Hunt(hunt)
+	if err != nil {
+		return nil
+	}
+	claimedBy := map[uint32]uint32{}
+	for _, t := range d.Treasures {
+		claimedBy[t.ID] = t.ClaimedBy
+	}
+	return claimedBy
 }
 
 // timelineEvery is how often (s) the edge is sampled during the phase.
@@ -507,6 +378,25 @@ const timelineEvery = 5
 type syscallCount struct {
 	n   uint64
 	err error
+}
+
+// countSyscalls counts the edge's system calls until ctx ends.
+func countSyscalls(ctx context.Context, pid int) chan syscallCount {
+	c := make(chan syscallCount, 1)
+	go func() {
+		n, err := sample.Syscalls(ctx, pid)
+		c <- syscallCount{n, err}
+	}()
+	return c
+}
+
+// into records the count, or why there is none, in r.
+func (sc syscallCount) into(r *report.Run) {
+	if sc.err != nil {
+		r.Edge.SyscallsErr = sc.err.Error()
+	} else {
+		r.Edge.Syscalls = sc.n
+	}
 }
 
 // failover kills the coordinator leader at killAfter and times the next

@@ -123,6 +123,26 @@ func Parse(r io.Reader) (Edge, error) {
 			e.RouteOut += v
 		}
 	})
+	e.gcFrom(fams)
+	// Tick durations, rate and crowd state (edges since issue 15).
+	e.TickBuckets = tickBuckets(fams["veltrix_edge_tick_duration_seconds"])
+	e.TickHz = sum("veltrix_edge_tick_rate_hz")
+	e.CrowdedCells = sum("veltrix_edge_crowded_cells")
+	e.TickRateMoves = sum("veltrix_edge_tick_rate_changes_total")
+	byLabel(fams["veltrix_edge_drops_total"], func(label string, v float64) {
+		switch label {
+		case "reason=claim_already_claimed", "reason=claim_unknown_treasure", "reason=claim_rate_limited":
+			e.ClaimsAtEdge += v
+		}
+	})
+	e.CoordinatorClaims = sum("veltrix_coordinator_claims_total")
+	return e, nil
+}
+
+// byLabel calls fn with "name=value" for each label of each sample of f
+// (nil: none), and the sample's value.
+// gcFrom reads the collector's cycles, longest pause and pause histogram.
+func (e *Edge) gcFrom(fams map[string]*dto.MetricFamily) {
 	if f := fams["go_gc_duration_seconds"]; f != nil && len(f.Metric) > 0 && f.Metric[0].Summary != nil {
 		e.GCCycles = float64(f.Metric[0].Summary.GetSampleCount())
 		for _, q := range f.Metric[0].Summary.Quantile {
@@ -142,29 +162,22 @@ func Parse(r io.Reader) (Edge, error) {
 			e.GCPauseBuckets = append(e.GCPauseBuckets, Bucket{Le: F(b.GetUpperBound()), Count: float64(b.GetCumulativeCount())})
 		}
 	}
-	// Tick durations, rate and crowd state (edges since issue 15).
-	if f := fams["veltrix_edge_tick_duration_seconds"]; f != nil && len(f.Metric) > 0 && f.Metric[0].Histogram != nil {
-		h := f.Metric[0].Histogram
-		for _, b := range h.Bucket {
-			e.TickBuckets = append(e.TickBuckets, Bucket{Le: F(b.GetUpperBound()), Count: float64(b.GetCumulativeCount())})
-		}
-		e.TickBuckets = append(e.TickBuckets, Bucket{Le: F(math.Inf(1)), Count: float64(h.GetSampleCount())})
-	}
-	e.TickHz = sum("veltrix_edge_tick_rate_hz")
-	e.CrowdedCells = sum("veltrix_edge_crowded_cells")
-	e.TickRateMoves = sum("veltrix_edge_tick_rate_changes_total")
-	byLabel(fams["veltrix_edge_drops_total"], func(label string, v float64) {
-		switch label {
-		case "reason=claim_already_claimed", "reason=claim_unknown_treasure", "reason=claim_rate_limited":
-			e.ClaimsAtEdge += v
-		}
-	})
-	e.CoordinatorClaims = sum("veltrix_coordinator_claims_total")
-	return e, nil
 }
 
-// byLabel calls fn with "name=value" for each label of each sample of f
-// (nil: none), and the sample's value.
+// tickBuckets is the edge's tick-duration histogram (nil without one), its
+// last bucket +Inf.
+func tickBuckets(f *dto.MetricFamily) []Bucket {
+	if f == nil || len(f.Metric) == 0 || f.Metric[0].Histogram == nil {
+		return nil
+	}
+	var out []Bucket
+	h := f.Metric[0].Histogram
+	for _, b := range h.Bucket {
+		out = append(out, Bucket{Le: F(b.GetUpperBound()), Count: float64(b.GetCumulativeCount())})
+	}
+	return append(out, Bucket{Le: F(math.Inf(1)), Count: float64(h.GetSampleCount())})
+}
+
 func byLabel(f *dto.MetricFamily, fn func(label string, v float64)) {
 	if f == nil {
 		return

@@ -98,23 +98,7 @@ func (c *Config) Validate() error {
 	if !slices.Contains(Names, c.Scenario) {
 		bad("unknown scenario %q (want one of %s)", c.Scenario, strings.Join(Names, ", "))
 	}
-	if c.Edge != "" {
-		if u, err := url.Parse(c.Edge); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("-edge %q: want the edge's base URL, http://host:port", c.Edge)
-		}
-		if c.Coordinator == "" || c.AdminToken == "" {
-			bad("-edge needs -coordinator and -admin-token (to create the hunt and mint player tokens)")
-		}
-		if len(c.EdgeArgs) > 0 {
-			bad("-edge-args applies to an edge this tool starts, not to -edge")
-		}
-	}
-	if c.Scenario == "failover" && c.Edge != "" {
-		bad("failover kills a coordinator leader: it runs only against a system this tool starts (no -edge)")
-	}
-	if c.Edges < 0 || c.Edges > 8 || c.Edges > 1 && (c.Edge != "" || c.Transport != "ws") {
-		bad("-edges %d: want 0 … 8, over WebSocket, on a system this tool starts", c.Edges)
-	}
+	c.checkSystem(bad)
 	if c.Players < 1 || c.Players > 1_000_000 {
 		bad("-players %d: want 1 … 1,000,000", c.Players)
 	}
@@ -169,6 +153,28 @@ func (c *Config) Validate() error {
 		bad("-sources %d: want 1 … 250 loopback source addresses", c.Sources)
 	}
 	return errors.Join(errs...)
+}
+
+// checkSystem reports, through bad, what is wrong with the system cfg
+// names: an existing edge, or how many edges this tool starts.
+func (c *Config) checkSystem(bad func(format string, a ...any)) {
+	if c.Edge != "" {
+		if u, err := url.Parse(c.Edge); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("-edge %q: want the edge's base URL, http://host:port", c.Edge)
+		}
+		if c.Coordinator == "" || c.AdminToken == "" {
+			bad("-edge needs -coordinator and -admin-token (to create the hunt and mint player tokens)")
+		}
+		if len(c.EdgeArgs) > 0 {
+			bad("-edge-args applies to an edge this tool starts, not to -edge")
+		}
+	}
+	if c.Scenario == "failover" && c.Edge != "" {
+		bad("failover kills a coordinator leader: it runs only against a system this tool starts (no -edge)")
+	}
+	if c.Edges < 0 || c.Edges > 8 || c.Edges > 1 && (c.Edge != "" || c.Transport != "ws") {
+		bad("-edges %d: want 0 … 8, over WebSocket, on a system this tool starts", c.Edges)
+	}
 }
 
 // Flags binds c's fields to flags on fs (c holds the defaults shown).

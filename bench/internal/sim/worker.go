@@ -9,7 +9,6 @@ package sim
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -357,17 +356,7 @@ func (w *worker) dial(ctx context.Context, p *player, i int) {
 // measure runs the measured phase.
 func (w *worker) measure(ctx context.Context, interval func(Interval)) Result {
 	cfg := w.job.Config
-	w.msgBase, w.entBase = w.received()
-	for _, c := range []*atomic.Int64{&w.c.positions, &w.c.events, &w.c.hints, &w.c.badFrames,
-		&w.c.wrongCell, &w.c.sendErrors, &w.c.claimsSent, &w.c.claimUnmatched, &w.c.edgeErrors, &w.c.won,
-		&w.c.alreadyClaimed, &w.c.tooFar, &w.c.notActive, &w.c.otherResult, &w.c.disconnects} {
-		c.Store(0)
-	}
-	w.delivery.TakeInterval()
-	w.claimRTT.TakeInterval()
-	for _, p := range w.players {
-		p.posBase = p.posBytes.Load()
-	}
+	w.resetCounts()
 	w.measuring.Store(true)
 	began := time.Now()
 	pctx, cancel := context.WithTimeout(ctx, cfg.Duration)
@@ -384,25 +373,7 @@ func (w *worker) measure(ctx context.Context, interval func(Interval)) Result {
 		wg.Add(1)
 		go func() { defer wg.Done(); w.play(pctx, s, shards) }()
 	}
-	var series []Interval
-	tick := time.NewTicker(time.Second)
-	var last [5]int64
-	for done := false; !done; {
-		select {
-		case <-pctx.Done():
-			done = true
-		case <-tick.C:
-		}
-		msgs, ents := w.received()
-		cur := [5]int64{msgs - w.msgBase, ents - w.entBase, w.c.positions.Load(), w.c.claimsSent.Load(), w.errorCount()}
-		iv := Interval{T: time.Since(began).Seconds(), Messages: cur[0] - last[0], Entries: cur[1] - last[1],
-			Positions: cur[2] - last[2], Claims: cur[3] - last[3], Errors: cur[4] - last[4],
-			Delivery: w.delivery.TakeInterval(), Claim: w.claimRTT.TakeInterval()}
-		last = cur
-		series = append(series, iv)
-		interval(iv)
-	}
-	tick.Stop()
+	series := w.everySecond(pctx, began, interval)
 	wg.Wait()
 	elapsed := time.Since(began)
 	msgs, ents := w.received() // the phase's; what comes while claims drain is not
@@ -421,6 +392,47 @@ func (w *worker) measure(ctx context.Context, interval func(Interval)) Result {
 		r.PositionBytes, r.Staleness, r.NearStaleness = crowd.bytes, crowd.staleness, crowd.near
 	}
 	return r
+}
+
+// resetCounts starts the measured phase's counts from zero: the counters,
+// the histograms' intervals and the bases of what players received.
+func (w *worker) resetCounts() {
+	w.msgBase, w.entBase = w.received()
+	for _, c := range []*atomic.Int64{&w.c.positions, &w.c.events, &w.c.hints, &w.c.badFrames,
+		&w.c.wrongCell, &w.c.sendErrors, &w.c.claimsSent, &w.c.claimUnmatched, &w.c.edgeErrors, &w.c.won,
+		&w.c.alreadyClaimed, &w.c.tooFar, &w.c.notActive, &w.c.otherResult, &w.c.disconnects} {
+		c.Store(0)
+	}
+	w.delivery.TakeInterval()
+	w.claimRTT.TakeInterval()
+	for _, p := range w.players {
+		p.posBase = p.posBytes.Load()
+	}
+}
+
+// everySecond reports an Interval each second until ctx ends (and one
+// more then), and returns them all.
+func (w *worker) everySecond(ctx context.Context, began time.Time, interval func(Interval)) []Interval {
+	var series []Interval
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var last [5]int64
+	for done := false; !done; {
+		select {
+		case <-ctx.Done():
+			done = true
+		case <-tick.C:
+		}
+		msgs, ents := w.received()
+		cur := [5]int64{msgs - w.msgBase, ents - w.entBase, w.c.positions.Load(), w.c.claimsSent.Load(), w.errorCount()}
+		iv := Interval{T: time.Since(began).Seconds(), Messages: cur[0] - last[0], Entries: cur[1] - last[1],
+			Positions: cur[2] - last[2], Claims: cur[3] - last[3], Errors: cur[4] - last[4],
+			Delivery: w.delivery.TakeInterval(), Claim: w.claimRTT.TakeInterval()}
+		last = cur
+		series = append(series, iv)
+		interval(iv)
+	}
+	return series
 }
 
 func countTrue(ps []*player) int {
@@ -519,77 +531,4 @@ func (w *worker) closeAll() {
 		}()
 	}
 	wg.Wait()
-}
-
-// Merge combines the results of several workers.
-func Merge(rs []Result) (Result, error) {
-	if len(rs) == 0 {
-		return Result{}, errors.New("no results to merge")
-	}
-	out := Result{Handshake: hist.New(), Delivery: hist.New(), Claim: hist.New(), Counters: map[string]int64{},
-		Errors: map[string]int64{}, Winners: map[uint32][]uint32{}}
-	for _, r := range rs {
-		out.Players += r.Players
-		out.Connected += r.Connected
-		out.DialErrors += r.DialErrors
-		if out.DialError == "" {
-			out.DialError = r.DialError
-		}
-		out.Elapsed = max(out.Elapsed, r.Elapsed)
-		for _, h := range [][2]*hist.H{{out.Handshake, r.Handshake}, {out.Delivery, r.Delivery}, {out.Claim, r.Claim}} {
-			if h[1] != nil {
-				h[0].Merge(h[1])
-			}
-		}
-		for _, h := range []struct {
-			into **hist.H
-			from *hist.H
-		}{{&out.PositionBytes, r.PositionBytes},
-			{&out.Staleness, r.Staleness}, {&out.NearStaleness, r.NearStaleness}} {
-			if h.from != nil {
-				if *h.into == nil {
-					*h.into = hist.New()
-				}
-				(*h.into).Merge(h.from)
-			}
-		}
-		for k, v := range r.Counters {
-			out.Counters[k] += v
-		}
-		for k, v := range r.Errors {
-			out.Errors[k] += v
-		}
-		for t, ps := range r.Winners {
-			out.Winners[t] = append(out.Winners[t], ps...)
-		}
-		for i, iv := range r.Series {
-			if i == len(out.Series) {
-				out.Series = append(out.Series, Interval{T: iv.T, Delivery: hist.New(), Claim: hist.New()})
-			}
-			o := &out.Series[i]
-			o.Messages += iv.Messages
-			o.Entries += iv.Entries
-			o.Positions += iv.Positions
-			o.Claims += iv.Claims
-			o.Errors += iv.Errors
-			if iv.Delivery != nil {
-				o.Delivery.Merge(iv.Delivery)
-			}
-			if iv.Claim != nil {
-				o.Claim.Merge(iv.Claim)
-			}
-		}
-	}
-	return out, nil
-}
-
-// DoubleWins lists the treasures more than one player was told it won.
-func (r *Result) DoubleWins() map[uint32][]uint32 {
-	out := map[uint32][]uint32{}
-	for t, ps := range r.Winners {
-		if len(ps) > 1 {
-			out[t] = ps
-		}
-	}
-	return out
 }

@@ -128,12 +128,7 @@ func (r *ring) flush(ci uint32) {
 	rec, mem := r.sends.rec(k), r.sends.mem(k)
 	m := uring.NewMsg(mem[:slabOff])
 	r.sw.b = mem[slabOff:slabOff]
-	if c.out != 0 {
-		b := r.held[c.out]
-		m.Add(b)
-		rec.pin.Pin(&b[0])
-		rec.out, c.out = c.out, 0
-	}
+	r.addHeld(c, &m, rec)
 	if len(ctl) > 0 {
 		rec.ctl = ctl
 		rec.pin.Pin(&ctl[0])
@@ -161,6 +156,18 @@ func (r *ring) flush(ci uint32) {
 	c.send = k
 	c.inflight++
 	c.sendAt = r.now
+}
+
+// addHeld puts c's held output, if any, first into m; rec keeps it (and
+// pins it) until the send completes.
+func (r *ring) addHeld(c *conn, m *uring.Msg, rec *sendRec) {
+	if c.out == 0 {
+		return
+	}
+	b := r.held[c.out]
+	m.Add(b)
+	rec.pin.Pin(&b[0])
+	rec.out, c.out = c.out, 0
 }
 
 // pull takes c's output from the core, none of it when the ring closes c

@@ -79,11 +79,12 @@ type recorder struct {
 	err    error
 	opened chan struct{}
 	frames [][]byte
+	more   chan struct{} // a frame arrived (capacity 1: coalesced)
 	closed chan error
 }
 
 func newRecorder() *recorder {
-	return &recorder{opened: make(chan struct{}), closed: make(chan error, 1)}
+	return &recorder{opened: make(chan struct{}), more: make(chan struct{}, 1), closed: make(chan error, 1)}
 }
 
 func (r *recorder) conn() Conn {
@@ -98,6 +99,10 @@ func (r *recorder) conn() Conn {
 			r.mu.Lock()
 			r.frames = append(r.frames, bytes.Clone(p))
 			r.mu.Unlock()
+			select {
+			case r.more <- struct{}{}:
+			default:
+			}
 		},
 		Closed: func(err error) { r.closed <- err },
 	}
@@ -105,17 +110,19 @@ func (r *recorder) conn() Conn {
 
 func (r *recorder) waitFrames(t *testing.T, n int) [][]byte {
 	t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); ; {
+	timeout := time.After(20 * time.Second)
+	for {
 		r.mu.Lock()
 		got := len(r.frames)
 		r.mu.Unlock()
 		if got >= n {
 			break
 		}
-		if time.Now().After(deadline) {
+		select {
+		case <-r.more:
+		case <-timeout:
 			t.Fatalf("%d of %d frames", got, n)
 		}
-		time.Sleep(time.Millisecond)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

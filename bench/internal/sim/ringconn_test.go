@@ -18,9 +18,10 @@ import (
 // request it reads, then closes the connection (the dial fails; only where
 // it went matters).
 type upgradeCounter struct {
-	ln    net.Listener
-	mu    sync.Mutex
-	hosts []string
+	ln      net.Listener
+	mu      sync.Mutex
+	hosts   []string
+	arrived chan struct{} // one per upgrade request read
 }
 
 func newUpgradeCounter(t *testing.T) *upgradeCounter {
@@ -28,7 +29,7 @@ func newUpgradeCounter(t *testing.T) *upgradeCounter {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := &upgradeCounter{ln: ln}
+	u := &upgradeCounter{ln: ln, arrived: make(chan struct{}, 1024)}
 	t.Cleanup(func() { ln.Close() })
 	go func() {
 		for {
@@ -45,6 +46,7 @@ func newUpgradeCounter(t *testing.T) *upgradeCounter {
 				u.mu.Lock()
 				u.hosts = append(u.hosts, req.Host)
 				u.mu.Unlock()
+				u.arrived <- struct{}{}
 			}()
 		}
 	}()
@@ -90,9 +92,14 @@ func TestRingClientSpreadsOverEdges(t *testing.T) {
 		want[(job.First+i+1)%len(urls)]++
 	}
 	for k, e := range edges {
-		deadline := time.Now().Add(10 * time.Second)
-		for len(e.seen()) < want[k] && time.Now().Before(deadline) {
-			time.Sleep(5 * time.Millisecond) // polling an observable condition with a deadline
+		timeout := time.After(10 * time.Second)
+	wait:
+		for range want[k] {
+			select {
+			case <-e.arrived:
+			case <-timeout:
+				break wait
+			}
 		}
 		got := e.seen()
 		if len(got) != want[k] {

@@ -125,6 +125,7 @@ type Region struct {
 	msgs chan *nats.Msg     // every subscription delivers here (NATS drops when full)
 	kick chan struct{}      // wakes the sender
 	done chan struct{}
+	once sync.Once // Close's
 	wg   sync.WaitGroup
 
 	out   outbox   // frames to publish
@@ -246,19 +247,17 @@ func (r *Region) Attach(c *core.Core) {
 }
 
 // Close stops publishing and receiving, closes the connection and the
-// embedded server.
+// embedded server. Any number of calls, concurrent ones included, close
+// once.
 func (r *Region) Close() {
-	select {
-	case <-r.done:
-		return
-	default:
-	}
-	close(r.done)
-	r.wg.Wait()
-	if r.nc != nil {
-		r.nc.Close()
-	}
-	r.shutdownServer()
+	r.once.Do(func() {
+		close(r.done)
+		r.wg.Wait()
+		if r.nc != nil {
+			r.nc.Close()
+		}
+		r.shutdownServer()
+	})
 }
 
 func (r *Region) shutdownServer() {

@@ -100,8 +100,11 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("self: %w", err))
 		}
 	}
-	if c.Outbox < 0 || c.Pending < 0 || c.TTL < 0 {
-		errs = append(errs, fmt.Errorf("outbox %d, pending %d and TTL %v cannot be negative", c.Outbox, c.Pending, c.TTL))
+	if c.Outbox < 0 || c.Pending < 0 {
+		errs = append(errs, fmt.Errorf("outbox %d and pending %d cannot be negative", c.Outbox, c.Pending))
+	}
+	if c.TTL < 0 {
+		errs = append(errs, fmt.Errorf("sibling TTL %v cannot be negative", c.TTL))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("region: %w", err)

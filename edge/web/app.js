@@ -151,7 +151,7 @@ async function connect(onMessages, target) {
 // edge without it. An answer also names the entry points to fail over to.
 async function route(s, base = '') {
   if (q.get('route') === '0') return null;
-  const r = await fetch(`${base}/v1/route?hunt=${s.hunt}&lat=${s.center[0]}&lng=${s.center[1]}`);
+  const r = await fetch(`${base}/v1/route?hunt=${s.hunt}&lat=${s.center[0]}&lng=${s.center[1]}`, { signal: AbortSignal.timeout(5000) });
   const answer = r.ok ? await r.json() : null;
   if (answer) { st.ring = [{ ws: answer.ws, wt: answer.wt }, ...(answer.alternates ?? [])]; st.ringAt = 0; }
   return answer;
@@ -324,8 +324,8 @@ async function join(s, attempt) {
   try {
     st.link = await connect(handle, st.target);
   } catch (e) {
-    if (await failover(s)) e.message += '; trying another edge of the region';
-    rejoin(s, attempt, e.message);
+    const other = await failover(s);
+    rejoin(s, attempt, other ? `${e.message}; trying another edge of the region` : e.message);
     return;
   }
   $('transport').textContent = st.link.name;

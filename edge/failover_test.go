@@ -112,6 +112,7 @@ func TestKilledEdgeLeavesTheRegion(t *testing.T) {
 	e1 := w.readyEdge(edge.Config{Transport: "netpoll", NATSCluster: "127.0.0.1:0"})
 	w.edge = e1
 	c2 := startChild(t, w, e1)
+	waitUntil(t, "edge 1 lists edge 2 as a live sibling", func() bool { return metricValue(scrape(t, e1.URL()+"/metrics"), "veltrix_edge_region_siblings") == "1" })
 	a, am := w.player(1)
 	b, bm := w.playerWith(2, client.Options{Route: c2.url, Reconnect: true})
 	gone, _ := w.playerWith(3, client.Options{URL: c2.wsURL})
@@ -125,6 +126,10 @@ func TestKilledEdgeLeavesTheRegion(t *testing.T) {
 	await(t, am, func(c *protocol.CellUpdate) bool { return entryOf(c, 3).Op == protocol.OpLeft })
 	if d, bound := time.Since(killed), core.DefaultRemoteTTL+time.Second+region.Heartbeat; d > bound+2*time.Second {
 		t.Fatalf("edge 2's player left edge 1's view %v after the kill; documented bound %v", d, bound)
+	}
+	waitUntil(t, "edge 1 drops edge 2 from its live siblings", func() bool { return metricValue(scrape(t, e1.URL()+"/metrics"), "veltrix_edge_region_siblings") == "0" })
+	if d, bound := time.Since(killed), core.DefaultRemoteTTL+region.Heartbeat; d > bound+2*time.Second {
+		t.Fatalf("edge 1 listed edge 2 as a live sibling %v after the kill; bound %v", d, bound)
 	}
 	await(t, bm, func(*protocol.Welcome) bool { return true }) // player 2 failed over by itself
 	am.kept, bm.kept = nil, nil                                // what came before

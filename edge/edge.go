@@ -289,7 +289,8 @@ func (e *Edge) build() error {
 			return err
 		}
 	}
-	if e.Region, err = region.Start(region.Config{URL: cfg.NATS, ClusterListen: cfg.NATSCluster, Routes: cfg.NATSRoutes, Logger: cfg.Logger}); err != nil {
+	if e.Region, err = region.Start(region.Config{URL: cfg.NATS, ClusterListen: cfg.NATSCluster, Routes: cfg.NATSRoutes, Logger: cfg.Logger,
+		Self: region.Sibling{Region: cfg.Region, WS: cfg.PublicURL, WT: e.WTURL()}}); err != nil {
 		return fmt.Errorf("edge: %w", err)
 	}
 	var peers core.Peers // nil for an edge alone: nothing to share, nothing to publish

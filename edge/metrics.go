@@ -53,6 +53,7 @@ func newStatsCollector(e *Edge) *statsCollector {
 		"rdrops":   d("region_drops_total", "Region traffic dropped, by reason: outbox_full (NATS behind), slow_consumer (the edge behind NATS), publish_error.", "reason"),
 		"rsubs":    d("region_subscriptions", "Cells this edge subscribes to (its players watch them)."),
 		"rroutes":  d("region_routes", "Routes of the embedded NATS server to the region's other edges."),
+		"rsibs":    d("region_siblings", "The region's other live edges (announced over NATS within the players' expiry): the route's failover alternates."),
 		"rroute":   d("region_route_bytes_total", "Bytes over the embedded NATS server's routes (cross-edge traffic), by direction.", "dir"),
 		"slots":    d("uring_direct_descriptors", "Direct descriptors (rings' fixed-file slots) by state: used (connections, refused ones included), capacity (slots over all rings), max_conns (the admission limit).", "state"),
 		"ring":     d("uring_ops_total", "io_uring activity over all rings: submissions, completions, enters (io_uring_enter calls), enobufs (recv parked for want of buffers), cq_overflows, busy, eintr, wakeups, handoffs (plain HTTP to net/http), handoff_failed (no free fd: closed), refused (over -max-conns: answered 503), table_full (a ring's direct-descriptor table full: accept re-armed when a slot frees).", "kind"),
@@ -138,6 +139,7 @@ func (c *statsCollector) collectRegion(gauge func(string, float64, ...string), c
 	}
 	gauge("rsubs", float64(rs.Subscriptions))
 	gauge("rroutes", float64(rs.Routes))
+	gauge("rsibs", float64(len(c.e.Region.Siblings())))
 	count("rroute", rs.RouteInBytes, "in")
 	count("rroute", rs.RouteOutBytes, "out")
 }

@@ -1,13 +1,8 @@
 package edge_test
 
 import (
-	"context"
 	"fmt"
 	"net/url"
-	"os"
-	"os/exec"
-	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -16,8 +11,6 @@ import (
 
 	"github.com/veltrix/veltrix/coordinator/api"
 	"github.com/veltrix/veltrix/edge"
-	"github.com/veltrix/veltrix/edge/core"
-	"github.com/veltrix/veltrix/edge/region"
 	"github.com/veltrix/veltrix/protocol"
 	"github.com/veltrix/veltrix/protocol/client"
 )
@@ -108,74 +101,6 @@ func TestNeighboursAcrossEdges(t *testing.T) {
 	if !hasPlayer(snap, 1) || next.Flags&protocol.FlagOriginSnapshot == 0 || next.Origin != cu.Origin || !hasPlayer(next, 2) {
 		t.Fatalf("the joiner's snapshot: %+v then %+v; want player 1, then edge 2's ORIGIN_SNAPSHOT with player 2", snap, next)
 	}
-}
-
-// TestKilledEdgeLeavesTheRegion: edge 2 runs in its own process (this test
-// binary, re-executed) and is killed with SIGKILL. Its player vanishes from
-// edge 1's view within the documented bound (edge/region/README.md: at
-// most RemoteTTL + 1 s after its last heartbeat, 5 s with the defaults;
-// 2 s of slack for a busy machine), then reconnects to edge 1 and both see
-// each other again.
-func TestKilledEdgeLeavesTheRegion(t *testing.T) {
-	if os.Getenv("VELTRIX_REGION_CHILD") != "" {
-		regionChild(t)
-		return
-	}
-	w := huntWorld(t)
-	e1 := w.readyEdge(edge.Config{Transport: "netpoll", NATSCluster: "127.0.0.1:0"})
-	w.edge = e1
-	cmd := exec.Command(os.Args[0], "-test.run=^TestKilledEdgeLeavesTheRegion$")
-	cmd.Env = append(os.Environ(), "VELTRIX_REGION_CHILD=1", "VELTRIX_CHILD_COORDINATOR="+w.coord.URL(),
-		"VELTRIX_CHILD_ROUTE="+e1.Region.ClusterAddr(), fmt.Sprintf("VELTRIX_CHILD_HUNT=%d", w.hunt.ID))
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	var wsURL string
-	if _, err := fmt.Fscanln(stdout, &wsURL); err != nil {
-		t.Fatalf("the child edge did not start: %v", err)
-	}
-	waitUntil(t, "edge 1 routes to edge 2", func() bool { return e1.Region.Stats().Routes >= 1 })
-	a, am := w.player(1)
-	b, _ := w.playerWith(2, client.Options{URL: wsURL})
-	const lat, lng = 52.3730796, 4.8924534
-	if err := a.Position(lat, lng, 5); err != nil {
-		t.Fatal(err)
-	}
-	seen(t, am, 2, b, lat+0.0001, lng)
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	killed := time.Now()
-	await(t, am, func(c *protocol.CellUpdate) bool { return entryOf(c, 2).Op == protocol.OpLeft })
-	if d, bound := time.Since(killed), core.DefaultRemoteTTL+time.Second+region.Heartbeat; d > bound+2*time.Second {
-		t.Fatalf("edge 2's player left edge 1's view %v after the kill; documented bound %v", d, bound)
-	}
-	b2, _ := w.player(2) // the player reconnects, to the surviving edge
-	seen(t, am, 2, b2, lat+0.0001, lng)
-}
-
-// regionChild is edge 2 of TestKilledEdgeLeavesTheRegion: it starts an
-// edge routed to edge 1, prints its WebSocket URL and waits to be killed.
-func regionChild(t *testing.T) {
-	e, err := edge.Start(edge.Config{Listen: "127.0.0.1:0", Coordinators: []string{os.Getenv("VELTRIX_CHILD_COORDINATOR")}, EdgeToken: admin,
-		Transport: "netpoll", NATSCluster: "127.0.0.1:0", NATSRoutes: []string{os.Getenv("VELTRIX_CHILD_ROUTE")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hunt, _ := strconv.ParseUint(os.Getenv("VELTRIX_CHILD_HUNT"), 10, 32)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := e.WaitHunt(ctx, uint32(hunt)); err != nil {
-		t.Fatal(err)
-	}
-	fmt.Println(e.WSURL())
-	select {} // until SIGKILL
 }
 
 // TestPageSeesPlayerOfOtherEdge: the demo page in Chromium on edge 1 and a

@@ -45,9 +45,25 @@ func (e *Edge) route(w http.ResponseWriter, r *http.Request) {
 		}
 		out.WS, out.WT = e.WSURL(), e.WTURL() // this edge's region, not in the table: this edge
 	}
+	out.Alternates = e.alternates(reg, ok)
 	w.Header().Set("Access-Control-Allow-Origin", "*") // public, and asked by pages of other regions
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, out)
+}
+
+// alternates are where a player of the route's region fails over to: the
+// region's load balancer when the table names it (reg, ok), else (this
+// edge's own region, route answering with this edge) its other live edges,
+// as they announce themselves over NATS (edge/region).
+func (e *Edge) alternates(reg geo.Region, ok bool) []client.Alternate {
+	if ok {
+		return []client.Alternate{{WS: reg.WS, WT: reg.WT}}
+	}
+	var out []client.Alternate
+	for _, s := range e.Region.Siblings() {
+		out = append(out, client.Alternate{WS: s.WS, WT: s.WT})
+	}
+	return out
 }
 
 // router implements core.Router for the edge.

@@ -150,8 +150,12 @@ func TestRouteLookup(t *testing.T) {
 			t.Errorf("GET /v1/route?%s = %d %v, want %d %q", c.query, code, out, c.code, c.region)
 		}
 	}
-	if _, out := get(""); out["ws"] != e.WSURL() || out["wt"] != e.WTURL() {
-		t.Errorf("the edge's own region routes to %v, want the edge itself", out)
+	if _, out := get(""); out["ws"] != e.WSURL() || out["wt"] != e.WTURL() || out["alternates"] != nil {
+		t.Errorf("the edge's own region routes to %v, want the edge itself (alone: no alternates)", out)
+	}
+	// A region behind a load balancer fails over through it.
+	if _, out := get("lat=40.71&lng=-74"); fmt.Sprint(out["alternates"]) != "[map[ws:wss://us.example/ws]]" {
+		t.Errorf("region us's alternates %v, want its load balancer", out["alternates"])
 	}
 	w.call("PUT", fmt.Sprintf("/v1/hunts/%d/home", w.hunt.ID), wire.HomeRequest{Region: "mars"}, nil)
 	w.until(e, "the new home", func(rep *link.Replica) bool { h, _ := rep.Home(w.hunt.ID); return h == "mars" })

@@ -108,15 +108,19 @@ func (r *Region) send() {
 	defer beat.Stop()
 	var origin [4]byte
 	binary.LittleEndian.PutUint32(origin[:], r.cfg.Origin)
+	var self []byte
+	if r.cfg.Self.WS != "" {
+		self = announcement(r.cfg.Self)
+	}
 	subjects := map[cellKey]string{}
 	var spare batch
-	r.heartbeat(origin[:])
+	r.heartbeat(origin[:], self)
 	for {
 		select {
 		case <-r.done:
 			return
 		case <-beat.C:
-			r.heartbeat(origin[:])
+			r.heartbeat(origin[:], self)
 		case <-r.kick:
 		}
 		r.applyWatches(subjects)
@@ -124,8 +128,16 @@ func (r *Region) send() {
 	}
 }
 
-func (r *Region) heartbeat(origin []byte) {
+// heartbeat says this edge is alive and, when it knows its URLs,
+// announces them (self).
+func (r *Region) heartbeat(origin, self []byte) {
 	if err := r.nc.Publish(aliveSubject, origin); err != nil {
+		r.count(DropPublishError)
+	}
+	if self == nil {
+		return
+	}
+	if err := r.nc.Publish(edgesSubject, self); err != nil {
 		r.count(DropPublishError)
 	}
 }
@@ -230,8 +242,11 @@ func (r *Region) Stats() Stats {
 			st.Drops[DropSlowConsumer] += uint64(d)
 		}
 	}
-	if r.beat != nil {
-		if d, err := r.beat.Dropped(); err == nil {
+	for _, s := range []*nats.Subscription{r.beat, r.ann} {
+		if s == nil {
+			continue
+		}
+		if d, err := s.Dropped(); err == nil {
 			st.Drops[DropSlowConsumer] += uint64(d)
 		}
 	}

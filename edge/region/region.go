@@ -59,7 +59,13 @@ type Config struct {
 	ClusterName string // default "veltrix"
 	// Origin names this edge's players (core.Config.Origin); 0 picks a
 	// random one.
-	Origin  uint32
+	Origin uint32
+	// Self is what this edge announces to its siblings with each heartbeat
+	// (Origin is filled in); no WS: nothing (the edge is not announced).
+	Self Sibling
+	// TTL is how long a sibling stays listed without an announcement;
+	// default core.DefaultRemoteTTL (its players' expiry).
+	TTL     time.Duration
 	Outbox  int // bytes of frames waiting to be published; default 4 MiB
 	Pending int // NATS messages waiting for the receiver; default 8192
 	Logger  *slog.Logger
@@ -89,8 +95,16 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("route %q is not [nats-route://]host:port", r))
 		}
 	}
+	if c.Self.WS != "" || c.Self.WT != "" {
+		if _, err := ParseSibling(announcement(Sibling{Origin: 1, Region: c.Self.Region, WS: c.Self.WS, WT: c.Self.WT})); err != nil {
+			errs = append(errs, fmt.Errorf("self: %w", err))
+		}
+	}
 	if c.Outbox < 0 || c.Pending < 0 {
 		errs = append(errs, fmt.Errorf("outbox %d and pending %d cannot be negative", c.Outbox, c.Pending))
+	}
+	if c.TTL < 0 {
+		errs = append(errs, fmt.Errorf("sibling TTL %v cannot be negative", c.TTL))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("region: %w", err)
@@ -111,6 +125,10 @@ func (c *Config) defaults() {
 	if c.Pending == 0 {
 		c.Pending = DefaultPending
 	}
+	if c.TTL == 0 {
+		c.TTL = core.DefaultRemoteTTL
+	}
+	c.Self.Origin = c.Origin
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -122,6 +140,8 @@ type Region struct {
 	srv  *server.Server // nil with an external cluster
 	nc   *nats.Conn
 	beat *nats.Subscription // the heartbeats' (set by Start); its drops count slow_consumer like the cells'
+	ann  *nats.Subscription // the siblings' announcements' (set by Start); likewise
+	sibs siblingSet         // the region's other live edges
 	msgs chan *nats.Msg     // every subscription delivers here (NATS drops when full)
 	kick chan struct{}      // wakes the sender
 	done chan struct{}
@@ -152,6 +172,7 @@ func Start(cfg Config) (*Region, error) {
 	r := &Region{cfg: cfg, msgs: make(chan *nats.Msg, cfg.Pending), kick: make(chan struct{}, 1), done: make(chan struct{}),
 		subs: map[cellKey]*nats.Subscription{}}
 	r.out.max = cfg.Outbox
+	r.sibs.self, r.sibs.ttl = cfg.Self, cfg.TTL
 	opts := []nats.Option{nats.Name(fmt.Sprintf("veltrix-edge-%08x", cfg.Origin)), nats.NoEcho(), nats.MaxReconnects(-1),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { cfg.Logger.Warn("region: NATS disconnected", "err", err) }),
 		nats.ReconnectHandler(func(*nats.Conn) { cfg.Logger.Info("region: NATS reconnected") })}
@@ -173,6 +194,10 @@ func Start(cfg Config) (*Region, error) {
 	if r.beat, err = nc.ChanSubscribe(aliveSubject, r.msgs); err != nil {
 		r.Close()
 		return nil, fmt.Errorf("region: cannot subscribe to heartbeats: %w", err)
+	}
+	if r.ann, err = nc.ChanSubscribe(edgesSubject, r.msgs); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("region: cannot subscribe to the edges' announcements: %w", err)
 	}
 	r.wg.Add(1)
 	go r.send()
@@ -269,7 +294,7 @@ func (r *Region) shutdownServer() {
 
 // receive hands what arrives to the core: cell frames to core.Remote (which
 // copies them into its bounded inbox and never waits for a tick),
-// heartbeats to core.Alive.
+// heartbeats to core.Alive, announcements to the siblings' list.
 func (r *Region) receive(c *core.Core) {
 	defer r.wg.Done()
 	for {
@@ -277,9 +302,15 @@ func (r *Region) receive(c *core.Core) {
 		case <-r.done:
 			return
 		case m := <-r.msgs:
-			if m.Subject == aliveSubject {
+			switch m.Subject {
+			case aliveSubject:
 				if len(m.Data) == 4 {
 					c.Alive(binary.LittleEndian.Uint32(m.Data))
+				}
+				continue
+			case edgesSubject:
+				if err := r.sibs.heard(m.Data, time.Now()); err != nil {
+					r.cfg.Logger.Debug("region: announcement ignored", "err", err)
 				}
 				continue
 			}

@@ -18,7 +18,13 @@ func TestConfigValidate(t *testing.T) {
 	if err := (&Config{Routes: []string{"127.0.0.1:1"}}).Validate(); err == nil {
 		t.Error("routes without a cluster listen address accepted")
 	}
-	good := Config{ClusterListen: "127.0.0.1:0", Routes: []string{"nats-route://10.0.0.2:6250", "10.0.0.3:6250"}}
+	if err := (&Config{Self: Sibling{WS: "http://a/ws"}}).Validate(); err == nil || !strings.Contains(err.Error(), "self") {
+		t.Errorf("a self announcement without a WebSocket URL: %v", err)
+	}
+	if err := (&Config{TTL: -1}).Validate(); err == nil {
+		t.Error("a negative TTL accepted")
+	}
+	good := Config{Self: Sibling{Region: "eu", WS: "wss://a/ws", WT: "https://a/wt"}, ClusterListen: "127.0.0.1:0", Routes: []string{"nats-route://10.0.0.2:6250", "10.0.0.3:6250"}}
 	if err := good.Validate(); err != nil {
 		t.Error(err)
 	}

@@ -23,6 +23,7 @@ const st = {
   heat: new HeatMap(), // crowded cells' CELL_SUMMARYs, drawn by map.js as a heat map
   redirect: null, redirects: 0, // the REDIRECT url of the current connection; how many in a row
   target: null, // where to connect: a /v1/route answer {ws, wt}, a REDIRECT's {url}, or null (this edge)
+  ring: [], ringAt: 0, // the last route answer's entry points, to fail over to (failover), and which is tried
   trail: [], hint: null, area: null, lastError: 0, // drawn by map.js; lastError: the code of the last ERROR
 };
 const TRAIL = 200; // positions of the player's own trail
@@ -145,12 +146,29 @@ async function connect(onMessages, target) {
   return l;
 }
 
-// route asks this edge where the hunt is played near the player (GET
-// /v1/route): null (connect here) with ?route=0 or from an edge without it.
-async function route(s) {
+// route asks an edge (base; '' for this one) where the hunt is played near
+// the player (GET /v1/route): null (connect here) with ?route=0 or from an
+// edge without it. An answer also names the entry points to fail over to.
+async function route(s, base = '') {
   if (q.get('route') === '0') return null;
-  const r = await fetch(`/v1/route?hunt=${s.hunt}&lat=${s.center[0]}&lng=${s.center[1]}`);
-  return r.ok ? r.json() : null;
+  const r = await fetch(`${base}/v1/route?hunt=${s.hunt}&lat=${s.center[0]}&lng=${s.center[1]}`, { signal: AbortSignal.timeout(5000) });
+  const answer = r.ok ? await r.json() : null;
+  if (answer) { st.ring = [{ ws: answer.ws, wt: answer.wt }, ...(answer.alternates ?? [])]; st.ringAt = 0; }
+  return answer;
+}
+
+// failover, after the edge could not be reached, moves the target to the
+// next entry point of the last route answer (its own URLs, then its
+// alternates: the region's other live edges or its load balancer), round
+// robin, asking that edge's route first (the region's live edges now). It
+// says whether there was another to try.
+async function failover(s) {
+  if (st.ring.length < 2) return false;
+  st.ringAt = (st.ringAt + 1) % st.ring.length;
+  const next = st.ring[st.ringAt];
+  const base = next.ws.replace(/^ws(s?):\/\/([^/]*).*$/, 'http$1://$2');
+  st.target = await route(s, base).catch(() => null) ?? next; // an answer starts a new round from that edge
+  return true;
 }
 
 
@@ -306,7 +324,8 @@ async function join(s, attempt) {
   try {
     st.link = await connect(handle, st.target);
   } catch (e) {
-    rejoin(s, attempt, e.message);
+    const other = await failover(s);
+    rejoin(s, attempt, other ? `${e.message}; trying another edge of the region` : e.message);
     return;
   }
   $('transport').textContent = st.link.name;

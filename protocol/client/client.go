@@ -92,9 +92,10 @@ type conn interface {
 type Client struct {
 	opts Options
 
-	mu        sync.Mutex // guards the fields below
-	url       string     // where to connect: Options.URL until a REDIRECT
-	token     string     // the current token: Options.Token until a refresh
+	mu        sync.Mutex  // guards the fields below
+	url       string      // where to connect: Options.URL until a REDIRECT
+	ring      []Alternate // the route's entry points, to fail over to (failover.go)
+	token     string      // the current token: Options.Token until a refresh
 	c         conn
 	seq       uint32
 	buf       []byte
@@ -120,17 +121,16 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 	if o.MaxRedirects == 0 {
 		o.MaxRedirects = DefaultMaxRedirects
 	}
+	var ring []Alternate
 	if o.URL == "" && o.Route != "" {
 		r, err := Lookup(ctx, o.Route, o.Hunt, o.Near)
 		if err != nil {
 			return nil, err
 		}
-		o.URL = r.WS
-		if o.PreferWebTransport && r.WT != "" {
-			o.URL = r.WT
-		}
+		o.URL = urlOf(Alternate{WS: r.WS, WT: r.WT}, o.PreferWebTransport)
+		ring = entryPoints(r)
 	}
-	cl := &Client{opts: o, url: o.URL, token: o.Token, done: make(chan struct{})}
+	cl := &Client{opts: o, url: o.URL, ring: ring, token: o.Token, done: make(chan struct{})}
 	c, w, first, err := cl.connect(ctx, false)
 	if err != nil {
 		return nil, err
@@ -187,7 +187,7 @@ func (cl *Client) connectOnce(ctx context.Context) (conn, protocol.Welcome, []pr
 		c, err = dialWS(ctx, url, cl.opts.LocalAddr, cl.opts.Frames != nil)
 	}
 	if err != nil {
-		return nil, protocol.Welcome{}, nil, fmt.Errorf("cannot connect to %s: %w", url, err)
+		return nil, protocol.Welcome{}, nil, &dialError{url: url, err: err}
 	}
 	hello := protocol.AppendHello(nil, &protocol.Hello{Version: protocol.Version, Kind: cl.opts.Kind, Hunt: cl.opts.Hunt, Token: protocol.Text(tok)})
 	if err := c.sendReliable(hello); err != nil {
@@ -299,7 +299,9 @@ func readMessages(c conn) ([]protocol.Message, error) {
 }
 
 // run dispatches c's messages; with Reconnect it replaces a lost connection,
-// at once and at the new URL after a REDIRECT, with backoff otherwise.
+// at once and at the new URL after a REDIRECT, with backoff otherwise
+// (moving to the route's next entry point while its edge cannot be
+// reached: failover.go).
 func (cl *Client) run(c conn, first []protocol.Message) {
 	defer close(cl.done)
 	defer cl.stopTimers()
@@ -340,6 +342,7 @@ func (cl *Client) run(c conn, first []protocol.Message) {
 				cl.err = derr
 				return
 			}
+			cl.failover(derr)
 			if derr == nil {
 				cl.mu.Lock()
 				cl.c, cl.welcome = nc, w

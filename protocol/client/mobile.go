@@ -55,6 +55,8 @@ func NewMobile(url, token string, hunt int64, certHashBase64 string, h MobileHan
 // URL given to NewMobile (which may then be ""): over WebTransport when
 // preferWebTransport is set and the region offers it. With hasPosition, the
 // player's lat and lng (degrees) choose the region of a hunt without a home.
+// Should the edge then die, the client reconnects to the route's
+// alternates (the region's other live edges, or its load balancer).
 func (m *Mobile) SetRoute(baseURL string, lat, lng float64, hasPosition, preferWebTransport bool) {
 	m.route, m.near, m.preferWT = baseURL, nil, preferWebTransport
 	if hasPosition {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +24,15 @@ type Route struct {
 	WT     string `json:"wt,omitempty"` // WebTransport URL ("": none)
 	Hunt   uint32 `json:"hunt,omitempty"`
 	Home   bool   `json:"home"` // the region is the hunt's home (else chosen by position, or the edge's own)
+	// Alternates are where to connect when WS and WT stop answering: the
+	// region's other live edges, or its load balancer (SPEC.md §2.2).
+	Alternates []Alternate `json:"alternates,omitempty"`
+}
+
+// Alternate is another entry point of a route's region.
+type Alternate struct {
+	WS string `json:"ws"`
+	WT string `json:"wt,omitempty"`
 }
 
 // Lookup asks the edge at base (http:// or https://) where hunt is served,
@@ -54,5 +64,6 @@ func Lookup(ctx context.Context, base string, hunt uint32, near *LatLng) (Route,
 	if err := json.Unmarshal(body, &r); err != nil || !supportedURL(r.WS) || (r.WT != "" && !supportedURL(r.WT)) {
 		return Route{}, fmt.Errorf("route lookup at %s: an answer without usable URLs: %q", base, body)
 	}
+	r.Alternates = slices.DeleteFunc(r.Alternates, func(a Alternate) bool { return !supportedURL(a.WS) || (a.WT != "" && !supportedURL(a.WT)) })
 	return r, nil
 }

@@ -26,6 +26,12 @@ locals {
     limits           = "/etc/security/limits.d/60-veltrix-edge.conf"
   }
 
+  # Routing (-regions, -siblings) in the edge's text form (geo.ParseTable):
+  # "name ws=URL [wt=URL] [cells=h3,…]; …".
+  routing_table = join("; ", [for r in var.routing_regions : join(" ", concat([r.name, "ws=${r.ws}"],
+  r.wt == "" ? [] : ["wt=${r.wt}"], length(r.cells) == 0 ? [] : ["cells=${join(",", r.cells)}"]))])
+  siblings = join("; ", [for s in var.siblings : join(" ", concat([s.id, "ws=${s.ws}"], s.wt == "" ? [] : ["wt=${s.wt}"]))])
+
   # Non-secret settings; flags and these variables are interchangeable.
   env = merge(
     {
@@ -53,6 +59,8 @@ locals {
       VELTRIX_EDGE_NATS_ROUTES  = join(",", [for h in var.region_edges : "${h}:${var.nats_cluster_port}"])
     },
     var.nats_url == "" ? {} : { VELTRIX_EDGE_NATS = var.nats_url },
+    length(var.routing_regions) == 0 ? {} : { VELTRIX_EDGE_REGIONS = local.routing_table },
+    length(var.siblings) == 0 ? {} : { VELTRIX_EDGE_SIBLINGS = local.siblings },
   )
   env_file = join("", [for k in sort(keys(local.env)) : "${k}=${local.env[k]}\n"])
 

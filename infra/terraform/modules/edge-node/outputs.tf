@@ -17,12 +17,12 @@ output "env" {
 }
 
 output "env_file" {
-  description = "Contents of the environment file (KEY=value lines, systemd EnvironmentFile syntax, no quoting needed)."
+  description = "Contents of the environment file (KEY=value lines, systemd EnvironmentFile syntax, no quoting needed: an unquoted value keeps its inner spaces)."
   value       = local.env_file
 
   precondition {
-    condition     = alltrue([for v in values(local.env) : can(regex("^[^\\s\"'\\\\$`]+$", v))])
-    error_message = "An edge setting holds whitespace, a quote, a backslash, $ or a backtick, which an environment file cannot carry unquoted."
+    condition     = alltrue([for v in values(local.env) : can(regex("^[^\\s\"'\\\\$`]+( [^\\s\"'\\\\$`]+)*$", v))])
+    error_message = "An edge setting holds leading, trailing or repeated whitespace, a tab or newline, a quote, a backslash, $ or a backtick, which an environment file cannot carry unquoted."
   }
 }
 

@@ -325,3 +325,42 @@ variable "nats_url" {
     error_message = "nats_url must be nats://host:port (several comma-separated)."
   }
 }
+
+variable "routing_regions" {
+  description = "The routing table (-regions): each region's name, its players' entry point (ws: its load balancer's ws:// or wss:// URL; wt: an optional https:// WebTransport URL) and the coarse H3 cells (hex, resolution 0-5) it serves. GET /v1/route answers from it (a region's entry point is also its players' failover alternate) and a HELLO for a hunt homed in another region gets REDIRECT there. Empty: the edge answers with itself and its region's live edges."
+  type = list(object({
+    name  = string
+    ws    = string
+    wt    = optional(string, "")
+    cells = optional(list(string), [])
+  }))
+  default = []
+
+  validation {
+    condition     = alltrue([for r in var.routing_regions : can(regex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", r.name))]) && length(distinct([for r in var.routing_regions : r.name])) == length(var.routing_regions)
+    error_message = "routing_regions names must be distinct, 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit."
+  }
+  validation {
+    condition     = alltrue([for r in var.routing_regions : can(regex("^wss?://[^\\s;/@]+(/[^\\s;]*)?$", r.ws)) && (r.wt == "" || can(regex("^https://[^\\s;/@]+(/[^\\s;]*)?$", r.wt)))])
+    error_message = "routing_regions ws must be a ws:// or wss:// URL and wt empty or an https:// URL, without spaces or ';'."
+  }
+  validation {
+    condition     = alltrue(flatten([for r in var.routing_regions : [for c in r.cells : can(regex("^[0-9a-f]{15}$", c))]]))
+    error_message = "routing_regions cells must be hexadecimal H3 cell indexes (15 digits, lower case)."
+  }
+}
+
+variable "siblings" {
+  description = "The other edges of this region (-siblings), by id and public URLs (ws:// or wss://, optional https:// WebTransport): when the edge shuts down (after drain_delay_seconds) its players are redirected to them, spread by player. Empty: they are told shutting_down and fail over by themselves."
+  type = list(object({
+    id = string
+    ws = string
+    wt = optional(string, "")
+  }))
+  default = []
+
+  validation {
+    condition     = alltrue([for s in var.siblings : can(regex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", s.id)) && can(regex("^wss?://[^\\s;/@]+(/[^\\s;]*)?$", s.ws)) && (s.wt == "" || can(regex("^https://[^\\s;/@]+(/[^\\s;]*)?$", s.wt)))])
+    error_message = "siblings need an id of letters, digits, '.', '_' or '-', a ws:// or wss:// URL and an optional https:// URL, without spaces or ';'."
+  }
+}

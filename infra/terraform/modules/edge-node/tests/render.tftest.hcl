@@ -214,4 +214,36 @@ run "lone_edge_has_no_routes" {
     condition     = !contains(keys(output.env), "VELTRIX_EDGE_NATS_CLUSTER") && !contains(keys(output.env), "VELTRIX_EDGE_NATS_ROUTES")
     error_message = "Without region_edges, the embedded NATS server runs alone."
   }
+  assert {
+    condition     = !contains(keys(output.env), "VELTRIX_EDGE_REGIONS") && !contains(keys(output.env), "VELTRIX_EDGE_SIBLINGS")
+    error_message = "Without routing_regions and siblings, the edge gets no routing table and no siblings."
+  }
+}
+
+run "routing_table_and_siblings" {
+  command = plan
+
+  variables {
+    routing_regions = [
+      { name = "eu-west-1", ws = "wss://eu.play.example.com/ws", wt = "https://eu.play.example.com/wt", cells = ["831f8dfffffffff", "831f89fffffffff"] },
+      { name = "us-east-1", ws = "wss://us.play.example.com/ws" },
+    ]
+    siblings = [
+      { id = "eu-2", ws = "wss://edge-2.eu.play.example.com/ws", wt = "https://edge-2.eu.play.example.com/wt" },
+      { id = "eu-3", ws = "wss://edge-3.eu.play.example.com/ws" },
+    ]
+  }
+
+  assert {
+    condition     = output.env.VELTRIX_EDGE_REGIONS == "eu-west-1 ws=wss://eu.play.example.com/ws wt=https://eu.play.example.com/wt cells=831f8dfffffffff,831f89fffffffff; us-east-1 ws=wss://us.play.example.com/ws"
+    error_message = "The routing table must reach the edge in its text form (geo.ParseTable): name ws= [wt=] [cells=], regions separated by '; '."
+  }
+  assert {
+    condition     = output.env.VELTRIX_EDGE_SIBLINGS == "eu-2 ws=wss://edge-2.eu.play.example.com/ws wt=https://edge-2.eu.play.example.com/wt; eu-3 ws=wss://edge-3.eu.play.example.com/ws"
+    error_message = "The siblings must reach the edge in the same text form."
+  }
+  assert {
+    condition     = contains(output.flags, "-regions=${output.env.VELTRIX_EDGE_REGIONS}") && contains(output.flags, "-siblings=${output.env.VELTRIX_EDGE_SIBLINGS}") && output.env.VELTRIX_EDGE_REGION == "eu-west-1"
+    error_message = "Flags must mirror the routing table and the siblings, next to -region."
+  }
 }

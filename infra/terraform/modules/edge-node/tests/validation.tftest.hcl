@@ -327,3 +327,33 @@ run "nats_url_and_routes" {
   }
   expect_failures = [output.env]
 }
+
+run "routing_region_bad_url" {
+  command = plan
+  variables { routing_regions = [{ name = "eu", ws = "https://eu.example.com/ws" }] }
+  expect_failures = [var.routing_regions]
+}
+
+run "routing_region_url_with_separator" {
+  command = plan
+  variables { routing_regions = [{ name = "eu", ws = "wss://eu.example.com/ws;us" }] }
+  expect_failures = [var.routing_regions]
+}
+
+run "routing_regions_named_twice" {
+  command = plan
+  variables { routing_regions = [{ name = "eu", ws = "wss://a/ws" }, { name = "eu", ws = "wss://b/ws" }] }
+  expect_failures = [var.routing_regions]
+}
+
+run "routing_region_bad_cell" {
+  command = plan
+  variables { routing_regions = [{ name = "eu", ws = "wss://a/ws", cells = ["not-a-cell"] }] }
+  expect_failures = [var.routing_regions]
+}
+
+run "sibling_bad_url" {
+  command = plan
+  variables { siblings = [{ id = "eu-2", ws = "wss://a/ws", wt = "wss://a/wt" }] }
+  expect_failures = [var.siblings]
+}

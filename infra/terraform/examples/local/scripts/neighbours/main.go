@@ -91,7 +91,8 @@ func dial(ctx context.Context, url, token string, hunt, id uint32, seen chan<- [
 		if err == nil {
 			return p, nil
 		}
-		if protocol.CodeOf(err) != protocol.CodeWrongHunt {
+		var refused *client.RefusedError
+		if !errors.As(err, &refused) || refused.Code != protocol.CodeWrongHunt { // an edge's refusal is not a *protocol.Error
 			return nil, fmt.Errorf("player %d cannot connect to %s: %w", id, url, err)
 		}
 		select {

@@ -41,6 +41,7 @@ func (c *Core) Tick() {
 	c.stats.CrowdedCells = len(c.crowds)
 	c.stats.CellsChanged += uint64(cells)
 	c.dirty = c.dirty[:0]
+	c.flushKidsLocked(a)
 	c.scheduleSnapshotsLocked(a, now)
 	c.checkSlowLocked()
 }

@@ -1,0 +1,246 @@
+package core
+
+import (
+	"github.com/veltrix/veltrix/geo"
+	"github.com/veltrix/veltrix/protocol"
+)
+
+// Refinement near the player (SPEC.md §2.2 CELL_UPDATE, REFINED). In and
+// around a crowd, players are also bucketed by a finer cell: the child of
+// their cell Refine resolutions finer (a "kid", resolution 12 under a
+// resolution-9 hunt). A player is bucketed while its cell is dense: the
+// cell or one within Radius of it is crowded. A player standing in a
+// crowded cell is refined: it watches the kids within ChildRadius of its
+// own — its refined interest area — and each of them sends it, once a
+// second, the whole list of its players (a SNAPSHOT of the kid, flag
+// REFINED), encoded once per kid and shared by all its watchers. Those
+// frames go before every other position frame in the budget (budget.go);
+// the crowded cells themselves still send samples and summaries, which
+// the budget cuts first.
+//
+// Arithmetic, at resolution 12 (edge 9.4 m, area 307 m², inradius 8.1 m)
+// and ChildRadius 3: the disk is 37 kids, 11,360 m², and holds every
+// point within 7 × 8.1 − 9.4 ≈ 47 m of the player (≈ 57 m from its kid's
+// centre). A player listed once a second costs one 17-byte entry; each
+// kid one 18-byte header. At 0.035 players/m² (5,000 players, normal
+// spread σ = 150 m, at the centre) that is 400 × 17 + 37 × 18 ≈ 7.5 KB/s,
+// under the 8 KiB budget's refill (7.68 KB/s); at three times the density
+// no disk that covers 50 m fits the budget at 17 bytes an entry.
+
+// kidState is one fine cell of a dense area.
+type kidState struct {
+	players  []uint32 // slot indexes of the bucketed players standing in it
+	watchers []uint32 // refined sessions whose interest area holds it
+	lat, lng int32    // its centre
+	had      bool     // its last frame listed players: an empty kid says so once
+}
+
+// kidPhase staggers the kids' once-a-second frames over the ticks, by
+// their ancestor two resolutions up: the 49 kids of one group send on the
+// same tick, so a player who crosses between them is listed once a second
+// still (a crossing between groups may take up to two).
+func kidPhase(k cellKey) uint32 {
+	group := uint64(k.cell) >> (3 * (17 - k.cell.Resolution()))
+	return uint32(group * 0x9E3779B97F4A7C15 >> 40)
+}
+
+// refines reports whether refinement is on.
+func (c *Core) refines() bool { return c.cfg.Refine > 0 }
+
+// kidOfLocked returns kid k, made if missing; ctr is its centre if known.
+func (c *Core) kidOfLocked(k cellKey, ctr *geo.Point) *kidState {
+	ks := c.kids[k]
+	if ks != nil {
+		return ks
+	}
+	ks = &kidState{}
+	if ctr == nil {
+		if p, err := geo.CellCenter(k.cell); err == nil {
+			ctr = &p
+		}
+	}
+	if ctr != nil {
+		ks.lat, ks.lng = ctr.E7()
+	}
+	c.kids[k] = ks
+	c.kidList = append(c.kidList, k)
+	return ks
+}
+
+// kidLocked keeps slot idx in the right kid, and a refined one in the
+// right interest area, after its position or its cell's crowd state
+// changed: bucketed while cell cs is dense, refined while cs is crowded.
+// Like a cell (SPEC.md §2.3), a kid is left only once the player is
+// Hysteresis edges from its centre, so that jitter on a border does not
+// make it flap; the interest area is chosen again once the player is
+// Slack metres from where it was chosen.
+func (c *Core) kidLocked(idx uint32, s *slot, cs *cellState) {
+	switch {
+	case !c.refines() || cs == nil || !cs.dense:
+		c.unkidLocked(idx, s)
+	case s.kid == 0 || s.refined != cs.crowded || c.beyond(s.kidLat, s.kidLng, s, c.cfg.Hysteresis*c.kidEdge(s)):
+		c.rekidLocked(idx, s, cs.crowded)
+	case s.refined && c.beyond(s.ancLat, s.ancLng, s, kidSlack):
+		c.watchKidsLocked(s, idx, false)
+		s.ancLat, s.ancLng = s.lat, s.lng
+		c.watchKidsLocked(s, idx, true)
+	}
+}
+
+// kidSlack is how far (m) a refined player moves before its interest area
+// is chosen again.
+const kidSlack = 3
+
+// rekidLocked buckets slot idx in the kid of its position, and if refined
+// watches the kids around it.
+func (c *Core) rekidLocked(idx uint32, s *slot, refined bool) {
+	kid, err := geo.CellOf(geo.PointE7(s.lat, s.lng), int(s.res)+c.cfg.Refine)
+	if err != nil {
+		return
+	}
+	c.unkidLocked(idx, s)
+	ctr, _ := geo.CellCenter(kid)
+	s.kid, s.refined = kid, refined
+	s.kidLat, s.kidLng = ctr.E7()
+	ks := c.kidOfLocked(cellKey{s.hunt, kid}, &ctr)
+	ks.players = append(ks.players, idx)
+	if refined {
+		s.ancLat, s.ancLng = s.lat, s.lng
+		c.watchKidsLocked(s, idx, true)
+	}
+}
+
+// kidEdge is the edge length (m) of s's kids, looked up once per
+// resolution (H3's lookup allocates).
+func (c *Core) kidEdge(s *slot) float64 {
+	res := min(int(s.res)+c.cfg.Refine, len(c.kidEdges)-1)
+	if c.kidEdges[res] == 0 {
+		c.kidEdges[res], _ = geo.EdgeLength(res)
+	}
+	return c.kidEdges[res]
+}
+
+// beyond reports whether s stands more than m metres from (lat, lng).
+func (c *Core) beyond(lat, lng int32, s *slot, m float64) bool {
+	return geo.Distance(geo.PointE7(lat, lng), geo.PointE7(s.lat, s.lng)) > m
+}
+
+// unkidLocked takes slot idx out of its kid, and its refined interest
+// area, if it has them.
+func (c *Core) unkidLocked(idx uint32, s *slot) {
+	if s.kid == 0 {
+		return
+	}
+	if ks := c.kids[cellKey{s.hunt, s.kid}]; ks != nil {
+		ks.players = removeIdx(ks.players, idx)
+	}
+	if s.refined {
+		c.watchKidsLocked(s, idx, false)
+	}
+	s.kid, s.refined = 0, false
+}
+
+// reach is the radius (m) of a refined interest area around its anchor:
+// ChildReach, plus how far a listed player may stand from its kid's centre
+// (hysteresis), plus how far the watcher may have moved since.
+func (c *Core) reach(s *slot) float64 {
+	return c.cfg.ChildReach + c.cfg.Hysteresis*c.kidEdge(s) + kidSlack
+}
+
+// watchKidsLocked adds (add) or removes slot idx as a watcher of the kids
+// whose centre lies within reach of its anchor: every player within
+// ChildReach of it stands in one of them. The kids are found in the grid
+// disk around the anchor's kid that holds that circle (a step of the disk
+// is at least 1.5 edges). A kid gains the watcher at its next frame
+// (within a second): every kid frame is the whole kid.
+func (c *Core) watchKidsLocked(s *slot, idx uint32, add bool) {
+	anchor := geo.PointE7(s.ancLat, s.ancLng)
+	at, err := geo.CellOf(anchor, int(s.res)+c.cfg.Refine)
+	if err != nil {
+		return
+	}
+	reach, edge := c.reach(s), c.kidEdge(s)
+	c.kdisk, err = geo.AppendGridDisk(c.kdisk[:0], at, int((reach+edge)/(1.5*edge))+1)
+	if err != nil {
+		return
+	}
+	for _, d := range c.kdisk {
+		k := cellKey{s.hunt, d}
+		ks := c.kids[k]
+		if !add {
+			if ks != nil {
+				ks.watchers = removeIdx(ks.watchers, idx)
+			}
+			continue
+		}
+		if ctr, ok := c.kidCentre(ks, d); ok && geo.Distance(anchor, ctr) <= reach {
+			ks = c.kidOfLocked(k, &ctr)
+			ks.watchers = append(ks.watchers, idx)
+		}
+	}
+}
+
+// kidCentre is the centre of kid d (ks, if it exists).
+func (c *Core) kidCentre(ks *kidState, d geo.Cell) (geo.Point, bool) {
+	if ks != nil {
+		return geo.PointE7(ks.lat, ks.lng), true
+	}
+	p, err := geo.CellCenter(d)
+	return p, err == nil
+}
+
+// flushKidsLocked sends each kid's frame on its tick of the second, to its
+// watchers, and forgets the kids nobody stands in or watches.
+func (c *Core) flushKidsLocked(a *arena) {
+	every := uint32(c.tickHzAt(c.dilation))
+	c.stats.LastTickKidFrames = 0
+	for i := 0; i < len(c.kidList); {
+		k := c.kidList[i]
+		ks := c.kids[k]
+		if len(ks.players) == 0 && len(ks.watchers) == 0 {
+			delete(c.kids, k)
+			c.kidList[i] = c.kidList[len(c.kidList)-1]
+			c.kidList = c.kidList[:len(c.kidList)-1]
+			continue
+		}
+		if (c.tick+kidPhase(k))%every == 0 && len(ks.watchers) > 0 && (len(ks.players) > 0 || ks.had) {
+			c.kidFrameLocked(a, k, ks)
+		}
+		i++
+	}
+}
+
+// kidFrameLocked encodes kid k's players once — a SNAPSHOT series flagged
+// REFINED, ≤ 69 entries a frame — and queues it for every watcher of the
+// kid, ahead in the budget. An entry repeating the position last listed
+// at this level carries stamp 0.
+func (c *Core) kidFrameLocked(a *arena, k cellKey, ks *kidState) {
+	flags := protocol.FlagSnapshot | protocol.FlagRefined
+	n := len(ks.players)
+	for first := 0; first < n || first == 0; first += protocol.MaxDatagramCellEntries {
+		start := len(a.buf)
+		a.buf, _ = protocol.BeginCellUpdate(a.buf, protocol.Cell(k.cell), c.tick, flags)
+		for _, idx := range ks.players[first:min(n, first+protocol.MaxDatagramCellEntries)] {
+			s := &c.tab.slots[idx]
+			e := protocol.CellEntry{Op: opEntered, Player: s.player, Lat: s.lat, Lng: s.lng, Stamp: s.stamp}
+			if s.shown[levelKid] == s.stamp {
+				e.Stamp = 0
+			}
+			s.shown[levelKid] = s.stamp
+			a.buf = protocol.AppendCellEntry(a.buf, &e)
+		}
+		a.buf = protocol.EndCellUpdateOrigin(a.buf, start, c.cfg.Origin)
+		ref := frameRef{tick: c.tick, off: uint32(start), n: uint32(len(a.buf) - start), kid: true}
+		for _, w := range ks.watchers {
+			c.enqueueLocked(w, ref)
+		}
+		flags = flags&^protocol.FlagSnapshot | protocol.FlagContinued
+	}
+	ks.had = n > 0
+	c.stats.KidFrames++
+	c.stats.LastTickKidFrames++
+}
+
+// levelKid is the kid frames' index in slot.shown (0 and 1 are the
+// crowded cell's own and ring samples).
+const levelKid = 2

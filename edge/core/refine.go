@@ -5,27 +5,31 @@ import (
 	"github.com/veltrix/veltrix/protocol"
 )
 
-// Refinement near the player (SPEC.md §2.2 CELL_UPDATE, REFINED). In and
+// Refinement near the player (SPEC.md §2.2 CELL_SUMMARY, REFINED). In and
 // around a crowd, players are also bucketed by a finer cell: the child of
 // their cell Refine resolutions finer (a "kid", resolution 12 under a
 // resolution-9 hunt). A player is bucketed while its cell is dense: the
 // cell or one within Radius of it is crowded. A player standing in a
-// crowded cell is refined: it watches the kids within ChildRadius of its
-// own — its refined interest area — and each of them sends it, once a
-// second, the whole list of its players (a SNAPSHOT of the kid, flag
-// REFINED), encoded once per kid and shared by all its watchers. Those
-// frames go before every other position frame in the budget (budget.go);
-// the crowded cells themselves still send samples and summaries, which
-// the budget cuts first.
+// crowded cell is refined: it watches the kids whose centre lies within
+// reach (ChildReach + Hysteresis kid edges + kidSlack) of its anchor —
+// its refined interest area, which holds every player within ChildReach
+// of it — and each of them sends it, once a second, the whole list of its
+// players (a SNAPSHOT of the kid, flag REFINED), encoded once per kid and
+// shared by all its watchers. Those frames go before every other position
+// frame in the budget (budget.go); the crowded cells themselves still send
+// samples and summaries, which the budget cuts first.
 //
-// Arithmetic, at resolution 12 (edge 9.4 m, area 307 m², inradius 8.1 m)
-// and ChildRadius 3: the disk is 37 kids, 11,360 m², and holds every
-// point within 7 × 8.1 − 9.4 ≈ 47 m of the player (≈ 57 m from its kid's
-// centre). A player listed once a second costs one 17-byte entry; each
-// kid one 18-byte header. At 0.035 players/m² (5,000 players, normal
-// spread σ = 150 m, at the centre) that is 400 × 17 + 37 × 18 ≈ 7.5 KB/s,
-// under the 8 KiB budget's refill (7.68 KB/s); at three times the density
-// no disk that covers 50 m fits the budget at 17 bytes an entry.
+// Arithmetic, at resolution 12 (edge 9.4 m, 307 m² a kid): reach is
+// 50 + 1.1 × 9.4 + 3 ≈ 63 m, a disc of 12,590 m², about 41 kids. A player
+// listed once a second costs one 17-byte entry, a kid one 18-byte header a
+// second (738 B/s for 41). The budget refills 7,680 B/s (15/16 of 8 KiB),
+// so the kids alone fit up to (7,680 − 738) / 17 ≈ 408 players in the
+// disc: 0.032 players/m². The stadium of veltrix-bench crowd (normal
+// spread σ = 150 m) has 0.014 players/m² at its centre with 2,000 players
+// (≈ 180 in the disc, 3.8 KB/s), 0.035 with 5,000 (≈ 450, 8.4 KB/s: the
+// budget cuts about a tenth for the players within ~65 m of the centre)
+// and 0.106 with 15,000 (≈ 1,340, 23 KB/s: three times the budget; at 17
+// bytes an entry no area that holds the 50 m circle fits there).
 
 // kidState is one fine cell of a dense area.
 type kidState struct {

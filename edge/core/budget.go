@@ -26,13 +26,16 @@ func (c *Core) budgetLocked(s *slot, h HuntInfo) {
 
 // spendLocked takes frame ref's bytes from session s's budget, if it holds
 // them (and, for a ring cell, the own cell's reserve besides; for a refined
-// session every frame but its kids' leaves that reserve).
+// session every frame but its kids' counts as a ring cell's: enqueueLocked).
 func (c *Core) spendLocked(s *slot, ref frameRef) bool {
 	b := float64(s.budget)
 	s.budTokens = min(b/2, s.budTokens+float64(c.tickAt-s.budAt)/1e6*b*15/16)
 	s.budAt = c.tickAt
 	need := float64(ref.n)
-	if ref.dist > 0 || s.refined && !ref.kid {
+	switch {
+	case s.refined && ref.dist > 0: // its kids first: the rest only from a nearly full bucket
+		need += b * 3 / 8
+	case ref.dist > 0:
 		need += b / 4
 	}
 	if s.budTokens < need {

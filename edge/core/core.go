@@ -47,6 +47,7 @@ type Core struct {
 	kidList   []cellKey                // the keys of kids, in no order
 	kdisk     []geo.Cell               // scratch: a refined interest area being (un)watched
 	kidEdges  [16]float64              // kid edge length (m) by resolution, once known
+	due       []cellKey                // scratch: the kids whose frame this tick sends
 	dilation  int                      // tick dilation level (dilate.go)
 	slowTicks int                      // consecutive ticks over the dilation share
 	fastTicks int                      // consecutive ticks that would fit the faster rate

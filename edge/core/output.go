@@ -68,6 +68,9 @@ func (c *Core) enqueueLocked(idx uint32, ref frameRef) {
 	if s.state != stateActive {
 		return
 	}
+	if s.refined && !ref.kid {
+		ref.dist++ // for a refined player its kids come first (refine.go)
+	}
 	if !c.spendLocked(s, ref) {
 		c.stats.Drops[DropBudget]++
 		return

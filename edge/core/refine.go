@@ -40,11 +40,12 @@ type kidState struct {
 }
 
 // kidPhase staggers the kids' once-a-second frames over the ticks, by
-// their ancestor two resolutions up: the 49 kids of one group send on the
-// same tick, so a player who crosses between them is listed once a second
-// still (a crossing between groups may take up to two).
+// their parent: the 7 kids of one parent send on the same tick, so a
+// player who crosses between them is still listed once a second (a
+// crossing to another parent's kid may take up to two), and a refined
+// player's ~41 kids spread over the second (its queue holds 32 frames).
 func kidPhase(k cellKey) uint32 {
-	group := uint64(k.cell) >> (3 * (17 - k.cell.Resolution()))
+	group := uint64(k.cell) >> (3 * (16 - k.cell.Resolution()))
 	return uint32(group * 0x9E3779B97F4A7C15 >> 40)
 }
 
@@ -194,23 +195,43 @@ func (c *Core) kidCentre(ks *kidState, d geo.Cell) (geo.Point, bool) {
 }
 
 // flushKidsLocked sends each kid's frame on its tick of the second, to its
-// watchers, and forgets the kids nobody stands in or watches.
+// watchers. The kids due are sent in a new order each tick, so that when
+// a player's budget runs short it is not always the same kid that waits.
 func (c *Core) flushKidsLocked(a *arena) {
+	c.pruneKidsLocked()
 	every := uint32(c.tickHzAt(c.dilation))
 	c.stats.LastTickKidFrames = 0
+	c.due = c.due[:0]
+	for _, k := range c.kidList {
+		ks := c.kids[k]
+		if (c.tick+kidPhase(k))%every == 0 && len(ks.watchers) > 0 && (len(ks.players) > 0 || ks.had) {
+			c.due = append(c.due, k)
+		}
+	}
+	x := uint64(c.tick)*0x9E3779B97F4A7C15 | 1
+	for i := len(c.due) - 1; i > 0; i-- { // Fisher–Yates with a xorshift
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		j := int(x % uint64(i+1))
+		c.due[i], c.due[j] = c.due[j], c.due[i]
+	}
+	for _, k := range c.due {
+		c.kidFrameLocked(a, k, c.kids[k])
+	}
+}
+
+// pruneKidsLocked forgets the kids nobody stands in or watches.
+func (c *Core) pruneKidsLocked() {
 	for i := 0; i < len(c.kidList); {
 		k := c.kidList[i]
-		ks := c.kids[k]
-		if len(ks.players) == 0 && len(ks.watchers) == 0 {
-			delete(c.kids, k)
-			c.kidList[i] = c.kidList[len(c.kidList)-1]
-			c.kidList = c.kidList[:len(c.kidList)-1]
+		if ks := c.kids[k]; len(ks.players) > 0 || len(ks.watchers) > 0 {
+			i++
 			continue
 		}
-		if (c.tick+kidPhase(k))%every == 0 && len(ks.watchers) > 0 && (len(ks.players) > 0 || ks.had) {
-			c.kidFrameLocked(a, k, ks)
-		}
-		i++
+		delete(c.kids, k)
+		c.kidList[i] = c.kidList[len(c.kidList)-1]
+		c.kidList = c.kidList[:len(c.kidList)-1]
 	}
 }
 

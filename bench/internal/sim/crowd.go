@@ -29,6 +29,7 @@ const nearRange = 50.0
 type neighbour struct {
 	at       time.Time
 	lat, lng int32
+	kid      protocol.Cell // the fine cell whose REFINED snapshot listed it (0: none)
 }
 
 // crowdWatch is an observer's view of its neighbours (crowd scenario only).
@@ -37,10 +38,21 @@ type crowdWatch struct {
 	held map[uint32]neighbour
 }
 
-// heard records entries of a decoded CELL_UPDATE at now.
+// heard records entries of a decoded CELL_UPDATE at now. A REFINED
+// snapshot (SPEC.md §2.2) replaces the players its fine cell listed
+// before: so the neighbours held with a kid are the observer's refined
+// interest area.
 func (cw *crowdWatch) heard(cu *protocol.CellUpdate, self uint32, now time.Time) {
 	cw.mu.Lock()
 	defer cw.mu.Unlock()
+	refined := cu.Flags&protocol.FlagRefined != 0
+	if refined && cu.Flags&protocol.FlagSnapshot != 0 {
+		for id, n := range cw.held {
+			if n.kid == cu.Cell {
+				delete(cw.held, id)
+			}
+		}
+	}
 	for i := range cu.Entries {
 		e := &cu.Entries[i]
 		switch {
@@ -48,9 +60,26 @@ func (cw *crowdWatch) heard(cu *protocol.CellUpdate, self uint32, now time.Time)
 		case e.Op == protocol.OpLeft:
 			delete(cw.held, e.Player)
 		default:
-			cw.held[e.Player] = neighbour{at: now, lat: e.Lat, lng: e.Lng}
+			kid := cw.held[e.Player].kid // a sample keeps the fine cell that listed it
+			if refined {
+				kid = cu.Cell
+			}
+			cw.held[e.Player] = neighbour{at: now, lat: e.Lat, lng: e.Lng, kid: kid}
 		}
 	}
+}
+
+// oldestRefined is the age of the oldest neighbour of the refined
+// interest area held at now (call oldest first: it forgets).
+func (cw *crowdWatch) oldestRefined(now time.Time) (age time.Duration, any bool) {
+	cw.mu.Lock()
+	defer cw.mu.Unlock()
+	for _, n := range cw.held {
+		if n.kid != 0 {
+			age, any = max(age, now.Sub(n.at)), true
+		}
+	}
+	return age, any
 }
 
 // oldest is the age of the oldest neighbour held at now (neighbours not
@@ -77,6 +106,7 @@ func (cw *crowdWatch) oldest(now time.Time, lat, lng float64) (all, near time.Du
 // crowdStats is the worker's crowd measures.
 type crowdStats struct {
 	staleness, near *hist.H
+	refined         *hist.H // the refined interest area's oldest
 	bytes           *hist.H // per player: position bytes per second, as µs
 }
 
@@ -103,6 +133,9 @@ func (w *worker) sampleStaleness(ctx context.Context, cs *crowdStats) {
 				}
 				if anyNear {
 					cs.near.Record(max(near, time.Microsecond))
+				}
+				if age, ok := p.watch.oldestRefined(now); ok {
+					cs.refined.Record(max(age, time.Microsecond))
 				}
 			}
 		}

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"math/rand/v2"
 	"testing"
 
 	"github.com/veltrix/veltrix/geo"
@@ -184,6 +185,85 @@ func TestCrowdThresholdIsTheInterestArea(t *testing.T) {
 		r.c.Tick()
 		if got := r.c.Snapshot().CrowdedCells > 0; got != tc.crowded {
 			t.Errorf("%d players: crowded %v, want %v", tc.n, got, tc.crowded)
+		}
+	}
+}
+
+// TestRefinedStadium: 2,000 players around one spot (normal spread σ
+// 150 m, as veltrix-bench crowd's), each sending a position a second. Every
+// observer hears every player within 50 m of it at least once a second,
+// and is sent no more than its budget. (Before the kids were phased by
+// parent, a refined player's ~40 kids could fall on one tick and overflow
+// its 32-frame queue: neighbours went unheard for seconds.)
+func TestRefinedStadium(t *testing.T) {
+	const n, hz, from, ticks = 2000, DefaultTickHz, 25, 45
+	r := newRig(t, func(c *Config) {
+		c.PositionRate, c.PositionBurst, c.MessageRate, c.MessageBurst = 1e6, 1e6, 1e6, 1e6
+	})
+	ids, at := stadium(r, n)
+	heard := map[int]map[uint32]int{} // observer → player → tick last listed
+	bytes := map[int]int{}
+	for i := 0; i < n; i += 20 {
+		heard[i] = map[uint32]int{}
+	}
+	for tick := 1; tick <= ticks; tick++ {
+		for i := tick % hz; i < n; i += hz { // one position a second each
+			at[i] = eastOf(at[i], float64(tick%3)-1)
+			r.move(ids[i], at[i])
+		}
+		r.now = r.now.Add(r.c.periodAt(0))
+		r.c.Tick()
+		for i, id := range ids {
+			if heard[i] == nil {
+				_, _, l := r.c.Pull(id, nil)
+				r.c.Release(l)
+				continue
+			}
+			for _, m := range r.pull(id) {
+				bytes[i] += len(m.AppendTo(nil))
+				if cu, ok := m.(*protocol.CellUpdate); ok {
+					for _, e := range cu.Entries {
+						heard[i][e.Player] = tick
+					}
+				}
+			}
+		}
+		if tick >= from {
+			checkHeard(t, tick, at, heard)
+		}
+	}
+	for i, b := range bytes {
+		if perSec := b * hz / ticks; perSec > DefaultPositionBudget {
+			t.Errorf("player %d was sent %d B/s, over the budget", 1000+i, perSec)
+		}
+	}
+}
+
+// stadium places n players around dam, normally spread (σ 150 m).
+func stadium(r *rig, n int) ([]SessionID, []geo.Point) {
+	rng := rand.New(rand.NewPCG(15, 15))
+	ids, at := make([]SessionID, n), make([]geo.Point, n)
+	for i := range ids {
+		ids[i] = r.join(uint32(1000 + i))
+		at[i] = eastOf(dam, rng.NormFloat64()*150)
+		at[i].Lat += rng.NormFloat64() * 150 / 111_320
+		r.move(ids[i], at[i])
+	}
+	return ids, at
+}
+
+// checkHeard fails if an observer has not heard a player within 50 m of
+// it for more than a second.
+func checkHeard(t *testing.T, tick int, at []geo.Point, heard map[int]map[uint32]int) {
+	t.Helper()
+	for i, h := range heard {
+		for p := range at {
+			if p == i || geo.Distance(at[i], at[p]) > DefaultChildReach {
+				continue
+			}
+			if last := h[uint32(1000+p)]; tick-last > DefaultTickHz {
+				t.Fatalf("tick %d: player %d, %.0f m from %d, last heard at tick %d", tick, 1000+p, geo.Distance(at[i], at[p]), 1000+i, last)
+			}
 		}
 	}
 }

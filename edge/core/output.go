@@ -82,7 +82,7 @@ func (c *Core) enqueueLocked(idx uint32, ref frameRef) {
 				worst = i
 			}
 		}
-		s.droppedNow = true
+		s.droppedNow = s.droppedNow || s.pending || !s.refined // a refined player's queue fills between its offers (refine.go)
 		c.stats.Drops[DropQueueFull]++
 		if ref.dist > s.queue[worst].dist {
 			return // the queue is full, hence already pending
@@ -94,7 +94,9 @@ func (c *Core) enqueueLocked(idx uint32, ref frameRef) {
 	s.qCount++
 	c.stats.FramesQueued++
 	c.stats.BytesFannedOut += uint64(ref.n)
-	c.readyLocked(makeID(idx, s.gen), s)
+	if !s.refined {
+		c.readyLocked(makeID(idx, s.gen), s)
+	}
 }
 
 // Pull takes session id's waiting output: its control messages (one buffer

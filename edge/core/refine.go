@@ -266,6 +266,16 @@ func (c *Core) kidFrameLocked(a *arena, k cellKey, ks *kidState) {
 	c.stats.LastTickKidFrames++
 }
 
+// refinedOfferEvery: a refined player's frames are offered to its
+// transport (Ready) every this many ticks, not every tick — one write
+// where there were five, at 2 Hz, so the edge's sends per player stay few
+// in a crowd. Its kids' frames still come once a second each: the delay
+// is the same for every frame of a kid, so each neighbour is heard every
+// second. Control messages are offered at once, as always; the queue
+// (32 frames) holds the ~27 frames five ticks bring at 5,000 players, and
+// evicts the crowd's samples before the kids' frames.
+const refinedOfferEvery = 5
+
 // levelKid is the kid frames' index in slot.shown (0 and 1 are the
 // crowded cell's own and ring samples).
 const levelKid = 2

@@ -267,3 +267,35 @@ func checkHeard(t *testing.T, tick int, at []geo.Point, heard map[int]map[uint32
 		}
 	}
 }
+
+// TestRefinedPlayerOfferedEveryFifthTick: a refined player's frames are
+// offered to its transport every refinedOfferEvery ticks, not every tick,
+// while a player outside the crowd is offered every frame at once.
+func TestRefinedPlayerOfferedEveryFifthTick(t *testing.T) {
+	r, cr := refinedCrowd(t)
+	far := r.join(1)
+	r.move(far, eastOf(dam, 3000))
+	for tick := 1; tick <= 2*DefaultTickHz; tick++ {
+		cr.step(tick, func(int, []protocol.Message) {})
+		r.move(far, eastOf(dam, 3000+float64(tick)))
+		r.pull(far)
+	}
+	clear(r.net.ready)
+	for tick := 1; tick <= DefaultTickHz; tick++ {
+		r.move(far, eastOf(dam, 3020+float64(tick)))
+		cr.step(tick, func(int, []protocol.Message) {})
+		r.pull(far)
+	}
+	refined := 0
+	for _, id := range cr.ids {
+		if s := r.c.tab.get(id); s.refined {
+			refined++
+			if n := r.net.ready[id]; n > DefaultTickHz/refinedOfferEvery {
+				t.Fatalf("refined player offered %d times in %d ticks", n, DefaultTickHz)
+			}
+		}
+	}
+	if refined == 0 || r.net.ready[far] != DefaultTickHz {
+		t.Errorf("%d refined players; the lone player was offered %d times in %d ticks, want every tick", refined, r.net.ready[far], DefaultTickHz)
+	}
+}

@@ -183,7 +183,8 @@ func (c *Core) queueFrameLocked(cs *cellState, ref frameRef, to uint8) {
 }
 
 // checkSlowLocked closes sessions that dropped frames for SlowTicks ticks in
-// a row: they cannot keep up. The same pass over the slots closes sessions
+// a row: they cannot keep up. It also offers a refined player's frames to
+// its transport, every refinedOfferEvery ticks (refine.go). The same pass over the slots closes sessions
 // whose token expired or that went idle (s.deadline, expireLocked): one
 // comparison per session and tick, and no timer.
 func (c *Core) checkSlowLocked() {
@@ -196,6 +197,9 @@ func (c *Core) checkSlowLocked() {
 		if now >= s.deadline {
 			c.expireLocked(makeID(uint32(i), s.gen), s, now)
 			continue
+		}
+		if s.refined && s.qCount > 0 && (c.tick+uint32(i))%refinedOfferEvery == 0 {
+			c.readyLocked(makeID(uint32(i), s.gen), s)
 		}
 		if !s.droppedNow {
 			s.dropTicks = 0

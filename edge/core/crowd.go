@@ -133,12 +133,16 @@ func (c *Core) crowdFanOutLocked(a *arena, k cellKey, cs *cellState) {
 		return
 	}
 	phase := c.tick + k.phase()
-	if !c.refines() || phase%uint32(c.cfg.RingEvery) == 0 { // refined watchers have their kids every second
+	// Refined watchers have their kids every second, and hear the crowd's
+	// samples only on its summary ticks.
+	c.sparse = phase%uint32(c.cfg.SummaryEvery) != 0
+	if !c.refines() || phase%uint32(c.cfg.RingEvery) == 0 {
 		c.sampleLocked(a, k, cs, &cs.near, toNear, 0)
 	}
 	if phase%uint32(c.cfg.RingEvery) == 0 {
 		c.sampleLocked(a, k, cs, &cs.ring, toRing, 1)
 	}
+	c.sparse = false
 	switch {
 	case cs.newCrowd || phase%uint32(c.cfg.SummaryEvery) == 0:
 		c.summaryLocked(a, k, cs, toAll)

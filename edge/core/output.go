@@ -87,6 +87,7 @@ func (c *Core) enqueueLocked(idx uint32, ref frameRef) {
 		if ref.dist > s.queue[worst].dist {
 			return // the queue is full, hence already pending
 		}
+		s.budTokens += float64(s.queue[worst].n) // never sent: its bytes go back to the budget
 		copy(s.queue[worst:], s.queue[worst+1:])
 		s.qCount--
 	}

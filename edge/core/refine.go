@@ -39,15 +39,13 @@ type kidState struct {
 	had      bool     // its last frame listed players: an empty kid says so once
 }
 
-// kidPhase staggers the kids' once-a-second frames over the ticks, by
-// their parent: the 7 kids of one parent send on the same tick, so a
-// player who crosses between them is still listed once a second (a
-// crossing to another parent's kid may take up to two), and a refined
-// player's ~41 kids spread over the second (its queue holds 32 frames).
-func kidPhase(k cellKey) uint32 {
-	group := uint64(k.cell) >> (3 * (16 - k.cell.Resolution()))
-	return uint32(group * 0x9E3779B97F4A7C15 >> 40)
-}
+// kidPhase staggers the kids' once-a-second frames evenly over the
+// ticks, kid by kid: a refined player's ~41 kids then bring it about four
+// frames a tick, never a burst that would overflow its 32-frame queue
+// between two offers. A player crossing to a kid of another phase may be
+// listed up to two seconds apart, once per crossing (kids have
+// hysteresis, so once per ~10 m walked).
+func kidPhase(k cellKey) uint32 { return uint32(uint64(k.cell) * 0x9E3779B97F4A7C15 >> 40) }
 
 // refines reports whether refinement is on.
 func (c *Core) refines() bool { return c.cfg.Refine > 0 }
@@ -266,15 +264,23 @@ func (c *Core) kidFrameLocked(a *arena, k cellKey, ks *kidState) {
 	c.stats.LastTickKidFrames++
 }
 
-// refinedOfferEvery: a refined player's frames are offered to its
-// transport (Ready) every this many ticks, not every tick — one write
-// where there were five, at 2 Hz, so the edge's sends per player stay few
-// in a crowd. Its kids' frames still come once a second each: the delay
-// is the same for every frame of a kid, so each neighbour is heard every
-// second. Control messages are offered at once, as always; the queue
-// (32 frames) holds the ~27 frames five ticks bring at 5,000 players, and
-// evicts the crowd's samples before the kids' frames.
-const refinedOfferEvery = 5
+// offerEvery is how many ticks apart a refined player's frames are
+// offered to its transport (Ready): two, not every tick — half the writes
+// in a crowd, where the edge's CPU follows its sends. Two divides the
+// tick rate, so a kid's frame (once a second, on its tick) waits the same
+// for a given player every second, and each neighbour is heard every
+// second still; at an odd rate (dilated to 5 Hz) it is every tick.
+// Control messages are offered at once, as always. Two ticks bring a
+// refined player about 11 frames (≈ 41 kids and 14 crowd samples and
+// summaries a second), within its queue's 32; a full queue evicts the
+// crowd's frames before the kids' (and gives their bytes back to the
+// budget).
+func (c *Core) offerEvery() uint32 {
+	if c.tickHzAt(c.dilation)%2 == 0 {
+		return 2
+	}
+	return 1
+}
 
 // levelKid is the kid frames' index in slot.shown (0 and 1 are the
 // crowded cell's own and ring samples).

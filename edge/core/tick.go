@@ -174,7 +174,7 @@ func wants(to uint8, w watcher) bool {
 
 func (c *Core) queueFrameLocked(cs *cellState, ref frameRef, to uint8) {
 	for _, w := range cs.watchers {
-		if !wants(to, w) {
+		if !wants(to, w) || c.sparse && c.tab.slots[w.idx].refined {
 			continue
 		}
 		ref.dist = w.dist
@@ -184,11 +184,11 @@ func (c *Core) queueFrameLocked(cs *cellState, ref frameRef, to uint8) {
 
 // checkSlowLocked closes sessions that dropped frames for SlowTicks ticks in
 // a row: they cannot keep up. It also offers a refined player's frames to
-// its transport, every refinedOfferEvery ticks (refine.go). The same pass over the slots closes sessions
+// its transport, every offerEvery ticks (refine.go). The same pass over the slots closes sessions
 // whose token expired or that went idle (s.deadline, expireLocked): one
 // comparison per session and tick, and no timer.
 func (c *Core) checkSlowLocked() {
-	now := c.tickAt
+	now, every := c.tickAt, c.offerEvery()
 	for i := range c.tab.slots {
 		s := &c.tab.slots[i]
 		if s.state != stateActive {
@@ -198,7 +198,7 @@ func (c *Core) checkSlowLocked() {
 			c.expireLocked(makeID(uint32(i), s.gen), s, now)
 			continue
 		}
-		if s.refined && s.qCount > 0 && (c.tick+uint32(i))%refinedOfferEvery == 0 {
+		if s.refined && s.qCount > 0 && (c.tick+uint32(i))%every == 0 {
 			c.readyLocked(makeID(uint32(i), s.gen), s)
 		}
 		if !s.droppedNow {

@@ -48,6 +48,7 @@ type Core struct {
 	kdisk     []geo.Cell               // scratch: a refined interest area being (un)watched
 	kidEdges  [16]float64              // kid edge length (m) by resolution, once known
 	due       []cellKey                // scratch: the kids whose frame this tick sends
+	cands     []kidCand                // scratch: the kids that may join a refined interest area
 	sparse    bool                     // the frame being queued skips refined watchers (crowd.go)
 	dilation  int                      // tick dilation level (dilate.go)
 	slowTicks int                      // consecutive ticks over the dilation share

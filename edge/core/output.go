@@ -73,6 +73,7 @@ func (c *Core) enqueueLocked(idx uint32, ref frameRef) {
 	}
 	if !c.spendLocked(s, ref) {
 		c.stats.Drops[DropBudget]++
+		s.tight = s.tight || ref.kid // its refined area no longer fits: chosen again (refine.go)
 		return
 	}
 	if int(s.qCount) == queueLen {

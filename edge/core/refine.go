@@ -1,6 +1,9 @@
 package core
 
 import (
+	"cmp"
+	"slices"
+
 	"github.com/veltrix/veltrix/geo"
 	"github.com/veltrix/veltrix/protocol"
 )
@@ -8,12 +11,12 @@ import (
 // Refinement near the player (SPEC.md §2.2 CELL_SUMMARY, REFINED). In and
 // around a crowd, players are also bucketed by a finer cell: the child of
 // their cell Refine resolutions finer (a "kid", resolution 12 under a
-// resolution-9 hunt). A player is bucketed while its cell is dense: the
-// cell or one within Radius of it is crowded. A player standing in a
-// crowded cell is refined: it watches the kids whose centre lies within
-// reach (ChildReach + Hysteresis kid edges + kidSlack) of its anchor —
-// its refined interest area, which holds every player within ChildReach
-// of it — and each of them sends it, once a second, the whole list of its
+// resolution-9 hunt). A player is bucketed, and refined, while its cell
+// is dense: the cell or one within Radius of it is crowded. It watches
+// the kids whose centre lies within reach (ChildReach + Hysteresis kid
+// edges + kidSlack) of its anchor, as many as its budget carries — its
+// refined interest area, which holds every player within ChildReach of it
+// where the crowd allows — and each of them sends it, once a second, the whole list of its
 // players (a SNAPSHOT of the kid, flag REFINED), encoded once per kid and
 // shared by all its watchers. Those frames go before every other position
 // frame in the budget (budget.go); the crowded cells themselves still send
@@ -22,14 +25,17 @@ import (
 // Arithmetic, at resolution 12 (edge 9.4 m, 307 m² a kid): reach is
 // 50 + 1.1 × 9.4 + 3 ≈ 63 m, a disc of 12,590 m², about 41 kids. A player
 // listed once a second costs one 17-byte entry, a kid one 18-byte header a
-// second (738 B/s for 41). The budget refills 7,680 B/s (15/16 of 8 KiB),
-// so the kids alone fit up to (7,680 − 738) / 17 ≈ 408 players in the
-// disc: 0.032 players/m². The stadium of veltrix-bench crowd (normal
-// spread σ = 150 m) has 0.014 players/m² at its centre with 2,000 players
-// (≈ 180 in the disc, 3.8 KB/s), 0.035 with 5,000 (≈ 450, 8.4 KB/s: the
-// budget cuts about a tenth for the players within ~65 m of the centre)
-// and 0.106 with 15,000 (≈ 1,340, 23 KB/s: three times the budget; at 17
-// bytes an entry no area that holds the 50 m circle fits there).
+// second (738 B/s for 41). 13/16 of the 8 KiB budget (6,656 B/s) carries
+// (6,656 − 738) / 17 ≈ 350 players: the whole disc up to 0.028 players/m²,
+// a smaller one beyond (kidsFitLocked). veltrix-bench crowd puts its
+// players at a half-normal distance (σ 150 m) from one spot, so the
+// density at r metres is N × 0.0053 e^(−r²/45,000) / (2πr): for 2,000
+// players 0.032/m² at 50 m and 0.067 at 25 m (a quarter of them stand
+// within 50 m of the spot), for 5,000 0.034 at 100 m, for 15,000 0.10 at
+// 100 m. So the full 50 m area fits for the players beyond ~55 m of the
+// spot at 2,000, ~105 m at 5,000 and ~190 m at 15,000 (about 70 %, 50 %
+// and 20 % of them); nearer the spot no area that holds the 50 m circle
+// fits the budget at 17 bytes an entry, and the area is its nearest ~350.
 
 // kidState is one fine cell of a dense area.
 type kidState struct {
@@ -72,18 +78,20 @@ func (c *Core) kidOfLocked(k cellKey, ctr *geo.Point) *kidState {
 
 // kidLocked keeps slot idx in the right kid, and a refined one in the
 // right interest area, after its position or its cell's crowd state
-// changed: bucketed while cell cs is dense, refined while cs is crowded.
+// changed: bucketed, and refined, while cell cs is dense.
 // Like a cell (SPEC.md §2.3), a kid is left only once the player is
 // Hysteresis edges from its centre, so that jitter on a border does not
 // make it flap; the interest area is chosen again once the player is
-// Slack metres from where it was chosen.
+// kidSlack metres from where it was chosen, or once the budget dropped one
+// of its kids' frames (the crowd grew around it: tight).
 func (c *Core) kidLocked(idx uint32, s *slot, cs *cellState) {
 	switch {
 	case !c.refines() || cs == nil || !cs.dense:
 		c.unkidLocked(idx, s)
-	case s.kid == 0 || s.refined != cs.crowded || c.beyond(s.kidLat, s.kidLng, s, c.cfg.Hysteresis*c.kidEdge(s)):
-		c.rekidLocked(idx, s, cs.crowded)
-	case s.refined && c.beyond(s.ancLat, s.ancLng, s, kidSlack):
+	case s.kid == 0 || c.beyond(s.kidLat, s.kidLng, s, c.cfg.Hysteresis*c.kidEdge(s)):
+		c.rekidLocked(idx, s)
+	case s.refined && (s.tight || c.beyond(s.ancLat, s.ancLng, s, kidSlack)):
+		s.tight = false
 		c.watchKidsLocked(s, idx, false)
 		s.ancLat, s.ancLng = s.lat, s.lng
 		c.watchKidsLocked(s, idx, true)
@@ -94,23 +102,21 @@ func (c *Core) kidLocked(idx uint32, s *slot, cs *cellState) {
 // is chosen again.
 const kidSlack = 3
 
-// rekidLocked buckets slot idx in the kid of its position, and if refined
-// watches the kids around it.
-func (c *Core) rekidLocked(idx uint32, s *slot, refined bool) {
+// rekidLocked buckets slot idx in the kid of its position, and watches
+// the kids around it.
+func (c *Core) rekidLocked(idx uint32, s *slot) {
 	kid, err := geo.CellOf(geo.PointE7(s.lat, s.lng), int(s.res)+c.cfg.Refine)
 	if err != nil {
 		return
 	}
 	c.unkidLocked(idx, s)
 	ctr, _ := geo.CellCenter(kid)
-	s.kid, s.refined = kid, refined
+	s.kid, s.refined = kid, true
 	s.kidLat, s.kidLng = ctr.E7()
 	ks := c.kidOfLocked(cellKey{s.hunt, kid}, &ctr)
 	ks.players = append(ks.players, idx)
-	if refined {
-		s.ancLat, s.ancLng = s.lat, s.lng
-		c.watchKidsLocked(s, idx, true)
-	}
+	s.ancLat, s.ancLng = s.lat, s.lng
+	c.watchKidsLocked(s, idx, true)
 }
 
 // kidEdge is the edge length (m) of s's kids, looked up once per
@@ -151,11 +157,15 @@ func (c *Core) reach(s *slot) float64 {
 }
 
 // watchKidsLocked adds (add) or removes slot idx as a watcher of the kids
-// whose centre lies within reach of its anchor: every player within
-// ChildReach of it stands in one of them. The kids are found in the grid
-// disk around the anchor's kid that holds that circle (a step of the disk
-// is at least 1.5 edges). A kid gains the watcher at its next frame
-// (within a second): every kid frame is the whole kid.
+// around its anchor: those whose centre lies within reach, which hold
+// every player within ChildReach of it — nearest first, and only as many
+// as the player's budget can carry once a second (kidsFitLocked): in a
+// crowd denser than that, the area shrinks rather than have the budget
+// drop kids at random. The kids are found in the grid disk around the
+// anchor's kid that holds the circle (a step of the disk is at least 1.5
+// edges); removal takes the watcher from every kid of that disk. A kid
+// gains the watcher at its next frame (within a second): every kid frame
+// is the whole kid.
 func (c *Core) watchKidsLocked(s *slot, idx uint32, add bool) {
 	anchor := geo.PointE7(s.ancLat, s.ancLng)
 	at, err := geo.CellOf(anchor, int(s.res)+c.cfg.Refine)
@@ -167,20 +177,55 @@ func (c *Core) watchKidsLocked(s *slot, idx uint32, add bool) {
 	if err != nil {
 		return
 	}
-	for _, d := range c.kdisk {
-		k := cellKey{s.hunt, d}
-		ks := c.kids[k]
-		if !add {
-			if ks != nil {
+	if !add {
+		for _, d := range c.kdisk {
+			if ks := c.kids[cellKey{s.hunt, d}]; ks != nil {
 				ks.watchers = removeIdx(ks.watchers, idx)
 			}
-			continue
 		}
-		if ctr, ok := c.kidCentre(ks, d); ok && geo.Distance(anchor, ctr) <= reach {
-			ks = c.kidOfLocked(k, &ctr)
-			ks.watchers = append(ks.watchers, idx)
+		return
+	}
+	for _, x := range c.kidsFitLocked(s, anchor, reach) {
+		ctr := geo.PointE7(x.lat, x.lng)
+		ks := c.kidOfLocked(cellKey{s.hunt, x.cell}, &ctr)
+		ks.watchers = append(ks.watchers, idx)
+	}
+}
+
+// kidCand is a kid that may join a refined interest area.
+type kidCand struct {
+	dist     float64
+	cell     geo.Cell
+	lat, lng int32
+	players  int
+}
+
+// kidsFitLocked returns the kids of c.kdisk whose centre lies within reach
+// of anchor, nearest first, as far as their frames (a header and an entry
+// per player, once a second) fit 13/16 of s's budget; the rest of the
+// budget is left to the crowd's summaries and samples.
+func (c *Core) kidsFitLocked(s *slot, anchor geo.Point, reach float64) []kidCand {
+	c.cands = c.cands[:0]
+	for _, d := range c.kdisk {
+		ks := c.kids[cellKey{s.hunt, d}]
+		ctr, ok := c.kidCentre(ks, d)
+		if dist := geo.Distance(anchor, ctr); ok && dist <= reach {
+			x := kidCand{dist: dist, cell: d}
+			x.lat, x.lng = ctr.E7()
+			if ks != nil {
+				x.players = len(ks.players)
+			}
+			c.cands = append(c.cands, x)
 		}
 	}
+	slices.SortFunc(c.cands, func(a, b kidCand) int { return cmp.Compare(a.dist, b.dist) })
+	room := int(s.budget) * 13 / 16
+	for i, x := range c.cands {
+		if room -= protocol.HeaderSize + 15 + x.players*protocol.CellEntrySize; room < 0 && i > 0 {
+			return c.cands[:i]
+		}
+	}
+	return c.cands
 }
 
 // kidCentre is the centre of kid d (ks, if it exists).

@@ -12,15 +12,22 @@ import (
 // point), crowd mode from crowdAt players, the default budget and
 // refinement.
 func refinedCrowd(t *testing.T) (*rig, *crowd) {
+	r, cr := placedCrowd(t, 240, 100)
+	r.c.Tick() // the crowd forms: its players take their kids
+	return r, cr
+}
+
+// placedCrowd is newCrowd(n, spread), placed, on a rig in crowd mode from
+// crowdAt players.
+func placedCrowd(t *testing.T, n int, spread float64) (*rig, *crowd) {
 	r := newRig(t, func(c *Config) {
 		c.PositionRate, c.PositionBurst, c.MessageRate, c.MessageBurst = 1e6, 1e6, 1e6, 1e6
 		c.CrowdPlayers = crowdAt
 	})
-	cr := newCrowd(r, 240, 100)
+	cr := newCrowd(r, n, spread)
 	for i, id := range cr.ids {
 		r.move(id, cr.at[i])
 	}
-	r.c.Tick() // the crowd forms: its players take their kids
 	return r, cr
 }
 
@@ -303,5 +310,31 @@ func TestRefinedPlayerOfferedEveryOtherTick(t *testing.T) {
 	}
 	if refined == 0 || r.net.ready[far] != DefaultTickHz {
 		t.Errorf("%d refined players; the lone player was offered %d times in %d ticks, want every tick", refined, r.net.ready[far], DefaultTickHz)
+	}
+}
+
+// TestRefinedAreaFitsTheBudget: in a crowd too dense for the 50 m area
+// (600 players within ~40 m), each refined player watches only the kids
+// nearest it whose players fit its budget once a second (13/16 of it when
+// chosen), its own kid among them — also those that chose their area before the crowd
+// gathered (the budget's first drop of a kid's frame has it chosen again).
+func TestRefinedAreaFitsTheBudget(t *testing.T) {
+	r, cr := placedCrowd(t, 600, 40)
+	for tick := 1; tick <= 3*DefaultTickHz; tick++ { // the areas chosen as players joined are chosen again
+		cr.step(tick, func(int, []protocol.Message) {})
+	}
+	cost, own := map[uint32]int{}, map[uint32]bool{}
+	for k, ks := range r.c.kids {
+		for _, w := range ks.watchers {
+			cost[w] += protocol.HeaderSize + 15 + len(ks.players)*protocol.CellEntrySize
+			own[w] = own[w] || r.c.tab.slots[w].kid == k.cell
+		}
+	}
+	for _, id := range cr.ids {
+		w := id.index()
+		if c := cost[w]; !r.c.tab.slots[w].refined || c > DefaultPositionBudget || c == 0 || !own[w] {
+			t.Fatalf("player %d: refined %v, its kids cost %d B/s (room %d), its own among them %v",
+				r.c.tab.slots[w].player, r.c.tab.slots[w].refined, c, DefaultPositionBudget, own[w])
+		}
 	}
 }

@@ -76,7 +76,8 @@ type slot struct {
 	kidLng     int32
 	ancLat     int32 // where a refined session's interest area was chosen (refine.go)
 	ancLng     int32
-	refined    bool   // it watches the kids around its own (its cell is crowded)
+	refined    bool   // it watches the kids around it (its cell is dense)
+	tight      bool   // the budget dropped a kid's frame: choose its kids again
 	owner      Owner  // the transport that opened the session
 	handle     uint64 // the transport's own reference, passed back to it
 	qCount     uint8

@@ -1,7 +1,9 @@
 package sim
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -69,19 +71,6 @@ func (cw *crowdWatch) heard(cu *protocol.CellUpdate, self uint32, now time.Time)
 	}
 }
 
-// oldestRefined is the age of the oldest neighbour of the refined
-// interest area held at now (call oldest first: it forgets).
-func (cw *crowdWatch) oldestRefined(now time.Time) (age time.Duration, any bool) {
-	cw.mu.Lock()
-	defer cw.mu.Unlock()
-	for _, n := range cw.held {
-		if n.kid != 0 {
-			age, any = max(age, now.Sub(n.at)), true
-		}
-	}
-	return age, any
-}
-
 // oldest is the age of the oldest neighbour held at now (neighbours not
 // heard of for forgetAfter are forgotten), over all and within nearRange
 // of (lat, lng).
@@ -103,10 +92,36 @@ func (cw *crowdWatch) oldest(now time.Time, lat, lng float64) (all, near time.Du
 	return all, near, any, anyNear
 }
 
+// nearestK is how many of an observer's nearest neighbours the nearest
+// measure covers: fewer than the edge's refined interest area holds even
+// where it shrinks to fit the budget (SPEC.md §2.2: ~350 players).
+const nearestK = 100
+
+// oldestNearest is the age of the oldest of the nearestK neighbours held
+// nearest to (lat, lng) at now (call oldest first: it forgets).
+func (cw *crowdWatch) oldestNearest(now time.Time, lat, lng float64) (age time.Duration, any bool) {
+	cw.mu.Lock()
+	defer cw.mu.Unlock()
+	me := geo.Point{Lat: lat, Lng: lng}
+	type far struct {
+		d   float64
+		age time.Duration
+	}
+	all := make([]far, 0, len(cw.held))
+	for _, n := range cw.held {
+		all = append(all, far{geo.Distance(me, geo.PointE7(n.lat, n.lng)), now.Sub(n.at)})
+	}
+	slices.SortFunc(all, func(a, b far) int { return cmp.Compare(a.d, b.d) })
+	for _, f := range all[:min(nearestK, len(all))] {
+		age, any = max(age, f.age), true
+	}
+	return age, any
+}
+
 // crowdStats is the worker's crowd measures.
 type crowdStats struct {
 	staleness, near *hist.H
-	refined         *hist.H // the refined interest area's oldest
+	nearest         *hist.H // the oldest of the nearestK nearest
 	bytes           *hist.H // per player: position bytes per second, as µs
 }
 
@@ -134,8 +149,8 @@ func (w *worker) sampleStaleness(ctx context.Context, cs *crowdStats) {
 				if anyNear {
 					cs.near.Record(max(near, time.Microsecond))
 				}
-				if age, ok := p.watch.oldestRefined(now); ok {
-					cs.refined.Record(max(age, time.Microsecond))
+				if age, ok := p.watch.oldestNearest(now, lat, lng); ok {
+					cs.nearest.Record(max(age, time.Microsecond))
 				}
 			}
 		}

@@ -33,26 +33,29 @@ func TestCrowdWatchOldest(t *testing.T) {
 	}
 }
 
-// The refined interest area: the players REFINED snapshots list, each
-// fine cell's snapshot replacing its earlier list; a sample of a player
-// keeps the fine cell that listed it.
-func TestCrowdWatchRefined(t *testing.T) {
+// REFINED snapshots replace their fine cell's players (a sample keeps the
+// fine cell that listed a player); the nearest measure takes the
+// nearestK neighbours held nearest.
+func TestCrowdWatchRefinedAndNearest(t *testing.T) {
 	cw := &crowdWatch{held: map[uint32]neighbour{}}
 	t0 := time.Unix(1795000000, 0)
 	const kid = protocol.Cell(0x8c1969c9b3905ff)
-	e := func(p uint32) protocol.CellEntry { return protocol.CellEntry{Op: protocol.OpEntered, Player: p} }
-	snap := protocol.FlagSnapshot | protocol.FlagRefined
-	cw.heard(&protocol.CellUpdate{Entries: []protocol.CellEntry{e(1)}}, 9, t0) // a sample only
-	cw.heard(&protocol.CellUpdate{Cell: kid, Flags: snap, Entries: []protocol.CellEntry{e(2), e(3)}}, 9, t0)
-	cw.heard(&protocol.CellUpdate{Entries: []protocol.CellEntry{e(3)}}, 9, t0.Add(time.Second)) // sampled too
-	if age, ok := cw.oldestRefined(t0.Add(2 * time.Second)); !ok || age != 2*time.Second {
-		t.Fatalf("refined oldest %v %v, want 2s (player 2)", age, ok)
+	const lat, lng = 52.3730796, 4.8924534
+	e := func(p uint32, dLat int32) protocol.CellEntry {
+		return protocol.CellEntry{Op: protocol.OpEntered, Player: p, Lat: 523730796 + dLat, Lng: 48924534}
 	}
-	cw.heard(&protocol.CellUpdate{Cell: kid, Flags: snap, Entries: []protocol.CellEntry{e(3)}}, 9, t0.Add(3*time.Second))
+	snap := protocol.FlagSnapshot | protocol.FlagRefined
+	cw.heard(&protocol.CellUpdate{Entries: []protocol.CellEntry{e(1, 9000)}}, 9, t0) // ~100 m north, a sample
+	cw.heard(&protocol.CellUpdate{Cell: kid, Flags: snap, Entries: []protocol.CellEntry{e(2, 10), e(3, 20)}}, 9, t0.Add(time.Second))
+	cw.heard(&protocol.CellUpdate{Entries: []protocol.CellEntry{e(3, 20)}}, 9, t0.Add(2*time.Second)) // sampled too
+	cw.heard(&protocol.CellUpdate{Cell: kid, Flags: snap, Entries: []protocol.CellEntry{e(3, 20)}}, 9, t0.Add(3*time.Second))
 	if _, ok := cw.held[2]; ok || cw.held[3].kid != kid || cw.held[1].kid != 0 {
 		t.Fatalf("after the fine cell's next snapshot: %v", cw.held)
 	}
-	if age, _ := cw.oldestRefined(t0.Add(4 * time.Second)); age != time.Second {
-		t.Fatalf("refined oldest %v, want 1s (player 3)", age)
+	for i := range uint32(nearestK) { // 100 players nearer than player 1, heard now
+		cw.heard(&protocol.CellUpdate{Entries: []protocol.CellEntry{e(100+i, 5)}}, 9, t0.Add(4*time.Second))
+	}
+	if age, ok := cw.oldestNearest(t0.Add(4*time.Second), lat, lng); !ok || age != 0 {
+		t.Fatalf("oldest of the %d nearest %v %v, want 0 (player 1, 4 s old, is farther)", nearestK, age, ok)
 	}
 }

@@ -11,7 +11,7 @@ import (
 // CrowdTable writes the crowd scenario's runs (one per size) as one
 // Markdown table: the figures issue 15 asks for.
 func CrowdTable(w io.Writer, runs []*Run) {
-	fmt.Fprintln(w, "| players | position B/player/s p50 | p99 | positions/s delivered | oldest neighbour p99 | max | within 50 m p99 | max | 100 nearest p99 | max | edge CPU (cores) | allocs/msg | tick p99 ≤ | tick rate (end) | crowded cells | delivery p99 | disconnects |")
+	fmt.Fprintln(w, "| players | position B/player/s p50 | p99 | positions/s delivered | oldest neighbour p99 | max | within 50 m p99 | max | 100 nearest ≤ 50 m p99 | max | edge CPU (cores) | allocs/msg | tick p99 ≤ | tick rate (end) | crowded cells | delivery p99 | disconnects |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range runs {
 		c, d, e := r.Crowd, r.Derived, r.Edge

@@ -92,13 +92,15 @@ func (cw *crowdWatch) oldest(now time.Time, lat, lng float64) (all, near time.Du
 	return all, near, any, anyNear
 }
 
-// nearestK is how many of an observer's nearest neighbours the nearest
-// measure covers: fewer than the edge's refined interest area holds even
-// where it shrinks to fit the budget (SPEC.md §2.2: ~350 players).
+// nearestK is how many of an observer's nearest neighbours within
+// nearRange the nearest measure covers: fewer than the edge's refined
+// interest area holds where it shrinks to fit the budget (SPEC.md §2.2:
+// every player within 50 m, or the nearest ~350).
 const nearestK = 100
 
 // oldestNearest is the age of the oldest of the nearestK neighbours held
-// nearest to (lat, lng) at now (call oldest first: it forgets).
+// nearest to (lat, lng) within nearRange at now (call oldest first: it
+// forgets).
 func (cw *crowdWatch) oldestNearest(now time.Time, lat, lng float64) (age time.Duration, any bool) {
 	cw.mu.Lock()
 	defer cw.mu.Unlock()
@@ -113,6 +115,9 @@ func (cw *crowdWatch) oldestNearest(now time.Time, lat, lng float64) (age time.D
 	}
 	slices.SortFunc(all, func(a, b far) int { return cmp.Compare(a.d, b.d) })
 	for _, f := range all[:min(nearestK, len(all))] {
+		if f.d > nearRange {
+			break
+		}
 		age, any = max(age, f.age), true
 	}
 	return age, any

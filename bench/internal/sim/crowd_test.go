@@ -35,7 +35,7 @@ func TestCrowdWatchOldest(t *testing.T) {
 
 // REFINED snapshots replace their fine cell's players (a sample keeps the
 // fine cell that listed a player); the nearest measure takes the
-// nearestK neighbours held nearest.
+// nearestK neighbours held nearest, within 50 m.
 func TestCrowdWatchRefinedAndNearest(t *testing.T) {
 	cw := &crowdWatch{held: map[uint32]neighbour{}}
 	t0 := time.Unix(1795000000, 0)
@@ -57,5 +57,9 @@ func TestCrowdWatchRefinedAndNearest(t *testing.T) {
 	}
 	if age, ok := cw.oldestNearest(t0.Add(4*time.Second), lat, lng); !ok || age != 0 {
 		t.Fatalf("oldest of the %d nearest %v %v, want 0 (player 1, 4 s old, is farther)", nearestK, age, ok)
+	}
+	delete(cw.held, 100) // now players 3 (1 s old, 2 m) and 1 (4 s old, ~100 m) are among the 100 nearest
+	if age, _ := cw.oldestNearest(t0.Add(4*time.Second), lat, lng); age != time.Second {
+		t.Fatalf("oldest of the nearest within 50 m %v, want 1s (player 3; player 1 is beyond 50 m)", age)
 	}
 }

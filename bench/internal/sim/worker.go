@@ -81,7 +81,7 @@ type Result struct {
 	Series     []Interval          `json:"series"`
 	// The crowd scenario's: per player, position bytes per second (as µs:
 	// see crowd.go); each observer's oldest neighbour, sampled each second,
-	// over all, within 50 m and among its 100 nearest.
+	// over all, within 50 m and among its 100 nearest within 50 m.
 	PositionBytes    *hist.H `json:"position_bytes,omitempty"`
 	Staleness        *hist.H `json:"staleness,omitempty"`
 	NearStaleness    *hist.H `json:"near_staleness,omitempty"`

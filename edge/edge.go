@@ -62,8 +62,9 @@ type Config struct {
 	// PositionBudget is the CELL_UPDATE bytes per second per player, for
 	// hunts that set none; default core.DefaultPositionBudget (8 KiB/s).
 	PositionBudget int
-	// CrowdPlayers: a cell with more players is in crowd mode (sampled,
-	// summarised); default core.DefaultCrowdPlayers.
+	// CrowdPlayers: a cell with more players in its interest area is in
+	// crowd mode (sampled, summarised, its players refined); default
+	// core.DefaultCrowdPlayers.
 	CrowdPlayers int
 	CheckOrigin  func(*http.Request) bool
 	// WebTransport: UDP on the HTTP listener's address unless WTListen is

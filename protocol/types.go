@@ -100,6 +100,10 @@ const (
 	// FlagOriginSnapshot (CELL_UPDATE only): the entries are the complete
 	// set of the players of one origin in the cell (SPEC.md §2.5).
 	FlagOriginSnapshot uint8 = 1 << 2
+	// FlagRefined (CELL_UPDATE only): the cell is a finer child of a
+	// crowded area's cell, sent once a second as a SNAPSHOT of the child
+	// to the players whose refined interest area holds it (SPEC.md §2.2).
+	FlagRefined uint8 = 1 << 3
 )
 
 // TREASURES entry states.

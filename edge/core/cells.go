@@ -30,6 +30,8 @@ type cellState struct {
 	newCrowd bool          // became crowded this tick
 	near     crowdCursor   // crowd mode: the next player to list to the watchers in the cell
 	ring     crowdCursor   // … and to the ring's
+	disk     []geo.Cell    // its interest area (grid disk Radius), itself included
+	dense    bool          // a cell of its interest area is crowded: its players are bucketed by kid (refine.go)
 }
 
 // watcher is a session watching a cell, and how far the cell is from the
@@ -50,8 +52,10 @@ func (c *Core) cellLocked(k cellKey) *cellState {
 	cs := c.cells[k]
 	if cs == nil {
 		cs = &cellState{}
+		cs.disk, _ = geo.AppendGridDisk(nil, k.cell, c.cfg.Radius)
 		c.cells[k] = cs
 		c.listRoundLocked(k, cs)
+		cs.dense = c.denseLocked(k, cs)
 	}
 	return cs
 }
@@ -135,7 +139,9 @@ func (c *Core) dropIfEmptyLocked(k cellKey, cs *cellState) {
 		delete(c.cells, k)
 		c.unlistRoundLocked(cs)
 		if cs.crowded {
+			cs.crowded = false
 			c.uncrowdLocked(k)
+			c.crowdChangedLocked(k, cs)
 		}
 	}
 }

@@ -88,10 +88,17 @@ type Config struct {
 	// least MinPositionBudget.
 	PositionBudget int
 	// Crowd mode (crowd.go): a cell with more than CrowdPlayers players
-	// (default 150) sends at most CrowdEntries of them a tick (default 16)
+	// in its interest area (default 481) sends at most CrowdEntries of
+	// them a tick (default 16)
 	// to its own watchers, the same every RingEvery ticks to the ring
 	// (default 5) and a CELL_SUMMARY every SummaryEvery ticks (default 10).
 	CrowdPlayers, CrowdEntries, RingEvery, SummaryEvery int
+	// Refinement (refine.go): players in and around crowded cells are
+	// bucketed Refine resolutions finer (default 3; negative: off), and
+	// each in a crowded cell hears in full, once a second, the fine cells
+	// that hold every player within ChildReach metres of it (default 50).
+	Refine     int
+	ChildReach float64
 	// Tick dilation (dilate.go): a tick longer than DilateShare of its
 	// period (default 0.5) for DilateAfter ticks in a row (default 3)
 	// slows the rate a step; RecoverAfter quick ticks (default 20) speed
@@ -181,6 +188,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("crowd entries %d: at most %d (with a quarter more for players leaving, a sample fits a datagram)",
 			c.CrowdEntries, protocol.MaxDatagramCellEntries*4/5))
 	}
+	if c.Refine > 6 || c.ChildReach > 500 {
+		errs = append(errs, fmt.Errorf("refinement %d resolutions, reach %v m: at most 6 and 500", c.Refine, c.ChildReach))
+	}
 	if c.PositionBudget > 0 && c.PositionBudget < MinPositionBudget {
 		errs = append(errs, fmt.Errorf("position budget %d B/s is below %d B/s (a player could not follow its own cell)", c.PositionBudget, MinPositionBudget))
 	}
@@ -212,6 +222,10 @@ func (c *Config) withDefaults() Config {
 	setInt(&d.CrowdEntries, DefaultCrowdEntries)
 	setInt(&d.RingEvery, DefaultRingEvery)
 	setInt(&d.SummaryEvery, DefaultSummaryEvery)
+	setF(&d.ChildReach, DefaultChildReach)
+	if d.Refine == 0 {
+		d.Refine = DefaultRefine
+	}
 	setInt(&d.DilateAfter, DefaultDilateAfter)
 	setInt(&d.RecoverAfter, DefaultRecoverAfter)
 	setF(&d.DilateShare, DefaultDilateShare)

@@ -43,6 +43,13 @@ type Core struct {
 	disk      []geo.Cell               // scratch: the interest area being (un)watched
 	tbuf      []protocol.TreasureEntry // scratch
 	crowds    []cellKey                // the crowded cells (crowd.go)
+	kids      map[cellKey]*kidState    // the fine cells of dense areas (refine.go)
+	kidList   []cellKey                // the keys of kids, in no order
+	kdisk     []geo.Cell               // scratch: a refined interest area being (un)watched
+	kidEdges  [16]float64              // kid edge length (m) by resolution, once known
+	due       []cellKey                // scratch: the kids whose frame this tick sends
+	cands     []kidCand                // scratch: the kids that may join a refined interest area
+	sparse    bool                     // the frame being queued skips refined watchers (crowd.go)
 	dilation  int                      // tick dilation level (dilate.go)
 	slowTicks int                      // consecutive ticks over the dilation share
 	fastTicks int                      // consecutive ticks that would fit the faster rate
@@ -69,28 +76,30 @@ type bucket struct {
 
 // Stats counts what the core did. Drops and closes are by reason.
 type Stats struct {
-	Sessions         int
-	MessagesIn       [256]uint64                  // by message type
-	MessagesOut      [256]uint64                  // by message type, counted when pulled
-	FramesEncoded    uint64                       // CELL_UPDATE frames encoded for changed cells (once per cell and tick)
-	JoinFrames       uint64                       // snapshots encoded for a cell's newcomers only (once per cell and tick)
-	CrowdFrames      uint64                       // crowded cells' sampled CELL_UPDATEs (once per cell, level and tick)
-	SummaryFrames    uint64                       // CELL_SUMMARY frames encoded (once per crowded cell and tick at most)
-	CrowdedCells     int                          // cells in crowd mode after the last tick
-	TickHz           int                          // the tick rate now (dilate.go)
-	Dilations        uint64                       // tick rate changes
-	TickDurations    [len(TickBuckets) + 1]uint64 // ticks by duration (TickBuckets)
-	TickTime         time.Duration                // the ticks' durations summed
-	CellsChanged     uint64                       // changed, watched cells over all ticks, counted apart from encoding
-	FramesQueued     uint64                       // frame references queued to sessions
-	FramesPublished  uint64                       // cell series handed to Peers.Publish (once per changed cell and tick)
-	BytesFannedOut   uint64
-	Drops            [NumDropReasons]uint64 // frames dropped and messages refused, by reason
-	TokensRefreshed  uint64                 // TOKEN messages accepted
-	Closes           map[protocol.Code]uint64
-	LastTickCells    int           // changed, watched cells at the start of the last tick (counted apart from encoding)
-	LastTickFrames   int           // CELL_UPDATE frames the last tick encoded for settled watchers: LastTickCells, plus one per 69 entries beyond the first 69 of a cell
-	LastTickDuration time.Duration // how long the last tick held the core
+	Sessions          int
+	MessagesIn        [256]uint64                  // by message type
+	MessagesOut       [256]uint64                  // by message type, counted when pulled
+	FramesEncoded     uint64                       // CELL_UPDATE frames encoded for changed cells (once per cell and tick)
+	JoinFrames        uint64                       // snapshots encoded for a cell's newcomers only (once per cell and tick)
+	CrowdFrames       uint64                       // crowded cells' sampled CELL_UPDATEs (once per cell, level and tick)
+	SummaryFrames     uint64                       // CELL_SUMMARY frames encoded (once per crowded cell and tick at most)
+	KidFrames         uint64                       // kids' REFINED snapshots encoded (refine.go: once per kid and second)
+	CrowdedCells      int                          // cells in crowd mode after the last tick
+	TickHz            int                          // the tick rate now (dilate.go)
+	Dilations         uint64                       // tick rate changes
+	TickDurations     [len(TickBuckets) + 1]uint64 // ticks by duration (TickBuckets)
+	TickTime          time.Duration                // the ticks' durations summed
+	CellsChanged      uint64                       // changed, watched cells over all ticks, counted apart from encoding
+	FramesQueued      uint64                       // frame references queued to sessions
+	FramesPublished   uint64                       // cell series handed to Peers.Publish (once per changed cell and tick)
+	BytesFannedOut    uint64
+	Drops             [NumDropReasons]uint64 // frames dropped and messages refused, by reason
+	TokensRefreshed   uint64                 // TOKEN messages accepted
+	Closes            map[protocol.Code]uint64
+	LastTickCells     int           // changed, watched cells at the start of the last tick (counted apart from encoding)
+	LastTickFrames    int           // CELL_UPDATE frames the last tick encoded for settled watchers: LastTickCells, plus one per 69 entries beyond the first 69 of a cell
+	LastTickDuration  time.Duration // how long the last tick held the core
+	LastTickKidFrames int           // kid snapshots the last tick encoded
 }
 
 // New returns a core.
@@ -98,7 +107,7 @@ func New(cfg Config) (*Core, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Core{cfg: cfg.withDefaults(), cells: map[cellKey]*cellState{}, ctrl: map[uint32][]byte{}, buckets: map[uint32]bucket{},
+	return &Core{cfg: cfg.withDefaults(), cells: map[cellKey]*cellState{}, kids: map[cellKey]*kidState{}, ctrl: map[uint32][]byte{}, buckets: map[uint32]bucket{},
 		seats: map[seatKey]SessionID{}, heard: map[uint32]int64{}, stats: Stats{Closes: map[protocol.Code]uint64{}}}, nil
 }
 
@@ -169,6 +178,7 @@ func (c *Core) unplaceLocked(id SessionID, s *slot) {
 	cs := c.cells[k]
 	cs.players = removeIdx(cs.players, id.index())
 	c.watchLocked(s.hunt, s.cell, id.index(), false)
+	c.unkidLocked(id.index(), s)
 	s.placed = false
 }
 

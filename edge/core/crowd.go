@@ -38,19 +38,64 @@ type childSum struct {
 	lat, lng int64
 }
 
-// crowdStateLocked puts cell k into or out of crowd mode by its player
-// count, with hysteresis. It runs at the tick, before the cell's fan-out.
+// crowdStateLocked puts cell k into or out of crowd mode by the players
+// of its interest area (what a watcher standing in it would be sent every
+// position of), with hysteresis. It runs at the tick, before the cell's
+// fan-out.
 func (c *Core) crowdStateLocked(k cellKey, cs *cellState) {
-	n := len(cs.players)
+	n := c.areaPlayersLocked(k, cs)
 	switch {
 	case !cs.crowded && n > c.cfg.CrowdPlayers:
 		cs.crowded, cs.newCrowd = true, true
 		c.crowds = append(c.crowds, k)
+		c.crowdChangedLocked(k, cs)
 	case cs.crowded && n < c.cfg.CrowdPlayers*3/4:
 		cs.crowded = false
 		c.uncrowdLocked(k)
-		if n > 0 {
+		c.crowdChangedLocked(k, cs)
+		if len(cs.players) > 0 {
 			cs.snapshot = true // the watchers get the full set back
+		}
+	}
+}
+
+// areaPlayersLocked counts this edge's players in cell k's interest area.
+func (c *Core) areaPlayersLocked(k cellKey, cs *cellState) int {
+	n := 0
+	for _, d := range cs.disk {
+		if x := c.cells[cellKey{k.hunt, d}]; x != nil {
+			n += len(x.players)
+		}
+	}
+	return n
+}
+
+// denseLocked reports whether a cell of k's interest area is crowded.
+func (c *Core) denseLocked(k cellKey, cs *cellState) bool {
+	for _, d := range cs.disk {
+		if x := c.cells[cellKey{k.hunt, d}]; x != nil && x.crowded {
+			return true
+		}
+	}
+	return false
+}
+
+// crowdChangedLocked follows cell k into or out of crowd mode: the cells
+// around it judge again whether they are dense, and their players take or
+// leave their kids (refine.go).
+func (c *Core) crowdChangedLocked(k cellKey, cs *cellState) {
+	if !c.refines() {
+		return
+	}
+	for _, d := range cs.disk {
+		xk := cellKey{k.hunt, d}
+		x := c.cells[xk]
+		if x == nil {
+			continue
+		}
+		x.dense = c.denseLocked(xk, x)
+		for _, idx := range x.players {
+			c.kidLocked(idx, &c.tab.slots[idx], x)
 		}
 	}
 }
@@ -88,10 +133,16 @@ func (c *Core) crowdFanOutLocked(a *arena, k cellKey, cs *cellState) {
 		return
 	}
 	phase := c.tick + k.phase()
-	c.sampleLocked(a, k, cs, &cs.near, toNear, 0)
+	// Refined watchers have their kids every second, and hear the crowd's
+	// samples only on its summary ticks.
+	c.sparse = phase%uint32(c.cfg.SummaryEvery) != 0
+	if !c.refines() || phase%uint32(c.cfg.RingEvery) == 0 {
+		c.sampleLocked(a, k, cs, &cs.near, toNear, 0)
+	}
 	if phase%uint32(c.cfg.RingEvery) == 0 {
 		c.sampleLocked(a, k, cs, &cs.ring, toRing, 1)
 	}
+	c.sparse = false
 	switch {
 	case cs.newCrowd || phase%uint32(c.cfg.SummaryEvery) == 0:
 		c.summaryLocked(a, k, cs, toAll)

@@ -24,6 +24,7 @@ func TestCrowdedCellShowsEveryPlayerWithinTheBound(t *testing.T) {
 		c.PositionRate, c.PositionBurst, c.MessageRate, c.MessageBurst = 1e6, 1e6, 1e6, 1e6
 		c.CrowdPlayers = crowdAt
 		c.PositionBudget = 1 << 20 // the crowd's own bound, not the budget's
+		c.Refine = -1              // the samples alone (refine_test.go has the kids)
 	})
 	cr := newCrowd(r, n, 200)
 	where := map[uint32]geo.Cell{} // player → cell
@@ -40,11 +41,17 @@ func TestCrowdedCellShowsEveryPlayerWithinTheBound(t *testing.T) {
 	for i := range seen {
 		seen[i] = map[uint32]int{}
 	}
-	crowded := 0
+	crowded := 0 // cells with more than crowdAt players in their interest area
 	for c, k := range count {
-		if k > crowdAt {
+		area := 0
+		for d, kd := range count {
+			if distance(c, d) <= 1 {
+				area += kd
+			}
+		}
+		if area > crowdAt {
 			crowded++
-			t.Logf("cell %v: %d players (crowded)", c, k)
+			t.Logf("cell %v: %d players, %d in its area (crowded)", c, k, area)
 		}
 	}
 	if crowded == 0 {
@@ -144,7 +151,8 @@ func TestCrowdModeKeepsUnderTheBudget(t *testing.T) {
 }
 
 // TestCrowdHotPathDoesNotAllocate: in crowd mode, position → tick (samples
-// for the cell and its ring, summaries) → pull allocates nothing.
+// for the cell and its ring, summaries, the kids' frames) → pull allocates
+// nothing.
 func TestCrowdHotPathDoesNotAllocate(t *testing.T) {
 	r := newRig(t, func(c *Config) { c.PositionRate, c.PositionBurst, c.CrowdPlayers, c.CrowdEntries = 1e9, 1e9, 8, 4 })
 	cr := newCrowd(r, 24, 30)
@@ -171,8 +179,8 @@ func TestCrowdHotPathDoesNotAllocate(t *testing.T) {
 	for range 100 { // warm up: grow slices and arenas once
 		step()
 	}
-	if st := r.c.Snapshot(); st.CrowdedCells == 0 || st.SummaryFrames == 0 {
-		t.Fatalf("no crowd: %d crowded cells, %d summaries", st.CrowdedCells, st.SummaryFrames)
+	if st := r.c.Snapshot(); st.CrowdedCells == 0 || st.SummaryFrames == 0 || st.KidFrames == 0 {
+		t.Fatalf("no refined crowd: %d crowded cells, %d summaries, %d kid frames", st.CrowdedCells, st.SummaryFrames, st.KidFrames)
 	}
 	if n := testing.AllocsPerRun(500, step); n != 0 {
 		t.Errorf("position → crowded tick → pull allocates %v times", n)

@@ -1,6 +1,10 @@
 package core
 
-import "time"
+import (
+	"time"
+
+	"github.com/veltrix/veltrix/protocol"
+)
 
 // Defaults of Config, named once: withDefaults applies them, and the edge's
 // flags (cmd/veltrix-edge) and edge.Config read them.
@@ -26,10 +30,15 @@ const (
 	// below it a player could not follow its own cell.
 	MinPositionBudget = 1 << 10
 
-	DefaultCrowdPlayers = 150 // players above which a cell is crowded (crowd.go)
-	DefaultCrowdEntries = 16  // a crowded cell's players listed per tick
-	DefaultRingEvery    = 5   // ticks between a crowded cell's samples for the ring around it
-	DefaultSummaryEvery = 10  // ticks between a crowded cell's CELL_SUMMARYs
+	// DefaultCrowdPlayers: a cell is crowded when more players than this
+	// stand in its interest area — every one's position a second would
+	// take the whole default budget (8,192 / 17 bytes an entry).
+	DefaultCrowdPlayers = DefaultPositionBudget / protocol.CellEntrySize
+	DefaultRefine       = 3    // kids (refine.go) are this many resolutions finer than the hunt's cells
+	DefaultChildReach   = 50.0 // m: a refined player hears every player this close once a second
+	DefaultCrowdEntries = 16   // a crowded cell's players listed per tick
+	DefaultRingEvery    = 5    // ticks between a crowded cell's samples for the ring around it
+	DefaultSummaryEvery = 10   // ticks between a crowded cell's CELL_SUMMARYs
 
 	DefaultDilateShare  = 0.5 // of its period a tick may take before the rate drops (dilate.go)
 	DefaultDilateAfter  = 3   // ticks over it in a row

@@ -201,6 +201,9 @@ func (c *Core) positionLocked(id SessionID, s *slot, body []byte, now int64) err
 	default:
 		c.recordLocked(cellKey{s.hunt, s.cell}, s, opMoved)
 	}
+	if c.refines() {
+		c.kidLocked(id.index(), s, c.cells[cellKey{s.hunt, s.cell}])
+	}
 	c.hintLocked(id, s, now)
 	return nil
 }

@@ -68,8 +68,12 @@ func (c *Core) enqueueLocked(idx uint32, ref frameRef) {
 	if s.state != stateActive {
 		return
 	}
+	if s.refined && !ref.kid {
+		ref.dist++ // for a refined player its kids come first (refine.go)
+	}
 	if !c.spendLocked(s, ref) {
 		c.stats.Drops[DropBudget]++
+		s.tight = s.tight || ref.kid // its refined area no longer fits: chosen again (refine.go)
 		return
 	}
 	if int(s.qCount) == queueLen {
@@ -79,11 +83,12 @@ func (c *Core) enqueueLocked(idx uint32, ref frameRef) {
 				worst = i
 			}
 		}
-		s.droppedNow = true
+		s.droppedNow = s.droppedNow || s.pending || !s.refined // a refined player's queue fills between its offers (refine.go)
 		c.stats.Drops[DropQueueFull]++
 		if ref.dist > s.queue[worst].dist {
 			return // the queue is full, hence already pending
 		}
+		s.budTokens += float64(s.queue[worst].n) // never sent: its bytes go back to the budget
 		copy(s.queue[worst:], s.queue[worst+1:])
 		s.qCount--
 	}
@@ -91,7 +96,9 @@ func (c *Core) enqueueLocked(idx uint32, ref frameRef) {
 	s.qCount++
 	c.stats.FramesQueued++
 	c.stats.BytesFannedOut += uint64(ref.n)
-	c.readyLocked(makeID(idx, s.gen), s)
+	if !s.refined {
+		c.readyLocked(makeID(idx, s.gen), s)
+	}
 }
 
 // Pull takes session id's waiting output: its control messages (one buffer

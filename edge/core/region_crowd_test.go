@@ -14,6 +14,7 @@ func regionCrowd(t *testing.T, n int, tweak func(*Config)) (a, b *rig, ids []Ses
 	t.Helper()
 	rigs, rg := newRegion(t, 2, func(c *Config) {
 		c.PositionRate, c.PositionBurst, c.MessageRate, c.MessageBurst, c.MaxSpeed = 1e6, 1e6, 1e6, 1e6, 1e6
+		c.Refine = -1 // the crowded cell's samples and what it publishes (kids are local: refine_test.go)
 	}, tweak)
 	a, b = rigs[0], rigs[1]
 	for i := range n {

@@ -32,6 +32,7 @@ type frameRef struct {
 	off  uint32
 	n    uint32
 	dist uint8 // grid distance of the frame's cell from the session's cell
+	kid  bool  // a kid's frame (refine.go): first in a refined session's budget
 }
 
 // slot is one session. It holds no pointers: the GC never scans the table.
@@ -68,10 +69,17 @@ type slot struct {
 	budget     uint32    // position bytes per second (budget.go)
 	budTokens  float64   // bytes it may still be sent
 	budAt      int64     // server µs of the last refill
-	shown      [2]uint32 // crowd mode: the stamp last listed to its cell's own watchers and to the ring
+	shown      [3]uint32 // crowd mode: the stamp last listed to its cell's own watchers, to the ring, in its kid's frame
 	listed     [2]uint32 // crowd mode: the tick it was last listed at, per level
-	owner      Owner     // the transport that opened the session
-	handle     uint64    // the transport's own reference, passed back to it
+	kid        geo.Cell  // its finer cell while its cell is dense (refine.go); 0: none
+	kidLat     int32     // centre of kid, for hysteresis
+	kidLng     int32
+	ancLat     int32 // where a refined session's interest area was chosen (refine.go)
+	ancLng     int32
+	refined    bool   // it watches the kids around it (its cell is dense)
+	tight      bool   // the budget dropped a kid's frame: choose its kids again
+	owner      Owner  // the transport that opened the session
+	handle     uint64 // the transport's own reference, passed back to it
 	qCount     uint8
 	queue      [queueLen]frameRef
 }

@@ -41,6 +41,7 @@ func (c *Core) Tick() {
 	c.stats.CrowdedCells = len(c.crowds)
 	c.stats.CellsChanged += uint64(cells)
 	c.dirty = c.dirty[:0]
+	c.flushKidsLocked(a)
 	c.scheduleSnapshotsLocked(a, now)
 	c.checkSlowLocked()
 }
@@ -173,7 +174,7 @@ func wants(to uint8, w watcher) bool {
 
 func (c *Core) queueFrameLocked(cs *cellState, ref frameRef, to uint8) {
 	for _, w := range cs.watchers {
-		if !wants(to, w) {
+		if !wants(to, w) || c.sparse && c.tab.slots[w.idx].refined {
 			continue
 		}
 		ref.dist = w.dist
@@ -182,11 +183,12 @@ func (c *Core) queueFrameLocked(cs *cellState, ref frameRef, to uint8) {
 }
 
 // checkSlowLocked closes sessions that dropped frames for SlowTicks ticks in
-// a row: they cannot keep up. The same pass over the slots closes sessions
+// a row: they cannot keep up. It also offers a refined player's frames to
+// its transport, every offerEvery ticks (refine.go). The same pass over the slots closes sessions
 // whose token expired or that went idle (s.deadline, expireLocked): one
 // comparison per session and tick, and no timer.
 func (c *Core) checkSlowLocked() {
-	now := c.tickAt
+	now, every := c.tickAt, c.offerEvery()
 	for i := range c.tab.slots {
 		s := &c.tab.slots[i]
 		if s.state != stateActive {
@@ -195,6 +197,9 @@ func (c *Core) checkSlowLocked() {
 		if now >= s.deadline {
 			c.expireLocked(makeID(uint32(i), s.gen), s, now)
 			continue
+		}
+		if s.refined && s.qCount > 0 && (c.tick+uint32(i))%every == 0 {
+			c.readyLocked(makeID(uint32(i), s.gen), s)
 		}
 		if !s.droppedNow {
 			s.dropTicks = 0

@@ -32,6 +32,19 @@ type MobileHandler interface {
 	OnClosed(reason string)
 }
 
+// MobileCrowdHandler is what a MobileHandler may also implement to hear
+// crowds (SPEC.md §2.2 CELL_SUMMARY, TICK_RATE): apps built before them
+// keep compiling, and are simply not told.
+type MobileCrowdHandler interface {
+	// OnCellSummary: crowded cell (H3 index in hex) holds count players
+	// centred on lat/lng; one OnCellSummaryChild per finer cell follows.
+	OnCellSummary(cell string, count int64, lat, lng float64)
+	OnCellSummaryChild(cell string, count int64, lat, lng float64)
+	// OnTickRate: the edge now sends tickHz updates a second (reason 1:
+	// overload, 0: back to normal).
+	OnTickRate(tickHz, reason int64)
+}
+
 // Mobile is the gomobile-friendly face of Client: a constructor, methods
 // with bindable types and a handler interface. It reconnects by itself.
 type Mobile struct {
@@ -175,6 +188,23 @@ func (m *Mobile) dispatch(msg protocol.Message) {
 		m.h.OnRedirect(int64(x.Code), string(x.URL))
 	case *protocol.Pong:
 		m.h.OnPong(int64(x.Echo), int64(x.Time))
+	case *protocol.CellSummary, *protocol.TickRate:
+		if ch, ok := m.h.(MobileCrowdHandler); ok {
+			crowd(ch, msg)
+		}
+	}
+}
+
+// crowd hands a CELL_SUMMARY or TICK_RATE to ch.
+func crowd(ch MobileCrowdHandler, msg protocol.Message) {
+	switch x := msg.(type) {
+	case *protocol.CellSummary:
+		ch.OnCellSummary(x.Cell.String(), int64(x.Count), degrees(x.Lat), degrees(x.Lng))
+		for _, c := range x.Children {
+			ch.OnCellSummaryChild(c.Cell.String(), int64(c.Count), degrees(c.Lat), degrees(c.Lng))
+		}
+	case *protocol.TickRate:
+		ch.OnTickRate(int64(x.TickHz), int64(x.Reason))
 	}
 }
 

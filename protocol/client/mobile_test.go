@@ -151,3 +151,36 @@ func TestMobileHandsEveryMessageOnWithItsFields(t *testing.T) {
 		}
 	}
 }
+
+// crowdRecorder also hears crowds.
+type crowdRecorder struct{ recorder }
+
+func (r *crowdRecorder) OnCellSummary(cell string, n int64, lat, lng float64) {
+	r.add("summary %s %d %.7f %.7f", cell, n, lat, lng)
+}
+func (r *crowdRecorder) OnCellSummaryChild(cell string, n int64, lat, lng float64) {
+	r.add("child %s %d %.7f %.7f", cell, n, lat, lng)
+}
+func (r *crowdRecorder) OnTickRate(hz, reason int64) { r.add("tick rate %d %d", hz, reason) }
+
+// TestMobileHandsCrowdsToACrowdHandler: CELL_SUMMARY and TICK_RATE reach a
+// handler that implements MobileCrowdHandler, and are skipped for one that
+// does not.
+func TestMobileHandsCrowdsToACrowdHandler(t *testing.T) {
+	msgs := []protocol.Message{
+		&protocol.CellSummary{Cell: 0x8928308280fffff, Count: 400, Lat: 523700000, Lng: 48900000,
+			Children: []protocol.SummaryChild{{Cell: 0x8a2830828007fff, Count: 300, Lat: 523710000, Lng: 48910000}}},
+		&protocol.TickRate{TickHz: 5, Reason: protocol.TickRateOverload},
+	}
+	r, plain := &crowdRecorder{}, &recorder{}
+	for _, h := range []MobileHandler{r, plain} {
+		m := NewMobile("ws://127.0.0.1:1/ws", "tok", 7, "", h)
+		for _, msg := range msgs {
+			m.dispatch(msg)
+		}
+	}
+	want := "summary 8928308280fffff 400 52.3700000 4.8900000\nchild 8a2830828007fff 300 52.3710000 4.8910000\ntick rate 5 1"
+	if got := strings.Join(r.calls, "\n"); got != want || len(plain.calls) != 0 {
+		t.Errorf("crowd handler calls:\n%s\nwant:\n%s\nplain handler: %v", got, want, plain.calls)
+	}
+}

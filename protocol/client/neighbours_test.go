@@ -47,3 +47,26 @@ func TestNeighboursMergeOrigins(t *testing.T) {
 		t.Fatalf("players %v, want [8]", got)
 	}
 }
+
+// TestNeighboursRefinedSnapshot: a REFINED snapshot of a fine cell
+// replaces that fine cell's players only; a crowded cell's sampled player
+// stays.
+func TestNeighboursRefinedSnapshot(t *testing.T) {
+	const cell, kid = protocol.Cell(0x8928308280fffff), protocol.Cell(0x8c1969c9b3905ff)
+	t0 := time.Unix(1795000000, 0)
+	entries := func(ps ...uint32) []protocol.CellEntry {
+		var out []protocol.CellEntry
+		for _, p := range ps {
+			out = append(out, protocol.CellEntry{Op: protocol.OpEntered, Player: p})
+		}
+		return out
+	}
+	n := &Neighbours{}
+	n.Apply(&protocol.CellUpdate{Cell: cell, Entries: entries(1)}, t0)
+	refined := protocol.FlagSnapshot | protocol.FlagRefined
+	n.Apply(&protocol.CellUpdate{Cell: kid, Flags: refined, Entries: entries(2, 3)}, t0)
+	n.Apply(&protocol.CellUpdate{Cell: kid, Flags: refined, Entries: entries(3)}, t0.Add(time.Second))
+	if _, ok := n.Players[2]; ok || len(n.Players) != 2 || n.Players[3].Cell != kid {
+		t.Errorf("after the fine cell's second snapshot: %v", n.Players)
+	}
+}

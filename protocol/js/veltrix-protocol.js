@@ -123,7 +123,7 @@ export const Kind = Object.freeze({ unknown: 0, browser: 1, mobile: 2, bot: 3 })
 /** CELL_UPDATE entry operations; receivers skip entries with any other op (SPEC §2.2). */
 export const CellOp = Object.freeze({ entered: 1, moved: 2, left: 3 });
 /** CELL_UPDATE and TREASURES flag bits. */
-export const Flags = Object.freeze({ SNAPSHOT: 1, CONTINUED: 2, ORIGIN_SNAPSHOT: 4 });
+export const Flags = Object.freeze({ SNAPSHOT: 1, CONTINUED: 2, ORIGIN_SNAPSHOT: 4, REFINED: 8 });
 /** TREASURES entry states. */
 export const TreasureState = Object.freeze({ available: 0, claimed: 1, hidden: 2 });
 /** HINT distance bands. */

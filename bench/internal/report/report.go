@@ -371,6 +371,9 @@ func (r *Run) crowdSummary(w io.Writer) {
 		if n := c.NearStaleness; n != nil && n.Count() > 0 {
 			fmt.Fprintf(w, "; within 50 m: p99 %.2f s, max %.2f s", n.Quantile(.99).Seconds(), n.Max().Seconds())
 		}
+		if n := c.NearestStaleness; n != nil && n.Count() > 0 {
+			fmt.Fprintf(w, "; 100 nearest within 50 m: p99 %.2f s, max %.2f s", n.Quantile(.99).Seconds(), n.Max().Seconds())
+		}
 		fmt.Fprintf(w, " (observers sampled each second)\n")
 	}
 	if e.Sampled {

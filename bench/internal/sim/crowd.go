@@ -1,7 +1,9 @@
 package sim
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -29,6 +31,7 @@ const nearRange = 50.0
 type neighbour struct {
 	at       time.Time
 	lat, lng int32
+	kid      protocol.Cell // the fine cell whose REFINED snapshot listed it (0: none)
 }
 
 // crowdWatch is an observer's view of its neighbours (crowd scenario only).
@@ -37,10 +40,21 @@ type crowdWatch struct {
 	held map[uint32]neighbour
 }
 
-// heard records entries of a decoded CELL_UPDATE at now.
+// heard records entries of a decoded CELL_UPDATE at now. A REFINED
+// snapshot (SPEC.md §2.2) replaces the players its fine cell listed
+// before: so the neighbours held with a kid are the observer's refined
+// interest area.
 func (cw *crowdWatch) heard(cu *protocol.CellUpdate, self uint32, now time.Time) {
 	cw.mu.Lock()
 	defer cw.mu.Unlock()
+	refined := cu.Flags&protocol.FlagRefined != 0
+	if refined && cu.Flags&protocol.FlagSnapshot != 0 {
+		for id, n := range cw.held {
+			if n.kid == cu.Cell {
+				delete(cw.held, id)
+			}
+		}
+	}
 	for i := range cu.Entries {
 		e := &cu.Entries[i]
 		switch {
@@ -48,7 +62,11 @@ func (cw *crowdWatch) heard(cu *protocol.CellUpdate, self uint32, now time.Time)
 		case e.Op == protocol.OpLeft:
 			delete(cw.held, e.Player)
 		default:
-			cw.held[e.Player] = neighbour{at: now, lat: e.Lat, lng: e.Lng}
+			kid := cw.held[e.Player].kid // a sample keeps the fine cell that listed it
+			if refined {
+				kid = cu.Cell
+			}
+			cw.held[e.Player] = neighbour{at: now, lat: e.Lat, lng: e.Lng, kid: kid}
 		}
 	}
 }
@@ -74,9 +92,41 @@ func (cw *crowdWatch) oldest(now time.Time, lat, lng float64) (all, near time.Du
 	return all, near, any, anyNear
 }
 
+// nearestK is how many of an observer's nearest neighbours within
+// nearRange the nearest measure covers: fewer than the edge's refined
+// interest area holds where it shrinks to fit the budget (SPEC.md §2.2:
+// every player within 50 m, or the nearest ~350).
+const nearestK = 100
+
+// oldestNearest is the age of the oldest of the nearestK neighbours held
+// nearest to (lat, lng) within nearRange at now (call oldest first: it
+// forgets).
+func (cw *crowdWatch) oldestNearest(now time.Time, lat, lng float64) (age time.Duration, any bool) {
+	cw.mu.Lock()
+	defer cw.mu.Unlock()
+	me := geo.Point{Lat: lat, Lng: lng}
+	type far struct {
+		d   float64
+		age time.Duration
+	}
+	all := make([]far, 0, len(cw.held))
+	for _, n := range cw.held {
+		all = append(all, far{geo.Distance(me, geo.PointE7(n.lat, n.lng)), now.Sub(n.at)})
+	}
+	slices.SortFunc(all, func(a, b far) int { return cmp.Compare(a.d, b.d) })
+	for _, f := range all[:min(nearestK, len(all))] {
+		if f.d > nearRange {
+			break
+		}
+		age, any = max(age, f.age), true
+	}
+	return age, any
+}
+
 // crowdStats is the worker's crowd measures.
 type crowdStats struct {
 	staleness, near *hist.H
+	nearest         *hist.H // the oldest of the nearestK nearest
 	bytes           *hist.H // per player: position bytes per second, as µs
 }
 
@@ -103,6 +153,9 @@ func (w *worker) sampleStaleness(ctx context.Context, cs *crowdStats) {
 				}
 				if anyNear {
 					cs.near.Record(max(near, time.Microsecond))
+				}
+				if age, ok := p.watch.oldestNearest(now, lat, lng); ok {
+					cs.nearest.Record(max(age, time.Microsecond))
 				}
 			}
 		}

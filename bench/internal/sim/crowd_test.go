@@ -32,3 +32,34 @@ func TestCrowdWatchOldest(t *testing.T) {
 		t.Fatalf("after 11 s: oldest %v, held %v; player 1 should be forgotten", all, cw.held)
 	}
 }
+
+// REFINED snapshots replace their fine cell's players (a sample keeps the
+// fine cell that listed a player); the nearest measure takes the
+// nearestK neighbours held nearest, within 50 m.
+func TestCrowdWatchRefinedAndNearest(t *testing.T) {
+	cw := &crowdWatch{held: map[uint32]neighbour{}}
+	t0 := time.Unix(1795000000, 0)
+	const kid = protocol.Cell(0x8c1969c9b3905ff)
+	const lat, lng = 52.3730796, 4.8924534
+	e := func(p uint32, dLat int32) protocol.CellEntry {
+		return protocol.CellEntry{Op: protocol.OpEntered, Player: p, Lat: 523730796 + dLat, Lng: 48924534}
+	}
+	snap := protocol.FlagSnapshot | protocol.FlagRefined
+	cw.heard(&protocol.CellUpdate{Entries: []protocol.CellEntry{e(1, 9000)}}, 9, t0) // ~100 m north, a sample
+	cw.heard(&protocol.CellUpdate{Cell: kid, Flags: snap, Entries: []protocol.CellEntry{e(2, 10), e(3, 20)}}, 9, t0.Add(time.Second))
+	cw.heard(&protocol.CellUpdate{Entries: []protocol.CellEntry{e(3, 20)}}, 9, t0.Add(2*time.Second)) // sampled too
+	cw.heard(&protocol.CellUpdate{Cell: kid, Flags: snap, Entries: []protocol.CellEntry{e(3, 20)}}, 9, t0.Add(3*time.Second))
+	if _, ok := cw.held[2]; ok || cw.held[3].kid != kid || cw.held[1].kid != 0 {
+		t.Fatalf("after the fine cell's next snapshot: %v", cw.held)
+	}
+	for i := range uint32(nearestK) { // 100 players nearer than player 1, heard now
+		cw.heard(&protocol.CellUpdate{Entries: []protocol.CellEntry{e(100+i, 5)}}, 9, t0.Add(4*time.Second))
+	}
+	if age, ok := cw.oldestNearest(t0.Add(4*time.Second), lat, lng); !ok || age != 0 {
+		t.Fatalf("oldest of the %d nearest %v %v, want 0 (player 1, 4 s old, is farther)", nearestK, age, ok)
+	}
+	delete(cw.held, 100) // now players 3 (1 s old, 2 m) and 1 (4 s old, ~100 m) are among the 100 nearest
+	if age, _ := cw.oldestNearest(t0.Add(4*time.Second), lat, lng); age != time.Second {
+		t.Fatalf("oldest of the nearest within 50 m %v, want 1s (player 3; player 1 is beyond 50 m)", age)
+	}
+}

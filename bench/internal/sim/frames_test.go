@@ -168,9 +168,19 @@ func TestInCell(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := entryAt(1, tc.at, 0)
-			if got := inCell(&e, cell, 9); got != tc.want {
+			if got := inCell(&e, cell); got != tc.want {
 				t.Errorf("inCell = %v, want %v", got, tc.want)
 			}
 		})
+	}
+	// A crowd's fine cell (REFINED, resolution 12) is judged at its own
+	// resolution.
+	kid, err := geo.CellOf(here, 12)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, away := entryAt(1, here, 0), entryAt(2, geo.Point{Lat: 52.37, Lng: 4.9015}, 0) // ~100 m east
+	if !inCell(&in, kid) || inCell(&away, kid) {
+		t.Errorf("fine cell: inCell(here) %v, inCell(100 m away) %v", inCell(&in, kid), inCell(&away, kid))
 	}
 }

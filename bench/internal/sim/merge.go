@@ -30,7 +30,7 @@ func Merge(rs []Result) (Result, error) {
 			into **hist.H
 			from *hist.H
 		}{{&out.PositionBytes, r.PositionBytes},
-			{&out.Staleness, r.Staleness}, {&out.NearStaleness, r.NearStaleness}} {
+			{&out.Staleness, r.Staleness}, {&out.NearStaleness, r.NearStaleness}, {&out.NearestStaleness, r.NearestStaleness}} {
 			if h.from != nil {
 				if *h.into == nil {
 					*h.into = hist.New()

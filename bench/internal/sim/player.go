@@ -134,7 +134,7 @@ func (p *player) cellUpdate(body []byte, sampled *bool) (entries int64) {
 		if e.Op == protocol.OpLeft {
 			continue
 		}
-		if i%16 == 0 && !inCell(e, geo.Cell(p.cu.Cell), w.res) { // a sample: CellOf costs ~0.3 µs
+		if i%16 == 0 && !inCell(e, geo.Cell(p.cu.Cell)) { // a sample: CellOf costs ~0.3 µs
 			w.count(&w.c.wrongCell, 1)
 		}
 		if *sampled || snapshot || e.Stamp == 0 || e.Player == p.id {
@@ -148,9 +148,10 @@ func (p *player) cellUpdate(body []byte, sampled *bool) (entries int64) {
 
 // inCell reports whether entry e can belong to cell: it lies in the cell
 // or, by the edge's hysteresis (a player leaves its cell only once well
-// past the border), in a neighbour.
-func inCell(e *protocol.CellEntry, cell geo.Cell, res int) bool {
-	c, err := geo.CellOf(geo.PointE7(e.Lat, e.Lng), res)
+// past the border), in a neighbour. The cell may be finer than the hunt's
+// (a crowd's REFINED fine cell, SPEC.md §2.2).
+func inCell(e *protocol.CellEntry, cell geo.Cell) bool {
+	c, err := geo.CellOf(geo.PointE7(e.Lat, e.Lng), cell.Resolution())
 	if err != nil {
 		return false
 	}

@@ -81,10 +81,11 @@ type Result struct {
 	Series     []Interval          `json:"series"`
 	// The crowd scenario's: per player, position bytes per second (as µs:
 	// see crowd.go); each observer's oldest neighbour, sampled each second,
-	// over all and within 50 m.
-	PositionBytes *hist.H `json:"position_bytes,omitempty"`
-	Staleness     *hist.H `json:"staleness,omitempty"`
-	NearStaleness *hist.H `json:"near_staleness,omitempty"`
+	// over all, within 50 m and among its 100 nearest within 50 m.
+	PositionBytes    *hist.H `json:"position_bytes,omitempty"`
+	Staleness        *hist.H `json:"staleness,omitempty"`
+	NearStaleness    *hist.H `json:"near_staleness,omitempty"`
+	NearestStaleness *hist.H `json:"nearest_staleness,omitempty"`
 }
 
 type worker struct {
@@ -365,7 +366,7 @@ func (w *worker) measure(ctx context.Context, interval func(Interval)) Result {
 	var wg sync.WaitGroup
 	var crowd *crowdStats
 	if cfg.Scenario == "crowd" {
-		crowd = &crowdStats{staleness: hist.New(), near: hist.New(), bytes: hist.New()}
+		crowd = &crowdStats{staleness: hist.New(), near: hist.New(), nearest: hist.New(), bytes: hist.New()}
 		wg.Add(1)
 		go func() { defer wg.Done(); w.sampleStaleness(pctx, crowd) }()
 	}
@@ -390,6 +391,7 @@ func (w *worker) measure(ctx context.Context, interval func(Interval)) Result {
 	if crowd != nil {
 		w.positionBytes(crowd, elapsed)
 		r.PositionBytes, r.Staleness, r.NearStaleness = crowd.bytes, crowd.staleness, crowd.near
+		r.NearestStaleness = crowd.nearest
 	}
 	return r
 }

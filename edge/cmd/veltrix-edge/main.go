@@ -66,7 +66,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.Float64Var(&o.claimRate, "claim-rate", core.DefaultClaimRate, "CLAIMs per second per player; beyond it a claim is answered rate_limited")
 	fs.Float64Var(&o.claimBurst, "claim-burst", core.DefaultClaimBurst, "CLAIMs a player may make at once before -claim-rate applies")
 	fs.IntVar(&o.radius, "radius", core.DefaultRadius, "interest radius in cells (grid disk k)")
-	fs.IntVar(&o.crowdPlayers, "crowd-players", core.DefaultCrowdPlayers, "players above which a cell is in crowd mode: sampled, with a CELL_SUMMARY")
+	fs.IntVar(&o.crowdPlayers, "crowd-players", core.DefaultCrowdPlayers, "players in a cell's interest area above which it is in crowd mode: sampled, with a CELL_SUMMARY, players near refined (default: the budget over 17-byte entries)")
 	fs.IntVar(&o.positionBudget, "position-budget", core.DefaultPositionBudget, "CELL_UPDATE bytes per second per player, for hunts that set none (at least 1024)")
 	fs.BoolVar(&o.devMode, "dev", false, "run a whole local system: in-process coordinator, demo hunt, simulated crowd")
 	fs.StringVar(&o.devDir, "dev-dir", "data/dev", "dev mode: coordinator data directory")

@@ -238,7 +238,7 @@ describe('constants (SPEC §2–§4)', () => {
   test('field values', () => {
     assert.deepEqual({ ...P.Kind }, { unknown: 0, browser: 1, mobile: 2, bot: 3 });
     assert.deepEqual({ ...P.CellOp }, { entered: 1, moved: 2, left: 3 });
-    assert.deepEqual({ ...P.Flags }, { SNAPSHOT: 1, CONTINUED: 2, ORIGIN_SNAPSHOT: 4 });
+    assert.deepEqual({ ...P.Flags }, { SNAPSHOT: 1, CONTINUED: 2, ORIGIN_SNAPSHOT: 4, REFINED: 8 });
     assert.deepEqual({ ...P.TreasureState }, { available: 0, claimed: 1, hidden: 2 });
     assert.deepEqual({ ...P.Band }, { unknown: 0, burning: 1, hot: 2, warm: 3, cool: 4, cold: 5, freezing: 6 });
     assert.deepEqual({ ...P.Outcome }, {

@@ -43,3 +43,13 @@ test('players not heard of for 10 s are forgotten, self is skipped', () => {
   n.forget(10001);
   assert.deepEqual(ids(n), [2]);
 });
+
+test('a REFINED snapshot replaces the players of its fine cell only', () => {
+  const kid = '8c1969c9b3905ff';
+  const n = new Neighbours();
+  n.apply(wire({ entries: [entry(CellOp.moved, 1)] }), 0); // a crowded cell's sample
+  n.apply(wire({ cell: kid, flags: Flags.SNAPSHOT | Flags.REFINED, entries: [entry(CellOp.entered, 2), entry(CellOp.entered, 3)] }), 0);
+  n.apply(wire({ cell: kid, flags: Flags.SNAPSHOT | Flags.REFINED, entries: [entry(CellOp.entered, 3)] }), 1000);
+  assert.deepEqual(ids(n), [1, 3]);
+  assert.equal(n.players.get(3).cell, kid);
+});

@@ -33,12 +33,28 @@ type cellState struct {
 }
 
 // watcher is a session watching a cell, and how far the cell is from the
-// session's own (fixed until the session changes cell).
-type watcher struct {
-	idx   uint32
-	dist  uint8
-	fresh bool // joined since the cell's last fan-out: waits for its snapshot
+// session's own (fixed until the session changes cell), packed in 4 bytes
+// (an interest area of k=1 costs a session 28 B): slot index (24 bits,
+// maxSessions), distance (7 bits, capped at maxDist) and fresh (joined
+// since the cell's last fan-out: waits for its snapshot).
+type watcher uint32
+
+const (
+	maxDist   = 127 // distances beyond are recorded as maxDist (farthest)
+	freshBit  = 1 << 31
+	distShift = 24
+	idxMask   = 1<<distShift - 1
+	distMask  = maxDist << distShift
+)
+
+func newWatcher(idx uint32, dist uint8) watcher {
+	return watcher(idx&idxMask | uint32(min(dist, maxDist))<<distShift | freshBit)
 }
+
+func (w watcher) idx() uint32     { return uint32(w) & idxMask }
+func (w watcher) dist() uint8     { return uint8(uint32(w) & distMask >> distShift) }
+func (w watcher) fresh() bool     { return w&freshBit != 0 }
+func (w watcher) settle() watcher { return w &^ freshBit }
 
 // cellKey distinguishes the same H3 cell in different hunts.
 type cellKey struct {
@@ -97,7 +113,7 @@ func (c *Core) watchLocked(hunt uint32, cell geo.Cell, idx uint32, add bool) {
 			if len(cs.watchers) == 0 && c.cfg.Peers != nil {
 				c.cfg.Peers.Watch(hunt, uint64(d), true)
 			}
-			cs.watchers = append(cs.watchers, watcher{idx: idx, dist: distance(cell, d), fresh: true})
+			cs.watchers = append(cs.watchers, newWatcher(idx, distance(cell, d)))
 			cs.joiners++
 			if len(cs.players) > 0 || len(cs.remote) > 0 {
 				c.markDirtyLocked(k, cs)
@@ -105,8 +121,8 @@ func (c *Core) watchLocked(hunt uint32, cell geo.Cell, idx uint32, add bool) {
 			continue
 		}
 		if cs := c.cells[k]; cs != nil {
-			if i := slices.IndexFunc(cs.watchers, func(w watcher) bool { return w.idx == idx }); i >= 0 {
-				if cs.watchers[i].fresh {
+			if i := slices.IndexFunc(cs.watchers, func(w watcher) bool { return w.idx() == idx }); i >= 0 {
+				if cs.watchers[i].fresh() {
 					cs.joiners--
 				}
 				cs.watchers[i] = cs.watchers[len(cs.watchers)-1]

@@ -29,6 +29,7 @@ type Core struct {
 	mu        sync.Mutex // guards all fields below
 	owners    []Notifier // by Owner: the transports that registered
 	tab       table
+	queues    queues // the sessions' frame queues, lent while frames wait (slots.go)
 	cells     map[cellKey]*cellState
 	dirty     []cellKey
 	rounds    []cellKey                // every cell, in refresh order (join.go)
@@ -154,6 +155,7 @@ func (c *Core) Closed(id SessionID) {
 			c.buckets[s.player] = b
 		}
 	}
+	c.emptyQueueLocked(s)
 	c.tab.release(id)
 	c.stats.Sessions--
 }

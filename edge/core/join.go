@@ -38,7 +38,7 @@ func (c *Core) settleLocked(cs *cellState) {
 		return
 	}
 	for i := range cs.watchers {
-		cs.watchers[i].fresh = false
+		cs.watchers[i] = cs.watchers[i].settle()
 	}
 	cs.joiners = 0
 }

@@ -44,7 +44,7 @@ func (c *Core) tooSlowLocked(id SessionID, s *slot) {
 		return
 	}
 	c.stats.Drops[DropQueueFull] += uint64(s.qCount)
-	s.qCount = 0
+	c.emptyQueueLocked(s)
 	c.ctrl[id.index()] = protocol.AppendError(c.ctrl[id.index()][:0], &protocol.ErrorMessage{Code: protocol.CodeTooSlow, Text: errTooSlowText})
 	c.readyLocked(id, s)
 	c.closeLocked(id, s, protocol.CodeTooSlow)
@@ -72,22 +72,30 @@ func (c *Core) enqueueLocked(idx uint32, ref frameRef) {
 		c.stats.Drops[DropBudget]++
 		return
 	}
+	if s.q == 0 {
+		s.q = c.queues.short.get()
+	}
+	q := c.queues.refs(s.q)
+	if int(s.qCount) == len(q) && len(q) < queueLen {
+		s.q = c.queues.grow(s.q, s.qCount)
+		q = c.queues.refs(s.q)
+	}
 	if int(s.qCount) == queueLen {
 		worst := 0
 		for i := 1; i < queueLen; i++ {
-			if s.queue[i].dist > s.queue[worst].dist {
+			if q[i].dist > q[worst].dist {
 				worst = i
 			}
 		}
 		s.droppedNow = true
 		c.stats.Drops[DropQueueFull]++
-		if ref.dist > s.queue[worst].dist {
+		if ref.dist > q[worst].dist {
 			return // the queue is full, hence already pending
 		}
-		copy(s.queue[worst:], s.queue[worst+1:])
+		copy(q[worst:], q[worst+1:])
 		s.qCount--
 	}
-	s.queue[s.qCount] = ref
+	q[s.qCount] = ref
 	s.qCount++
 	c.stats.FramesQueued++
 	c.stats.BytesFannedOut += uint64(ref.n)
@@ -119,7 +127,10 @@ func (c *Core) Pull(id SessionID, dst [][]byte) (control []byte, frames [][]byte
 		}
 	}
 	lease = Lease{base: c.tick}
-	for _, ref := range s.queue[:s.qCount] {
+	if s.q == 0 {
+		return control, dst, lease
+	}
+	for _, ref := range c.queues.refs(s.q)[:s.qCount] {
 		age := c.tick - ref.tick
 		a := &c.arenas[ref.tick%arenaRing]
 		if age >= arenaRing || a.tick != ref.tick {
@@ -133,8 +144,14 @@ func (c *Core) Pull(id SessionID, dst [][]byte) (control []byte, frames [][]byte
 		dst = append(dst, a.buf[ref.off:ref.off+ref.n:ref.off+ref.n])
 		c.stats.MessagesOut[a.buf[ref.off]]++ // CELL_UPDATE or CELL_SUMMARY
 	}
-	s.qCount = 0
+	c.emptyQueueLocked(s)
 	return control, dst, lease
+}
+
+// emptyQueueLocked forgets s's waiting frames and gives its queue back.
+func (c *Core) emptyQueueLocked(s *slot) {
+	c.queues.put(s.q)
+	s.q, s.qCount = 0, 0
 }
 
 // Release returns a lease: the arenas it pinned may be reused.

@@ -158,13 +158,13 @@ const (
 func wants(to uint8, w watcher) bool {
 	switch to {
 	case toSettled:
-		return !w.fresh
+		return !w.fresh()
 	case toFresh:
-		return w.fresh
+		return w.fresh()
 	case toNear:
-		return w.dist == 0
+		return w.dist() == 0
 	case toRing:
-		return w.dist > 0
+		return w.dist() > 0
 	case toNone:
 		return false
 	}
@@ -176,8 +176,8 @@ func (c *Core) queueFrameLocked(cs *cellState, ref frameRef, to uint8) {
 		if !wants(to, w) {
 			continue
 		}
-		ref.dist = w.dist
-		c.enqueueLocked(w.idx, ref)
+		ref.dist = w.dist()
+		c.enqueueLocked(w.idx(), ref)
 	}
 }
 

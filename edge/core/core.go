@@ -50,6 +50,7 @@ type Core struct {
 	sums      []childSum               // scratch: a summary's child cells
 	children  []protocol.SummaryChild  // scratch: a summary's children
 	stats     Stats
+	players   huntCounts // welcomed sessions per hunt, read without mu (players.go)
 
 	// Cells shared with the region's other edges (remote.go).
 	remote  remote              // the inbox Remote fills (its own lock)
@@ -145,6 +146,7 @@ func (c *Core) Closed(id SessionID) {
 		return
 	}
 	c.unplaceLocked(id, s)
+	c.leaveActiveLocked(s)
 	delete(c.ctrl, id.index())
 	if s.state != stateHello { // welcomed: the player holds a share of a bucket and maybe its seat
 		c.unseatLocked(id, s)
@@ -180,6 +182,7 @@ func (c *Core) closeLocked(id SessionID, s *slot, code protocol.Code) {
 	if s.state == stateClosed {
 		return
 	}
+	c.leaveActiveLocked(s)
 	s.state = stateClosed
 	c.stats.Closes[code]++
 	c.owners[s.owner].Hangup(id, s.handle, code)
@@ -229,19 +232,6 @@ func (c *Core) broadcast(hunt uint32, enc func([]byte) []byte) {
 			c.controlLocked(id, s, enc(c.ctrlBuf(id)))
 		}
 	}
-}
-
-// PlayersByHunt counts welcomed sessions per hunt (for load reports).
-func (c *Core) PlayersByHunt() map[uint32]int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := map[uint32]int{}
-	for i := range c.tab.slots {
-		if s := &c.tab.slots[i]; s.state == stateActive {
-			out[s.hunt]++
-		}
-	}
-	return out
 }
 
 // CellCount is the players of one hunt in one cell.

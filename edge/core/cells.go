@@ -25,7 +25,11 @@ type cellState struct {
 	dirty    bool          // listed in Core.dirty
 	snapshot bool          // send the full set this tick
 	joiners  int           // watchers marked fresh: they get a snapshot of their own (join.go)
-	round    int           // index in Core.rounds (join.go)
+	turn     int           // its turn in the refresh round (rounds.go)
+	round    int           // its index among the cells of that turn
+	refresh  bool          // snapshot is the round's refresh (rounds.go)
+	listedAt uint32        // tick it was listed in the rounds at
+	off      uint8         // its turn's offset from its group's base
 	crowded  bool          // in crowd mode (crowd.go)
 	newCrowd bool          // became crowded this tick
 	near     crowdCursor   // crowd mode: the next player to list to the watchers in the cell
@@ -81,18 +85,23 @@ func (c *Core) markDirtyLocked(k cellKey, cs *cellState) {
 
 // recordLocked adds session s's entry with op to cell k for the tick being
 // gathered, or updates the entry it already has there: a later position
-// overwrites an earlier one, and "entered" or "left" win over "moved".
+// overwrites an earlier one, and "entered" or "left" win over "moved". A
+// "left" is final (changeTick reset): what the session records next, in
+// its new cell, is a new entry.
 func (c *Core) recordLocked(k cellKey, s *slot, op uint8) {
 	cs := c.cellLocked(k)
-	if s.changeTick == c.tick+1 && s.changeCell == k.cell && int(s.changeIdx) < len(cs.changes) {
+	if s.changeTick == c.tick+1 && int(s.changeIdx) < len(cs.changes) {
 		e := &cs.changes[s.changeIdx]
 		e.lat, e.lng, e.stamp = s.lat, s.lng, s.stamp
 		if op != opMoved {
 			e.op = op
 		}
 	} else {
-		s.changeTick, s.changeCell, s.changeIdx = c.tick+1, k.cell, uint32(len(cs.changes))
+		s.changeTick, s.changeIdx = c.tick+1, uint32(len(cs.changes))
 		cs.changes = append(cs.changes, change{op: op, player: s.player, lat: s.lat, lng: s.lng, stamp: s.stamp})
+	}
+	if op == opLeft {
+		s.changeTick = 0
 	}
 	c.markDirtyLocked(k, cs)
 }
@@ -149,7 +158,7 @@ func removeIdx(s []uint32, idx uint32) []uint32 {
 func (c *Core) dropIfEmptyLocked(k cellKey, cs *cellState) {
 	if len(cs.players) == 0 && len(cs.watchers) == 0 && !cs.dirty {
 		delete(c.cells, k)
-		c.unlistRoundLocked(cs)
+		c.unlistRoundLocked(k, cs)
 		if cs.crowded {
 			c.uncrowdLocked(k)
 		}

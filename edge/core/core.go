@@ -32,9 +32,12 @@ type Core struct {
 	queues    queues // the sessions' frame queues, lent while frames wait (slots.go)
 	cells     map[cellKey]*cellState
 	dirty     []cellKey
-	rounds    []cellKey                // every cell, in refresh order (join.go)
-	roundAt   int                      // rounds[:roundAt] were visited this round
-	roundTick int                      // ticks of this round so far
+	rounds    [][]cellKey              // every cell, by its turn in the refresh round (rounds.go)
+	groups    map[cellKey]refreshGroup // the cells' refresh groups (rounds.go)
+	roundLen  int                      // the round's length in ticks (rounds.go)
+	roundTick int                      // the tick of the round now
+	nextBase  int                      // where the next refresh group's base is looked for (rounds.go)
+	lazy      bool                     // the frames being queued are lazy (rounds.go)
 	tick      uint32                   // ticks completed
 	tickAt    int64                    // server µs at the start of the last tick
 	arenas    [arenaRing]arena         // encoded frames of recent ticks, by tick % arenaRing
@@ -100,8 +103,10 @@ func New(cfg Config) (*Core, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Core{cfg: cfg.withDefaults(), cells: map[cellKey]*cellState{}, ctrl: map[uint32][]byte{}, buckets: map[uint32]bucket{},
-		seats: map[seatKey]SessionID{}, heard: map[uint32]int64{}, stats: Stats{Closes: map[protocol.Code]uint64{}}}, nil
+	c := &Core{cfg: cfg.withDefaults(), cells: map[cellKey]*cellState{}, groups: map[cellKey]refreshGroup{}, ctrl: map[uint32][]byte{}, buckets: map[uint32]bucket{},
+		seats: map[seatKey]SessionID{}, heard: map[uint32]int64{}, stats: Stats{Closes: map[protocol.Code]uint64{}}}
+	c.resizeRoundsLocked(c.roundTicksLocked())
+	return c, nil
 }
 
 // Owner names a transport registered with the core (Register).

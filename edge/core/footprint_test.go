@@ -21,7 +21,7 @@ const coreSessionGoal = 512
 // and every session's output pulled after each batch — spread about 30 to
 // a cell around dam (res 9), and lets them idle through two refresh rounds,
 // each tick's output pulled.
-func idleCity(tb testing.TB, n int) *rig {
+func idleCity(tb testing.TB, n int) (*rig, []SessionID) {
 	r := newRig(tb, func(c *Config) { c.IdleTimeout = time.Hour })
 	ids := make([]SessionID, 0, n)
 	var dst [][]byte
@@ -38,16 +38,16 @@ func idleCity(tb testing.TB, n int) *rig {
 		if err := r.move(id, northOf(eastOf(dam, float64(i%50)*60), float64(i/50)*60)); err != nil {
 			tb.Fatal(err)
 		}
-		if i%100 == 99 {
-			r.c.Tick()
+		if i%20 == 19 { // 1% of them a tick: a ramp of 1,000 a second at 100,000
+			r.tick()
 			pullAll()
 		}
 	}
 	for range 2 * DefaultSnapshotEvery {
-		r.c.Tick()
+		r.tick()
 		pullAll()
 	}
-	return r
+	return r, ids
 }
 
 // sessionBytes counts the memory the core holds for its sessions, per
@@ -74,7 +74,7 @@ func sessionBytes(c *Core, n int) float64 {
 // only while frames wait, not held by every session.
 func TestIdleSessionFootprint(t *testing.T) {
 	const n = 2000
-	r := idleCity(t, n)
+	r, _ := idleCity(t, n)
 	if got := r.c.Snapshot().Sessions; got != n {
 		t.Fatalf("%d sessions, want %d", got, n)
 	}
@@ -96,7 +96,7 @@ func BenchmarkIdleSessionHeap(b *testing.B) {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		r := idleCity(b, n)
+		r, _ := idleCity(b, n)
 		runtime.GC()
 		runtime.ReadMemStats(&after)
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "heap-B/session")
@@ -108,4 +108,10 @@ func BenchmarkIdleSessionHeap(b *testing.B) {
 func northOf(p geo.Point, m float64) geo.Point {
 	p.Lat += m / 111_320
 	return p
+}
+
+// tick runs a tick a tick's period (at the default rate) after the last.
+func (r *rig) tick() {
+	r.now = r.now.Add(time.Second / DefaultTickHz)
+	r.c.Tick()
 }

@@ -99,6 +99,12 @@ func (c *Core) enqueueLocked(idx uint32, ref frameRef) {
 	s.qCount++
 	c.stats.FramesQueued++
 	c.stats.BytesFannedOut += uint64(ref.n)
+	if ref.lazy && !s.pending && s.qCount < shortQueueLen { // it may wait (rounds.go)
+		if s.lazyAt == 0 {
+			s.lazyAt = c.tick
+		}
+		return
+	}
 	c.readyLocked(makeID(idx, s.gen), s)
 }
 
@@ -151,7 +157,7 @@ func (c *Core) Pull(id SessionID, dst [][]byte) (control []byte, frames [][]byte
 // emptyQueueLocked forgets s's waiting frames and gives its queue back.
 func (c *Core) emptyQueueLocked(s *slot) {
 	c.queues.put(s.q)
-	s.q, s.qCount = 0, 0
+	s.q, s.qCount, s.lazyAt = 0, 0, 0
 }
 
 // Release returns a lease: the arenas it pinned may be reused.

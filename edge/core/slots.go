@@ -36,6 +36,7 @@ type frameRef struct {
 	off  uint32
 	n    uint32
 	dist uint8 // grid distance of the frame's cell from the session's cell
+	lazy bool  // an unchanged cell's refresh: may wait for the session's others (rounds.go)
 }
 
 // slot is one session. It holds no pointers: the GC never scans the table.
@@ -43,18 +44,17 @@ type frameRef struct {
 // idle session costs this struct alone (TestIdleSessionFootprint). Fields
 // are grouped by size, so that none pads.
 type slot struct {
-	expires    int64    // server µs past which the session ends token_expired (token exp + grace)
-	deadline   int64    // server µs of the session's next end: min(expires, last frame + IdleTimeout)
-	cell       geo.Cell // current cell at res
-	posAt      int64    // server µs of the last accepted position
-	changeCell geo.Cell // the cell of the change list holding this session's entry
-	errAt      int64    // server µs of the last non-fatal ERROR sent
-	msgTokens  float64  // the session's message token bucket (any type)
-	msgAt      int64    // server µs of its last refill
-	hintAt     int64    // server µs of the last hint computed
-	budTokens  float64  // position bytes it may still be sent (budget.go)
-	budAt      int64    // server µs of the last refill
-	handle     uint64   // the transport's own reference, passed back to it
+	expires   int64    // server µs past which the session ends token_expired (token exp + grace)
+	deadline  int64    // server µs of the session's next end: min(expires, last frame + IdleTimeout)
+	cell      geo.Cell // current cell at res
+	posAt     int64    // server µs of the last accepted position
+	errAt     int64    // server µs of the last non-fatal ERROR sent
+	msgTokens float64  // the session's message token bucket (any type)
+	msgAt     int64    // server µs of its last refill
+	hintAt    int64    // server µs of the last hint computed
+	budTokens float64  // position bytes it may still be sent (budget.go)
+	budAt     int64    // server µs of the last refill
+	handle    uint64   // the transport's own reference, passed back to it
 
 	gen        uint32
 	hunt       uint32 // 0 before HELLO
@@ -64,12 +64,13 @@ type slot struct {
 	lat, lng   int32 // last accepted position
 	seq        uint32
 	stamp      uint32    // low 32 bits of the last POSITION time
-	changeTick uint32    // tick whose change list holds this session's entry
+	changeTick uint32    // tick whose change list (its cell's) holds this session's entry (0: none)
 	changeIdx  uint32    // index of the entry
 	budget     uint32    // position bytes per second (budget.go)
 	shown      [2]uint32 // crowd mode: the stamp last listed to its cell's own watchers and to the ring
 	listed     [2]uint32 // crowd mode: the tick it was last listed at, per level
 	q          uint32    // its queue in Core.queues while frames wait (0: none)
+	lazyAt     uint32    // tick of the oldest lazy frame waiting unreadied (0: none; rounds.go)
 
 	hintKey    uint16 // band and bearing/10° of the last HINT sent
 	dropTicks  uint16 // consecutive ticks that dropped frames

@@ -34,7 +34,7 @@ func (c *Core) Tick() {
 		cs.dirty = false
 		c.crowdStateLocked(k, cs)
 		c.fanOutLocked(a, k, cs)
-		cs.changes, cs.snapshot = cs.changes[:0], false
+		cs.changes, cs.snapshot, cs.refresh = cs.changes[:0], false, false
 		c.dropIfEmptyLocked(k, cs)
 	}
 	c.stats.LastTickCells = cells
@@ -74,10 +74,12 @@ func (c *Core) fanOutLocked(a *arena, k cellKey, cs *cellState) {
 		return
 	}
 	if cs.snapshot {
+		c.lazy = cs.refresh && len(cs.changes) == 0 // an unchanged cell's refresh may wait (rounds.go)
 		c.encodeLocked(a, k, cs, true, toAll, publish)
 		if len(cs.remote) > 0 && len(cs.watchers) > 0 {
 			c.remoteSnapshotLocked(a, k, cs, toAll)
 		}
+		c.lazy = false
 		c.settleLocked(cs)
 		return
 	}
@@ -176,7 +178,7 @@ func (c *Core) queueFrameLocked(cs *cellState, ref frameRef, to uint8) {
 		if !wants(to, w) {
 			continue
 		}
-		ref.dist = w.dist()
+		ref.dist, ref.lazy = w.dist(), c.lazy
 		c.enqueueLocked(w.idx(), ref)
 	}
 }
@@ -192,6 +194,7 @@ func (c *Core) checkSlowLocked() {
 		if s.state != stateActive {
 			continue
 		}
+		c.readyLazyLocked(uint32(i), s)
 		if now >= s.deadline {
 			c.expireLocked(makeID(uint32(i), s.gen), s, now)
 			continue

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/metrics"
 	"strconv"
 	"testing"
 	"time"
@@ -271,3 +272,52 @@ type panicTB struct{ testing.TB }
 func (panicTB) Helper()               {}
 func (panicTB) Fatal(args ...any)     { panic(fmt.Sprint(args...)) }
 func (panicTB) Fatalf(string, ...any) { panic("fatal") }
+
+// BenchmarkGCPauseIdleConns: the stop-the-world pauses of forced GCs in an
+// edge process whose rings hold holdN idle connections (their locked
+// threads asleep in io_uring_enter), from runtime/metrics
+// /sched/pauses/total/gc:seconds at its own resolution: the p99 and max
+// bucket upper bounds over 200 GCs. What a busy machine adds (the OS not
+// running a thread that must stop) is not in it.
+func BenchmarkGCPauseIdleConns(b *testing.B) {
+	for range b.N {
+		_, srv := idleConnHeap(b)
+		before := gcPauses()
+		for range 200 {
+			runtime.GC()
+		}
+		p99, top := pauseQuantiles(before, gcPauses(), 0.99)
+		b.ReportMetric(p99*1e6, "pause-p99-µs")
+		b.ReportMetric(top*1e6, "pause-max-µs")
+		runtime.KeepAlive(srv)
+	}
+}
+
+func gcPauses() *metrics.Float64Histogram {
+	s := []metrics.Sample{{Name: "/sched/pauses/total/gc:seconds"}}
+	metrics.Read(s)
+	return s[0].Value.Float64Histogram()
+}
+
+// pauseQuantiles is the q quantile and the max of the pauses counted in
+// after and not in before, as bucket upper bounds.
+func pauseQuantiles(before, after *metrics.Float64Histogram, q float64) (float64, float64) {
+	var total uint64
+	for i := range after.Counts {
+		total += after.Counts[i] - before.Counts[i]
+	}
+	var seen uint64
+	quant, top := 0.0, 0.0
+	for i := range after.Counts {
+		n := after.Counts[i] - before.Counts[i]
+		if n == 0 {
+			continue
+		}
+		seen += n
+		if quant == 0 && float64(seen) >= q*float64(total) {
+			quant = after.Buckets[i+1]
+		}
+		top = after.Buckets[i+1]
+	}
+	return quant, top
+}

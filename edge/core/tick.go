@@ -74,7 +74,7 @@ func (c *Core) fanOutLocked(a *arena, k cellKey, cs *cellState) {
 		return
 	}
 	if cs.snapshot {
-		c.lazy = cs.refresh && len(cs.changes) == 0 // an unchanged cell's refresh may wait (rounds.go)
+		c.lazy = cs.refresh && len(cs.changes) == 0 && cs.joiners == 0 // an unchanged cell's refresh may wait; a newcomer's snapshot may not (rounds.go)
 		c.encodeLocked(a, k, cs, true, toAll, publish)
 		if len(cs.remote) > 0 && len(cs.watchers) > 0 {
 			c.remoteSnapshotLocked(a, k, cs, toAll)

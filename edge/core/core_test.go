@@ -15,13 +15,16 @@ import (
 // fakeNet records what the core asks of a transport.
 type fakeNet struct {
 	ready  map[SessionID]int
-	due    []SessionID // readied, in order (a test may pull these only, as a transport does)
+	track  bool        // record due
+	due    []SessionID // readied, in order, while track (a test may pull these only, as a transport does)
 	closed map[SessionID]protocol.Code
 }
 
 func (f *fakeNet) Ready(id SessionID, _ uint64) {
 	f.ready[id]++
-	f.due = append(f.due, id)
+	if f.track {
+		f.due = append(f.due, id)
+	}
 }
 
 func (f *fakeNet) Hangup(id SessionID, _ uint64, code protocol.Code) { f.closed[id] = code }

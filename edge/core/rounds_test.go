@@ -18,7 +18,7 @@ import (
 func TestIdleRefreshesLeaveTogether(t *testing.T) {
 	const n = 2000
 	r, ids := idleCity(t, n)
-	r.net.due = r.net.due[:0]
+	r.net.track = true
 	got := make(map[SessionID]map[protocol.Cell]bool, n)
 	sends, frames := 0, r.c.Snapshot().FramesQueued
 	for range DefaultSnapshotEvery + lazyWait { // the round's last lazy frames wait lazyWait ticks

@@ -121,11 +121,12 @@ func (c *Core) turnLocked() (int, bool) {
 }
 
 // dueLocked reports whether cell cs is due for its refresh: a cell listed
-// less than half a round ago is not — its watchers had its snapshot when
-// they joined — so that its first refresh comes half a round to a round
-// and a half later.
+// less than refreshSpan ticks ago is not — its watchers had its snapshot
+// when they joined, its players' "entered" went out as changes — so its
+// first refresh comes refreshSpan ticks to a round and refreshSpan ticks
+// after it was listed (5.5 s at the defaults), the next ones a round apart.
 func (c *Core) dueLocked(cs *cellState) bool {
-	return c.tick-cs.listedAt >= uint32(c.roundLen/2)
+	return c.tick-cs.listedAt >= uint32(min(refreshSpan, c.roundLen/2))
 }
 
 // lazyTicksLocked is lazyWait at the rate now (at least one tick).

@@ -56,7 +56,7 @@ func (e *Edge) huntStatus(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "hunt id must be a positive integer"})
 		return
 	}
-	st, ok := e.Link.Replica().Status(id, e.Core.PlayersByHunt()[id])
+	st, ok := e.Link.Replica().Status(id, e.Core.PlayersInHunt(id))
 	if !ok {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such hunt on this edge"})
 		return

@@ -25,7 +25,11 @@ type cellState struct {
 	dirty    bool          // listed in Core.dirty
 	snapshot bool          // send the full set this tick
 	joiners  int           // watchers marked fresh: they get a snapshot of their own (join.go)
-	round    int           // index in Core.rounds (join.go)
+	turn     int           // its turn in the refresh round (rounds.go)
+	round    int           // its index among the cells of that turn
+	refresh  bool          // snapshot is the round's refresh (rounds.go)
+	listedAt uint32        // tick it was listed in the rounds at
+	off      uint8         // its turn's offset from its group's base
 	crowded  bool          // in crowd mode (crowd.go)
 	newCrowd bool          // became crowded this tick
 	near     crowdCursor   // crowd mode: the next player to list to the watchers in the cell
@@ -35,12 +39,28 @@ type cellState struct {
 }
 
 // watcher is a session watching a cell, and how far the cell is from the
-// session's own (fixed until the session changes cell).
-type watcher struct {
-	idx   uint32
-	dist  uint8
-	fresh bool // joined since the cell's last fan-out: waits for its snapshot
+// session's own (fixed until the session changes cell), packed in 4 bytes
+// (an interest area of k=1 costs a session 28 B): slot index (24 bits,
+// maxSessions), distance (7 bits, capped at maxDist) and fresh (joined
+// since the cell's last fan-out: waits for its snapshot).
+type watcher uint32
+
+const (
+	maxDist   = 127 // distances beyond are recorded as maxDist (farthest)
+	freshBit  = 1 << 31
+	distShift = 24
+	idxMask   = 1<<distShift - 1
+	distMask  = maxDist << distShift
+)
+
+func newWatcher(idx uint32, dist uint8) watcher {
+	return watcher(idx&idxMask | uint32(min(dist, maxDist))<<distShift | freshBit)
 }
+
+func (w watcher) idx() uint32     { return uint32(w) & idxMask }
+func (w watcher) dist() uint8     { return uint8(uint32(w) & distMask >> distShift) }
+func (w watcher) fresh() bool     { return w&freshBit != 0 }
+func (w watcher) settle() watcher { return w &^ freshBit }
 
 // cellKey distinguishes the same H3 cell in different hunts.
 type cellKey struct {
@@ -69,18 +89,23 @@ func (c *Core) markDirtyLocked(k cellKey, cs *cellState) {
 
 // recordLocked adds session s's entry with op to cell k for the tick being
 // gathered, or updates the entry it already has there: a later position
-// overwrites an earlier one, and "entered" or "left" win over "moved".
+// overwrites an earlier one, and "entered" or "left" win over "moved". A
+// "left" is final (changeTick reset): what the session records next, in
+// its new cell, is a new entry.
 func (c *Core) recordLocked(k cellKey, s *slot, op uint8) {
 	cs := c.cellLocked(k)
-	if s.changeTick == c.tick+1 && s.changeCell == k.cell && int(s.changeIdx) < len(cs.changes) {
+	if s.changeTick == c.tick+1 && int(s.changeIdx) < len(cs.changes) {
 		e := &cs.changes[s.changeIdx]
 		e.lat, e.lng, e.stamp = s.lat, s.lng, s.stamp
 		if op != opMoved {
 			e.op = op
 		}
 	} else {
-		s.changeTick, s.changeCell, s.changeIdx = c.tick+1, k.cell, uint32(len(cs.changes))
+		s.changeTick, s.changeIdx = c.tick+1, uint32(len(cs.changes))
 		cs.changes = append(cs.changes, change{op: op, player: s.player, lat: s.lat, lng: s.lng, stamp: s.stamp})
+	}
+	if op == opLeft {
+		s.changeTick = 0
 	}
 	c.markDirtyLocked(k, cs)
 }
@@ -101,7 +126,7 @@ func (c *Core) watchLocked(hunt uint32, cell geo.Cell, idx uint32, add bool) {
 			if len(cs.watchers) == 0 && c.cfg.Peers != nil {
 				c.cfg.Peers.Watch(hunt, uint64(d), true)
 			}
-			cs.watchers = append(cs.watchers, watcher{idx: idx, dist: distance(cell, d), fresh: true})
+			cs.watchers = append(cs.watchers, newWatcher(idx, distance(cell, d)))
 			cs.joiners++
 			if len(cs.players) > 0 || len(cs.remote) > 0 {
 				c.markDirtyLocked(k, cs)
@@ -109,8 +134,8 @@ func (c *Core) watchLocked(hunt uint32, cell geo.Cell, idx uint32, add bool) {
 			continue
 		}
 		if cs := c.cells[k]; cs != nil {
-			if i := slices.IndexFunc(cs.watchers, func(w watcher) bool { return w.idx == idx }); i >= 0 {
-				if cs.watchers[i].fresh {
+			if i := slices.IndexFunc(cs.watchers, func(w watcher) bool { return w.idx() == idx }); i >= 0 {
+				if cs.watchers[i].fresh() {
 					cs.joiners--
 				}
 				cs.watchers[i] = cs.watchers[len(cs.watchers)-1]
@@ -137,7 +162,7 @@ func removeIdx(s []uint32, idx uint32) []uint32 {
 func (c *Core) dropIfEmptyLocked(k cellKey, cs *cellState) {
 	if len(cs.players) == 0 && len(cs.watchers) == 0 && !cs.dirty {
 		delete(c.cells, k)
-		c.unlistRoundLocked(cs)
+		c.unlistRoundLocked(k, cs)
 		if cs.crowded {
 			cs.crowded = false
 			c.uncrowdLocked(k)

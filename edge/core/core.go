@@ -29,11 +29,15 @@ type Core struct {
 	mu        sync.Mutex // guards all fields below
 	owners    []Notifier // by Owner: the transports that registered
 	tab       table
+	queues    queues // the sessions' frame queues, lent while frames wait (slots.go)
 	cells     map[cellKey]*cellState
 	dirty     []cellKey
-	rounds    []cellKey                // every cell, in refresh order (join.go)
-	roundAt   int                      // rounds[:roundAt] were visited this round
-	roundTick int                      // ticks of this round so far
+	rounds    [][]cellKey              // every cell, by its turn in the refresh round (rounds.go)
+	groups    map[cellKey]refreshGroup // the cells' refresh groups (rounds.go)
+	roundLen  int                      // the round's length in ticks (rounds.go)
+	roundTick int                      // the tick of the round now
+	nextBase  int                      // where the next refresh group's base is looked for (rounds.go)
+	lazy      bool                     // the frames being queued are lazy (rounds.go)
 	tick      uint32                   // ticks completed
 	tickAt    int64                    // server µs at the start of the last tick
 	arenas    [arenaRing]arena         // encoded frames of recent ticks, by tick % arenaRing
@@ -56,6 +60,7 @@ type Core struct {
 	sums      []childSum               // scratch: a summary's child cells
 	children  []protocol.SummaryChild  // scratch: a summary's children
 	stats     Stats
+	players   huntCounts // welcomed sessions per hunt, read without mu (players.go)
 
 	// Cells shared with the region's other edges (remote.go).
 	remote  remote              // the inbox Remote fills (its own lock)
@@ -107,8 +112,10 @@ func New(cfg Config) (*Core, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Core{cfg: cfg.withDefaults(), cells: map[cellKey]*cellState{}, kids: map[cellKey]*kidState{}, ctrl: map[uint32][]byte{}, buckets: map[uint32]bucket{},
-		seats: map[seatKey]SessionID{}, heard: map[uint32]int64{}, stats: Stats{Closes: map[protocol.Code]uint64{}}}, nil
+	c := &Core{cfg: cfg.withDefaults(), cells: map[cellKey]*cellState{}, kids: map[cellKey]*kidState{}, groups: map[cellKey]refreshGroup{}, ctrl: map[uint32][]byte{}, buckets: map[uint32]bucket{},
+		seats: map[seatKey]SessionID{}, heard: map[uint32]int64{}, stats: Stats{Closes: map[protocol.Code]uint64{}}}
+	c.resizeRoundsLocked(c.roundTicksLocked())
+	return c, nil
 }
 
 // Owner names a transport registered with the core (Register).
@@ -153,6 +160,7 @@ func (c *Core) Closed(id SessionID) {
 		return
 	}
 	c.unplaceLocked(id, s)
+	c.leaveActiveLocked(s)
 	delete(c.ctrl, id.index())
 	if s.state != stateHello { // welcomed: the player holds a share of a bucket and maybe its seat
 		c.unseatLocked(id, s)
@@ -163,6 +171,7 @@ func (c *Core) Closed(id SessionID) {
 			c.buckets[s.player] = b
 		}
 	}
+	c.emptyQueueLocked(s)
 	c.tab.release(id)
 	c.stats.Sessions--
 }
@@ -188,6 +197,7 @@ func (c *Core) closeLocked(id SessionID, s *slot, code protocol.Code) {
 	if s.state == stateClosed {
 		return
 	}
+	c.leaveActiveLocked(s)
 	s.state = stateClosed
 	c.stats.Closes[code]++
 	c.owners[s.owner].Hangup(id, s.handle, code)
@@ -237,19 +247,6 @@ func (c *Core) broadcast(hunt uint32, enc func([]byte) []byte) {
 			c.controlLocked(id, s, enc(c.ctrlBuf(id)))
 		}
 	}
-}
-
-// PlayersByHunt counts welcomed sessions per hunt (for load reports).
-func (c *Core) PlayersByHunt() map[uint32]int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := map[uint32]int{}
-	for i := range c.tab.slots {
-		if s := &c.tab.slots[i]; s.state == stateActive {
-			out[s.hunt]++
-		}
-	}
-	return out
 }
 
 // CellCount is the players of one hunt in one cell.

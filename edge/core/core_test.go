@@ -15,10 +15,18 @@ import (
 // fakeNet records what the core asks of a transport.
 type fakeNet struct {
 	ready  map[SessionID]int
+	track  bool        // record due
+	due    []SessionID // readied, in order, while track (a test may pull these only, as a transport does)
 	closed map[SessionID]protocol.Code
 }
 
-func (f *fakeNet) Ready(id SessionID, _ uint64)                      { f.ready[id]++ }
+func (f *fakeNet) Ready(id SessionID, _ uint64) {
+	f.ready[id]++
+	if f.track {
+		f.due = append(f.due, id)
+	}
+}
+
 func (f *fakeNet) Hangup(id SessionID, _ uint64, code protocol.Code) { f.closed[id] = code }
 
 type hunts map[uint32]HuntInfo

@@ -147,6 +147,7 @@ func (c *Core) helloLocked(id SessionID, s *slot, body []byte) error {
 	}
 	s.state, s.kind, s.hunt, s.player, s.res = stateActive, m.Kind, m.Hunt, claims.Player, uint8(h.Resolution)
 	s.expires = c.expiryOf(claims)
+	c.players.addLocked(s.hunt, 1)
 	c.touchLocked(s, c.cfg.Now().UnixMicro())
 	c.budgetLocked(s, h)
 	c.seatLocked(id, s)

@@ -4,9 +4,8 @@ package core
 // fresh: at the next tick it alone gets the cell's full set, encoded once
 // for all of that tick's newcomers, while the settled watchers keep their
 // deltas. Periodic snapshots, so that receivers that lost datagrams
-// converge, walk the cells in rounds (Core.rounds): each tick refreshes at
-// most ⌈cells/SnapshotEvery⌉ of them, so no tick carries more than that
-// share, and each cell is refreshed once per round (SnapshotEvery ticks).
+// converge, come once per round (SnapshotEvery ticks), at each cell's fixed
+// turn in it (rounds.go).
 
 // updatesLocked reports whether the cell's fan-out sends an update (changes
 // or a periodic snapshot) to its settled watchers this tick: what Tick
@@ -38,52 +37,16 @@ func (c *Core) settleLocked(cs *cellState) {
 		return
 	}
 	for i := range cs.watchers {
-		cs.watchers[i].fresh = false
+		cs.watchers[i] = cs.watchers[i].settle()
 	}
 	cs.joiners = 0
 }
 
-// listRoundLocked lists new cell k in the refresh rounds, before the
-// cursor: its newcomers get their snapshot now, so its first refresh comes
-// in the next round.
-func (c *Core) listRoundLocked(k cellKey, cs *cellState) {
-	c.rounds = append(c.rounds, k)
-	c.moveRoundLocked(c.roundAt, len(c.rounds)-1)
-	c.rounds[c.roundAt] = k
-	cs.round = c.roundAt
-	c.roundAt++
-}
-
-// unlistRoundLocked takes a forgotten cell out of the rounds. The cells
-// before the cursor are the ones this round visited; they stay so, so that
-// no cell misses its round because another was removed.
-func (c *Core) unlistRoundLocked(cs *cellState) {
-	i := cs.round
-	if i < c.roundAt {
-		c.moveRoundLocked(c.roundAt-1, i)
-		i = c.roundAt - 1
-		c.roundAt--
-	}
-	c.moveRoundLocked(len(c.rounds)-1, i)
-	c.rounds = c.rounds[:len(c.rounds)-1]
-}
-
-// moveRoundLocked moves the round entry at from to to.
-func (c *Core) moveRoundLocked(from, to int) {
-	if from == to {
-		return
-	}
-	k := c.rounds[from]
-	c.rounds[to] = k
-	c.cells[k].round = to
-}
-
-// scheduleSnapshotsLocked marks the next cells of the round for a full
-// snapshot, those that are watched and occupied (by this edge's players or,
-// with peers, another edge's): a round spans SnapshotEvery ticks at the
-// configured rate, 5 s by default whatever the dilation (roundTicksLocked),
-// and each of its ticks takes an even share of the cells, at most
-// ⌈cells/round⌉. A crowded cell's watchers get samples, not snapshots; with
+// scheduleSnapshotsLocked marks the cells whose turn (rounds.go) is the
+// next tick for a full snapshot, those that are watched and occupied (by
+// this edge's players or, with peers, another edge's): a round spans
+// SnapshotEvery ticks at the configured rate, 5 s by default whatever the
+// dilation (roundTicksLocked). A crowded cell's watchers get samples, not snapshots; with
 // peers its turn still publishes this edge's players in it as an
 // ORIGIN_SNAPSHOT (SPEC.md §2.5: at least every 5 s). Once a second, with
 // peers, it also expires the players of edges not heard of for RemoteTTL.
@@ -95,20 +58,21 @@ func (c *Core) scheduleSnapshotsLocked(a *arena, now int64) {
 			}
 		}
 	}
-	every := c.roundTicksLocked()
-	if c.roundTick >= every {
-		c.roundTick, c.roundAt = 0, 0
+	if every := c.roundTicksLocked(); c.roundLen != every {
+		c.resizeRoundsLocked(every)
 	}
-	c.roundTick++
-	n := len(c.rounds)
-	for target := (c.roundTick*n + every - 1) / every; c.roundAt < min(target, n); c.roundAt++ {
-		k := c.rounds[c.roundAt]
+	c.roundTick = (c.roundTick + 1) % c.roundLen
+	turn, ok := c.turnLocked()
+	if !ok {
+		return
+	}
+	for _, k := range c.rounds[turn] {
 		cs := c.cells[k]
-		if len(cs.watchers) == 0 {
+		if len(cs.watchers) == 0 || !c.dueLocked(cs) {
 			continue
 		}
 		if cs.crowded && c.cfg.Peers != nil && len(cs.players) > 0 || !cs.crowded && (len(cs.players) > 0 || len(cs.remote) > 0) {
-			cs.snapshot = true
+			cs.snapshot, cs.refresh = true, true
 			c.markDirtyLocked(k, cs)
 		}
 	}

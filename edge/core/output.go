@@ -44,7 +44,7 @@ func (c *Core) tooSlowLocked(id SessionID, s *slot) {
 		return
 	}
 	c.stats.Drops[DropQueueFull] += uint64(s.qCount)
-	s.qCount = 0
+	c.emptyQueueLocked(s)
 	c.ctrl[id.index()] = protocol.AppendError(c.ctrl[id.index()][:0], &protocol.ErrorMessage{Code: protocol.CodeTooSlow, Text: errTooSlowText})
 	c.readyLocked(id, s)
 	c.closeLocked(id, s, protocol.CodeTooSlow)
@@ -76,29 +76,44 @@ func (c *Core) enqueueLocked(idx uint32, ref frameRef) {
 		s.tight = s.tight || ref.kid // its refined area no longer fits: chosen again (refine.go)
 		return
 	}
+	if s.q == 0 {
+		s.q = c.queues.short.get()
+	}
+	q := c.queues.refs(s.q)
+	if int(s.qCount) == len(q) && len(q) < queueLen {
+		s.q = c.queues.grow(s.q, s.qCount)
+		q = c.queues.refs(s.q)
+	}
 	if int(s.qCount) == queueLen {
 		worst := 0
 		for i := 1; i < queueLen; i++ {
-			if s.queue[i].dist > s.queue[worst].dist {
+			if q[i].dist > q[worst].dist {
 				worst = i
 			}
 		}
 		s.droppedNow = s.droppedNow || s.pending || !s.refined // a refined player's queue fills between its offers (refine.go)
 		c.stats.Drops[DropQueueFull]++
-		if ref.dist > s.queue[worst].dist {
+		if ref.dist > q[worst].dist {
 			return // the queue is full, hence already pending
 		}
-		s.budTokens += float64(s.queue[worst].n) // never sent: its bytes go back to the budget
-		copy(s.queue[worst:], s.queue[worst+1:])
+		s.budTokens += float64(q[worst].n) // never sent: its bytes go back to the budget
+		copy(q[worst:], q[worst+1:])
 		s.qCount--
 	}
-	s.queue[s.qCount] = ref
+	q[s.qCount] = ref
 	s.qCount++
 	c.stats.FramesQueued++
 	c.stats.BytesFannedOut += uint64(ref.n)
-	if !s.refined {
-		c.readyLocked(makeID(idx, s.gen), s)
+	if s.refined {
+		return // offered every other tick (refine.go)
 	}
+	if ref.lazy && !s.pending && s.qCount < shortQueueLen { // it may wait (rounds.go)
+		if s.lazyAt == 0 {
+			s.lazyAt = c.tick
+		}
+		return
+	}
+	c.readyLocked(makeID(idx, s.gen), s)
 }
 
 // Pull takes session id's waiting output: its control messages (one buffer
@@ -126,7 +141,10 @@ func (c *Core) Pull(id SessionID, dst [][]byte) (control []byte, frames [][]byte
 		}
 	}
 	lease = Lease{base: c.tick}
-	for _, ref := range s.queue[:s.qCount] {
+	if s.q == 0 {
+		return control, dst, lease
+	}
+	for _, ref := range c.queues.refs(s.q)[:s.qCount] {
 		age := c.tick - ref.tick
 		a := &c.arenas[ref.tick%arenaRing]
 		if age >= arenaRing || a.tick != ref.tick {
@@ -140,8 +158,14 @@ func (c *Core) Pull(id SessionID, dst [][]byte) (control []byte, frames [][]byte
 		dst = append(dst, a.buf[ref.off:ref.off+ref.n:ref.off+ref.n])
 		c.stats.MessagesOut[a.buf[ref.off]]++ // CELL_UPDATE or CELL_SUMMARY
 	}
-	s.qCount = 0
+	c.emptyQueueLocked(s)
 	return control, dst, lease
+}
+
+// emptyQueueLocked forgets s's waiting frames and gives its queue back.
+func (c *Core) emptyQueueLocked(s *slot) {
+	c.queues.put(s.q)
+	s.q, s.qCount, s.lazyAt = 0, 0, 0
 }
 
 // Release returns a lease: the arenas it pinned may be reused.

@@ -34,7 +34,7 @@ func (c *Core) Tick() {
 		cs.dirty = false
 		c.crowdStateLocked(k, cs)
 		c.fanOutLocked(a, k, cs)
-		cs.changes, cs.snapshot = cs.changes[:0], false
+		cs.changes, cs.snapshot, cs.refresh = cs.changes[:0], false, false
 		c.dropIfEmptyLocked(k, cs)
 	}
 	c.stats.LastTickCells = cells
@@ -75,10 +75,12 @@ func (c *Core) fanOutLocked(a *arena, k cellKey, cs *cellState) {
 		return
 	}
 	if cs.snapshot {
+		c.lazy = cs.refresh && len(cs.changes) == 0 && cs.joiners == 0 // an unchanged cell's refresh may wait; a newcomer's snapshot may not (rounds.go)
 		c.encodeLocked(a, k, cs, true, toAll, publish)
 		if len(cs.remote) > 0 && len(cs.watchers) > 0 {
 			c.remoteSnapshotLocked(a, k, cs, toAll)
 		}
+		c.lazy = false
 		c.settleLocked(cs)
 		return
 	}
@@ -159,13 +161,13 @@ const (
 func wants(to uint8, w watcher) bool {
 	switch to {
 	case toSettled:
-		return !w.fresh
+		return !w.fresh()
 	case toFresh:
-		return w.fresh
+		return w.fresh()
 	case toNear:
-		return w.dist == 0
+		return w.dist() == 0
 	case toRing:
-		return w.dist > 0
+		return w.dist() > 0
 	case toNone:
 		return false
 	}
@@ -174,11 +176,11 @@ func wants(to uint8, w watcher) bool {
 
 func (c *Core) queueFrameLocked(cs *cellState, ref frameRef, to uint8) {
 	for _, w := range cs.watchers {
-		if !wants(to, w) || c.sparse && c.tab.slots[w.idx].refined {
+		if !wants(to, w) || c.sparse && c.tab.slots[w.idx()].refined {
 			continue
 		}
-		ref.dist = w.dist
-		c.enqueueLocked(w.idx, ref)
+		ref.dist, ref.lazy = w.dist(), c.lazy
+		c.enqueueLocked(w.idx(), ref)
 	}
 }
 
@@ -194,6 +196,7 @@ func (c *Core) checkSlowLocked() {
 		if s.state != stateActive {
 			continue
 		}
+		c.readyLazyLocked(uint32(i), s)
 		if now >= s.deadline {
 			c.expireLocked(makeID(uint32(i), s.gen), s, now)
 			continue

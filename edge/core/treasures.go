@@ -66,9 +66,9 @@ func (c *Core) TreasureChanged(hunt uint32, cell geo.Cell, e protocol.TreasureEn
 	}
 	m := protocol.Treasures{Treasures: []protocol.TreasureEntry{e}}
 	for _, w := range cs.watchers {
-		s := &c.tab.slots[w.idx]
+		s := &c.tab.slots[w.idx()]
 		if s.state == stateActive {
-			id := makeID(w.idx, s.gen)
+			id := makeID(w.idx(), s.gen)
 			c.controlLocked(id, s, protocol.AppendTreasures(c.ctrlBuf(id), &m))
 			s.hintAt = 0 // the nearest treasure may have changed
 		}

@@ -332,7 +332,7 @@ func (r *ring) installed(ci uint32, res int32) {
 func (r *ring) upgrade(ci uint32, req *http.Request, buf []byte, n int) {
 	c := &r.conns[ci]
 	c.flags |= fInputDone
-	if status, why := wsframe.Refusal(r.srv.cfg.CheckOrigin(req), r.srv.sessions.Closing()); status != 0 {
+	if status, why := wsframe.Refusal(r.srv.cfg.CheckOrigin(req), r.srv.gate.Closing()); status != 0 {
 		r.reject(ci, status, why)
 		return
 	}
@@ -357,7 +357,7 @@ func (r *ring) upgrade(ci uint32, req *http.Request, buf []byte, n int) {
 	sess := r.srv.core.Open(r.srv.owner, v)
 	c = &r.conns[ci]
 	c.sess, c.state = sess, stWS
-	if !r.srv.register(sess, v) { // Shutdown began meanwhile
+	if !r.srv.register() { // Shutdown began meanwhile
 		r.srv.core.CountClose(protocol.CodeShuttingDown)
 		r.srv.core.Closed(sess)
 		c.sess, c.state = 0, stHTTP

@@ -24,9 +24,9 @@ const (
 
 // Inbox messages from other goroutines.
 const (
-	msgReady    uint8 = iota + 1
-	msgClose          // Notifier.Hangup: the core counted the close
-	msgCloseAll       // Server.CloseAll: counted by the ring
+	msgReady  uint8 = iota + 1
+	msgClose        // Notifier.Hangup: the core counted the close
+	msgEndAll       // Server.CloseAll: every session of the ring, counted by the ring
 	msgStop
 )
 
@@ -253,6 +253,9 @@ func (r *ring) drainInbox() {
 		case msgStop:
 			r.stop()
 			continue
+		case msgEndAll:
+			r.endAll(m.code)
+			continue
 		}
 		if int(m.slot) >= len(r.conns) {
 			continue
@@ -267,8 +270,16 @@ func (r *ring) drainInbox() {
 			r.flush(m.slot)
 		case msgClose:
 			r.end(m.slot, m.code)
-		case msgCloseAll:
-			r.closeWith(m.slot, m.code)
+		}
+	}
+}
+
+// endAll closes every WebSocket session of the ring with code (flushed
+// first, counted once each: closeWith skips those already closing).
+func (r *ring) endAll(code protocol.Code) {
+	for i := range r.conns {
+		if c := &r.conns[i]; c.state == stWS && c.sess != 0 {
+			r.closeWith(uint32(i), code)
 		}
 	}
 }
@@ -524,7 +535,7 @@ func (r *ring) release(ci uint32) {
 	r.free = append(r.free, ci)
 	if ws && sess != 0 {
 		r.srv.core.Closed(sess)
-		r.srv.unregister(sess, !lingered)
+		r.srv.unregister(!lingered)
 	}
 }
 

@@ -155,7 +155,7 @@ type Server struct {
 	stopCh  chan struct{} // closed when the rings stop
 	ln      *listener     // plain HTTP connections handed to net/http
 
-	sessions session.Registry[ringSession] // for CloseAll and Shutdown
+	gate session.Gate // admits sessions until Shutdown, which waits for them (the rings list them: no map)
 
 	rwg      sync.WaitGroup // ring goroutines
 	fds      atomic.Int64   // connections admitted over all rings (≤ MaxConns)
@@ -221,24 +221,21 @@ func (s *Server) post(v uint64, kind uint8, code protocol.Code) {
 	s.rings[v>>56].post(msg{kind: kind, code: code, gen: uint32(v>>32) & 0xffffff, slot: uint32(v)})
 }
 
-// ringSession is a registered session: its ring|gen|slot value.
-type ringSession struct {
-	s *Server
-	v uint64
-}
-
-// End asks the owning ring to close the connection with code; the ring
-// flushes first and counts the close (session.Ender).
-func (r ringSession) End(code protocol.Code) { r.s.post(r.v, msgCloseAll, code) }
-
 // CloseAll closes every open WebSocket connection with code (they flush
-// first); each close is counted in the core under code.
-func (s *Server) CloseAll(code protocol.Code) { s.sessions.CloseAll(code) }
+// first); each close is counted in the core under code. Each ring walks
+// its own slots: there is no list of sessions to keep per connection.
+func (s *Server) CloseAll(code protocol.Code) {
+	for _, r := range s.rings {
+		r.post(msg{kind: msgEndAll, code: code})
+	}
+}
 
 // Shutdown refuses new connections, closes every open one with
 // shutting_down, waits for them to end, and stops the rings.
 func (s *Server) Shutdown() {
-	s.sessions.Shutdown()
+	s.gate.Close()
+	s.CloseAll(protocol.CodeShuttingDown)
+	s.gate.Wait()
 	s.stop()
 }
 
@@ -256,22 +253,22 @@ func (s *Server) stop() {
 // Conns is the number of open WebSocket connections.
 func (s *Server) Conns() int { return int(s.conns.Load()) }
 
-// register maps a new session to its ring slot; false once shutting down.
-func (s *Server) register(id core.SessionID, v uint64) bool {
-	if !s.sessions.Admit(id, ringSession{s, v}) {
+// register admits a new session; false once shutting down.
+func (s *Server) register() bool {
+	if !s.gate.Admit() {
 		return false
 	}
 	s.conns.Add(1)
 	return true
 }
 
-// unregister ends session id's registration; counted is false when the
+// unregister says an admitted session ended; counted is false when the
 // connection already left the open count (it lingered after its close).
-func (s *Server) unregister(id core.SessionID, counted bool) {
+func (s *Server) unregister(counted bool) {
 	if counted {
 		s.conns.Add(-1)
 	}
-	s.sessions.Done(id)
+	s.gate.Done()
 }
 
 // admit counts one more connection unless MaxConns are in.

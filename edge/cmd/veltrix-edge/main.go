@@ -39,6 +39,7 @@ type options struct {
 	tickHz, radius, crowd, positionBudget, crowdPlayers    int
 	devMode                                                bool
 	devDir, logLevel, pprofAddr                            string
+	gcPercent                                              int
 	tlsCert, tlsKey, origins                               string
 	coordCA, coordCert, coordKey                           string
 	transport                                              string
@@ -83,6 +84,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.natsRoutes, "nats-routes", "", "the region's edges' NATS cluster addresses (host:port), comma-separated; this edge's own may be listed")
 	fs.StringVar(&o.nats, "nats", "", "external NATS cluster URLs (nats://host:port, comma-separated) instead of the embedded server")
 	fs.StringVar(&o.pprofAddr, "pprof", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060); off by default")
+	fs.IntVar(&o.gcPercent, "gc-percent", defaultGCPercent, "the Go GC's target heap growth over live data, in percent (GOGC); the GOGC environment variable, when set, wins")
 	if err := flagenv.Apply(fs, "VELTRIX_EDGE_"); err != nil {
 		return nil, err
 	}
@@ -122,6 +124,7 @@ func run(o *options) error {
 		return fmt.Errorf("-log-level: %w", err)
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	setGCPercent(o.gcPercent, os.Getenv("GOGC"), log)
 	if o.pprofAddr != "" {
 		go func() { log.Error("pprof server ended", "err", http.ListenAndServe(o.pprofAddr, nil)) }() // DefaultServeMux holds pprof
 	}

@@ -5,7 +5,7 @@
 // notifications, CloseAll, and Shutdown, which refuses new sessions, ends
 // the open ones and waits for them). edge/wsnet and edge/wtnet use both;
 // edge/ringnet, whose connections live in its rings' pointer-free slots,
-// uses the Registry. It does no I/O.
+// uses a Gate (admission and Shutdown's wait, no list). It does no I/O.
 package session
 
 import (

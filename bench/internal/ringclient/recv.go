@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 
 	"github.com/veltrix/veltrix/internal/uring"
 	"github.com/veltrix/veltrix/protocol"
@@ -85,6 +86,7 @@ func (r *ring) received(ci uint32, e *uring.CQE) {
 	switch {
 	case e.Res == uring.ENOBUFS:
 		r.parked = append(r.parked, ci)
+		r.noBufs.Add(1)
 	case e.Res == 0:
 		r.kill(ci, errEOF)
 	case e.Res < 0 && !c.dying:
@@ -204,6 +206,9 @@ func (r *ring) message(ci uint32, payload []byte) {
 		r.kill(ci, fmt.Errorf("ringclient: first message: %w", err))
 	case t == protocol.TypeWelcome:
 		c.state = stOpen
+		if c.cb.Due != nil && r.wheel.on() {
+			r.wheel.add(ci, c.gen, rand.Uint64())
+		}
 		c.cb.Open(r.handle(ci), nil)
 		if len(rest) > 0 {
 			c.cb.Frame(rest)

@@ -161,6 +161,10 @@ type cmd struct {
 	data      []byte
 }
 
+// waitBatch is how many completions a ring with a wheel waits for at once
+// (at most a wheel tick): one wake-up and one enter per batch.
+const waitBatch = 64
+
 // chainLen is the SQEs of a dial: socket, TCP_NODELAY, bind, connect,
 // the upgrade request.
 const chainLen = 5
@@ -340,6 +344,9 @@ func (r *ring) open() error {
 	}
 	if err == nil {
 		r.arena, err = uring.Arena((r.table + 1) * (sendSlot + uring.SockaddrInet4Size))
+	}
+	if r.e.cfg.Period > 0 { // waits end within a wheel tick: batch the completions
+		ur.WaitFor(waitBatch)
 	}
 	if err == nil && !ur.ArmWake() {
 		err = errors.New("ringclient: cannot arm the wake-up")

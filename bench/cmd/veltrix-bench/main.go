@@ -306,7 +306,8 @@ func worker(ctx context.Context, in io.Reader, out io.Writer) error {
 
 // profilePhase writes a CPU profile of a worker's measured phase (from
 // start to the returned stop) to $VELTRIX_BENCH_CPUPROFILE.<worker>, when
-// that is set: where the generator's CPU goes.
+// that is set: where the generator's CPU goes. Call stop only once start
+// is closed.
 func profilePhase(start <-chan struct{}, worker int) (stop func()) {
 	prefix := os.Getenv("VELTRIX_BENCH_CPUPROFILE")
 	if prefix == "" {

@@ -161,9 +161,9 @@ type cmd struct {
 	data      []byte
 }
 
-// waitBatch is how many completions a ring with a wheel waits for at once
-// (at most a wheel tick): one wake-up and one enter per batch.
-const waitBatch = 64
+// busyBatch completions reaped in an iteration mark the ring busy: the
+// next enter runs up to drainBatch completions without waiting (enter).
+const busyBatch, drainBatch = 20, 4096
 
 // chainLen is the SQEs of a dial: socket, TCP_NODELAY, bind, connect,
 // the upgrade request.
@@ -285,7 +285,7 @@ func (r *ring) run(ready chan<- error) {
 	r.wheel = newWheel(r.e.cfg.Period, 0)
 	ready <- nil
 	defer r.teardown()
-	nextScan := int64(0)
+	nextScan, busy := int64(0), false
 	for !r.stop {
 		r.now = int64(time.Since(r.start))
 		if r.drain(); r.stop {
@@ -297,38 +297,11 @@ func (r *ring) run(ready chan<- error) {
 			nextScan = r.now + int64(time.Second)
 		}
 		r.ur.Sleep()
-		wait := time.Duration(r.wheel.deadline(nextScan) - r.now)
-		r.inMu.Lock()
-		if len(r.inbox) > 0 {
-			wait = 0
-		}
-		r.inMu.Unlock()
-		if err := r.ur.Submit(wait > 0, wait); err != nil {
+		if err := r.enter(nextScan, busy); err != nil {
 			return
 		}
-		for r.ur.Ready() > 0 {
-			r.cqes = r.ur.Reap(r.cqes[:0])
-			for i := range r.cqes {
-				r.complete(&r.cqes[i])
-			}
-		}
-		// Every buffer reaped was consumed and recycled: re-arm the
-		// receives parked on ENOBUFS whether or not this iteration had any
-		// to publish (their ENOBUFS may come after the last was).
-		if r.bufs.Publish() || len(r.parked) > 0 {
-			r.unpark()
-		}
+		busy = r.reap() >= busyBatch
 	}
-}
-
-// unpark re-arms the receives parked on ENOBUFS.
-func (r *ring) unpark() {
-	for _, ci := range r.parked {
-		if c := &r.conns[ci]; c.state >= stHead && !c.dying && !c.recv {
-			r.armRecv(ci)
-		}
-	}
-	r.parked = r.parked[:0]
 }
 
 // open creates the ring on this thread: its fixed-file table, provided
@@ -344,9 +317,6 @@ func (r *ring) open() error {
 	}
 	if err == nil {
 		r.arena, err = uring.Arena((r.table + 1) * (sendSlot + uring.SockaddrInet4Size))
-	}
-	if r.e.cfg.Period > 0 { // waits end within a wheel tick: batch the completions
-		ur.WaitFor(waitBatch)
 	}
 	if err == nil && !ur.ArmWake() {
 		err = errors.New("ringclient: cannot arm the wake-up")

@@ -162,8 +162,10 @@ type cmd struct {
 }
 
 // busyBatch completions reaped in an iteration mark the ring busy: the
-// next enter runs up to drainBatch completions without waiting (enter).
-const busyBatch, drainBatch = 20, 4096
+// next enter runs up to half the ring's provided buffers' worth of
+// completions without waiting (enter). Not all of them: receives beyond
+// the buffers would stop on ENOBUFS, to be parked and re-armed.
+const busyBatch = 20
 
 // chainLen is the SQEs of a dial: socket, TCP_NODELAY, bind, connect,
 // the upgrade request.

@@ -19,7 +19,7 @@ import (
 // next deadline (none while commands wait in the inbox). Completions come
 // as task work that an enter runs only 20 of by default: after an
 // iteration that reaped at least busyBatch, more are likely queued, so it
-// does not wait but lets the kernel run up to drainBatch of them — else a
+// does not wait but lets the kernel run up to Buffers/2 of them — else a
 // ring busy sending (its enters long, and few) falls behind on receiving.
 func (r *ring) enter(nextScan int64, busy bool) error {
 	wait := time.Duration(r.wheel.deadline(nextScan) - r.now)
@@ -29,7 +29,7 @@ func (r *ring) enter(nextScan int64, busy bool) error {
 	}
 	r.inMu.Unlock()
 	if busy {
-		r.ur.WaitFor(drainBatch)
+		r.ur.WaitFor(max(r.e.cfg.Buffers/2, busyBatch))
 		return r.ur.Submit(true, 0)
 	}
 	r.ur.WaitFor(1)

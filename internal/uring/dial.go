@@ -38,6 +38,18 @@ func (e *SQE) PrepSocketDirect(idx int, ud uint64) {
 	*e = SQE{Opcode: OpSocket, Fd: unix.AF_INET, Off: unix.SOCK_STREAM, FileIndex: uint32(idx) + 1, UserData: ud}
 }
 
+// nodelay is the TCP_NODELAY value PrepNoDelay passes: a variable that
+// lives as long as the process, so the kernel may read it at any time.
+var nodelay int32 = 1
+
+// PrepNoDelay sets TCP_NODELAY on direct descriptor idx (URING_CMD
+// SOCKET_URING_OP_SETSOCKOPT, 6.7): small messages leave at once instead of
+// waiting for the peer's ACK of the last one (Nagle), as with net.Dial.
+func (e *SQE) PrepNoDelay(idx int, ud uint64) {
+	*e = SQE{Opcode: OpUringCmd, Fd: int32(idx), Flags: SQEFixedFile, Off: sockCmdSetsockopt,
+		Addr: unix.IPPROTO_TCP | unix.TCP_NODELAY<<32, FileIndex: 4, Addr3: uint64(uintptr(unsafe.Pointer(&nodelay))), UserData: ud}
+}
+
 // PrepBind binds direct descriptor idx to the sockaddr at addr.
 func (e *SQE) PrepBind(idx int, addr unsafe.Pointer, size uint64, ud uint64) {
 	*e = SQE{Opcode: OpBind, Fd: int32(idx), Flags: SQEFixedFile, Addr: uint64(uintptr(addr)), Off: size, UserData: ud}

@@ -26,6 +26,7 @@ const (
 	registerFiles2     = 13     // IORING_REGISTER_FILES2
 	rsrcRegisterSparse = 1 << 0 // IORING_RSRC_REGISTER_SPARSE
 	sockCmdSIOCOUTQ    = 1      // SOCKET_URING_OP_SIOCOUTQ
+	sockCmdSetsockopt  = 3      // SOCKET_URING_OP_SETSOCKOPT (level | optname<<32 in addr, optlen in file_index, optval in addr3)
 )
 
 // CQE results of a full direct-descriptor table (accept) and a full file

@@ -44,6 +44,7 @@ type Ring struct {
 	sleeping    atomic.Bool
 	wakeFd      int  // eventfd for the fallback wake-up, -1 with MSG_RING
 	eventfdWake bool // Config.EventfdWake
+	waitMin     uint32
 	Stats       Stats
 }
 
@@ -141,7 +142,7 @@ func (r *Ring) Submit(wait bool, timeout time.Duration) error {
 	var arg unsafe.Pointer
 	var argSize uintptr
 	if wait {
-		minComplete = 1
+		minComplete = max(1, r.waitMin)
 		if timeout >= 0 {
 			ts := (*unix.Timespec)(unsafe.Pointer(&r.scratch[64]))
 			*ts = unix.NsecToTimespec(int64(timeout))
@@ -193,6 +194,13 @@ func (r *Ring) Submit(wait bool, timeout time.Duration) error {
 		return nil
 	}
 }
+
+// WaitFor makes Submit's waits last until n completions are ready (or the
+// timeout), instead of one. With DEFER_TASKRUN the kernel then wakes the
+// owner once per n completions and runs up to n of them in one call (not
+// its default 20): fewer, larger batches for a ring whose owner has
+// deadlines of its own to bound the wait. A Wake no longer ends a wait.
+func (r *Ring) WaitFor(n uint32) { r.waitMin = n }
 
 // Sleep announces that the owner is about to wait in Submit. The owner
 // calls it, then checks its queues one last time, then waits: a producer

@@ -311,3 +311,27 @@ func TestClosedRing(t *testing.T) {
 		t.Fatalf("%d wake-ups counted, want 1", n)
 	}
 }
+
+// TestWaitFor: with WaitFor(2) one wait lasts until both a NOP and a
+// 1 ms TIMEOUT request completed (the NOP's completion alone does not end
+// it); WaitFor(1) is the plain wait again.
+func TestWaitFor(t *testing.T) {
+	r := ownedRing(t, Config{Entries: 8})
+	mem := arena(t, 16)
+	*(*unix.Timespec)(unsafe.Pointer(&mem[0])) = unix.NsecToTimespec(int64(time.Millisecond))
+	r.WaitFor(2)
+	*r.SQE() = SQE{Opcode: opTimeout, Addr: addr(mem[0:16]), Len: 1, UserData: 1}
+	*r.SQE() = SQE{Opcode: OpNop, UserData: 2}
+	if err := r.Submit(true, -1); err != nil {
+		t.Fatal(err)
+	}
+	if n := r.Ready(); n != 2 {
+		t.Fatalf("the wait ended with %d completions, want 2", n)
+	}
+	r.Reap(make([]CQE, 0, 2))
+	r.WaitFor(1)
+	*r.SQE() = SQE{Opcode: OpNop, UserData: 3}
+	if err := r.Submit(true, -1); err != nil || r.Ready() != 1 {
+		t.Fatalf("a plain wait: %v, %d ready", err, r.Ready())
+	}
+}

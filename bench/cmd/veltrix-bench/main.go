@@ -22,7 +22,9 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -290,15 +292,46 @@ func worker(ctx context.Context, in io.Reader, out io.Writer) error {
 		}
 	}()
 	emit := func(v any) { _ = enc.Encode(v) }
+	stopProfile := profilePhase(start, job.Worker)
 	err := sim.Run(ctx, job, start,
 		func(p sim.Progress) { emit(map[string]any{"progress": p}) },
 		func(iv sim.Interval) { emit(map[string]any{"interval": iv}) },
-		func(r sim.Result) { emit(map[string]any{"result": r}) })
+		func(r sim.Result) { stopProfile(); emit(map[string]any{"result": r}) })
 	if err != nil && ctx.Err() == nil {
 		emit(map[string]string{"error": err.Error()})
 		return err
 	}
 	return nil
+}
+
+// profilePhase writes a CPU profile of a worker's measured phase (from
+// start to the returned stop) to $VELTRIX_BENCH_CPUPROFILE.<worker>, when
+// that is set: where the generator's CPU goes. Call stop only once start
+// is closed.
+func profilePhase(start <-chan struct{}, worker int) (stop func()) {
+	prefix := os.Getenv("VELTRIX_BENCH_CPUPROFILE")
+	if prefix == "" {
+		return func() {}
+	}
+	f, err := os.Create(fmt.Sprintf("%s.%d", prefix, worker))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "veltrix-bench worker: %v\n", err)
+		return func() {}
+	}
+	started := make(chan bool, 1)
+	go func() {
+		<-start
+		started <- pprof.StartCPUProfile(f) == nil
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			if <-started {
+				pprof.StopCPUProfile()
+			}
+			_ = f.Close()
+		})
+	}
 }
 
 // region runs one crowd (the scenario's flags) on regions of each of

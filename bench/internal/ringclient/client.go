@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -35,6 +36,11 @@ type Conn struct {
 	Frame func(payload []byte)
 	// Closed is called once if an open connection ends by itself.
 	Closed func(err error)
+	// Due, with Config.Period, is called once per period (from a random
+	// phase) while the session is open: it appends the protocol messages
+	// to send now to b (nothing: none) and returns it. The ring sends what
+	// every connection due in one iteration gives as one batch of SENDs.
+	Due func(b []byte) []byte
 }
 
 // Config sizes an Engine.
@@ -46,6 +52,9 @@ type Config struct {
 	Buffers    uint32 // provided receive buffers per ring; default 4096
 	BufferSize int    // default 4096
 	KeepAlive  time.Duration
+	// Period is how often Conn.Due is called on each open connection
+	// (0: never).
+	Period time.Duration
 }
 
 // sendSlot is the off-heap send buffer of one slot (upgrade + HELLO fit).
@@ -152,9 +161,19 @@ type cmd struct {
 	data      []byte
 }
 
+// busyBatch completions reaped in an iteration mark the ring busy: the
+// next enter runs up to half the ring's provided buffers' worth of
+// completions without waiting (enter). Not all of them: receives beyond
+// the buffers would stop on ENOBUFS, to be parked and re-armed.
+const busyBatch = 20
+
+// chainLen is the SQEs of a dial: socket, TCP_NODELAY, bind, connect,
+// the upgrade request.
+const chainLen = 5
+
 // Operations in user_data.
 const (
-	opChain uint8 = iota + 1 // socket, bind, connect, first send
+	opChain uint8 = iota + 1 // socket, nodelay, bind, connect, first send
 	opRecv
 	opSend
 	opCancel
@@ -201,8 +220,11 @@ type ring struct {
 	conns  []conn
 	free   []uint32
 	parked []uint32
+	noBufs atomic.Uint64
 	cqes   []uring.CQE
 	last   *uring.SQE
+	wheel  wheel  // the connections with a Due, by phase
+	msg    []byte // what Due gave, reused
 	start  time.Time
 	now    int64
 	stop   bool
@@ -262,42 +284,25 @@ func (r *ring) run(ready chan<- error) {
 	}
 	r.cqes = make([]uring.CQE, 0, 1024)
 	r.start = time.Now()
+	r.wheel = newWheel(r.e.cfg.Period, 0)
 	ready <- nil
 	defer r.teardown()
-	nextScan := int64(0)
+	nextScan, busy := int64(0), false
 	for !r.stop {
 		r.now = int64(time.Since(r.start))
 		if r.drain(); r.stop {
 			break
 		}
+		r.fireDue()
 		if r.now >= nextScan {
 			r.keepAlive()
 			nextScan = r.now + int64(time.Second)
 		}
 		r.ur.Sleep()
-		wait := time.Duration(nextScan - r.now)
-		r.inMu.Lock()
-		if len(r.inbox) > 0 {
-			wait = 0
-		}
-		r.inMu.Unlock()
-		if err := r.ur.Submit(wait > 0, wait); err != nil {
+		if err := r.enter(nextScan, busy); err != nil {
 			return
 		}
-		for r.ur.Ready() > 0 {
-			r.cqes = r.ur.Reap(r.cqes[:0])
-			for i := range r.cqes {
-				r.complete(&r.cqes[i])
-			}
-		}
-		if r.bufs.Publish() {
-			for _, ci := range r.parked {
-				if c := &r.conns[ci]; c.state >= stHead && !c.dying && !c.recv {
-					r.armRecv(ci)
-				}
-			}
-			r.parked = r.parked[:0]
-		}
+		busy = r.reap() >= busyBatch
 	}
 }
 
@@ -415,19 +420,21 @@ func (r *ring) dial(m cmd) {
 	}
 	local, server := r.sockaddr(ci), r.sockaddr(uint32(r.table))
 	ln := uring.PutSockaddrInet4(local, m.local, 0)
-	if r.ur.Pending()+4 > 4096 { // the chain goes into one submission
+	if r.ur.Pending()+chainLen > 4096 { // the chain goes into one submission
 		_ = r.ur.Submit(false, 0)
 	}
 	uring.PutSockaddrInet4(server, r.e.cfg.Server, r.e.cfg.Port)
 	ud := uring.UserData(opChain, c.gen, ci)
 	r.sqe().PrepSocketDirect(int(ci), ud)
 	r.link()
+	r.sqe().PrepNoDelay(int(ci), ud) // positions leave at once, as from net.Dial's sockets
+	r.link()
 	r.sqe().PrepBind(int(ci), unsafe.Pointer(&local[0]), ln, ud)
 	r.link()
 	r.sqe().PrepConnect(int(ci), unsafe.Pointer(&server[0]), ln, ud)
 	r.link()
 	r.sqe().PrepSend(int(ci), unsafe.Pointer(&req[0]), len(req), uring.MsgWaitAll|uring.MsgNoSignal, ud)
-	c.inflight = 4
+	c.inflight = chainLen
 	c.sending = true
 }
 

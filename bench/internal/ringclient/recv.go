@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"time"
 
 	"github.com/veltrix/veltrix/internal/uring"
 	"github.com/veltrix/veltrix/protocol"
@@ -12,6 +14,56 @@ import (
 
 // The receive side: completions, the upgrade response, and the edge's
 // frames handed to the player undecoded.
+
+// enter submits the iteration's SQEs and waits for a completion until the
+// next deadline (none while commands wait in the inbox). Completions come
+// as task work that an enter runs only 20 of by default: after an
+// iteration that reaped at least busyBatch, more are likely queued, so it
+// does not wait but lets the kernel run up to Buffers/2 of them — else a
+// ring busy sending (its enters long, and few) falls behind on receiving.
+func (r *ring) enter(nextScan int64, busy bool) error {
+	wait := time.Duration(r.wheel.deadline(nextScan) - r.now)
+	r.inMu.Lock()
+	if len(r.inbox) > 0 {
+		wait = 0
+	}
+	r.inMu.Unlock()
+	if busy {
+		r.ur.WaitFor(max(r.e.cfg.Buffers/2, busyBatch))
+		return r.ur.Submit(true, 0)
+	}
+	r.ur.WaitFor(1)
+	return r.ur.Submit(wait > 0, wait)
+}
+
+// reap processes every completion waiting and returns how many; then
+// every buffer reaped was consumed and recycled: it re-arms the receives
+// parked on ENOBUFS whether or not it had any to publish (their ENOBUFS
+// may come after the last was).
+func (r *ring) reap() int {
+	n := 0
+	for r.ur.Ready() > 0 {
+		r.cqes = r.ur.Reap(r.cqes[:0])
+		n += len(r.cqes)
+		for i := range r.cqes {
+			r.complete(&r.cqes[i])
+		}
+	}
+	if r.bufs.Publish() || len(r.parked) > 0 {
+		r.unpark()
+	}
+	return n
+}
+
+// unpark re-arms the receives parked on ENOBUFS.
+func (r *ring) unpark() {
+	for _, ci := range r.parked {
+		if c := &r.conns[ci]; c.state >= stHead && !c.dying && !c.recv {
+			r.armRecv(ci)
+		}
+	}
+	r.parked = r.parked[:0]
+}
 
 func (r *ring) complete(e *uring.CQE) {
 	if e.UserData == uring.WakeData {
@@ -85,6 +137,7 @@ func (r *ring) received(ci uint32, e *uring.CQE) {
 	switch {
 	case e.Res == uring.ENOBUFS:
 		r.parked = append(r.parked, ci)
+		r.noBufs.Add(1)
 	case e.Res == 0:
 		r.kill(ci, errEOF)
 	case e.Res < 0 && !c.dying:
@@ -204,6 +257,9 @@ func (r *ring) message(ci uint32, payload []byte) {
 		r.kill(ci, fmt.Errorf("ringclient: first message: %w", err))
 	case t == protocol.TypeWelcome:
 		c.state = stOpen
+		if c.cb.Due != nil && r.wheel.on() {
+			r.wheel.add(ci, c.gen, rand.Uint64())
+		}
 		c.cb.Open(r.handle(ci), nil)
 		if len(rest) > 0 {
 			c.cb.Frame(rest)

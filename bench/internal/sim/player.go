@@ -260,15 +260,21 @@ func (p *player) sendClaimLocked(now time.Time, treasure uint32) {
 
 // step moves the player dt seconds on and sends its position.
 func (p *player) step(dt float64) {
-	lat, lng, acc := p.walk.step(dt)
-	p.mu.Lock()
-	p.lat, p.lng = lat, lng
-	p.mu.Unlock()
+	lat, lng, acc := p.move(dt)
 	if err := p.cl.Position(lat, lng, acc); err != nil {
 		p.w.count(&p.w.c.sendErrors, 1)
 		return
 	}
 	p.w.count(&p.w.c.positions, 1)
+}
+
+// move walks the player dt seconds on: its position and accuracy.
+func (p *player) move(dt float64) (lat, lng, acc float64) {
+	lat, lng, acc = p.walk.step(dt)
+	p.mu.Lock()
+	p.lat, p.lng = lat, lng
+	p.mu.Unlock()
+	return lat, lng, acc
 }
 
 // counters are a worker's event counts (atomics: many players add).

@@ -38,12 +38,32 @@ type ringConn struct {
 func (c *ringConn) Position(lat, lng, accuracy float64) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.buf = c.appendPosition(c.buf[:0], lat, lng, accuracy)
+	return c.e.Send(c.h, c.buf)
+}
+
+// appendPosition appends the next POSITION to b (c.mu held).
+func (c *ringConn) appendPosition(b []byte, lat, lng, accuracy float64) []byte {
 	c.seq++
-	c.buf = protocol.AppendPosition(c.buf[:0], &protocol.Position{
+	return protocol.AppendPosition(b, &protocol.Position{
 		Seq: c.seq, Lat: int32(math.Round(lat * 1e7)), Lng: int32(math.Round(lng * 1e7)),
 		Accuracy: uint16(min(accuracy*10, 65535)), Time: uint64(time.Now().UnixMicro()),
 	})
-	return c.e.Send(c.h, c.buf)
+}
+
+// due is player p's Conn.Due, called by its ring once per period: while
+// the worker plays, p walks dt seconds on and its POSITION is appended to
+// b; otherwise nothing.
+func (c *ringConn) due(p *player, dt float64, b []byte) []byte {
+	if !p.w.playing.Load() {
+		return b
+	}
+	lat, lng, acc := p.move(dt)
+	c.mu.Lock()
+	b = c.appendPosition(b, lat, lng, acc)
+	c.mu.Unlock()
+	p.w.count(&p.w.c.positions, 1)
+	return b
 }
 
 func (c *ringConn) Claim(request, treasure uint32) error {
@@ -84,7 +104,7 @@ func (w *worker) startEngines() error {
 		for w.urlIndex(i) != k {
 			i++
 		}
-		e, err := newEngine(w.url(i), conns[k])
+		e, err := newEngine(w.url(i), conns[k], w.period())
 		if err != nil {
 			return err
 		}
@@ -93,9 +113,18 @@ func (w *worker) startEngines() error {
 	return nil
 }
 
+// period is how often a player sends its position (0: never).
+func (w *worker) period() time.Duration {
+	if w.job.Config.Rate <= 0 {
+		return 0
+	}
+	return time.Duration(float64(time.Second) / w.job.Config.Rate)
+}
+
 // newEngine starts an io_uring client for conns players of the edge at
-// rawURL.
-func newEngine(rawURL string, conns int) (*ringclient.Engine, error) {
+// rawURL; each player's ring sends its position every period (0: the
+// worker's players send their own).
+func newEngine(rawURL string, conns int, period time.Duration) (*ringclient.Engine, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Scheme != "ws" {
 		return nil, fmt.Errorf("the io_uring client speaks ws:// only, not %q", rawURL)
@@ -105,7 +134,7 @@ func newEngine(rawURL string, conns int) (*ringclient.Engine, error) {
 		return nil, fmt.Errorf("the io_uring client needs an IPv4 address:port, not %q", u.Host)
 	}
 	return ringclient.New(ringclient.Config{Server: ap.Addr().As4(), Port: int(ap.Port()), Host: u.Host, Path: u.Path,
-		Conns: conns})
+		Conns: conns, Period: period})
 }
 
 // dialRing connects player p (index i) on the worker's engine.
@@ -117,6 +146,7 @@ func (w *worker) dialRing(ctx context.Context, p *player, i int) (playerConn, er
 	}
 	eng := w.engs[w.urlIndex(i)]
 	rc := &ringConn{e: eng}
+	dt := w.period().Seconds()
 	type opened struct {
 		h   ringclient.Handle
 		err error
@@ -128,6 +158,7 @@ func (w *worker) dialRing(ctx context.Context, p *player, i int) (playerConn, er
 		Open:   func(h ringclient.Handle, err error) { ch <- opened{h, err} },
 		Frame:  p.onFrame,
 		Closed: func(err error) { rc.err.Store(&err) },
+		Due:    func(b []byte) []byte { return rc.due(p, dt, b) },
 	})
 	select {
 	case o := <-ch:
@@ -139,4 +170,30 @@ func (w *worker) dialRing(ctx context.Context, p *player, i int) (playerConn, er
 	case <-ctx.Done():
 		return nil, errors.Join(errors.New("io_uring dial"), ctx.Err())
 	}
+}
+
+// ringStats sums what the worker's io_uring engines did.
+func (w *worker) ringStats() ringclient.Stats {
+	var st ringclient.Stats
+	for _, e := range w.engs {
+		if e != nil {
+			s := e.Stats()
+			st.Enters, st.Submissions, st.Completions = st.Enters+s.Enters, st.Submissions+s.Submissions, st.Completions+s.Completions
+			st.Overflows, st.Busy, st.NoBufs = st.Overflows+s.Overflows, st.Busy+s.Busy, st.NoBufs+s.NoBufs
+		}
+	}
+	return st
+}
+
+// withRingCounters adds to c what the io_uring engines did in the
+// measured phase (the generator's system calls, and what bounds them).
+func (w *worker) withRingCounters(c map[string]int64) map[string]int64 {
+	if len(w.engs) == 0 {
+		return c
+	}
+	st, b := w.ringStats(), w.ringBase
+	c["ring_enters"], c["ring_submissions"] = int64(st.Enters-b.Enters), int64(st.Submissions-b.Submissions)
+	c["ring_completions"], c["ring_overflows"] = int64(st.Completions-b.Completions), int64(st.Overflows-b.Overflows)
+	c["ring_busy"], c["ring_nobufs"] = int64(st.Busy-b.Busy), int64(st.NoBufs-b.NoBufs)
+	return c
 }

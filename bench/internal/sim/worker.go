@@ -93,11 +93,15 @@ type worker struct {
 	res       int
 	c         counters
 	measuring atomic.Bool
+	// playing: the measured phase's players send positions (the io_uring
+	// rings' wheels send only then)
+	playing   atomic.Bool
 	delivery  *hist.Recorder
 	claimRTT  *hist.Recorder
 	handshake *hist.Recorder
 
-	msgBase, entBase int64 // received() when the measured phase began
+	msgBase, entBase int64            // received() when the measured phase began
+	ringBase         ringclient.Stats // ringStats() then
 
 	// outstanding counts the claims sent and not yet answered; the answer
 	// that brings it to zero signals drained (capacity 1, never blocks).
@@ -370,11 +374,13 @@ func (w *worker) measure(ctx context.Context, interval func(Interval)) Result {
 		wg.Add(1)
 		go func() { defer wg.Done(); w.sampleStaleness(pctx, crowd) }()
 	}
+	w.playing.Store(true)
 	for s := range shards {
 		wg.Add(1)
 		go func() { defer wg.Done(); w.play(pctx, s, shards) }()
 	}
 	series := w.everySecond(pctx, began, interval)
+	w.playing.Store(false)
 	wg.Wait()
 	elapsed := time.Since(began)
 	msgs, ents := w.received() // the phase's; what comes while claims drain is not
@@ -400,6 +406,7 @@ func (w *worker) measure(ctx context.Context, interval func(Interval)) Result {
 // the histograms' intervals and the bases of what players received.
 func (w *worker) resetCounts() {
 	w.msgBase, w.entBase = w.received()
+	w.ringBase = w.ringStats()
 	for _, c := range []*atomic.Int64{&w.c.positions, &w.c.events, &w.c.hints, &w.c.badFrames,
 		&w.c.wrongCell, &w.c.sendErrors, &w.c.claimsSent, &w.c.claimUnmatched, &w.c.edgeErrors, &w.c.won,
 		&w.c.alreadyClaimed, &w.c.tooFar, &w.c.notActive, &w.c.otherResult, &w.c.disconnects} {
@@ -451,23 +458,28 @@ func countTrue(ps []*player) int {
 // end of the measured phase.
 func (w *worker) counters(msgs, ents int64) map[string]int64 {
 	c := &w.c
-	return map[string]int64{"messages": msgs - w.msgBase, "entries": ents - w.entBase, "positions": c.positions.Load(),
+	return w.withRingCounters(map[string]int64{"messages": msgs - w.msgBase, "entries": ents - w.entBase, "positions": c.positions.Load(),
 		"events": c.events.Load(), "hints": c.hints.Load(), "bad_frames": c.badFrames.Load(), "wrong_cell": c.wrongCell.Load(),
 		"send_errors": c.sendErrors.Load(), "disconnects": c.disconnects.Load(), "claims_sent": c.claimsSent.Load(),
 		"claim_unmatched": c.claimUnmatched.Load(), "edge_errors": c.edgeErrors.Load(), "claims_won": c.won.Load(),
 		"claims_already_claimed": c.alreadyClaimed.Load(), "claims_too_far": c.tooFar.Load(),
 		"claims_hunt_not_active": c.notActive.Load(), "claims_other": c.otherResult.Load(),
-		"claims_unanswered": w.unanswered()}
+		"claims_unanswered": w.unanswered()})
 }
 
 // play drives shard s of the players: each sends at the configured rate
-// (phases spread so that sends do not come in bursts) and claims.
+// (phases spread so that sends do not come in bursts) and claims, and
+// counts those disconnected. Players on io_uring rings are sent for by
+// their ring's wheel (ringConn.due): then this only claims and counts.
 func (w *worker) play(ctx context.Context, s, shards int) {
 	cfg := w.job.Config
 	storm := cfg.Scenario == "claim-storm"
-	var period time.Duration
-	if cfg.Rate > 0 {
-		period = time.Duration(float64(time.Second) / cfg.Rate)
+	period, every := w.period(), 20*time.Millisecond
+	if len(w.engs) > 0 {
+		period = 0
+		if !cfg.Claims {
+			every = 250 * time.Millisecond
+		}
 	}
 	next := make([]time.Time, len(w.players))
 	now := time.Now()
@@ -476,7 +488,7 @@ func (w *worker) play(ctx context.Context, s, shards int) {
 			next[i] = now.Add(time.Duration(uint64(i) * uint64(period) / uint64(len(w.players))))
 		}
 	}
-	t := time.NewTicker(20 * time.Millisecond)
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {

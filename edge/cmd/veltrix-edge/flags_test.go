@@ -18,8 +18,8 @@ func TestFlagDefaults(t *testing.T) {
 	if o.listen != "127.0.0.1:8090" || o.coordinators != "" || o.edgeToken != "" || o.id != "" || o.region != "" || o.publicURL != "" {
 		t.Errorf("addresses and identity: %+v", o)
 	}
-	if o.tickHz != 10 || o.radius != 1 || o.claimRate != 2 || o.claimBurst != 10 || o.positionBudget != 8192 || o.crowdPlayers != 150 {
-		t.Errorf("tick %d, radius %d, claim rate %v, burst %v, position budget %d", o.tickHz, o.radius, o.claimRate, o.claimBurst, o.positionBudget)
+	if o.tickHz != 10 || o.radius != 1 || o.claimRate != 2 || o.claimBurst != 10 || o.positionBudget != 8192 || o.crowdPlayers != 8192/17 {
+		t.Errorf("tick %d, radius %d, claim rate %v, burst %v, position budget %d, crowd players %d", o.tickHz, o.radius, o.claimRate, o.claimBurst, o.positionBudget, o.crowdPlayers)
 	}
 	if o.devMode || o.devDir != "data/dev" || o.crowd != 20 {
 		t.Errorf("dev: %v %q %d", o.devMode, o.devDir, o.crowd)

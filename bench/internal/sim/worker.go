@@ -37,9 +37,20 @@ type Job struct {
 	Res      int          `json:"res"` // the hunt's H3 resolution
 	City     [2]float64   `json:"city"`
 	Hotspots [][2]float64 `json:"hotspots,omitempty"`
-	Spread   float64      `json:"spread"`  // hotspot crowd spread, m
-	Observe  int          `json:"observe"` // every Observe-th player measures delivery
-	Seed     uint64       `json:"seed"`
+	Spread   float64      `json:"spread"` // hotspot crowd spread, m
+	// Disc, when set, stands the hotspot players uniformly within Disc
+	// metres of their hotspot instead (the crowd scenario's stadium).
+	Disc    float64 `json:"disc,omitempty"`
+	Observe int     `json:"observe"` // every Observe-th player measures delivery
+	Seed    uint64  `json:"seed"`
+}
+
+// walker is the walk of a player of job around hotspot hs (nil: roaming).
+func (job Job) walker(rng *rand.Rand, hs *[2]float64) *walker {
+	if hs != nil && job.Disc > 0 {
+		return newDiskWalker(rng, *hs, job.Disc)
+	}
+	return newWalker(rng, job.City, job.Config.CitySize, hs, job.Spread)
 }
 
 // Progress is what a worker reports while it ramps up.
@@ -227,7 +238,7 @@ func Run(ctx context.Context, job Job, start <-chan struct{}, progress func(Prog
 		if len(job.Hotspots) > 0 && rng.Float64() < cfg.HotspotShare {
 			hs = &job.Hotspots[rng.IntN(len(job.Hotspots))]
 		}
-		p.walk = newWalker(rand.New(rand.NewPCG(job.Seed, uint64(p.id))), job.City, cfg.CitySize, hs, job.Spread)
+		p.walk = job.walker(rand.New(rand.NewPCG(job.Seed, uint64(p.id))), hs)
 		w.players[i] = p
 	}
 	defer w.closeAll()

@@ -14,9 +14,12 @@ import (
 //   - every neighbour within nearRange (50 m), which should be heard at
 //     least once a second;
 //   - every player of its refined interest area (SPEC.md §2.2): those
-//     whose fine cell (the hunt's resolution + fineLevels) has its centre
-//     within 50 m + 1.1 fine edges + 3 m of the observer, which should be
-//     shown at least every 5 s.
+//     whose fine cell (the hunt's resolution + fineLevels; kept, as the
+//     edge keeps it, until the player is 1.1 fine edges from its centre)
+//     has its centre within 50 m + 1.1 fine edges of the observer, which
+//     should be shown at least every 5 s. (The edge's area reaches 3 m
+//     farther from where the observer stood when it was chosen, which the
+//     bench cannot see: this is the part of it inside, wherever that was.)
 //
 // A neighbour never heard of counts from when the observer's watch began.
 // The truth is the worker's own players: with several worker processes it
@@ -46,7 +49,9 @@ type truth struct {
 	lat0, lng0, cos0 float64
 	res              int
 	reach            float64                 // the refined interest area's reach, m
+	stay             float64                 // how far from its fine cell's centre a player stays in it, m
 	centres          map[geo.Cell][2]float64 // fine cell → centre, x/y (kept)
+	fine             map[uint32][2]float64   // player → its fine cell's centre, x/y (kept)
 	all              []truthPos
 	grid             map[[2]int32][]int32
 }
@@ -54,9 +59,9 @@ type truth struct {
 // newTruth is the truth of a hunt at resolution res around city.
 func newTruth(city [2]float64, res int) *truth {
 	t := &truth{lat0: city[0], lng0: city[1], cos0: math.Cos(city[0] * math.Pi / 180), res: res + fineLevels,
-		centres: map[geo.Cell][2]float64{}, grid: map[[2]int32][]int32{}}
+		centres: map[geo.Cell][2]float64{}, fine: map[uint32][2]float64{}, grid: map[[2]int32][]int32{}}
 	edge, _ := geo.EdgeLength(t.res)
-	t.reach = nearRange + 1.1*edge + 3
+	t.reach, t.stay = nearRange+1.1*edge, 1.1*edge
 	return t
 }
 
@@ -80,6 +85,18 @@ func (t *truth) fineCentre(lat, lng float64) (x, y float64) {
 	return x, y
 }
 
+// fineOf is the centre of player id's fine cell, at (lat, lng) = (x, y):
+// the one it was in until it stands 1.1 fine edges from its centre (the
+// edge's hysteresis, SPEC.md §2.3).
+func (t *truth) fineOf(id uint32, lat, lng, x, y float64) (fx, fy float64) {
+	if c, ok := t.fine[id]; ok && math.Hypot(x-c[0], y-c[1]) <= t.stay {
+		return c[0], c[1]
+	}
+	fx, fy = t.fineCentre(lat, lng)
+	t.fine[id] = [2]float64{fx, fy}
+	return fx, fy
+}
+
 // bucket is the grid bucket of (x, y).
 func bucket(x, y float64) [2]int32 {
 	return [2]int32{int32(math.Floor(x / gridSide)), int32(math.Floor(y / gridSide))}
@@ -98,7 +115,7 @@ func (t *truth) load(players []*player) {
 			continue
 		}
 		x, y := t.xy(lat, lng)
-		fx, fy := t.fineCentre(lat, lng)
+		fx, fy := t.fineOf(p.id, lat, lng, x, y)
 		b := bucket(x, y)
 		t.grid[b] = append(t.grid[b], int32(len(t.all)))
 		t.all = append(t.all, truthPos{id: p.id, x: x, y: y, fx: fx, fy: fy})

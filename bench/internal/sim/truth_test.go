@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -60,5 +61,28 @@ func TestTruthHeardEverySecond(t *testing.T) {
 	}
 	if m := cs.area.Max(); m > time.Second {
 		t.Fatalf("interest area: max %v, want ≤ 1 s (player 5 stands 300 m away)", m)
+	}
+}
+
+// TestTruthFineCellSticks: as on the edge, a player keeps its fine cell
+// until it stands 1.1 fine edges from its centre, then takes the one it
+// stands in.
+func TestTruthFineCellSticks(t *testing.T) {
+	city := [2]float64{48.85, 2.35}
+	tr := newTruth(city, 9)
+	at := func(north float64) (float64, float64) {
+		lat := city[0] + north/metresPerDegLat
+		x, y := tr.xy(lat, city[1])
+		return tr.fineOf(1, lat, city[1], x, y)
+	}
+	fx, fy := at(0)
+	for north := 0.5; north < 60; north += 0.5 {
+		gx, gy := at(north)
+		_, y := tr.xy(city[0]+north/metresPerDegLat, city[1])
+		moved := gx != fx || gy != fy
+		if away := math.Hypot(fx, fy-y); moved == (away <= tr.stay) {
+			t.Fatalf("at %.1f m north, %.1f m from its fine cell's centre (stay %.1f m): changed %v", north, away, tr.stay, moved)
+		}
+		fx, fy = gx, gy
 	}
 }

@@ -27,15 +27,14 @@ import (
 // listed once a second costs one 17-byte entry, a kid one 18-byte header a
 // second (738 B/s for 41). 13/16 of the 8 KiB budget (6,656 B/s) carries
 // (6,656 − 738) / 17 ≈ 350 players: the whole disc up to 0.028 players/m²,
-// a smaller one beyond (kidsFitLocked). veltrix-bench crowd puts its
-// players at a half-normal distance (σ 150 m) from one spot, so the
-// density at r metres is N × 0.0053 e^(−r²/45,000) / (2πr): for 2,000
-// players 0.032/m² at 50 m and 0.067 at 25 m (a quarter of them stand
-// within 50 m of the spot), for 5,000 0.034 at 100 m, for 15,000 0.10 at
-// 100 m. So the full 50 m area fits for the players beyond ~55 m of the
-// spot at 2,000, ~105 m at 5,000 and ~190 m at 15,000 (about 70 %, 50 %
-// and 20 % of them); nearer the spot no area that holds the 50 m circle
-// fits the budget at 17 bytes an entry, and the area is its nearest ~350.
+// a smaller one beyond (kidsFitLocked). veltrix-bench crowd stands its
+// players uniformly within 300 m of one spot: 0.007, 0.018 and 0.053
+// players/m² at 2,000, 5,000 and 15,000. The first two fit (~89 and ~222
+// players in the area, 2.3 and 4.5 KB/s). At 15,000 the 50 m circle alone
+// is 410 players (p50 over observers; 477 at p99), 6,970 B/s in entries,
+// and the kids holding just them cost ~9,700 B/s with headers: no area
+// that holds the 50 m circle fits 8 KiB/s at 17 bytes an entry, and the
+// area is the nearest ~350 (edge/core/README.md).
 
 // kidState is one fine cell of a dense area.
 type kidState struct {

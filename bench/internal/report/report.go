@@ -376,6 +376,14 @@ func (r *Run) crowdSummary(w io.Writer) {
 		}
 		fmt.Fprintf(w, " (observers sampled each second)\n")
 	}
+	for _, n := range []struct {
+		what string
+		h    *hist.H
+	}{{"every neighbour within 50 m", c.Near50Staleness}, {"every player of the refined interest area", c.AreaStaleness}} {
+		if n.h != nil && n.h.Count() > 0 {
+			fmt.Fprintf(w, "  staleness    %s (truth): p99 %.2f s, max %.2f s\n", n.what, n.h.Quantile(.99).Seconds(), n.h.Max().Seconds())
+		}
+	}
 	if e.Sampled {
 		fmt.Fprintf(w, "  ticks        p99 ≤ %s over %.0f ticks; rate now %.0f Hz, %.0f rate changes; %.0f crowded cells\n",
 			secs(float64(e.Delta.TickP99)), e.Delta.Ticks, e.After.TickHz, e.After.TickRateMoves, e.After.CrowdedCells)

@@ -124,8 +124,8 @@ func prepare(cfg scenario.Config, sys *system.System) (sim.Job, error) {
 			job.Hotspots = append(job.Hotspots, [2]float64{float64(t.Lat) / 1e7, float64(t.Lng) / 1e7})
 		}
 		job.Spread = 15
-	case "crowd": // a stadium: everyone within ~300 m (2σ) of the city's centre
-		job.Spread = 150
+	case "crowd": // a stadium: everyone uniformly within 300 m of the city's centre
+		job.Disc = 300
 		job.Hotspots = [][2]float64{City}
 	case "hotspot": // one cell and its ring
 		job.Spread = 60

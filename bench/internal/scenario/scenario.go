@@ -84,8 +84,8 @@ func Defaults(name string) Config {
 	case "failover":
 		c.Players, c.Claims, c.Duration, c.KillAfter = 500, true, 30*time.Second, 10*time.Second
 	case "crowd":
-		// A stadium: every player within ~300 m of one spot (crowd.go in
-		// sim), a position a second; a 2 km city around it.
+		// A stadium: every player uniformly within 300 m of one spot
+		// (newDiskWalker in sim), a position a second; a 2 km city around it.
 		c.Players, c.Hotspots, c.HotspotShare, c.CitySize = 2000, 1, 1, 2
 	}
 	return c

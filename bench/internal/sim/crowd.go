@@ -36,8 +36,24 @@ type neighbour struct {
 
 // crowdWatch is an observer's view of its neighbours (crowd scenario only).
 type crowdWatch struct {
-	mu   sync.Mutex
-	held map[uint32]neighbour
+	mu    sync.Mutex
+	held  map[uint32]neighbour
+	last  map[uint32]time.Time // when each player was last heard of (never forgotten)
+	since time.Time            // when the watch began
+}
+
+// newCrowdWatch is a watch that begins at now.
+func newCrowdWatch(now time.Time) *crowdWatch {
+	return &crowdWatch{held: map[uint32]neighbour{}, last: map[uint32]time.Time{}, since: now}
+}
+
+// age is how long ago id was last heard of at now (since the watch began
+// if never). cw.mu is held.
+func (cw *crowdWatch) age(id uint32, now time.Time) time.Duration {
+	if at, ok := cw.last[id]; ok {
+		return now.Sub(at)
+	}
+	return now.Sub(cw.since)
 }
 
 // heard records entries of a decoded CELL_UPDATE at now. A REFINED
@@ -67,6 +83,7 @@ func (cw *crowdWatch) heard(cu *protocol.CellUpdate, self uint32, now time.Time)
 				kid = cu.Cell
 			}
 			cw.held[e.Player] = neighbour{at: now, lat: e.Lat, lng: e.Lng, kid: kid}
+			cw.last[e.Player] = now
 		}
 	}
 }
@@ -127,38 +144,52 @@ func (cw *crowdWatch) oldestNearest(now time.Time, lat, lng float64) (age time.D
 type crowdStats struct {
 	staleness, near *hist.H
 	nearest         *hist.H // the oldest of the nearestK nearest
+	every50, area   *hist.H // against the truth (truth.go)
 	bytes           *hist.H // per player: position bytes per second, as µs
 }
 
+// newCrowdStats is empty crowd measures.
+func newCrowdStats() *crowdStats {
+	return &crowdStats{staleness: hist.New(), near: hist.New(), nearest: hist.New(),
+		every50: hist.New(), area: hist.New(), bytes: hist.New()}
+}
+
 // sampleStaleness records, once a second until ctx ends, each observer's
-// oldest neighbour.
+// oldest neighbour: of those it holds, and against the truth.
 func (w *worker) sampleStaleness(ctx context.Context, cs *crowdStats) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
+	tr := newTruth(w.job.City, w.res)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
 			for _, p := range w.players {
-				if p.watch == nil {
-					continue
-				}
-				p.mu.Lock()
-				lat, lng := p.lat, p.lng
-				p.mu.Unlock()
-				all, near, any, anyNear := p.watch.oldest(now, lat, lng)
-				if any {
-					cs.staleness.Record(max(all, time.Microsecond))
-				}
-				if anyNear {
-					cs.near.Record(max(near, time.Microsecond))
-				}
-				if age, ok := p.watch.oldestNearest(now, lat, lng); ok {
-					cs.nearest.Record(max(age, time.Microsecond))
+				if p.watch != nil {
+					w.sampleHeld(p, cs, now)
 				}
 			}
+			w.sampleTruth(tr, cs, now)
 		}
+	}
+}
+
+// sampleHeld records the oldest of the neighbours p holds: of all, within
+// nearRange, and of its nearestK nearest within nearRange.
+func (w *worker) sampleHeld(p *player, cs *crowdStats, now time.Time) {
+	p.mu.Lock()
+	lat, lng := p.lat, p.lng
+	p.mu.Unlock()
+	all, near, any, anyNear := p.watch.oldest(now, lat, lng)
+	if any {
+		cs.staleness.Record(max(all, time.Microsecond))
+	}
+	if anyNear {
+		cs.near.Record(max(near, time.Microsecond))
+	}
+	if age, ok := p.watch.oldestNearest(now, lat, lng); ok {
+		cs.nearest.Record(max(age, time.Microsecond))
 	}
 }
 

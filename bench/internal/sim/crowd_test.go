@@ -10,7 +10,7 @@ import (
 // An observer's oldest neighbour: left players go, players unheard for
 // 10 s are forgotten, and "near" counts only those within 50 m.
 func TestCrowdWatchOldest(t *testing.T) {
-	cw := &crowdWatch{held: map[uint32]neighbour{}}
+	cw := newCrowdWatch(time.Now())
 	t0 := time.Unix(1795000000, 0)
 	const lat, lng = 52.3730796, 4.8924534
 	here := protocol.CellEntry{Op: protocol.OpMoved, Lat: 523730796, Lng: 48924534}
@@ -37,7 +37,7 @@ func TestCrowdWatchOldest(t *testing.T) {
 // fine cell that listed a player); the nearest measure takes the
 // nearestK neighbours held nearest, within 50 m.
 func TestCrowdWatchRefinedAndNearest(t *testing.T) {
-	cw := &crowdWatch{held: map[uint32]neighbour{}}
+	cw := newCrowdWatch(time.Now())
 	t0 := time.Unix(1795000000, 0)
 	const kid = protocol.Cell(0x8c1969c9b3905ff)
 	const lat, lng = 52.3730796, 4.8924534

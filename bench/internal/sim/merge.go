@@ -30,7 +30,8 @@ func Merge(rs []Result) (Result, error) {
 			into **hist.H
 			from *hist.H
 		}{{&out.PositionBytes, r.PositionBytes},
-			{&out.Staleness, r.Staleness}, {&out.NearStaleness, r.NearStaleness}, {&out.NearestStaleness, r.NearestStaleness}} {
+			{&out.Staleness, r.Staleness}, {&out.NearStaleness, r.NearStaleness}, {&out.NearestStaleness, r.NearestStaleness},
+			{&out.Near50Staleness, r.Near50Staleness}, {&out.AreaStaleness, r.AreaStaleness}} {
 			if h.from != nil {
 				if *h.into == nil {
 					*h.into = hist.New()

@@ -37,9 +37,20 @@ type Job struct {
 	Res      int          `json:"res"` // the hunt's H3 resolution
 	City     [2]float64   `json:"city"`
 	Hotspots [][2]float64 `json:"hotspots,omitempty"`
-	Spread   float64      `json:"spread"`  // hotspot crowd spread, m
-	Observe  int          `json:"observe"` // every Observe-th player measures delivery
-	Seed     uint64       `json:"seed"`
+	Spread   float64      `json:"spread"` // hotspot crowd spread, m
+	// Disc, when set, stands the hotspot players uniformly within Disc
+	// metres of their hotspot instead (the crowd scenario's stadium).
+	Disc    float64 `json:"disc,omitempty"`
+	Observe int     `json:"observe"` // every Observe-th player measures delivery
+	Seed    uint64  `json:"seed"`
+}
+
+// walker is the walk of a player of job around hotspot hs (nil: roaming).
+func (job Job) walker(rng *rand.Rand, hs *[2]float64) *walker {
+	if hs != nil && job.Disc > 0 {
+		return newDiskWalker(rng, *hs, job.Disc)
+	}
+	return newWalker(rng, job.City, job.Config.CitySize, hs, job.Spread)
 }
 
 // Progress is what a worker reports while it ramps up.
@@ -81,11 +92,15 @@ type Result struct {
 	Series     []Interval          `json:"series"`
 	// The crowd scenario's: per player, position bytes per second (as µs:
 	// see crowd.go); each observer's oldest neighbour, sampled each second,
-	// over all, within 50 m and among its 100 nearest within 50 m.
+	// over those it holds (all, within 50 m and its 100 nearest within
+	// 50 m) and over those that truly stand within 50 m of it and in its
+	// refined interest area (truth.go).
 	PositionBytes    *hist.H `json:"position_bytes,omitempty"`
 	Staleness        *hist.H `json:"staleness,omitempty"`
 	NearStaleness    *hist.H `json:"near_staleness,omitempty"`
 	NearestStaleness *hist.H `json:"nearest_staleness,omitempty"`
+	Near50Staleness  *hist.H `json:"near50_staleness,omitempty"`
+	AreaStaleness    *hist.H `json:"area_staleness,omitempty"`
 }
 
 type worker struct {
@@ -221,13 +236,13 @@ func Run(ctx context.Context, job Job, start <-chan struct{}, progress func(Prog
 	for i := range w.players {
 		p := &player{w: w, idx: i, id: uint32(job.First + i + 1), observe: (job.First+i)%job.Observe == 0}
 		if p.observe && cfg.Scenario == "crowd" {
-			p.watch = &crowdWatch{held: map[uint32]neighbour{}}
+			p.watch = newCrowdWatch(time.Now())
 		}
 		var hs *[2]float64
 		if len(job.Hotspots) > 0 && rng.Float64() < cfg.HotspotShare {
 			hs = &job.Hotspots[rng.IntN(len(job.Hotspots))]
 		}
-		p.walk = newWalker(rand.New(rand.NewPCG(job.Seed, uint64(p.id))), job.City, cfg.CitySize, hs, job.Spread)
+		p.walk = job.walker(rand.New(rand.NewPCG(job.Seed, uint64(p.id))), hs)
 		w.players[i] = p
 	}
 	defer w.closeAll()
@@ -370,7 +385,7 @@ func (w *worker) measure(ctx context.Context, interval func(Interval)) Result {
 	var wg sync.WaitGroup
 	var crowd *crowdStats
 	if cfg.Scenario == "crowd" {
-		crowd = &crowdStats{staleness: hist.New(), near: hist.New(), nearest: hist.New(), bytes: hist.New()}
+		crowd = newCrowdStats()
 		wg.Add(1)
 		go func() { defer wg.Done(); w.sampleStaleness(pctx, crowd) }()
 	}
@@ -397,7 +412,7 @@ func (w *worker) measure(ctx context.Context, interval func(Interval)) Result {
 	if crowd != nil {
 		w.positionBytes(crowd, elapsed)
 		r.PositionBytes, r.Staleness, r.NearStaleness = crowd.bytes, crowd.staleness, crowd.near
-		r.NearestStaleness = crowd.nearest
+		r.NearestStaleness, r.Near50Staleness, r.AreaStaleness = crowd.nearest, crowd.every50, crowd.area
 	}
 	return r
 }

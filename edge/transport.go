@@ -71,7 +71,7 @@ func (e *Edge) serveWS() error {
 		if err == nil {
 			st := rings.Stats()
 			f, _ := uring.Probe()
-			cfg.Logger.Info("WebSocket transport: io_uring", "rings", st.Rings, "max_conns", st.MaxConns, "table_slots", st.TableSlots, "gomaxprocs", rings.Procs(), "kernel", f.Kernel, "msg_ring_wakeups", f.MsgRingWake())
+			cfg.Logger.Info("WebSocket transport: io_uring", "rings", st.Rings, "max_conns", st.MaxConns, "table_slots", st.TableSlots, "kernel", f.Kernel, "msg_ring_wakeups", f.MsgRingWake())
 			e.rings, e.WS, e.ln = rings, rings, rings.Listener()
 			return nil
 		}

@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -88,12 +89,12 @@ func plan(maxConns, rings, limit int) (int, int, int, error) {
 	case maxConns < 0 || rings < 0:
 		return 0, 0, 0, fmt.Errorf("ringnet: max-conns %d and rings %d must not be negative", maxConns, rings)
 	case maxConns == 0 && rings == 0:
-		rings = baseProcs()
+		rings = runtime.GOMAXPROCS(0)
 		maxConns = rings * perRing
 	case maxConns == 0:
 		maxConns = rings * perRing
 	case rings == 0:
-		rings = max(baseProcs(), (maxConns+perRing-1)/perRing)
+		rings = max(runtime.GOMAXPROCS(0), (maxConns+perRing-1)/perRing)
 	case rings*perRing < maxConns:
 		return 0, 0, 0, fmt.Errorf("ringnet: %d rings cannot hold %d connections: a ring's direct-descriptor table is capped at the soft RLIMIT_NOFILE (%d, less %d headroom = %d connections); run at least %d rings, or raise the soft limit (ulimit -n) before starting",
 			rings, maxConns, limit, Headroom(limit), perRing, (maxConns+perRing-1)/perRing)
@@ -149,7 +150,6 @@ type Server struct {
 
 	table   int // direct-descriptor slots per ring (the soft RLIMIT_NOFILE)
 	perRing int // connections one ring admits (table less Headroom)
-	procs   int // GOMAXPROCS once the rings started (reserveProcs)
 
 	started chan struct{} // closed by New once every ring is set up: the rings accept
 	stopCh  chan struct{} // closed when the rings stop
@@ -173,7 +173,6 @@ func New(c *core.Core, ls *Listeners) (*Server, error) {
 		table: ls.table, perRing: ls.perRing}
 	s.owner = c.Register(s)
 	s.ln = &listener{s: s, ch: make(chan net.Conn, 256), done: make(chan struct{})}
-	s.procs = reserveProcs(len(ls.fds))
 	errs := make(chan error, len(ls.fds))
 	for i, fd := range ls.fds {
 		r := newRing(s, i, fd)

@@ -242,6 +242,7 @@ func (r *ring) kill(ci uint32) {
 		}
 		r.sqe().PrepCancelFixed(int(c.fd), uring.UserData(opCancel, c.gen, ci))
 		c.inflight++
+		r.cancels.Add(1)
 	}
 	r.maybeClose(ci)
 }

@@ -40,3 +40,30 @@ func TestHandoffKeepsTheWholeRequest(t *testing.T) {
 		}
 	}
 }
+
+// TestHandoffCancelsNothing: until its first request's head is read, a
+// connection has one single-shot receive at a time, so handing it to
+// net/http installs the fd straight from that receive's completion. With
+// a multishot receive armed, every hand-off first cancelled it and waited
+// for the cancellation's completions: a ring iteration more, on a thread
+// that under load waits for its CPU between iterations (hunt status over
+// new connections: p50 3.2 ms, p99 37 ms at 100,000 players).
+func TestHandoffCancelsNothing(t *testing.T) {
+	_, srv, _, _ := keyed(t, Config{}, core.Config{})
+	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })}
+	go func() { _ = hs.Serve(srv.Listener()) }()
+	t.Cleanup(func() { _ = hs.Close() })
+	cl := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 30 * time.Second}
+	const n = 20
+	for i := range n {
+		resp, err := cl.Get("http://" + srv.Addr().String() + "/v1/hunts/7/status")
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	if st := srv.Stats(); st.Handoffs != n || st.Cancels != 0 {
+		t.Fatalf("%d hand-offs, %d cancels: want %d, 0", st.Handoffs, st.Cancels, n)
+	}
+}

@@ -79,7 +79,7 @@ type ring struct {
 	admitted   int  // connections in the table not refused
 	acceptWait bool // the accept ended on a full table: re-armed when a slot frees
 
-	noBufs, handoffs, handoffFailed, refused, tableFull atomic.Uint64
+	noBufs, handoffs, handoffFailed, refused, tableFull, cancels atomic.Uint64
 }
 
 // parkedConn is a connection parked on ENOBUFS, by generational id: the
@@ -414,7 +414,14 @@ func (r *ring) armRecv(ci uint32) {
 		return
 	}
 	e := r.sqe()
-	e.PrepRecvMultishot(int(c.fd), r.bufs.Group(), uring.UserData(opRecv, c.gen, ci))
+	if c.state == stHTTP {
+		// One receive at a time until the first request's head shows
+		// what it is: a hand-off to net/http then finds no receive to
+		// cancel, and installs the fd at once, a ring iteration sooner.
+		e.PrepRecvOnce(int(c.fd), r.bufs.Group(), uring.UserData(opRecv, c.gen, ci))
+	} else {
+		e.PrepRecvMultishot(int(c.fd), r.bufs.Group(), uring.UserData(opRecv, c.gen, ci))
+	}
 	e.Fixed()
 	c.flags |= fRecv
 	c.inflight++

@@ -293,6 +293,7 @@ type Stats struct {
 	Handoffs                                    uint64 // plain HTTP connections handed to net/http
 	HandoffFailed                               uint64 // hand-offs that found no free fd (EMFILE): closed
 	Refused                                     uint64 // upgrades over MaxConns (or a ring's share): answered 503 and closed
+	Cancels                                     uint64 // closes that had to cancel a request in flight first (a receive, a send)
 	TableFull                                   uint64 // accepts that found a ring's table full (ENFILE, headroom used up): that connection closed by the kernel
 	MaxConns, TableSlots                        int    // the limit, and the direct-descriptor slots per ring
 	Slots                                       int    // direct descriptors in use over all rings
@@ -318,6 +319,7 @@ func (s *Server) Stats() Stats {
 		st.Refused += r.refused.Load()
 		st.HandoffFailed += r.handoffFailed.Load()
 		st.TableFull += r.tableFull.Load()
+		st.Cancels += r.cancels.Load()
 	}
 	return st
 }

@@ -29,6 +29,12 @@ func (e *SQE) PrepRecvMultishot(fd int, bgid uint16, ud uint64) {
 	*e = SQE{Opcode: OpRecv, Fd: int32(fd), Ioprio: RecvMultishot, Flags: SQEBufferSelect, BufIndex: bgid, UserData: ud}
 }
 
+// PrepRecvOnce: one receive into a buffer of group bgid (the buffer's
+// size); the CQE ends it.
+func (e *SQE) PrepRecvOnce(fd int, bgid uint16, ud uint64) {
+	*e = SQE{Opcode: OpRecv, Fd: int32(fd), Flags: SQEBufferSelect, BufIndex: bgid, UserData: ud}
+}
+
 // PrepSendmsg sends the iovecs msg (a unix.Msghdr in off-heap memory that,
 // with its iovecs and what they point at, stays valid until the CQE).
 func (e *SQE) PrepSendmsg(fd int, msg unsafe.Pointer, flags uint32, ud uint64) {

@@ -378,3 +378,21 @@ func (r *ring) reject(ci uint32, status int, text string) {
 	r.queueRaw(ci, fmt.Appendf(nil, "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s\n",
 		status, http.StatusText(status), len(text)+1, text))
 }
+
+// abandon frees slot ci after a failed ring loop, without the close
+// sequence (the ring is gone): its send in flight is unpinned and released,
+// its session ended in the core, counted as internal.
+func (r *ring) abandon(ci uint32) {
+	c := &r.conns[ci]
+	if c.state == stFree {
+		return
+	}
+	if c.flags&fSending != 0 {
+		rec := r.sends.rec(c.send)
+		rec.pin.Unpin()
+		r.srv.core.Release(rec.lease)
+		*rec = sendRec{}
+	}
+	r.countClose(ci, protocol.CodeInternal)
+	r.release(ci)
+}

@@ -200,24 +200,6 @@ func (r *ring) teardown() {
 	}
 }
 
-// abandon frees slot ci after a failed ring loop, without the close
-// sequence (the ring is gone): its send in flight is unpinned and released,
-// its session ended in the core, counted as internal.
-func (r *ring) abandon(ci uint32) {
-	c := &r.conns[ci]
-	if c.state == stFree {
-		return
-	}
-	if c.flags&fSending != 0 {
-		rec := r.sends.rec(c.send)
-		rec.pin.Unpin()
-		r.srv.core.Release(rec.lease)
-		*rec = sendRec{}
-	}
-	r.countClose(ci, protocol.CodeInternal)
-	r.release(ci)
-}
-
 func (r *ring) inboxLen() int {
 	r.inMu.Lock()
 	defer r.inMu.Unlock()

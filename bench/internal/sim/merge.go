@@ -48,25 +48,31 @@ func Merge(rs []Result) (Result, error) {
 		for t, ps := range r.Winners {
 			out.Winners[t] = append(out.Winners[t], ps...)
 		}
-		for i, iv := range r.Series {
-			if i == len(out.Series) {
-				out.Series = append(out.Series, Interval{T: iv.T, Delivery: hist.New(), Claim: hist.New()})
-			}
-			o := &out.Series[i]
-			o.Messages += iv.Messages
-			o.Entries += iv.Entries
-			o.Positions += iv.Positions
-			o.Claims += iv.Claims
-			o.Errors += iv.Errors
-			if iv.Delivery != nil {
-				o.Delivery.Merge(iv.Delivery)
-			}
-			if iv.Claim != nil {
-				o.Claim.Merge(iv.Claim)
-			}
-		}
+		out.Series = mergeSeries(out.Series, r.Series)
 	}
 	return out, nil
+}
+
+// mergeSeries adds series from, interval by interval, into into.
+func mergeSeries(into, from []Interval) []Interval {
+	for i, iv := range from {
+		if i == len(into) {
+			into = append(into, Interval{T: iv.T, Delivery: hist.New(), Claim: hist.New()})
+		}
+		o := &into[i]
+		o.Messages += iv.Messages
+		o.Entries += iv.Entries
+		o.Positions += iv.Positions
+		o.Claims += iv.Claims
+		o.Errors += iv.Errors
+		if iv.Delivery != nil {
+			o.Delivery.Merge(iv.Delivery)
+		}
+		if iv.Claim != nil {
+			o.Claim.Merge(iv.Claim)
+		}
+	}
+	return into
 }
 
 // DoubleWins lists the treasures more than one player was told it won.

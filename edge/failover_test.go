@@ -21,6 +21,7 @@ import (
 	"github.com/veltrix/veltrix/edge"
 	"github.com/veltrix/veltrix/edge/core"
 	"github.com/veltrix/veltrix/edge/region"
+	"github.com/veltrix/veltrix/internal/testkit"
 	"github.com/veltrix/veltrix/protocol"
 	"github.com/veltrix/veltrix/protocol/client"
 )
@@ -52,8 +53,8 @@ func startChild(t *testing.T, w *world, e1 *edge.Edge) *child {
 	if _, err := fmt.Fscanln(stdout, &c.url, &c.wsURL); err != nil {
 		t.Fatalf("the child edge did not start: %v", err)
 	}
-	waitUntil(t, "edge 1 routes to edge 2", func() bool { return e1.Region.Stats().Routes >= 1 })
-	waitUntil(t, "edge 2's route names edge 1 as an alternate", func() bool { return strings.Contains(routeOf(c.url, w.hunt.ID), e1.WSURL()) })
+	testkit.Until(t, "edge 1 routes to edge 2", func() bool { return e1.Region.Stats().Routes >= 1 })
+	testkit.Until(t, "edge 2's route names edge 1 as an alternate", func() bool { return strings.Contains(routeOf(c.url, w.hunt.ID), e1.WSURL()) })
 	return c
 }
 
@@ -112,7 +113,7 @@ func TestKilledEdgeLeavesTheRegion(t *testing.T) {
 	e1 := w.readyEdge(edge.Config{Transport: "netpoll", NATSCluster: "127.0.0.1:0"})
 	w.edge = e1
 	c2 := startChild(t, w, e1)
-	waitUntil(t, "edge 1 lists edge 2 as a live sibling", func() bool { return metricValue(scrape(t, e1.URL()+"/metrics"), "veltrix_edge_region_siblings") == "1" })
+	testkit.Until(t, "edge 1 lists edge 2 as a live sibling", func() bool { return metricValue(scrape(t, e1.URL()+"/metrics"), "veltrix_edge_region_siblings") == "1" })
 	a, am := w.player(1)
 	b, bm := w.playerWith(2, client.Options{Route: c2.url, Reconnect: true})
 	gone, _ := w.playerWith(3, client.Options{URL: c2.wsURL})
@@ -127,7 +128,7 @@ func TestKilledEdgeLeavesTheRegion(t *testing.T) {
 	if d, bound := time.Since(killed), core.DefaultRemoteTTL+time.Second+region.Heartbeat; d > bound+2*time.Second {
 		t.Fatalf("edge 2's player left edge 1's view %v after the kill; documented bound %v", d, bound)
 	}
-	waitUntil(t, "edge 1 drops edge 2 from its live siblings", func() bool { return metricValue(scrape(t, e1.URL()+"/metrics"), "veltrix_edge_region_siblings") == "0" })
+	testkit.Until(t, "edge 1 drops edge 2 from its live siblings", func() bool { return metricValue(scrape(t, e1.URL()+"/metrics"), "veltrix_edge_region_siblings") == "0" })
 	if d, bound := time.Since(killed), core.DefaultRemoteTTL+region.Heartbeat; d > bound+2*time.Second {
 		t.Fatalf("edge 1 listed edge 2 as a live sibling %v after the kill; bound %v", d, bound)
 	}

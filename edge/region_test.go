@@ -11,6 +11,7 @@ import (
 
 	"github.com/veltrix/veltrix/coordinator/api"
 	"github.com/veltrix/veltrix/edge"
+	"github.com/veltrix/veltrix/internal/testkit"
 	"github.com/veltrix/veltrix/protocol"
 	"github.com/veltrix/veltrix/protocol/client"
 )
@@ -27,21 +28,9 @@ func newRegion(t *testing.T, n int) (*world, []*edge.Edge) {
 	}
 	w.edge = edges[0]
 	for _, e := range edges {
-		waitUntil(t, "the region's NATS routes are up", func() bool { return e.Region.Stats().Routes >= n-1 })
+		testkit.Until(t, "the region's NATS routes are up", func() bool { return e.Region.Stats().Routes >= n-1 })
 	}
 	return w, edges
-}
-
-// waitUntil polls cond until it holds, failing the test after 20 s.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(10 * time.Millisecond) // polling an observable condition, not synchronisation by time
-	}
 }
 
 // seen waits until in holds a CELL_UPDATE in which player is present,

@@ -67,6 +67,7 @@ var testHelpers = map[string]bool{
 	module + "/edge/internal/wstest":         true,
 	module + "/coordinator/certfile/testpki": true,
 	module + "/internal/browser/browsertest": true,
+	module + "/internal/testkit":             true,
 }
 
 // TestNoProductionPackageImportsTesting: a production (non-test) package

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/veltrix/veltrix/internal/testkit"
 )
 
 func TestParseSibling(t *testing.T) {
@@ -88,11 +90,11 @@ func TestSiblingsAnnounced(t *testing.T) {
 	b := start(t, Config{ClusterListen: "127.0.0.1:0", Routes: []string{a.ClusterAddr()}, Self: Sibling{Region: "eu", WS: "ws://b/ws", WT: "https://b/wt"}})
 	a.Attach(newCore(t, a))
 	b.Attach(newCore(t, b))
-	waitFor(t, "each edge to list the other", func() bool {
+	testkit.Until(t, "each edge to list the other", func() bool {
 		as, bs := a.Siblings(), b.Siblings()
 		return len(as) == 1 && as[0] == Sibling{Origin: b.Origin(), Region: "eu", WS: "ws://b/ws", WT: "https://b/wt"} &&
 			len(bs) == 1 && bs[0].WS == "ws://a/ws"
 	})
 	b.Close()
-	waitFor(t, "a to drop the closed edge", func() bool { return len(a.Siblings()) == 0 })
+	testkit.Until(t, "a to drop the closed edge", func() bool { return len(a.Siblings()) == 0 })
 }

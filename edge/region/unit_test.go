@@ -12,23 +12,9 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/veltrix/veltrix/edge/core"
+	"github.com/veltrix/veltrix/internal/testkit"
 	"github.com/veltrix/veltrix/protocol"
 )
-
-// waitFor polls an observable condition until it holds or a generous
-// deadline passes (a busy machine is slow, never wrong).
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	tick := time.NewTicker(2 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		<-tick.C
-	}
-}
 
 func start(t *testing.T, cfg Config) *Region {
 	t.Helper()
@@ -371,7 +357,7 @@ func TestSlowConsumerDrops(t *testing.T) {
 	if err := obs.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "3 slow_consumer drops", func() bool { return r.Stats().Drops[DropSlowConsumer] >= 3 })
+	testkit.Until(t, "3 slow_consumer drops", func() bool { return r.Stats().Drops[DropSlowConsumer] >= 3 })
 	r.Watch(7, cellA, false)
 	r.applyWatches(map[cellKey]string{})
 	if st := r.Stats(); st.Drops[DropSlowConsumer] != 3 || st.Subscriptions != 0 {
@@ -389,7 +375,7 @@ func pair(t *testing.T) (a, b *Region) {
 	t.Helper()
 	a = start(t, Config{ClusterListen: "127.0.0.1:0"})
 	b = start(t, Config{ClusterListen: "127.0.0.1:0", Routes: []string{a.ClusterAddr()}})
-	waitFor(t, "the route between the two edges", func() bool { return a.Stats().Routes > 0 && b.Stats().Routes > 0 })
+	testkit.Until(t, "the route between the two edges", func() bool { return a.Stats().Routes > 0 && b.Stats().Routes > 0 })
 	return a, b
 }
 
@@ -400,19 +386,19 @@ func TestTwoEdges(t *testing.T) {
 	bc := newCore(t, b)
 	b.Attach(bc)
 	b.Watch(7, cellA, true)
-	waitFor(t, "b's interest in the watched cell to reach a", func() bool { return interest(a, subject(7, cellA)) })
+	testkit.Until(t, "b's interest in the watched cell to reach a", func() bool { return interest(a, subject(7, cellA)) })
 	if interest(a, subject(7, cellB)) {
 		t.Fatal("a sees interest in a cell nobody watches")
 	}
 	unwatched, watched := cellFrame(cellB, a.Origin(), 1, 0), cellFrame(cellA, a.Origin(), 2, 0)
 	a.Publish(7, cellB, unwatched, false) // published first: had it been carried, it would arrive first
 	a.Publish(7, cellA, watched, false)
-	waitFor(t, "a frame at b", func() bool { return b.Stats().Received > 0 })
+	testkit.Until(t, "a frame at b", func() bool { return b.Stats().Received > 0 })
 	if st := b.Stats(); st.Received != 1 || st.ReceivedBytes != uint64(len(watched)) || st.RouteInBytes == 0 {
 		t.Errorf("b received %d frames (%d bytes, %d over routes); want only the watched cell's %d bytes",
 			st.Received, st.ReceivedBytes, st.RouteInBytes, len(watched))
 	}
-	waitFor(t, "a to publish both", func() bool { return a.Stats().Published == 2 })
+	testkit.Until(t, "a to publish both", func() bool { return a.Stats().Published == 2 })
 	// The frame is in b's core inbox: its tick drains it (no local player
 	// watches the cell here, so it is counted unwatched).
 	bc.Tick()
@@ -469,7 +455,7 @@ func TestCloseStopsGoroutines(t *testing.T) {
 // the cells; what NATS drops of them for want of room is slow_consumer too.
 func TestHeartbeatDropsCounted(t *testing.T) {
 	r := start(t, Config{Pending: 2}) // nobody receives: no Attach
-	waitFor(t, "the heartbeat subscription at the server", func() bool { return interest(r, aliveSubject) })
+	testkit.Until(t, "the heartbeat subscription at the server", func() bool { return interest(r, aliveSubject) })
 	obs := observer(t, r)
 	for i := range 5 {
 		if err := obs.Publish(aliveSubject, []byte{byte(i), 0, 0, 0}); err != nil {
@@ -479,8 +465,8 @@ func TestHeartbeatDropsCounted(t *testing.T) {
 	if err := obs.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the heartbeats in the channel", func() bool { return len(r.msgs) == 2 })
-	waitFor(t, "3 slow_consumer drops", func() bool { return r.Stats().Drops[DropSlowConsumer] == 3 })
+	testkit.Until(t, "the heartbeats in the channel", func() bool { return len(r.msgs) == 2 })
+	testkit.Until(t, "3 slow_consumer drops", func() bool { return r.Stats().Drops[DropSlowConsumer] == 3 })
 }
 
 func TestParseSubject(t *testing.T) {

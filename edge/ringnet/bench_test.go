@@ -1,7 +1,6 @@
 package ringnet
 
 import (
-	"bufio"
 	"context"
 	"crypto/ed25519"
 	"encoding/hex"
@@ -9,7 +8,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"runtime"
 	"runtime/metrics"
 	"strconv"
@@ -22,6 +20,7 @@ import (
 	"github.com/veltrix/veltrix/edge/core"
 	"github.com/veltrix/veltrix/edge/internal/wstest"
 	"github.com/veltrix/veltrix/geo"
+	"github.com/veltrix/veltrix/internal/testkit"
 	"github.com/veltrix/veltrix/protocol"
 	"github.com/veltrix/veltrix/protocol/token"
 )
@@ -220,18 +219,9 @@ func idleConnHeap(tb testing.TB) (float64, *Server) {
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "RINGNET_HOLD_ADDR="+srv.Addr().String(), "RINGNET_HOLD_KEY="+hex.EncodeToString(priv))
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	defer func() {
-		stdin.Close()
-		_ = cmd.Wait()
-	}()
-	line, err := bufio.NewReader(stdout).ReadString('\n')
+	child := testkit.Child(tb, "RINGNET_HOLD_ADDR="+srv.Addr().String(), "RINGNET_HOLD_KEY="+hex.EncodeToString(priv))
+	defer child.Close()
+	line, err := child.Out.ReadString('\n')
 	if err != nil || line != "ready\n" {
 		tb.Fatalf("client process: %q %v", line, err)
 	}

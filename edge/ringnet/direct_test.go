@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/veltrix/veltrix/edge/core"
 	"github.com/veltrix/veltrix/edge/internal/wstest"
+	"github.com/veltrix/veltrix/internal/testkit"
 	"github.com/veltrix/veltrix/internal/uring"
 	"github.com/veltrix/veltrix/protocol/token"
 )
@@ -43,18 +43,6 @@ func dialUpgrade(t testing.TB, addr string) (net.Conn, string) {
 	return nc, resp.Status
 }
 
-// waitFor polls cond (an observable state, never a clock) until it holds,
-// failing after a generous deadline.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); !cond(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 // TestFullTableRefusesCleanly: one ring, MaxConns 2, a table of 10 slots
 // (8 headroom). The third upgrade is answered 503 and counted (plain HTTP
 // still goes to net/http); eight
@@ -81,7 +69,7 @@ func TestFullTableRefusesCleanly(t *testing.T) {
 	if !strings.HasPrefix(status, "503") || srv.Stats().Refused != 1 {
 		t.Fatalf("connection over MaxConns: %s, refused %d; want 503, 1", status, srv.Stats().Refused)
 	}
-	waitFor(t, "the refused connection's slot freed", func() bool { return srv.Stats().Slots == 2 })
+	testkit.Until(t, "the refused connection's slot freed", func() bool { return srv.Stats().Slots == 2 })
 	var silent []net.Conn
 	for range Headroom(10) {
 		nc, err := net.Dial("tcp", addr)
@@ -91,7 +79,7 @@ func TestFullTableRefusesCleanly(t *testing.T) {
 		defer nc.Close()
 		silent = append(silent, nc)
 	}
-	waitFor(t, "the silent connections in the headroom", func() bool { return srv.Stats().Slots == srv.Stats().TableSlots })
+	testkit.Until(t, "the silent connections in the headroom", func() bool { return srv.Stats().Slots == srv.Stats().TableSlots })
 	if st := srv.Stats(); st.TableFull != 0 || st.Refused != 1 {
 		t.Fatalf("stats %+v: want a full table, no accept failed yet, one refusal", st)
 	}
@@ -100,7 +88,7 @@ func TestFullTableRefusesCleanly(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer lost.Close()
-	waitFor(t, "a full table counted", func() bool { return srv.Stats().TableFull == 1 })
+	testkit.Until(t, "a full table counted", func() bool { return srv.Stats().TableFull == 1 })
 	_ = lost.SetDeadline(time.Now().Add(30 * time.Second))
 	if _, err := lost.Read(make([]byte, 1)); err == nil {
 		t.Fatal("the connection a full table met is open")
@@ -121,7 +109,7 @@ func TestFullTableRefusesCleanly(t *testing.T) {
 	ws[0].Close()
 	// Its admission is given back when its slot is released (after the
 	// close's final completions), a little after the session ends.
-	waitFor(t, "the player's slot released", func() bool { return srv.Conns() == 1 && srv.fds.Load() == 1 })
+	testkit.Until(t, "the player's slot released", func() bool { return srv.Conns() == 1 && srv.fds.Load() == 1 })
 	nc, status = dialUpgrade(t, addr)
 	defer nc.Close()
 	if !strings.HasPrefix(status, "101") {
@@ -190,27 +178,13 @@ func lowLimitServer() int {
 // it 4 rings of 1,024 slots), with a handful of ordinary fds, and still
 // hands plain HTTP to net/http.
 func TestBeyondTheSoftLimit(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=1")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	child := testkit.Child(t, childEnv+"=1")
 	t.Cleanup(func() {
-		stdin.Close()
-		if err := cmd.Wait(); err != nil {
+		if err := child.Close(); err != nil {
 			t.Errorf("server process: %v", err)
 		}
 	})
-	out := bufio.NewReader(stdout)
+	out := child.Out
 	line, err := out.ReadString('\n')
 	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening ")
 	if err != nil || !ok {

@@ -1,16 +1,15 @@
 package ringclient
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"strings"
 	"sync/atomic"
 	"testing"
 
+	"github.com/veltrix/veltrix/internal/testkit"
 	"github.com/veltrix/veltrix/internal/uring"
 	"github.com/veltrix/veltrix/protocol"
 )
@@ -78,27 +77,13 @@ func lowLimitClient(addr string) int {
 // direct descriptors: 3 rings, a handful of ordinary fds.
 func TestBeyondTheSoftLimit(t *testing.T) {
 	addr := edgeStub(t)
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+addr.String())
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	child := testkit.Child(t, childEnv+"="+addr.String())
 	defer func() {
-		stdin.Close()
-		if err := cmd.Wait(); err != nil {
+		if err := child.Close(); err != nil {
 			t.Errorf("client process: %v", err)
 		}
 	}()
-	line, err := bufio.NewReader(stdout).ReadString('\n')
+	line, err := child.Out.ReadString('\n')
 	var opened, failed, fds, rings, limit int
 	if _, serr := fmt.Sscanf(strings.TrimSpace(line), "opened %d failed %d fds %d rings %d limit %d", &opened, &failed, &fds, &rings, &limit); serr != nil {
 		t.Fatalf("client said %q (%v, %v)", line, err, serr)

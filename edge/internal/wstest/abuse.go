@@ -10,23 +10,9 @@ import (
 	"time"
 
 	"github.com/veltrix/veltrix/edge/core"
+	"github.com/veltrix/veltrix/internal/testkit"
 	"github.com/veltrix/veltrix/protocol"
 )
-
-// waitFor polls cond (an observable condition, not a timing guess) until
-// it holds, failing the test after 20 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	tick := time.NewTicker(2 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		<-tick.C
-	}
-}
 
 // flood sends c batches of 200 PINGs, reading nothing, until stop is
 // closed or a send fails (the connection ended); done is closed then. It
@@ -67,7 +53,7 @@ func testPingFlood(t *testing.T, s suite) {
 	e.hello(c, 1)
 	stop := make(chan struct{})
 	flooded := flood(c, stop)
-	waitFor(t, "the flooder to be closed too_slow", func() bool { return e.core.Snapshot().Closes[protocol.CodeTooSlow] > 0 })
+	testkit.Until(t, "the flooder to be closed too_slow", func() bool { return e.core.Snapshot().Closes[protocol.CodeTooSlow] > 0 })
 	close(stop)
 	<-flooded
 	if e.core.Snapshot().Drops[core.DropMessageFlood] == 0 {
@@ -129,7 +115,7 @@ func testShutdown(t *testing.T, s suite) {
 	stop := make(chan struct{})
 	defer close(stop)
 	flood(stuck, stop) // PONGs it never reads fill its buffers
-	waitFor(t, "the client that does not read to be closed too_slow", func() bool { return e.core.Snapshot().Closes[protocol.CodeTooSlow] > 0 })
+	testkit.Until(t, "the client that does not read to be closed too_slow", func() bool { return e.core.Snapshot().Closes[protocol.CodeTooSlow] > 0 })
 	done := make(chan struct{})
 	go func() { defer close(done); e.srv.Shutdown() }()
 	for _, c := range []Client{a, b} {

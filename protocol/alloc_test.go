@@ -2,7 +2,7 @@ package protocol
 
 import "testing"
 
-// The hot messages — POSITION in, CELL_UPDATE and CELL_SUMMARY out, PING/PONG — must neither
+// The hot messages — POSITION in, CELL_UPDATE, FINE_CELL and CELL_SUMMARY out, PING/PONG — must neither
 // encode nor decode with a heap allocation (DESIGN.md: zero allocations on the
 // hot path). Buffers are caller-owned and reused, as the edge does.
 
@@ -16,6 +16,7 @@ func TestHotPathAllocations(t *testing.T) {
 	var ping Ping
 	sum := CellSummary{Cell: 0x8928308280fffff, Count: 9, Children: make([]SummaryChild, 7)}
 	sumOut := CellSummary{Children: make([]SummaryChild, 0, 7)}
+	fineOut := FineCell{Entries: make([]FineEntry, 0, 64)}
 	cases := map[string]func(){
 		"AppendPosition+Split+Decode": func() {
 			b := AppendPosition(buf[:0], &pos)
@@ -41,6 +42,15 @@ func TestHotPathAllocations(t *testing.T) {
 			b := AppendCellSummary(buf[:0], &sum)
 			_, body, _, _ := Split(b)
 			_ = sumOut.Decode(body)
+		},
+		"FineCell build+Decode": func() {
+			b, start := BeginFineCell(buf[:0], 0x8c1969c9b3905ff, 9, FlagSnapshot, 523730796, 48924534)
+			for i := range entries {
+				b = AppendFineEntry(b, start, uint32(i), 523730796+int32(i), 48924534-int32(i))
+			}
+			b = EndFineCell(b, start, 7, 3)
+			_, body, _, _ := Split(b)
+			_ = fineOut.Decode(body)
 		},
 		"decode errors": func() {
 			_, _, _, _ = Split(buf[:1])

@@ -88,6 +88,10 @@ func normalise(m Message) Message {
 		if len(m.Leaders) == 0 {
 			m.Leaders = nil
 		}
+	case *FineCell:
+		if len(m.Entries) == 0 {
+			m.Entries = nil
+		}
 	case *CellSummary:
 		if len(m.Children) == 0 {
 			m.Children = nil
@@ -114,6 +118,7 @@ func FuzzRedirect(f *testing.F)    { fuzzDecoder(f, TypeRedirect) }
 func FuzzPong(f *testing.F)        { fuzzDecoder(f, TypePong) }
 func FuzzCellSummary(f *testing.F) { fuzzDecoder(f, TypeCellSummary) }
 func FuzzTickRate(f *testing.F)    { fuzzDecoder(f, TypeTickRate) }
+func FuzzFineCell(f *testing.F)    { fuzzDecoder(f, TypeFineCell) }
 
 // FuzzFrame feeds whole frames through Split and every decoder, seeded with
 // the golden vectors.

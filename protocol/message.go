@@ -51,6 +51,8 @@ func NewMessage(t Type) Message {
 		return new(CellSummary)
 	case TypeTickRate:
 		return new(TickRate)
+	case TypeFineCell:
+		return new(FineCell)
 	}
 	return nil
 }

@@ -32,6 +32,7 @@ const (
 	TypePong        Type = 0x4A
 	TypeCellSummary Type = 0x4B
 	TypeTickRate    Type = 0x4C
+	TypeFineCell    Type = 0x4D
 )
 
 var typeNames = map[Type]string{
@@ -40,6 +41,7 @@ var typeNames = map[Type]string{
 	TypeTreasures: "TREASURES", TypeHint: "HINT", TypeClaimResult: "CLAIM_RESULT",
 	TypeEvent: "EVENT", TypeHuntStatus: "HUNT_STATUS", TypeError: "ERROR",
 	TypeRedirect: "REDIRECT", TypePong: "PONG", TypeCellSummary: "CELL_SUMMARY", TypeTickRate: "TICK_RATE",
+	TypeFineCell: "FINE_CELL",
 }
 
 // String returns the spec name of t ("POSITION"), or its number for unknown types.

@@ -125,13 +125,25 @@ func (r *rig) pull(id SessionID) []protocol.Message {
 func updates(msgs []protocol.Message) map[uint32]protocol.CellEntry {
 	out := map[uint32]protocol.CellEntry{}
 	for _, m := range msgs {
-		if cu, ok := m.(*protocol.CellUpdate); ok {
+		if cu, ok := asCellUpdate(m); ok {
 			for _, e := range cu.Entries {
 				out[e.Player] = e
 			}
 		}
 	}
 	return out
+}
+
+// asCellUpdate is m as a CELL_UPDATE, a FINE_CELL read as the refined
+// snapshot it stands for (SPEC.md §2.2), as a client reads it.
+func asCellUpdate(m protocol.Message) (*protocol.CellUpdate, bool) {
+	if fc, ok := m.(*protocol.FineCell); ok {
+		var cu protocol.CellUpdate
+		fc.AsCellUpdate(&cu)
+		return &cu, true
+	}
+	cu, ok := m.(*protocol.CellUpdate)
+	return cu, ok
 }
 
 var (

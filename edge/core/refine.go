@@ -23,18 +23,17 @@ import (
 // samples and summaries, which the budget cuts first.
 //
 // Arithmetic, at resolution 12 (edge 9.4 m, 307 m² a kid): reach is
-// 50 + 1.1 × 9.4 + 3 ≈ 63 m, a disc of 12,590 m², about 41 kids. A player
-// listed once a second costs one 17-byte entry, a kid one 18-byte header a
-// second (738 B/s for 41). 13/16 of the 8 KiB budget (6,656 B/s) carries
-// (6,656 − 738) / 17 ≈ 350 players: the whole disc up to 0.028 players/m²,
-// a smaller one beyond (kidsFitLocked). veltrix-bench crowd stands its
-// players uniformly within 300 m of one spot: 0.007, 0.018 and 0.053
-// players/m² at 2,000, 5,000 and 15,000. The first two fit (~89 and ~222
-// players in the area, 2.3 and 4.5 KB/s). At 15,000 the 50 m circle alone
-// is 410 players (p50 over observers; 477 at p99), 6,970 B/s in entries,
-// and the kids holding just them cost ~9,700 B/s with headers: no area
-// that holds the 50 m circle fits 8 KiB/s at 17 bytes an entry, and the
-// area is the nearest ~350 (edge/core/README.md).
+// 50 + 1.1 × 9.4 + 3 ≈ 63 m, a disc of 12,590 m², about 41 kids. A kid's
+// frame is a FINE_CELL (SPEC.md §2.2): 34 bytes of header and origin, and
+// 8 bytes a player (CELL_UPDATE's 17-byte entry would not carry a dense
+// stadium's 50 m circle within the budget). 13/16 of the 8 KiB budget
+// (6,656 B/s) less 41 × 34 B carries (6,656 − 1,394) / 8 ≈ 650 players
+// listed once a second: the whole disc up to 0.052 players/m², a smaller
+// one beyond (kidsFitLocked). veltrix-bench crowd stands its players
+// uniformly within 300 m of one spot: 0.007, 0.018 and 0.053 players/m²
+// at 2,000, 5,000 and 15,000, about 89, 222 and 660 players in the disc;
+// at 15,000 the 50 m circle alone is 410 players (p50 over observers; 477
+// at p99), 3.3–3.8 KB/s, and the nearest ~650 hold it.
 
 // kidState is one fine cell of a dense area.
 type kidState struct {
@@ -220,7 +219,7 @@ func (c *Core) kidsFitLocked(s *slot, anchor geo.Point, reach float64) []kidCand
 	slices.SortFunc(c.cands, func(a, b kidCand) int { return cmp.Compare(a.dist, b.dist) })
 	room := int(s.budget) * 13 / 16
 	for i, x := range c.cands {
-		if room -= protocol.HeaderSize + 15 + x.players*protocol.CellEntrySize; room < 0 && i > 0 {
+		if room -= protocol.FineCellOverhead + x.players*protocol.FineEntrySize; room < 0 && i > 0 {
 			return c.cands[:i]
 		}
 	}
@@ -277,31 +276,32 @@ func (c *Core) pruneKidsLocked() {
 	}
 }
 
-// kidFrameLocked encodes kid k's players once — a SNAPSHOT series flagged
-// REFINED, ≤ 69 entries a frame — and queues it for every watcher of the
-// kid, ahead in the budget. An entry repeating the position last listed
-// at this level carries stamp 0.
+// kidFrameLocked encodes kid k's players once — a FINE_CELL series (8
+// bytes a player, SNAPSHOT on the first, ≤ 145 entries a message, the
+// kid's centre the base point) — and queues it for every watcher of the
+// kid, ahead in the budget. A message's stamp is the newest position it
+// lists that the kid's last frame did not.
 func (c *Core) kidFrameLocked(a *arena, k cellKey, ks *kidState) {
-	flags := protocol.FlagSnapshot | protocol.FlagRefined
+	flags := protocol.FlagSnapshot
 	n := len(ks.players)
-	for first := 0; first < n || first == 0; first += protocol.MaxDatagramCellEntries {
-		start := len(a.buf)
-		a.buf, _ = protocol.BeginCellUpdate(a.buf, protocol.Cell(k.cell), c.tick, flags)
-		for _, idx := range ks.players[first:min(n, first+protocol.MaxDatagramCellEntries)] {
+	for first := 0; first < n || first == 0; first += protocol.MaxDatagramFineEntries {
+		var stamp uint32
+		var start int
+		a.buf, start = protocol.BeginFineCell(a.buf, protocol.Cell(k.cell), c.tick, flags, ks.lat, ks.lng)
+		for _, idx := range ks.players[first:min(n, first+protocol.MaxDatagramFineEntries)] {
 			s := &c.tab.slots[idx]
-			e := protocol.CellEntry{Op: opEntered, Player: s.player, Lat: s.lat, Lng: s.lng, Stamp: s.stamp}
-			if s.shown[levelKid] == s.stamp {
-				e.Stamp = 0
+			if s.shown[levelKid] != s.stamp && (stamp == 0 || int32(s.stamp-stamp) > 0) {
+				stamp = s.stamp
 			}
 			s.shown[levelKid] = s.stamp
-			a.buf = protocol.AppendCellEntry(a.buf, &e)
+			a.buf = protocol.AppendFineEntry(a.buf, start, s.player, s.lat, s.lng)
 		}
-		a.buf = protocol.EndCellUpdateOrigin(a.buf, start, c.cfg.Origin)
+		a.buf = protocol.EndFineCell(a.buf, start, stamp, c.cfg.Origin)
 		ref := frameRef{tick: c.tick, off: uint32(start), n: uint32(len(a.buf) - start), kid: true}
 		for _, w := range ks.watchers {
 			c.enqueueLocked(w, ref)
 		}
-		flags = flags&^protocol.FlagSnapshot | protocol.FlagContinued
+		flags = protocol.FlagContinued
 	}
 	ks.had = n > 0
 	c.stats.KidFrames++

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -58,7 +57,7 @@ func TestRefinedNeighboursHeardEverySecond(t *testing.T) {
 				if tick > ticks/2 {
 					bytes[i] += len(m.AppendTo(nil))
 				}
-				if cu, ok := m.(*protocol.CellUpdate); ok {
+				if cu, ok := asCellUpdate(m); ok {
 					for _, e := range cu.Entries {
 						seen[i][e.Player] = tick
 					}
@@ -162,7 +161,7 @@ func TestKidFrameSharedByItsWatchers(t *testing.T) {
 	for _, w := range ks.watchers[:2] {
 		_, frames, lease := r.c.Pull(makeID(w, r.c.tab.slots[w].gen), nil)
 		for _, f := range frames {
-			if protocol.Type(f[0]) == protocol.TypeCellUpdate && protocol.Cell(le64(f[3:])) == protocol.Cell(k.cell) {
+			if protocol.Type(f[0]) == protocol.TypeFineCell && protocol.Cell(le64(f[3:])) == protocol.Cell(k.cell) {
 				at = append(at, &f[0])
 			}
 		}
@@ -262,7 +261,7 @@ func listen(r *rig, id SessionID, tick int, heard map[uint32]int, bytes map[int]
 	}
 	for _, m := range r.pull(id) {
 		bytes[i] += len(m.AppendTo(nil))
-		if cu, ok := m.(*protocol.CellUpdate); ok {
+		if cu, ok := asCellUpdate(m); ok {
 			for _, e := range cu.Entries {
 				heard[e.Player] = tick
 			}
@@ -274,28 +273,33 @@ func listen(r *rig, id SessionID, tick int, heard map[uint32]int, bytes map[int]
 // players uniformly within 300 m of one spot (0.007 and 0.018 players/m²
 // at 2,000 and 5,000: about 56 and 139 within 50 m of a player) — every
 // observer hears every player within 50 m of it every second, within the
-// budget. (At 15,000, 0.053 players/m², the 50 m circle alone is 417
-// players, 7.1 KB/s at 17 B an entry, and the kids that hold it ~11 KB/s:
-// over the 8 KiB budget, see refine.go.)
+// budget. The 15,000 stadium's density (0.053 players/m²: ~417 within
+// 50 m, 7.1 KB/s at CELL_UPDATE's 17 B an entry, over the budget with
+// the kids' headers) is played on a disc of 150 m: 3,750 players, whose
+// kids fit at FINE_CELL's 8 B a player.
 func TestRefinedUniformStadium(t *testing.T) {
-	for _, n := range []int{2000, 5000} {
-		t.Run(fmt.Sprint(n), func(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		n      int
+		radius float64
+	}{{"2000", 2000, 300}, {"5000", 5000, 300}, {"15000-density", 3750, 150}} {
+		t.Run(c.name, func(t *testing.T) {
 			r := newRig(t, func(c *Config) {
 				c.PositionRate, c.PositionBurst, c.MessageRate, c.MessageBurst = 1e6, 1e6, 1e6, 1e6
 			})
-			ids, at := uniformStadium(r, n)
-			playStadium(t, r, ids, at, n/50)
+			ids, at := uniformStadium(r, c.n, c.radius)
+			playStadium(t, r, ids, at, c.n/50)
 		})
 	}
 }
 
-// uniformStadium places n players uniformly within 300 m of dam.
-func uniformStadium(r *rig, n int) ([]SessionID, []geo.Point) {
+// uniformStadium places n players uniformly within radius m of dam.
+func uniformStadium(r *rig, n int, radius float64) ([]SessionID, []geo.Point) {
 	rng := rand.New(rand.NewPCG(15, 16))
 	ids, at := make([]SessionID, n), make([]geo.Point, n)
 	for i := range ids {
 		ids[i] = r.join(uint32(1000 + i))
-		d, a := 300*math.Sqrt(rng.Float64()), rng.Float64()*2*math.Pi
+		d, a := radius*math.Sqrt(rng.Float64()), rng.Float64()*2*math.Pi
 		at[i] = eastOf(dam, d*math.Sin(a))
 		at[i].Lat += d * math.Cos(a) / 111_320
 		r.move(ids[i], at[i])
@@ -365,21 +369,31 @@ func TestRefinedPlayerOfferedEveryOtherTick(t *testing.T) {
 }
 
 // TestRefinedAreaFitsTheBudget: in a crowd too dense for the 50 m area
-// (600 players within ~40 m), each refined player watches only the kids
+// (1,200 players within ~40 m), each refined player watches only the kids
 // nearest it whose players fit its budget once a second (13/16 of it when
 // chosen), its own kid among them — also those that chose their area before the crowd
 // gathered (the budget's first drop of a kid's frame has it chosen again).
 func TestRefinedAreaFitsTheBudget(t *testing.T) {
-	r, cr := placedCrowd(t, 600, 40)
-	for tick := 1; tick <= 3*DefaultTickHz; tick++ { // the areas chosen as players joined are chosen again
+	r, cr := placedCrowd(t, 1200, 40)
+	for tick := 1; tick <= 6*DefaultTickHz; tick++ { // the areas chosen as players joined are chosen again
 		cr.step(tick, func(int, []protocol.Message) {})
 	}
 	cost, own := map[uint32]int{}, map[uint32]bool{}
 	for k, ks := range r.c.kids {
 		for _, w := range ks.watchers {
-			cost[w] += protocol.HeaderSize + 15 + len(ks.players)*protocol.CellEntrySize
+			cost[w] += protocol.FineCellOverhead + len(ks.players)*protocol.FineEntrySize
 			own[w] = own[w] || r.c.tab.slots[w].kid == k.cell
 		}
+	}
+	if len(cost) != len(cr.ids) {
+		t.Fatalf("%d of %d players watch kids", len(cost), len(cr.ids))
+	}
+	all := 0
+	for _, ks := range r.c.kids {
+		all += protocol.FineCellOverhead + len(ks.players)*protocol.FineEntrySize
+	}
+	if all <= DefaultPositionBudget {
+		t.Fatalf("the crowd's kids cost %d B/s in all: not too dense for the budget", all)
 	}
 	for _, id := range cr.ids {
 		w := id.index()

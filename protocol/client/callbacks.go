@@ -36,6 +36,12 @@ func (cb *Callbacks) Handle(m protocol.Message) {
 		call(cb.OnWelcome, *x)
 	case *protocol.CellUpdate:
 		call(cb.OnCellUpdate, x)
+	case *protocol.FineCell: // the refined snapshot it stands for (SPEC.md §2.2)
+		if cb.OnCellUpdate != nil {
+			var cu protocol.CellUpdate
+			x.AsCellUpdate(&cu)
+			cb.OnCellUpdate(&cu)
+		}
 	case *protocol.Treasures:
 		call(cb.OnTreasures, x)
 	case *protocol.Hint:

@@ -157,8 +157,13 @@ func TestRedirectWithoutReconnectStopsWithItsURL(t *testing.T) {
 func TestCallbacksCallOneTypedFunctionPerMessage(t *testing.T) {
 	var got []string
 	cb := &Callbacks{
-		OnWelcome:     func(w protocol.Welcome) { got = append(got, "welcome", itoa(w.Player)) },
-		OnCellUpdate:  func(c *protocol.CellUpdate) { got = append(got, "cell", itoa(uint32(len(c.Entries)))) },
+		OnWelcome: func(w protocol.Welcome) { got = append(got, "welcome", itoa(w.Player)) },
+		OnCellUpdate: func(c *protocol.CellUpdate) {
+			got = append(got, "cell", itoa(uint32(len(c.Entries))))
+			if c.Flags&protocol.FlagRefined != 0 {
+				got = append(got, "refined", itoa(uint32(c.Entries[0].Lat)))
+			}
+		},
 		OnTreasures:   func(x *protocol.Treasures) { got = append(got, "treasures", itoa(uint32(len(x.Treasures)))) },
 		OnHint:        func(h protocol.Hint) { got = append(got, "hint", itoa(uint32(h.Band))) },
 		OnClaimResult: func(r protocol.ClaimResult) { got = append(got, "claim", itoa(r.Request)) },
@@ -185,6 +190,7 @@ func TestCallbacksCallOneTypedFunctionPerMessage(t *testing.T) {
 	frame = protocol.AppendPong(frame, &protocol.Pong{Echo: 8})
 	frame = protocol.AppendCellSummary(frame, &protocol.CellSummary{Count: 400, Children: []protocol.SummaryChild{{Count: 400}}})
 	frame = protocol.AppendTickRate(frame, &protocol.TickRate{TickHz: 5, Reason: protocol.TickRateOverload})
+	frame = protocol.AppendFineCell(frame, &protocol.FineCell{Flags: protocol.FlagSnapshot, Lat: 100, Entries: []protocol.FineEntry{{Player: 1, DLat: 3}}})
 	for len(frame) > 0 {
 		typ, body, rest, err := protocol.Split(frame)
 		if err != nil {
@@ -197,7 +203,7 @@ func TestCallbacksCallOneTypedFunctionPerMessage(t *testing.T) {
 		cb.Handle(m)
 		frame = rest
 	}
-	want := "welcome 3 cell 2 treasures 1 hint 2 claim 9 event 4 status 1 error bad redirect wss://x/ws pong 8 summary 400 1 rate 5"
+	want := "welcome 3 cell 2 treasures 1 hint 2 claim 9 event 4 status 1 error bad redirect wss://x/ws pong 8 summary 400 1 rate 5 cell 1 refined 130"
 	if s := strings.Join(got, " "); s != want {
 		t.Fatalf("callbacks saw\n%s\nwant\n%s", s, want)
 	}

@@ -167,6 +167,11 @@ func (m *Mobile) dispatch(msg protocol.Message) {
 		for _, e := range x.Entries {
 			m.h.OnPlayer(int64(e.Player), degrees(e.Lat), degrees(e.Lng), e.Op == protocol.OpLeft)
 		}
+	case *protocol.FineCell:
+		for i, e := range x.Entries {
+			lat, lng := x.At(i)
+			m.h.OnPlayer(int64(e.Player), degrees(lat), degrees(lng), false)
+		}
 	case *protocol.Treasures:
 		for _, t := range x.Treasures {
 			m.h.OnTreasure(int64(t.Treasure), degrees(t.Lat), degrees(t.Lng), int64(t.Points), t.State == protocol.TreasureAvailable)

@@ -119,6 +119,7 @@ func TestMobileHandsEveryMessageOnWithItsFields(t *testing.T) {
 		&protocol.ErrorMessage{Code: protocol.CodeBadMessage, Text: protocol.Text("bad")},
 		&protocol.Redirect{Code: protocol.CodeRedirect, URL: protocol.Text("wss://b/ws")},
 		&protocol.Pong{Echo: 11, Time: 12},
+		&protocol.FineCell{Lat: 523700000, Lng: 48900000, Entries: []protocol.FineEntry{{Player: 6, DLat: 10, DLng: -10}}},
 	} {
 		m.dispatch(msg)
 	}
@@ -135,6 +136,7 @@ func TestMobileHandsEveryMessageOnWithItsFields(t *testing.T) {
 		"error 1 bad",
 		"redirect 14 wss://b/ws",
 		"pong 11 12",
+		"player 6 52.3700100 4.8899900 false",
 	}
 	if strings.Join(r.calls, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("handler calls:\n%s\nwant:\n%s", strings.Join(r.calls, "\n"), strings.Join(want, "\n"))

@@ -38,6 +38,7 @@ type player struct {
 	watch         *crowdWatch  // crowd scenario observers: the neighbours held
 
 	cu protocol.CellUpdate // decoded into, reused
+	fc protocol.FineCell   // decoded into, reused
 	// the last CELL_UPDATE seen, to type its continuations
 	lastCell     protocol.Cell
 	lastTick     uint32
@@ -69,6 +70,9 @@ func (p *player) onFrame(frame []byte) {
 		switch t {
 		case protocol.TypeCellUpdate:
 			entries += p.cellUpdate(body, &sampled)
+			p.posBytes.Add(int64(protocol.HeaderSize + len(body)))
+		case protocol.TypeFineCell:
+			p.fineCell(body)
 			p.posBytes.Add(int64(protocol.HeaderSize + len(body)))
 		case protocol.TypeCellSummary:
 			p.posBytes.Add(int64(protocol.HeaderSize + len(body)))
@@ -144,6 +148,28 @@ func (p *player) cellUpdate(body []byte, sampled *bool) (entries int64) {
 		*sampled = true
 	}
 	return entries
+}
+
+// fineCell hands an observer's watch the players of a FINE_CELL, read as
+// the refined snapshot it stands for (SPEC.md §2.2), with a sample of
+// them checked against the fine cell. Like any snapshot it delivers no
+// new positions to count.
+func (p *player) fineCell(body []byte) {
+	w := p.w
+	if !p.observe || p.watch == nil || !w.measuring.Load() {
+		return
+	}
+	if err := p.fc.Decode(body); err != nil {
+		w.count(&w.c.badFrames, 1)
+		return
+	}
+	p.fc.AsCellUpdate(&p.cu)
+	for i := 0; i < len(p.cu.Entries); i += 16 {
+		if !inCell(&p.cu.Entries[i], geo.Cell(p.cu.Cell)) {
+			w.count(&w.c.wrongCell, 1)
+		}
+	}
+	p.watch.heard(&p.cu, p.id, time.Now())
 }
 
 // inCell reports whether entry e can belong to cell: it lies in the cell

@@ -38,7 +38,7 @@ import (
 // kidState is one fine cell of a dense area.
 type kidState struct {
 	players  []uint32 // slot indexes of the bucketed players standing in it
-	watchers []uint32 // refined sessions whose interest area holds it
+	watchers []uint32 // refined sessions whose interest area holds it (kidWatch), and stale entries
 	lat, lng int32    // its centre
 	had      bool     // its last frame listed players: an empty kid says so once
 }
@@ -161,10 +161,16 @@ func (c *Core) reach(s *slot) float64 {
 // crowd denser than that, the area shrinks rather than have the budget
 // drop kids at random. The kids are found in the grid disk around the
 // anchor's kid that holds the circle (a step of the disk is at least 1.5
-// edges); removal takes the watcher from every kid of that disk. A kid
-// gains the watcher at its next frame (within a second): every kid frame
-// is the whole kid.
+// edges). Removal is O(1): the slot's kidEpoch moves on, which makes every
+// entry of its old area stale; each kid drops its stale entries on its
+// tick of the second (liveKidWatchersLocked), so a dense crowd's long
+// watcher lists are never searched. A kid gains the watcher at its next
+// frame (within a second): every kid frame is the whole kid.
 func (c *Core) watchKidsLocked(s *slot, idx uint32, add bool) {
+	if !add {
+		s.kidEpoch++
+		return
+	}
 	anchor := geo.PointE7(s.ancLat, s.ancLng)
 	at, err := geo.CellOf(anchor, int(s.res)+c.cfg.Refine)
 	if err != nil {
@@ -175,19 +181,33 @@ func (c *Core) watchKidsLocked(s *slot, idx uint32, add bool) {
 	if err != nil {
 		return
 	}
-	if !add {
-		for _, d := range c.kdisk {
-			if ks := c.kids[cellKey{s.hunt, d}]; ks != nil {
-				ks.watchers = removeIdx(ks.watchers, idx)
-			}
-		}
-		return
-	}
+	w := kidWatch(idx, s.kidEpoch)
 	for _, x := range c.kidsFitLocked(s, anchor, reach) {
 		ctr := geo.PointE7(x.lat, x.lng)
 		ks := c.kidOfLocked(cellKey{s.hunt, x.cell}, &ctr)
-		ks.watchers = append(ks.watchers, idx)
+		ks.watchers = append(ks.watchers, w)
 	}
+}
+
+// kidWatch is a kid's watcher entry: slot idx in the low 24 bits (as a
+// cell's watcher), the slot's kidEpoch when it chose the kid above them.
+func kidWatch(idx uint32, epoch uint8) uint32 { return idx&idxMask | uint32(epoch)<<distShift }
+
+// liveKidWatchersLocked drops, in place, the entries of ws whose session
+// has chosen its area again since, or is no longer refined (left, or out
+// of the crowd), and returns what is left. (A slot's epoch survives its reuse by another session, so an
+// old session's entries never come back to life; 256 choices by one
+// session within the second before its kid's tick would need 256
+// positions a second, over the message rate limit.)
+func (c *Core) liveKidWatchersLocked(ws []uint32) []uint32 {
+	live := ws[:0]
+	for _, w := range ws {
+		idx := w & idxMask
+		if s := &c.tab.slots[idx]; s.refined && kidWatch(idx, s.kidEpoch) == w {
+			live = append(live, w)
+		}
+	}
+	return live
 }
 
 // kidCand is a kid that may join a refined interest area.
@@ -244,8 +264,11 @@ func (c *Core) flushKidsLocked(a *arena) {
 	c.stats.LastTickKidFrames = 0
 	c.due = c.due[:0]
 	for _, k := range c.kidList {
+		if (c.tick+kidPhase(k))%every != 0 {
+			continue
+		}
 		ks := c.kids[k]
-		if (c.tick+kidPhase(k))%every == 0 && len(ks.watchers) > 0 && (len(ks.players) > 0 || ks.had) {
+		if ks.watchers = c.liveKidWatchersLocked(ks.watchers); len(ks.watchers) > 0 && (len(ks.players) > 0 || ks.had) {
 			c.due = append(c.due, k)
 		}
 	}
@@ -298,8 +321,8 @@ func (c *Core) kidFrameLocked(a *arena, k cellKey, ks *kidState) {
 		}
 		a.buf = protocol.EndFineCell(a.buf, start, stamp, c.cfg.Origin)
 		ref := frameRef{tick: c.tick, off: uint32(start), n: uint32(len(a.buf) - start), kid: true}
-		for _, w := range ks.watchers {
-			c.enqueueLocked(w, ref)
+		for _, w := range ks.watchers { // live: flushKidsLocked has just dropped the stale
+			c.enqueueLocked(w&idxMask, ref)
 		}
 		flags = protocol.FlagContinued
 	}

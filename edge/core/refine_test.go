@@ -3,6 +3,7 @@ package core
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/veltrix/veltrix/geo"
@@ -116,7 +117,7 @@ func TestRefinedInterestAreaShownWithinASecond(t *testing.T) {
 	}
 	watched := 0
 	for _, ks := range r.c.kids {
-		if len(ks.watchers) > 0 && len(ks.players) > 0 {
+		if len(r.c.kidWatchers(ks)) > 0 && len(ks.players) > 0 {
 			watched++
 		}
 	}
@@ -124,7 +125,7 @@ func TestRefinedInterestAreaShownWithinASecond(t *testing.T) {
 		t.Errorf("%d kid frames in 2 s for %d watched kids: not once per kid and second", kidFrames, watched)
 	}
 	for _, ks := range r.c.kids { // the refined interest areas
-		for _, w := range ks.watchers {
+		for _, w := range r.c.kidWatchers(ks) {
 			for _, p := range ks.players {
 				if last := seen[w-cr.ids[0].index()][r.c.tab.slots[p].player]; p != w && 4*DefaultTickHz-last >= DefaultTickHz {
 					t.Fatalf("player %d of %d's refined interest area last listed at tick %d of %d",
@@ -142,11 +143,11 @@ func TestKidFrameSharedByItsWatchers(t *testing.T) {
 	var k cellKey
 	var ks *kidState
 	for k, ks = range r.c.kids {
-		if len(ks.watchers) > 1 && len(ks.players) > 0 {
+		if len(r.c.kidWatchers(ks)) > 1 && len(ks.players) > 0 {
 			break
 		}
 	}
-	if ks == nil || len(ks.watchers) < 2 {
+	if ks == nil || len(r.c.kidWatchers(ks)) < 2 {
 		t.Fatal("no kid with two watchers")
 	}
 	for (r.c.tick+1+kidPhase(k))%uint32(DefaultTickHz) != 0 {
@@ -158,7 +159,7 @@ func TestKidFrameSharedByItsWatchers(t *testing.T) {
 	}
 	r.c.Tick()
 	var at []*byte
-	for _, w := range ks.watchers[:2] {
+	for _, w := range r.c.kidWatchers(ks)[:2] {
 		_, frames, lease := r.c.Pull(makeID(w, r.c.tab.slots[w].gen), nil)
 		for _, f := range frames {
 			if protocol.Type(f[0]) == protocol.TypeFineCell && protocol.Cell(le64(f[3:])) == protocol.Cell(k.cell) {
@@ -170,6 +171,16 @@ func TestKidFrameSharedByItsWatchers(t *testing.T) {
 	if len(at) != 2 || at[0] != at[1] {
 		t.Errorf("kid frame not shared: %v", at)
 	}
+}
+
+// kidWatchers is the slot indexes of ks's live watchers, its stale
+// entries left in place.
+func (c *Core) kidWatchers(ks *kidState) []uint32 {
+	var out []uint32
+	for _, w := range c.liveKidWatchersLocked(slices.Clone(ks.watchers)) {
+		out = append(out, w&idxMask)
+	}
+	return out
 }
 
 func le64(b []byte) uint64 {
@@ -380,7 +391,7 @@ func TestRefinedAreaFitsTheBudget(t *testing.T) {
 	}
 	cost, own := map[uint32]int{}, map[uint32]bool{}
 	for k, ks := range r.c.kids {
-		for _, w := range ks.watchers {
+		for _, w := range r.c.kidWatchers(ks) {
 			cost[w] += protocol.FineCellOverhead + len(ks.players)*protocol.FineEntrySize
 			own[w] = own[w] || r.c.tab.slots[w].kid == k.cell
 		}
@@ -402,4 +413,58 @@ func TestRefinedAreaFitsTheBudget(t *testing.T) {
 				r.c.tab.slots[w].player, r.c.tab.slots[w].refined, c, DefaultPositionBudget, own[w])
 		}
 	}
+}
+
+// TestKidWatchersChosenAgainAndLeft: a refined player that chooses its
+// area again (every 3 m walked) leaves nothing live behind in the kids of
+// its old area, and a player that leaves is no kid's watcher — not even
+// once its slot is taken by a newcomer, who watches its own area only;
+// each kid drops the stale entries
+// on its tick of the second, so no list keeps growing.
+func TestKidWatchersChosenAgainAndLeft(t *testing.T) {
+	r, cr := refinedCrowd(t)
+	walker, leaver := cr.ids[0], cr.ids[1]
+	at := cr.at[0]
+	for i := range 6 { // six choices, each 4 m farther east
+		at = eastOf(at, 4)
+		r.move(walker, at)
+		if !r.c.tab.slots[walker.index()].refined {
+			t.Fatalf("step %d: the walker is not refined", i)
+		}
+	}
+	r.c.Closed(leaver)
+	newcomer := r.join(5000)
+	if newcomer.index() != leaver.index() {
+		t.Fatalf("the newcomer took slot %d, not the leaver's %d", newcomer.index(), leaver.index())
+	}
+	r.move(newcomer, cr.at[len(cr.at)-1]) // the crowd's far corner
+	for k, ks := range r.c.kids {
+		live := r.c.kidWatchers(ks)
+		for _, id := range []SessionID{walker, newcomer} {
+			s := &r.c.tab.slots[id.index()]
+			if !s.refined || slices.Contains(live, id.index()) != r.c.kidWithin(s, ks) {
+				t.Fatalf("kid %v: session %d (refined %v) watches it %v, its area holds it %v",
+					k.cell, s.player, s.refined, slices.Contains(live, id.index()), r.c.kidWithin(s, ks))
+			}
+		}
+		if len(live) != len(slices.Compact(slices.Sorted(slices.Values(live)))) {
+			t.Fatalf("kid %v: a watcher listed twice: %v", k.cell, live)
+		}
+	}
+	for range DefaultTickHz { // every kid has its tick
+		r.now = r.now.Add(r.c.periodAt(0))
+		r.c.Tick()
+	}
+	for k, ks := range r.c.kids {
+		if live := r.c.kidWatchers(ks); len(live) != len(ks.watchers) {
+			t.Errorf("kid %v keeps %d stale entries after a second", k.cell, len(ks.watchers)-len(live))
+		}
+	}
+}
+
+// kidWithin reports whether ks is among the kids s chose when it last
+// chose its area: its centre within reach of the anchor (the crowd of
+// refinedCrowd fits the budget, so none is left out for room).
+func (c *Core) kidWithin(s *slot, ks *kidState) bool {
+	return geo.Distance(geo.PointE7(s.ancLat, s.ancLng), geo.PointE7(ks.lat, ks.lng)) <= c.reach(s)
 }

@@ -88,6 +88,7 @@ type slot struct {
 	pending    bool  // Ready was called and Pull has not run since
 	refined    bool  // it watches the kids around it (its cell is dense)
 	tight      bool  // the budget dropped a kid's frame: choose its kids again
+	kidEpoch   uint8 // its refined area's choice (refine.go): kid watcher entries of another are stale
 	owner      Owner // the transport that opened the session
 	qCount     uint8 // frames waiting in its queue
 }
@@ -116,7 +117,7 @@ func (t *table) alloc() SessionID {
 	}
 	s := &t.slots[idx]
 	gen := s.gen + 1
-	*s = slot{gen: gen, state: stateHello}
+	*s = slot{gen: gen, state: stateHello, kidEpoch: s.kidEpoch} // stale kid watcher entries stay stale
 	return makeID(idx, gen)
 }
 

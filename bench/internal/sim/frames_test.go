@@ -2,6 +2,7 @@ package sim
 
 import (
 	"testing"
+	"time"
 
 	"github.com/veltrix/veltrix/bench/internal/scenario"
 	"github.com/veltrix/veltrix/geo"
@@ -121,6 +122,25 @@ func TestPlayerFrames(t *testing.T) {
 		p.onFrame(append(cu, cu...)) // two messages of three entries in one frame
 		if p.entries.Load() != 6 || w.delivery.Total().Count() != 1 {
 			t.Errorf("entries %d, deliveries %d: want 6 counted, one sampled", p.entries.Load(), w.delivery.Total().Count())
+		}
+	})
+	t.Run("an observer's watch hears a FINE_CELL", func(t *testing.T) {
+		w := testWorker(scenario.Defaults("crowd"))
+		w.measuring.Store(true)
+		p := &player{w: w, id: 1, observe: true, watch: newCrowdWatch(time.Now())}
+		kid, _ := geo.CellOf(here, 12)
+		c, _ := geo.CellCenter(kid)
+		clat, clng := c.E7()
+		fc := protocol.FineCell{Cell: protocol.Cell(kid), Flags: protocol.FlagSnapshot, Lat: clat, Lng: clng,
+			Entries: []protocol.FineEntry{{Player: 2, DLat: 3}, {Player: 3, DLng: -4}, {Player: 1}}}
+		p.onFrame(fc.AppendTo(nil))
+		n2, n3 := p.watch.held[2], p.watch.held[3]
+		if len(p.watch.held) != 2 || n2.kid != protocol.Cell(kid) || n2.lat != clat+30 || n3.lng != clng-40 {
+			t.Errorf("held %+v: want players 2 and 3 of the fine cell at their offsets", p.watch.held)
+		}
+		if p.entries.Load() != 0 || w.c.wrongCell.Load() != 0 || p.posBytes.Load() != int64(len(fc.AppendTo(nil))) {
+			t.Errorf("entries %d (a snapshot delivers none), wrong cells %d, position bytes %d",
+				p.entries.Load(), w.c.wrongCell.Load(), p.posBytes.Load())
 		}
 	})
 	t.Run("an observer before the measured phase", func(t *testing.T) {

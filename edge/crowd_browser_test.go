@@ -2,11 +2,14 @@ package edge_test
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
+	"math"
 	"net/url"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/veltrix/veltrix/coordinator/api"
@@ -62,4 +65,53 @@ func TestDemoPageDrawsHeatMapOfACrowd(t *testing.T) {
 	// cell), and at least one child cell is drawn as heat.
 	poll(t, ctx, `+document.querySelector('#crowd').textContent >= 45`)
 	poll(t, ctx, `+document.querySelector('#map').dataset.heat >= 1`)
+}
+
+// TestDemoPageDrawsFineCellNeighbours: the page reads a FINE_CELL (SPEC.md
+// §2.2) as the REFINED snapshot it stands for and draws its players where
+// their offsets put them, south-west and north-east of it (negative and
+// positive offsets). The FINE_CELL is handed to the page's WebSocket as an
+// edge would, once a second (the refined snapshots' rate), by a wrapper
+// installed before the page's scripts run.
+func TestDemoPageDrawsFineCellNeighbours(t *testing.T) {
+	w := newWorld(t, "netpoll")
+	tr := w.hunt.Treasures[0]
+	latE7, lngE7 := tr.Lat, tr.Lng
+	lat, lng := float64(latE7)/1e7, float64(lngE7)/1e7
+	fine, err := geo.CellOf(geo.Point{Lat: lat, Lng: lng}, 12)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two players: 15 m south and 17 m west, 11 m north and 20 m east.
+	entries := []protocol.FineEntry{{Player: 901, DLat: -135, DLng: -250}, {Player: 902, DLat: 100, DLng: 300}}
+	frame := protocol.AppendFineCell(nil, &protocol.FineCell{Cell: protocol.Cell(fine), Tick: 1, Flags: protocol.FlagSnapshot,
+		Lat: latE7, Lng: lngE7, Entries: entries, Origin: 3})
+	inject := fmt.Sprintf(`(() => {
+  const fine = Uint8Array.from(atob(%q), (c) => c.charCodeAt(0));
+  const WS = window.WebSocket;
+  window.WebSocket = class extends WS {
+    set onmessage(f) {
+      super.onmessage = f;
+      setInterval(() => f(new MessageEvent('message', { data: fine.slice().buffer })), 1000);
+    }
+    get onmessage() { return super.onmessage; }
+  };
+})()`, base64.StdEncoding.EncodeToString(frame))
+	var tok struct{ Token string }
+	w.call("POST", "/v1/tokens", api.TokenRequest{Player: 800, Hunt: w.hunt.ID}, &tok)
+	ctx := browser(t)
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: inject}); err != nil {
+		t.Fatal(err)
+	}
+	u := fmt.Sprintf("%s/?token=%s&hunt=%d&lat=%.7f&lng=%.7f&transport=ws", w.edge.URL(), url.QueryEscape(tok.Token), w.hunt.ID, lat, lng)
+	must(t, chromedp.Do(ctx, chromedp.Navigate(u)))
+	poll(t, ctx, `document.querySelector('#state').textContent === 'connected'`)
+	poll(t, ctx, `document.querySelector('#players').textContent === '2'`)
+	// Where map.js projects them (0.8 m a CSS pixel; x east, y south).
+	want := map[[2]float64][3]int{}
+	for _, e := range entries {
+		north, east := float64(e.DLat)*1e-6*111320, float64(e.DLng)*1e-6*111320*math.Cos(lat*math.Pi/180)
+		want[[2]float64{math.Round(east / 0.8), math.Round(-north / 0.8)}] = blue
+	}
+	pixelsShow(t, ctx, "the FINE_CELL's players", want)
 }

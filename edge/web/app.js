@@ -188,6 +188,9 @@ function handle(msgs) {
         st.neighbours.apply(m, performance.now(), st.player);
         if (m.flags & P.Flags.SNAPSHOT) st.heat.forget(m.cell); // a snapshot: the cell is no longer crowded
         break;
+      case 'FINE_CELL': // a crowd's fine cell near the player, 8 bytes a player: the REFINED snapshot it stands for
+        handle([P.fineCellAsCellUpdate(m)]);
+        break;
       case 'TREASURES':
         if (m.flags & P.Flags.SNAPSHOT) st.treasures.clear();
         for (const t of m.treasures) { // claimed ones stay on the map, greyed (map.js)

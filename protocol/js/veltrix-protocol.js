@@ -40,6 +40,7 @@ export const MessageType = Object.freeze({
   PONG: 0x4a,
   CELL_SUMMARY: 0x4b,
   TICK_RATE: 0x4c,
+  FINE_CELL: 0x4d,
 });
 
 /** The spec name of a type number, or undefined for a type this version does not know. */
@@ -71,6 +72,12 @@ const CELL_SUMMARY_FIXED = 25; // cell u64, tick u32, count u32, lat i32, lng i3
 const CELL_UPDATE_FIXED = 15; // cell u64, tick u32, flags u8, count u16
 /** CELL_UPDATE entries that fit in one datagram (69). */
 export const MAX_DATAGRAM_CELL_ENTRIES = Math.floor((MAX_DATAGRAM - HEADER_SIZE - CELL_UPDATE_FIXED - 4) / CELL_ENTRY_SIZE); // 4: the origin (SPEC §2.5)
+export const FINE_ENTRY_SIZE = 8; // player u32, dlat i16, dlng i16
+/** E7 units (10⁻⁷°) of one FINE_CELL offset unit: a player is at lat + dlat × FINE_UNIT. */
+export const FINE_UNIT = 10;
+const FINE_CELL_FIXED = 27; // cell u64, tick u32, flags u8, lat i32, lng i32, stamp u32, count u16
+/** FINE_CELL entries that fit in one datagram (145). Like CELL_UPDATE's, a FINE_CELL holds at most MAX_CELL_ENTRIES. */
+export const MAX_DATAGRAM_FINE_ENTRIES = Math.floor((MAX_DATAGRAM - HEADER_SIZE - FINE_CELL_FIXED - 4) / FINE_ENTRY_SIZE); // 4: the origin
 
 /** Error and close codes (SPEC §4). */
 export const Code = Object.freeze({
@@ -230,6 +237,16 @@ function count(n, left, size, max, what) {
   if (left < n * size) throw truncated(`${n} ${what} of ${size} bytes overrun the body (${left} bytes left)`);
 }
 
+/**
+ * Sets m.origin from the u32 at q, after a CELL_UPDATE's or FINE_CELL's
+ * entries: the edge whose players these are (SPEC §2.5). 0 is no origin
+ * (SPEC §2.5 never names one 0), as if absent.
+ */
+function withOrigin(dv, q, end, m) {
+  if (end - q >= 4 && dv.getUint32(q, true) !== 0) m.origin = dv.getUint32(q, true);
+  return m;
+}
+
 const DECODERS = new Array(256).fill(undefined);
 
 DECODERS[MessageType.HELLO] = (dv, b, p, end) => {
@@ -310,10 +327,7 @@ DECODERS[MessageType.CELL_UPDATE] = (dv, b, p, end) => {
     flags: b[p + 12],
     entries,
   };
-  // The edge whose players these are (SPEC §2.5), appended after the entries.
-  // 0 is no origin (SPEC §2.5 never names one 0), as if absent.
-  if (end - q >= 4 && dv.getUint32(q, true) !== 0) m.origin = dv.getUint32(q, true);
-  return m;
+  return withOrigin(dv, q, end, m);
 };
 
 DECODERS[MessageType.TREASURES] = (dv, b, p, end) => {
@@ -431,6 +445,53 @@ DECODERS[MessageType.TICK_RATE] = (dv, b, p, end) => {
   needBody('TICK_RATE', end - p, 2);
   return { type: 'TICK_RATE', tickHz: b[p], reason: b[p + 1] };
 };
+
+DECODERS[MessageType.FINE_CELL] = (dv, b, p, end) => {
+  needBody('FINE_CELL', end - p, FINE_CELL_FIXED);
+  const n = dv.getUint16(p + 25, true);
+  let q = p + FINE_CELL_FIXED;
+  count(n, end - q, FINE_ENTRY_SIZE, MAX_CELL_ENTRIES, 'FINE_CELL entries');
+  const entries = new Array(n);
+  for (let i = 0; i < n; i++, q += FINE_ENTRY_SIZE) {
+    entries[i] = { player: dv.getUint32(q, true), dlat: dv.getInt16(q + 4, true), dlng: dv.getInt16(q + 6, true) };
+  }
+  const m = {
+    type: 'FINE_CELL',
+    cell: dv.getBigUint64(p, true).toString(16),
+    tick: dv.getUint32(p + 8, true),
+    flags: b[p + 12],
+    lat: dv.getInt32(p + 13, true),
+    lng: dv.getInt32(p + 17, true),
+    stamp: dv.getUint32(p + 21, true),
+    entries,
+  };
+  return withOrigin(dv, q, end, m);
+};
+
+/**
+ * The CELL_UPDATE a decoded FINE_CELL stands for (SPEC §2.2): the same cell,
+ * tick and origin, flags plus REFINED, and each player entered at
+ * lat + dlat × 10, lng + dlng × 10 with stamp 0 (the message's one stamp is
+ * not an entry's). Positions wrap to 32 bits as in the Go codec's
+ * FineCell.AsCellUpdate, so the result always encodes.
+ */
+export function fineCellAsCellUpdate(m) {
+  const cu = {
+    type: 'CELL_UPDATE',
+    cell: m.cell,
+    tick: m.tick,
+    flags: m.flags | Flags.REFINED,
+    entries: m.entries.map((e) => ({
+      op: CellOp.entered,
+      player: e.player,
+      lat: (m.lat + e.dlat * FINE_UNIT) | 0,
+      lng: (m.lng + e.dlng * FINE_UNIT) | 0,
+      stamp: 0,
+    })),
+  };
+  if (m.origin) cu.origin = m.origin;
+  return cu;
+}
 
 /** Checks the header at b[off:off+3] and returns the body length it announces. */
 function headerBodyLength(b, off) {
@@ -647,6 +708,11 @@ const u8 = (x, what) => uint(x, 0xff, what);
 const u16 = (x, what) => uint(x, 0xffff, what);
 const u32 = (x, what) => uint(x, 0xffffffff, what);
 
+function i16(x, what) {
+  if (!Number.isInteger(num(x, what)) || x < -0x8000 || x > 0x7fff) throw new RangeError(`${what} = ${x} is not an integer in -32768..32767`);
+  return x;
+}
+
 function i32(x, what) {
   if (!Number.isInteger(num(x, what)) || x < -0x80000000 || x > 0x7fffffff) {
     throw new RangeError(`${what} = ${x} is not an integer in -2^31..2^31-1`);
@@ -684,6 +750,13 @@ function putText(dv, b, p, s) {
   const { written } = utf8Encoder.encodeInto(s, b.subarray(p + 2));
   dv.setUint16(p, written, true);
   return p + 2 + written;
+}
+
+/** Writes a CELL_UPDATE's or FINE_CELL's origin at q unless it has none (0); returns the offset after it. */
+function putOrigin(dv, q, origin, what) {
+  if (!origin) return q;
+  dv.setUint32(q, u32(origin, what), true);
+  return q + 4;
 }
 
 function list(x, max, what) {
@@ -779,11 +852,7 @@ ENCODERS.set('CELL_UPDATE', {
       dv.setUint32(q + 13, u32(e.stamp, 'CELL_UPDATE entry stamp'), true);
       q += CELL_ENTRY_SIZE;
     }
-    if (m.origin) {
-      dv.setUint32(q, u32(m.origin, 'CELL_UPDATE.origin'), true);
-      q += 4;
-    }
-    return q;
+    return putOrigin(dv, q, m.origin, 'CELL_UPDATE.origin');
   },
 });
 
@@ -916,6 +985,27 @@ ENCODERS.set('TICK_RATE', {
   },
 });
 
+ENCODERS.set('FINE_CELL', {
+  size: (m) => FINE_CELL_FIXED + FINE_ENTRY_SIZE * list(m.entries, MAX_CELL_ENTRIES, 'FINE_CELL.entries') + (m.origin ? 4 : 0),
+  write(dv, b, p, m) {
+    dv.setBigUint64(p, cell64(m.cell, 'FINE_CELL.cell'), true);
+    dv.setUint32(p + 8, u32(m.tick, 'FINE_CELL.tick'), true);
+    dv.setUint8(p + 12, u8(m.flags, 'FINE_CELL.flags'));
+    dv.setInt32(p + 13, i32(m.lat, 'FINE_CELL.lat'), true);
+    dv.setInt32(p + 17, i32(m.lng, 'FINE_CELL.lng'), true);
+    dv.setUint32(p + 21, u32(m.stamp, 'FINE_CELL.stamp'), true);
+    dv.setUint16(p + 25, m.entries.length, true);
+    let q = p + FINE_CELL_FIXED;
+    for (const e of m.entries) {
+      dv.setUint32(q, u32(e.player, 'FINE_CELL entry player'), true);
+      dv.setInt16(q + 4, i16(e.dlat, 'FINE_CELL entry dlat'), true);
+      dv.setInt16(q + 6, i16(e.dlng, 'FINE_CELL entry dlng'), true);
+      q += FINE_ENTRY_SIZE;
+    }
+    return putOrigin(dv, q, m.origin, 'FINE_CELL.origin');
+  },
+});
+
 function encoderOf(msg) {
   if (msg === null || typeof msg !== 'object') throw new TypeError(`a message must be an object, got ${msg === null ? 'null' : typeof msg}`);
   const enc = ENCODERS.get(msg.type);
@@ -970,16 +1060,19 @@ export function encodeFrame(msgs) {
 
 /**
  * The players a client sees, merged from the CELL_UPDATEs of one or more
- * origins (the edges of a region) as SPEC §2.2 and §2.5 say. `players` maps a
- * player id to { lat, lng (degrees × 10⁷), cell, origin, seen (ms) }.
+ * origins (the edges of a region) as SPEC §2.2 and §2.5 say, and from the
+ * FINE_CELLs of a crowd's fine cells, each read as the REFINED snapshot it
+ * stands for (fineCellAsCellUpdate). `players` maps a player id to
+ * { lat, lng (degrees × 10⁷), cell, origin, seen (ms) }.
  */
 export class Neighbours {
   constructor() {
     this.players = new Map();
   }
 
-  /** Applies one decoded CELL_UPDATE received at now (ms); entries of player `self` are skipped. */
+  /** Applies one decoded CELL_UPDATE or FINE_CELL received at now (ms); entries of player `self` are skipped. */
   apply(m, now, self) {
+    if (m.type === 'FINE_CELL') m = fineCellAsCellUpdate(m);
     const origin = m.origin ?? 0;
     const snapshot = (m.flags & Flags.SNAPSHOT) !== 0;
     const originSnapshot = (m.flags & Flags.ORIGIN_SNAPSHOT) !== 0 && (m.flags & Flags.CONTINUED) === 0;

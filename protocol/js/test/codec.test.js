@@ -57,6 +57,7 @@ const ENTRY = [['op', 'u8'], ['player', 'u32'], ['lat', 'i32'], ['lng', 'i32'], 
 const TREASURE = [['treasure', 'u32'], ['lat', 'i32'], ['lng', 'i32'], ['points', 'u16'], ['state', 'u8']];
 const LEADER = [['player', 'u32'], ['score', 'u32']];
 const CHILD = [['cell', 'cell'], ['count', 'u16'], ['lat', 'i32'], ['lng', 'i32']];
+const FINE = [['player', 'u32'], ['dlat', 'i16'], ['dlng', 'i16']];
 
 const SPEC = {
   HELLO: [0x01, [['version', 'u8'], ['kind', 'u8'], ['hunt', 'u32'], ['token', 'bytes16', MAX_TOKEN]]],
@@ -83,9 +84,13 @@ const SPEC = {
     ['children', 'list8', P.MAX_SUMMARY_CHILDREN, CHILD],
   ]],
   TICK_RATE: [0x4c, [['tickHz', 'u8'], ['reason', 'u8']]],
+  FINE_CELL: [0x4d, [
+    ['cell', 'cell'], ['tick', 'u32'], ['flags', 'u8'], ['lat', 'i32'], ['lng', 'i32'], ['stamp', 'u32'],
+    ['entries', 'list16', MAX_CELL_ENTRIES, FINE],
+  ]],
 };
 
-const WIDTH = { u8: 1, u16: 2, u32: 4, i32: 4, u64: 8, cell: 8, bytes16: 2, list16: 2, list8: 1 };
+const WIDTH = { u8: 1, u16: 2, i16: 2, u32: 4, i32: 4, u64: 8, cell: 8, bytes16: 2, list16: 2, list8: 1 };
 
 /** The fixed body size of a type: every field up to and including the counts and lengths. */
 const fixedSize = (name) => SPEC[name][1].reduce((n, [, kind]) => n + WIDTH[kind], 0);
@@ -97,6 +102,7 @@ function specFields(fields, obj, out) {
     switch (kind) {
       case 'u8': b.writeUInt8(x); break;
       case 'u16': b.writeUInt16LE(x); break;
+      case 'i16': b.writeInt16LE(x); break;
       case 'u32': b.writeUInt32LE(x); break;
       case 'i32': b.writeInt32LE(x); break;
       case 'u64': b.writeBigUInt64LE(BigInt(x)); break;
@@ -144,6 +150,7 @@ function generator(seed) {
   const gen = {
     u8: () => pick(0, 0xff),
     u16: () => pick(0, 0xffff),
+    i16: () => pick(-0x8000, 0x7fff),
     u32: () => pick(0, 0xffffffff),
     i32: () => pick(-0x80000000, 0x7fffffff),
     u64: () => pick(0, Number.MAX_SAFE_INTEGER),
@@ -298,7 +305,7 @@ describe('messages', () => {
       assert.deepEqual(decodeFrame(want), [m]);
       assert.deepEqual(decodeMessage(MessageType[m.type], want.subarray(3)), m);
     }
-    assert.equal(seen.size, 18);
+    assert.equal(seen.size, Object.keys(SPEC).length);
   });
 
   test('extreme field values round-trip', () => {
@@ -307,6 +314,7 @@ describe('messages', () => {
         const val = {
           u8: side === 'lo' ? 0 : 0xff,
           u16: side === 'lo' ? 0 : 0xffff,
+          i16: side === 'lo' ? -0x8000 : 0x7fff,
           u32: side === 'lo' ? 0 : 0xffffffff,
           i32: side === 'lo' ? -0x80000000 : 0x7fffffff,
           u64: side === 'lo' ? 0 : Number.MAX_SAFE_INTEGER,
@@ -400,9 +408,9 @@ describe('messages', () => {
       const extra = g.bytes(g.int(1, 40));
       const body = concat(b.subarray(3), extra);
       const longer = rawMessage(b[0], body);
-      // A CELL_UPDATE's first 4 bytes past its entries are its origin (SPEC §2.5).
+      // A CELL_UPDATE's or FINE_CELL's first 4 bytes past its entries are its origin (SPEC §2.5).
       const origin = extra.length >= 4 ? new DataView(extra.buffer, extra.byteOffset).getUint32(0, true) : 0;
-      const want = m.type === 'CELL_UPDATE' && origin !== 0 ? { ...m, origin } : m;
+      const want = (m.type === 'CELL_UPDATE' || m.type === 'FINE_CELL') && origin !== 0 ? { ...m, origin } : m;
       assert.deepEqual(decodeFrame(longer), [want], m.type);
       assert.deepEqual(decodeFrame(concat(longer, b)), [want, m]);
       assert.deepEqual(decodeMessage(b[0], body), want);
@@ -494,6 +502,7 @@ describe('protocol errors (SPEC §3)', () => {
       ['CELL_UPDATE', { type: 'CELL_UPDATE', cell: '1', tick: 0, flags: 0, entries: [{ op: 1, player: 1, lat: 0, lng: 0, stamp: 0 }] }],
       ['TREASURES', { type: 'TREASURES', flags: 0, treasures: [{ treasure: 1, lat: 0, lng: 0, points: 0, state: 0 }] }],
       ['HUNT_STATUS', { type: 'HUNT_STATUS', hunt: 1, state: 1, total: 0, remaining: 0, players: 0, starts: 0, ends: 0, leaders: [{ player: 1, score: 2 }] }],
+      ['FINE_CELL', { type: 'FINE_CELL', cell: '1', tick: 0, flags: 1, lat: 0, lng: 0, stamp: 0, entries: [{ player: 1, dlat: -1, dlng: 1 }] }],
     ];
     for (const [name, m] of cases) {
       const b = encode(m);
@@ -523,6 +532,7 @@ describe('protocol errors (SPEC §3)', () => {
     assert.throws(() => decodeFrame(empty(0x42, 15, 13, 961, true)), isProtocolError('too_large'));
     assert.throws(() => decodeFrame(empty(0x43, 3, 1, 1001, true)), isProtocolError('too_large'));
     assert.throws(() => decodeFrame(empty(0x47, 34, 33, 11, false)), isProtocolError('too_large'));
+    assert.throws(() => decodeFrame(empty(0x4d, 27, 25, 961, true)), isProtocolError('too_large'));
     assert.throws(() => decodeFrame(empty(0x01, 8, 6, MAX_TOKEN + 1, true)), isProtocolError('too_large'));
     assert.throws(() => decodeFrame(empty(0x48, 4, 2, MAX_TEXT + 1, true)), isProtocolError('too_large'));
     assert.throws(() => decodeFrame(empty(0x49, 4, 2, MAX_URL + 1, true)), isProtocolError('too_large'));
@@ -676,6 +686,93 @@ describe('sizes for carriage (SPEC §3)', () => {
       leaders: Array(n).fill({ player: 1, score: 1 }) });
     assert.equal(decodeFrame(encode(hs(10)))[0].leaders.length, 10);
     assert.throws(() => encode(hs(11)), isProtocolError('too_large'));
+  });
+});
+
+describe('FINE_CELL (SPEC §2.2)', () => {
+  const fine = (entries, more = {}) => ({ type: 'FINE_CELL', cell: '8c1969c9b3905ff', tick: 7, flags: P.Flags.SNAPSHOT,
+    lat: 523730796, lng: -48924534, stamp: 4242, entries, ...more });
+  const e = (player, dlat, dlng) => ({ player, dlat, dlng });
+
+  test('sizes: 8 bytes an entry after 27 fixed ones, 145 entries in a datagram', () => {
+    assert.deepEqual([P.FINE_ENTRY_SIZE, P.FINE_UNIT, P.MAX_DATAGRAM_FINE_ENTRIES], [8, 10, 145]);
+    assert.equal(fixedSize('FINE_CELL'), 27);
+    assert.equal(encode(fine([])).length, 3 + 27);
+    assert.equal(encode(fine([e(1, 0, 0)], { origin: 9 })).length, 3 + 27 + 8 + 4);
+    const full = (n) => fine(Array(n).fill(e(4294967295, -32768, 32767)), { origin: 0xffffffff });
+    assert.ok(encode(full(P.MAX_DATAGRAM_FINE_ENTRIES)).length <= MAX_DATAGRAM);
+    assert.ok(encode(full(P.MAX_DATAGRAM_FINE_ENTRIES + 1)).length > MAX_DATAGRAM);
+  });
+
+  test('hand-checked bytes round-trip, origin only when non-zero', () => {
+    const m = fine([e(1001, 360, 0), e(1002, -30, -40), e(1003, -32768, 32767)], { origin: 5 });
+    const want = '4d3700' + 'ff05399b9c96c108' + '07000000' + '01' + '6c7f371f' + '8a7815fd' + '92100000' + '0300' +
+      'e9030000' + '6801' + '0000' + 'ea030000' + 'e2ff' + 'd8ff' + 'eb030000' + '0080' + 'ff7f' + '05000000';
+    assert.equal(hex(encode(m)), want);
+    assert.deepEqual(decodeFrame(fromHex(want)), [m]);
+    // Without an origin, or with origin 0, none is written and none decoded.
+    const plain = fine([e(1, -1, 1)]);
+    assert.equal(encode({ ...plain, origin: 0 }).length, encode(plain).length);
+    assert.deepEqual(decodeFrame(encode({ ...plain, origin: 0 })), [plain]);
+    assert.equal('origin' in decodeFrame(encode(plain))[0], false);
+  });
+
+  test('fields are range-checked on encode', () => {
+    for (const [entry, field] of [[e(1, 32768, 0), 'dlat'], [e(1, 0, -32769), 'dlng'], [e(-1, 0, 0), 'player'], [e(1, 0.5, 0), 'dlat']]) {
+      assert.throws(() => encode(fine([entry])), (err) => err instanceof RangeError && err.message.includes(`FINE_CELL entry ${field}`));
+    }
+    assert.throws(() => encode(fine([], { stamp: 2 ** 32 })), RangeError);
+    assert.throws(() => encode(fine([], { lat: 2 ** 31 })), RangeError);
+    assert.throws(() => encode(fine([e(1, '1', 0)])), TypeError);
+    assert.throws(() => encode(fine(null)), TypeError);
+  });
+
+  test('a truncated body: short of its fixed fields, or of its entries', () => {
+    const b = encode(fine([e(1, 2, 3), e(4, 5, 6)]));
+    for (let n = 0; n < b.length - 3; n++) {
+      if (n === 27 + 8 * 2) continue;
+      assert.throws(() => decodeMessage(0x4d, b.subarray(3, 3 + n)), isProtocolError('truncated'), `${n} body bytes`);
+    }
+    b[3 + 25] = 3; // three entries announced, two present
+    assert.throws(() => decodeFrame(b), isProtocolError('truncated'));
+  });
+
+  test('a count over MAX_CELL_ENTRIES is too_large, before the bytes are looked for', () => {
+    const body = (n, entries) => {
+      const x = new Uint8Array(27 + 8 * entries);
+      x[25] = n & 0xff;
+      x[26] = n >> 8;
+      return rawMessage(0x4d, x);
+    };
+    assert.throws(() => decodeFrame(body(MAX_CELL_ENTRIES + 1, 0)), isProtocolError('too_large'));
+    assert.throws(() => decodeFrame(body(MAX_CELL_ENTRIES + 1, MAX_CELL_ENTRIES + 1)), isProtocolError('too_large'));
+    assert.throws(() => decodeFrame(body(0xffff, 0)), isProtocolError('too_large'));
+    assert.equal(decodeFrame(body(MAX_CELL_ENTRIES, MAX_CELL_ENTRIES))[0].entries.length, MAX_CELL_ENTRIES);
+    assert.throws(() => encode(fine(Array(MAX_CELL_ENTRIES + 1).fill(e(1, 0, 0)))), isProtocolError('too_large'));
+    assert.ok(encode(fine(Array(MAX_CELL_ENTRIES).fill(e(1, 0, 0)))).length <= MAX_MESSAGE);
+  });
+
+  test('read as the REFINED snapshot it stands for', () => {
+    const [m] = decodeFrame(encode(fine([e(1, 360, 0), e(2, -30, -40), e(3, -32768, 32767)], { origin: 77 })));
+    const cu = P.fineCellAsCellUpdate(m);
+    assert.deepEqual(cu, {
+      type: 'CELL_UPDATE', cell: '8c1969c9b3905ff', tick: 7, flags: P.Flags.SNAPSHOT | P.Flags.REFINED, origin: 77,
+      entries: [
+        { op: P.CellOp.entered, player: 1, lat: 523734396, lng: -48924534, stamp: 0 },
+        { op: P.CellOp.entered, player: 2, lat: 523730496, lng: -48924934, stamp: 0 },
+        { op: P.CellOp.entered, player: 3, lat: 523403116, lng: -48596864, stamp: 0 },
+      ],
+    });
+    // It is a CELL_UPDATE the codec carries as such.
+    assert.deepEqual(decodeFrame(encode(cu)), [cu]);
+    // CONTINUED keeps its flag, gains REFINED; no origin, none given.
+    const cont = P.fineCellAsCellUpdate(fine([], { flags: P.Flags.CONTINUED }));
+    assert.equal(cont.flags, P.Flags.CONTINUED | P.Flags.REFINED);
+    assert.equal('origin' in cont, false);
+    assert.deepEqual(cont.entries, []);
+    // Past the int32 range the position wraps, as the Go codec's int32 arithmetic does.
+    const [edge] = P.fineCellAsCellUpdate(fine([e(9, 1, -1)], { lat: 0x7ffffffa, lng: -0x80000000 })).entries;
+    assert.deepEqual([edge.lat, edge.lng], [-0x7ffffffc, 0x7ffffff6]);
   });
 });
 

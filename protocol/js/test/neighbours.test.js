@@ -1,8 +1,9 @@
 // Tests of Neighbours, the merge of CELL_UPDATEs from several origins
-// (SPEC.md §2.5), on messages that went through the codec.
+// (SPEC.md §2.5) and of FINE_CELLs (§2.2), on messages that went through the
+// codec.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Neighbours, Flags, CellOp, encode, decodeFrame } from '../veltrix-protocol.js';
+import { Neighbours, Flags, CellOp, encode, decodeFrame, fineCellAsCellUpdate } from '../veltrix-protocol.js';
 
 const cell = '8928308280fffff';
 const wire = (m) => decodeFrame(encode({ type: 'CELL_UPDATE', cell, tick: 1, flags: 0, entries: [], ...m }))[0];
@@ -52,4 +53,29 @@ test('a REFINED snapshot replaces the players of its fine cell only', () => {
   n.apply(wire({ cell: kid, flags: Flags.SNAPSHOT | Flags.REFINED, entries: [entry(CellOp.entered, 3)] }), 1000);
   assert.deepEqual(ids(n), [1, 3]);
   assert.equal(n.players.get(3).cell, kid);
+});
+
+test('a FINE_CELL replaces the players of its fine cell like the REFINED snapshot it stands for', () => {
+  const kid = '8c1969c9b3905ff';
+  const fine = (m) => decodeFrame(encode({ type: 'FINE_CELL', cell: kid, tick: 1, flags: Flags.SNAPSHOT, lat: 523730796, lng: -48924534,
+    stamp: 0, entries: [], ...m }))[0];
+  const n = new Neighbours();
+  n.apply(wire({ entries: [entry(CellOp.moved, 1)] }), 0); // a crowded cell's sample
+  n.apply(wire({ cell: kid, flags: Flags.SNAPSHOT | Flags.REFINED, entries: [entry(CellOp.entered, 2), entry(CellOp.entered, 3)] }), 0);
+  n.apply(fine({ origin: 6, entries: [{ player: 3, dlat: -30, dlng: 40 }, { player: 4, dlat: 360, dlng: -1 }, { player: 42, dlat: 0, dlng: 0 }] }), 1000, 42);
+  assert.deepEqual(ids(n), [1, 3, 4]); // 2 forgotten by the snapshot, 42 is self
+  assert.deepEqual(n.players.get(3), { lat: 523730496, lng: -48924134, cell: kid, origin: 6, seen: 1000 });
+  assert.deepEqual(n.players.get(4), { lat: 523734396, lng: -48924544, cell: kid, origin: 6, seen: 1000 });
+  // A continued message of the series adds to it.
+  n.apply(fine({ flags: Flags.CONTINUED, entries: [{ player: 5, dlat: 0, dlng: 0 }] }), 1000);
+  assert.deepEqual(ids(n), [1, 3, 4, 5]);
+  // The same as the CELL_UPDATE it converts to, in every player's every field.
+  const m = fine({ origin: 9, entries: [{ player: 7, dlat: -1, dlng: -32768 }, { player: 8, dlat: 32767, dlng: 5 }] });
+  const a = new Neighbours();
+  const b = new Neighbours();
+  for (const x of [a, b]) x.apply(wire({ cell: kid, entries: [entry(CellOp.entered, 2)] }), 0);
+  a.apply(m, 500);
+  b.apply(wire(fineCellAsCellUpdate(m)), 500);
+  assert.deepEqual([...a.players].sort(), [...b.players].sort());
+  assert.deepEqual(ids(a), [7, 8]);
 });

@@ -83,7 +83,7 @@ func TestDemoPageDrawsFineCellNeighbours(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Two players: 15 m south and 17 m west, 11 m north and 20 m east.
-	entries := []protocol.FineEntry{{Player: 901, DLat: -135, DLng: -250}, {Player: 902, DLat: 100, DLng: 300}}
+	entries := []protocol.FineEntry{{Player: 901, DLat: -34, DLng: -62}, {Player: 902, DLat: 25, DLng: 74}}
 	frame := protocol.AppendFineCell(nil, &protocol.FineCell{Cell: protocol.Cell(fine), Tick: 1, Flags: protocol.FlagSnapshot,
 		Lat: latE7, Lng: lngE7, Entries: entries, Origin: 3})
 	inject := fmt.Sprintf(`(() => {
@@ -110,7 +110,8 @@ func TestDemoPageDrawsFineCellNeighbours(t *testing.T) {
 	// Where map.js projects them (0.8 m a CSS pixel; x east, y south).
 	want := map[[2]float64][3]int{}
 	for _, e := range entries {
-		north, east := float64(e.DLat)*1e-6*111320, float64(e.DLng)*1e-6*111320*math.Cos(lat*math.Pi/180)
+		const deg = protocol.FineUnit * 1e-7 // degrees of one offset unit
+		north, east := float64(e.DLat)*deg*111320, float64(e.DLng)*deg*111320*math.Cos(lat*math.Pi/180)
 		want[[2]float64{math.Round(east / 0.8), math.Round(-north / 0.8)}] = blue
 	}
 	pixelsShow(t, ctx, "the FINE_CELL's players", want)

@@ -34,7 +34,7 @@ func samples() []Message {
 			{Cell: 0x8a283082800ffff, Count: 1000, Lat: -1, Lng: 1}}},
 		&TickRate{TickHz: 5, Reason: TickRateOverload},
 		&FineCell{Cell: 0x8c1969c9b3905ff, Tick: 9, Flags: FlagSnapshot, Lat: 523730796, Lng: 48924534, Stamp: 77,
-			Entries: []FineEntry{{Player: 1, DLat: -32768, DLng: 32767}, {Player: 2}}},
+			Entries: []FineEntry{{Player: 1, DLat: -128, DLng: 127}, {Player: 2}}},
 	}
 }
 

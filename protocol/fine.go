@@ -6,14 +6,14 @@ import "slices"
 // A refined player hears every player of its refined interest area once a
 // second; at 17 bytes a CELL_UPDATE entry the 50 m circle of a dense
 // stadium does not fit a phone's budget, so the fine cell lists each player
-// in 8 bytes: its id and its offset from a base point in the header.
+// in 6 bytes: its id and its offset from a base point in the header.
 
 // FineEntry is one player of a FINE_CELL: its offset from the message's
-// base point, in units of FineUnit (10⁻⁶°).
+// base point, in units of FineUnit (4 × 10⁻⁶°, 0.44 m of latitude).
 type FineEntry struct {
 	Player uint32 `json:"player"`
-	DLat   int16  `json:"dlat"`
-	DLng   int16  `json:"dlng"`
+	DLat   int8   `json:"dlat"`
+	DLng   int8   `json:"dlng"`
 }
 
 // FineCell is the compact snapshot of one fine cell of a crowd.
@@ -34,9 +34,9 @@ type FineCell struct {
 const (
 	fineCellFixed = 27 // cell, tick, flags, lat, lng, stamp, count
 	// FineEntrySize is the size of one FINE_CELL entry.
-	FineEntrySize = 8 // player u32, dlat i16, dlng i16
+	FineEntrySize = 6 // player u32, dlat i8, dlng i8
 	// FineUnit is the E7 units (10⁻⁷°) of one FINE_CELL offset unit.
-	FineUnit = 10
+	FineUnit = 40
 	// FineCellOverhead is a FINE_CELL's size beyond its entries, with its
 	// header and origin.
 	FineCellOverhead = HeaderSize + fineCellFixed + cellUpdateOrigin
@@ -58,17 +58,17 @@ func BeginFineCell(dst []byte, cell Cell, tick uint32, flags uint8, lat, lng int
 
 // AppendFineEntry appends player at (lat, lng) to the FINE_CELL started at
 // start, as its offset from the base point, rounded to FineUnit and
-// clamped to what 16 bits carry (±3.2 km).
+// clamped to what 8 bits carry (±127 units: ±56 m of latitude, ±34 m of
+// longitude at 52°; a fine cell's players stand within 12 m of its centre).
 func AppendFineEntry(dst []byte, start int, player uint32, lat, lng int32) []byte {
 	base := dst[start+HeaderSize+13:]
 	dst = appendU32(dst, player)
-	dst = appendU16(dst, uint16(fineOffset(lat, int32(le.Uint32(base)))))
-	return appendU16(dst, uint16(fineOffset(lng, int32(le.Uint32(base[4:])))))
+	return append(dst, uint8(fineOffset(lat, int32(le.Uint32(base)))), uint8(fineOffset(lng, int32(le.Uint32(base[4:])))))
 }
 
 // fineOffset is v − base in FineUnits, rounded to the nearest and clamped
-// to int16.
-func fineOffset(v, base int32) int16 {
+// to int8.
+func fineOffset(v, base int32) int8 {
 	d := int64(v) - int64(base)
 	q, r := d/FineUnit, d%FineUnit
 	switch {
@@ -77,7 +77,7 @@ func fineOffset(v, base int32) int16 {
 	case r < -FineUnit/2:
 		q--
 	}
-	return int16(max(-1<<15, min(1<<15-1, q)))
+	return int8(max(-1<<7, min(1<<7-1, q)))
 }
 
 // FineEntries returns how many entries the FINE_CELL started at start holds.
@@ -103,7 +103,7 @@ func AppendFineCell(dst []byte, m *FineCell) []byte {
 	dst, start := BeginFineCell(dst, m.Cell, m.Tick, m.Flags, m.Lat, m.Lng)
 	for i := range min(len(m.Entries), MaxCellEntries) {
 		e := &m.Entries[i]
-		dst = appendU16(appendU16(appendU32(dst, e.Player), uint16(e.DLat)), uint16(e.DLng))
+		dst = append(appendU32(dst, e.Player), uint8(e.DLat), uint8(e.DLng))
 	}
 	return EndFineCell(dst, start, m.Stamp, m.Origin)
 }
@@ -122,7 +122,7 @@ func (m *FineCell) Decode(body []byte) error {
 	m.Entries = slices.Grow(m.Entries[:0], n)[:n]
 	for i := range m.Entries {
 		e := body[off : off+FineEntrySize]
-		m.Entries[i] = FineEntry{Player: le.Uint32(e), DLat: int16(le.Uint16(e[4:])), DLng: int16(le.Uint16(e[6:]))}
+		m.Entries[i] = FineEntry{Player: le.Uint32(e), DLat: int8(e[4]), DLng: int8(e[5])}
 		off += FineEntrySize
 	}
 	m.Origin = 0

@@ -7,15 +7,15 @@ import (
 
 // A FINE_CELL built entry by entry carries each position within half a
 // FineUnit, whichever side of the base it lies, and clamps what lies
-// beyond 16 bits.
+// beyond 8 bits.
 func TestFineCellPositions(t *testing.T) {
 	const lat0, lng0 = 523730796, -48924534
-	pts := [][2]int32{{0, 0}, {4, -4}, {5, -5}, {6, -6}, {-15, 15}, {123457, -98761}, {327670, -327670}}
+	pts := [][2]int32{{0, 0}, {19, -19}, {20, -20}, {21, -21}, {-60, 60}, {1234, -987}, {5080, -5080}}
 	b, start := BeginFineCell(nil, 0x8c1969c9b3905ff, 1, FlagSnapshot, lat0, lng0)
 	for i, p := range pts {
 		b = AppendFineEntry(b, start, uint32(i+1), lat0+p[0], lng0+p[1])
 	}
-	b = AppendFineEntry(b, start, 99, lat0+400000, math.MinInt32) // beyond ±3.2 km: clamped
+	b = AppendFineEntry(b, start, 99, lat0+5101, math.MinInt32) // beyond ±127 units: clamped
 	b = EndFineCell(b, start, 4242, 0)
 	if n := FineEntries(b, start); n != len(pts)+1 {
 		t.Fatalf("FineEntries = %d, want %d", n, len(pts)+1)
@@ -40,7 +40,7 @@ func TestFineCellPositions(t *testing.T) {
 			t.Errorf("entry %d: lng off by %d E7 units", i, d)
 		}
 	}
-	if e := m.Entries[len(pts)]; e.DLat != math.MaxInt16 || e.DLng != math.MinInt16 {
+	if e := m.Entries[len(pts)]; e.DLat != math.MaxInt8 || e.DLng != math.MinInt8 {
 		t.Errorf("out of range entry = %+v, want clamped", e)
 	}
 }
@@ -51,7 +51,7 @@ func TestFineCellAsCellUpdate(t *testing.T) {
 		Entries: []FineEntry{{Player: 5, DLat: 2, DLng: -3}}}
 	var cu CellUpdate
 	m.AsCellUpdate(&cu)
-	want := CellEntry{Op: OpEntered, Player: 5, Lat: 120, Lng: -130}
+	want := CellEntry{Op: OpEntered, Player: 5, Lat: 180, Lng: -220}
 	if cu.Cell != 7 || cu.Tick != 3 || cu.Flags != FlagContinued|FlagRefined || cu.Origin != 4 || len(cu.Entries) != 1 || cu.Entries[0] != want {
 		t.Fatalf("AsCellUpdate = %+v", cu)
 	}

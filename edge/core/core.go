@@ -53,6 +53,7 @@ type Core struct {
 	kidEdges  [16]float64              // kid edge length (m) by resolution, once known
 	due       []cellKey                // scratch: the kids whose frame this tick sends
 	cands     []kidCand                // scratch: the kids that may join a refined interest area
+	listing   []uint32                 // scratch: the players a kid frame lists
 	sparse    bool                     // the frame being queued skips refined watchers (crowd.go)
 	dilation  int                      // tick dilation level (dilate.go)
 	slowTicks int                      // consecutive ticks over the dilation share

@@ -22,25 +22,25 @@ import (
 // frame in the budget (budget.go); the crowded cells themselves still send
 // samples and summaries, which the budget cuts first.
 //
-// Arithmetic, at resolution 12 (edge 9.4 m, 307 m² a kid): reach is
-// 50 + 1.1 × 9.4 + 3 ≈ 63 m, a disc of 12,590 m², about 41 kids. A kid's
-// frame is a FINE_CELL (SPEC.md §2.2): 34 bytes of header and origin, and
-// 8 bytes a player (CELL_UPDATE's 17-byte entry would not carry a dense
-// stadium's 50 m circle within the budget). 13/16 of the 8 KiB budget
-// (6,656 B/s) less 41 × 34 B carries (6,656 − 1,394) / 8 ≈ 650 players
-// listed once a second: the whole disc up to 0.052 players/m², a smaller
-// one beyond (kidsFitLocked). veltrix-bench crowd stands its players
+// Arithmetic, at resolution 12 (edge 10.8 m on average, ~300 m² a kid):
+// reach is 50 + 1.1 × 10.8 + 3 + 3 ≈ 68 m. A kid's frame is a FINE_CELL
+// (SPEC.md §2.2): 34 bytes of header and origin, and 6 bytes a player
+// (CELL_UPDATE's 17-byte entry could not carry a dense stadium's 50 m
+// circle within the budget). 13/16 of the 8 KiB budget (6,656 B/s)
+// carries, at the 15,000 stadium's 0.053 players/m², the nearest ~50
+// kids and ~700 players: every kid whose players can stand within 50 m
+// (TestRefinedWalkingCrowd). veltrix-bench crowd stands its players
 // uniformly within 300 m of one spot: 0.007, 0.018 and 0.053 players/m²
-// at 2,000, 5,000 and 15,000, about 89, 222 and 660 players in the disc;
-// at 15,000 the 50 m circle alone is 410 players (p50 over observers; 477
-// at p99), 3.3–3.8 KB/s, and the nearest ~650 hold it.
+// at 2,000, 5,000 and 15,000; at 15,000 the 50 m circle alone is 410
+// players (p50 over observers; 477 at p99), 2.5–2.9 KB/s at 6 B a player.
 
 // kidState is one fine cell of a dense area.
 type kidState struct {
-	players  []uint32 // slot indexes of the bucketed players standing in it
-	watchers []uint32 // refined sessions whose interest area holds it (kidWatch), and stale entries
-	lat, lng int32    // its centre
-	had      bool     // its last frame listed players: an empty kid says so once
+	players  []uint32    // slot indexes of the bucketed players standing in it
+	gone     []SessionID // players that crossed to another kid since its last frame
+	watchers []uint32    // refined sessions whose interest area holds it (kidWatch), and stale entries
+	lat, lng int32       // its centre
+	had      bool        // its last frame listed players: an empty kid says so once
 }
 
 // kidPhase staggers the kids' once-a-second frames evenly over the
@@ -100,12 +100,23 @@ func (c *Core) kidLocked(idx uint32, s *slot, cs *cellState) {
 // is chosen again.
 const kidSlack = 3
 
+// kidMargin (m) widens a refined interest area beyond what the average kid
+// edge says: H3 cells are not all the average size, and a player just
+// inside 50 m whose kid's centre lay just beyond the reach was otherwise
+// never listed until it changed kid.
+const kidMargin = 3
+
 // rekidLocked buckets slot idx in the kid of its position, and watches
 // the kids around it.
 func (c *Core) rekidLocked(idx uint32, s *slot) {
 	kid, err := geo.CellOf(geo.PointE7(s.lat, s.lng), int(s.res)+c.cfg.Refine)
 	if err != nil {
 		return
+	}
+	if s.kid != 0 && s.kid != kid {
+		if ks := c.kids[cellKey{s.hunt, s.kid}]; ks != nil {
+			ks.gone = append(ks.gone, makeID(idx, s.gen))
+		}
 	}
 	c.unkidLocked(idx, s)
 	ctr, _ := geo.CellCenter(kid)
@@ -151,7 +162,7 @@ func (c *Core) unkidLocked(idx uint32, s *slot) {
 // ChildReach, plus how far a listed player may stand from its kid's centre
 // (hysteresis), plus how far the watcher may have moved since.
 func (c *Core) reach(s *slot) float64 {
-	return c.cfg.ChildReach + c.cfg.Hysteresis*c.kidEdge(s) + kidSlack
+	return c.cfg.ChildReach + c.cfg.Hysteresis*c.kidEdge(s) + kidSlack + kidMargin
 }
 
 // watchKidsLocked adds (add) or removes slot idx as a watcher of the kids
@@ -299,19 +310,20 @@ func (c *Core) pruneKidsLocked() {
 	}
 }
 
-// kidFrameLocked encodes kid k's players once — a FINE_CELL series (8
-// bytes a player, SNAPSHOT on the first, ≤ 145 entries a message, the
+// kidFrameLocked encodes kid k's players once — a FINE_CELL series (6
+// bytes a player, SNAPSHOT on the first, ≤ 194 entries a message, the
 // kid's centre the base point) — and queues it for every watcher of the
 // kid, ahead in the budget. A message's stamp is the newest position it
 // lists that the kid's last frame did not.
 func (c *Core) kidFrameLocked(a *arena, k cellKey, ks *kidState) {
 	flags := protocol.FlagSnapshot
-	n := len(ks.players)
+	listed := c.kidListingLocked(ks)
+	n := len(listed)
 	for first := 0; first < n || first == 0; first += protocol.MaxDatagramFineEntries {
 		var stamp uint32
 		var start int
 		a.buf, start = protocol.BeginFineCell(a.buf, protocol.Cell(k.cell), c.tick, flags, ks.lat, ks.lng)
-		for _, idx := range ks.players[first:min(n, first+protocol.MaxDatagramFineEntries)] {
+		for _, idx := range listed[first:min(n, first+protocol.MaxDatagramFineEntries)] {
 			s := &c.tab.slots[idx]
 			if s.shown[levelKid] != s.stamp && (stamp == 0 || int32(s.stamp-stamp) > 0) {
 				stamp = s.stamp
@@ -326,9 +338,29 @@ func (c *Core) kidFrameLocked(a *arena, k cellKey, ks *kidState) {
 		}
 		flags = protocol.FlagContinued
 	}
-	ks.had = n > 0
+	ks.had = len(ks.players) > 0
 	c.stats.KidFrames++
 	c.stats.LastTickKidFrames++
+}
+
+// kidListingLocked is what kid ks's frame lists: its players, and once
+// more those that crossed to another kid since its last frame (still
+// bucketed, the same session). Kids have their own ticks of the second, so
+// a player listed by its old kid just before it crossed could wait up to
+// two seconds for its new kid's; listed by the old kid once more, it is
+// heard by the watchers of both at least once a second.
+func (c *Core) kidListingLocked(ks *kidState) []uint32 {
+	if len(ks.gone) == 0 {
+		return ks.players
+	}
+	c.listing = append(c.listing[:0], ks.players...)
+	for _, id := range ks.gone {
+		if s := c.tab.get(id); s != nil && s.kid != 0 && !slices.Contains(ks.players, id.index()) {
+			c.listing = append(c.listing, id.index())
+		}
+	}
+	ks.gone = ks.gone[:0]
+	return c.listing
 }
 
 // offerEvery is how many ticks apart a refined player's frames are

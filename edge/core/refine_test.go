@@ -230,7 +230,14 @@ func TestRefinedStadium(t *testing.T) {
 // more than the budget.
 func playStadium(t *testing.T, r *rig, ids []SessionID, at []geo.Point, observeEvery int) {
 	t.Helper()
-	const hz, from, ticks = DefaultTickHz, 25, 45
+	walkStadium(t, r, ids, at, observeEvery, 45, func(i, tick int) { at[i] = eastOf(at[i], float64(tick%3)-1) })
+}
+
+// walkStadium is playStadium for ticks ticks, each player stepping once a
+// second as step says.
+func walkStadium(t *testing.T, r *rig, ids []SessionID, at []geo.Point, observeEvery, ticks int, step func(i, tick int)) {
+	t.Helper()
+	const hz, from = DefaultTickHz, 25
 	heard := map[int]map[uint32]int{} // observer → player → tick last listed
 	bytes := map[int]int{}
 	offered := map[SessionID]int{} // Ready calls seen
@@ -239,7 +246,7 @@ func playStadium(t *testing.T, r *rig, ids []SessionID, at []geo.Point, observeE
 	}
 	for tick := 1; tick <= ticks; tick++ {
 		for i := tick % hz; i < len(ids); i += hz { // one position a second each
-			at[i] = eastOf(at[i], float64(tick%3)-1)
+			step(i, tick)
 			r.move(ids[i], at[i])
 		}
 		r.now = r.now.Add(r.c.periodAt(0))
@@ -380,19 +387,21 @@ func TestRefinedPlayerOfferedEveryOtherTick(t *testing.T) {
 }
 
 // TestRefinedAreaFitsTheBudget: in a crowd too dense for the 50 m area
-// (1,200 players within ~40 m), each refined player watches only the kids
+// (1,600 players within ~40 m), each refined player watches only the kids
 // nearest it whose players fit its budget once a second (13/16 of it when
 // chosen), its own kid among them — also those that chose their area before the crowd
 // gathered (the budget's first drop of a kid's frame has it chosen again).
 func TestRefinedAreaFitsTheBudget(t *testing.T) {
-	r, cr := placedCrowd(t, 1200, 40)
+	r, cr := placedCrowd(t, 1600, 40)
 	for tick := 1; tick <= 6*DefaultTickHz; tick++ { // the areas chosen as players joined are chosen again
 		cr.step(tick, func(int, []protocol.Message) {})
 	}
 	cost, own := map[uint32]int{}, map[uint32]bool{}
 	for k, ks := range r.c.kids {
 		for _, w := range r.c.kidWatchers(ks) {
-			cost[w] += protocol.FineCellOverhead + len(ks.players)*protocol.FineEntrySize
+			if len(ks.players) > 0 { // an empty kid sends nothing
+				cost[w] += protocol.FineCellOverhead + len(ks.players)*protocol.FineEntrySize
+			}
 			own[w] = own[w] || r.c.tab.slots[w].kid == k.cell
 		}
 	}
@@ -401,7 +410,9 @@ func TestRefinedAreaFitsTheBudget(t *testing.T) {
 	}
 	all := 0
 	for _, ks := range r.c.kids {
-		all += protocol.FineCellOverhead + len(ks.players)*protocol.FineEntrySize
+		if len(ks.players) > 0 {
+			all += protocol.FineCellOverhead + len(ks.players)*protocol.FineEntrySize
+		}
 	}
 	if all <= DefaultPositionBudget {
 		t.Fatalf("the crowd's kids cost %d B/s in all: not too dense for the budget", all)
@@ -467,4 +478,28 @@ func TestKidWatchersChosenAgainAndLeft(t *testing.T) {
 // refinedCrowd fits the budget, so none is left out for room).
 func (c *Core) kidWithin(s *slot, ks *kidState) bool {
 	return geo.Distance(geo.PointE7(s.ancLat, s.ancLng), geo.PointE7(ks.lat, ks.lng)) <= c.reach(s)
+}
+
+// TestRefinedWalkingCrowd: the 15,000 stadium's density (0.053
+// players/m², on a disc of 107 m) with every player walking 0.8 m/s in a
+// wandering direction: every observer hears every player within 50 m of
+// it at least once a second, for 4 s, under the budget — also a player
+// that just crossed to a kid with another tick of the second, listed once
+// more by its old kid: without that, such players were heard up to two
+// seconds apart.
+func TestRefinedWalkingCrowd(t *testing.T) {
+	r := newRig(t, func(c *Config) {
+		c.PositionRate, c.PositionBurst, c.MessageRate, c.MessageBurst = 1e6, 1e6, 1e6, 1e6
+	})
+	ids, at := uniformStadium(r, 1900, 107)
+	rng := rand.New(rand.NewPCG(1, 2))
+	heading := make([]float64, len(ids))
+	for i := range heading {
+		heading[i] = rng.Float64() * 2 * math.Pi
+	}
+	walkStadium(t, r, ids, at, 7, 65, func(i, _ int) {
+		heading[i] += (rng.Float64() - 0.5) / 2
+		at[i] = eastOf(at[i], 0.8*math.Sin(heading[i]))
+		at[i].Lat += 0.8 * math.Cos(heading[i]) / 111_320
+	})
 }

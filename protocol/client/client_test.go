@@ -203,7 +203,7 @@ func TestCallbacksCallOneTypedFunctionPerMessage(t *testing.T) {
 		cb.Handle(m)
 		frame = rest
 	}
-	want := "welcome 3 cell 2 treasures 1 hint 2 claim 9 event 4 status 1 error bad redirect wss://x/ws pong 8 summary 400 1 rate 5 cell 1 refined 130"
+	want := "welcome 3 cell 2 treasures 1 hint 2 claim 9 event 4 status 1 error bad redirect wss://x/ws pong 8 summary 400 1 rate 5 cell 1 refined 220"
 	if s := strings.Join(got, " "); s != want {
 		t.Fatalf("callbacks saw\n%s\nwant\n%s", s, want)
 	}

@@ -136,7 +136,7 @@ func TestMobileHandsEveryMessageOnWithItsFields(t *testing.T) {
 		"error 1 bad",
 		"redirect 14 wss://b/ws",
 		"pong 11 12",
-		"player 6 52.3700100 4.8899900 false",
+		"player 6 52.3700400 4.8899600 false",
 	}
 	if strings.Join(r.calls, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("handler calls:\n%s\nwant:\n%s", strings.Join(r.calls, "\n"), strings.Join(want, "\n"))

@@ -72,11 +72,11 @@ const CELL_SUMMARY_FIXED = 25; // cell u64, tick u32, count u32, lat i32, lng i3
 const CELL_UPDATE_FIXED = 15; // cell u64, tick u32, flags u8, count u16
 /** CELL_UPDATE entries that fit in one datagram (69). */
 export const MAX_DATAGRAM_CELL_ENTRIES = Math.floor((MAX_DATAGRAM - HEADER_SIZE - CELL_UPDATE_FIXED - 4) / CELL_ENTRY_SIZE); // 4: the origin (SPEC §2.5)
-export const FINE_ENTRY_SIZE = 8; // player u32, dlat i16, dlng i16
+export const FINE_ENTRY_SIZE = 6; // player u32, dlat i8, dlng i8
 /** E7 units (10⁻⁷°) of one FINE_CELL offset unit: a player is at lat + dlat × FINE_UNIT. */
-export const FINE_UNIT = 10;
+export const FINE_UNIT = 40;
 const FINE_CELL_FIXED = 27; // cell u64, tick u32, flags u8, lat i32, lng i32, stamp u32, count u16
-/** FINE_CELL entries that fit in one datagram (145). Like CELL_UPDATE's, a FINE_CELL holds at most MAX_CELL_ENTRIES. */
+/** FINE_CELL entries that fit in one datagram (194). Like CELL_UPDATE's, a FINE_CELL holds at most MAX_CELL_ENTRIES. */
 export const MAX_DATAGRAM_FINE_ENTRIES = Math.floor((MAX_DATAGRAM - HEADER_SIZE - FINE_CELL_FIXED - 4) / FINE_ENTRY_SIZE); // 4: the origin
 
 /** Error and close codes (SPEC §4). */
@@ -453,7 +453,7 @@ DECODERS[MessageType.FINE_CELL] = (dv, b, p, end) => {
   count(n, end - q, FINE_ENTRY_SIZE, MAX_CELL_ENTRIES, 'FINE_CELL entries');
   const entries = new Array(n);
   for (let i = 0; i < n; i++, q += FINE_ENTRY_SIZE) {
-    entries[i] = { player: dv.getUint32(q, true), dlat: dv.getInt16(q + 4, true), dlng: dv.getInt16(q + 6, true) };
+    entries[i] = { player: dv.getUint32(q, true), dlat: dv.getInt8(q + 4), dlng: dv.getInt8(q + 5) };
   }
   const m = {
     type: 'FINE_CELL',
@@ -708,8 +708,8 @@ const u8 = (x, what) => uint(x, 0xff, what);
 const u16 = (x, what) => uint(x, 0xffff, what);
 const u32 = (x, what) => uint(x, 0xffffffff, what);
 
-function i16(x, what) {
-  if (!Number.isInteger(num(x, what)) || x < -0x8000 || x > 0x7fff) throw new RangeError(`${what} = ${x} is not an integer in -32768..32767`);
+function i8(x, what) {
+  if (!Number.isInteger(num(x, what)) || x < -0x80 || x > 0x7f) throw new RangeError(`${what} = ${x} is not an integer in -128..127`);
   return x;
 }
 
@@ -998,8 +998,8 @@ ENCODERS.set('FINE_CELL', {
     let q = p + FINE_CELL_FIXED;
     for (const e of m.entries) {
       dv.setUint32(q, u32(e.player, 'FINE_CELL entry player'), true);
-      dv.setInt16(q + 4, i16(e.dlat, 'FINE_CELL entry dlat'), true);
-      dv.setInt16(q + 6, i16(e.dlng, 'FINE_CELL entry dlng'), true);
+      dv.setInt8(q + 4, i8(e.dlat, 'FINE_CELL entry dlat'));
+      dv.setInt8(q + 5, i8(e.dlng, 'FINE_CELL entry dlng'));
       q += FINE_ENTRY_SIZE;
     }
     return putOrigin(dv, q, m.origin, 'FINE_CELL.origin');

@@ -135,7 +135,7 @@ func TestPlayerFrames(t *testing.T) {
 			Entries: []protocol.FineEntry{{Player: 2, DLat: 3}, {Player: 3, DLng: -4}, {Player: 1}}}
 		p.onFrame(fc.AppendTo(nil))
 		n2, n3 := p.watch.held[2], p.watch.held[3]
-		if len(p.watch.held) != 2 || n2.kid != protocol.Cell(kid) || n2.lat != clat+30 || n3.lng != clng-40 {
+		if len(p.watch.held) != 2 || n2.kid != protocol.Cell(kid) || n2.lat != clat+120 || n3.lng != clng-160 {
 			t.Errorf("held %+v: want players 2 and 3 of the fine cell at their offsets", p.watch.held)
 		}
 		if p.entries.Load() != 0 || w.c.wrongCell.Load() != 0 || p.posBytes.Load() != int64(len(fc.AppendTo(nil))) {

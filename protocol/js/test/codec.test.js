@@ -57,7 +57,7 @@ const ENTRY = [['op', 'u8'], ['player', 'u32'], ['lat', 'i32'], ['lng', 'i32'], 
 const TREASURE = [['treasure', 'u32'], ['lat', 'i32'], ['lng', 'i32'], ['points', 'u16'], ['state', 'u8']];
 const LEADER = [['player', 'u32'], ['score', 'u32']];
 const CHILD = [['cell', 'cell'], ['count', 'u16'], ['lat', 'i32'], ['lng', 'i32']];
-const FINE = [['player', 'u32'], ['dlat', 'i16'], ['dlng', 'i16']];
+const FINE = [['player', 'u32'], ['dlat', 'i8'], ['dlng', 'i8']];
 
 const SPEC = {
   HELLO: [0x01, [['version', 'u8'], ['kind', 'u8'], ['hunt', 'u32'], ['token', 'bytes16', MAX_TOKEN]]],
@@ -90,7 +90,7 @@ const SPEC = {
   ]],
 };
 
-const WIDTH = { u8: 1, u16: 2, i16: 2, u32: 4, i32: 4, u64: 8, cell: 8, bytes16: 2, list16: 2, list8: 1 };
+const WIDTH = { u8: 1, i8: 1, u16: 2, u32: 4, i32: 4, u64: 8, cell: 8, bytes16: 2, list16: 2, list8: 1 };
 
 /** The fixed body size of a type: every field up to and including the counts and lengths. */
 const fixedSize = (name) => SPEC[name][1].reduce((n, [, kind]) => n + WIDTH[kind], 0);
@@ -102,7 +102,7 @@ function specFields(fields, obj, out) {
     switch (kind) {
       case 'u8': b.writeUInt8(x); break;
       case 'u16': b.writeUInt16LE(x); break;
-      case 'i16': b.writeInt16LE(x); break;
+      case 'i8': b.writeInt8(x); break;
       case 'u32': b.writeUInt32LE(x); break;
       case 'i32': b.writeInt32LE(x); break;
       case 'u64': b.writeBigUInt64LE(BigInt(x)); break;
@@ -150,7 +150,7 @@ function generator(seed) {
   const gen = {
     u8: () => pick(0, 0xff),
     u16: () => pick(0, 0xffff),
-    i16: () => pick(-0x8000, 0x7fff),
+    i8: () => pick(-0x80, 0x7f),
     u32: () => pick(0, 0xffffffff),
     i32: () => pick(-0x80000000, 0x7fffffff),
     u64: () => pick(0, Number.MAX_SAFE_INTEGER),
@@ -314,7 +314,7 @@ describe('messages', () => {
         const val = {
           u8: side === 'lo' ? 0 : 0xff,
           u16: side === 'lo' ? 0 : 0xffff,
-          i16: side === 'lo' ? -0x8000 : 0x7fff,
+          i8: side === 'lo' ? -0x80 : 0x7f,
           u32: side === 'lo' ? 0 : 0xffffffff,
           i32: side === 'lo' ? -0x80000000 : 0x7fffffff,
           u64: side === 'lo' ? 0 : Number.MAX_SAFE_INTEGER,
@@ -694,20 +694,20 @@ describe('FINE_CELL (SPEC §2.2)', () => {
     lat: 523730796, lng: -48924534, stamp: 4242, entries, ...more });
   const e = (player, dlat, dlng) => ({ player, dlat, dlng });
 
-  test('sizes: 8 bytes an entry after 27 fixed ones, 145 entries in a datagram', () => {
-    assert.deepEqual([P.FINE_ENTRY_SIZE, P.FINE_UNIT, P.MAX_DATAGRAM_FINE_ENTRIES], [8, 10, 145]);
+  test('sizes: 6 bytes an entry after 27 fixed ones, 194 entries in a datagram', () => {
+    assert.deepEqual([P.FINE_ENTRY_SIZE, P.FINE_UNIT, P.MAX_DATAGRAM_FINE_ENTRIES], [6, 40, 194]);
     assert.equal(fixedSize('FINE_CELL'), 27);
     assert.equal(encode(fine([])).length, 3 + 27);
-    assert.equal(encode(fine([e(1, 0, 0)], { origin: 9 })).length, 3 + 27 + 8 + 4);
-    const full = (n) => fine(Array(n).fill(e(4294967295, -32768, 32767)), { origin: 0xffffffff });
+    assert.equal(encode(fine([e(1, 0, 0)], { origin: 9 })).length, 3 + 27 + 6 + 4);
+    const full = (n) => fine(Array(n).fill(e(4294967295, -128, 127)), { origin: 0xffffffff });
     assert.ok(encode(full(P.MAX_DATAGRAM_FINE_ENTRIES)).length <= MAX_DATAGRAM);
     assert.ok(encode(full(P.MAX_DATAGRAM_FINE_ENTRIES + 1)).length > MAX_DATAGRAM);
   });
 
   test('hand-checked bytes round-trip, origin only when non-zero', () => {
-    const m = fine([e(1001, 360, 0), e(1002, -30, -40), e(1003, -32768, 32767)], { origin: 5 });
-    const want = '4d3700' + 'ff05399b9c96c108' + '07000000' + '01' + '6c7f371f' + '8a7815fd' + '92100000' + '0300' +
-      'e9030000' + '6801' + '0000' + 'ea030000' + 'e2ff' + 'd8ff' + 'eb030000' + '0080' + 'ff7f' + '05000000';
+    const m = fine([e(1001, 90, 0), e(1002, -8, -10), e(1003, -128, 127)], { origin: 5 });
+    const want = '4d3100' + 'ff05399b9c96c108' + '07000000' + '01' + '6c7f371f' + '8a7815fd' + '92100000' + '0300' +
+      'e9030000' + '5a' + '00' + 'ea030000' + 'f8' + 'f6' + 'eb030000' + '80' + '7f' + '05000000';
     assert.equal(hex(encode(m)), want);
     assert.deepEqual(decodeFrame(fromHex(want)), [m]);
     // Without an origin, or with origin 0, none is written and none decoded.
@@ -718,7 +718,7 @@ describe('FINE_CELL (SPEC §2.2)', () => {
   });
 
   test('fields are range-checked on encode', () => {
-    for (const [entry, field] of [[e(1, 32768, 0), 'dlat'], [e(1, 0, -32769), 'dlng'], [e(-1, 0, 0), 'player'], [e(1, 0.5, 0), 'dlat']]) {
+    for (const [entry, field] of [[e(1, 128, 0), 'dlat'], [e(1, 0, -129), 'dlng'], [e(-1, 0, 0), 'player'], [e(1, 0.5, 0), 'dlat']]) {
       assert.throws(() => encode(fine([entry])), (err) => err instanceof RangeError && err.message.includes(`FINE_CELL entry ${field}`));
     }
     assert.throws(() => encode(fine([], { stamp: 2 ** 32 })), RangeError);
@@ -753,14 +753,14 @@ describe('FINE_CELL (SPEC §2.2)', () => {
   });
 
   test('read as the REFINED snapshot it stands for', () => {
-    const [m] = decodeFrame(encode(fine([e(1, 360, 0), e(2, -30, -40), e(3, -32768, 32767)], { origin: 77 })));
+    const [m] = decodeFrame(encode(fine([e(1, 90, 0), e(2, -8, -10), e(3, -128, 127)], { origin: 77 })));
     const cu = P.fineCellAsCellUpdate(m);
     assert.deepEqual(cu, {
       type: 'CELL_UPDATE', cell: '8c1969c9b3905ff', tick: 7, flags: P.Flags.SNAPSHOT | P.Flags.REFINED, origin: 77,
       entries: [
         { op: P.CellOp.entered, player: 1, lat: 523734396, lng: -48924534, stamp: 0 },
-        { op: P.CellOp.entered, player: 2, lat: 523730496, lng: -48924934, stamp: 0 },
-        { op: P.CellOp.entered, player: 3, lat: 523403116, lng: -48596864, stamp: 0 },
+        { op: P.CellOp.entered, player: 2, lat: 523730476, lng: -48924934, stamp: 0 },
+        { op: P.CellOp.entered, player: 3, lat: 523725676, lng: -48919454, stamp: 0 },
       ],
     });
     // It is a CELL_UPDATE the codec carries as such.
@@ -772,7 +772,7 @@ describe('FINE_CELL (SPEC §2.2)', () => {
     assert.deepEqual(cont.entries, []);
     // Past the int32 range the position wraps, as the Go codec's int32 arithmetic does.
     const [edge] = P.fineCellAsCellUpdate(fine([e(9, 1, -1)], { lat: 0x7ffffffa, lng: -0x80000000 })).entries;
-    assert.deepEqual([edge.lat, edge.lng], [-0x7ffffffc, 0x7ffffff6]);
+    assert.deepEqual([edge.lat, edge.lng], [-0x7fffffde, 0x7fffffd8]);
   });
 });
 

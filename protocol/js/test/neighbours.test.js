@@ -62,15 +62,15 @@ test('a FINE_CELL replaces the players of its fine cell like the REFINED snapsho
   const n = new Neighbours();
   n.apply(wire({ entries: [entry(CellOp.moved, 1)] }), 0); // a crowded cell's sample
   n.apply(wire({ cell: kid, flags: Flags.SNAPSHOT | Flags.REFINED, entries: [entry(CellOp.entered, 2), entry(CellOp.entered, 3)] }), 0);
-  n.apply(fine({ origin: 6, entries: [{ player: 3, dlat: -30, dlng: 40 }, { player: 4, dlat: 360, dlng: -1 }, { player: 42, dlat: 0, dlng: 0 }] }), 1000, 42);
+  n.apply(fine({ origin: 6, entries: [{ player: 3, dlat: -30, dlng: 40 }, { player: 4, dlat: 90, dlng: -1 }, { player: 42, dlat: 0, dlng: 0 }] }), 1000, 42);
   assert.deepEqual(ids(n), [1, 3, 4]); // 2 forgotten by the snapshot, 42 is self
-  assert.deepEqual(n.players.get(3), { lat: 523730496, lng: -48924134, cell: kid, origin: 6, seen: 1000 });
-  assert.deepEqual(n.players.get(4), { lat: 523734396, lng: -48924544, cell: kid, origin: 6, seen: 1000 });
+  assert.deepEqual(n.players.get(3), { lat: 523729596, lng: -48922934, cell: kid, origin: 6, seen: 1000 });
+  assert.deepEqual(n.players.get(4), { lat: 523734396, lng: -48924574, cell: kid, origin: 6, seen: 1000 });
   // A continued message of the series adds to it.
   n.apply(fine({ flags: Flags.CONTINUED, entries: [{ player: 5, dlat: 0, dlng: 0 }] }), 1000);
   assert.deepEqual(ids(n), [1, 3, 4, 5]);
   // The same as the CELL_UPDATE it converts to, in every player's every field.
-  const m = fine({ origin: 9, entries: [{ player: 7, dlat: -1, dlng: -32768 }, { player: 8, dlat: 32767, dlng: 5 }] });
+  const m = fine({ origin: 9, entries: [{ player: 7, dlat: -1, dlng: -128 }, { player: 8, dlat: 127, dlng: 5 }] });
   const a = new Neighbours();
   const b = new Neighbours();
   for (const x of [a, b]) x.apply(wire({ cell: kid, entries: [entry(CellOp.entered, 2)] }), 0);

@@ -33,7 +33,7 @@ type player struct {
 	// what the player received: its own counters, so that thousands of
 	// readers do not contend on one (the worker sums them)
 	msgs, entries atomic.Int64
-	posBytes      atomic.Int64 // CELL_UPDATE and CELL_SUMMARY bytes, headers included
+	posBytes      atomic.Int64 // CELL_UPDATE, FINE_CELL and CELL_SUMMARY bytes, headers included
 	posBase       int64        // posBytes when the measured phase began
 	watch         *crowdWatch  // crowd scenario observers: the neighbours held
 

@@ -90,12 +90,7 @@ func FineEntries(dst []byte, start int) int {
 // keeps it to MaxCellEntries entries (MaxDatagramFineEntries for a datagram).
 func EndFineCell(dst []byte, start int, stamp, origin uint32) []byte {
 	le.PutUint32(dst[start+HeaderSize+21:], stamp)
-	le.PutUint16(dst[start+HeaderSize+25:], uint16(FineEntries(dst, start)))
-	if origin != 0 {
-		dst = appendU32(dst, origin)
-	}
-	patchLength(dst, start)
-	return dst
+	return endWithOrigin(dst, start, start+HeaderSize+25, FineEntries(dst, start), origin)
 }
 
 // AppendFineCell appends m to dst, with at most MaxCellEntries entries.
@@ -125,10 +120,7 @@ func (m *FineCell) Decode(body []byte) error {
 		m.Entries[i] = FineEntry{Player: le.Uint32(e), DLat: int8(e[4]), DLng: int8(e[5])}
 		off += FineEntrySize
 	}
-	m.Origin = 0
-	if len(body)-off >= cellUpdateOrigin {
-		m.Origin = le.Uint32(body[off:])
-	}
+	m.Origin = readOrigin(body, off)
 	return nil
 }
 

@@ -66,12 +66,28 @@ func EndCellUpdate(dst []byte, start int) []byte {
 // origin (SPEC.md §2.5): it appends origin after the entries. An origin of
 // 0 is not carried.
 func EndCellUpdateOrigin(dst []byte, start int, origin uint32) []byte {
-	le.PutUint16(dst[start+HeaderSize+13:], uint16(CellEntries(dst, start)))
+	return endWithOrigin(dst, start, start+HeaderSize+13, CellEntries(dst, start), origin)
+}
+
+// endWithOrigin seals a list message that may carry its origin (SPEC.md
+// §2.5: CELL_UPDATE, FINE_CELL) started at start: it writes the entry
+// count n at countAt, appends origin (0: not carried) and patches the
+// length.
+func endWithOrigin(dst []byte, start, countAt, n int, origin uint32) []byte {
+	le.PutUint16(dst[countAt:], uint16(n))
 	if origin != 0 {
 		dst = appendU32(dst, origin)
 	}
 	patchLength(dst, start)
 	return dst
+}
+
+// readOrigin is the origin appended at body[off:], 0 if none is.
+func readOrigin(body []byte, off int) uint32 {
+	if len(body)-off >= cellUpdateOrigin {
+		return le.Uint32(body[off:])
+	}
+	return 0
 }
 
 // AppendCellUpdate appends m to dst, with at most MaxCellEntries entries.
@@ -120,10 +136,7 @@ func (m *CellUpdate) Decode(body []byte) error {
 		}
 		off += CellEntrySize
 	}
-	m.Origin = 0
-	if len(body)-off >= cellUpdateOrigin {
-		m.Origin = le.Uint32(body[off:])
-	}
+	m.Origin = readOrigin(body, off)
 	return nil
 }
 

@@ -90,9 +90,9 @@ func (c *Core) kidLocked(idx uint32, s *slot, cs *cellState) {
 		c.rekidLocked(idx, s)
 	case s.refined && (s.tight || c.beyond(s.ancLat, s.ancLng, s, kidSlack)):
 		s.tight = false
-		c.watchKidsLocked(s, idx, false)
+		s.kidEpoch++ // its old area's entries go stale
 		s.ancLat, s.ancLng = s.lat, s.lng
-		c.watchKidsLocked(s, idx, true)
+		c.watchKidsLocked(s, idx)
 	}
 }
 
@@ -125,7 +125,7 @@ func (c *Core) rekidLocked(idx uint32, s *slot) {
 	ks := c.kidOfLocked(cellKey{s.hunt, kid}, &ctr)
 	ks.players = append(ks.players, idx)
 	s.ancLat, s.ancLng = s.lat, s.lng
-	c.watchKidsLocked(s, idx, true)
+	c.watchKidsLocked(s, idx)
 }
 
 // kidEdge is the edge length (m) of s's kids, looked up once per
@@ -153,7 +153,7 @@ func (c *Core) unkidLocked(idx uint32, s *slot) {
 		ks.players = removeIdx(ks.players, idx)
 	}
 	if s.refined {
-		c.watchKidsLocked(s, idx, false)
+		s.kidEpoch++ // its area's entries go stale
 	}
 	s.kid, s.refined = 0, false
 }
@@ -165,23 +165,19 @@ func (c *Core) reach(s *slot) float64 {
 	return c.cfg.ChildReach + c.cfg.Hysteresis*c.kidEdge(s) + kidSlack + kidMargin
 }
 
-// watchKidsLocked adds (add) or removes slot idx as a watcher of the kids
-// around its anchor: those whose centre lies within reach, which hold
+// watchKidsLocked adds slot idx as a watcher of the kids around its
+// anchor, under its kidEpoch: those whose centre lies within reach, which hold
 // every player within ChildReach of it — nearest first, and only as many
 // as the player's budget can carry once a second (kidsFitLocked): in a
 // crowd denser than that, the area shrinks rather than have the budget
 // drop kids at random. The kids are found in the grid disk around the
 // anchor's kid that holds the circle (a step of the disk is at least 1.5
-// edges). Removal is O(1): the slot's kidEpoch moves on, which makes every
-// entry of its old area stale; each kid drops its stale entries on its
+// edges). Leaving an area is O(1): the slot's kidEpoch moves on, which
+// makes every entry of its old area stale; each kid drops its stale entries on its
 // tick of the second (liveKidWatchersLocked), so a dense crowd's long
 // watcher lists are never searched. A kid gains the watcher at its next
 // frame (within a second): every kid frame is the whole kid.
-func (c *Core) watchKidsLocked(s *slot, idx uint32, add bool) {
-	if !add {
-		s.kidEpoch++
-		return
-	}
+func (c *Core) watchKidsLocked(s *slot, idx uint32) {
 	anchor := geo.PointE7(s.ancLat, s.ancLng)
 	at, err := geo.CellOf(anchor, int(s.res)+c.cfg.Refine)
 	if err != nil {
@@ -281,6 +277,8 @@ func (c *Core) flushKidsLocked(a *arena) {
 		ks := c.kids[k]
 		if ks.watchers = c.liveKidWatchersLocked(ks.watchers); len(ks.watchers) > 0 && (len(ks.players) > 0 || ks.had) {
 			c.due = append(c.due, k)
+		} else {
+			ks.gone = ks.gone[:0] // nobody to list them to: they are not kept for later
 		}
 	}
 	x := uint64(c.tick)*0x9E3779B97F4A7C15 | 1
@@ -317,7 +315,7 @@ func (c *Core) pruneKidsLocked() {
 // lists that the kid's last frame did not.
 func (c *Core) kidFrameLocked(a *arena, k cellKey, ks *kidState) {
 	flags := protocol.FlagSnapshot
-	listed := c.kidListingLocked(ks)
+	listed := c.kidListingLocked(k, ks)
 	n := len(listed)
 	for first := 0; first < n || first == 0; first += protocol.MaxDatagramFineEntries {
 		var stamp uint32
@@ -343,19 +341,19 @@ func (c *Core) kidFrameLocked(a *arena, k cellKey, ks *kidState) {
 	c.stats.LastTickKidFrames++
 }
 
-// kidListingLocked is what kid ks's frame lists: its players, and once
+// kidListingLocked is what kid k's frame lists: its players, and once
 // more those that crossed to another kid since its last frame (still
 // bucketed, the same session). Kids have their own ticks of the second, so
 // a player listed by its old kid just before it crossed could wait up to
 // two seconds for its new kid's; listed by the old kid once more, it is
 // heard by the watchers of both at least once a second.
-func (c *Core) kidListingLocked(ks *kidState) []uint32 {
+func (c *Core) kidListingLocked(k cellKey, ks *kidState) []uint32 {
 	if len(ks.gone) == 0 {
 		return ks.players
 	}
 	c.listing = append(c.listing[:0], ks.players...)
 	for _, id := range ks.gone {
-		if s := c.tab.get(id); s != nil && s.kid != 0 && !slices.Contains(ks.players, id.index()) {
+		if s := c.tab.get(id); s != nil && s.kid != 0 && s.kid != k.cell { // in another kid (not back in this one)
 			c.listing = append(c.listing, id.index())
 		}
 	}

@@ -18,6 +18,21 @@ import (
 // WELCOME and a PONG in one message (or ERROR unauthorized for a HELLO
 // without a token), echoes every binary message, pings once, and closes the
 // connection when it receives a BYE.
+// stubEngine is an engine of n connections to a new edgeStub (cfg with
+// its address, path and count filled in), closed when t ends, and the
+// HELLO its connections say.
+func stubEngine(t *testing.T, n int, cfg Config) (*Engine, []byte) {
+	t.Helper()
+	addr := edgeStub(t)
+	cfg.Server, cfg.Port, cfg.Host, cfg.Path, cfg.Conns = [4]byte(addr.IP.To4()), addr.Port, addr.String(), "/ws", n
+	e, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Close)
+	return e, protocol.AppendHello(nil, &protocol.Hello{Version: protocol.Version, Kind: protocol.KindBot, Hunt: 1, Token: protocol.Text("t")})
+}
+
 func edgeStub(t *testing.T) *net.TCPAddr {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -145,14 +160,8 @@ func wait[T any](t *testing.T, ch <-chan T, what string) T {
 // over several sends and receives), report a refusal and a close by the
 // edge, and sockets never enter the process's file table.
 func TestEngine(t *testing.T) {
-	addr := edgeStub(t)
 	const n = 40
-	e, err := New(Config{Server: [4]byte(addr.IP.To4()), Port: addr.Port, Host: addr.String(), Path: "/ws", Conns: n, Buffers: 64, BufferSize: 512})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	hello := protocol.AppendHello(nil, &protocol.Hello{Version: protocol.Version, Kind: protocol.KindBot, Hunt: 1, Token: protocol.Text("t")})
+	e, hello := stubEngine(t, n, Config{Buffers: 64, BufferSize: 512})
 	recs := make([]*recorder, n)
 	for i := range recs {
 		recs[i] = newRecorder()

@@ -65,15 +65,8 @@ func TestWheel(t *testing.T) {
 // on its ring, in order, and what it gives reaches the edge (the stub
 // echoes it).
 func TestDueEachPeriod(t *testing.T) {
-	addr := edgeStub(t)
 	const n = 30
-	e, err := New(Config{Server: [4]byte(addr.IP.To4()), Port: addr.Port, Host: addr.String(), Path: "/ws", Conns: n,
-		Buffers: 64, BufferSize: 512, Period: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	hello := protocol.AppendHello(nil, &protocol.Hello{Version: protocol.Version, Kind: protocol.KindBot, Hunt: 1, Token: protocol.Text("t")})
+	e, hello := stubEngine(t, n, Config{Buffers: 64, BufferSize: 512, Period: 20 * time.Millisecond})
 	recs := make([]*recorder, n)
 	var calls [n]atomic.Int64
 	for i := range recs {
@@ -172,15 +165,8 @@ func testRing(t *testing.T, table int) *ring {
 // after the last buffer was given back (nothing else would publish
 // buffers then): every connection still gets all its echoes.
 func TestParkedReceivesResume(t *testing.T) {
-	addr := edgeStub(t)
 	const n, rounds = 40, 20
-	e, err := New(Config{Server: [4]byte(addr.IP.To4()), Port: addr.Port, Host: addr.String(), Path: "/ws", Conns: n,
-		Buffers: 2, BufferSize: 256})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	hello := protocol.AppendHello(nil, &protocol.Hello{Version: protocol.Version, Kind: protocol.KindBot, Hunt: 1, Token: protocol.Text("t")})
+	e, hello := stubEngine(t, n, Config{Buffers: 2, BufferSize: 256})
 	recs := make([]*recorder, n)
 	for i := range recs {
 		recs[i] = newRecorder()
